@@ -1,0 +1,1 @@
+"""Notes app: a tiny model with a JSON API."""

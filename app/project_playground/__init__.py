@@ -1,0 +1,1 @@
+"""The project_playground Django project."""

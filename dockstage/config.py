@@ -1,0 +1,168 @@
+"""One typed, frozen settings object, read from pyproject [tool.dockstage], .env and DOCKSTAGE_*."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockstage.errors import ConfigError
+
+FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the suite needs to know, resolved once and passed explicitly."""
+
+    root: Path
+    image: str = "project-playground"
+    project: str = "dockstage"
+    flavour: str = "auto"
+    web_port: int = 8000  # 0: an ephemeral port on 127.0.0.1
+    wait_timeout: int = 240
+    dockerfile: str = "docker/Dockerfile"
+    compose_dir: str = "compose"
+    app_dir: str = "app"
+    env_file: str = ".env"
+    env_example: str = ".env.example"
+    state_dir: str = ".dockstage"
+    quiet: bool = False
+
+    def path(self, relative: str) -> Path:
+        """A path of the project, anchored at the root (absolute paths pass through)."""
+        return self.root / relative
+
+    def tag(self, stage: str) -> str:
+        """The image tag of one stage, e.g. project-playground:prod."""
+        return f"{self.image}:{stage}"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return _validated(dataclasses.replace(self, **changes))  # type: ignore[arg-type]
+
+
+_ENV_KEYS = {
+    "DOCKSTAGE_IMAGE": "image",
+    "DOCKSTAGE_PROJECT": "project",
+    "DOCKSTAGE_FLAVOUR": "flavour",
+    "DOCKSTAGE_WEB_PORT": "web_port",
+    "DOCKSTAGE_WAIT_TIMEOUT": "wait_timeout",
+    "DOCKSTAGE_ENV_FILE": "env_file",
+    "DOCKSTAGE_QUIET": "quiet",
+}
+
+
+def parse_env_file(text: str, source: str = ".env") -> dict[str, str]:
+    """Parse KEY=VALUE lines the way compose does for the simple cases; reject the rest."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :].lstrip()
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.match(key):
+            raise ConfigError(
+                f"{source} line {number} is not KEY=VALUE ({line.strip()[:40]!r})",
+                f"fix or remove that line in {source}",
+            )
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of an env file, or {} when it does not exist."""
+    if not path.is_file():
+        return {}
+    return parse_env_file(path.read_text(encoding="utf-8"), source=path.name)
+
+
+def _coerce(field: str, raw: object, source: str) -> object:
+    if field in ("web_port", "wait_timeout"):
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(
+                f"{source} is {raw!r}, not a number",
+                "set it to a whole number (a TCP port 1-65535, or 0 for any free port)"
+                if field == "web_port"
+                else "set it to a whole number of seconds",
+            ) from None
+        return number
+    if field == "quiet":
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    return str(raw).strip()
+
+
+def _validated(settings: Settings) -> Settings:
+    if settings.flavour not in FLAVOUR_CHOICES:
+        raise ConfigError(
+            f"unknown base flavour {settings.flavour!r}",
+            f"set DOCKSTAGE_FLAVOUR to one of {', '.join(FLAVOUR_CHOICES)}",
+        )
+    if not 0 <= settings.web_port <= 65535:
+        raise ConfigError(
+            f"web port {settings.web_port} is out of range",
+            "set DOCKSTAGE_WEB_PORT to a port between 1 and 65535 (0 picks a free one)",
+        )
+    if settings.wait_timeout <= 0:
+        raise ConfigError("DOCKSTAGE_WAIT_TIMEOUT must be positive", "set it to a number of seconds")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", settings.project):
+        raise ConfigError(
+            f"compose project name {settings.project!r} is not valid",
+            "use lowercase letters, digits, '-' and '_' (DOCKSTAGE_PROJECT)",
+        )
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._/-]*", settings.image):
+        raise ConfigError(
+            f"image name {settings.image!r} is not a valid repository name",
+            "use lowercase letters, digits, '.', '-', '_' and '/' (DOCKSTAGE_IMAGE)",
+        )
+    return settings
+
+
+def load(
+    root: Path,
+    environ: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> Settings:
+    """Settings from pyproject, then .env, then the environment, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    root = root.resolve()
+    values: dict[str, object] = {}
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"pyproject.toml is not valid TOML ({exc})", "fix pyproject.toml") from None
+        section = table.get("tool", {}).get("dockstage", {})
+        known = {f.name for f in dataclasses.fields(Settings)} - {"root"}
+        for key, raw in section.items():
+            field = key.replace("-", "_")
+            if field not in known:
+                raise ConfigError(
+                    f"unknown key {key!r} in [tool.dockstage]",
+                    f"use one of {', '.join(sorted(known))}",
+                )
+            values[field] = _coerce(field, raw, f"[tool.dockstage] {key}")
+    env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")
+    layered = {**read_env_file(root / env_name), **environ}
+    for variable, field in _ENV_KEYS.items():
+        if variable in layered and layered[variable] != "":
+            source = variable if variable in environ else f"{variable} in {env_name}"
+            values[field] = _coerce(field, layered[variable], source)
+    values.update(overrides)
+    return _validated(Settings(root=root, **values))  # type: ignore[arg-type]

@@ -1,0 +1,97 @@
+"""Pure logic of dockstage.offline: tags, mirror detection, rootfs trimming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockstage import offline
+from dockstage.errors import ConfigError
+
+
+def test_stand_in_tags() -> None:
+    assert offline.stand_in("bookworm") == offline.BaseImages(
+        "bookworm", "dockstage/python:3.11-bookworm", "dockstage/mariadb:10.11-bookworm"
+    )
+    assert offline.stand_in("trixie").python == "dockstage/python:3.13-trixie"
+    assert offline.stand_in("trixie").mysql == "dockstage/mariadb:11.8-trixie"
+    assert offline.rootfs_tag("trixie") == "dockstage/debian:trixie-minbase"
+
+
+def test_no_official_names() -> None:
+    for flavour in offline.FLAVOURS:
+        bases = offline.stand_in(flavour)
+        assert bases.python.startswith("dockstage/") and bases.mysql.startswith(
+            "dockstage/"
+        )
+
+
+@pytest.mark.parametrize("flavour", ["sid", "official", "", "Bookworm"])
+def test_unknown_flavour_is_a_config_error(flavour: str) -> None:
+    with pytest.raises(ConfigError):
+        offline.stand_in(flavour)
+
+
+def test_mirror_from_deb822(tmp_path: Path) -> None:
+    sources = tmp_path / "debian.sources"
+    sources.write_text(
+        "Types: deb\n# comment\nURIs: http://mirror.example/debian/\nSuites: bookworm\n"
+    )
+    assert (
+        offline.debian_mirror(sources, tmp_path / "none")
+        == "http://mirror.example/debian"
+    )
+
+
+def test_mirror_from_sources_list(tmp_path: Path) -> None:
+    listing = tmp_path / "sources.list"
+    listing.write_text(
+        "# deb http://old/ x main\ndeb [arch=amd64] http://m.example/debian bookworm main\n"
+    )
+    assert (
+        offline.debian_mirror(tmp_path / "none", listing) == "http://m.example/debian"
+    )
+
+
+def test_mirror_default(tmp_path: Path) -> None:
+    assert (
+        offline.debian_mirror(tmp_path / "a", tmp_path / "b") == offline.DEFAULT_MIRROR
+    )
+
+
+def test_trim_rootfs(tmp_path: Path) -> None:
+    root = tmp_path
+    for rel in (
+        "var/lib/apt/lists/big_Packages",
+        "var/cache/apt/pkgcache.bin",
+        "usr/share/doc/bash/README",
+        "usr/share/doc/bash/copyright",
+        "usr/share/man/man1/bash.1.gz",
+        "usr/share/locale/de/LC_MESSAGES/x.mo",
+        "usr/share/locale/locale.alias",
+        "etc/apt/sources.list.d/debian.sources",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    offline.trim_rootfs(root, "http://m.example/debian", "trixie")
+    assert not list((root / "var/lib/apt/lists").glob("*_Packages"))
+    assert not (root / "var/cache/apt/pkgcache.bin").exists()
+    assert (root / "usr/share/doc/bash/copyright").exists()
+    assert not (root / "usr/share/doc/bash/README").exists()
+    assert not any((root / "usr/share/man").iterdir())
+    assert [p.name for p in (root / "usr/share/locale").iterdir()] == ["locale.alias"]
+    excludes = (root / "etc/dpkg/dpkg.cfg.d/dockstage-excludes").read_text()
+    assert (
+        "path-exclude /usr/share/doc/*" in excludes
+        and "path-exclude /usr/share/man/*" in excludes
+    )
+    assert (root / "etc/apt/sources.list").read_text() == (
+        "deb http://m.example/debian trixie main\ndeb http://m.example/debian trixie-updates main\n"
+    )
+    assert not list((root / "etc/apt/sources.list.d").iterdir())
+
+
+def test_resolve_explicit_flavours_need_no_engine() -> None:
+    assert offline.resolve("official", None) is offline.OFFICIAL  # type: ignore[arg-type]
+    assert offline.resolve("trixie", None) == offline.stand_in("trixie")  # type: ignore[arg-type]
