@@ -1,0 +1,28 @@
+"""Shared by noxfile.py and tasks.py: load settings once, turn DockstageError into one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from dockstage import config
+from dockstage.config import Settings
+from dockstage.errors import DockstageError
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def settings(**overrides: object) -> Settings:
+    """Settings for the checkout this package lives in, with explicit overrides."""
+    return config.load(ROOT, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def attempt(action: Callable[[], T], fail: Callable[[str, int], object]) -> T:
+    """Run a core call; on a user-caused error call fail(one line, exit code) (which must raise)."""
+    try:
+        return action()
+    except DockstageError as exc:
+        fail(exc.one_line(), exc.return_code)
+        raise AssertionError("fail() must raise") from exc
