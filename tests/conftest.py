@@ -1,0 +1,108 @@
+"""Shared fixtures: one engine probe per session, one isolated project per test run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerClient, docker
+from python_on_whales.exceptions import DockerException
+
+from dockstage import config, engine, flows, stages
+from dockstage.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-engine",
+        action="store_true",
+        default=bool(os.environ.get("CI")),
+        help="fail (instead of skip) integration tests when no Docker engine is usable (default on when CI is set)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Compose interpolation prefers the shell's variables; the suite's own runs must not inherit
+    # a developer's DOCKSTAGE_* settings.
+    for key in [k for k in os.environ if k.startswith("DOCKSTAGE_")]:
+        del os.environ[key]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def docker_client(request: pytest.FixtureRequest) -> DockerClient:
+    """The engine, probed once; its absence skips (or fails, with --require-engine) the test."""
+    failing = [c for c in engine.run_checks(docker, ("engine", "buildx", "compose")) if not c.passed]
+    if failing:
+        reason = f"no usable Docker engine: {failing[0].detail} ({failing[0].fix})"
+        if request.config.getoption("--require-engine"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return docker
+
+
+@pytest.fixture(scope="session")
+def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an isolated project: own image name, compose project, .env and web port."""
+    env_dir = tmp_path_factory.mktemp("env")
+    return config.load(
+        ROOT,
+        environ={},
+        image=f"dockstage-it-{RUN_ID}/project-playground",
+        project=f"dsit-{RUN_ID}",
+        env_file=str(env_dir / ".env"),
+        web_port=free_port(),
+        flavour=os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto"),
+        quiet=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_images(docker_client: DockerClient, suite_settings: Settings) -> Iterator[list[stages.Built]]:
+    """All four stages built once for the run under the run's own image name; removed afterwards."""
+    built = flows.build(suite_settings)
+    yield built
+    for stage in stages.STAGES:
+        try:
+            docker_client.image.remove(suite_settings.tag(stage), force=True)
+        except DockerException:
+            pass
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment for running `invoke`/`nox` as a user would, pointed at the run's project."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
+    env.update(
+        DOCKSTAGE_IMAGE=settings.image,
+        DOCKSTAGE_PROJECT=settings.project,
+        DOCKSTAGE_ENV_FILE=str(settings.path(settings.env_file)),
+        DOCKSTAGE_WEB_PORT=str(settings.web_port),
+        DOCKSTAGE_FLAVOUR=settings.flavour,
+        PYTHONUNBUFFERED="1",
+        NO_COLOR="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run a front-end command (`invoke ...`, `nox ...`) from the project root, capturing output."""
+    tool = {"invoke": [sys.executable, "-m", "invoke"], "nox": [sys.executable, "-m", "nox"]}[args[0]]
+    return subprocess.run(
+        [*tool, *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
