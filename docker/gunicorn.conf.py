@@ -17,7 +17,7 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 # Heartbeat files in memory: works with a read-only root filesystem.
-worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")  # noqa: S108 - gunicorn's advice for heartbeats
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -25,3 +25,19 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proc_name = "project-playground"
+
+
+def on_starting(server: object) -> None:
+    """Load Django's settings once in the master: a misconfiguration ends gunicorn with one line
+    (exit 3, like a worker boot failure) instead of a traceback from every worker."""
+    import sys
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project_playground.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - the attribute access imports the settings module
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"gunicorn: the app is not configured: {exc}\n")
+        sys.exit(3)

@@ -12,6 +12,8 @@ ENV_VARS = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 
 def pip_config_files(environ: Mapping[str, str]) -> list[Path]:
     """pip's configuration files, lowest priority first (site files are not considered)."""
+    if environ.get("PIP_CONFIG_FILE") == os.devnull:  # pip's own switch: load no config files
+        return []
     home = Path(environ.get("HOME", "~")).expanduser()
     xdg = [Path(p) for p in environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(":") if p]
     files = [d / "pip" / "pip.conf" for d in reversed(xdg)]

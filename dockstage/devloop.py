@@ -40,8 +40,7 @@ def dev(settings: Settings, *, detach: bool = False) -> str:
     if not detach:
         report.info("following logs; Ctrl-C stops following (the stack keeps running; `invoke down` stops it)")
         try:
-            for _, chunk in docker.compose.logs(services=["web"], follow=True, stream=True):
-                report.raw(chunk.decode("utf-8", "replace"))
+            report.stream(docker.compose.logs(services=["web"], follow=True, stream=True))
         except KeyboardInterrupt:
             pass
     return url
@@ -76,14 +75,15 @@ def logs(settings: Settings, service: str = "", *, follow: bool = False, tail: i
     services = [service] if service else []
     try:
         if follow:
-            for _, chunk in docker.compose.logs(services=services, follow=True, stream=True):
-                report.raw(chunk.decode("utf-8", "replace"))
+            report.stream(docker.compose.logs(services=services, follow=True, stream=True))
         else:
             report.raw(str(docker.compose.logs(services=services, tail=str(tail))))
     except KeyboardInterrupt:
         pass
     except DockerException as exc:
-        raise StackError(f"no logs for {service or 'the stack'} ({(exc.stderr or '').strip()})", "check `invoke ps`") from None
+        raise StackError(
+            f"no logs for {service or 'the stack'} ({(exc.stderr or '').strip()})", "check `invoke ps`"
+        ) from None
 
 
 def manage(settings: Settings, args: list[str], *, interactive: bool = False) -> None:
@@ -91,8 +91,12 @@ def manage(settings: Settings, args: list[str], *, interactive: bool = False) ->
     build(settings, "dev")
     docker = _project(settings, "dev")
     stack.up(settings, docker, ["db"])
+    command = ["python", "manage.py", *args]
     try:
-        docker.compose.run("web", ["python", "manage.py", *args], tty=interactive, remove=True, entrypoint=None)
+        if interactive:
+            docker.compose.run("web", command, tty=True, remove=True)
+        else:
+            report.stream(docker.compose.run("web", command, tty=False, remove=True, stream=True))
     except DockerException as exc:
         raise StackError(f"manage.py {' '.join(args)} exited with {exc.return_code}", "see its output above") from None
 

@@ -26,7 +26,7 @@ PROVISION_HINT = "run `bash .ci/provision` (installs and starts Debian's docker.
 def client(settings: Settings, variant: str = "prod", *, project: str | None = None) -> DockerClient:
     """A DockerClient whose compose commands target this project's files and env files."""
     compose_dir = settings.path(settings.compose_dir)
-    env_files = [p for p in (settings.path(settings.env_file), generated_env_path(settings)) if p.is_file()]
+    env_files: list[str | Path] = [p for p in (settings.path(settings.env_file), generated_env_path(settings)) if p.is_file()]
     return DockerClient(
         compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
         compose_project_name=project or settings.project,
@@ -81,7 +81,9 @@ def check_buildx(docker: DockerClient) -> Check:
             "install the docker-buildx plugin (`bash .ci/provision` does it on Debian 12/13)",
         )
     words = version.split()
-    return Check("buildx", True, f"buildx {words[1] if len(words) > 1 else version}, builder {builder.name} ({builder.driver})")
+    return Check(
+        "buildx", True, f"buildx {words[1] if len(words) > 1 else version}, builder {builder.name} ({builder.driver})"
+    )
 
 
 def check_compose(docker: DockerClient) -> Check:
@@ -97,7 +99,9 @@ def check_compose(docker: DockerClient) -> Check:
         )
     found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
     if not found or int(found.group(1)) < 2:
-        return Check("compose", False, f"compose is too old ({text.strip()})", "install compose v2 (docker-compose-plugin)")
+        return Check(
+            "compose", False, f"compose is too old ({text.strip()})", "install compose v2 (docker-compose-plugin)"
+        )
     return Check("compose", True, f"compose {found.group(0).lstrip('v')}")
 
 

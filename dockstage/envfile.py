@@ -49,7 +49,9 @@ def validate(values: dict[str, str], source: str = ".env") -> None:
     for key in NUMERIC_KEYS:
         value = values.get(key, "")
         if value and not value.isdigit():
-            raise ConfigError(f"{key}={value!r} in {source} is not a number", f"set {key} to a whole number in {source}")
+            raise ConfigError(
+                f"{key}={value!r} in {source} is not a number", f"set {key} to a whole number in {source}"
+            )
     for key in SECRET_KEYS:
         if key in values and not values[key]:
             raise ConfigError(

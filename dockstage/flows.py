@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +60,9 @@ def doctor(settings: Settings) -> list[engine.Check]:
             )
         )
     for check in checks:
-        (report.ok if check.passed else report.fail)(f"{check.name}: {check.detail}" + (f" -> {check.fix}" if check.fix else ""))
+        (report.ok if check.passed else report.fail)(
+            f"{check.name}: {check.detail}" + (f" -> {check.fix}" if check.fix else "")
+        )
     return checks
 
 
@@ -102,13 +104,13 @@ def ephemeral_stack(settings: Settings, suffix: str, variant: str) -> Iterator[t
 
 def junit_counts(path: Path) -> dict[str, int]:
     """tests/failures/errors/skipped from a junit XML report."""
-    root = ET.parse(path).getroot()
+    root = ET.parse(path).getroot()  # noqa: S314 - written by our own pytest run in the test image
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     assert suite is not None
     return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
 
 
-def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[str, int]:
+def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[str, int]:  # noqa: PT028 - a flow, not a test
     """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host."""
     build(settings, "test")
     report_dir = settings.path(settings.state_dir) / "reports"
@@ -119,16 +121,23 @@ def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[st
         report.step("starting db for the tests")
         stack.up(scoped, docker, ["db"])
         name = f"{scoped.project}-pytest-{int(time.time())}"
-        command = ["pytest", "-p", "no:cacheprovider", "--junitxml=/tmp/junit.xml", "-o", "console_output_style=classic", *pytest_args]
+        command = [
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=/tmp/junit.xml",
+            "-o",
+            "console_output_style=classic",
+            *pytest_args,
+        ]
         report.step(f"pytest in {scoped.tag('test')}")
         failed: DockerException | None = None
         try:
-            for _, chunk in docker.compose.run("test", command, name=name, tty=False, stream=True, remove=False):
-                report.raw(chunk.decode("utf-8", "replace"))
+            report.stream(docker.compose.run("test", command, name=name, tty=False, stream=True, remove=False))
         except DockerException as exc:
             failed = exc
         try:
-            docker.container.copy((name, "/tmp/junit.xml"), junit)
+            docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
         except DockerException:
             report.warn("no junit report was written")
         finally:
@@ -142,7 +151,9 @@ def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[st
                 f"see pytest's output above and {junit}",
             )
     counts = junit_counts(junit)
-    report.ok(f"app tests: {counts['tests']} run, {counts['failures']} failed, {counts['errors']} errors; report {junit}")
+    report.ok(
+        f"app tests: {counts['tests']} run, {counts['failures']} failed, {counts['errors']} errors; report {junit}"
+    )
     return counts
 
 
@@ -175,13 +186,13 @@ def pipeline(settings: Settings) -> Summary:
     if failing:
         raise EngineError(failing[0].detail, failing[0].fix)
     summary.add("doctor", "all checks green", time.monotonic() - started)
-    for name, run in (
+    steps: tuple[tuple[str, Callable[[], str]], ...] = (
         ("build", lambda: f"{len(build(settings))} stages"),
         ("test_image", lambda: "{tests} tests, {failures} failures".format(**test_image(settings))),
         ("smoke_prod", lambda: f"{len(smoke_prod(settings))} checks passed"),
-    ):
+    )
+    for name, run in steps:
         started = time.monotonic()
         summary.add(name, run(), time.monotonic() - started)
     summary.show("pipeline")
     return summary
-

@@ -16,7 +16,9 @@ T = TypeVar("T")
 
 def settings(**overrides: object) -> Settings:
     """Settings for the checkout this package lives in, with explicit overrides."""
-    return config.load(ROOT, **{k: v for k, v in overrides.items() if v is not None})
+    given = {key: value for key, value in overrides.items() if value is not None}
+    loaded = config.load(ROOT)
+    return loaded.with_(**given) if given else loaded
 
 
 def attempt(action: Callable[[], T], fail: Callable[[str, int], object]) -> T:

@@ -111,10 +111,7 @@ def resolve(flavour: str, docker: DockerClient) -> BaseImages:
     if flavour == "official":
         return OFFICIAL
     if flavour == "auto":
-        if all(
-            _present_or_pullable(ref, docker)
-            for ref in (OFFICIAL.python, OFFICIAL.mysql)
-        ):
+        if all(_present_or_pullable(ref, docker) for ref in (OFFICIAL.python, OFFICIAL.mysql)):
             return OFFICIAL
         return stand_in("bookworm")
     return stand_in(flavour)
@@ -222,17 +219,13 @@ def build_rootfs(docker: DockerClient, flavour: str) -> BuiltBase:
         try:
             image = docker.image.import_(tar, tag=tag, changes=['CMD ["bash"]'])
         except DockerException as exc:
-            raise BuildError(
-                f"import of {tag} failed", "check `docker info`", detail=str(exc)
-            ) from exc
+            raise BuildError(f"import of {tag} failed", "check `docker info`", detail=str(exc)) from exc
     built = BuiltBase(tag, int(image.size), time.monotonic() - start, True)
     report.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
 
 
-def build_image(
-    docker: DockerClient, dockerfile: str, base: str, tag: str
-) -> BuiltBase:
+def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str) -> BuiltBase:
     """Build one image of docker/offline on `base` and load it into the engine."""
     report.step(f"build {tag} on {base}")
     start = time.monotonic()
@@ -250,23 +243,17 @@ def build_image(
             f"see the build output; fix docker/offline/{dockerfile}",
             detail=str(exc),
         ) from exc
-    built = BuiltBase(
-        tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True
-    )
+    built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     report.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
 
 
-def build_bases(
-    docker: DockerClient, flavour: str, *, force: bool = False
-) -> list[BuiltBase]:
+def build_bases(docker: DockerClient, flavour: str, *, force: bool = False) -> list[BuiltBase]:
     """Build the rootfs/python/mariadb stand-ins for one flavour, skipping images already present
     unless force. Returns what it built or found."""
     bases, base = stand_in(flavour), rootfs_tag(flavour)
     wanted = [(bases.python, "python.Dockerfile"), (bases.mysql, "mariadb.Dockerfile")]
-    todo = [
-        (tag, file) for tag, file in wanted if force or not docker.image.exists(tag)
-    ]
+    todo = [(tag, file) for tag, file in wanted if force or not docker.image.exists(tag)]
     results: list[BuiltBase] = []
     if todo and (force or not docker.image.exists(base)):
         results.append(build_rootfs(docker, flavour))

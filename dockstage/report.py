@@ -56,6 +56,13 @@ def raw(text: str) -> None:
     _console.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
 
 
+def stream(chunks: object) -> None:
+    """Print a python-on-whales output stream ((source, bytes) pairs) as it arrives."""
+    assert isinstance(chunks, Iterable), "expected a stream of (source, bytes)"
+    for _, chunk in chunks:
+        raw(chunk.decode("utf-8", "replace"))
+
+
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A summary table."""
     t = Table(title=title, title_justify="left")

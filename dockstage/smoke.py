@@ -35,7 +35,7 @@ def fetch(url: str, *, method: str = "GET", body: object = None, token: str | No
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"smoke traffic goes to 127.0.0.1 only, not {url}")
     data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http://127.0.0.1 URL built here
     request.add_header("Host", "localhost")
     if data is not None:
         request.add_header("Content-Type", "application/json")
@@ -55,7 +55,9 @@ def _expect(condition: bool, what: str) -> None:
 
 def check_health(base: str, token: str) -> str:
     r = fetch(f"{base}/healthz")
-    _expect(r.status == 200 and r.json() == {"status": "ok", "database": "ok"}, f"/healthz gave {r.status} {r.body[:200]!r}")
+    _expect(
+        r.status == 200 and r.json() == {"status": "ok", "database": "ok"}, f"/healthz gave {r.status} {r.body[:200]!r}"
+    )
     return "/healthz 200 with a database round trip"
 
 
@@ -69,7 +71,10 @@ def check_notes(base: str, token: str) -> str:
     _expect(got.status == 200 and got.json() == note, f"GET the note back gave {got.status} {got.body[:200]!r}")
     listed = fetch(f"{base}/api/notes/")
     results = listed.json()
-    _expect(listed.status == 200 and isinstance(results, dict) and results["results"][0]["id"] == note["id"], "newest note not first in /api/notes/")
+    _expect(
+        listed.status == 200 and isinstance(results, dict) and results["results"][0]["id"] == note["id"],
+        "newest note not first in /api/notes/",
+    )
     unauthorised = fetch(f"{base}/api/notes/", method="POST", body={"text": "x"})
     _expect(unauthorised.status == 401, f"POST without a token gave {unauthorised.status}, not 401")
     return f"POST note {note['id']} (201, emoji intact), GET it back, newest first, 401 without token"
@@ -82,7 +87,10 @@ def check_admin_and_static(base: str, token: str) -> str:
     _expect(bool(links), "the admin login page links no hashed static CSS (collectstatic/whitenoise missing)")
     static = fetch(base + links[0].decode())
     cache = static.headers.get("cache-control", "")
-    _expect(static.status == 200 and "max-age=315360000" in cache, f"{links[0]!r} gave {static.status}, Cache-Control {cache!r}")
+    _expect(
+        static.status == 200 and "max-age=315360000" in cache,
+        f"{links[0]!r} gave {static.status}, Cache-Control {cache!r}",
+    )
     return f"admin login page 200; {links[0].decode()} served with '{cache}'"
 
 
@@ -138,9 +146,15 @@ def check_prod_image(docker: DockerClient, tag: str) -> list[str]:
         output = docker.run(tag, ["-c", IMAGE_PROBE], entrypoint="sh", remove=True)
     except DockerException as exc:
         found = [line for line in (exc.stdout or "").splitlines() if line.startswith("FOUND")]
-        raise CheckFailed(f"{tag} holds what prod must not: {'; '.join(found) or exc.stderr}", "keep build tools in the dev stage") from None
+        raise CheckFailed(
+            f"{tag} holds what prod must not: {'; '.join(found) or exc.stderr}", "keep build tools in the dev stage"
+        ) from None
     uid = str(output).strip().splitlines()[-1]
-    lines = [f"runs as user {config.user} ({uid})", "no gcc/cc/make, no MySQL headers, no pytest", "_mysql links every library"]
+    lines = [
+        f"runs as user {config.user} ({uid})",
+        "no gcc/cc/make, no MySQL headers, no pytest",
+        "_mysql links every library",
+    ]
     for line in lines:
         report.ok(f"image {line}")
     return lines

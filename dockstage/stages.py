@@ -14,7 +14,7 @@ from dockstage.errors import BuildError, ConfigError
 from dockstage.offline import BaseImages
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
-CA_SECRET_ID = "pip_cert"
+CA_SECRET_ID = "pip_cert"  # noqa: S105 - the BuildKit secret id, not a secret
 
 
 @dataclass(frozen=True)
@@ -103,5 +103,8 @@ def table(built: list[Built]) -> None:
     report.table(
         "builds",
         ("stage", "tag", "size", "seconds", "cached"),
-        ((b.stage, b.tag, f"{b.size_bytes / 1e6:.1f} MB", f"{b.seconds:.1f}", "yes" if b.cached else "no") for b in built),
+        (
+            (b.stage, b.tag, f"{b.size_bytes / 1e6:.1f} MB", f"{b.seconds:.1f}", "yes" if b.cached else "no")
+            for b in built
+        ),
     )

@@ -73,9 +73,7 @@ def list_notes(request: HttpRequest) -> JsonResponse:
         return json_error(f"page {page} does not exist (pages: {pages})", 404)
     start = (page - 1) * page_size
     results = [note.to_dict() for note in notes[start : start + page_size]]
-    return json_response(
-        {"count": count, "page": page, "pages": pages, "results": results}
-    )
+    return json_response({"count": count, "page": page, "pages": pages, "results": results})
 
 
 def create_note(request: HttpRequest) -> JsonResponse:

@@ -18,9 +18,7 @@ URL = "/api/notes/"
 def post_json(client: Client, body: Any, headers: dict[str, str] | None = None) -> Any:
     """POST ``body`` (JSON-encoded unless already a string) to the list endpoint."""
     data = body if isinstance(body, str) else json.dumps(body)
-    return client.post(
-        URL, data=data, content_type="application/json", headers=headers or {}
-    )
+    return client.post(URL, data=data, content_type="application/json", headers=headers or {})
 
 
 def make_notes(n: int) -> list[Note]:
@@ -118,9 +116,7 @@ def test_create_without_token_401(client: Client) -> None:
     assert Note.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    "header", ["Bearer wrong", "Basic abc", "Bearer", "test-token-not-a-secret"]
-)
+@pytest.mark.parametrize("header", ["Bearer wrong", "Basic abc", "Bearer", "test-token-not-a-secret"])
 def test_create_wrong_token_401(client: Client, header: str) -> None:
     response = post_json(client, {"text": "x"}, {"Authorization": header})
     assert response.status_code == 401
@@ -149,9 +145,7 @@ def test_create_refused_when_api_token_unset(client: Client, settings: Any) -> N
         '{"text": ["a"]}',
     ],
 )
-def test_create_bad_body_400(
-    client: Client, auth_headers: dict[str, str], body: str
-) -> None:
+def test_create_bad_body_400(client: Client, auth_headers: dict[str, str], body: str) -> None:
     response = post_json(client, body, auth_headers)
     assert response.status_code == 400
     assert "error" in response.json()
@@ -163,9 +157,7 @@ def test_create_text_too_long_400(client: Client, auth_headers: dict[str, str]) 
     assert response.status_code == 400
 
 
-def test_create_wrong_content_type_415(
-    client: Client, auth_headers: dict[str, str]
-) -> None:
+def test_create_wrong_content_type_415(client: Client, auth_headers: dict[str, str]) -> None:
     response = client.post(URL, data={"text": "x"}, headers=auth_headers)
     assert response.status_code == 415
     assert Note.objects.count() == 0

@@ -29,9 +29,7 @@ def test_admin_login_page(client: Client, settings: Any) -> None:
     # The manifest storage needs collectstatic output; use plain storage here.
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {
-            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     response = client.get("/admin/login/")
     assert response.status_code == 200
@@ -55,11 +53,7 @@ def test_env_bool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_prod_refuses_to_start_without_secret_key() -> None:
     """With DEBUG off and no DJANGO_SECRET_KEY, manage.py fails with the clear message."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=APP_DIR,

@@ -22,9 +22,7 @@ def test_stand_in_tags() -> None:
 def test_no_official_names() -> None:
     for flavour in offline.FLAVOURS:
         bases = offline.stand_in(flavour)
-        assert bases.python.startswith("dockstage/") and bases.mysql.startswith(
-            "dockstage/"
-        )
+        assert bases.python.startswith("dockstage/") and bases.mysql.startswith("dockstage/")
 
 
 @pytest.mark.parametrize("flavour", ["sid", "official", "", "Bookworm"])
@@ -35,29 +33,18 @@ def test_unknown_flavour_is_a_config_error(flavour: str) -> None:
 
 def test_mirror_from_deb822(tmp_path: Path) -> None:
     sources = tmp_path / "debian.sources"
-    sources.write_text(
-        "Types: deb\n# comment\nURIs: http://mirror.example/debian/\nSuites: bookworm\n"
-    )
-    assert (
-        offline.debian_mirror(sources, tmp_path / "none")
-        == "http://mirror.example/debian"
-    )
+    sources.write_text("Types: deb\n# comment\nURIs: http://mirror.example/debian/\nSuites: bookworm\n")
+    assert offline.debian_mirror(sources, tmp_path / "none") == "http://mirror.example/debian"
 
 
 def test_mirror_from_sources_list(tmp_path: Path) -> None:
     listing = tmp_path / "sources.list"
-    listing.write_text(
-        "# deb http://old/ x main\ndeb [arch=amd64] http://m.example/debian bookworm main\n"
-    )
-    assert (
-        offline.debian_mirror(tmp_path / "none", listing) == "http://m.example/debian"
-    )
+    listing.write_text("# deb http://old/ x main\ndeb [arch=amd64] http://m.example/debian bookworm main\n")
+    assert offline.debian_mirror(tmp_path / "none", listing) == "http://m.example/debian"
 
 
 def test_mirror_default(tmp_path: Path) -> None:
-    assert (
-        offline.debian_mirror(tmp_path / "a", tmp_path / "b") == offline.DEFAULT_MIRROR
-    )
+    assert offline.debian_mirror(tmp_path / "a", tmp_path / "b") == offline.DEFAULT_MIRROR
 
 
 def test_trim_rootfs(tmp_path: Path) -> None:
@@ -82,10 +69,7 @@ def test_trim_rootfs(tmp_path: Path) -> None:
     assert not any((root / "usr/share/man").iterdir())
     assert [p.name for p in (root / "usr/share/locale").iterdir()] == ["locale.alias"]
     excludes = (root / "etc/dpkg/dpkg.cfg.d/dockstage-excludes").read_text()
-    assert (
-        "path-exclude /usr/share/doc/*" in excludes
-        and "path-exclude /usr/share/man/*" in excludes
-    )
+    assert "path-exclude /usr/share/doc/*" in excludes and "path-exclude /usr/share/man/*" in excludes
     assert (root / "etc/apt/sources.list").read_text() == (
         "deb http://m.example/debian trixie main\ndeb http://m.example/debian trixie-updates main\n"
     )

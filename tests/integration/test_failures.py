@@ -1,0 +1,210 @@
+"""Every failure a user can cause ends in one clear line, a non-zero exit and no traceback.
+
+Each test runs the real front-end (`invoke ...` / `nox -s ...`) against the run's isolated
+project (its own compose project, image name, .env and port) and, where relevant, checks that
+nothing was lost. The line each one shows is printed as `RELIABILITY-LINE:` (see docs/RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from dockstage import engine, envfile, flows, stages
+from dockstage.config import Settings
+from dockstage.errors import CheckFailed
+from tests.conftest import ROOT, cli_env, free_port, run_cli
+
+pytestmark = pytest.mark.integration
+
+NO_ENGINE = "unix:///nonexistent.sock"
+
+
+def one_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The command failed, printed no traceback, and one line holds every needle (returned)."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"expected a failure, got exit 0:\n{output}"
+    assert "Traceback" not in output, output
+    lines = [line for line in output.splitlines() if all(n.lower() in line.lower() for n in needles)]
+    assert lines, f"no line mentions {needles}:\n{output}"
+    print(f"RELIABILITY-LINE: {lines[0].strip()}")
+    return lines[0]
+
+
+@pytest.fixture
+def scoped(suite_settings: Settings) -> Iterator[Settings]:
+    """A project of its own for one test; whatever compose made for it is removed afterwards."""
+    settings = suite_settings.with_(project=f"{suite_settings.project}-f{free_port()}", web_port=free_port())
+    try:
+        yield settings
+    finally:
+        generated = engine.generated_env_path(settings)
+        if generated.exists():
+            with contextlib.suppress(DockerException):
+                engine.client(settings).compose.down(volumes=True, remove_orphans=True, quiet=True)
+            generated.unlink(missing_ok=True)
+
+
+# 1. no engine -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [["nox", "-s", "doctor"], ["nox", "-s", "build_prod"], ["invoke", "up"]],
+    ids=["nox-doctor", "nox-build_prod", "invoke-up"],
+)
+def test_no_engine_one_line(suite_settings: Settings, args: list[str]) -> None:
+    started = time.monotonic()
+    result = run_cli(args, cli_env(suite_settings, DOCKER_HOST=NO_ENGINE), timeout=30)
+    assert time.monotonic() - started < 30
+    one_line(result, "no Docker engine reachable", ".ci/provision")
+
+
+# 2. no buildx / no compose v2 -------------------------------------------------------------------
+def shadowing_config(tmp_path: Path, plugin: str) -> Path:
+    """A DOCKER_CONFIG whose cli-plugins/ holds an invalid plugin that shadows the real one."""
+    config = tmp_path / "docker-config"
+    (config / "cli-plugins").mkdir(parents=True)
+    fake = config / "cli-plugins" / f"docker-{plugin}"
+    fake.write_text("#!/bin/sh\necho not-a-plugin\n", encoding="utf-8")
+    fake.chmod(0o755)
+    return config
+
+
+@pytest.mark.parametrize(
+    ("plugin", "args", "needles"),
+    [
+        ("buildx", ["nox", "-s", "doctor"], ("buildx is missing or unusable", "install the docker-buildx plugin")),
+        ("buildx", ["invoke", "build"], ("buildx is missing or unusable", "install the docker-buildx plugin")),
+        ("compose", ["invoke", "up"], ("compose v2 is missing", "install the docker-compose v2 plugin")),
+    ],
+    ids=["no-buildx-nox-doctor", "no-buildx-invoke-build", "no-compose-invoke-up"],
+)
+def test_missing_plugin_one_line(
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    scoped: Settings,
+    tmp_path: Path,
+    plugin: str,
+    args: list[str],
+    needles: tuple[str, ...],
+) -> None:
+    config = shadowing_config(tmp_path, plugin)
+    broken = DockerClient(config=config)
+    with pytest.raises(DockerException):  # the simulation really hides the plugin
+        broken.buildx.version() if plugin == "buildx" else broken.compose.version()
+    result = run_cli(args, cli_env(scoped, DOCKER_CONFIG=str(config)), timeout=300)
+    one_line(result, *needles)
+
+
+# 3. web port taken ------------------------------------------------------------------------------
+def test_port_taken_one_line(docker_client: DockerClient, built_images: list[stages.Built], scoped: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", scoped.web_port))
+        taken.listen(1)
+        result = run_cli(["invoke", "up"], cli_env(scoped), timeout=300)
+    one_line(result, f"port {scoped.web_port}", "already in use", "DOCKSTAGE_WEB_PORT")
+    assert not engine.client(scoped).compose.ps(all=True)  # nothing was started
+
+
+# 4. malformed .env ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("replacement", "needles"),
+    [
+        ("DOCKSTAGE_WEB_PORT=abc", ("DOCKSTAGE_WEB_PORT", "'abc'", "not a number", "whole number")),
+        ("THIS LINE HAS NO EQUALS SIGN", ("is not KEY=VALUE", "fix or remove that line")),
+    ],
+    ids=["port-abc", "line-without-equals"],
+)
+@pytest.mark.parametrize("args", [["invoke", "up"], ["nox", "-s", "build_prod"]], ids=["invoke-up", "nox-build_prod"])
+def test_malformed_env_one_line(
+    suite_settings: Settings, tmp_path: Path, replacement: str, needles: tuple[str, ...], args: list[str]
+) -> None:
+    original = envfile.ensure(suite_settings)
+    text = original.read_text(encoding="utf-8")
+    lines = [replacement if line.startswith("DOCKSTAGE_WEB_PORT=") else line for line in text.splitlines()]
+    if not any(line == replacement for line in lines):
+        lines.append(replacement)
+    copy = tmp_path / ".env"
+    copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = cli_env(suite_settings, DOCKSTAGE_ENV_FILE=str(copy))
+    del env["DOCKSTAGE_WEB_PORT"]  # the value under test is the one in the file
+    one_line(run_cli(args, env, timeout=60), *needles)
+    assert original.read_text(encoding="utf-8") == text  # the real .env is untouched
+
+
+# 5. unknown stage -------------------------------------------------------------------------------
+def test_unknown_stage_invoke_one_line(suite_settings: Settings) -> None:
+    result = run_cli(["invoke", "build", "--stage", "nope"], cli_env(suite_settings), timeout=60)
+    one_line(result, "unknown stage 'nope'", ", ".join(stages.STAGES))
+
+
+def test_unknown_stage_nox_one_line(suite_settings: Settings) -> None:
+    """nox has one session per stage; an unknown one is nox's own one-line refusal."""
+    result = run_cli(["nox", "-s", "build_nope"], cli_env(suite_settings), timeout=60)
+    one_line(result, "build_nope")
+
+
+# 6. missing secret key in prod ------------------------------------------------------------------
+def test_prod_without_secret_key_refuses(
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    suite_settings: Settings,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(DockerException) as failed:
+        docker_client.run(
+            suite_settings.tag("prod"),
+            envs={"DJANGO_ALLOWED_HOSTS": "localhost", "GUNICORN_WORKERS": "1"},
+            remove=True,
+        )
+    captured = capfd.readouterr()  # the container's stderr goes straight to this process's
+    output = f"{failed.value.stdout or ''}\n{failed.value.stderr or ''}\n{captured.out}\n{captured.err}"
+    assert failed.value.return_code != 0
+    assert "Traceback" not in output, output
+    lines = [line for line in output.splitlines() if "DJANGO_SECRET_KEY is not set" in line]
+    assert len(lines) == 1, output
+    print(f"RELIABILITY-LINE: {lines[0].strip()} (exit {failed.value.return_code})")
+
+
+# 8. a failing app test --------------------------------------------------------------------------
+FAILING_TEST = '''"""Added by dockstage's reliability suite to a temporary copy: it must fail."""
+
+
+def test_reliability_deliberate_failure():
+    assert 1 + 1 == 3, "deliberate failure"
+'''
+
+
+def test_failing_app_test_fails_the_run(
+    docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings, tmp_path: Path
+) -> None:
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT / "app", copy / "app", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "staticfiles"))
+    for name in ("docker", "compose"):
+        shutil.copytree(ROOT / name, copy / name)
+    for name in (".dockerignore", "pyproject.toml", ".env.example"):
+        shutil.copy2(ROOT / name, copy / name)
+    (copy / "app" / "tests" / "test_reliability_deliberate.py").write_text(FAILING_TEST, encoding="utf-8")
+    settings = suite_settings.with_(
+        root=copy, image=f"{suite_settings.image}-failing", project=f"{suite_settings.project}-failing"
+    )
+    try:
+        with pytest.raises(CheckFailed) as failed:
+            flows.test_image(settings, ("-p", "no:randomly"))
+        junit = copy / settings.state_dir / "reports" / "junit-app.xml"
+        assert "pytest exit 1" in failed.value.one_line()
+        assert "test_reliability_deliberate_failure" in junit.read_text(encoding="utf-8")
+        assert flows.junit_counts(junit)["failures"] == 1
+        print(f"RELIABILITY-LINE: {failed.value.one_line()}")
+    finally:
+        for stage in ("dev", "test"):
+            with contextlib.suppress(DockerException):
+                docker_client.image.remove(settings.tag(stage), force=True)

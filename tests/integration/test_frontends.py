@@ -1,0 +1,229 @@
+"""Every nox session and invoke task, driven as a user types them, against the real engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerClient
+
+from dockstage import smoke
+from dockstage.config import Settings, read_env_file
+from tests.conftest import ROOT, cli_env, free_port, run_cli
+
+pytestmark = pytest.mark.integration
+
+SESSIONS = ("doctor", "bases", "build_dev", "build_test", "build_stage", "build_prod", "test_image", "smoke_prod",
+            "pipeline", "tests", "lint", "typecheck", "bench")  # fmt: skip
+TASKS = ("dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
+         "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases")  # fmt: skip
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    """The combined output of a command that must have succeeded."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
+
+
+def test_every_session_and_task_is_listed_with_a_description() -> None:
+    nox_list = ok(run_cli(["nox", "-l"], dict(os.environ)))
+    for name in SESSIONS:
+        assert f" {name} -> " in nox_list, name
+    invoke_list = ok(run_cli(["invoke", "--list"], dict(os.environ)))
+    listed = {line.split()[0]: line for line in invoke_list.splitlines() if line.startswith("  ")}
+    for name in TASKS:
+        assert name in listed and len(listed[name].split()) > 2, name
+
+
+def test_invoke_help_documents_each_argument() -> None:
+    text = ok(run_cli(["invoke", "--help", "down"], dict(os.environ)))
+    assert "--volumes" in text and "needs --yes" in text
+    assert "--yes" in text and "confirm --volumes" in text
+
+
+@pytest.mark.slow
+def test_nox_pipeline_builds_tests_and_smokes(built_images: object, suite_settings: Settings) -> None:
+    out = ok(run_cli(["nox", "-s", "pipeline"], cli_env(suite_settings), timeout=1200))
+    assert " passed" in out and "generated xml file" in out  # the app's pytest summary from the test image
+    for check in ("smoke health", "smoke notes", "smoke admin_and_static", "smoke gunicorn"):
+        assert f"ok   {check}" in out, check
+    assert "Session pipeline was successful" in out
+
+
+@pytest.mark.slow
+def test_invoke_build_doctor_and_bases(built_images: object, suite_settings: Settings) -> None:
+    env = cli_env(suite_settings)
+    out = ok(run_cli(["invoke", "build", "--stage", "prod", "--quiet"], env))
+    assert "dev" in out and "stage" in out and "prod" in out and "cached" in out
+    assert "engine: Docker engine" in ok(run_cli(["invoke", "doctor"], env))
+    assert "Session doctor was successful" in ok(run_cli(["nox", "-s", "doctor"], env))
+    assert "base images" in ok(run_cli(["invoke", "bases"], env))
+
+
+@pytest.fixture(scope="module")
+def up_stack(built_images: object, suite_settings: Settings, docker_client: DockerClient) -> Iterator[dict[str, str]]:
+    """`invoke up` on the run's project; torn down with its volume at the end."""
+    env = cli_env(suite_settings)
+    try:
+        out = ok(run_cli(["invoke", "up"], env))
+        assert f"web is healthy at http://127.0.0.1:{suite_settings.web_port}/" in out
+        yield env
+    finally:
+        run_cli(["invoke", "down", "--volumes", "--yes"], env)
+
+
+def base(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.web_port}"
+
+
+def token(settings: Settings) -> str:
+    return read_env_file(settings.path(settings.env_file))["API_TOKEN"]
+
+
+def notes(settings: Settings) -> list[dict[str, object]]:
+    response = smoke.fetch(f"{base(settings)}/api/notes/?page_size=100")
+    assert response.status == 200, response.body
+    body = response.json()
+    assert isinstance(body, dict)
+    return list(body["results"])
+
+
+def post(settings: Settings, text: str) -> dict[str, object]:
+    response = smoke.fetch(f"{base(settings)}/api/notes/", method="POST", body={"text": text}, token=token(settings))
+    assert response.status == 201, response.body
+    note = response.json()
+    assert isinstance(note, dict)
+    return note
+
+
+@pytest.mark.slow
+def test_row_survives_down_and_up(up_stack: dict[str, str], suite_settings: Settings) -> None:
+    note = post(suite_settings, "kept across down/up 🐳")
+    out = ok(run_cli(["invoke", "down"], up_stack))
+    assert "database volume kept" in out
+    ok(run_cli(["invoke", "up", "--quiet"], up_stack))
+    assert note in notes(suite_settings)
+
+
+@pytest.mark.slow
+def test_dump_drop_restore_gives_back_identical_rows(
+    up_stack: dict[str, str], suite_settings: Settings, tmp_path: Path
+) -> None:
+    post(suite_settings, "emoji 🐳🚀 and accents éàü")
+    post(suite_settings, "second row")
+    before = notes(suite_settings)
+    dump = tmp_path / "backup.sql"
+    assert "dumped the database" in ok(run_cli(["invoke", "db-dump", "--output", str(dump)], up_stack))
+    assert "-- Dump completed" in dump.read_text(encoding="utf-8")
+    assert "🐳🚀" in dump.read_text(encoding="utf-8")
+    refused = run_cli(["invoke", "down", "--volumes"], up_stack)
+    assert refused.returncode != 0 and "add --yes to confirm" in refused.stdout + refused.stderr
+    ok(run_cli(["invoke", "down", "--volumes", "--yes"], up_stack))
+    ok(run_cli(["invoke", "up", "--quiet"], up_stack))
+    assert notes(suite_settings) == []
+    assert "restored the database" in ok(run_cli(["invoke", "db-restore", str(dump)], up_stack))
+    assert notes(suite_settings) == before
+
+
+@pytest.mark.slow
+def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "db-shell"], cwd=ROOT, env=up_stack,
+        stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True,
+    )  # fmt: skip
+    os.close(secondary)
+    output = b""
+    deadline = time.monotonic() + 60
+    sent = False
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    output += os.read(primary, 4096)
+                except OSError:
+                    break
+            if not sent and b">" in output:
+                os.write(primary, b"SELECT 40 + 2 AS answer, DATABASE() AS db;\nexit\n")
+                sent = True
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    text = output.decode("utf-8", "replace")
+    assert sent, text
+    assert "answer" in text and "42" in text and "app" in text, text
+    assert process.returncode == 0, text
+
+
+@pytest.mark.slow
+def test_manage_migrate_makemigrations_ps_logs_clean(up_stack: dict[str, str]) -> None:
+    assert "[X] 0001_initial" in ok(run_cli(["invoke", "manage", "--", "showmigrations", "notes"], up_stack))
+    assert "No migrations to apply" in ok(run_cli(["invoke", "migrate"], up_stack))
+    assert "No changes detected" in ok(run_cli(["invoke", "makemigrations"], up_stack))
+    ps = ok(run_cli(["invoke", "ps"], up_stack))
+    assert "web-1" in ps and "healthy" in ps
+    assert "Booting worker" in ok(run_cli(["invoke", "logs", "web"], up_stack))
+    missing = run_cli(["invoke", "manage"], up_stack)
+    assert missing.returncode != 0 and "nothing to run" in missing.stdout + missing.stderr
+    assert "volumes kept" in ok(run_cli(["invoke", "clean"], up_stack))
+    ok(run_cli(["invoke", "up", "--quiet"], up_stack))
+
+
+@pytest.mark.slow
+def test_invoke_test_and_smoke(built_images: object, suite_settings: Settings) -> None:
+    env = cli_env(suite_settings)
+    out = ok(run_cli(["invoke", "test", "--", "-k", "health"], env))
+    assert "passed" in out and "deselected" in out
+    assert "ok   smoke gunicorn" in ok(run_cli(["invoke", "smoke"], env))
+
+
+@pytest.mark.slow
+def test_dev_stack_reloads_an_edited_view_without_rebuild(
+    built_images: object, suite_settings: Settings, tmp_path: Path, docker_client: DockerClient
+) -> None:
+    copy = tmp_path / "checkout"
+    shutil.copytree(
+        ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", ".dockstage", "__pycache__", "benchmarks")
+    )
+    port = free_port()
+    settings = suite_settings.with_(project=f"{suite_settings.project}-dev", web_port=port)
+    env = cli_env(settings)
+    image_id = docker_client.image.inspect(settings.tag("dev")).id
+    try:
+        ok(subprocess.run([sys.executable, "-m", "invoke", "dev", "--detach"], cwd=copy, env=env,
+                          capture_output=True, text=True, timeout=600, check=False))  # fmt: skip
+        url = f"http://127.0.0.1:{port}/healthz"
+        assert json.loads(smoke.fetch(url).body) == {"status": "ok", "database": "ok"}
+        view = copy / "app" / "project_playground" / "views.py"
+        view.write_text(
+            view.read_text().replace(
+                '{"status": "ok", "database": "ok"}', '{"status": "ok", "database": "ok", "edited": True}'
+            )
+        )
+        deadline, body = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            try:
+                body = json.loads(smoke.fetch(url).body)
+            except OSError:  # the autoreloader restarts the server
+                body = {}
+            if body.get("edited"):
+                break
+            time.sleep(0.5)
+        assert body == {"status": "ok", "database": "ok", "edited": True}
+        assert docker_client.image.inspect(settings.tag("dev")).id == image_id
+    finally:
+        subprocess.run([sys.executable, "-m", "invoke", "down", "--volumes", "--yes"], cwd=copy, env=env,
+                       capture_output=True, timeout=300, check=False)  # fmt: skip

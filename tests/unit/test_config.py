@@ -1,0 +1,81 @@
+"""Settings: layering of pyproject, .env and the environment, and the messages for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockstage import config
+from dockstage.errors import ConfigError
+
+
+def project(tmp_path: Path, pyproject: str = "", env: str = "") -> Path:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    if env:
+        (tmp_path / ".env").write_text(env)
+    return tmp_path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = config.load(project(tmp_path), environ={})
+    assert (s.image, s.project, s.flavour, s.web_port) == ("project-playground", "dockstage", "auto", 8000)
+    assert s.tag("prod") == "project-playground:prod"
+
+
+def test_layering_shell_beats_env_file_beats_pyproject(tmp_path: Path) -> None:
+    root = project(
+        tmp_path, '[tool.dockstage]\nweb-port = 9000\nimage = "from-pyproject"\n', "DOCKSTAGE_WEB_PORT=9100\n"
+    )
+    assert config.load(root, environ={}).web_port == 9100
+    assert config.load(root, environ={}).image == "from-pyproject"
+    assert config.load(root, environ={"DOCKSTAGE_WEB_PORT": "18080"}).web_port == 18080
+    assert config.load(root, environ={"DOCKSTAGE_WEB_PORT": "18080"}, web_port=0).web_port == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"DOCKSTAGE_WEB_PORT": "abc"}, "DOCKSTAGE_WEB_PORT is 'abc', not a number"),
+        ({"DOCKSTAGE_WEB_PORT": "70000"}, "web port 70000 is out of range"),
+        ({"DOCKSTAGE_FLAVOUR": "alpine"}, "unknown base flavour 'alpine'"),
+        ({"DOCKSTAGE_PROJECT": "Bad Name"}, "compose project name 'Bad Name' is not valid"),
+        ({"DOCKSTAGE_IMAGE": "UPPER"}, "image name 'UPPER' is not a valid repository name"),
+    ],
+    ids=["port-not-number", "port-range", "flavour", "project-name", "image-name"],
+)
+def test_bad_values_say_what_and_how(tmp_path: Path, environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.load(project(tmp_path), environ=environ)
+    assert str(caught.value).startswith(expected)
+    assert caught.value.fix
+
+
+def test_bad_value_in_env_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"DOCKSTAGE_WEB_PORT in \.env is 'eighty'"):
+        config.load(project(tmp_path, env="DOCKSTAGE_WEB_PORT=eighty\n"), environ={})
+
+
+def test_unknown_pyproject_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown key 'colour'"):
+        config.load(project(tmp_path, "[tool.dockstage]\ncolour = 'blue'\n"), environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A=1\n# comment\n\nB = two \n", {"A": "1", "B": "two"}),
+        ("export A='quoted # kept'\n", {"A": "quoted # kept"}),
+        ('A="x y"\nB=v # trailing comment\n', {"A": "x y", "B": "v"}),
+        ("EMPTY=\n", {"EMPTY": ""}),
+    ],
+    ids=["plain", "export-quoted", "double-quoted-and-comment", "empty"],
+)
+def test_parse_env_file(text: str, expected: dict[str, str]) -> None:
+    assert config.parse_env_file(text) == expected
+
+
+@pytest.mark.parametrize("line", ["JUSTAWORD", "1BAD=x", "A B=c"], ids=["no-equals", "digit-first", "space-in-key"])
+def test_parse_env_file_rejects_malformed_lines(line: str) -> None:
+    with pytest.raises(ConfigError, match="line 2 is not KEY=VALUE"):
+        config.parse_env_file(f"OK=1\n{line}\n")
