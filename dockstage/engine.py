@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -26,7 +27,9 @@ PROVISION_HINT = "run `bash .ci/provision` (installs and starts Debian's docker.
 def client(settings: Settings, variant: str = "prod", *, project: str | None = None) -> DockerClient:
     """A DockerClient whose compose commands target this project's files and env files."""
     compose_dir = settings.path(settings.compose_dir)
-    env_files: list[str | Path] = [p for p in (settings.path(settings.env_file), generated_env_path(settings)) if p.is_file()]
+    env_files: list[str | Path] = [
+        p for p in (settings.path(settings.env_file), generated_env_path(settings)) if p.is_file()
+    ]
     return DockerClient(
         compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
         compose_project_name=project or settings.project,
@@ -61,7 +64,9 @@ def check_engine(docker: DockerClient) -> Check:
     try:
         version = docker.version()
     except DockerException as exc:
-        return Check("engine", False, f"no Docker engine reachable ({_stderr(exc)})", PROVISION_HINT)
+        host = os.environ.get("DOCKER_HOST")
+        fix = f"DOCKER_HOST is {host}: point it at a running engine or unset it" if host else PROVISION_HINT
+        return Check("engine", False, f"no Docker engine reachable ({_stderr(exc)})", fix)
     except FileNotFoundError:
         return Check("engine", False, "no docker CLI on PATH", "apt-get install docker.io")
     server = version.server.version if version.server else "?"
