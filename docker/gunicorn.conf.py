@@ -25,6 +25,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proc_name = "project-playground"
+# gunicorn >= 25 opens a control socket under $HOME; the app user has none and / is read-only.
+# Off unless GUNICORN_CONTROL_SOCKET names a writable path (e.g. /tmp/gunicorn.ctl).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def on_starting(server: object) -> None:

@@ -110,7 +110,8 @@ def restore(docker: DockerClient, path: Path) -> None:
     except DockerException as exc:
         _sh(docker, f"rm -f {remote}")
         raise DatabaseError(
-            f"{path} does not load ({(exc.stderr or '').strip()[-200:]}); the database was not touched",
+            f"{path} does not load ({((exc.stderr or '').strip().splitlines() or [''])[-1][:200]}); "
+            "the database was not touched",
             "fix the file or make a new dump with `invoke db-dump`",
         ) from None
     try:

@@ -39,7 +39,7 @@ def dev(settings: Settings, *, detach: bool = False) -> str:
     report.ok(f"dev server at {url}/ reloads when files under app/ change")
     if not detach:
         report.info("following logs; Ctrl-C stops following (the stack keeps running; `invoke down` stops it)")
-        try:
+        try:  # noqa: SIM105 - Ctrl-C only stops following; the stack keeps running
             report.stream(docker.compose.logs(services=["web"], follow=True, stream=True))
         except KeyboardInterrupt:
             pass

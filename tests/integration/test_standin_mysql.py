@@ -147,9 +147,7 @@ def wait_healthy(client: DockerClient, name: str) -> float:
             logs = str(client.container.logs(name))
             pytest.fail(f"{name} exited ({state.exit_code}) before healthy:\n{logs}")
         time.sleep(0.25)
-    pytest.fail(
-        f"{name} not healthy after {HEALTH_DEADLINE} s:\n{client.container.logs(name)}"
-    )
+    pytest.fail(f"{name} not healthy after {HEALTH_DEADLINE} s:\n{client.container.logs(name)}")
 
 
 def sql(client: DockerClient, name: str, query: str, *auth: str) -> str:
@@ -206,9 +204,7 @@ def test_empty_volume_initialises_and_serves_utf8mb4_over_the_network(
     assert lines[0].split("\t") == ["utf8mb4", "utf8mb4_unicode_ci"]
     assert lines[1].split("\t") == [EMOJI, "F09F9880", "utf8mb4"]
     # The app user sees only its own databases.
-    dbs = sql(
-        standin_client, fleet.name("main"), "SHOW DATABASES", "-uapp", "-papp'pw"
-    ).split()
+    dbs = sql(standin_client, fleet.name("main"), "SHOW DATABASES", "-uapp", "-papp'pw").split()
     assert "app" in dbs and "mysql" not in dbs
 
 
@@ -218,10 +214,7 @@ def test_random_root_password(standin_client: DockerClient, fleet: Fleet) -> Non
     logs = str(standin_client.container.logs(name))
     password = logs.split("GENERATED ROOT PASSWORD: ")[1].split()[0]
     assert len(password) >= 16
-    assert (
-        sql(standin_client, name, "SELECT CURRENT_USER()", "-uroot", f"-p{password}")
-        == "root@%"
-    )
+    assert sql(standin_client, name, "SELECT CURRENT_USER()", "-uroot", f"-p{password}") == "root@%"
 
 
 def test_allow_empty_password(standin_client: DockerClient, fleet: Fleet) -> None:
@@ -233,25 +226,15 @@ def test_allow_empty_password(standin_client: DockerClient, fleet: Fleet) -> Non
 def test_file_variants(standin_client: DockerClient, fleet: Fleet) -> None:
     name = fleet.name("files")
     wait_healthy(standin_client, name)
-    assert (
-        sql(standin_client, name, "SELECT CURRENT_USER()", "-uroot", "-pfiled-root")
-        == "root@%"
-    )
-    out = sql(
-        standin_client, name, "SELECT DATABASE()", "-ufileuser", "-pfiled-pw", "filedb"
-    )
+    assert sql(standin_client, name, "SELECT CURRENT_USER()", "-uroot", "-pfiled-root") == "root@%"
+    out = sql(standin_client, name, "SELECT DATABASE()", "-ufileuser", "-pfiled-pw", "filedb")
     assert out == "filedb"
 
 
-def test_no_root_password_option_fails_clearly(
-    standin_client: DockerClient, fleet: Fleet
-) -> None:
+def test_no_root_password_option_fails_clearly(standin_client: DockerClient, fleet: Fleet) -> None:
     name = fleet.name("nopw")
     deadline = time.monotonic() + 30
-    while (
-        standin_client.container.inspect(name).state.running
-        and time.monotonic() < deadline
-    ):
+    while standin_client.container.inspect(name).state.running and time.monotonic() < deadline:
         time.sleep(0.25)
     state = standin_client.container.inspect(name).state
     assert not state.running and state.exit_code != 0
@@ -265,9 +248,7 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
     initdb = tmp_path / "initdb"
     initdb.mkdir()
     (initdb / "01-schema.sql").write_text("CREATE TABLE runs (what VARCHAR(20));\n")
-    (initdb / "02-data.sql.gz").write_bytes(
-        gzip.compress(b"INSERT INTO runs VALUES ('sql.gz');\n")
-    )
+    (initdb / "02-data.sql.gz").write_bytes(gzip.compress(b"INSERT INTO runs VALUES ('sql.gz');\n"))
     # Sourced (not executable): may use the entrypoint's process_sql; sleeps so health is polled mid-init.
     (initdb / "03-script.sh").write_text(
         'sleep 5\necho "INSERT INTO runs VALUES (\'sh\');" | process_sql --database="$MYSQL_DATABASE"\n'
@@ -284,9 +265,7 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
     start = time.monotonic()
     while time.monotonic() - start < HEALTH_DEADLINE:
         state = standin_client.container.inspect(first.name).state
-        finished = "initialisation finished" in standin_client.container.logs(
-            first.name
-        )
+        finished = "initialisation finished" in standin_client.container.logs(first.name)
         status = state.health.status if state.health else None
         if not finished:
             assert status != "healthy", "healthy before initialisation finished"
@@ -294,9 +273,7 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
             break
         assert state.running, str(standin_client.container.logs(first.name))
         time.sleep(0.25)
-    print(
-        f"empty volume + 5 s init script -> healthy in {time.monotonic() - start:.1f} s"
-    )
+    print(f"empty volume + 5 s init script -> healthy in {time.monotonic() - start:.1f} s")
 
     root = ("-uroot", "-prootpw", "app")
     count = "SELECT GROUP_CONCAT(what ORDER BY what) FROM runs"
@@ -311,9 +288,7 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
 
     # Same volume, new container, no password variables needed: data kept, init not re-run.
     second = fleet.db("persist2", {}, volume=volume, mounts=mounts)
-    print(
-        f"existing volume -> healthy in {wait_healthy(standin_client, second.name):.1f} s"
-    )
+    print(f"existing volume -> healthy in {wait_healthy(standin_client, second.name):.1f} s")
     assert sql(standin_client, second.name, count, *root) == "sh,sql.gz"
     logs = str(standin_client.container.logs(second.name))
     assert "initialising database files" not in logs
@@ -321,16 +296,12 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
     assert str(second.execute(["cat", "/proc/1/comm"])).strip() == "mariadbd"
 
 
-def test_python_image(
-    standin_client: DockerClient, bookworm: offline.BaseImages
-) -> None:
+def test_python_image(standin_client: DockerClient, bookworm: offline.BaseImages) -> None:
     script = (
         "python -m venv /tmp/v && /tmp/v/bin/python -c 'import sys, sysconfig, os; "
         'print(sys.version_info[:2]); assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")\''
     )
-    out = standin_client.container.run(
-        bookworm.python, ["bash", "-c", script], remove=True
-    )
+    out = standin_client.container.run(bookworm.python, ["bash", "-c", script], remove=True)
     assert "(3, 11)" in str(out)
 
 
@@ -354,8 +325,6 @@ def test_trixie_builds(standin_client: DockerClient) -> None:
             envs={"MYSQL_ALLOW_EMPTY_PASSWORD": "1"},
         )
         wait_healthy(standin_client, name)
-        assert sql(standin_client, name, "SELECT VERSION()", "-uroot").startswith(
-            "11.8"
-        )
+        assert sql(standin_client, name, "SELECT VERSION()", "-uroot").startswith("11.8")
     finally:
         standin_client.container.remove(name, force=True, volumes=True)
