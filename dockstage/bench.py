@@ -340,7 +340,7 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
             f"connections, {params['warmup_requests']} warm-up requests, then at most {params['requests']} requests "
             f"or {params['max_seconds']} s per run; {NOTES} notes seeded through the API first. gunicorn runs "
             "GUNICORN_WORKERS (compose default 3) sync workers, which close keep-alive connections; the client "
-            "shares the machine's cores with the server, so absolute numbers are a floor."
+            "shares the machine's cores with the server, so absolute numbers are a floor. "
             "runserver (wsgiref) writes headers and body of a keep-alive response separately; for a small body "
             "(/healthz) the client's delayed ACK then adds ~40 ms per request, so its /healthz p50 sits near 40 ms "
             "whatever the server's speed. /api/notes/ bodies are large enough not to wait, and are the target.",

@@ -9,11 +9,13 @@ class DockstageError(Exception):
     return_code = 1
     label = "error"
 
-    def __init__(self, what: str, fix: str, *, detail: str = "") -> None:
+    def __init__(self, what: str, fix: str, *, detail: str = "", return_code: int | None = None) -> None:
         super().__init__(what)
         self.what = what
         self.fix = fix
         self.detail = detail  # debug output only (command, exit code, stderr)
+        if return_code is not None:
+            self.return_code = return_code  # e.g. pytest's own exit status
 
     def __str__(self) -> str:
         return f"{self.what}: {self.fix}" if self.fix else self.what

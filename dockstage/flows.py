@@ -149,6 +149,7 @@ def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[st
             raise CheckFailed(
                 f"the app's tests failed in the test image (pytest exit {failed.return_code}; {counts or 'no report'})",
                 f"see pytest's output above and {junit}",
+                return_code=failed.return_code or 1,
             )
     counts = junit_counts(junit)
     report.ok(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -12,6 +15,10 @@ from dockstage.errors import DockstageError
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+DEBUG = os.environ.get("DOCKSTAGE_DEBUG", "") not in ("", "0")
+
+# python-on-whales logs every docker argv at DEBUG; show it only when asked (DOCKSTAGE_DEBUG=1).
+logging.getLogger("python_on_whales").setLevel(logging.DEBUG if DEBUG else logging.WARNING)
 
 
 def settings(**overrides: object) -> Settings:
@@ -26,5 +33,7 @@ def attempt(action: Callable[[], T], fail: Callable[[str, int], object]) -> T:
     try:
         return action()
     except DockstageError as exc:
+        if DEBUG and exc.detail:
+            print(exc.detail, file=sys.stderr)
         fail(exc.one_line(), exc.return_code)
         raise AssertionError("fail() must raise") from exc

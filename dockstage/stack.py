@@ -20,7 +20,7 @@ def compose_values(settings: Settings, bases: BaseImages) -> dict[str, str]:
     return {
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": bases.mysql,
-        "DOCKSTAGE_WEB_PORT": str(settings.web_port) if settings.web_port else "",
+        "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(os.getuid()),
         "DOCKSTAGE_GID": str(os.getgid()),
     }

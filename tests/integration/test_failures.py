@@ -64,7 +64,9 @@ def test_no_engine_one_line(suite_settings: Settings, args: list[str]) -> None:
     started = time.monotonic()
     result = run_cli(args, cli_env(suite_settings, DOCKER_HOST=NO_ENGINE), timeout=30)
     assert time.monotonic() - started < 30
-    one_line(result, "no Docker engine reachable", ".ci/provision")
+    one_line(
+        result, "no Docker engine reachable", f"DOCKER_HOST is {NO_ENGINE}: point it at a running engine or unset it"
+    )
 
 
 # 2. no buildx / no compose v2 -------------------------------------------------------------------
