@@ -9,7 +9,8 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
-threads = _int("GUNICORN_THREADS", 1)
+# Threads > 1 selects the gthread worker: keep-alive connections and I/O overlap per process.
+threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # Below compose's stop_grace_period (30 s), so in-flight requests finish before a SIGKILL.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
