@@ -11,25 +11,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import itertools
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import benchstats, engine, offline, report, smoke, stack, stages
+from dockstage import benchstats, engine, loadgen, offline, report, smoke, stack, stages
 from dockstage.config import Settings, read_env_file
 from dockstage.errors import BuildError, CheckFailed, DockstageError
 from dockstage.frontend import settings as load_settings
@@ -149,71 +145,6 @@ def image_sizes(docker: DockerClient, base: str) -> dict[str, Any]:
     return sizes
 
 
-def load(base_url: str, path: str, *, connections: int, requests: int, max_seconds: float) -> dict[str, float | int]:
-    """GET base_url+path with keep-alive from `connections` threads, bounded by requests and seconds."""
-    parts = urlsplit(base_url)
-    if parts.hostname != "127.0.0.1" or parts.port is None:
-        raise ValueError(f"load goes to 127.0.0.1 only, not {base_url}")
-    port: int = parts.port
-    counter = itertools.count()
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + max_seconds
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        failed = 0
-        while next(counter) < requests and time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path, headers={"Host": "localhost"})
-                response = conn.getresponse()
-                response.read()
-                if response.status == 200:
-                    mine.append(time.perf_counter() - started)
-                else:
-                    failed += 1
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                conn.close()
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max_seconds + 15)
-    return benchstats.summarize_load(latencies, errors[0], time.monotonic() - started)
-
-
-def http_bench(base_url: str, runs: int, params: dict[str, Any]) -> dict[str, Any]:
-    """Warm up, then `runs` load runs per path; medians of rps and latencies, raw runs kept."""
-    out: dict[str, Any] = {}
-    for name, path in (("healthz", "/healthz"), ("notes", "/api/notes/")):
-        load(base_url, path, connections=params["connections"], requests=params["warmup_requests"], max_seconds=10)
-        results = [
-            load(
-                base_url,
-                path,
-                connections=params["connections"],
-                requests=params["requests"],
-                max_seconds=params["max_seconds"],
-            )
-            for _ in range(runs)
-        ]
-        out[name] = {**benchstats.median_of_runs(results), "runs": results}
-        report.info(
-            f"{base_url}{path}: {out[name]['rps']} req/s, p50 {out[name]['p50_ms']} ms, p99 {out[name]['p99_ms']} ms"
-        )
-    return out
-
-
 def stack_bench(
     settings: Settings, bases: BaseImages, runs: int, params: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -240,11 +171,11 @@ def stack_bench(
             if created.status != 201:
                 raise CheckFailed(f"seeding notes failed: POST gave {created.status}", "see `docker compose logs web`")
         report.step("load: gunicorn (prod image)")
-        results = {"gunicorn": http_bench(url, runs, params)}
+        results = {"gunicorn": loadgen.http_bench(url, runs, params)}
         report.step("load: runserver (dev image, same db volume and data)")
         dev = stack.project(scoped, bases, "dev")
         stack.up(scoped, dev, ["web"])
-        results["runserver"] = http_bench(stack.web_url(dev), runs, params)
+        results["runserver"] = loadgen.http_bench(stack.web_url(dev), runs, params)
     finally:
         stack.down(prod, volumes=True)
         engine.generated_env_path(scoped).unlink(missing_ok=True)

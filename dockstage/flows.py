@@ -40,7 +40,7 @@ def prepare(settings: Settings, *checks: str) -> tuple[DockerClient, BaseImages]
     docker = engine.client(settings)
     engine.require(docker, *checks)
     bases = offline.resolve(settings.flavour, docker)
-    report.info(f"base images ({bases.flavour}): python {bases.python}, mysql {bases.mysql}")
+    report.info_once(f"base images ({bases.flavour}): python {bases.python}, mysql {bases.mysql}")
     return docker, bases
 
 

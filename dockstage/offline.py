@@ -6,6 +6,7 @@ every Docker call goes through python-on-whales.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -184,11 +185,11 @@ def _run(cmd: list[str], what: str) -> None:
             "apt-get install debootstrap (or run bash .ci/provision)",
         ) from exc
     if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        lines = (result.stdout + result.stderr).strip().splitlines()
         raise BuildError(
-            f"{what} failed (exit {result.returncode})",
-            "see the output above",
-            detail=tail,
+            f"{what} failed (exit {result.returncode}: {lines[-1] if lines else 'no output'})",
+            "rerun with DOCKSTAGE_DEBUG=1 for the full output; check the Debian mirror in apt's sources",
+            detail="\n".join(lines[-15:]),
         )
 
 
@@ -202,6 +203,11 @@ def build_rootfs(docker: DockerClient, flavour: str) -> BuiltBase:
         raise EngineError(
             "debootstrap is not installed",
             "apt-get install debootstrap (or run bash .ci/provision)",
+        )
+    if os.geteuid() != 0:
+        raise EngineError(
+            "building a stand-in base image needs root (debootstrap makes a root filesystem)",
+            "run it as root, e.g. `sudo -E env PATH=$PATH nox -s bases`, or use DOCKSTAGE_FLAVOUR=official",
         )
     tag, mirror, start = rootfs_tag(flavour), debian_mirror(), time.monotonic()
     report.step(f"debootstrap {flavour} (minbase) from {mirror}")

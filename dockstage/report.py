@@ -11,6 +11,7 @@ from rich.table import Table
 
 _console = Console(stderr=False, highlight=False, soft_wrap=True)
 _quiet = False
+_shown: set[str] = set()
 
 
 def set_quiet(quiet: bool) -> None:
@@ -34,6 +35,13 @@ def info(text: str) -> None:
     """A detail of the current step."""
     if not _quiet:
         _console.print(f"    {text}", markup=False)
+
+
+def info_once(text: str) -> None:
+    """An info line shown once per process (e.g. which base images are used)."""
+    if text not in _shown:
+        _shown.add(text)
+        info(text)
 
 
 def ok(text: str) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dockstage import bench, benchstats
+from dockstage import bench, benchstats, loadgen
 
 
 def results(**over: Any) -> dict[str, Any]:
@@ -124,7 +126,38 @@ def test_write_outputs_writes_all_three_files(tmp_path: Path) -> None:
 
 def test_load_refuses_anything_but_loopback() -> None:
     with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
-        bench.load("http://example.com:80", "/", connections=1, requests=1, max_seconds=1)
+        loadgen.load("http://example.com:80", "/", connections=1, requests=1, max_seconds=1)
+
+
+def test_load_is_bounded_by_request_count_against_a_local_server() -> None:
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            served.append(self.path)
+            body = b"ok"
+            self.send_response(200 if len(served) % 10 else 500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = loadgen.load(
+            f"http://127.0.0.1:{server.server_address[1]}", "/x", connections=3, requests=40, max_seconds=20
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(served) == 40
+    assert result["requests"] == 36 and result["errors"] == 4
 
 
 def test_main_reports_a_dockstage_error_in_one_line(
