@@ -121,8 +121,8 @@ def clean(settings: Settings) -> None:
     """Remove the project's containers and networks and dangling images; never volumes."""
     docker = _project(settings)
     stack.down(docker, volumes=False)
-    docker.image.prune(all=False)
-    report.ok(f"{settings.project}: containers and networks removed, dangling images pruned; volumes kept")
+    docker.image.prune(all=False, filters={"label": "dockstage.stage"})  # only this Dockerfile's leftovers
+    report.ok(f"{settings.project}: containers and networks removed, dangling stage images pruned; volumes kept")
 
 
 def db_shell(settings: Settings) -> None:
