@@ -97,7 +97,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The suite's own tests: unit tests and integration tests on the real engine."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,bench]")
     session.run("pytest", *session.posargs)
 
 

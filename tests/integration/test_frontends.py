@@ -135,17 +135,16 @@ def test_dump_drop_restore_gives_back_identical_rows(
     assert notes(suite_settings) == before
 
 
-@pytest.mark.slow
-def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
+def converse(args: list[str], env: dict[str, str], prompt: bytes, lines: bytes, cwd: Path = ROOT) -> tuple[int, str]:
+    """Run an interactive command on a pseudo-terminal: wait for the prompt, type, read until exit."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "db-shell"], cwd=ROOT, env=up_stack,
+        [sys.executable, "-m", *args], cwd=cwd, env=env,
         stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True,
     )  # fmt: skip
     os.close(secondary)
-    output = b""
-    deadline = time.monotonic() + 60
-    sent = False
+    output, sent = b"", False
+    deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline and process.poll() is None:
             ready, _, _ = select.select([primary], [], [], 0.5)
@@ -154,8 +153,8 @@ def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
                     output += os.read(primary, 4096)
                 except OSError:
                     break
-            if not sent and b">" in output:
-                os.write(primary, b"SELECT 40 + 2 AS answer, DATABASE() AS db;\nexit\n")
+            if not sent and prompt in output:
+                os.write(primary, lines)
                 sent = True
         process.wait(timeout=30)
     finally:
@@ -163,9 +162,58 @@ def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
             process.kill()
         os.close(primary)
     text = output.decode("utf-8", "replace")
-    assert sent, text
-    assert "answer" in text and "42" in text and "app" in text, text
-    assert process.returncode == 0, text
+    assert sent, f"no prompt {prompt!r} within 90 s: {text[-2000:]}"
+    return process.returncode, text
+
+
+@pytest.mark.slow
+def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
+    code, text = converse(
+        ["invoke", "db-shell"], up_stack, b"]>", b"SELECT 40 + 2 AS answer, DATABASE() AS db;\nexit\n"
+    )
+    assert "answer" in text and "42" in text and "| app " in text, text
+    assert code == 0, text
+
+
+@pytest.mark.slow
+def test_django_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
+    script = b"from notes.models import Note; print('notes', Note.objects.count() >= 0, 6 * 7)\nexit()\n"
+    code, text = converse(["invoke", "shell"], up_stack, b"In [1]", script)
+    assert "notes True 42" in text, text
+    assert code == 0, text
+
+
+@pytest.mark.slow
+def test_makemigrations_writes_files_owned_by_the_host_user(
+    built_images: object, suite_settings: Settings, tmp_path: Path
+) -> None:
+    """The dev image runs as DOCKSTAGE_UID:GID, so files it writes into app/ belong to that user."""
+    copy = tmp_path / "checkout"
+    shutil.copytree(
+        ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", ".dockstage", "__pycache__", "benchmarks")
+    )
+    model = copy / "app" / "notes" / "models.py"
+    model.write_text(
+        model.read_text().replace(
+            "    text = models.TextField()\n",
+            "    text = models.TextField()\n    pinned = models.BooleanField(default=False)\n",
+        )
+    )
+    uid = 4321
+    for path in [copy / "app", *(copy / "app").rglob("*")]:
+        os.chown(path, uid, uid)
+    settings = suite_settings.with_(project=f"{suite_settings.project}-mig", web_port=free_port())
+    env = cli_env(settings, DOCKSTAGE_UID=str(uid), DOCKSTAGE_GID=str(uid))
+    try:
+        result = subprocess.run([sys.executable, "-m", "invoke", "makemigrations"], cwd=copy, env=env,
+                                capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        assert "Add field pinned to note" in ok(result)
+        created = list((copy / "app" / "notes" / "migrations").glob("0002_*.py"))
+        assert len(created) == 1
+        assert (created[0].stat().st_uid, created[0].stat().st_gid) == (uid, uid)
+    finally:
+        subprocess.run([sys.executable, "-m", "invoke", "down", "--volumes", "--yes"], cwd=copy, env=env,
+                       capture_output=True, timeout=300, check=False)  # fmt: skip
 
 
 @pytest.mark.slow
