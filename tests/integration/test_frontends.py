@@ -154,6 +154,7 @@ def converse(args: list[str], env: dict[str, str], prompt: bytes, lines: bytes, 
                 except OSError:
                     break
             if not sent and prompt in output:
+                time.sleep(0.5)  # let the program switch its terminal to raw mode
                 os.write(primary, lines)
                 sent = True
         process.wait(timeout=30)
@@ -177,8 +178,8 @@ def test_db_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
 
 @pytest.mark.slow
 def test_django_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> None:
-    script = b"from notes.models import Note; print('notes', Note.objects.count() >= 0, 6 * 7)\nexit()\n"
-    code, text = converse(["invoke", "shell"], up_stack, b"In [1]", script)
+    script = b"from notes.models import Note; print('notes', Note.objects.count() >= 0, 6 * 7)\rexit()\r"
+    code, text = converse(["invoke", "shell"], up_stack, b"In [", script)
     assert "notes True 42" in text, text
     assert code == 0, text
 
