@@ -260,7 +260,7 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
             "Both Dockerfiles build from the same context copy in /var/tmp, on the resolved python base plus one "
             "33-byte file naming the run (made fresh for each run), so no earlier layer cache applies; "
             "the first stage of the cold build also passes --no-cache. BuildKit cache mounts (the suite's apt and "
-            "pip caches) are not cleared: the engine is shared, and keeping them is how the suite is meant to run.",
+            "uv caches) are not cleared: the engine is shared, and keeping them is how the suite is meant to run.",
             "Scenarios build the four stages one buildx call each; rebuilds build prod first so prod_seconds is the "
             "time to get a new prod image after the change. App change: a comment appended to app/notes/views.py; "
             "dependency change: `six` appended to app/requirements/base.txt (in the copy only).",
@@ -270,8 +270,10 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
             f"Load: Python threads with http.client keep-alive against 127.0.0.1 only, {params['connections']} "
             f"connections, {params['warmup_requests']} warm-up requests, then at most {params['requests']} requests "
             f"or {params['max_seconds']} s per run; {NOTES} notes seeded through the API first. gunicorn runs "
-            "GUNICORN_WORKERS (compose default 3) sync workers, which close keep-alive connections; the client "
-            "shares the machine's cores with the server, so absolute numbers are a floor. "
+            "GUNICORN_WORKERS (compose default 3) gthread workers of GUNICORN_THREADS (4) threads, keep-alive on; "
+            "runserver runs threaded in the dev image (DEBUG on, as in development). The Python client shares the "
+            "machine's 2 cores with the server, so absolute numbers are a floor and a ratio above the cores' worth "
+            "of parallelism is out of reach here. "
             "runserver (wsgiref) writes headers and body of a keep-alive response separately; for a small body "
             "(/healthz) the client's delayed ACK then adds ~40 ms per request, so its /healthz p50 sits near 40 ms "
             "whatever the server's speed. /api/notes/ bodies are large enough not to wait, and are the target.",
