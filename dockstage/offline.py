@@ -106,15 +106,20 @@ def _present_or_pullable(ref: str, docker: DockerClient) -> bool:
     return True
 
 
+_AUTO_CHOICE: dict[str, BaseImages] = {}
+
+
 def resolve(flavour: str, docker: DockerClient) -> BaseImages:
     """'official'|'bookworm'|'trixie'|'auto'. auto: official when both official images are present
     locally or pullable, else bookworm."""
     if flavour == "official":
         return OFFICIAL
     if flavour == "auto":
-        if all(_present_or_pullable(ref, docker) for ref in (OFFICIAL.python, OFFICIAL.mysql)):
-            return OFFICIAL
-        return stand_in("bookworm")
+        engine_key = os.environ.get("DOCKER_HOST", "")
+        if engine_key not in _AUTO_CHOICE:  # one pull attempt per process and engine, not per call
+            official = all(_present_or_pullable(ref, docker) for ref in (OFFICIAL.python, OFFICIAL.mysql))
+            _AUTO_CHOICE[engine_key] = OFFICIAL if official else stand_in("bookworm")
+        return _AUTO_CHOICE[engine_key]
     return stand_in(flavour)
 
 
