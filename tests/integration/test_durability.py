@@ -266,6 +266,7 @@ def test_sigterm_lets_in_flight_requests_finish(stack: Stack) -> None:
     """A prod container on the stack's network gets SIGTERM while two requests are half sent."""
     network = f"{stack.settings.project}_default"
     secrets = stack.secrets
+    port = free_port()
     container = stack.docker.run(
         stack.settings.tag("prod"),
         detach=True,
@@ -283,14 +284,14 @@ def test_sigterm_lets_in_flight_requests_finish(stack: Stack) -> None:
             "GUNICORN_WORKERS": "3",
         },
         name=f"{stack.settings.project}-sigterm",
+        publish=[(f"127.0.0.1:{port}", 8000)],  # test traffic goes to loopback only
     )
     assert isinstance(container, Container)
     try:
-        ip = container.network_settings.networks[network].ip_address
         end = time.monotonic() + 60
         while True:  # the image's own HEALTHCHECK polls every 5 s; ask gunicorn directly instead
             try:
-                if http("GET", f"http://{ip}:8000/healthz", timeout=2)[0] == 200:
+                if http("GET", f"http://127.0.0.1:{port}/healthz", timeout=2)[0] == 200:
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
@@ -302,7 +303,10 @@ def test_sigterm_lets_in_flight_requests_finish(stack: Stack) -> None:
         threads = [
             threading.Thread(
                 target=lambda i=i: results.__setitem__(
-                    i, _slow_post((ip, 8000), secrets["API_TOKEN"], f"in flight at SIGTERM {i}", halves[i], go_on)
+                    i,
+                    _slow_post(
+                        ("127.0.0.1", port), secrets["API_TOKEN"], f"in flight at SIGTERM {i}", halves[i], go_on
+                    ),
                 )
             )
             for i in range(2)
