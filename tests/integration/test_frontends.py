@@ -276,3 +276,18 @@ def test_dev_stack_reloads_an_edited_view_without_rebuild(
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "down", "--volumes", "--yes"], cwd=copy, env=env,
                        capture_output=True, timeout=300, check=False)  # fmt: skip
+
+
+def test_first_run_creates_env_with_fresh_secrets_and_never_overwrites_it(
+    docker_client: DockerClient, suite_settings: Settings, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "first-run.env"
+    settings = suite_settings.with_(project=f"{suite_settings.project}-first", env_file=str(env_file))
+    env = cli_env(settings)
+    assert "created first-run.env from .env.example with fresh secrets" in ok(run_cli(["invoke", "ps"], env))
+    created = read_env_file(env_file)
+    assert all(len(created[key]) >= 24 for key in ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD"))
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    assert "created" not in ok(run_cli(["invoke", "ps"], env))
+    assert read_env_file(env_file) == created
+    assert read_env_file(ROOT / ".env.example")["DJANGO_SECRET_KEY"] == ""  # the example stays secret-free
