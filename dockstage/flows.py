@@ -49,21 +49,29 @@ def doctor(settings: Settings) -> list[engine.Check]:
     docker = engine.client(settings)
     checks = engine.run_checks(docker)
     if all(c.passed for c in checks):
-        bases = offline.resolve(settings.flavour, docker)
-        absent = offline.missing(bases, docker)
-        checks.append(
-            engine.Check(
-                "bases",
-                True,
-                f"{bases.flavour}: {bases.python}, {bases.mysql}"
-                + (f" (missing, built on first use: {', '.join(absent)})" if absent else " (present)"),
-            )
-        )
+        checks.append(bases_check(settings, docker))
     for check in checks:
         (report.ok if check.passed else report.fail)(
             f"{check.name}: {check.detail}" + (f" -> {check.fix}" if check.fix else "")
         )
     return checks
+
+
+def bases_check(settings: Settings, docker: DockerClient) -> engine.Check:
+    """Which base images the suite will use, and whether they are here (or can be built here)."""
+    bases = offline.resolve(settings.flavour, docker)
+    absent = offline.missing(bases, docker)
+    used = f"{bases.flavour}: {bases.python}, {bases.mysql}"
+    if not absent:
+        return engine.Check("bases", True, f"{used} (present)")
+    if bases.flavour == "official":
+        return engine.Check(
+            "bases",
+            False,
+            f"{used}: {', '.join(absent)} missing and not pullable",
+            "pull them where a registry is reachable, or use the stand-ins: DOCKSTAGE_FLAVOUR=bookworm",
+        )
+    return engine.Check("bases", True, f"{used} (missing, built on first use: {', '.join(absent)})")
 
 
 def build_bases(settings: Settings, flavour: str, force: bool = False) -> list[offline.BuiltBase]:

@@ -19,7 +19,7 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import engine, envfile, flows, stages
+from dockstage import engine, envfile, flows, offline, stages
 from dockstage.config import Settings
 from dockstage.errors import CheckFailed
 from tests.conftest import ROOT, cli_env, free_port, run_cli
@@ -66,6 +66,16 @@ def test_no_engine_one_line(suite_settings: Settings, args: list[str]) -> None:
     assert time.monotonic() - started < 30
     one_line(
         result, "no Docker engine reachable", f"DOCKER_HOST is {NO_ENGINE}: point it at a running engine or unset it"
+    )
+
+
+def test_official_bases_missing_one_line(suite_settings: Settings, docker_client: DockerClient) -> None:
+    """DOCKSTAGE_FLAVOUR=official where python:3.12-slim / mysql:8.4 can be neither found nor pulled."""
+    if not offline.missing(offline.OFFICIAL, docker_client):
+        pytest.skip("the official images are present on this engine")
+    env = cli_env(suite_settings, DOCKSTAGE_FLAVOUR="official")
+    one_line(
+        run_cli(["nox", "-s", "doctor"], env, timeout=60), "missing and not pullable", "DOCKSTAGE_FLAVOUR=bookworm"
     )
 
 
