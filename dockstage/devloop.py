@@ -101,19 +101,14 @@ def manage(settings: Settings, args: list[str], *, interactive: bool = False) ->
         raise StackError(f"manage.py {' '.join(args)} exited with {exc.return_code}", "see its output above") from None
 
 
-def db_client(settings: Settings) -> DockerClient:
-    """A client for the running stack, for the database flows."""
-    return _project(settings)
-
-
 def db_dump(settings: Settings, output: Path) -> Path:
-    path = db.dump(db_client(settings), output)
+    path = db.dump(_project(settings), output)
     report.ok(f"dumped the database to {path} ({path.stat().st_size} bytes)")
     return path
 
 
 def db_restore(settings: Settings, path: Path) -> None:
-    db.restore(db_client(settings), path)
+    db.restore(_project(settings), path)
     report.ok(f"restored the database from {path}")
 
 
@@ -126,7 +121,7 @@ def clean(settings: Settings) -> None:
 
 
 def db_shell(settings: Settings) -> None:
-    db.shell(db_client(settings))
+    db.shell(_project(settings))
 
 
 def default_dump_path(settings: Settings) -> Path:

@@ -122,7 +122,7 @@ def run_http_checks(base: str, token: str) -> list[str]:
 IMAGE_PROBE = r"""
 set -u
 bad=0
-for tool in gcc cc make c++ pytest pip3.99; do
+for tool in gcc cc make c++ pytest; do
   if command -v "$tool" >/dev/null 2>&1; then echo "FOUND tool $tool"; bad=1; fi
 done
 for dir in /usr/include/mysql /usr/include/mariadb; do
