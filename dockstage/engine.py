@@ -24,7 +24,7 @@ MIN_FREE_GB = 3.0
 PROVISION_HINT = "run `bash .ci/provision` (installs and starts Debian's docker.io, buildx, compose v2)"
 
 
-def client(settings: Settings, variant: str = "prod", *, project: str | None = None) -> DockerClient:
+def client(settings: Settings, variant: str = "prod") -> DockerClient:
     """A DockerClient whose compose commands target this project's files and env files."""
     compose_dir = settings.path(settings.compose_dir)
     env_files: list[str | Path] = [
@@ -32,7 +32,7 @@ def client(settings: Settings, variant: str = "prod", *, project: str | None = N
     ]
     return DockerClient(
         compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
-        compose_project_name=project or settings.project,
+        compose_project_name=settings.project,
         compose_project_directory=settings.root,
         compose_env_files=env_files,
     )
@@ -52,6 +52,10 @@ class Check:
     detail: str
     fix: str = ""
     fatal: bool = True
+
+    def error(self) -> EngineError:
+        """This failed check as the one-line error a flow raises."""
+        return EngineError(self.detail, self.fix)
 
 
 def _stderr(exc: DockerException) -> str:
@@ -152,4 +156,4 @@ def require(docker: DockerClient, *names: str) -> None:
     wanted = ["engine", *(n for n in names if n != "engine")]
     for result in run_checks(docker, wanted):
         if not result.passed and result.fatal:
-            raise EngineError(result.detail, result.fix)
+            raise result.error()

@@ -14,7 +14,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage import engine, offline, report, smoke, stack, stages
 from dockstage.config import Settings, read_env_file
-from dockstage.errors import CheckFailed, EngineError
+from dockstage.errors import CheckFailed
 from dockstage.offline import BaseImages
 
 BUILD_CHECKS = ("buildx", "disk")
@@ -168,9 +168,8 @@ def test_image(settings: Settings, pytest_args: tuple[str, ...] = ()) -> dict[st
 
 def smoke_prod(settings: Settings) -> list[str]:
     """The prod image's contents, then db + web from it, checked over real HTTP on 127.0.0.1."""
-    build(settings, "prod")
-    docker, _ = prepare(settings)
-    lines = smoke.check_prod_image(docker, settings.tag("prod"))
+    build(settings, "prod")  # preflights the engine too
+    lines = smoke.check_prod_image(engine.client(settings), settings.tag("prod"))
     with ephemeral_stack(settings, "smoke", "prod") as (scoped, compose):
         report.step("starting db, migrate and web from the prod image")
         stack.up(scoped, compose, ["web"])
@@ -193,7 +192,7 @@ def pipeline(settings: Settings) -> Summary:
     checks = doctor(settings)
     failing = [c for c in checks if not c.passed]
     if failing:
-        raise EngineError(failing[0].detail, failing[0].fix)
+        raise failing[0].error()
     summary.add("doctor", "all checks green", time.monotonic() - started)
     steps: tuple[tuple[str, Callable[[], str]], ...] = (
         ("build", lambda: f"{len(build(settings))} stages"),
