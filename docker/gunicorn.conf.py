@@ -2,6 +2,8 @@
 
 import os
 
+from gunicorn.glogging import Logger
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
@@ -19,6 +21,7 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 # Heartbeat files in memory: works with a read-only root filesystem.
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")  # noqa: S108 - gunicorn's advice for heartbeats
+# The container's own passing health probes (every 2 s) stay out of the access log: logger_class.
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -30,6 +33,36 @@ proc_name = "project-playground"
 # Off unless GUNICORN_CONTROL_SOCKET names a writable path (e.g. /tmp/gunicorn.ctl).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+# Keep in step with USER_AGENT in docker/healthcheck.py.
+HEALTHCHECK_USER_AGENT = "dockstage-healthcheck"
+
+
+class QuietHealthchecks(Logger):
+    """gunicorn's logger, minus the access lines of the HEALTHCHECK's passing probes.
+
+    A line is dropped only when all of these hold, so nobody outside can hide a request by copying
+    the User-Agent, and a failing probe still shows: GET /healthz, from loopback inside the
+    container (published ports arrive from the bridge gateway), that User-Agent, a 2xx status.
+    Error logging and every other access line are untouched.
+    """
+
+    def access(self, resp: object, req: object, environ: dict[str, object], request_time: object) -> None:
+        status = str(getattr(resp, "status", "") or "")
+        if (
+            environ.get("HTTP_USER_AGENT") == HEALTHCHECK_USER_AGENT
+            and environ.get("PATH_INFO") == "/healthz"
+            and environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+            and status.startswith("2")
+        ):
+            return
+        super().access(resp, req, environ, request_time)
+
+
+# A class, not a dotted path: this file is not importable as a module. Note that it replaces the
+# statsd logger gunicorn would pick by itself if statsd_host were set.
+logger_class = QuietHealthchecks
 
 
 def on_starting(server: object) -> None:

@@ -1,13 +1,19 @@
-"""Container HEALTHCHECK for prod: GET /healthz on the local gunicorn, no curl needed."""
+"""Container HEALTHCHECK for prod: GET /healthz on the local gunicorn, no curl needed.
+
+It names itself in User-Agent; gunicorn.conf.py leaves its successful probes out of the access log.
+"""
 
 import os
 import sys
 import urllib.request
 
+# Keep in step with HEALTHCHECK_USER_AGENT in docker/gunicorn.conf.py.
+USER_AGENT = "dockstage-healthcheck"
+
 port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
 request = urllib.request.Request(
     f"http://127.0.0.1:{port}/healthz",
-    headers={"Host": "localhost", "X-Forwarded-Proto": "https"},
+    headers={"Host": "localhost", "X-Forwarded-Proto": "https", "User-Agent": USER_AGENT},
 )
 try:
     with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 (loopback only)
