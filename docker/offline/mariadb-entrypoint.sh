@@ -1,24 +1,36 @@
 #!/bin/bash
 # Entrypoint of the dockstage MariaDB stand-in. It keeps the official mysql image's contract:
 # MYSQL_ROOT_PASSWORD | MYSQL_ALLOW_EMPTY_PASSWORD | MYSQL_RANDOM_ROOT_PASSWORD (one required on
-# first init), MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_ROOT_HOST, *_FILE variants and
-# /docker-entrypoint-initdb.d/*.sql|*.sql.gz|*.sh run once on an empty data directory.
+# first init), MYSQL_DATABASE, MYSQL_USER, MYSQL_PASSWORD, MYSQL_ROOT_HOST, MYSQL_ONETIME_PASSWORD,
+# MYSQL_INITDB_SKIP_TZINFO, *_FILE variants, and /docker-entrypoint-initdb.d/*.sh|*.sql|*.sql.gz|
+# *.sql.bz2|*.sql.xz|*.sql.zst run once on an empty data directory. Sourced init scripts get the
+# official entrypoint's helpers: mysql_note, mysql_warn, mysql_error, docker_process_sql, and
+# "${mysql[@]}". Differences that remain are listed in docs/RELIABILITY.md.
 set -eo pipefail
 shopt -s nullglob
 
-log() { printf '%s [Entrypoint]: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
-warn() { log "Warning: $*" >&2; }
-die() { log "ERROR: $*" >&2; exit 1; }
+# Logging, as the official entrypoint does it (init scripts may call these).
+mysql_log() {
+    local type="$1"; shift
+    # accept the text as arguments or on stdin
+    local text="$*"; if [ "$#" -eq 0 ]; then text="$(cat)"; fi
+    printf '%s [%s] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$type" "$text"
+}
+mysql_note() { mysql_log Note "$@"; }
+mysql_warn() { mysql_log Warn "$@" >&2; }
+mysql_error() { mysql_log ERROR "$@" >&2; exit 1; }
 
-# file_env VAR: take VAR from the file named by VAR_FILE (Docker secrets), never both.
+# file_env VAR [DEFAULT]: take VAR from the file named by VAR_FILE (Docker secrets), never both.
 file_env() {
-    local var="$1" file_var="${1}_FILE"
-    local val="${!var:-}" file="${!file_var:-}"
-    if [ -n "$val" ] && [ -n "$file" ]; then
-        die "both $var and $file_var are set (but are exclusive)"
+    local var="$1" file_var="${1}_FILE" def="${2:-}"
+    local file="${!file_var:-}" val="$def"
+    if [ -n "${!var:-}" ] && [ -n "$file" ]; then
+        mysql_error "Both $var and $file_var are set (but are exclusive)"
     fi
-    if [ -n "$file" ]; then
-        [ -r "$file" ] || die "$file_var=$file is not a readable file"
+    if [ -n "${!var:-}" ]; then
+        val="${!var}"
+    elif [ -n "$file" ]; then
+        [ -r "$file" ] || mysql_error "$file_var=$file is not a readable file"
         val="$(< "$file")"
     fi
     export "$var"="$val"
@@ -40,22 +52,84 @@ wants_help() {
     return 1
 }
 
-# server_option NAME ARGS...: the effective value of a server option (datadir, socket).
-server_option() {
-    local name="$1"; shift
-    "$@" --verbose --help 2>/dev/null | awk -v n="$name" '$1 == n { print $2; exit }'
+# What `mariadbd --verbose --help` needs to run (as in the official entrypoint).
+_verbose_help_args=(--verbose --help --log-bin-index="$(mktemp -u)")
+
+# mysql_check_config SERVER ARGS...: fail, with the server's own message, on a config it rejects.
+mysql_check_config() {
+    local to_run=("$@" "${_verbose_help_args[@]}") errors
+    if ! errors="$("${to_run[@]}" 2>&1 >/dev/null)"; then
+        mysql_error $'mariadbd failed while attempting to check config\n\tcommand was: '"${to_run[*]}"$'\n\t'"$errors"
+    fi
 }
 
-# process_sql [client args]: run SQL from stdin on the init server as root.
-process_sql() {
-    local auth=()
-    if [ -n "${PASSFILE:-}" ]; then auth=(--defaults-extra-file="$PASSFILE"); fi
-    mariadb "${auth[@]}" --protocol=socket --socket="$SOCKET" --user=root \
-        --default-character-set=utf8mb4 --batch "$@"
+# mysql_get_config NAME SERVER ARGS...: the effective value of a server option (datadir, socket).
+# awk reads the whole help text (no early exit), so the server never dies of SIGPIPE.
+mysql_get_config() {
+    local conf="$1"; shift
+    "$@" "${_verbose_help_args[@]}" 2>/dev/null \
+        | awk -v conf="$conf" '!found && $1 == conf && /^[^ \t]/ { sub(/^[^ \t]+[ \t]+/, ""); print; found = 1 }'
 }
+
+# MySQL 8 has utf8mb4 compiled in, so a charset or collation given anywhere simply wins. MariaDB
+# 10.11's compiled default is latin1, and a collation set in a config file makes mariadbd reject a
+# charset given on the command line. So the image's config files set neither, and these arguments
+# play the compiled defaults: --character-set-server=utf8mb4 unless the config files or the
+# arguments set a character set, and --collation-server=utf8mb4_unicode_ci unless they set either.
+utf8mb4_defaults() {
+    local arg defaults_args=() options have_charset='' have_collation=''
+    UTF8MB4_DEFAULTS=()
+    # Options naming option files come first; my_print_defaults takes the same ones.
+    for arg in "${@:2}"; do
+        case "$arg" in
+            --no-defaults|--defaults-file=*|--defaults-extra-file=*|--defaults-group-suffix=*)
+                defaults_args+=("$arg") ;;
+            *) break ;;
+        esac
+    done
+    options="$(my_print_defaults "${defaults_args[@]}" --mysqld 2>/dev/null || true)"
+    local -a all
+    mapfile -t all <<< "$options"
+    for arg in "${all[@]}" "${@:2}"; do
+        case "$arg" in
+            --character[-_]set[-_]server*|--loose-character[-_]set[-_]server*|-C*) have_charset=1 ;;
+            --collation[-_]server*|--loose-collation[-_]server*) have_collation=1 ;;
+        esac
+    done
+    if [ -z "$have_charset" ]; then UTF8MB4_DEFAULTS+=(--character-set-server=utf8mb4); fi
+    if [ -z "$have_charset$have_collation" ]; then UTF8MB4_DEFAULTS+=(--collation-server=utf8mb4_unicode_ci); fi
+}
+
+# _mysql_passfile [--dont-use-mysql-root-password]: an option file with the root password.
+_mysql_passfile() {
+    if [ '--dont-use-mysql-root-password' != "${1:-}" ] && [ -n "$MYSQL_ROOT_PASSWORD" ]; then
+        printf '[client]\npassword="%s"\n' "$(sql_str "$MYSQL_ROOT_PASSWORD")"
+    fi
+}
+
+# _root_client PASSFILE_ARG [client args]: the mariadb client as root on the init server's socket.
+_root_client() {
+    local pass="$1"; shift
+    mariadb --defaults-extra-file=<(_mysql_passfile "$pass") --protocol=socket --user=root \
+        --host=localhost --socket="$SOCKET" --default-character-set=utf8mb4 --comments "$@"
+}
+
+# docker_process_sql [--dont-use-mysql-root-password] [client args]: run SQL from stdin on the init
+# server as root, in MYSQL_DATABASE unless the args name another (--database=...), as the official
+# entrypoint's function of that name does.
+docker_process_sql() {
+    local pass=''
+    if [ '--dont-use-mysql-root-password' = "${1:-}" ]; then pass="$1"; shift; fi
+    if [ -n "$MYSQL_DATABASE" ]; then set -- --database="$MYSQL_DATABASE" "$@"; fi
+    _root_client "$pass" "$@"
+}
+
+# process_sql [client args]: this image's older helper: as docker_process_sql, with no default
+# database. Kept for init scripts written for earlier versions of the stand-in.
+process_sql() { _root_client '' --batch "$@"; }
 
 start_temp_server() {
-    log "starting temporary server (no networking)"
+    mysql_note "starting temporary server (no networking)"
     "$@" --skip-networking --socket="$SOCKET" --skip-log-bin \
         --loose-innodb-buffer-pool-load-at-startup=0 --loose-innodb-buffer-pool-dump-at-shutdown=0 &
     TEMP_PID=$!
@@ -64,73 +138,93 @@ start_temp_server() {
         if mariadb-admin --protocol=socket --socket="$SOCKET" --user=root ping >/dev/null 2>&1; then
             return 0
         fi
-        kill -0 "$TEMP_PID" 2>/dev/null || die "temporary server exited during start (see above)"
+        kill -0 "$TEMP_PID" 2>/dev/null || mysql_error "temporary server exited during start (see above)"
         [ "$i" -lt 60 ] && sleep 0.5
     done
-    die "temporary server did not start within 30 seconds"
+    mysql_error "temporary server did not start within 30 seconds"
 }
 
 stop_temp_server() {
     kill "$TEMP_PID"
-    wait "$TEMP_PID" || die "temporary server did not shut down cleanly"
-    log "temporary server stopped"
+    wait "$TEMP_PID" || mysql_error "temporary server did not shut down cleanly"
+    mysql_note "temporary server stopped"
 }
 
-run_initdb_files() {
-    local f db_args=()
-    if [ -n "$MYSQL_DATABASE" ]; then db_args=(--database="$MYSQL_DATABASE"); fi
-    for f in /docker-entrypoint-initdb.d/*; do
+# docker_process_init_files [file...]: run or source each by its extension, as the official one.
+docker_process_init_files() {
+    # "${mysql[@]}" for scripts written for older official images
+    # shellcheck disable=SC2034  # used by the sourced init scripts
+    mysql=(docker_process_sql)
+    local f
+    for f; do
         case "$f" in
             *.sh)
                 if [ -x "$f" ]; then
-                    log "running $f"; "$f"
+                    mysql_note "$0: running $f"; "$f"
                 else
-                    log "sourcing $f"
+                    mysql_note "$0: sourcing $f"
                     # shellcheck disable=SC1090  # user-provided init script
                     . "$f"
                 fi ;;
-            *.sql) log "running $f"; process_sql "${db_args[@]}" < "$f" ;;
-            *.sql.gz) log "running $f"; gzip -dc "$f" | process_sql "${db_args[@]}" ;;
-            *) log "ignoring $f" ;;
+            *.sql) mysql_note "$0: running $f"; docker_process_sql < "$f" ;;
+            *.sql.bz2) mysql_note "$0: running $f"; bunzip2 -c "$f" | docker_process_sql ;;
+            *.sql.gz) mysql_note "$0: running $f"; gunzip -c "$f" | docker_process_sql ;;
+            *.sql.xz) mysql_note "$0: running $f"; xzcat "$f" | docker_process_sql ;;
+            *.sql.zst) mysql_note "$0: running $f"; zstd -dc "$f" | docker_process_sql ;;
+            *) mysql_warn "$0: ignoring $f" ;;
         esac
     done
 }
 
-init_database() {
+verify_minimum_env() {
     local opts=0
     [ -n "$MYSQL_ROOT_PASSWORD" ] && opts=$((opts + 1))
     [ -n "${MYSQL_ALLOW_EMPTY_PASSWORD:-}" ] && opts=$((opts + 1))
     [ -n "${MYSQL_RANDOM_ROOT_PASSWORD:-}" ] && opts=$((opts + 1))
     if [ "$opts" -eq 0 ]; then
-        die "Database is uninitialized and password option is not specified
+        mysql_error "Database is uninitialized and password option is not specified
     You need to specify one of the following as an environment variable:
     - MYSQL_ROOT_PASSWORD
     - MYSQL_ALLOW_EMPTY_PASSWORD
     - MYSQL_RANDOM_ROOT_PASSWORD"
     fi
     if [ "$opts" -gt 1 ]; then
-        die "specify only one of MYSQL_ROOT_PASSWORD, MYSQL_ALLOW_EMPTY_PASSWORD, MYSQL_RANDOM_ROOT_PASSWORD"
+        mysql_error "specify only one of MYSQL_ROOT_PASSWORD, MYSQL_ALLOW_EMPTY_PASSWORD, MYSQL_RANDOM_ROOT_PASSWORD"
     fi
     if [ "$MYSQL_USER" = root ]; then
-        die "MYSQL_USER=\"root\": MYSQL_USER and MYSQL_PASSWORD are for a regular user; use MYSQL_ROOT_PASSWORD for root"
+        mysql_error "MYSQL_USER=\"root\": MYSQL_USER and MYSQL_PASSWORD are for a regular user; use MYSQL_ROOT_PASSWORD for root"
     fi
+    if [ -n "$MYSQL_USER" ] && [ -z "$MYSQL_PASSWORD" ]; then
+        mysql_warn 'MYSQL_USER specified, but missing MYSQL_PASSWORD; MYSQL_USER will not be created'
+    elif [ -z "$MYSQL_USER" ] && [ -n "$MYSQL_PASSWORD" ]; then
+        mysql_warn 'MYSQL_PASSWORD specified, but missing MYSQL_USER; MYSQL_PASSWORD will be ignored'
+    fi
+    # fail now, not half-way through init, if the init directory cannot be read
+    ls /docker-entrypoint-initdb.d/ > /dev/null
+}
+
+init_database() {
+    verify_minimum_env
     if [ -n "${MYSQL_RANDOM_ROOT_PASSWORD:-}" ]; then
         MYSQL_ROOT_PASSWORD="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
         export MYSQL_ROOT_PASSWORD
-        log "GENERATED ROOT PASSWORD: $MYSQL_ROOT_PASSWORD"
+        mysql_note "GENERATED ROOT PASSWORD: $MYSQL_ROOT_PASSWORD"
     fi
 
-    log "initialising database files in $DATADIR"
+    mysql_note "initialising database files in $DATADIR"
     mariadb-install-db --datadir="$DATADIR" --auth-root-authentication-method=normal \
         --skip-test-db --skip-name-resolve --skip-log-bin --default-time-zone=SYSTEM \
         --rpm > /dev/null
     start_temp_server "$@"
 
     if [ -z "${MYSQL_INITDB_SKIP_TZINFO:-}" ]; then
-        mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | process_sql --database=mysql
+        mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null \
+            | docker_process_sql --dont-use-mysql-root-password --database=mysql
     fi
 
-    local rootpw health_pw root_host="${MYSQL_ROOT_HOST:-%}" sql
+    local rootpw health_pw root_host rh sql
+    root_host="${MYSQL_ROOT_HOST:-%}"
+    rh="$(sql_str "$root_host")"
     rootpw="$(sql_str "$MYSQL_ROOT_PASSWORD")"
     health_pw="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
     sql="DELETE FROM mysql.global_priv WHERE User <> 'mariadb.sys' AND NOT (User = 'root' AND Host = 'localhost');
@@ -139,7 +233,6 @@ FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$rootpw';
 DROP DATABASE IF EXISTS test;"
     if [ "$root_host" != localhost ]; then
-        local rh; rh="$(sql_str "$root_host")"
         sql+="
 CREATE USER 'root'@'$rh' IDENTIFIED BY '$rootpw';
 GRANT ALL ON *.* TO 'root'@'$rh' WITH GRANT OPTION;
@@ -151,39 +244,44 @@ GRANT PROXY ON ''@'%' TO 'root'@'$rh' WITH GRANT OPTION;"
 CREATE USER 'healthcheck'@'$host' IDENTIFIED BY '$health_pw';"
     done
     if [ -n "$MYSQL_DATABASE" ]; then
-        log "creating database $MYSQL_DATABASE"
+        mysql_note "creating database $MYSQL_DATABASE"
         sql+="
 CREATE DATABASE IF NOT EXISTS \`$(sql_id "$MYSQL_DATABASE")\`;"
     fi
     if [ -n "$MYSQL_USER" ] && [ -n "$MYSQL_PASSWORD" ]; then
         local user; user="$(sql_str "$MYSQL_USER")"
-        log "creating user $MYSQL_USER"
+        mysql_note "creating user $MYSQL_USER"
+        # test\_%: Django's test runner creates and drops test_<name> databases as this user.
         sql+="
 CREATE USER '$user'@'%' IDENTIFIED BY '$(sql_str "$MYSQL_PASSWORD")';
 GRANT ALL ON \`test\\_%\`.* TO '$user'@'%';"
         if [ -n "$MYSQL_DATABASE" ]; then
+            # _ is a wildcard in a grant's database name: escape it, as the official image does.
+            local db; db="$(sql_id "$MYSQL_DATABASE")"
             sql+="
-GRANT ALL ON \`$(sql_id "$MYSQL_DATABASE")\`.* TO '$user'@'%';"
+GRANT ALL ON \`${db//_/\\_}\`.* TO '$user'@'%';"
         fi
-    elif [ -n "$MYSQL_USER" ] || [ -n "$MYSQL_PASSWORD" ]; then
-        warn "MYSQL_USER and MYSQL_PASSWORD must both be set for a user to be created"
     fi
     sql+="
 FLUSH PRIVILEGES;"
-    process_sql --database=mysql <<< "$sql"
+    docker_process_sql --dont-use-mysql-root-password --database=mysql <<< "$sql"
 
-    # Option files for the init scripts (removed afterwards) and for the healthcheck (kept).
-    PASSFILE="$(mktemp "${SOCKET%/*}/dockstage-root.XXXXXX")"
-    printf '[client]\npassword="%s"\n' "$(sql_str "$MYSQL_ROOT_PASSWORD")" > "$PASSFILE"
+    # Option file for the healthcheck (kept in the data directory, readable by mysql only).
     local health_cnf="$DATADIR/.dockstage-health.cnf"
     printf '[client]\nuser=healthcheck\npassword=%s\nprotocol=tcp\nhost=127.0.0.1\nport=3306\n' \
         "$health_pw" > "$health_cnf"
     chmod 0600 "$health_cnf"
 
-    run_initdb_files
-    rm -f "$PASSFILE"; unset PASSFILE
+    docker_process_init_files /docker-entrypoint-initdb.d/*
+
+    if [ -n "${MYSQL_ONETIME_PASSWORD:-}" ]; then
+        # The official image expires root@'%' (its MYSQL_ROOT_HOST default); this expires the root
+        # account MYSQL_ROOT_HOST made, which is root@'%' unless that variable says otherwise.
+        mysql_note "expiring the root password of 'root'@'$root_host' (MYSQL_ONETIME_PASSWORD)"
+        docker_process_sql --database=mysql <<< "ALTER USER 'root'@'$rh' PASSWORD EXPIRE;"
+    fi
     stop_temp_server
-    log "initialisation finished; starting server"
+    mysql_note "initialisation finished; starting server"
 }
 
 main() {
@@ -196,11 +294,16 @@ main() {
     esac
     if wants_help "$@"; then exec "$@"; fi
 
+    utf8mb4_defaults "$@"
+    set -- "$@" "${UTF8MB4_DEFAULTS[@]}"
+    mysql_check_config "$@"
+
+    file_env MYSQL_ROOT_HOST '%'
     for var in MYSQL_ROOT_PASSWORD MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD; do
         file_env "$var"
     done
-    DATADIR="$(server_option datadir "$@")"; DATADIR="${DATADIR%/}"
-    SOCKET="$(server_option socket "$@")"
+    DATADIR="$(mysql_get_config datadir "$@")"; DATADIR="${DATADIR%/}"
+    SOCKET="$(mysql_get_config socket "$@")"
     : "${DATADIR:=/var/lib/mysql}" "${SOCKET:=/run/mysqld/mysqld.sock}"
 
     if [ "$(id -u)" = 0 ]; then
