@@ -40,9 +40,8 @@ def from_pip_config(files: list[Path]) -> str | None:
     return found
 
 
-def find(environ: Mapping[str, str] | None = None) -> Path | None:
+def find(environ: Mapping[str, str]) -> Path | None:
     """The CA bundle to hand to builds, or None when the host uses none of its own."""
-    environ = os.environ if environ is None else environ
     candidates = [environ.get(name) for name in ENV_VARS]
     candidates.append(from_pip_config(pip_config_files(environ)))
     for candidate in candidates:

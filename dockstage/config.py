@@ -1,4 +1,10 @@
-"""One typed, frozen settings object, read from pyproject [tool.dockstage], .env and DOCKSTAGE_*."""
+"""One typed, frozen settings object: the only door to the environment.
+
+pyproject [tool.dockstage], then `.env`, then the shell's DOCKSTAGE_* variables; plus every other
+variable the suite reads (DOCKER_HOST, CI, the CA bundle pip uses, the host uid/gid) and the
+`.env` values the app's stack uses (secrets included). Nothing else in dockstage/ reads
+os.environ or `.env`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
+from dockstage import cabundle
 from dockstage.errors import ConfigError
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
@@ -33,6 +41,17 @@ class Settings:
     env_example: str = ".env.example"
     state_dir: str = ".dockstage"
     quiet: bool = False
+    # Read from the environment only (not pyproject keys):
+    debug: bool = False  # DOCKSTAGE_DEBUG: docker argv and full error output
+    ci: bool = False  # CI: plain output, no animation
+    docker_host: str = ""  # DOCKER_HOST, named in the fix when the engine is unreachable
+    uid: int = 1000  # the host user files written into bind mounts belong to
+    gid: int = 1000
+    ca_bundle: Path | None = None  # the proxy CA bundle pip uses, passed to builds as a secret
+    # The .env values (shell variables of the same name win, as in compose): secrets included,
+    # so never shown (repr=False) and never part of equality.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    shell: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def path(self, relative: str) -> Path:
         """A path of the project, anchored at the root (absolute paths pass through)."""
@@ -46,6 +65,20 @@ class Settings:
         """A copy with some fields changed (validated again)."""
         return _validated(dataclasses.replace(self, **changes))  # type: ignore[arg-type]
 
+    def with_dotenv(self, dotenv: Mapping[str, str]) -> Settings:
+        """A copy whose .env values are `dotenv` (a newly written .env), the shell still winning."""
+        return dataclasses.replace(self, env=_layer(dotenv, self.shell))
+
+    def value(self, key: str) -> str:
+        """One value of the project's .env (or the shell's, which wins); '' when unset."""
+        return self.env.get(key, "")
+
+
+FILE_KEYS = frozenset(
+    {"image", "project", "flavour", "web_port", "wait_timeout", "dockerfile", "compose_dir", "app_dir"}
+    | {"env_file", "env_example", "state_dir", "quiet"}
+)
+"""The keys [tool.dockstage] may set; the rest of Settings comes from the environment only."""
 
 _ENV_KEYS = {
     "DOCKSTAGE_IMAGE": "image",
@@ -55,7 +88,11 @@ _ENV_KEYS = {
     "DOCKSTAGE_WAIT_TIMEOUT": "wait_timeout",
     "DOCKSTAGE_ENV_FILE": "env_file",
     "DOCKSTAGE_QUIET": "quiet",
+    "DOCKSTAGE_DEBUG": "debug",
+    "DOCKSTAGE_UID": "uid",
+    "DOCKSTAGE_GID": "gid",
 }
+_FLAGS = ("quiet", "debug", "ci")
 
 
 def parse_env_file(text: str, source: str = ".env") -> dict[str, str]:
@@ -90,8 +127,12 @@ def read_env_file(path: Path) -> dict[str, str]:
     return parse_env_file(path.read_text(encoding="utf-8"), source=path.name)
 
 
+def _layer(dotenv: Mapping[str, str], shell: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType({key: shell.get(key, value) for key, value in dotenv.items()})
+
+
 def _coerce(field: str, raw: object, source: str) -> object:
-    if field in ("web_port", "wait_timeout"):
+    if field in ("web_port", "wait_timeout", "uid", "gid"):
         try:
             number = int(str(raw).strip())
         except ValueError:
@@ -99,10 +140,12 @@ def _coerce(field: str, raw: object, source: str) -> object:
                 f"{source} is {raw!r}, not a number",
                 "set it to a whole number (a TCP port 1-65535, or 0 for any free port)"
                 if field == "web_port"
-                else "set it to a whole number of seconds",
+                else "set it to a whole number of seconds"
+                if field == "wait_timeout"
+                else "set it to a numeric id",
             ) from None
         return number
-    if field == "quiet":
+    if field in _FLAGS:
         return str(raw).strip().lower() in ("1", "true", "yes", "on")
     return str(raw).strip()
 
@@ -141,7 +184,13 @@ def load(
     """Settings from pyproject, then .env, then the environment, then explicit overrides."""
     environ = os.environ if environ is None else environ
     root = root.resolve()
-    values: dict[str, object] = {}
+    values: dict[str, object] = {
+        "ci": _coerce("ci", environ.get("CI", ""), "CI"),
+        "docker_host": environ.get("DOCKER_HOST", ""),
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "ca_bundle": cabundle.find(environ),
+    }
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
@@ -149,20 +198,22 @@ def load(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"pyproject.toml is not valid TOML ({exc})", "fix pyproject.toml") from None
         section = table.get("tool", {}).get("dockstage", {})
-        known = {f.name for f in dataclasses.fields(Settings)} - {"root"}
         for key, raw in section.items():
-            field = key.replace("-", "_")
-            if field not in known:
+            name = key.replace("-", "_")
+            if name not in FILE_KEYS:
                 raise ConfigError(
                     f"unknown key {key!r} in [tool.dockstage]",
-                    f"use one of {', '.join(sorted(known))}",
+                    f"use one of {', '.join(sorted(k.replace('_', '-') for k in FILE_KEYS))}",
                 )
-            values[field] = _coerce(field, raw, f"[tool.dockstage] {key}")
+            values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
     env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")
-    layered = {**read_env_file(root / env_name), **environ}
-    for variable, field in _ENV_KEYS.items():
+    dotenv = read_env_file(root / env_name)
+    layered = {**dotenv, **environ}
+    for variable, name in _ENV_KEYS.items():
         if variable in layered and layered[variable] != "":
             source = variable if variable in environ else f"{variable} in {env_name}"
-            values[field] = _coerce(field, layered[variable], source)
+            values[name] = _coerce(name, layered[variable], source)
+    values["shell"] = MappingProxyType(dict(environ))
+    values["env"] = _layer(dotenv, environ)
     values.update(overrides)
     return _validated(Settings(root=root, **values))  # type: ignore[arg-type]

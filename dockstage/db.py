@@ -1,34 +1,241 @@
-"""Database operations inside the db container: interactive shell, consistent dump, safe restore."""
+"""Database operations inside the db container: interactive shell, consistent dump, safe restore.
+
+A restore never rehearses on the live server. The dump is parsed just enough to find the
+statements that choose a database (`USE`, `CREATE`/`DROP`/`ALTER DATABASE`, also inside the
+`/*!NNNNN ... */` comments mysqldump writes); a dump naming more than one database is refused,
+and those statements are taken out so the file can only apply to the app's database. The file
+then loads on a throwaway server (same image as the db service, data on tmpfs, no network,
+random root password, removed afterwards); only when that succeeds is it applied to the live
+database. Both loads use the client's `--binary-mode`, so the only client command left in the
+file is DELIMITER: what this module parses is what the client executes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import logging
+import os
+import re
+import secrets
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from python_on_whales import DockerClient
+from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import report
 from dockstage.errors import DatabaseError
 
-SCRATCH_DB = "test_dockstage_restore"
+log = logging.getLogger("dockstage.db")
+
 _CLIENT = "$(command -v mariadb || command -v mysql)"
 _DUMP = "$(command -v mariadb-dump || command -v mysqldump)"
+_ADMIN = "$(command -v mariadb-admin || command -v mysqladmin)"
 DUMP_HEADERS = (b"-- MariaDB dump", b"-- MySQL dump")
 DUMP_TRAILER = b"-- Dump completed"
+DUMP_MODE = 0o600  # like .env: a dump holds every row, password hashes of the app's users included
+REHEARSAL_TIMEOUT = 240.0  # seconds for the throwaway server to accept connections (MySQL 8 inits slowly)
+REHEARSAL_LABEL = "dockstage.role"
+# Client flags for both loads: binary mode turns off every client command but DELIMITER (and \C),
+# so `use x`, `\u x`, `connect`, `source` or `system` lines in a file cannot act behind the parser.
+_LOAD_FLAGS = "--binary-mode --default-character-set=utf8mb4"
 
 
-def _db_container(docker: DockerClient) -> str:
+# --- The dump's statements ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a dump: where it is in the text and its code (comments out, `/*!` opened)."""
+
+    start: int
+    end: int  # just past its delimiter
+    code: str  # at most _CODE_KEPT characters: enough to classify it
+    delimiter: str  # the delimiter that ended it ("" at the end of the file)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a restore will load: the text with the database-choosing statements taken out."""
+
+    text: str
+    databases: tuple[str, ...]  # every database the dump names, in order of appearance
+    removed: int  # statements taken out (USE, CREATE/DROP DATABASE) or rewritten (ALTER DATABASE)
+
+
+_CODE_KEPT = 4096
+_QUOTED = {
+    "'": re.compile(r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.S),
+    '"': re.compile(r'"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"', re.S),
+    "`": re.compile(r"`[^`]*(?:``[^`]*)*`", re.S),
+}
+_DELIMITER_COMMAND = re.compile(r"delimiter[ \t]+(\S+)[^\n]*(?:\n|\Z)", re.I)
+_BLANKS = re.compile(r"\s*")
+_EXEC_COMMENT = re.compile(r"/\*M?!(\d*)")
+_NEVER = 999999  # `/*M!999999\- enable the sandbox mode */`: a client directive no server runs
+_IDENT = r"(?:`(?:[^`]|``)+`|[A-Za-z0-9_$\u0080-\uffff]+)"
+_USE = re.compile(rf"USE\s+(?P<name>{_IDENT})\s*\Z", re.I)
+_DATABASE = re.compile(
+    rf"(?P<verb>CREATE|DROP|ALTER)\s+(?:DATABASE|SCHEMA)\s+(?P<if>IF\s+(?:NOT\s+)?EXISTS\s+)?(?P<name>{_IDENT})(?P<rest>.*)\Z",
+    re.I | re.S,
+)
+_ALTER_OPTIONS = {"default", "character", "charset", "collate", "encryption", "read", "comment", "upgrade"}
+
+
+def _tokens(delimiter: str) -> re.Pattern[str]:
+    return re.compile(r"['\"`#]|--(?=\s|\Z)|/\*|\*/|" + re.escape(delimiter))
+
+
+def statements(text: str) -> Iterator[Statement]:
+    """The statements of a dump as the mysql/mariadb client in binary mode splits them.
+
+    Quotes, backquotes, `#`/`-- `/`/* */` comments and DELIMITER are followed; the text of
+    executable comments (`/*!40101 ... */`, `/*M!100100 ... */`) counts as code, as it does for
+    the server.
+    """
+    delimiter = ";"
+    tokens = _tokens(delimiter)
+    pos, start, code, kept, in_exec = 0, -1, [], 0, False
+
+    def keep(piece: str) -> None:
+        nonlocal kept
+        if kept < _CODE_KEPT:
+            code.append(piece[: _CODE_KEPT - kept])
+            kept += len(code[-1])
+
+    while pos < len(text):
+        if start < 0:  # between statements: skip blanks, obey DELIMITER
+            pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]  # \s* always matches
+            command = _DELIMITER_COMMAND.match(text, pos)
+            if command:
+                delimiter = command.group(1)
+                tokens = _tokens(delimiter)
+                pos = command.end()
+                continue
+        found = tokens.search(text, pos)
+        stop = found.start() if found else len(text)
+        if start < 0 and text[pos:stop].strip():
+            start = pos
+        keep(text[pos:stop])
+        if not found:
+            pos = len(text)
+            break
+        lexeme, pos = found.group(), found.end()
+        if lexeme in _QUOTED:
+            quoted = _QUOTED[lexeme].match(text, stop)
+            end = quoted.end() if quoted else len(text)  # an unterminated string runs to the end
+            if start < 0:
+                start = stop
+            keep(text[stop:end])
+            pos = end
+        elif lexeme in ("#", "--"):
+            newline = text.find("\n", pos)
+            pos = len(text) if newline < 0 else newline + 1
+            keep(" ")
+        elif lexeme == "/*":
+            opened = _EXEC_COMMENT.match(text, stop)
+            if opened and int(opened.group(1) or 0) < _NEVER:
+                if start < 0:
+                    start = stop
+                in_exec, pos = True, opened.end()
+                keep(" ")
+            else:
+                close = text.find("*/", pos)
+                pos = len(text) if close < 0 else close + 2
+                keep(" ")
+        elif lexeme == "*/":
+            if in_exec:
+                in_exec = False
+                keep(" ")
+            else:
+                if start < 0:
+                    start = stop
+                keep(lexeme)
+        else:  # the delimiter
+            if start >= 0:
+                yield Statement(start, pos, "".join(code).strip(), lexeme)
+            start, code, kept = -1, [], 0
+    if start >= 0:
+        yield Statement(start, len(text), "".join(code).strip(), "")
+
+
+def _name(ident: str) -> str:
+    return ident[1:-1].replace("``", "`") if ident.startswith("`") else ident
+
+
+def _choice(statement: Statement, path: Path) -> tuple[str, str | None] | None:
+    """(database named, replacement or None to drop it) when the statement chooses a database."""
+    if not re.match(r"USE\b|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|SCHEMA)\b", statement.code, re.I):
+        return None
+    use = _USE.match(statement.code)
+    if use:
+        return _name(use.group("name")), None
+    database = _DATABASE.match(statement.code)
+    if database and database.group("verb").upper() == "ALTER":
+        if not database.group("if") and database.group("name").lower() in _ALTER_OPTIONS:
+            return None  # no name: it applies to the database being restored
+        if len(statement.code) >= _CODE_KEPT:
+            database = None
+        else:
+            rest = database.group("rest").strip()
+            return _name(database.group("name")), f"ALTER DATABASE {rest}{statement.delimiter}"
+    if database:
+        return _name(database.group("name")), None
+    raise DatabaseError(
+        f"{path} has a statement choosing a database that cannot be read ({statement.code[:60]!r}); "
+        "the live database was not touched",
+        "give a file made by `invoke db-dump`",
+    )
+
+
+def plan_restore(text: str, path: Path) -> Plan:
+    """The dump without its USE / CREATE DATABASE / DROP DATABASE; refused if it names 2+ databases.
+
+    Removed statements leave their newlines behind, so the client's "at line N" still points
+    into the user's file. `ALTER DATABASE name ...` (mysqldump writes it around routines) loses
+    only its name: without one it applies to the database being restored.
+    """
+    names: list[str] = []
+    pieces: list[str] = []
+    done = removed = 0
+    for statement in statements(text):
+        choice = _choice(statement, path)
+        if choice is None:
+            continue
+        name, replacement = choice
+        names.append(name)
+        original = text[statement.start : statement.end]
+        pieces += [text[done : statement.start], replacement or "", "\n" * original.count("\n")]
+        done = statement.end
+        removed += 1
+    distinct = tuple(dict.fromkeys(names))
+    if len(distinct) > 1:
+        shown = ", ".join(f"`{n}`" for n in distinct[:4]) + (", ..." if len(distinct) > 4 else "")
+        raise DatabaseError(
+            f"{path} holds {len(distinct)} databases ({shown}); the live database was not touched",
+            "restore one database at a time: give a dump of the app's database only (`invoke db-dump`)",
+        )
+    pieces.append(text[done:])
+    return Plan("".join(pieces), distinct, removed)
+
+
+# --- Shell and dump -------------------------------------------------------------------------------
+def _db_container(docker: DockerClient) -> Container:
     for container in docker.compose.ps(services=["db"]):
         if container.state.running:
-            return container.name
+            return container
     raise DatabaseError("the db service is not running", "start the stack first: `invoke up` (or `invoke dev`)")
 
 
 def _sh(docker: DockerClient, script: str, *, tty: bool = False) -> str:
     """Run a shell script in the db service; passwords come from the container's own env."""
     return docker.compose.execute("db", ["sh", "-c", script], tty=tty) or ""
+
+
+def _last_line(exc: DockerException) -> str:
+    lines = (exc.stderr or "").strip().splitlines()
+    return lines[-1][:200] if lines else f"exit code {exc.return_code}"
 
 
 def shell(docker: DockerClient) -> None:
@@ -43,8 +250,35 @@ def shell(docker: DockerClient) -> None:
         raise DatabaseError(f"the database shell exited with {exc.return_code}", "check `invoke logs db`") from None
 
 
+def _write_private(output: Path, data: bytes) -> None:
+    """Write output (mode 0600) through output.partial, which never outlives a failure."""
+    partial = output.with_name(output.name + ".partial")
+    try:
+        partial.unlink(missing_ok=True)  # a stale one may have other modes or owners
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), DUMP_MODE)
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), DUMP_MODE)  # whatever the umask
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        partial.replace(output)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DatabaseError(
+                f"cannot write {output} ({exc.strerror or exc})", "give --output a file path you can write"
+            ) from None
+        raise
+
+
 def dump(docker: DockerClient, output: Path) -> Path:
-    """A consistent dump (single transaction, routines, utf8mb4) of the app database to a file."""
+    """A consistent dump (single transaction, routines, utf8mb4) of the app database to a file (0600)."""
+    if output.is_dir():
+        raise DatabaseError(
+            f"{output} is a directory",
+            f"give --output a file name, e.g. `invoke db-dump --output {output / 'app.sql'}`",
+        )
     _db_container(docker)
     script = (
         f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_DUMP} -uroot --single-transaction --routines --triggers '
@@ -54,15 +288,18 @@ def dump(docker: DockerClient, output: Path) -> Path:
         text = _sh(docker, script)
     except DockerException as exc:
         raise DatabaseError(
-            f"the dump failed ({(exc.stderr or '').strip()[-200:]})", "check `invoke logs db`"
+            f"the dump failed ({_last_line(exc)})", "check `invoke logs db`", detail=exc.stderr or ""
         ) from None
     data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
     if DUMP_TRAILER not in data[-200:]:
         raise DatabaseError("the dump is incomplete (no completion line)", "check free disk space and `invoke logs db`")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_bytes(gzip.compress(data) if output.suffix == ".gz" else data)
-    partial.replace(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create {output.parent} ({exc.strerror or exc})", "give --output a file path you can write"
+        ) from None
+    _write_private(output, gzip.compress(data) if output.suffix == ".gz" else data)
     return output
 
 
@@ -88,35 +325,129 @@ def read_dump(path: Path) -> bytes:
     return data
 
 
-def restore(docker: DockerClient, path: Path) -> None:
-    """Load a dump: checked first, rehearsed in a scratch database, then applied to the app's."""
-    data = read_dump(path)
-    container = _db_container(docker)
-    remote = f"/tmp/dockstage-restore-{int(time.time())}.sql"  # noqa: S108 - inside the db container
-    local = path.with_name(f".{path.name}.restore.sql")
-    local.write_bytes(data)
+# --- Restore --------------------------------------------------------------------------------------
+def _env(container: Container, key: str) -> str:
+    for entry in container.config.env or []:
+        name, _, value = entry.partition("=")
+        if name == key:
+            return value
+    return ""
+
+
+@contextlib.contextmanager
+def _throwaway_server(docker: DockerClient, live: Container, database: str) -> Iterator[Container]:
+    """A server from the live db's image: data on tmpfs, no network, random root password; removed after."""
+    project = docker.client_config.compose_project_name or "dockstage"
+    name = f"{project}-restore-rehearsal-{secrets.token_hex(4)}"
     try:
-        docker.container.copy(local, (container, remote))
+        server = docker.run(
+            live.image,  # the image id: exactly the server the live data runs on
+            list(live.config.cmd or []),  # the same server options, if compose set any
+            name=name,
+            detach=True,
+            networks=["none"],
+            tmpfs=["/var/lib/mysql"],  # no volume: the image's VOLUME is covered by the tmpfs
+            envs={
+                "MYSQL_ROOT_PASSWORD": secrets.token_urlsafe(24),
+                "MYSQL_DATABASE": database,
+                "MYSQL_INITDB_SKIP_TZINFO": "1",
+            },
+            labels={REHEARSAL_LABEL: "restore-rehearsal"},
+            healthcheck=False,  # readiness is polled below, over TCP, as root
+            pull="never",
+        )
+        assert isinstance(server, Container)
+        _wait_ready(docker, server)
+        yield server
+    except DockerException as exc:
+        raise DatabaseError(
+            f"the throwaway server for the rehearsal did not start ({_last_line(exc)}); the live database was not touched",
+            "check `invoke doctor` (disk, engine) and run the restore again",
+            detail=exc.stderr or "",
+        ) from None
     finally:
-        local.unlink(missing_ok=True)
-    root = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot --default-character-set=utf8mb4'
-    rehearse = (
-        f"{root} -e 'DROP DATABASE IF EXISTS {SCRATCH_DB}; CREATE DATABASE {SCRATCH_DB} CHARACTER SET utf8mb4' "
-        f"&& {root} {SCRATCH_DB} < {remote}; rc=$?; {root} -e 'DROP DATABASE IF EXISTS {SCRATCH_DB}'; exit $rc"
+        with contextlib.suppress(DockerException):
+            docker.container.remove(name, force=True, volumes=True)
+
+
+def _wait_ready(docker: DockerClient, server: Container) -> None:
+    """Until the real server (not the init-time one, which has no TCP) answers a ping on 127.0.0.1."""
+    ping = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_ADMIN} ping -h 127.0.0.1 -P 3306 -uroot --connect-timeout=2 --silent'
+    deadline = time.monotonic() + REHEARSAL_TIMEOUT
+    while True:
+        try:
+            docker.container.execute(server, ["sh", "-c", ping])
+            return
+        except DockerException:
+            server.reload()
+            if not server.state.running or time.monotonic() > deadline:
+                logs = docker.container.logs(server, tail=30)
+                what = "exited" if not server.state.running else f"was not ready in {REHEARSAL_TIMEOUT:.0f} s"
+                raise DatabaseError(
+                    f"the throwaway server for the rehearsal {what}; the live database was not touched",
+                    "check `invoke doctor` (disk, memory) and run the restore again",
+                    detail=logs,
+                ) from None
+        time.sleep(0.2)  # a poll interval, not a guess at how long the server takes
+
+
+def _databases(docker: DockerClient, server: Container) -> set[str]:
+    script = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot --batch --skip-column-names -e "SHOW DATABASES"'
+    return set((docker.container.execute(server, ["sh", "-c", script]) or "").split())
+
+
+def _load(docker: DockerClient, container: Container, local: Path, remote: str) -> None:
+    """Copy the file into the container and load it as root into its MYSQL_DATABASE."""
+    docker.container.copy(local, (container, remote))
+    script = (
+        f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot {_LOAD_FLAGS} "$MYSQL_DATABASE" < {remote}; '
+        f"rc=$?; rm -f {remote}; exit $rc"
     )
-    try:
-        report.info("rehearsing the restore in a scratch database")
-        _sh(docker, rehearse)
-    except DockerException as exc:
-        _sh(docker, f"rm -f {remote}")
+    docker.container.execute(container, ["sh", "-c", script])
+
+
+def restore(docker: DockerClient, path: Path) -> None:
+    """Load a dump: checked, rehearsed on a throwaway server, then applied to the app's database."""
+    plan = plan_restore(read_dump(path).decode("utf-8"), path)
+    live = _db_container(docker)
+    database = _env(live, "MYSQL_DATABASE")
+    if not database:
         raise DatabaseError(
-            f"{path} does not load ({((exc.stderr or '').strip().splitlines() or [''])[-1][:200]}); "
-            "the database was not touched",
-            "fix the file or make a new dump with `invoke db-dump`",
-        ) from None
-    try:
-        _sh(docker, f'{root} "$MYSQL_DATABASE" < {remote}; rc=$?; rm -f {remote}; exit $rc')
-    except DockerException as exc:
-        raise DatabaseError(
-            f"the restore failed ({(exc.stderr or '').strip()[-200:]})", "check `invoke logs db`"
-        ) from None
+            "the db service has no MYSQL_DATABASE; the live database was not touched",
+            "set MYSQL_DATABASE in .env (the default is app) and run `invoke up`",
+        )
+    if plan.databases:
+        log.debug("%s names database %s; restoring into %s", path, plan.databases[0], database)
+    remote = f"/tmp/dockstage-restore-{secrets.token_hex(6)}.sql"  # noqa: S108 - inside the containers
+    with tempfile.TemporaryDirectory(prefix="dockstage-restore-") as scratch:  # mode 0700
+        local = Path(scratch) / "restore.sql"
+        _write_private(local, plan.text.encode("utf-8"))
+        started = time.monotonic()
+        with _throwaway_server(docker, live, database) as server:
+            before = _databases(docker, server)
+            try:
+                _load(docker, server, local, remote)
+            except DockerException as exc:
+                raise DatabaseError(
+                    f"{path} does not load ({_last_line(exc)}); the database was not touched "
+                    "(rehearsed on a throwaway server)",
+                    "fix the file or make a new dump with `invoke db-dump`",
+                    detail=exc.stderr or "",
+                ) from None
+            extra = sorted(_databases(docker, server) - before)
+            if extra:
+                raise DatabaseError(
+                    f"{path} creates other databases ({', '.join(extra[:4])}) besides the app's; "
+                    "the database was not touched (rehearsed on a throwaway server)",
+                    "give a dump of the app's database only (`invoke db-dump`)",
+                )
+        log.debug("rehearsal of %s passed in %.1f s", path, time.monotonic() - started)
+        try:
+            _load(docker, live, local, remote)
+        except DockerException as exc:
+            raise DatabaseError(
+                f"the restore into the live database failed after a clean rehearsal ({_last_line(exc)}); "
+                "the live database may be partly restored",
+                "check `invoke logs db` and free disk space, then run the same `invoke db-restore` again",
+                detail=exc.stderr or "",
+            ) from None

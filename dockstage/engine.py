@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -13,108 +12,83 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from dockstage.config import Settings
-from dockstage.errors import EngineError
+from dockstage.errors import (
+    ComposeTooOld,
+    DockstageError,
+    LowDisk,
+    NoDockerCli,
+    NoEngine,
+    PluginMissing,
+    docker_detail,
+)
+from dockstage.report import log
 
-COMPOSE_VARIANTS = {
-    "prod": ("compose.yaml",),
-    "dev": ("compose.yaml", "compose.dev.yaml"),
-    "test": ("compose.yaml", "compose.test.yaml"),
-}
 MIN_FREE_GB = 3.0
-PROVISION_HINT = "run `bash .ci/provision` (installs and starts Debian's docker.io, buildx, compose v2)"
 
 
-def client(settings: Settings, variant: str = "prod") -> DockerClient:
-    """A DockerClient whose compose commands target this project's files and env files."""
-    compose_dir = settings.path(settings.compose_dir)
-    env_files: list[str | Path] = [
-        p for p in (settings.path(settings.env_file), generated_env_path(settings)) if p.is_file()
-    ]
-    return DockerClient(
-        compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
-        compose_project_name=settings.project,
-        compose_project_directory=settings.root,
-        compose_env_files=env_files,
-    )
-
-
-def generated_env_path(settings: Settings) -> Path:
-    """The env file the suite writes with resolved values (images, ports, uid) for compose."""
-    return settings.path(settings.state_dir) / f"{settings.project}.env"
+def client(settings: Settings) -> DockerClient:
+    """The run's one DockerClient (compose projects are views of it, see stack.Stack)."""
+    log.debug("docker client created (DOCKER_HOST=%s)", settings.docker_host or "default")
+    return DockerClient(compose_project_directory=settings.root)
 
 
 @dataclass(frozen=True)
 class Check:
-    """One preflight result: what was checked, whether it passed, and how to fix it if not."""
+    """One preflight result: what was checked, and the error when it failed."""
 
     name: str
-    passed: bool
     detail: str
-    fix: str = ""
-    fatal: bool = True
+    error: DockstageError | None = None
 
-    def error(self) -> EngineError:
-        """This failed check as the one-line error a flow raises."""
-        return EngineError(self.detail, self.fix)
-
-
-def _stderr(exc: DockerException) -> str:
-    text = (exc.stderr or exc.stdout or "").strip().splitlines()
-    return text[-1] if text else f"exit code {exc.return_code}"
+    @property
+    def passed(self) -> bool:
+        return self.error is None
 
 
-def check_engine(docker: DockerClient) -> Check:
+def compose_major_version(text: str) -> tuple[int, str] | None:
+    """Major version and version string of `docker compose version` output (v1 or v2 forms)."""
+    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    return (int(found.group(1)), found.group(0).lstrip("v")) if found else None
+
+
+def check_engine(docker: DockerClient, settings: Settings) -> Check:
     """The daemon answers."""
     try:
         version = docker.version()
     except DockerException as exc:
-        host = os.environ.get("DOCKER_HOST")
-        fix = f"DOCKER_HOST is {host}: point it at a running engine or unset it" if host else PROVISION_HINT
-        return Check("engine", False, f"no Docker engine reachable ({_stderr(exc)})", fix)
+        return Check("engine", "unreachable", NoEngine(settings.docker_host, docker_detail(exc)))
     except FileNotFoundError:
-        return Check("engine", False, "no docker CLI on PATH", "apt-get install docker.io")
+        return Check("engine", "no docker CLI", NoDockerCli())
     server = version.server.version if version.server else "?"
-    return Check("engine", True, f"Docker engine {server}")
+    return Check("engine", f"Docker engine {server}")
 
 
-def check_buildx(docker: DockerClient) -> Check:
+def check_buildx(docker: DockerClient, settings: Settings) -> Check:
     """The buildx plugin is installed and its builder can run BuildKit builds."""
     try:
         version = docker.buildx.version()
         builder = docker.buildx.inspect()
     except DockerException as exc:
-        return Check(
-            "buildx",
-            False,
-            f"buildx is missing or unusable ({_stderr(exc)})",
-            "install the docker-buildx plugin (`bash .ci/provision` does it on Debian 12/13)",
-        )
+        return Check("buildx", "missing", PluginMissing("buildx", docker_detail(exc)))
     words = version.split()
     return Check(
-        "buildx", True, f"buildx {words[1] if len(words) > 1 else version}, builder {builder.name} ({builder.driver})"
+        "buildx", f"buildx {words[1] if len(words) > 1 else version}, builder {builder.name} ({builder.driver})"
     )
 
 
-def check_compose(docker: DockerClient) -> Check:
+def check_compose(docker: DockerClient, settings: Settings) -> Check:
     """Compose v2 (the CLI plugin) is installed; v1 is not usable by python-on-whales."""
     try:
         text = docker.compose.version()
     except DockerException as exc:
-        return Check(
-            "compose",
-            False,
-            f"compose v2 is missing ({_stderr(exc)})",
-            "install the docker-compose v2 plugin (`bash .ci/provision` does it on Debian 12/13)",
-        )
-    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
-    if not found or int(found.group(1)) < 2:
-        return Check(
-            "compose", False, f"compose is too old ({text.strip()})", "install compose v2 (docker-compose-plugin)"
-        )
-    return Check("compose", True, f"compose {found.group(0).lstrip('v')}")
+        return Check("compose", "missing", PluginMissing("compose", docker_detail(exc)))
+    parsed = compose_major_version(text)
+    if parsed is None or parsed[0] < 2:
+        return Check("compose", "too old", ComposeTooOld(text.strip()))
+    return Check("compose", f"compose {parsed[1]}")
 
 
-def check_disk(docker: DockerClient) -> Check:
+def check_disk(docker: DockerClient, settings: Settings) -> Check:
     """Enough free space where the engine keeps its images (when it is on this machine)."""
     try:
         root = Path(docker.system.info().docker_root_dir or "/var/lib/docker")
@@ -123,16 +97,11 @@ def check_disk(docker: DockerClient) -> Check:
     probe = root if root.exists() else Path("/")
     free_gb = shutil.disk_usage(probe).free / 1e9
     if free_gb < MIN_FREE_GB:
-        return Check(
-            "disk",
-            False,
-            f"only {free_gb:.1f} GB free under {probe}",
-            "free space: `invoke clean`, `docker builder prune`, or remove old images",
-        )
-    return Check("disk", True, f"{free_gb:.0f} GB free under {probe}")
+        return Check("disk", f"{free_gb:.1f} GB free", LowDisk(free_gb, str(probe)))
+    return Check("disk", f"{free_gb:.0f} GB free under {probe}")
 
 
-ENGINE_CHECKS: dict[str, Callable[[DockerClient], Check]] = {
+ENGINE_CHECKS: dict[str, Callable[[DockerClient, Settings], Check]] = {
     "engine": check_engine,
     "buildx": check_buildx,
     "compose": check_compose,
@@ -140,20 +109,14 @@ ENGINE_CHECKS: dict[str, Callable[[DockerClient], Check]] = {
 }
 
 
-def run_checks(docker: DockerClient, names: Iterable[str] = ENGINE_CHECKS) -> list[Check]:
-    """Run the named checks; once the engine is unreachable, the others are not tried."""
+def run_checks(docker: DockerClient, settings: Settings, names: Iterable[str] = ENGINE_CHECKS) -> list[Check]:
+    """Run the named checks (engine first); once the engine is unreachable, the others are not tried."""
+    wanted = ["engine", *(n for n in names if n != "engine")]
+    log.debug("preflight: %s", ", ".join(wanted))
     results: list[Check] = []
-    for name in names:
-        result = ENGINE_CHECKS[name](docker)
+    for name in wanted:
+        result = ENGINE_CHECKS[name](docker, settings)
         results.append(result)
         if name == "engine" and not result.passed:
             break
     return results
-
-
-def require(docker: DockerClient, *names: str) -> None:
-    """Raise EngineError, one line with the fix, for the first failing check (engine always first)."""
-    wanted = ["engine", *(n for n in names if n != "engine")]
-    for result in run_checks(docker, wanted):
-        if not result.passed and result.fatal:
-            raise result.error()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
-from dockstage import report
-from dockstage.config import Settings, parse_env_file, read_env_file
+from dockstage.config import Settings, parse_env_file
 from dockstage.errors import ConfigError
+from dockstage.report import Reporter
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")
@@ -29,22 +30,26 @@ def render_from_example(example: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ensure(settings: Settings) -> Path:
-    """Create .env from .env.example when missing (saying so); validate it either way."""
+def ensure(settings: Settings, reporter: Reporter) -> Settings:
+    """Create .env from .env.example when missing (saying so); validate it either way.
+
+    Returns the settings with the new file's values when it was just written."""
     path = settings.path(settings.env_file)
     if not path.exists():
         example = settings.path(settings.env_example)
         if not example.is_file():
             raise ConfigError(f"{example.name} is missing", "restore it from git (`git checkout -- .env.example`)")
+        text = render_from_example(example.read_text(encoding="utf-8"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_from_example(example.read_text(encoding="utf-8")), encoding="utf-8")
-        path.chmod(0o600)
-        report.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
-    validate(read_env_file(path), path.name)
-    return path
+        path.touch(mode=0o600)
+        path.write_text(text, encoding="utf-8")
+        reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
+        settings = settings.with_dotenv(parse_env_file(text, source=path.name))
+    validate(settings.env, path.name)
+    return settings
 
 
-def validate(values: dict[str, str], source: str = ".env") -> None:
+def validate(values: Mapping[str, str], source: str = ".env") -> None:
     """Refuse values compose would accept but the stack cannot use."""
     for key in NUMERIC_KEYS:
         value = values.get(key, "")
@@ -60,9 +65,14 @@ def validate(values: dict[str, str], source: str = ".env") -> None:
             )
 
 
-def write_generated(path: Path, values: dict[str, str]) -> None:
-    """Write the suite's resolved values for compose (images, ports, uid); rewritten each run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def render_generated(values: Mapping[str, str]) -> str:
+    """The env file of the suite's resolved values for compose (images, ports, uid)."""
     body = "".join(f"{key}={value}\n" for key, value in sorted(values.items()))
-    path.write_text("# written by dockstage on every run; edit .env instead\n" + body, encoding="utf-8")
-    parse_env_file(path.read_text(encoding="utf-8"), source=path.name)  # round-trips by construction
+    return "# written by dockstage for one command and removed after it; edit .env instead\n" + body
+
+
+def write_generated(path: Path, values: Mapping[str, str]) -> Path:
+    """Write the generated env file (removed by the run at its end)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_generated(values), encoding="utf-8")
+    return path

@@ -18,14 +18,12 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import report
-from dockstage.errors import BuildError, ConfigError, EngineError
+from dockstage import bases
+from dockstage.bases import FLAVOURS, BaseImages
+from dockstage.errors import ConfigError, ImageBuildFailed, NeedsRoot, NeedsTool, ToolFailed, docker_detail
+from dockstage.report import Reporter
 
-FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
 DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker" / "offline"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-_PYTHON_VERSION = {"bookworm": "3.11", "trixie": "3.13"}
-_MARIADB_VERSION = {"bookworm": "10.11", "trixie": "11.8"}
 _DPKG_EXCLUDES = """\
 # dockstage: keep later apt installs small, like the official slim images
 path-exclude /usr/share/doc/*
@@ -52,15 +50,6 @@ _TRIM = (
 
 
 @dataclass(frozen=True)
-class BaseImages:
-    """The base images a stack is built on."""
-
-    flavour: str  # "official" | "bookworm" | "trixie"
-    python: str  # image reference
-    mysql: str
-
-
-@dataclass(frozen=True)
 class BuiltBase:
     """One stand-in image: built now (built=True) or found already present."""
 
@@ -70,17 +59,6 @@ class BuiltBase:
     built: bool
 
 
-OFFICIAL = BaseImages("official", "python:3.12-slim", "mysql:8.4")
-
-
-def _check_flavour(flavour: str) -> None:
-    if flavour not in FLAVOURS:
-        raise ConfigError(
-            f"unknown base image flavour {flavour!r}",
-            f"use one of official, auto, {', '.join(FLAVOURS)}",
-        )
-
-
 def rootfs_tag(flavour: str) -> str:
     """Tag of the imported debootstrap root filesystem."""
     return f"dockstage/debian:{flavour}-minbase"
@@ -88,51 +66,20 @@ def rootfs_tag(flavour: str) -> str:
 
 def stand_in(flavour: str) -> BaseImages:
     """The stand-in image references of a Debian flavour."""
-    _check_flavour(flavour)
-    return BaseImages(
-        flavour,
-        f"dockstage/python:{_PYTHON_VERSION[flavour]}-{flavour}",
-        f"dockstage/mariadb:{_MARIADB_VERSION[flavour]}-{flavour}",
-    )
-
-
-def _present_or_pullable(ref: str, docker: DockerClient) -> bool:
-    if docker.image.exists(ref):
-        return True
-    try:
-        docker.image.pull(ref, quiet=True)
-    except DockerException:
-        return False
-    return True
-
-
-_AUTO_CHOICE: dict[str, BaseImages] = {}
-
-
-def resolve(flavour: str, docker: DockerClient) -> BaseImages:
-    """'official'|'bookworm'|'trixie'|'auto'. auto: official when both official images are present
-    locally or pullable, else bookworm."""
-    if flavour == "official":
-        return OFFICIAL
-    if flavour == "auto":
-        engine_key = os.environ.get("DOCKER_HOST", "")
-        if engine_key not in _AUTO_CHOICE:  # one pull attempt per process and engine, not per call
-            official = all(_present_or_pullable(ref, docker) for ref in (OFFICIAL.python, OFFICIAL.mysql))
-            _AUTO_CHOICE[engine_key] = OFFICIAL if official else stand_in("bookworm")
-        return _AUTO_CHOICE[engine_key]
-    return stand_in(flavour)
-
-
-def missing(bases: BaseImages, docker: DockerClient) -> list[str]:
-    """Image references of `bases` not present locally."""
-    return [ref for ref in (bases.python, bases.mysql) if not docker.image.exists(ref)]
+    if flavour not in FLAVOURS:
+        raise ConfigError(
+            f"unknown base image flavour {flavour!r}",
+            f"use one of official, auto, {', '.join(FLAVOURS)}",
+        )
+    return bases.stand_in(flavour)
 
 
 def debian_mirror(
     sources: Path = Path("/etc/apt/sources.list.d/debian.sources"),
     sources_list: Path = Path("/etc/apt/sources.list"),
-) -> str:
-    """The host's Debian mirror: first URIs: of debian.sources, else first deb line, else default."""
+) -> str | None:
+    """The host's Debian mirror (first URIs: of debian.sources, else first deb line), or None:
+    debootstrap then uses its own default."""
     for path, pattern in (
         (sources, r"^URIs:\s*(\S+)"),
         (sources_list, r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)"),
@@ -144,7 +91,7 @@ def debian_mirror(
         match = re.search(pattern, text, re.MULTILINE)
         if match:
             return match.group(1).rstrip("/")
-    return DEFAULT_MIRROR
+    return None
 
 
 def apt_sources(mirror: str, suite: str) -> str:
@@ -184,61 +131,53 @@ def trim_rootfs(root: Path, mirror: str, suite: str) -> None:
 def _run(cmd: list[str], what: str) -> None:
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    except FileNotFoundError as exc:
-        raise EngineError(
-            f"{cmd[0]} is not installed",
-            "apt-get install debootstrap (or run bash .ci/provision)",
-        ) from exc
+    except FileNotFoundError:
+        raise NeedsTool(cmd[0], "debootstrap" if cmd[0] == "debootstrap" else cmd[0]) from None
     if result.returncode != 0:
         lines = (result.stdout + result.stderr).strip().splitlines()
-        raise BuildError(
-            f"{what} failed (exit {result.returncode}: {lines[-1] if lines else 'no output'})",
-            "rerun with DOCKSTAGE_DEBUG=1 for the full output; check the Debian mirror in apt's sources",
-            detail="\n".join(lines[-15:]),
-        )
+        raise ToolFailed(what, result.returncode, lines[-1] if lines else "no output", "\n".join(lines[-15:]))
 
 
 def _found(tag: str, docker: DockerClient) -> BuiltBase:
     return BuiltBase(tag, int(docker.image.inspect(tag).size), 0.0, False)
 
 
-def build_rootfs(docker: DockerClient, flavour: str) -> BuiltBase:
+def build_rootfs(docker: DockerClient, flavour: str, reporter: Reporter) -> BuiltBase:
     """debootstrap a minbase root filesystem, trim it and import it as an image."""
     if shutil.which("debootstrap") is None:
-        raise EngineError(
-            "debootstrap is not installed",
-            "apt-get install debootstrap (or run bash .ci/provision)",
-        )
+        raise NeedsTool("debootstrap", "debootstrap")
     if os.geteuid() != 0:
-        raise EngineError(
-            "building a stand-in base image needs root (debootstrap makes a root filesystem)",
-            "run it as root, e.g. `sudo -E env PATH=$PATH nox -s bases`, or use DOCKSTAGE_FLAVOUR=official",
-        )
+        raise NeedsRoot()
     tag, mirror, start = rootfs_tag(flavour), debian_mirror(), time.monotonic()
-    report.step(f"debootstrap {flavour} (minbase) from {mirror}")
+    reporter.step(f"debootstrap {flavour} (minbase) from {mirror or 'its default mirror'}")
     with tempfile.TemporaryDirectory(prefix="dockstage-rootfs-", dir="/var/tmp") as tmp:
         root, tar = Path(tmp) / "root", Path(tmp) / "rootfs.tar"
         _run(
-            ["debootstrap", "--variant=minbase", flavour, str(root), mirror],
+            ["debootstrap", "--variant=minbase", flavour, str(root), *([mirror] if mirror else [])],
             f"debootstrap {flavour}",
         )
-        trim_rootfs(root, mirror, flavour)
-        _run(
-            ["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."],
-            "tar of the root filesystem",
-        )
+        trim_rootfs(root, mirror or _first_source(root), flavour)
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar of the root filesystem")
         try:
             image = docker.image.import_(tar, tag=tag, changes=['CMD ["bash"]'])
         except DockerException as exc:
-            raise BuildError(f"import of {tag} failed", "check `docker info`", detail=str(exc)) from exc
+            raise ImageBuildFailed(tag, "the engine's import (see `docker info`)", docker_detail(exc)) from None
     built = BuiltBase(tag, int(image.size), time.monotonic() - start, True)
-    report.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
+    reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
 
 
-def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str) -> BuiltBase:
+def _first_source(root: Path) -> str:
+    """The mirror debootstrap chose by itself, read back from the new root's apt sources."""
+    found = debian_mirror(root / "etc/apt/sources.list.d/debian.sources", root / "etc/apt/sources.list")
+    if found is None:
+        raise ToolFailed("reading the mirror debootstrap used", 1, "no apt source in the new root")
+    return found
+
+
+def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, reporter: Reporter) -> BuiltBase:
     """Build one image of docker/offline on `base` and load it into the engine."""
-    report.step(f"build {tag} on {base}")
+    reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
     try:
         docker.buildx.build(
@@ -249,44 +188,37 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str) -> B
             load=True,
         )
     except DockerException as exc:
-        raise BuildError(
-            f"build of {tag} failed",
-            f"see the build output; fix docker/offline/{dockerfile}",
-            detail=str(exc),
-        ) from exc
+        raise ImageBuildFailed(tag, f"docker/offline/{dockerfile}", docker_detail(exc)) from None
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
-    report.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
+    reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
 
 
-def build_bases(docker: DockerClient, flavour: str, *, force: bool = False) -> list[BuiltBase]:
+def build_bases(
+    docker: DockerClient, flavour: str, *, force: bool = False, reporter: Reporter | None = None
+) -> list[BuiltBase]:
     """Build the rootfs/python/mariadb stand-ins for one flavour, skipping images already present
     unless force. Returns what it built or found."""
-    bases, base = stand_in(flavour), rootfs_tag(flavour)
-    wanted = [(bases.python, "python.Dockerfile"), (bases.mysql, "mariadb.Dockerfile")]
+    reporter = reporter or Reporter(quiet=True)
+    images, base = stand_in(flavour), rootfs_tag(flavour)
+    wanted = [(images.python, "python.Dockerfile"), (images.mysql, "mariadb.Dockerfile")]
     todo = [(tag, file) for tag, file in wanted if force or not docker.image.exists(tag)]
     results: list[BuiltBase] = []
     if todo and (force or not docker.image.exists(base)):
-        results.append(build_rootfs(docker, flavour))
+        results.append(build_rootfs(docker, flavour, reporter))
     elif docker.image.exists(base):
         results.append(_found(base, docker))
     for tag, file in wanted:
         if (tag, file) in todo:
-            results.append(build_image(docker, file, base, tag))
+            results.append(build_image(docker, file, base, tag, reporter))
         else:
-            report.info(f"{tag} already present")
+            reporter.info(f"{tag} already present")
             results.append(_found(tag, docker))
     return results
 
 
-def ensure(bases: BaseImages, docker: DockerClient) -> list[BuiltBase]:
-    """Build whatever stand-in is missing; for the official images, fail if any is missing."""
-    absent = missing(bases, docker)
-    if bases.flavour == "official":
-        if absent:
-            raise EngineError(
-                f"base image(s) {', '.join(absent)} are missing and cannot be pulled",
-                "use DOCKSTAGE_FLAVOUR=bookworm or build the stand-ins with `nox -s bases`",
-            )
+def provide(images: BaseImages, docker: DockerClient, reporter: Reporter) -> list[BuiltBase]:
+    """Build whatever stand-in of `images` is missing (official images were pulled by bases.decide)."""
+    if not images.stand_in or not bases.missing(images, docker):
         return []
-    return build_bases(docker, bases.flavour) if absent else []
+    return build_bases(docker, images.flavour, reporter=reporter)

@@ -1,81 +1,74 @@
-"""The one place the core prints: status lines, results and tables, through rich."""
+"""The one place the core prints: status lines, results and tables, through rich.
+
+A Reporter is made once per command (by the run) and passed to what prints; nothing here is
+module state.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
 
-_console = Console(stderr=False, highlight=False, soft_wrap=True)
-_quiet = False
-_shown: set[str] = set()
+log = logging.getLogger("dockstage")
+"""Debug lines (DOCKSTAGE_DEBUG=1): docker clients, preflights, builds, docker command lines."""
 
 
-def set_quiet(quiet: bool) -> None:
-    """Silence step and info lines (results, warnings and failures still print)."""
-    global _quiet
-    _quiet = quiet
+class Reporter:
+    """Prints for one command; `quiet` silences step and info lines, never results or failures."""
 
+    def __init__(self, *, quiet: bool = False, ci: bool = False) -> None:
+        self.quiet = quiet
+        self.plain = ci or not sys.stdout.isatty()  # CI or a pipe: plain output, no animation
+        self._console = Console(highlight=False, soft_wrap=True)
+        self._shown: set[str] = set()
 
-def is_ci() -> bool:
-    """True in CI or when stdout is not a terminal: plain output, no animation."""
-    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+    def step(self, text: str) -> None:
+        """A step starts."""
+        if not self.quiet:
+            self._console.print(f"[bold cyan]==>[/] {text}")
 
+    def info(self, text: str) -> None:
+        """A detail of the current step."""
+        if not self.quiet:
+            self._console.print(f"    {text}", markup=False)
 
-def step(text: str) -> None:
-    """A step starts."""
-    if not _quiet:
-        _console.print(f"[bold cyan]==>[/] {text}")
+    def info_once(self, text: str) -> None:
+        """An info line shown once per command (e.g. which base images are used)."""
+        if text not in self._shown:
+            self._shown.add(text)
+            self.info(text)
 
+    def ok(self, text: str) -> None:
+        """A check passed or a step finished."""
+        self._console.print(f"[green]ok[/]   {text}")
 
-def info(text: str) -> None:
-    """A detail of the current step."""
-    if not _quiet:
-        _console.print(f"    {text}", markup=False)
+    def warn(self, text: str) -> None:
+        """Something the user should know, not fatal."""
+        self._console.print(f"[yellow]warn[/] {text}")
 
+    def fail(self, text: str) -> None:
+        """A check failed."""
+        self._console.print(f"[red]FAIL[/] {text}")
 
-def info_once(text: str) -> None:
-    """An info line shown once per process (e.g. which base images are used)."""
-    if text not in _shown:
-        _shown.add(text)
-        info(text)
+    def raw(self, text: str) -> None:
+        """Output of a tool (pytest, logs), printed as is."""
+        self._console.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
 
+    def stream(self, chunks: object) -> None:
+        """Print a python-on-whales output stream ((source, bytes) pairs) as it arrives."""
+        assert isinstance(chunks, Iterable), "expected a stream of (source, bytes)"
+        for _, chunk in chunks:
+            self.raw(chunk.decode("utf-8", "replace"))
 
-def ok(text: str) -> None:
-    """A check passed or a step finished."""
-    _console.print(f"[green]ok[/]   {text}")
-
-
-def warn(text: str) -> None:
-    """Something the user should know, not fatal."""
-    _console.print(f"[yellow]warn[/] {text}")
-
-
-def fail(text: str) -> None:
-    """A check failed."""
-    _console.print(f"[red]FAIL[/] {text}")
-
-
-def raw(text: str) -> None:
-    """Output of a tool (pytest, logs), printed as is."""
-    _console.print(text, markup=False, highlight=False, end="" if text.endswith("\n") else "\n")
-
-
-def stream(chunks: object) -> None:
-    """Print a python-on-whales output stream ((source, bytes) pairs) as it arrives."""
-    assert isinstance(chunks, Iterable), "expected a stream of (source, bytes)"
-    for _, chunk in chunks:
-        raw(chunk.decode("utf-8", "replace"))
-
-
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A summary table."""
-    t = Table(title=title, title_justify="left")
-    for column in columns:
-        t.add_column(column)
-    for row in rows:
-        t.add_row(*(str(cell) for cell in row))
-    _console.print(t)
+    def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        """A summary table."""
+        t = Table(title=title, title_justify="left")
+        for column in columns:
+            t.add_column(column)
+        for row in rows:
+            t.add_row(*(str(cell) for cell in row))
+        self._console.print(t)

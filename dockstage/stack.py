@@ -1,120 +1,139 @@
-"""The compose project: up (waiting on healthchecks), down, run, logs, and the web URL."""
+"""A compose project as a view of the run's one client: up (waiting on health), down, logs, URL."""
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from python_on_whales import DockerClient
+from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage import engine, envfile, report
+from dockstage.bases import BaseImages
 from dockstage.config import Settings
-from dockstage.errors import StackError
-from dockstage.offline import BaseImages
+from dockstage.errors import NoPublishedPort, PortInUse, ServiceFailed, from_docker
+from dockstage.report import Reporter, log
+
+COMPOSE_VARIANTS = {
+    "prod": ("compose.yaml",),
+    "dev": ("compose.yaml", "compose.dev.yaml"),
+    "test": ("compose.yaml", "compose.test.yaml"),
+}
 
 
-def compose_values(settings: Settings, bases: BaseImages) -> dict[str, str]:
+def compose_values(settings: Settings, images: BaseImages) -> dict[str, str]:
     """What the suite resolved and compose interpolates: images, port, the host user."""
     return {
         "DOCKSTAGE_IMAGE": settings.image,
-        "DOCKSTAGE_MYSQL_IMAGE": bases.mysql,
+        "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
-        "DOCKSTAGE_UID": str(os.getuid()),
-        "DOCKSTAGE_GID": str(os.getgid()),
+        "DOCKSTAGE_UID": str(settings.uid),
+        "DOCKSTAGE_GID": str(settings.gid),
     }
 
 
-def project(settings: Settings, bases: BaseImages, variant: str = "prod") -> DockerClient:
-    """A client for this project's compose stack, with .env created and values written."""
-    envfile.ensure(settings)
-    envfile.write_generated(engine.generated_env_path(settings), compose_values(settings, bases))
-    return engine.client(settings, variant)
+@dataclass
+class Stack:
+    """One compose project: its settings (name, port), the run's client and a compose view of it."""
 
+    settings: Settings
+    docker: DockerClient
+    compose: ComposeCLI
+    reporter: Reporter
 
-def _running(docker: DockerClient, service: str) -> bool:
-    try:
-        return any(c.state.running for c in docker.compose.ps(services=[service]))
-    except DockerException:
-        return False
+    @classmethod
+    def of(
+        cls, settings: Settings, docker: DockerClient, reporter: Reporter, variant: str, env_files: list[Path]
+    ) -> Stack:
+        """The compose view of `docker` for this project's files, name and env files."""
+        compose_dir = settings.path(settings.compose_dir)
+        config = dataclasses.replace(
+            docker.client_config,
+            compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
+            compose_project_name=settings.project,
+            compose_project_directory=settings.root,
+            compose_env_files=[p for p in env_files if p.is_file()],
+        )
+        log.debug("stack %s (%s): a compose view of the run's client", settings.project, variant)
+        return cls(settings, docker, ComposeCLI(config), reporter)
 
+    @property
+    def project(self) -> str:
+        return self.settings.project
 
-def check_port_free(settings: Settings, docker: DockerClient) -> None:
-    """Fail early, with the fix, when the web port on 127.0.0.1 is taken by something else."""
-    if not settings.web_port or _running(docker, "web"):
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    def running(self, service: str) -> bool:
         try:
-            probe.bind(("127.0.0.1", settings.web_port))
-        except OSError:
-            raise StackError(
-                f"port {settings.web_port} on 127.0.0.1 is already in use",
-                "stop what listens there, or pick another: DOCKSTAGE_WEB_PORT=18080 (shell or .env)",
-            ) from None
+            return any(c.state.running for c in self.compose.ps(services=[service]))
+        except DockerException:
+            return False
+
+    def check_port_free(self) -> None:
+        """Fail early, with the fix, when the web port on 127.0.0.1 is taken by something else."""
+        port = self.settings.web_port
+        if not port or self.running("web"):
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise PortInUse(port) from None
+
+    def up(self, services: Iterable[str] = ("web",), *, action: str = "starting the stack") -> None:
+        """Start services detached and wait until every one is healthy (or has completed)."""
+        self.check_port_free()
+        try:
+            self.compose.up(
+                services=list(services),
+                detach=True,
+                wait=True,
+                wait_timeout=self.settings.wait_timeout,
+                quiet=True,
+                pull="never",
+            )
+        except DockerException as exc:
+            error = from_docker(exc, action, port=self.settings.web_port)
+            bad = failing_services(self, services)
+            if isinstance(error, ServiceFailed):
+                error = ServiceFailed(action, bad, error.detail)
+            self.show_logs(bad)
+            raise error from None
+
+    def down(self, *, volumes: bool = False) -> None:
+        """Stop and remove the project's containers and networks; volumes only when asked."""
+        self.compose.down(remove_orphans=True, volumes=volumes, quiet=True)
+
+    def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> None:
+        """Print recent logs of the project's services (used when something failed)."""
+        try:
+            text = self.compose.logs(services=list(services), tail=str(tail))
+        except DockerException:
+            return
+        if text:
+            self.reporter.raw(str(text))
+
+    def url(self, service: str = "web") -> str:
+        """The base URL of a service's published port 8000 on 127.0.0.1."""
+        for container in self.compose.ps(services=[service]):
+            bindings = (container.network_settings.ports or {}).get("8000/tcp") or []
+            for binding in bindings:
+                if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                    return f"http://127.0.0.1:{binding['HostPort']}"
+        raise NoPublishedPort(service)
 
 
-def _stack_error(exc: DockerException, settings: Settings, action: str) -> StackError:
-    text = f"{exc.stderr or ''}\n{exc.stdout or ''}"
-    if "port is already allocated" in text or "address already in use" in text:
-        return StackError(
-            f"port {settings.web_port} on 127.0.0.1 is already in use",
-            "stop what listens there, or pick another: DOCKSTAGE_WEB_PORT=18080 (shell or .env)",
-        )
-    if "No such image" in text or "pull access denied" in text or "failed to resolve reference" in text:
-        return StackError(
-            f"{action}: an image the stack needs is missing",
-            "build it first (`nox -s build_prod` / `invoke build`) or check DOCKSTAGE_FLAVOUR",
-            detail=text.strip(),
-        )
-    if "is unhealthy" in text or "exited with code" in text or "didn't complete successfully" in text:
-        return StackError(
-            f"{action}: a service did not become healthy",
-            "see the service logs above (`invoke logs`); fix and run again",
-            detail=text.strip(),
-        )
-    last = text.strip().splitlines()[-1] if text.strip() else f"exit code {exc.return_code}"
-    return StackError(f"{action} failed ({last})", "see `invoke logs`; `invoke doctor` checks the engine", detail=text)
-
-
-def up(settings: Settings, docker: DockerClient, services: Iterable[str] = ("web",)) -> None:
-    """Start services detached and wait until every one is healthy (or has completed)."""
-    check_port_free(settings, docker)
+def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
+    """The services whose container exited non-zero or is unhealthy (all of `wanted` if none is)."""
     try:
-        docker.compose.up(
-            services=list(services),
-            detach=True,
-            wait=True,
-            wait_timeout=settings.wait_timeout,
-            quiet=settings.quiet,
-            pull="never",
-        )
-    except DockerException as exc:
-        show_logs(docker)
-        raise _stack_error(exc, settings, "starting the stack") from None
-
-
-def down(docker: DockerClient, *, volumes: bool = False) -> None:
-    """Stop and remove the project's containers and networks; volumes only when asked."""
-    docker.compose.down(remove_orphans=True, volumes=volumes, quiet=True)
-
-
-def show_logs(docker: DockerClient, services: Iterable[str] = (), tail: int = 60) -> None:
-    """Print recent logs of the project's services (used when something failed)."""
-    try:
-        text = docker.compose.logs(services=list(services), tail=str(tail))
+        containers = stack.compose.ps(all=True)
     except DockerException:
-        return
-    if text:
-        report.raw(str(text))
-
-
-def web_url(docker: DockerClient) -> str:
-    """The base URL of the web service's published port on 127.0.0.1."""
-    for container in docker.compose.ps(services=["web"]):
-        bindings = (container.network_settings.ports or {}).get("8000/tcp") or []
-        for binding in bindings:
-            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
-                return f"http://127.0.0.1:{binding['HostPort']}"
-    raise StackError("the web service publishes no port", "start it with `invoke up` and check `invoke ps`")
+        return list(wanted)
+    bad = []
+    for c in containers:
+        health = c.state.health.status if c.state.health else None
+        if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0):
+            bad.append(str((c.config.labels or {}).get("com.docker.compose.service", c.name)))
+    return bad or list(wanted)

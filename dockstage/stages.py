@@ -1,17 +1,19 @@
-"""The stage graph of the Dockerfile, and builds through buildx that build prerequisites first."""
+"""The stage graph of the Dockerfile, and one stage build through buildx."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES, cabundle, report
+from dockstage import STAGES
+from dockstage.bases import BaseImages
 from dockstage.config import Settings
-from dockstage.errors import BuildError, ConfigError
-from dockstage.offline import BaseImages
+from dockstage.errors import StageBuildFailed, UnknownStage, docker_detail
+from dockstage.report import Reporter, log
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
 CA_SECRET_ID = "pip_cert"  # noqa: S105 - the BuildKit secret id, not a secret
@@ -34,7 +36,7 @@ def plan(*targets: str) -> list[str]:
 
     def visit(stage: str) -> None:
         if stage not in NEEDS:
-            raise ConfigError(f"unknown stage {stage!r}", f"use one of {', '.join(STAGES)}")
+            raise UnknownStage(stage, STAGES)
         for need in NEEDS[stage]:
             visit(need)
         if stage not in order:
@@ -45,15 +47,14 @@ def plan(*targets: str) -> list[str]:
     return sorted(order, key=STAGES.index)
 
 
-def build_args(bases: BaseImages) -> dict[str, str]:
+def build_args(images: BaseImages) -> dict[str, str]:
     """The Dockerfile's build arguments for these base images."""
-    return {"PYTHON_IMAGE": bases.python}
+    return {"PYTHON_IMAGE": images.python}
 
 
-def secrets() -> list[str]:
+def secrets(settings: Settings) -> list[str]:
     """BuildKit secrets: the host's proxy CA bundle, when there is one (never a layer)."""
-    bundle = cabundle.find()
-    return [f"id={CA_SECRET_ID},src={bundle}"] if bundle else []
+    return [f"id={CA_SECRET_ID},src={settings.ca_bundle}"] if settings.ca_bundle else []
 
 
 def _image_id(docker: DockerClient, tag: str) -> str | None:
@@ -63,44 +64,52 @@ def _image_id(docker: DockerClient, tag: str) -> str | None:
         return None
 
 
-def build_stage(settings: Settings, docker: DockerClient, stage: str, bases: BaseImages) -> Built:
-    """Build one stage (its prerequisites come from the BuildKit cache) and tag it."""
-    tag = settings.tag(stage)
+def build_stage(
+    settings: Settings,
+    docker: DockerClient,
+    images: BaseImages,
+    reporter: Reporter,
+    stage: str,
+    *,
+    tag: str | None = None,
+    dockerfile: Path | None = None,
+    context: Path | None = None,
+    cache: bool = True,
+) -> Built:
+    """Build one stage of the Dockerfile (its prerequisites come from the BuildKit cache) and tag it.
+
+    `dockerfile`, `context` and `tag` default to the project's; the benchmark builds other ones.
+    """
+    tag = tag or settings.tag(stage)
     before = _image_id(docker, tag)
-    report.step(f"building {stage} -> {tag}")
+    reporter.step(f"building {stage} -> {tag}")
+    log.debug("build stage %s -> %s", stage, tag)
     started = time.monotonic()
     try:
         docker.buildx.build(
-            context_path=settings.root,
-            file=settings.path(settings.dockerfile),
+            context_path=context or settings.root,
+            file=dockerfile or settings.path(settings.dockerfile),
             target=stage,
             tags=[tag],
             load=True,
-            build_args=build_args(bases),
-            labels={"dockstage.flavour": bases.flavour},
-            secrets=secrets(),
-            progress=False if settings.quiet else ("plain" if report.is_ci() else "auto"),
+            cache=cache,
+            build_args=build_args(images),
+            labels={"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
+            secrets=secrets(settings),
+            progress=False if settings.quiet else ("plain" if reporter.plain else "auto"),
         )
     except DockerException as exc:
-        tail = "\n".join((exc.stderr or "").strip().splitlines()[-15:])
-        raise BuildError(
-            f"building stage {stage!r} failed (exit {exc.return_code})",
-            "read the build output above; fix the Dockerfile or app/requirements, then build again",
-            detail=tail,
-        ) from None
+        if settings.quiet:  # the build output was hidden: show the part that says why
+            reporter.raw("\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-25:]))
+        raise StageBuildFailed(stage, exc.return_code, docker_detail(exc)) from None
     seconds = time.monotonic() - started
     image = docker.image.inspect(tag)
     return Built(stage, tag, image.size or 0, seconds, cached=before == image.id)
 
 
-def build(settings: Settings, docker: DockerClient, bases: BaseImages, *targets: str) -> list[Built]:
-    """Build the targets and everything they need, in order; return one row per stage built."""
-    return [build_stage(settings, docker, stage, bases) for stage in plan(*targets)]
-
-
-def table(built: list[Built]) -> None:
+def table(reporter: Reporter, built: list[Built]) -> None:
     """Print the build summary."""
-    report.table(
+    reporter.table(
         "builds",
         ("stage", "tag", "size", "seconds", "cached"),
         (

@@ -14,8 +14,9 @@ import pytest
 from python_on_whales import DockerClient, docker
 from python_on_whales.exceptions import DockerException
 
-from dockstage import config, engine, flows, stages
+from dockstage import config, engine, stages
 from dockstage.config import Settings
+from dockstage.run import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
@@ -47,9 +48,10 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def docker_client(request: pytest.FixtureRequest) -> DockerClient:
     """The engine, probed once; its absence skips (or fails, with --require-engine) the test."""
-    failing = [c for c in engine.run_checks(docker, ("engine", "buildx", "compose")) if not c.passed]
+    probe_settings = config.load(ROOT, environ=dict(os.environ))
+    failing = [c for c in engine.run_checks(docker, probe_settings, ("engine", "buildx", "compose")) if not c.passed]
     if failing:
-        reason = f"no usable Docker engine: {failing[0].detail} ({failing[0].fix})"
+        reason = f"no usable Docker engine: {failing[0].error}"
         if request.config.getoption("--require-engine"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -62,7 +64,7 @@ def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     env_dir = tmp_path_factory.mktemp("env")
     return config.load(
         ROOT,
-        environ={},
+        environ=dict(os.environ),  # DOCKSTAGE_* were removed in pytest_configure
         image=f"dockstage-it-{RUN_ID}/project-playground",
         project=f"dsit-{RUN_ID}",
         env_file=str(env_dir / ".env"),
@@ -75,7 +77,8 @@ def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def built_images(docker_client: DockerClient, suite_settings: Settings) -> Iterator[list[stages.Built]]:
     """All four stages built once for the run under the run's own image name; removed afterwards."""
-    built = flows.build(suite_settings)
+    with Run.open(suite_settings) as run:
+        built = run.build()
     yield built
     for stage in stages.STAGES:
         try:

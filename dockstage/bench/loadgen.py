@@ -9,7 +9,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from dockstage import benchstats, report
+from dockstage.bench import stats as benchstats
+from dockstage.report import Reporter
 
 
 def load(base_url: str, path: str, *, connections: int, requests: int, max_seconds: float) -> dict[str, float | int]:
@@ -55,7 +56,7 @@ def load(base_url: str, path: str, *, connections: int, requests: int, max_secon
     return benchstats.summarize_load(latencies, errors[0], time.monotonic() - started)
 
 
-def http_bench(base_url: str, runs: int, params: dict[str, Any]) -> dict[str, Any]:
+def http_bench(base_url: str, runs: int, params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """Warm up, then `runs` load runs per path; medians of rps and latencies, raw runs kept."""
     out: dict[str, Any] = {}
     for name, path in (("healthz", "/healthz"), ("notes", "/api/notes/")):
@@ -71,7 +72,7 @@ def http_bench(base_url: str, runs: int, params: dict[str, Any]) -> dict[str, An
             for _ in range(runs)
         ]
         out[name] = {**benchstats.median_of_runs(results), "runs": results}
-        report.info(
+        reporter.info(
             f"{base_url}{path}: {out[name]['rps']} req/s, p50 {out[name]['p50_ms']} ms, p99 {out[name]['p99_ms']} ms"
         )
     return out

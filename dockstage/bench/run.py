@@ -25,11 +25,15 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import benchstats, engine, loadgen, offline, report, smoke, stack, stages
-from dockstage.config import Settings, read_env_file
-from dockstage.errors import BuildError, CheckFailed, DockstageError
-from dockstage.frontend import settings as load_settings
-from dockstage.offline import BaseImages
+from dockstage import config, smoke, stages
+from dockstage.bases import BaseImages
+from dockstage.bench import loadgen
+from dockstage.bench import stats as benchstats
+from dockstage.errors import CheckFailed, DockstageError
+from dockstage.report import Reporter
+from dockstage.run import Run
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BENCH_IMAGES = {"suite": "dockstage-bench/suite", "seed": "dockstage-bench/seed"}
 BASE_REPO = "dockstage-bench/base"
@@ -47,43 +51,37 @@ def _elapsed(action: Callable[[], object]) -> float:
 
 
 def _build(
-    docker: DockerClient, context: Path, dockerfile: str, tag: str, target: str | None, base: str, *, cache: bool = True
+    run: Run, context: Path, dockerfile: str, tag: str, target: str | None, base: str, *, cache: bool = True
 ) -> float:
-    try:
-        return _elapsed(
-            lambda: docker.buildx.build(
-                context_path=context,
-                file=context / dockerfile,
-                target=target,
-                tags=[tag],
-                load=True,
-                cache=cache,
-                build_args={"PYTHON_IMAGE": base},
-                secrets=stages.secrets(),
-                progress=False,
-            )
-        )
-    except DockerException as exc:
-        tail = "\n".join((exc.stderr or "").strip().splitlines()[-15:])
-        raise BuildError(
-            f"bench build of {tag} failed (exit {exc.return_code})", "read the output; fix the Dockerfile", detail=tail
-        ) from None
+    """One stage build of either Dockerfile through the suite's own stage build; its seconds."""
+    built = stages.build_stage(
+        run.settings,
+        run.docker,
+        BaseImages("bench", base, ""),
+        run.reporter,
+        target or "",
+        tag=tag,
+        dockerfile=context / dockerfile,
+        context=context,
+        cache=cache,
+    )
+    return built.seconds
 
 
-def _fresh_base(docker: DockerClient, workdir: Path, python_base: str) -> str:
+def _fresh_base(run: Run, workdir: Path, python_base: str) -> str:
     """The base plus one tiny file naming the run, so no build cache of an earlier run applies.
 
     A label-only copy is not enough: BuildKit keys its cache on the base's layers, not its config.
     """
-    run = uuid.uuid4().hex[:12]
-    tag = f"{BASE_REPO}:{run}"
-    workdir = workdir / run
+    name = uuid.uuid4().hex[:12]
+    tag = f"{BASE_REPO}:{name}"
+    workdir = workdir / name
     workdir.mkdir(parents=True)
     (workdir / "Dockerfile.base").write_text(
-        f"FROM {python_base}\nLABEL {BENCH_LABEL}={run}\nRUN echo {run} > /etc/dockstage-bench-run\n",
+        f"FROM {python_base}\nLABEL {BENCH_LABEL}={name}\nRUN echo {name} > /etc/dockstage-bench-run\n",
         encoding="utf-8",
     )
-    _build(docker, workdir, "Dockerfile.base", tag, None, python_base)
+    _build(run, workdir, "Dockerfile.base", tag, None, python_base)
     return tag
 
 
@@ -98,16 +96,14 @@ def _context_copy(root: Path, into: Path) -> Path:
     return context
 
 
-def build_scenarios(
-    docker: DockerClient, root: Path, python_base: str, variant: str, base: str, workdir: Path
-) -> dict[str, dict[str, float]]:
+def build_scenarios(run: Run, root: Path, variant: str, base: str, workdir: Path) -> dict[str, dict[str, float]]:
     """One run of the four build scenarios for one Dockerfile; seconds per stage, all four, prod."""
     context = _context_copy(root, workdir / variant)
     image, dockerfile = BENCH_IMAGES[variant], DOCKERFILES[variant]
 
     def four(order: Sequence[str], cold: bool = False) -> dict[str, float]:
         times = {
-            s: _build(docker, context, dockerfile, f"{image}:{s}", s, base, cache=not (cold and i == 0))
+            s: _build(run, context, dockerfile, f"{image}:{s}", s, base, cache=not (cold and i == 0))
             for i, s in enumerate(order)
         }
         return {
@@ -117,19 +113,19 @@ def build_scenarios(
         }
 
     out: dict[str, dict[str, float]] = {}
-    report.info(f"{variant}: cold build (fresh base, dev with no cache)")
+    run.reporter.info(f"{variant}: cold build (fresh base, dev with no cache)")
     out["cold"] = four(benchstats.STAGE_NAMES, cold=True)
-    report.info(f"{variant}: no-op rebuild")
+    run.reporter.info(f"{variant}: no-op rebuild")
     out["noop"] = four(REBUILD_ORDER)
     views = context / "app" / "notes" / "views.py"
     views.write_text(views.read_text(encoding="utf-8") + f"\n# bench change {uuid.uuid4().hex}\n", encoding="utf-8")
-    report.info(f"{variant}: rebuild after an app source change")
+    run.reporter.info(f"{variant}: rebuild after an app source change")
     out["app_change"] = four(REBUILD_ORDER)
     with (context / "app" / "requirements" / "base.txt").open("a", encoding="utf-8") as handle:
         handle.write("six\n")
-    report.info(f"{variant}: rebuild after adding a dependency (six)")
+    run.reporter.info(f"{variant}: rebuild after adding a dependency (six)")
     out["dependency_change"] = four(REBUILD_ORDER)
-    report.info(f"{variant}: " + ", ".join(f"{k} {v['all_four_seconds']:.1f}s" for k, v in out.items()))
+    run.reporter.info(f"{variant}: " + ", ".join(f"{k} {v['all_four_seconds']:.1f}s" for k, v in out.items()))
     return out
 
 
@@ -145,40 +141,39 @@ def image_sizes(docker: DockerClient, base: str) -> dict[str, Any]:
     return sizes
 
 
-def stack_bench(
-    settings: Settings, bases: BaseImages, runs: int, params: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def stack_bench(run: Run, runs: int, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Up-to-healthy times (fresh and existing volume), then gunicorn (prod) vs runserver (dev)."""
-    scoped = settings.with_(image=BENCH_IMAGES["suite"], project=PROJECT, web_port=0, quiet=True)
-    prod = stack.project(scoped, bases, "prod")
+    run.settings = run.settings.with_(image=BENCH_IMAGES["suite"], project=PROJECT, web_port=0, quiet=True)
+    prod = run.stack("prod")
     health: dict[str, list[dict[str, float]]] = {"fresh_volume": [], "existing_volume": []}
     try:
-        stack.down(prod, volumes=True)
+        prod.down(volumes=True)
         for _ in range(runs):
             for volume in ("fresh_volume", "existing_volume"):
-                stack.down(prod, volumes=volume == "fresh_volume")
+                prod.down(volumes=volume == "fresh_volume")
                 started = time.monotonic()
-                stack.up(scoped, prod, ["db"])
+                prod.up(["db"])
                 db = time.monotonic() - started
-                stack.up(scoped, prod, ["web"])
+                prod.up(["web"])
                 health[volume].append({"db_seconds": db, "web_seconds": time.monotonic() - started})
-                report.info(f"{volume}: db healthy {db:.1f}s, web healthy {health[volume][-1]['web_seconds']:.1f}s")
-        url = stack.web_url(prod)
-        token = read_env_file(scoped.path(scoped.env_file)).get("API_TOKEN", "")
-        report.step(f"seeding {NOTES} notes through the API at {url}")
+                run.reporter.info(
+                    f"{volume}: db healthy {db:.1f}s, web healthy {health[volume][-1]['web_seconds']:.1f}s"
+                )
+        url = prod.url()
+        token = run.settings.value("API_TOKEN")
+        run.reporter.step(f"seeding {NOTES} notes through the API at {url}")
         for i in range(NOTES):
             created = smoke.fetch(f"{url}/api/notes/", method="POST", body={"text": f"bench note {i}"}, token=token)
             if created.status != 201:
                 raise CheckFailed(f"seeding notes failed: POST gave {created.status}", "see `docker compose logs web`")
-        report.step("load: gunicorn (prod image)")
-        results = {"gunicorn": loadgen.http_bench(url, runs, params)}
-        report.step("load: runserver (dev image, same db volume and data)")
-        dev = stack.project(scoped, bases, "dev")
-        stack.up(scoped, dev, ["web"])
-        results["runserver"] = loadgen.http_bench(stack.web_url(dev), runs, params)
+        run.reporter.step("load: gunicorn (prod image)")
+        results = {"gunicorn": loadgen.http_bench(url, runs, params, run.reporter)}
+        run.reporter.step("load: runserver (dev image, same db volume and data)")
+        dev = run.stack("dev")
+        dev.up(["web"])
+        results["runserver"] = loadgen.http_bench(dev.url(), runs, params, run.reporter)
     finally:
-        stack.down(prod, volumes=True)
-        engine.generated_env_path(scoped).unlink(missing_ok=True)
+        prod.down(volumes=True)
     return {k: benchstats.median_of_runs(v) for k, v in health.items()}, results
 
 
@@ -193,13 +188,11 @@ def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
             docker.image.remove(image.id)
 
 
-def run(settings: Settings, quick: bool) -> dict[str, Any]:
+def measure(run: Run, quick: bool) -> dict[str, Any]:
     """Every measurement; returns the results mapping written to latest.json."""
-    report.set_quiet(settings.quiet)
-    docker = engine.client(settings)
-    engine.require(docker, "buildx", "compose", "disk")
-    bases = offline.resolve(settings.flavour, docker)
-    offline.ensure(bases, docker)
+    run.preflight("buildx", "compose", "disk")
+    bases = run.provided_bases()
+    docker = run.docker
     runs = 1 if quick else 3
     params = {
         "connections": 8,
@@ -207,27 +200,25 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
         "requests": 1000 if quick else 5000,
         "max_seconds": 10 if quick else 30,
     }
-    report.step(f"bench ({'quick, ' if quick else ''}{runs} run(s)) on {bases.python}")
-    root = settings.root
+    run.reporter.step(f"bench ({'quick, ' if quick else ''}{runs} run(s)) on {bases.python}")
+    root = run.settings.root
     created: list[str] = []
     builds: dict[str, list[dict[str, dict[str, float]]]] = {"suite": [], "seed": []}
     try:
         with tempfile.TemporaryDirectory(prefix="dockstage-bench-", dir="/var/tmp") as tmp:
             for i in range(runs):
-                base = _fresh_base(docker, Path(tmp), bases.python)
+                base = _fresh_base(run, Path(tmp), bases.python)
                 created.append(base)
                 for variant in ("suite", "seed"):
-                    report.step(f"run {i + 1}/{runs}: {variant} builds")
-                    builds[variant].append(
-                        build_scenarios(docker, root, bases.python, variant, base, Path(tmp) / f"r{i}")
-                    )
-        report.step("sizes, on the real checkout and the resolved base")
+                    run.reporter.step(f"run {i + 1}/{runs}: {variant} builds")
+                    builds[variant].append(build_scenarios(run, root, variant, base, Path(tmp) / f"r{i}"))
+        run.reporter.step("sizes, on the real checkout and the resolved base")
         for variant, image in BENCH_IMAGES.items():
             for stage in benchstats.STAGE_NAMES:
-                _build(docker, root, DOCKERFILES[variant], f"{image}:{stage}", stage, bases.python)
+                _build(run, root, DOCKERFILES[variant], f"{image}:{stage}", stage, bases.python)
         sizes = image_sizes(docker, bases.python)
-        report.step("stack: up -> healthy, then load")
-        health, http = stack_bench(settings, bases, runs, params)
+        run.reporter.step("stack: up -> healthy, then load")
+        health, http = stack_bench(run, runs, params)
     finally:
         _cleanup(docker, created)
     try:
@@ -318,26 +309,27 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="1 run of each timing and a smaller load (minutes, not tens)"
     )
     args = parser.parse_args(argv)
+    reporter = Reporter()
     try:
-        settings = load_settings()
-        results = run(settings, args.quick)
-        paths = write_outputs(results, settings.root / "benchmarks")
+        with Run.open(config.load(ROOT, quiet=True)) as run:
+            results = measure(run, args.quick)
+        paths = write_outputs(results, ROOT / "benchmarks")
     except DockstageError as exc:
         print(exc.one_line(), file=sys.stderr)
         return exc.return_code
-    report.table(
+    reporter.table(
         "bench: suite vs seed baseline",
         ("measure", "suite / gunicorn", "baseline / runserver", "ratio"),
         benchstats.summary_rows(results),
     )
     targets = benchstats.evaluate_targets(results)
-    report.table(
+    reporter.table(
         "targets",
         ("target", "value", "limit", "result"),
         [(t.name, benchstats.fmt(t.value), f"{t.comparison} {t.limit:g} {t.unit}", t.verdict()) for t in targets],
     )
     for path in paths:
-        report.ok(f"wrote {path.relative_to(settings.root)}")
+        reporter.ok(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

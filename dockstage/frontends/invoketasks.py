@@ -1,0 +1,145 @@
+"""The suite's invoke tasks, built by the package: `ns = dockstage.frontends.invoketasks.collection(ROOT)`.
+
+Each task translates its arguments and calls the core once; defaults live in the core's settings.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from dockstage import pipeline as flows
+from dockstage import stackops
+from dockstage.frontends.common import INVOKE_COMMANDS, execute
+from dockstage.run import Run
+
+T = TypeVar("T")
+
+
+def remainder(c: Context) -> list[str]:
+    """The words after `--` (`invoke test -- -k health`)."""
+    return shlex.split(c.remainder) if c.remainder else []
+
+
+def _fail(line: str, code: int) -> NoReturn:
+    raise Exit(line, code)
+
+
+def collection(root: Path) -> Collection:
+    """Every task, bound to the project at `root`."""
+
+    def core(action: Callable[[Run], T], **overrides: object) -> T:
+        return execute(root, INVOKE_COMMANDS, _fail, action, **overrides)
+
+    @task(help={"detach": "start in the background instead of following the logs"})
+    def dev(c: Context, detach: bool = False) -> None:
+        """Dev stack: dev image, source bind-mounted, runserver with hot reload; follows logs."""
+        core(lambda run: stackops.dev(run, detach=detach))
+
+    @task(help={"quiet": "less output"})
+    def up(c: Context, quiet: bool = False) -> None:
+        """Prod-like stack, detached: db healthy, migrations applied, web healthy; prints the URL."""
+        core(stackops.up, quiet=quiet or None)
+
+    @task(help={"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"})
+    def down(c: Context, volumes: bool = False, yes: bool = False) -> None:
+        """Stop the stack; the database volume is kept unless --volumes --yes."""
+        core(lambda run: stackops.down(run, volumes=volumes, yes=yes))
+
+    @task
+    def ps(c: Context) -> None:
+        """The stack's containers: state, exit code, health, ports."""
+        core(stackops.ps)
+
+    @task(
+        help={
+            "service": "db, migrate or web (default: all; `invoke logs -- web` works too)",
+            "follow": "keep following",
+        }
+    )
+    def logs(c: Context, service: str = "", follow: bool = False) -> None:
+        """Logs of the stack's services."""
+        name = service or " ".join(remainder(c))
+        core(lambda run: stackops.logs(run, name, follow=follow))
+
+    @task(help={"stage": "dev, test, stage or prod (default: all four)", "quiet": "no BuildKit output"})
+    def build(c: Context, stage: str = "", quiet: bool = False) -> None:
+        """Build a stage and what it needs, in order (default: all four), check the images, print the table."""
+        core(lambda run: flows.build(run, *([stage] if stage else [])), quiet=quiet or None)
+
+    @task
+    def test(c: Context) -> None:
+        """The app's tests in the test image against MySQL; `invoke test -- -k health` passes args to pytest."""
+        args = tuple(remainder(c))
+        core(lambda run: flows.test_image(run, args))
+
+    @task
+    def smoke(c: Context) -> None:
+        """Smoke-test the prod image: image checks, db + web, real HTTP checks."""
+        core(flows.smoke_prod)
+
+    @task
+    def shell(c: Context) -> None:
+        """Django shell in the dev image, on the stack's database."""
+        core(lambda run: stackops.manage(run, ["shell"], interactive=True))
+
+    @task
+    def manage(c: Context) -> None:
+        """Any manage.py command: `invoke manage -- showmigrations` (a terminal when you have one)."""
+        args = remainder(c)
+        if not args:
+            raise Exit("config: nothing to run: give the command after --, e.g. `invoke manage -- showmigrations`", 2)
+        core(lambda run: stackops.manage(run, args, interactive=sys.stdin.isatty()))
+
+    @task
+    def migrate(c: Context) -> None:
+        """Apply migrations to the stack's database."""
+        core(lambda run: stackops.manage(run, ["migrate", "--noinput"]))
+
+    @task
+    def makemigrations(c: Context) -> None:
+        """Create migrations for model changes (files owned by you, in the app)."""
+        core(lambda run: stackops.manage(run, ["makemigrations"]))
+
+    @task
+    def db_shell(c: Context) -> None:
+        """Interactive MySQL client in the db container, as the app user, on the app's database."""
+        core(stackops.db_shell)
+
+    @task(help={"output": "file to write (a .gz name compresses it); default backups/<project>-<date>.sql"})
+    def db_dump(c: Context, output: str = "") -> None:
+        """A consistent dump of the app's database: single transaction, routines, utf8mb4."""
+        core(lambda run: stackops.db_dump(run, Path(output) if output else None))
+
+    @task(help={"file": "a dump made by db-dump"})
+    def db_restore(c: Context, file: str) -> None:
+        """Restore a dump; a bad file is refused after a rehearsal and the live database is untouched."""
+        core(lambda run: stackops.db_restore(run, Path(file)))
+
+    @task
+    def clean(c: Context) -> None:
+        """Remove the stack's containers and networks and this project's dangling images; never volumes."""
+        core(stackops.clean)
+
+    @task
+    def doctor(c: Context) -> None:
+        """Check the engine, buildx, compose v2, disk and base images; one line each."""
+        core(flows.doctor)
+
+    @task(help={"flavour": "bookworm, trixie or all", "force": "rebuild even when present"})
+    def bases(c: Context, flavour: str = "bookworm", force: bool = False) -> None:
+        """Build the stand-in base images for engines that cannot pull."""
+        core(lambda run: flows.build_bases(run, flavour, force))
+
+    return Collection(
+        dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
+        db_shell, db_dump, db_restore, clean, doctor, bases,
+    )  # fmt: skip

@@ -1,0 +1,185 @@
+"""The pipeline's flows: doctor, builds, the app's tests in the test image, the prod smoke test.
+
+Each flow takes the command's Run and raises DockstageError; the pipeline hands its build
+results to the steps after it, so no stage is built twice in one command.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_on_whales.exceptions import DockerException
+
+from dockstage import bases, offline, smoke, stages
+from dockstage.engine import Check
+from dockstage.errors import EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
+from dockstage.run import Run
+
+PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
+
+
+@dataclass
+class Summary:
+    """Rows for the final table of a multi-step flow."""
+
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, step: str, result: str, seconds: float) -> None:
+        self.rows.append((step, result, f"{seconds:.1f}"))
+
+
+def doctor(run: Run) -> list[Check]:
+    """Every preflight check plus the base images; one line each; raises the first failure."""
+    checks = run.run_checks()
+    if all(c.passed for c in checks):
+        checks.append(bases_check(run))
+    for check in checks:
+        if check.error is None:
+            run.reporter.ok(f"{check.name}: {check.detail}")
+        else:
+            run.reporter.fail(f"{check.name}: {check.error}")
+    failed = next((c.error for c in checks if c.error is not None), None)
+    if failed is not None:
+        raise failed
+    return checks
+
+
+def bases_check(run: Run) -> Check:
+    """Which base images the suite will use, and whether they are here (or can be built here)."""
+    try:
+        images = run.bases()
+    except EngineError as exc:
+        return Check("bases", "not available", exc)
+    absent = bases.missing(images, run.docker)
+    used = f"{images.flavour}: {images.python}, {images.mysql}"
+    if not absent:
+        return Check("bases", f"{used} (present)")
+    return Check("bases", f"{used} (missing, built on first use: {', '.join(absent)})")
+
+
+def build_bases(run: Run, flavour: str, force: bool = False) -> list[offline.BuiltBase]:
+    """Build the stand-in base images of one flavour (or all)."""
+    names = bases.FLAVOURS if flavour == "all" else (flavour,)
+    for name in names:
+        offline.stand_in(name)  # an unknown flavour fails before any Docker call
+    run.preflight("buildx", "disk")
+    built = []
+    for name in names:
+        built += offline.build_bases(run.docker, name, force=force, reporter=run.reporter)
+    run.reporter.table(
+        "base images",
+        ("tag", "size", "seconds", "built"),
+        ((b.tag, f"{b.size_bytes / 1e6:.0f} MB", f"{b.seconds:.1f}", "yes" if b.built else "present") for b in built),
+    )
+    return built
+
+
+def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
+    """Build the target stages and what they need, print the table, then check the images."""
+    built = run.build(*targets)
+    stages.table(run.reporter, built)
+    if check:
+        for stage in stages.plan(*targets):
+            run.check_image(stage)
+    return built
+
+
+def junit_counts(path: Path) -> dict[str, int]:
+    """tests/failures/errors/skipped from a junit XML report."""
+    root = ET.parse(path).getroot()  # noqa: S314 - written by our own pytest run in the test image
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is None:
+        raise ValueError(f"{path} holds no testsuite")
+    return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """'40 tests, 1 failed, 0 errors, 2 skipped' for a junit summary."""
+    return (
+        f"{counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, {counts['skipped']} skipped"
+    )
+
+
+def test_image(run: Run, pytest_args: tuple[str, ...] = ()) -> dict[str, int]:  # noqa: PT028 - a flow, not a test
+    """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host."""
+    run.build("test")
+    settings = run.settings
+    report_dir = settings.path(settings.state_dir) / "reports"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    junit = report_dir / "junit-app.xml"
+    junit.unlink(missing_ok=True)
+    with run.throwaway("test", "test") as stack:
+        run.reporter.step("starting db for the tests")
+        stack.up(["db"], action="starting db for the tests")
+        name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
+        command = [
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=/tmp/junit.xml",
+            "-o",
+            "console_output_style=classic",
+        ]
+        run.reporter.step(f"pytest in {settings.tag('test')}")
+        failed: DockerException | None = None
+        try:
+            run.reporter.stream(
+                stack.compose.run("test", [*command, *pytest_args], name=name, tty=False, stream=True, remove=False)
+            )
+        except DockerException as exc:
+            failed = exc
+        try:
+            run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
+        except DockerException:
+            run.reporter.warn("no junit report was written")
+        finally:
+            run.docker.container.remove(name, force=True)
+        if failed is not None:
+            if failed.return_code == PYTEST_NO_TESTS:
+                raise NoTestsSelected(pytest_args)
+            run.reporter.step("db logs")
+            stack.show_logs(["db"], tail=40)
+            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no report"
+            raise TestsFailed(failed.return_code, summary, str(junit))
+    counts = junit_counts(junit)
+    run.reporter.ok(f"app tests: {describe_counts(counts)}; report {junit}")
+    return counts
+
+
+def smoke_prod(run: Run) -> list[str]:
+    """The prod image's checks, then db + web from it, checked over real HTTP on 127.0.0.1."""
+    run.build("prod")
+    lines = list(run.check_image("prod"))
+    with run.throwaway("smoke", "prod") as stack:
+        run.reporter.step("starting db, migrate and web from the prod image")
+        stack.up(["web"], action="starting the smoke stack")
+        base = stack.url()
+        run.reporter.step(f"smoke checks against {base}")
+        try:
+            lines += smoke.run_http_checks(base, run.settings.value("API_TOKEN"), run.reporter)
+        except SmokeCheckFailed:
+            stack.show_logs(["web", "migrate"], tail=60)
+            raise
+    return lines
+
+
+def pipeline(run: Run) -> Summary:
+    """doctor -> build all four stages (stage and prod checked) -> app tests -> prod smoke test."""
+    summary = Summary()
+    steps: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("doctor", lambda: f"{len(doctor(run))} checks green"),
+        ("build", lambda: f"{len(build(run))} stages, images checked"),
+        ("test_image", lambda: describe_counts(test_image(run))),
+        ("smoke_prod", lambda: f"{len(smoke_prod(run))} checks passed"),
+    )
+    for name, step in steps:
+        run.reporter.step(name)
+        started = time.monotonic()
+        summary.add(name, step(), time.monotonic() - started)
+    run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
+    return summary

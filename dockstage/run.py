@@ -1,0 +1,155 @@
+"""One run per command: the settings, the client, the bases, the reporter, what was built.
+
+The front-end makes one Run for each command and hands it to the flows. Within a run the
+preflight checks run once, the base images are decided once, each stage is built at most once,
+and every file the run generated is removed when it ends (also on failure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_on_whales import DockerClient
+
+from dockstage import bases, engine, envfile, imagechecks, offline, stages
+from dockstage.bases import BaseImages
+from dockstage.config import Settings
+from dockstage.engine import Check
+from dockstage.report import Reporter, log
+from dockstage.stack import Stack, compose_values
+
+BUILD_CHECKS = ("engine", "buildx", "disk")
+STACK_CHECKS = ("engine", "compose")
+
+
+@dataclass
+class Run:
+    """What one command knows and has done."""
+
+    settings: Settings
+    reporter: Reporter
+    docker: DockerClient
+    checks: dict[str, Check] = field(default_factory=dict)
+    built: dict[str, stages.Built] = field(default_factory=dict)
+    checked_images: dict[str, list[str]] = field(default_factory=dict)
+    generated: list[Path] = field(default_factory=list)
+    _bases: BaseImages | None = None
+    _bases_provided: bool = False
+    _env_ready: bool = False
+
+    @classmethod
+    @contextmanager
+    def open(cls, settings: Settings) -> Iterator[Run]:
+        """A run for one command; its generated files are removed when it ends."""
+        run = cls(settings, Reporter(quiet=settings.quiet, ci=settings.ci), engine.client(settings))
+        try:
+            yield run
+        finally:
+            run.close()
+
+    def close(self) -> None:
+        """Remove the files this run generated."""
+        for path in self.generated:
+            path.unlink(missing_ok=True)
+        self.generated.clear()
+
+    # --- preflight ---------------------------------------------------------------------------
+
+    def run_checks(self, names: Iterable[str] = engine.ENGINE_CHECKS) -> list[Check]:
+        """The named preflight checks, each run at most once per command (doctor shows them all)."""
+        todo = [name for name in names if name not in self.checks]
+        if todo and not any(not c.passed for c in self.checks.values()):
+            for check in engine.run_checks(self.docker, self.settings, todo):
+                self.checks[check.name] = check
+        return [self.checks[name] for name in names if name in self.checks]
+
+    def preflight(self, *names: str) -> None:
+        """Raise the error of the first failing check among `names` (engine always first)."""
+        for check in self.run_checks(["engine", *names]):
+            if check.error is not None:
+                raise check.error
+
+    # --- base images -------------------------------------------------------------------------
+
+    def bases(self) -> BaseImages:
+        """The base images, decided once per command (official ones pulled when missing)."""
+        if self._bases is None:
+            self.preflight()
+            self._bases = bases.decide(self.settings.flavour, self.docker, self.reporter)
+            self.reporter.info_once(
+                f"base images ({self._bases.flavour}): python {self._bases.python}, mysql {self._bases.mysql}"
+            )
+        return self._bases
+
+    def provided_bases(self) -> BaseImages:
+        """The base images, with any missing stand-in built first."""
+        images = self.bases()
+        if not self._bases_provided:
+            offline.provide(images, self.docker, self.reporter)
+            self._bases_provided = True
+        return images
+
+    # --- builds ------------------------------------------------------------------------------
+
+    def build(self, *targets: str, check: bool = False) -> list[stages.Built]:
+        """Build the targets and what they need, in order; a stage already built by this run is
+        not built again. With `check`, each target's image checks run after its build."""
+        order = stages.plan(*targets)  # an unknown stage fails before any Docker call
+        self.preflight(*BUILD_CHECKS)
+        images = self.provided_bases()
+        for stage in order:
+            if stage not in self.built:
+                self.built[stage] = stages.build_stage(self.settings, self.docker, images, self.reporter, stage)
+            else:
+                log.debug("stage %s already built by this run", stage)
+        if check:
+            for stage in order:
+                self.check_image(stage)
+        return [self.built[stage] for stage in order]
+
+    def check_image(self, stage: str) -> list[str]:
+        """The image checks of one built stage, run once per command."""
+        if stage not in self.checked_images:
+            lines = imagechecks.run(self.docker, stage, self.settings.tag(stage))
+            for line in lines:
+                self.reporter.ok(f"{stage} image: {line}")
+            self.checked_images[stage] = lines
+        return self.checked_images[stage]
+
+    # --- stacks ------------------------------------------------------------------------------
+
+    def ensure_env(self) -> Settings:
+        """Create .env on first use (fresh secrets) and validate it; the run's settings then hold it."""
+        if not self._env_ready:
+            self.settings = envfile.ensure(self.settings, self.reporter)
+            self._env_ready = True
+        return self.settings
+
+    def stack(self, variant: str = "prod", *, suffix: str = "") -> Stack:
+        """The project's compose stack (or a throwaway `<project>-<suffix>` on any free port)."""
+        self.preflight(*STACK_CHECKS)
+        settings = self.ensure_env()
+        if suffix:
+            settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
+        generated = settings.path(settings.state_dir) / f"{settings.project}.env"
+        envfile.write_generated(generated, compose_values(settings, self.bases()))
+        if generated not in self.generated:
+            self.generated.append(generated)
+        env_files = [settings.path(settings.env_file), generated]
+        return Stack.of(settings, self.docker, self.reporter, variant, env_files)
+
+    @contextmanager
+    def throwaway(self, suffix: str, variant: str) -> Iterator[Stack]:
+        """A throwaway compose project (own name, own volume, any free port), always torn down."""
+        stack = self.stack(variant, suffix=suffix)
+        try:
+            yield stack
+        finally:
+            stack.down(volumes=True)
+
+    def secrets(self) -> list[str]:
+        """The secret values of this project's .env (kept out of every message)."""
+        return [self.settings.value(key) for key in envfile.SECRET_KEYS if self.settings.value(key)]

@@ -1,0 +1,153 @@
+"""The everyday stack operations behind `invoke`: up, dev, down, ps, logs, manage, the db, clean."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from python_on_whales.exceptions import DockerException
+
+from dockstage import db
+from dockstage.errors import ConfigError, StackError, from_docker
+from dockstage.run import Run
+from dockstage.stack import Stack
+
+
+def _migrated(run: Run, stack: Stack) -> None:
+    """db healthy, then the one-shot migrate; a failed migration leaves a running web untouched."""
+    stack.up(["db"], action="starting db")
+    run.reporter.step("applying migrations (one-shot migrate)")
+    stack.up(["migrate"], action="migrating the database")
+
+
+def up(run: Run) -> str:
+    """The prod-like stack, detached: db healthy, migrations applied, web healthy; returns its URL."""
+    run.build("prod")
+    stack = run.stack()
+    stack.check_port_free()
+    run.reporter.step(f"starting {stack.project}: db, migrate, web")
+    _migrated(run, stack)
+    stack.up(["web"], action="starting web")
+    url = stack.url()
+    run.reporter.ok(f"web is healthy at {url}/ (admin: {url}/admin/, health: {url}/healthz)")
+    return url
+
+
+def dev(run: Run, *, detach: bool = False) -> str:
+    """The dev stack: the dev image, source bind-mounted, runserver reloading on every edit."""
+    run.build("dev")
+    stack = run.stack("dev")
+    stack.check_port_free()
+    run.reporter.step(f"starting {stack.project} (dev): db, migrate, runserver")
+    _migrated(run, stack)
+    stack.up(["web"], action="starting the dev server")
+    url = stack.url()
+    run.reporter.ok(f"dev server at {url}/ reloads when files under {run.settings.app_dir}/ change")
+    if not detach:
+        run.reporter.info("following logs; Ctrl-C stops following (the stack keeps running; `invoke down` stops it)")
+        try:  # noqa: SIM105 - Ctrl-C only stops following; the stack keeps running
+            run.reporter.stream(stack.compose.logs(services=["web"], follow=True, stream=True))
+        except KeyboardInterrupt:
+            pass
+    return url
+
+
+def down(run: Run, *, volumes: bool = False, yes: bool = False) -> None:
+    """Stop the stack; the database volume stays unless volumes and yes are both given."""
+    if volumes and not yes:
+        raise ConfigError(
+            "--volumes deletes the database volume and every row in it",
+            "add --yes to confirm (make a dump first: `invoke db-dump`)",
+        )
+    stack = run.stack()
+    stack.down(volumes=volumes)
+    run.reporter.ok(f"{stack.project} stopped" + ("; database volume deleted" if volumes else "; database volume kept"))
+
+
+def ps_rows(stack: Stack) -> list[tuple[str, str, str, str, str]]:
+    """The project's containers: name, state, exit code, health, published ports."""
+    rows = []
+    for c in stack.compose.ps(all=True):
+        health = c.state.health.status if c.state.health else "-"
+        exit_code = "-" if c.state.running else str(c.state.exit_code)
+        ports = ", ".join(
+            f"{b.get('HostIp') or '*'}:{b.get('HostPort')}->{inside}"
+            for inside, bindings in (c.network_settings.ports or {}).items()
+            for b in bindings or []
+        )
+        rows.append((c.name, str(c.state.status), exit_code, str(health), ports or "-"))
+    return rows
+
+
+def ps(run: Run) -> list[tuple[str, str, str, str, str]]:
+    """Print and return the project's containers."""
+    stack = run.stack()
+    rows = ps_rows(stack)
+    run.reporter.table(stack.project, ("container", "state", "exit", "health", "ports"), rows)
+    return rows
+
+
+def logs(run: Run, service: str = "", *, follow: bool = False, tail: int = 200) -> None:
+    """Logs of one service (or all), optionally followed."""
+    stack = run.stack()
+    services = [service] if service else []
+    try:
+        if follow:
+            run.reporter.stream(stack.compose.logs(services=services, follow=True, stream=True))
+        else:
+            run.reporter.raw(str(stack.compose.logs(services=services, tail=str(tail))))
+    except KeyboardInterrupt:
+        pass
+    except DockerException as exc:
+        raise from_docker(exc, f"reading the logs of {service or 'the stack'}") from None
+
+
+def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
+    """`manage.py <args>` in a one-off container of the dev image, on the stack's database.
+
+    Nothing else runs first (no migrations): `showmigrations` shows what is pending.
+    `interactive` gives it a terminal (shell, createsuperuser, changepassword)."""
+    run.build("dev")
+    stack = run.stack("dev")
+    stack.up(["db"], action="starting db")
+    command = ["python", "manage.py", *args]
+    try:
+        if interactive:
+            stack.compose.run("web", command, tty=True, remove=True, dependencies=False)
+        else:
+            run.reporter.stream(
+                stack.compose.run("web", command, tty=False, remove=True, stream=True, dependencies=False)
+            )
+    except DockerException as exc:
+        raise StackError(f"manage.py {' '.join(args)} exited with {exc.return_code}", "see its output above") from None
+
+
+def db_shell(run: Run) -> None:
+    db.shell(run.stack())
+
+
+def db_dump(run: Run, output: Path | None) -> Path:
+    path = db.dump(run.stack(), output or default_dump_path(run))
+    run.reporter.ok(f"dumped the database to {path} ({path.stat().st_size} bytes)")
+    return path
+
+
+def db_restore(run: Run, path: Path) -> None:
+    db.restore(run.stack(), path)
+    run.reporter.ok(f"restored the database from {path}")
+
+
+def clean(run: Run) -> None:
+    """Remove the project's containers and networks and this project's dangling images; never volumes."""
+    stack = run.stack()
+    stack.down(volumes=False)
+    run.docker.image.prune(all=False, filters={"label": f"dockstage.image={run.settings.image}"})
+    run.reporter.ok(
+        f"{stack.project}: containers and networks removed, dangling {run.settings.image} images pruned; volumes kept"
+    )
+
+
+def default_dump_path(run: Run) -> Path:
+    """backups/<project>-<UTC timestamp>.sql under the project root."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return run.settings.path("backups") / f"{run.settings.project}-{stamp}.sql"
