@@ -17,6 +17,24 @@ def env_str(name: str, default: str = "") -> str:
     return default if value is None else value.strip()
 
 
+def env_secret(name: str, default: str = "") -> str:
+    """Return the secret ``name``: the environment variable when it is set, else the contents of
+    the file named by ``name_FILE`` (Docker secrets in /run/secrets), else ``default``.
+
+    Like the official database images, a file's trailing newlines are dropped and nothing else.
+    """
+    value = os.environ.get(name)
+    if value is not None:
+        return value.strip()
+    path = os.environ.get(f"{name}_FILE", "").strip()
+    if not path:
+        return default
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read ({exc.strerror})") from None
+
+
 def env_bool(name: str, default: bool) -> bool:
     """Parse a boolean environment variable (1/true/yes/on vs 0/false/no/off)."""
     value = os.environ.get(name)
@@ -50,19 +68,20 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set: set it in .env or the environment (invoke up creates .env with a fresh key)"
+            "DJANGO_SECRET_KEY is not set: set it (or DJANGO_SECRET_KEY_FILE) in .env or the environment"
+            " (invoke up creates .env with a fresh key)"
         )
     SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"  # noqa: S105 - DEBUG only
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
-# Bearer token for write access to the notes API; empty means writes are refused.
-API_TOKEN = env_str("API_TOKEN")
+# Bearer token for write access to the notes API (or API_TOKEN_FILE); empty means writes are refused.
+API_TOKEN = env_secret("API_TOKEN")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,7 +140,9 @@ else:
             "PORT": str(env_int("DATABASE_PORT", 3306)),
             "NAME": env_str("DATABASE_NAME", "app"),
             "USER": env_str("DATABASE_USER", "app"),
-            "PASSWORD": os.environ.get("DATABASE_PASSWORD", ""),
+            "PASSWORD": os.environ["DATABASE_PASSWORD"]
+            if "DATABASE_PASSWORD" in os.environ
+            else env_secret("DATABASE_PASSWORD"),
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
