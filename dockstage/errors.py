@@ -297,7 +297,7 @@ def from_docker(exc: DockerException, action: str, *, port: int = 0) -> Dockstag
         return MissingSetting(missing.group(1) or missing.group(2), detail)
     if "No such image" in text or "pull access denied" in text or "failed to resolve reference" in text:
         return ImageMissing(action, detail)
-    if "is unhealthy" in text or "exited with code" in text or "didn't complete successfully" in text:
+    if any(sign in text for sign in ("is unhealthy", "exited with code", "exited (", "didn't complete successfully")):
         return ServiceFailed(action, dict.fromkeys(_SERVICE.findall(text)), detail)
     return StackError(
         f"{action} failed (docker exit {exc.return_code})",

@@ -1,4 +1,8 @@
-"""Shared fixtures: one engine probe per session, one isolated project per test run."""
+"""Shared fixtures: one engine probe per session, one isolated project per test run.
+
+Tests are marked by the fixtures they use (as python-on-whales' conftest does): any test that
+asks for the engine is `integration`; one that asks for built images is also `slow`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from python_on_whales.exceptions import DockerException
 from dockstage import config, engine, stages
 from dockstage.config import Settings
 from dockstage.run import Run
+from dockstage.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
@@ -29,6 +35,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=bool(os.environ.get("CI")),
         help="fail (instead of skip) integration tests when no Docker engine is usable (default on when CI is set)",
     )
+
+
+ENGINE_FIXTURES = {"docker_client", "built_images"}
+SLOW_FIXTURES = {"built_images"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the fixtures it uses: the engine makes it integration, images make it slow."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & ENGINE_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,3 +129,15 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 600) -> subpr
     return subprocess.run(
         [*tool, *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+@contextmanager
+def project_stack(settings: Settings, variant: str = "prod") -> Iterator[Stack]:
+    """One compose project, owned: its containers, networks and volumes are removed afterwards."""
+    with Run.open(settings) as run:
+        stack = run.stack(variant)
+        try:
+            yield stack
+        finally:
+            with suppress(DockerException):
+                stack.down(volumes=True)

@@ -6,7 +6,6 @@ Rows are written and counted through the real HTTP API.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import socket
@@ -21,11 +20,10 @@ from typing import Any
 
 import pytest
 from python_on_whales import Container, DockerClient
-from python_on_whales.exceptions import DockerException
 
-from dockstage import engine, stages
+from dockstage import stages
 from dockstage.config import Settings, read_env_file
-from tests.conftest import cli_env, free_port, run_cli
+from tests.conftest import cli_env, free_port, project_stack, run_cli
 from tests.integration.test_failures import one_line
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -117,15 +115,11 @@ def invoke_up(stack_settings: Settings, env: dict[str, str]) -> None:
 def stack(docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings) -> Iterator[Stack]:
     settings = suite_settings.with_(project=f"{suite_settings.project}-dur", web_port=free_port())
     env = cli_env(settings)
-    try:
-        invoke_up(settings, env)
-        docker = engine.client(settings)
+    invoke_up(settings, env)
+    with project_stack(settings) as owned:  # removed, volumes included, when the module ends
+        docker = DockerClient(client_config=owned.compose.client_config)
         secrets = read_env_file(settings.path(settings.env_file))
         yield Stack(settings, env, docker, f"http://127.0.0.1:{settings.web_port}", secrets)
-    finally:
-        with contextlib.suppress(DockerException):
-            engine.client(settings).compose.down(volumes=True, remove_orphans=True, quiet=True)
-        engine.generated_env_path(settings).unlink(missing_ok=True)
 
 
 # 7. db-restore refuses bad files ----------------------------------------------------------------

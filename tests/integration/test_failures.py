@@ -19,10 +19,12 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import engine, envfile, flows, offline, stages
+from dockstage import bases, envfile, errors, pipeline, stages
 from dockstage.config import Settings
 from dockstage.errors import CheckFailed
-from tests.conftest import ROOT, cli_env, free_port, run_cli
+from dockstage.report import Reporter
+from dockstage.run import Run
+from tests.conftest import ROOT, cli_env, free_port, project_stack, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -47,11 +49,9 @@ def scoped(suite_settings: Settings) -> Iterator[Settings]:
     try:
         yield settings
     finally:
-        generated = engine.generated_env_path(settings)
-        if generated.exists():
-            with contextlib.suppress(DockerException):
-                engine.client(settings).compose.down(volumes=True, remove_orphans=True, quiet=True)
-            generated.unlink(missing_ok=True)
+        if settings.path(settings.env_file).exists():
+            with project_stack(settings):
+                pass  # brings down whatever compose made for the project
 
 
 # 1. no engine -----------------------------------------------------------------------------------
@@ -65,18 +65,28 @@ def test_no_engine_one_line(suite_settings: Settings, args: list[str]) -> None:
     result = run_cli(args, cli_env(suite_settings, DOCKER_HOST=NO_ENGINE), timeout=30)
     assert time.monotonic() - started < 30
     one_line(
-        result, "no Docker engine reachable", f"DOCKER_HOST is {NO_ENGINE}: point it at a running engine or unset it"
+        result,
+        f"no Docker engine answers at {NO_ENGINE}",
+        f"DOCKER_HOST is {NO_ENGINE}: point it at a running engine or unset it",
     )
 
 
-def test_official_bases_missing_one_line(suite_settings: Settings, docker_client: DockerClient) -> None:
-    """DOCKSTAGE_FLAVOUR=official where python:3.12-slim / mysql:8.4 can be neither found nor pulled."""
-    if not offline.missing(offline.OFFICIAL, docker_client):
+def test_official_bases_pull_failure_one_line(suite_settings: Settings, docker_client: DockerClient) -> None:
+    """DOCKSTAGE_FLAVOUR=official with no official image present and no registry reachable:
+    doctor tries the pull and names the image and the registry's reason."""
+    missing = bases.missing(bases.OFFICIAL, docker_client)
+    if not missing:
         pytest.skip("the official images are present on this engine")
+    try:
+        docker_client.image.pull(missing[0], quiet=True)
+        pytest.skip("a registry is reachable from this engine")
+    except DockerException as exc:
+        reason = bases.pull_reason(exc)
     env = cli_env(suite_settings, DOCKSTAGE_FLAVOUR="official")
-    one_line(
-        run_cli(["nox", "-s", "doctor"], env, timeout=60), "missing and not pullable", "DOCKSTAGE_FLAVOUR=bookworm"
-    )
+    result = run_cli(["nox", "-s", "doctor"], env, timeout=120)
+    line = one_line(result, f"base image {missing[0]} could not be pulled", reason[:60], "DOCKSTAGE_FLAVOUR=bookworm")
+    assert result.returncode == errors.EXIT_CODES["engine"], line
+    assert f"pulling {missing[0]}" in result.stdout  # the pull was really tried, with progress
 
 
 # 2. no buildx / no compose v2 -------------------------------------------------------------------
@@ -123,7 +133,8 @@ def test_port_taken_one_line(docker_client: DockerClient, built_images: list[sta
         taken.listen(1)
         result = run_cli(["invoke", "up"], cli_env(scoped), timeout=300)
     one_line(result, f"port {scoped.web_port}", "already in use", "DOCKSTAGE_WEB_PORT")
-    assert not engine.client(scoped).compose.ps(all=True)  # nothing was started
+    with project_stack(scoped) as stack:
+        assert not stack.compose.ps(all=True)  # nothing was started
 
 
 # 4. malformed .env ------------------------------------------------------------------------------
@@ -139,7 +150,8 @@ def test_port_taken_one_line(docker_client: DockerClient, built_images: list[sta
 def test_malformed_env_one_line(
     suite_settings: Settings, tmp_path: Path, replacement: str, needles: tuple[str, ...], args: list[str]
 ) -> None:
-    original = envfile.ensure(suite_settings)
+    envfile.ensure(suite_settings, Reporter(quiet=True))
+    original = suite_settings.path(suite_settings.env_file)
     text = original.read_text(encoding="utf-8")
     lines = [replacement if line.startswith("DOCKSTAGE_WEB_PORT=") else line for line in text.splitlines()]
     if not any(line == replacement for line in lines):
@@ -209,14 +221,49 @@ def test_failing_app_test_fails_the_run(
         root=copy, image=f"{suite_settings.image}-failing", project=f"{suite_settings.project}-failing"
     )
     try:
-        with pytest.raises(CheckFailed) as failed:
-            flows.test_image(settings, ("-p", "no:randomly"))
+        with pytest.raises(CheckFailed) as failed, Run.open(settings) as run:
+            pipeline.test_image(run, ("-p", "no:randomly"))
         junit = copy / settings.state_dir / "reports" / "junit-app.xml"
         assert "pytest exit 1" in failed.value.one_line()
         assert "test_reliability_deliberate_failure" in junit.read_text(encoding="utf-8")
-        assert flows.junit_counts(junit)["failures"] == 1
+        assert pipeline.junit_counts(junit)["failures"] == 1
         print(f"RELIABILITY-LINE: {failed.value.one_line()}")
     finally:
         for stage in ("dev", "test"):
             with contextlib.suppress(DockerException):
                 docker_client.image.remove(settings.tag(stage), force=True)
+
+
+# The README's exit-code table, honoured by both front-ends ------------------------------------
+def _bad_port_env(settings: Settings, directory: Path) -> dict[str, str]:
+    env_file = directory / ".env"
+    env_file.write_text("DOCKSTAGE_WEB_PORT=abc\n", encoding="utf-8")
+    env = cli_env(settings, DOCKSTAGE_ENV_FILE=str(env_file))
+    del env["DOCKSTAGE_WEB_PORT"]
+    return env
+
+
+@pytest.mark.parametrize(
+    ("failure", "nox_args", "invoke_args", "label"),
+    [
+        ("no-engine", ["nox", "-s", "doctor"], ["invoke", "doctor"], "engine"),
+        ("no-engine", ["nox", "-s", "build_prod"], ["invoke", "build", "--stage", "prod"], "engine"),
+        ("bad-env", ["nox", "-s", "build_prod"], ["invoke", "build", "--stage", "prod"], "config"),
+        ("bad-env", ["nox", "-s", "smoke_prod"], ["invoke", "smoke"], "config"),
+    ],
+    ids=["no-engine-doctor", "no-engine-build", "bad-env-build", "bad-env-smoke"],
+)
+def test_both_front_ends_exit_with_the_readmes_code(
+    suite_settings: Settings, tmp_path: Path, failure: str, nox_args: list[str], invoke_args: list[str], label: str
+) -> None:
+    env = (
+        cli_env(suite_settings, DOCKER_HOST=NO_ENGINE)
+        if failure == "no-engine"
+        else _bad_port_env(suite_settings, tmp_path)
+    )
+    lines = []
+    for args in (nox_args, invoke_args):
+        result = run_cli(args, env, timeout=120)
+        assert result.returncode == errors.EXIT_CODES[label], (args, result.stdout[-800:], result.stderr[-800:])
+        lines.append(one_line(result, f"{label}: "))
+    print(f"RELIABILITY-LINE: exit {errors.EXIT_CODES[label]} under both: {lines[1]}")

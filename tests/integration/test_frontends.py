@@ -51,13 +51,21 @@ def test_invoke_help_documents_each_argument() -> None:
     assert "--yes" in text and "confirm --volumes" in text
 
 
-@pytest.mark.slow
-def test_nox_pipeline_builds_tests_and_smokes(built_images: object, suite_settings: Settings) -> None:
-    out = ok(run_cli(["nox", "-s", "pipeline"], cli_env(suite_settings), timeout=1200))
+def test_nox_pipeline_builds_tests_and_smokes_in_one_run(built_images: object, suite_settings: Settings) -> None:
+    """A warm pipeline: its debug log shows one DockerClient, one preflight and four stage builds."""
+    out = ok(run_cli(["nox", "-s", "pipeline"], cli_env(suite_settings, DOCKSTAGE_DEBUG="1"), timeout=1200))
     assert " passed" in out and "generated xml file" in out  # the app's pytest summary from the test image
     for check in ("smoke health", "smoke notes", "smoke admin_and_static", "smoke gunicorn"):
         assert f"ok   {check}" in out, check
+    for check in ("stage image: check --deploy", "prod image: runs as user", "prod image: _mysql links"):
+        assert check in out, check
     assert "Session pipeline was successful" in out
+    debug = [line for line in out.splitlines() if line.startswith("debug dockstage: ")]
+    assert sum("docker client created" in line for line in debug) == 1
+    assert sum(line.startswith("debug dockstage: preflight: ") for line in debug) == 1
+    builds = [line.split()[4] for line in debug if line.startswith("debug dockstage: build stage ")]
+    assert builds == ["dev", "test", "stage", "prod"]
+    assert not list((ROOT / ".dockstage").glob(f"{suite_settings.project}*.env"))  # generated files removed
 
 
 @pytest.mark.slow
@@ -66,6 +74,7 @@ def test_invoke_build_doctor_and_bases(built_images: object, suite_settings: Set
     out = ok(run_cli(["invoke", "build", "--stage", "prod", "--quiet"], env))
     assert "dev" in out and "stage" in out and "prod" in out and "cached" in out
     assert "engine: Docker engine" in ok(run_cli(["invoke", "doctor"], env))
+    assert "prod image: no gcc" in out  # builds check their images
     assert "Session doctor was successful" in ok(run_cli(["nox", "-s", "doctor"], env))
     assert "base images" in ok(run_cli(["invoke", "bases"], env))
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage import STAGES, offline, smoke, stages
+from dockstage import STAGES, bases, imagechecks, stages
 from dockstage.config import Settings
+from dockstage.errors import ImageCheckFailed
+from dockstage.report import Reporter
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000
@@ -15,36 +17,40 @@ MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000
 def test_each_stage_is_labelled_with_its_stage_and_base(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
-    bases = offline.resolve(suite_settings.flavour, docker_client)
+    images = bases.decide(suite_settings.flavour, docker_client, Reporter(quiet=True))
     assert [b.stage for b in built_images] == list(STAGES)
     for stage in STAGES:
         labels = docker_client.image.inspect(suite_settings.tag(stage)).config.labels or {}
         assert labels.get("dockstage.stage") == stage
-        assert labels.get("org.opencontainers.image.base.name") == bases.python
-        assert labels.get("dockstage.flavour") == bases.flavour
+        assert labels.get("org.opencontainers.image.base.name") == images.python
+        assert labels.get("dockstage.flavour") == images.flavour
 
 
 def test_prod_adds_at_most_90_mb_over_its_base(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
-    bases = offline.resolve(suite_settings.flavour, docker_client)
-    base = docker_client.image.inspect(bases.python).size or 0
+    images = bases.decide(suite_settings.flavour, docker_client, Reporter(quiet=True))
+    base = docker_client.image.inspect(images.python).size or 0
     prod = docker_client.image.inspect(suite_settings.tag("prod")).size or 0
     assert base > 0
-    assert prod - base <= MAX_PROD_OVER_BASE_BYTES, f"prod adds {(prod - base) / 1e6:.1f} MB over {bases.python}"
+    assert prod - base <= MAX_PROD_OVER_BASE_BYTES, f"prod adds {(prod - base) / 1e6:.1f} MB over {images.python}"
 
 
 def test_prod_image_holds_no_build_or_test_tools_and_links_mysql(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
-    lines = smoke.check_prod_image(docker_client, suite_settings.tag("prod"))
-    assert any("uid=10001" in line for line in lines)
+    lines = imagechecks.run(docker_client, "prod", suite_settings.tag("prod"))
+    assert lines[0] == "runs as user 10001:10001 (uid 10001)"
+    assert len(lines) == len(imagechecks.CHECKS["prod"])
 
 
 def test_dev_and_test_have_what_prod_lacks(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
-    """The probe is not vacuous: the same checks find the tools where they belong."""
-    script = "command -v gcc && test -e /usr/include/mariadb && python -c 'import pytest, django, MySQLdb'"
-    output = docker_client.run(suite_settings.tag("test"), ["-c", script], entrypoint="sh", remove=True)
-    assert "gcc" in str(output)
+    """The checks are not vacuous: on the test image they find what prod must not hold."""
+    with pytest.raises(ImageCheckFailed) as found:
+        imagechecks.check_no_toolchain(docker_client, suite_settings.tag("test"))
+    assert "tool:gcc" in found.value.what and "headers:/usr/include/mariadb" in found.value.what
+    assert "package:pytest" in found.value.what
+    with pytest.raises(ImageCheckFailed, match="runs as root"):
+        imagechecks.check_non_root(docker_client, suite_settings.tag("dev"))

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from dockstage import bench, benchstats, loadgen
+from dockstage.bench import loadgen
+from dockstage.bench import run as bench
+from dockstage.bench import stats as benchstats
+from dockstage.errors import EXIT_CODES
 
 
 def results(**over: Any) -> dict[str, Any]:
@@ -163,11 +166,10 @@ def test_load_is_bounded_by_request_count_against_a_local_server() -> None:
 def test_main_reports_a_dockstage_error_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dockstage.errors import EngineError
-
-    def broken(settings: object, quick: bool) -> dict[str, Any]:
-        raise EngineError("no engine", "start dockerd")
-
-    monkeypatch.setattr(bench, "run", broken)
-    assert bench.main(["--quick"]) == EngineError.return_code
-    assert capsys.readouterr().err.strip() == "engine: no engine: start dockerd"
+    """No engine at DOCKER_HOST: the bench stops at its preflight with the one line and exit 3."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    assert bench.main(["--quick"]) == EXIT_CODES["engine"]
+    assert capsys.readouterr().err.strip() == (
+        "engine: no Docker engine answers at unix:///nonexistent.sock: "
+        "DOCKER_HOST is unix:///nonexistent.sock: point it at a running engine or unset it"
+    )

@@ -8,6 +8,7 @@ import pytest
 
 from dockstage import config, envfile
 from dockstage.errors import ConfigError
+from dockstage.report import Reporter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,13 +26,14 @@ def test_render_fills_every_empty_secret_with_a_fresh_value() -> None:
 
 def test_ensure_creates_once_and_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / ".env.example").write_text("DJANGO_SECRET_KEY=\nAPI_TOKEN=\nKEEP=me\n")
-    settings = config.load(tmp_path, environ={})
-    path = envfile.ensure(settings)
+    settings = envfile.ensure(config.load(tmp_path, environ={}), Reporter(quiet=True))
+    path = settings.path(settings.env_file)
     created = path.read_text()
+    assert settings.value("KEEP") == "me" and len(settings.value("API_TOKEN")) >= 24  # the run sees the new file
     assert "KEEP=me" in created
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     path.write_text(created + "MINE=1\n")
-    envfile.ensure(settings)
+    envfile.ensure(settings, Reporter(quiet=True))
     assert path.read_text() == created + "MINE=1\n"
 
 

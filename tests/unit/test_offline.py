@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import offline
+from dockstage import bases, offline
 from dockstage.errors import ConfigError
+from dockstage.report import Reporter
 
 
 def test_stand_in_tags() -> None:
@@ -44,7 +45,7 @@ def test_mirror_from_sources_list(tmp_path: Path) -> None:
 
 
 def test_mirror_default(tmp_path: Path) -> None:
-    assert offline.debian_mirror(tmp_path / "a", tmp_path / "b") == offline.DEFAULT_MIRROR
+    assert offline.debian_mirror(tmp_path / "a", tmp_path / "b") is None  # debootstrap's own default then
 
 
 def test_trim_rootfs(tmp_path: Path) -> None:
@@ -76,6 +77,7 @@ def test_trim_rootfs(tmp_path: Path) -> None:
     assert not list((root / "etc/apt/sources.list.d").iterdir())
 
 
-def test_resolve_explicit_flavours_need_no_engine() -> None:
-    assert offline.resolve("official", None) is offline.OFFICIAL  # type: ignore[arg-type]
-    assert offline.resolve("trixie", None) == offline.stand_in("trixie")  # type: ignore[arg-type]
+def test_stand_in_flavours_are_decided_without_the_engine() -> None:
+    reporter = Reporter(quiet=True)
+    assert bases.decide("trixie", None, reporter) == offline.stand_in("trixie")  # type: ignore[arg-type]
+    assert bases.decide("bookworm", None, reporter) == offline.stand_in("bookworm")  # type: ignore[arg-type]

@@ -1,0 +1,91 @@
+"""Pure logic of the front-ends and the pipeline: argument mapping, compose versions, junit reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockstage import STAGES, engine, pipeline
+from dockstage.frontends import invoketasks, noxsessions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("posargs", "expected"),
+    [
+        ([], ("bookworm", False)),
+        (["trixie"], ("trixie", False)),
+        (["all", "--force"], ("all", True)),
+        (["--force"], ("bookworm", True)),
+    ],
+    ids=["default", "trixie", "all-force", "force-only"],
+)
+def test_bases_posargs(posargs: list[str], expected: tuple[str, bool]) -> None:
+    assert noxsessions.bases_args(posargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("posargs", "expected"),
+    [([], (False, ())), (["--quiet"], (True, ())), (["-k", "health", "--quiet"], (True, ("-k", "health")))],
+    ids=["none", "quiet", "pytest-args-and-quiet"],
+)
+def test_quiet_is_the_suites_and_the_rest_is_pytests(
+    posargs: list[str], expected: tuple[bool, tuple[str, ...]]
+) -> None:
+    assert noxsessions.quiet_and_rest(posargs) == expected
+
+
+def test_invoke_collection_has_every_task_with_help() -> None:
+    ns = invoketasks.collection(ROOT)
+    expected = {
+        "dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate",
+        "makemigrations", "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
+    }  # fmt: skip
+    assert set(ns.task_names) == expected
+    for name in expected:
+        assert ns[name].__doc__, name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Docker Compose version v2.26.1", (2, "2.26.1")),
+        ("Docker Compose version 2.40.3", (2, "2.40.3")),
+        ("docker-compose version 1.29.2, build unknown", (1, "1.29.2")),
+        ("no version here", None),
+    ],
+    ids=["v2-prefixed", "v2-bare", "v1", "garbage"],
+)
+def test_compose_version_parsing(text: str, expected: tuple[int, str] | None) -> None:
+    assert engine.compose_major_version(text) == expected
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        '<testsuites><testsuite tests="4" failures="1" errors="0" skipped="2"/></testsuites>',
+        '<testsuite tests="4" failures="1" errors="0" skipped="2"></testsuite>',
+    ],
+    ids=["wrapped", "bare"],
+)
+def test_junit_counts(tmp_path: Path, xml: str) -> None:
+    report = tmp_path / "junit.xml"
+    report.write_text(xml)
+    counts = pipeline.junit_counts(report)
+    assert counts == {"tests": 4, "failures": 1, "errors": 0, "skipped": 2}
+    assert pipeline.describe_counts(counts) == "4 tests, 1 failed, 0 errors, 2 skipped"
+
+
+def test_junit_without_a_suite_is_refused(tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    report.write_text("<testsuites/>")
+    with pytest.raises(ValueError, match="no testsuite"):
+        pipeline.junit_counts(report)
+
+
+def test_a_build_session_per_stage() -> None:
+    text = (ROOT / "dockstage" / "frontends" / "noxsessions.py").read_text()
+    assert all(stage in noxsessions._BUILD_DOCS for stage in STAGES)
+    assert 'name=f"build_{stage}"' in text
