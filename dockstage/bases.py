@@ -53,12 +53,21 @@ def pull_reason(exc: DockerException) -> str:
 
 
 def pull(ref: str, docker: DockerClient, reporter: Reporter, *, quiet: bool) -> DockerException | None:
-    """Pull one image (with docker's progress unless quiet); the failure, or None."""
+    """Pull one image (with docker's progress unless quiet); the failure, or None.
+
+    A pull with progress writes docker's output to the terminal, so after one fails a quiet
+    attempt captures the registry's reason."""
     log.debug("pull %s", ref)
     if not quiet:
         reporter.step(f"pulling {ref}")
+        try:
+            docker.image.pull(ref, quiet=False)
+        except DockerException:
+            pass
+        else:
+            return None
     try:
-        docker.image.pull(ref, quiet=quiet)
+        docker.image.pull(ref, quiet=True)
     except DockerException as exc:
         return exc
     return None

@@ -6,6 +6,8 @@ results to the steps after it, so no stage is built twice in one command.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -17,7 +19,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage import bases, offline, smoke, stages
 from dockstage.engine import Check
-from dockstage.errors import EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
+from dockstage.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
 from dockstage.run import Run
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
@@ -154,7 +156,12 @@ def test_image(run: Run, pytest_args: tuple[str, ...] = ()) -> dict[str, int]:  
 def smoke_prod(run: Run) -> list[str]:
     """The prod image's checks, then db + web from it, checked over real HTTP on 127.0.0.1."""
     run.build("prod")
-    lines = list(run.check_image("prod"))
+    return [*run.check_image("prod"), *smoke_stack(run)]
+
+
+def smoke_stack(run: Run) -> list[str]:
+    """db + migrate + web from the built prod image in a throwaway stack, checked over HTTP."""
+    lines: list[str] = []
     with run.throwaway("smoke", "prod") as stack:
         run.reporter.step("starting db, migrate and web from the prod image")
         stack.up(["web"], action="starting the smoke stack")
@@ -168,18 +175,58 @@ def smoke_prod(run: Run) -> list[str]:
     return lines
 
 
+def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, tuple[str, float]]:
+    """Run steps at once, each with its own buffered output (printed whole, in order, when all
+    are done); the first failure, in the order given, is raised after that."""
+    results: dict[str, tuple[str, float]] = {}
+    failures: dict[str, DockstageError] = {}
+    branches = {name: dataclasses.replace(run, reporter=run.reporter.buffered()) for name in steps}
+
+    def work(name: str) -> None:
+        started = time.monotonic()
+        try:
+            results[name] = (steps[name](branches[name]), time.monotonic() - started)
+        except DockstageError as exc:
+            failures[name] = exc
+
+    threads = [threading.Thread(target=work, args=(name,), name=name) for name in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in steps:
+        run.reporter.step(name)
+        branches[name].reporter.flush_into(run.reporter)
+    for name in steps:
+        if name in failures:
+            raise failures[name]
+    return {name: results[name] for name in steps}
+
+
 def pipeline(run: Run) -> Summary:
-    """doctor -> build all four stages (stage and prod checked) -> app tests -> prod smoke test."""
+    """doctor -> build all four stages -> side by side: the app's tests, the image checks and the
+    prod smoke stack -> summary (throwaway stacks are torn down behind it)."""
     summary = Summary()
-    steps: tuple[tuple[str, Callable[[], str]], ...] = (
+    first: tuple[tuple[str, Callable[[], str]], ...] = (
         ("doctor", lambda: f"{len(doctor(run))} checks green"),
-        ("build", lambda: f"{len(build(run))} stages, images checked"),
-        ("test_image", lambda: describe_counts(test_image(run))),
-        ("smoke_prod", lambda: f"{len(smoke_prod(run))} checks passed"),
+        ("build", lambda: f"{len(build(run, check=False))} stages"),
     )
-    for name, step in steps:
+    for name, step in first:
         run.reporter.step(name)
         started = time.monotonic()
         summary.add(name, step(), time.monotonic() - started)
+    run.ensure_env()  # once, before the branches share the run
+    started = time.monotonic()
+    results = side_by_side(
+        run,
+        {
+            "test_image": lambda branch: describe_counts(test_image(branch)),
+            "image checks": lambda branch: f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed",
+            "smoke_prod": lambda branch: f"{len(smoke_stack(branch))} checks passed",
+        },
+    )
+    for name, (result, seconds) in results.items():
+        summary.add(name, result, seconds)
+    summary.add("all of them, side by side", "", time.monotonic() - started)
     run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
     return summary

@@ -6,6 +6,7 @@ module state.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Iterable, Sequence
@@ -20,11 +21,28 @@ log = logging.getLogger("dockstage")
 class Reporter:
     """Prints for one command; `quiet` silences step and info lines, never results or failures."""
 
-    def __init__(self, *, quiet: bool = False, ci: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, ci: bool = False, buffer: io.StringIO | None = None) -> None:
         self.quiet = quiet
         self.plain = ci or not sys.stdout.isatty()  # CI or a pipe: plain output, no animation
-        self._console = Console(highlight=False, soft_wrap=True)
+        self._buffer = buffer
+        self._console = (
+            Console(highlight=False, soft_wrap=True)
+            if buffer is None
+            else Console(file=buffer, highlight=False, soft_wrap=True, force_terminal=not self.plain)
+        )
         self._shown: set[str] = set()
+
+    def buffered(self) -> Reporter:
+        """A reporter of the same kind that keeps its lines until `flush_into` (for steps run side by side)."""
+        return Reporter(quiet=self.quiet, ci=self.plain, buffer=io.StringIO())
+
+    def flush_into(self, other: Reporter) -> None:
+        """Print what this buffered reporter kept through `other`."""
+        if self._buffer is not None and self._buffer.getvalue():
+            other._console.file.write(self._buffer.getvalue())
+            other._console.file.flush()
+            self._buffer.seek(0)
+            self._buffer.truncate()
 
     def step(self, text: str) -> None:
         """A step starts."""

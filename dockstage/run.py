@@ -7,7 +7,8 @@ and every file the run generated is removed when it ends (also on failure).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,16 @@ from dockstage.stack import Stack, compose_values
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
+FAST_HEALTH = """\
+# written by dockstage for a throwaway stack and removed after it: health polled as often as is cheap
+services:
+  db:
+    healthcheck:
+      interval: 500ms
+  web:
+    healthcheck:
+      interval: 500ms
+"""
 
 
 @dataclass
@@ -36,6 +47,7 @@ class Run:
     built: dict[str, stages.Built] = field(default_factory=dict)
     checked_images: dict[str, list[str]] = field(default_factory=dict)
     generated: list[Path] = field(default_factory=list)
+    pending: list[threading.Thread] = field(default_factory=list)
     _bases: BaseImages | None = None
     _bases_provided: bool = False
     _env_ready: bool = False
@@ -51,10 +63,33 @@ class Run:
             run.close()
 
     def close(self) -> None:
-        """Remove the files this run generated."""
+        """Wait for work left in the background (teardowns), then remove the files this run generated."""
+        for thread in self.pending:
+            thread.join()
+        self.pending.clear()
         for path in self.generated:
             path.unlink(missing_ok=True)
         self.generated.clear()
+
+    def later(self, name: str, action: Callable[[], object]) -> None:
+        """Run `action` in the background; the run waits for it before it ends."""
+
+        def guarded() -> None:
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - a failed teardown is reported, not raised
+                self.reporter.warn(f"{name} failed in the background: {exc}")
+
+        thread = threading.Thread(target=guarded, name=name, daemon=False)
+        thread.start()
+        self.pending.append(thread)
+
+    def _generate(self, path: Path, text: str) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        if path not in self.generated:
+            self.generated.append(path)
+        return path
 
     # --- preflight ---------------------------------------------------------------------------
 
@@ -129,26 +164,29 @@ class Run:
         return self.settings
 
     def stack(self, variant: str = "prod", *, suffix: str = "") -> Stack:
-        """The project's compose stack (or a throwaway `<project>-<suffix>` on any free port)."""
+        """The project's compose stack (or a throwaway `<project>-<suffix>` on any free port, its
+        health polled every half second)."""
         self.preflight(*STACK_CHECKS)
         settings = self.ensure_env()
         if suffix:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
-        generated = settings.path(settings.state_dir) / f"{settings.project}.env"
-        envfile.write_generated(generated, compose_values(settings, self.bases()))
-        if generated not in self.generated:
-            self.generated.append(generated)
+        state = settings.path(settings.state_dir)
+        generated = self._generate(
+            state / f"{settings.project}.env", envfile.render_generated(compose_values(settings, self.bases()))
+        )
+        extra = [self._generate(state / f"{settings.project}.health.yaml", FAST_HEALTH)] if suffix else []
         env_files = [settings.path(settings.env_file), generated]
-        return Stack.of(settings, self.docker, self.reporter, variant, env_files)
+        return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra)
 
     @contextmanager
     def throwaway(self, suffix: str, variant: str) -> Iterator[Stack]:
-        """A throwaway compose project (own name, own volume, any free port), always torn down."""
+        """A throwaway compose project (own name, own volume, any free port), torn down in the
+        background as soon as it is left (the run waits for that before it ends)."""
         stack = self.stack(variant, suffix=suffix)
         try:
             yield stack
         finally:
-            stack.down(volumes=True)
+            self.later(f"tearing down {stack.project}", lambda: stack.down(volumes=True))
 
     def secrets(self) -> list[str]:
         """The secret values of this project's .env (kept out of every message)."""

@@ -46,13 +46,19 @@ class Stack:
 
     @classmethod
     def of(
-        cls, settings: Settings, docker: DockerClient, reporter: Reporter, variant: str, env_files: list[Path]
+        cls,
+        settings: Settings,
+        docker: DockerClient,
+        reporter: Reporter,
+        variant: str,
+        env_files: list[Path],
+        extra_files: list[Path] | None = None,
     ) -> Stack:
-        """The compose view of `docker` for this project's files, name and env files."""
+        """The compose view of `docker` for this project's files (plus `extra_files`), name and env files."""
         compose_dir = settings.path(settings.compose_dir)
         config = dataclasses.replace(
             docker.client_config,
-            compose_files=[compose_dir / name for name in COMPOSE_VARIANTS[variant]],
+            compose_files=[*(compose_dir / name for name in COMPOSE_VARIANTS[variant]), *(extra_files or [])],
             compose_project_name=settings.project,
             compose_project_directory=settings.root,
             compose_env_files=[p for p in env_files if p.is_file()],

@@ -36,7 +36,8 @@ INVOKE_COMMANDS: Mapping[str, str] = {
 def configure_logging(debug: bool) -> None:
     """Debug lines (dockstage's and python-on-whales' docker argv) on stderr, only when asked."""
     if not debug:
-        logging.getLogger("python_on_whales").setLevel(logging.WARNING)
+        for name in ("dockstage", "python_on_whales"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("debug %(name)s: %(message)s"))
