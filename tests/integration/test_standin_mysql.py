@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -65,6 +68,7 @@ class Fleet:
         volume: str | None = None,
         mounts: list[tuple[str, str, str]] | None = None,
         network: str | None = None,
+        args: list[str] | None = None,
     ) -> Container:
         name = self.name(what)
         self.containers.append(name)
@@ -73,6 +77,7 @@ class Fleet:
             volumes.append((volume, "/var/lib/mysql"))
         return self.client.container.run(
             self.image,
+            args or [],
             name=name,
             detach=True,
             envs=env,
@@ -97,6 +102,50 @@ class Fleet:
                 self.client.network.remove(name)
             except DockerException:
                 pass
+
+
+# Server options mariadbd rejects; each must stop the container with mariadbd's own message.
+BAD_OPTIONS = {
+    "collation": ["--collation-server=utf8mb4_nonexistent_ci"],
+    "unknown": ["--dockstage-no-such-option=1"],
+    "mismatch": ["--character-set-server=latin1", "--collation-server=utf8mb4_bin"],
+}
+BAD_MESSAGES = {
+    "collation": "[ERROR] Unknown collation: 'utf8mb4_nonexistent_ci'",
+    "unknown": "[ERROR] mariadbd: unknown variable 'dockstage-no-such-option=1'",
+    "mismatch": "[ERROR] COLLATION 'utf8mb4_bin' is not valid for CHARACTER SET 'latin1'",
+}
+
+
+def zstd_frame(data: bytes) -> bytes:
+    """`data` as one zstd frame holding a single raw (stored) block (RFC 8878, 3.1.1): the
+    standard library has no zstd, and the image's real `zstd -dc` decodes it."""
+    assert len(data) < 256
+    header = struct.pack("<IBB", 0xFD2FB528, 0x20, len(data))  # magic; single segment; 1-byte size
+    block = (1 | len(data) << 3).to_bytes(3, "little")  # last block, type raw, size
+    return header + block + data
+
+
+def _official_style_initdb(initdb: Path) -> Path:
+    """Init files as written for the official mysql image: a sourced script using its helpers,
+    and each compressed .sql form it reads."""
+    (initdb / "01-schema.sql").write_text("CREATE TABLE runs (what VARCHAR(40));\n")
+    # Not executable, so sourced: the official entrypoint's functions and `mysql` array are there.
+    (initdb / "02-helpers.sh").write_text(
+        'mysql_note "dockstage-init: sourced with the official helpers"\n'
+        "docker_process_sql <<< \"INSERT INTO runs VALUES ('docker_process_sql');\"\n"
+        "docker_process_sql --database=mysql <<< \"INSERT INTO \\`$MYSQL_DATABASE\\`.runs VALUES ('--database');\"\n"
+        'echo "INSERT INTO runs VALUES (\'mysql array\');" | "${mysql[@]}"\n'
+        'mysql_warn "dockstage-init: a warning"\n'
+    )
+    (initdb / "03-data.sql.bz2").write_bytes(bz2.compress(b"INSERT INTO runs VALUES ('sql.bz2');\n"))
+    (initdb / "04-data.sql.xz").write_bytes(lzma.compress(b"INSERT INTO runs VALUES ('sql.xz');\n"))
+    (initdb / "05-data.sql.zst").write_bytes(zstd_frame(b"INSERT INTO runs VALUES ('sql.zst');\n"))
+    (initdb / "06-readme.txt").write_text("not run\n")
+    for f in initdb.iterdir():
+        f.chmod(0o644)
+    initdb.chmod(0o755)
+    return initdb
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +180,29 @@ def fleet(
             },
             mounts=[(str(secrets), "/run/secrets", "ro")],
         )
+        initdb = _official_style_initdb(tmp_path_factory.mktemp("initdb"))
+        f.db(
+            "initfiles",
+            {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_DATABASE": "app"},
+            mounts=[(str(initdb), "/docker-entrypoint-initdb.d", "ro")],
+        )
+        f.db("latin1", {"MYSQL_ROOT_PASSWORD": "rootpw"}, args=["--character-set-server=latin1"])
+        confd = tmp_path_factory.mktemp("confd")
+        (confd / "charset.cnf").write_text("[mysqld]\ncharacter-set-server = latin1\ncollation-server = latin1_bin\n")
+        (confd / "charset.cnf").chmod(0o644)
+        confd.chmod(0o755)
+        f.db("confd", {"MYSQL_ROOT_PASSWORD": "rootpw"}, mounts=[(str(confd), "/etc/mysql/conf.d", "ro")])
+        for what, args in BAD_OPTIONS.items():
+            f.db(f"bad-{what}", {"MYSQL_ROOT_PASSWORD": "rootpw"}, args=args)
+        f.db("roothost", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_ROOT_HOST": "127.0.0.1"})
+        (secrets / "roothost").write_text("localhost\n")
+        (secrets / "roothost").chmod(0o644)
+        f.db(
+            "roothostfile",
+            {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_ROOT_HOST_FILE": "/run/secrets/roothost"},
+            mounts=[(str(secrets), "/run/secrets", "ro")],
+        )
+        f.db("onetime", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_ONETIME_PASSWORD": "yes"})
         yield f
     finally:
         f.cleanup()
@@ -148,6 +220,17 @@ def wait_healthy(client: DockerClient, name: str) -> float:
             pytest.fail(f"{name} exited ({state.exit_code}) before healthy:\n{logs}")
         time.sleep(0.25)
     pytest.fail(f"{name} not healthy after {HEALTH_DEADLINE} s:\n{client.container.logs(name)}")
+
+
+def wait_exited(client: DockerClient, name: str, deadline: float = HEALTH_DEADLINE) -> int:
+    """Exit code of `name` once it has stopped; fails if it still runs after `deadline` seconds."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        state = client.container.inspect(name).state
+        if not state.running:
+            return int(state.exit_code or 0)
+        time.sleep(0.25)
+    pytest.fail(f"{name} still running after {deadline} s:\n{client.container.logs(name)}")
 
 
 def sql(client: DockerClient, name: str, query: str, *auth: str) -> str:
@@ -294,6 +377,86 @@ def test_initdb_once_persistence_clean_shutdown_and_health(
     assert "initialising database files" not in logs
     assert "crash recovery" not in logs.lower() and "Starting recovery" not in logs
     assert str(second.execute(["cat", "/proc/1/comm"])).strip() == "mariadbd"
+
+
+def test_sourced_init_script_gets_the_official_helpers_and_compressed_files_run(
+    standin_client: DockerClient, fleet: Fleet
+) -> None:
+    name = fleet.name("initfiles")
+    wait_healthy(standin_client, name)
+    rows = sql(standin_client, name, "SELECT GROUP_CONCAT(what ORDER BY what) FROM runs", "-uroot", "-prootpw", "app")
+    assert sorted(rows.split(",")) == sorted(
+        ["docker_process_sql", "--database", "mysql array", "sql.bz2", "sql.xz", "sql.zst"]
+    )
+    logs = str(standin_client.container.logs(name))
+    assert "[Note] [Entrypoint]: dockstage-init: sourced with the official helpers" in logs
+    assert "[Warn] [Entrypoint]: dockstage-init: a warning" in logs
+    assert "ignoring /docker-entrypoint-initdb.d/06-readme.txt" in logs
+    assert "command not found" not in logs
+
+
+def test_character_set_flag_alone_works(standin_client: DockerClient, fleet: Fleet) -> None:
+    name = fleet.name("latin1")
+    wait_healthy(standin_client, name)
+    query = "SELECT @@character_set_server, @@collation_server"
+    assert sql(standin_client, name, query, "-uroot", "-prootpw").split("\t") == ["latin1", "latin1_swedish_ci"]
+
+
+def test_user_conf_d_sets_the_charset(standin_client: DockerClient, fleet: Fleet) -> None:
+    name = fleet.name("confd")
+    wait_healthy(standin_client, name)
+    query = "SELECT @@character_set_server, @@collation_server"
+    assert sql(standin_client, name, query, "-uroot", "-prootpw").split("\t") == ["latin1", "latin1_bin"]
+
+
+@pytest.mark.parametrize("what", sorted(BAD_OPTIONS))
+def test_rejected_server_option_shows_mariadbds_error(standin_client: DockerClient, fleet: Fleet, what: str) -> None:
+    name = fleet.name(f"bad-{what}")
+    assert wait_exited(standin_client, name, deadline=30) != 0
+    logs = str(standin_client.container.logs(name))
+    assert "[ERROR] [Entrypoint]: mariadbd failed while attempting to check config" in logs
+    assert BAD_MESSAGES[what] in logs, logs
+
+
+def test_root_host(standin_client: DockerClient, fleet: Fleet) -> None:
+    name = fleet.name("roothost")
+    wait_healthy(standin_client, name)
+    root = ("-uroot", "-prootpw")
+    assert sql(standin_client, name, "SELECT CURRENT_USER()", *root) == "root@127.0.0.1"
+    hosts = "SELECT GROUP_CONCAT(Host ORDER BY Host) FROM mysql.user WHERE User = 'root'"
+    assert sql(standin_client, name, hosts, *root) == "127.0.0.1,localhost"
+    # From the container's own network address, not 127.0.0.1: no account at all matches that host.
+    with pytest.raises(DockerException) as denied:
+        standin_client.container.execute(
+            name, ["bash", "-c", 'mariadb -h"$(hostname -i)" -uroot -prootpw -e "SELECT 1"']
+        )
+    assert "is not allowed to connect to this MariaDB server" in str(denied.value)
+
+
+def test_root_host_file_localhost_makes_no_remote_root(standin_client: DockerClient, fleet: Fleet) -> None:
+    name = fleet.name("roothostfile")
+    wait_healthy(standin_client, name)
+    # Over the socket root works; it is the only root account, so over TCP it is refused.
+    out = standin_client.container.execute(
+        name,
+        ["mariadb", "-uroot", "-prootpw", "-N", "-B", "-e", "SELECT Host FROM mysql.user WHERE User = 'root'"],
+    )
+    assert str(out).strip() == "localhost"
+    with pytest.raises(DockerException) as denied:
+        sql(standin_client, name, "SELECT 1", "-uroot", "-prootpw")
+    assert "Access denied for user 'root'@'127.0.0.1'" in str(denied.value)
+
+
+def test_onetime_password_expires_root(standin_client: DockerClient, fleet: Fleet) -> None:
+    name = fleet.name("onetime")
+    wait_healthy(standin_client, name)
+    with pytest.raises(DockerException) as expired:
+        sql(standin_client, name, "SELECT 1", "-uroot", "-prootpw")
+    assert "You must SET PASSWORD before executing this statement" in str(expired.value)
+    # An expired account may still change its password (MariaDB's sandbox mode takes SET PASSWORD,
+    # not ALTER USER); then it works as usual.
+    sql(standin_client, name, "SET PASSWORD = PASSWORD('newpw')", "-uroot", "-prootpw")
+    assert sql(standin_client, name, "SELECT CURRENT_USER()", "-uroot", "-pnewpw") == "root@%"
 
 
 def test_python_image(standin_client: DockerClient, bookworm: offline.BaseImages) -> None:
