@@ -121,9 +121,10 @@ class NoDockerCli(EngineError):
 
 class PluginMissing(EngineError):
     def __init__(self, plugin: str, detail: str = "") -> None:
+        name = "compose v2" if plugin == "compose" else plugin
         super().__init__(
-            f"{plugin} is missing or unusable",
-            f"install the docker-{plugin} plugin (`bash .ci/provision` does it on Debian 12/13)",
+            f"{name} is missing or unusable",
+            f"install the docker-{name} plugin (`bash .ci/provision` does it on Debian 12/13)",
             detail=detail,
         )
 

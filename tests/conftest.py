@@ -26,6 +26,7 @@ from dockstage.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
+TEST_FLAVOUR = os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto")  # read before pytest_configure clears DOCKSTAGE_*
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +90,7 @@ def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         project=f"dsit-{RUN_ID}",
         env_file=str(env_dir / ".env"),
         web_port=free_port(),
-        flavour=os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto"),
+        flavour=TEST_FLAVOUR,
         quiet=True,
     )
 
