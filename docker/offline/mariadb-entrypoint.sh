@@ -319,4 +319,12 @@ main() {
     exec "$@"
 }
 
-main "$@"
+# check to see if this file is being run or sourced from another script (as the official one)
+_is_sourced() {
+    [ "${#FUNCNAME[@]}" -ge 2 ] && [ "${FUNCNAME[0]}" = '_is_sourced' ] && [ "${FUNCNAME[1]}" = 'source' ]
+}
+
+# Sourced from elsewhere (for its functions): do nothing more.
+if ! _is_sourced; then
+    main "$@"
+fi
