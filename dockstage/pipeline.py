@@ -84,6 +84,8 @@ def build_bases(run: Run, flavour: str, force: bool = False) -> list[offline.Bui
 def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
     """Build the target stages and what they need, print the table, then check the images."""
     built = run.build(*targets)
+    images = run.bases()
+    run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}")
     stages.table(run.reporter, built)
     if check:
         for stage in stages.plan(*targets):

@@ -30,7 +30,6 @@ class Reporter:
             if buffer is None
             else Console(file=buffer, highlight=False, soft_wrap=True, force_terminal=not self.plain)
         )
-        self._shown: set[str] = set()
 
     def buffered(self) -> Reporter:
         """A reporter of the same kind that keeps its lines until `flush_into` (for steps run side by side)."""
@@ -53,12 +52,6 @@ class Reporter:
         """A detail of the current step."""
         if not self.quiet:
             self._console.print(f"    {text}", markup=False)
-
-    def info_once(self, text: str) -> None:
-        """An info line shown once per command (e.g. which base images are used)."""
-        if text not in self._shown:
-            self._shown.add(text)
-            self.info(text)
 
     def ok(self, text: str) -> None:
         """A check passed or a step finished."""

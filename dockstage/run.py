@@ -114,9 +114,7 @@ class Run:
         if self._bases is None:
             self.preflight()
             self._bases = bases.decide(self.settings.flavour, self.docker, self.reporter)
-            self.reporter.info_once(
-                f"base images ({self._bases.flavour}): python {self._bases.python}, mysql {self._bases.mysql}"
-            )
+            log.debug("base images (%s): %s, %s", self._bases.flavour, self._bases.python, self._bases.mysql)
         return self._bases
 
     def provided_bases(self) -> BaseImages:

@@ -140,7 +140,7 @@ def test_logs_keep_real_requests_and_drop_the_health_probes(stack: Stack, docker
 
     wait_for(lambda: probes_since() >= 3, 60, "three passing health probes after the requests")
 
-    logs = ok(run_cli(["invoke", "logs", "web"], stack.env))
+    logs = ok(run_cli(["invoke", "logs", "--service", "web"], stack.env))
     assert f'"GET /?from={marker} HTTP/1.1" 200' in logs and USER_AGENT in logs, logs[-3000:]
     probe_lines = [line for line in logs.splitlines() if HEALTHCHECK_AGENT in line]
     assert len(probe_lines) == 1 and f"/healthz?spoof={marker}" in probe_lines[0], logs[-3000:]

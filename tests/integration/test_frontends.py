@@ -233,7 +233,8 @@ def test_manage_migrate_makemigrations_ps_logs_clean(up_stack: dict[str, str]) -
     assert "No changes detected" in ok(run_cli(["invoke", "makemigrations"], up_stack))
     ps = ok(run_cli(["invoke", "ps"], up_stack))
     assert "web-1" in ps and "healthy" in ps
-    assert "Booting worker" in ok(run_cli(["invoke", "logs", "web"], up_stack))
+    assert "Booting worker" in ok(run_cli(["invoke", "logs", "--service", "web"], up_stack))
+    assert "Booting worker" in ok(run_cli(["invoke", "logs"], up_stack))  # every service, none named
     missing = run_cli(["invoke", "manage"], up_stack)
     assert missing.returncode != 0 and "nothing to run" in missing.stdout + missing.stderr
     assert "volumes kept" in ok(run_cli(["invoke", "clean"], up_stack))

@@ -1,0 +1,175 @@
+"""Daily tasks as a Django developer expects them, on a stack of the test run's own.
+
+Each test drives the real CLI; the line a user sees is printed as RELIABILITY-LINE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from dockstage import errors
+from dockstage.config import Settings
+from tests.conftest import ROOT, cli_env, free_port, run_cli
+from tests.integration.test_failures import one_line
+from tests.integration.test_frontends import converse, ok
+
+
+@pytest.fixture(scope="module")
+def daily(built_images: object, suite_settings: Settings, docker_client: DockerClient) -> Iterator[Settings]:
+    """A project of the module's own (never `invoke up` yet: its migrations are pending)."""
+    settings = suite_settings.with_(project=f"{suite_settings.project}-daily", web_port=free_port())
+    try:
+        yield settings
+    finally:
+        run_cli(["invoke", "down", "--volumes", "--yes"], cli_env(settings))
+
+
+def test_manage_runs_no_migrations_first(daily: Settings) -> None:
+    out = ok(run_cli(["invoke", "manage", "--", "showmigrations", "notes"], cli_env(daily)))
+    assert "[ ] 0001_initial" in out  # pending, because nothing migrated behind the user's back
+
+
+def test_createsuperuser_and_changepassword_get_a_terminal(daily: Settings) -> None:
+    env = cli_env(daily)
+    ok(run_cli(["invoke", "migrate"], env))
+    code, text = converse(
+        ["invoke", "manage", "--", "createsuperuser", "--username", "ada", "--email", "ada@example.com"],
+        env,
+        b"Password:",
+        b"Correct-Horse-9!\rCorrect-Horse-9!\r",
+    )
+    assert code == 0, text
+    assert "Superuser created successfully" in text and "skipped" not in text
+    assert "Correct-Horse-9!" not in text  # the password is not echoed
+    code, text = converse(
+        ["invoke", "manage", "--", "changepassword", "ada"],
+        env,
+        b"Password:",
+        b"Battery-Staple-7?\rBattery-Staple-7?\r",
+    )
+    assert code == 0 and "Password changed successfully" in text, text
+    assert "Battery-Staple-7?" not in text
+
+
+def test_logs_without_a_service_and_following(daily: Settings) -> None:
+    env = cli_env(daily)
+    ok(run_cli(["invoke", "up", "--quiet"], env))
+    every = ok(run_cli(["invoke", "logs"], env))
+    assert "migrate-1" in every and "web-1" in every and "db-1" in every
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "logs", "--follow"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )  # fmt: skip
+    try:
+        assert follow.stdout is not None
+        first = follow.stdout.readline().decode()
+        assert first.strip(), "invoke logs --follow printed nothing"
+        assert follow.poll() is None  # still following
+    finally:
+        follow.terminate()
+        follow.wait(timeout=30)
+
+
+def test_ps_shows_exit_codes_and_ports(daily: Settings) -> None:
+    env = cli_env(daily)
+    ok(run_cli(["invoke", "up", "--quiet"], env))
+    rows = {line.split("│")[1].strip(): line for line in ok(run_cli(["invoke", "ps"], env)).splitlines() if "│" in line}
+    migrate = next(line for name, line in rows.items() if name.endswith("migrate-1"))
+    web = next(line for name, line in rows.items() if name.endswith("web-1"))
+    assert "exited" in migrate and "│ 0 " in migrate and "unhealthy" not in migrate
+    assert f"127.0.0.1:{daily.web_port}->8000/tcp" in web and "healthy" in web
+
+
+def test_a_failed_migration_leaves_the_running_web_serving(daily: Settings, docker_client: DockerClient) -> None:
+    env = cli_env(daily)
+    ok(run_cli(["invoke", "up", "--quiet"], env))
+    web_before = [
+        c.id
+        for c in docker_client.container.list(filters={"label": f"com.docker.compose.project={daily.project}"})
+        if "web" in c.name
+    ]
+    broken = run_cli(["invoke", "up"], {**env, "MYSQL_DATABASE": "no_such_database"})
+    line = one_line(broken, "migrate", "did not become healthy")
+    assert broken.returncode == errors.EXIT_CODES["stack"], line
+    web_after = [
+        c
+        for c in docker_client.container.list(filters={"label": f"com.docker.compose.project={daily.project}"})
+        if "web" in c.name
+    ]
+    assert [c.id for c in web_after] == web_before  # the same container, never stopped
+    assert web_after[0].state.running and web_after[0].state.health and web_after[0].state.health.status == "healthy"
+
+
+def test_clean_prunes_only_this_projects_dangling_images(
+    daily: Settings, docker_client: DockerClient, tmp_path: Path
+) -> None:
+    other = f"dockstage-other-{uuid.uuid4().hex[:8]}"
+    ids = {}
+    for image in (daily.image, other):
+        for round_ in ("a", "b"):  # the second build takes the tag: the first becomes dangling
+            (tmp_path / "Dockerfile").write_text(
+                f"FROM {daily.tag('prod')}\nLABEL dockstage.image={image} round={round_}\n"
+            )
+            docker_client.buildx.build(tmp_path, tags=[f"{image}:dangle"], load=True, progress=False)
+            ids[(image, round_)] = docker_client.image.inspect(f"{image}:dangle").id
+    try:
+        ok(run_cli(["invoke", "clean"], cli_env(daily)))
+        assert not docker_client.image.exists(ids[(daily.image, "a")])  # this project's leftover is gone
+        assert docker_client.image.exists(ids[(other, "a")])  # another checkout's stays
+    finally:
+        for image in (daily.image, other):
+            with contextlib.suppress(DockerException):
+                docker_client.image.remove(f"{image}:dangle", force=True)
+        with contextlib.suppress(DockerException):
+            docker_client.image.remove(ids[(other, "a")], force=True)
+
+
+def test_messages_point_the_right_way(daily: Settings, tmp_path: Path) -> None:
+    env = cli_env(daily)
+    no_token = tmp_path / ".env"
+    no_token.write_text(
+        "\n".join(
+            line
+            for line in Path(env["DOCKSTAGE_ENV_FILE"]).read_text().splitlines()
+            if not line.startswith("API_TOKEN=")
+        )
+        + "\n"
+    )
+    down = run_cli(["invoke", "down"], {**env, "DOCKSTAGE_ENV_FILE": str(no_token)})
+    one_line(down, "API_TOKEN is not set", "set it in .env")
+    nothing = run_cli(["invoke", "test", "--", "-k", "no_test_has_this_name"], env, timeout=600)
+    line = one_line(nothing, "pytest collected no tests", "-k")
+    assert "{" not in line and nothing.returncode == errors.EXIT_CODES["check"]
+    debug = run_cli(["invoke", "ps"], {**env, "DOCKSTAGE_DEBUG": "1"})
+    assert "debug dockstage: docker client created" in debug.stderr
+    assert "Running command:" in debug.stderr  # python-on-whales' docker argv
+
+
+def test_quiet_build_failure_shows_the_error(daily: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "checkout"
+    for name in ("app", "docker", "compose"):
+        subprocess.run(["cp", "-r", str(ROOT / name), str(broken / name)], check=True) if broken.exists() else (
+            broken.mkdir(),
+            subprocess.run(["cp", "-r", str(ROOT / name), str(broken / name)], check=True),
+        )
+    for name in (".dockerignore", "pyproject.toml", ".env.example", "tasks.py"):
+        subprocess.run(["cp", str(ROOT / name), str(broken / name)], check=True)
+    (broken / "app" / "requirements" / "base.txt").write_text("this-package-does-not-exist-dockstage==0.0.1\n")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "build", "--stage", "dev", "--quiet"], cwd=broken, env=cli_env(daily, DOCKSTAGE_IMAGE=f"{daily.image}-broken"),
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 600
+    line = one_line(result, "building stage 'dev' failed")
+    assert result.returncode == errors.EXIT_CODES["build"], line
+    assert "this-package-does-not-exist-dockstage" in result.stdout + result.stderr  # the reason is shown
