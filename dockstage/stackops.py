@@ -13,34 +13,30 @@ from dockstage.run import Run
 from dockstage.stack import Stack
 
 
-def _migrated(run: Run, stack: Stack) -> None:
-    """db healthy, then the one-shot migrate; a failed migration leaves a running web untouched."""
+def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
+    """Build, then db healthy, the one-shot migrate, and web healthy; a failed migration leaves a
+    running web untouched (web is only replaced once migrate has succeeded)."""
+    run.build(image_stage)
+    stack = run.stack(variant)
+    stack.check_port_free()
+    run.reporter.step(f"starting {stack.project}{what}: db, migrate, web")
     stack.up(["db"], action="starting db")
     run.reporter.step("applying migrations (one-shot migrate)")
     stack.up(["migrate"], action="migrating the database")
+    stack.up(["web"], action="starting web")
+    return stack
 
 
 def up(run: Run) -> str:
     """The prod-like stack, detached: db healthy, migrations applied, web healthy; returns its URL."""
-    run.build("prod")
-    stack = run.stack()
-    stack.check_port_free()
-    run.reporter.step(f"starting {stack.project}: db, migrate, web")
-    _migrated(run, stack)
-    stack.up(["web"], action="starting web")
-    url = stack.url()
+    url = _start(run, "prod", "prod", "").url()
     run.reporter.ok(f"web is healthy at {url}/ (admin: {url}/admin/, health: {url}/healthz)")
     return url
 
 
 def dev(run: Run, *, detach: bool = False) -> str:
     """The dev stack: the dev image, source bind-mounted, runserver reloading on every edit."""
-    run.build("dev")
-    stack = run.stack("dev")
-    stack.check_port_free()
-    run.reporter.step(f"starting {stack.project} (dev): db, migrate, runserver")
-    _migrated(run, stack)
-    stack.up(["web"], action="starting the dev server")
+    stack = _start(run, "dev", "dev", " (dev)")
     url = stack.url()
     run.reporter.ok(f"dev server at {url}/ reloads when files under {run.settings.app_dir}/ change")
     if not detach:
