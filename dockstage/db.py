@@ -20,14 +20,19 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from python_on_whales import Container, DockerClient
+from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
 from dockstage.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from dockstage.stack import Stack
 
 log = logging.getLogger("dockstage.db")
 
@@ -220,17 +225,39 @@ def plan_restore(text: str, path: Path) -> Plan:
     return Plan("".join(pieces), distinct, removed)
 
 
-# --- Shell and dump -------------------------------------------------------------------------------
-def _db_container(docker: DockerClient) -> Container:
-    for container in docker.compose.ps(services=["db"]):
+# --- The project ----------------------------------------------------------------------------------
+Target: TypeAlias = "DockerClient | Stack"
+"""A DockerClient configured for the compose project, or the run's Stack (a compose view + the client)."""
+
+
+@dataclass(frozen=True)
+class _Project:
+    compose: ComposeCLI  # the db service
+    docker: DockerClient  # containers outside the project: the rehearsal server
+    name: str
+    say: Callable[[str], None]
+
+
+def _project(target: Target) -> _Project:
+    if isinstance(target, DockerClient):
+        name = target.client_config.compose_project_name or "dockstage"
+        return _Project(target.compose, target, name, lambda text: log.info("%s", text))
+    return _Project(target.compose, target.docker, target.project, target.reporter.info)
+
+
+def _db_container(project: _Project) -> Container:
+    for container in project.compose.ps(services=["db"]):
         if container.state.running:
             return container
     raise DatabaseError("the db service is not running", "start the stack first: `invoke up` (or `invoke dev`)")
 
 
-def _sh(docker: DockerClient, script: str, *, tty: bool = False) -> str:
+def _sh(project: _Project, script: str, *, tty: bool = False) -> str:
     """Run a shell script in the db service; passwords come from the container's own env."""
-    return docker.compose.execute("db", ["sh", "-c", script], tty=tty) or ""
+    return project.compose.execute("db", ["sh", "-c", script], tty=tty) or ""
+
+
+# --- Shell and dump -------------------------------------------------------------------------------
 
 
 def _last_line(exc: DockerException) -> str:
@@ -238,14 +265,15 @@ def _last_line(exc: DockerException) -> str:
     return lines[-1][:200] if lines else f"exit code {exc.return_code}"
 
 
-def shell(docker: DockerClient) -> None:
+def shell(docker: Target) -> None:
     """An interactive client as the app user on the app's database (utf8mb4)."""
-    _db_container(docker)
+    project = _project(docker)
+    _db_container(project)
     script = (
         f'MYSQL_PWD="$MYSQL_PASSWORD" exec {_CLIENT} --default-character-set=utf8mb4 -u"$MYSQL_USER" "$MYSQL_DATABASE"'
     )
     try:
-        _sh(docker, script, tty=True)
+        _sh(project, script, tty=True)
     except DockerException as exc:
         raise DatabaseError(f"the database shell exited with {exc.return_code}", "check `invoke logs db`") from None
 
@@ -272,20 +300,21 @@ def _write_private(output: Path, data: bytes) -> None:
         raise
 
 
-def dump(docker: DockerClient, output: Path) -> Path:
+def dump(docker: Target, output: Path) -> Path:
     """A consistent dump (single transaction, routines, utf8mb4) of the app database to a file (0600)."""
     if output.is_dir():
         raise DatabaseError(
             f"{output} is a directory",
             f"give --output a file name, e.g. `invoke db-dump --output {output / 'app.sql'}`",
         )
-    _db_container(docker)
+    project = _project(docker)
+    _db_container(project)
     script = (
         f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_DUMP} -uroot --single-transaction --routines --triggers '
         '--default-character-set=utf8mb4 --no-tablespaces "$MYSQL_DATABASE"'
     )
     try:
-        text = _sh(docker, script)
+        text = _sh(project, script)
     except DockerException as exc:
         raise DatabaseError(
             f"the dump failed ({_last_line(exc)})", "check `invoke logs db`", detail=exc.stderr or ""
@@ -335,9 +364,8 @@ def _env(container: Container, key: str) -> str:
 
 
 @contextlib.contextmanager
-def _throwaway_server(docker: DockerClient, live: Container, database: str) -> Iterator[Container]:
+def _throwaway_server(docker: DockerClient, project: str, live: Container, database: str) -> Iterator[Container]:
     """A server from the live db's image: data on tmpfs, no network, random root password; removed after."""
-    project = docker.client_config.compose_project_name or "dockstage"
     name = f"{project}-restore-rehearsal-{secrets.token_hex(4)}"
     try:
         server = docker.run(
@@ -379,10 +407,10 @@ def _wait_ready(docker: DockerClient, server: Container) -> None:
             docker.container.execute(server, ["sh", "-c", ping])
             return
         except DockerException:
-            server.reload()
-            if not server.state.running or time.monotonic() > deadline:
-                logs = docker.container.logs(server, tail=30)
-                what = "exited" if not server.state.running else f"was not ready in {REHEARSAL_TIMEOUT:.0f} s"
+            running = docker.container.inspect(server.id).state.running
+            if not running or time.monotonic() > deadline:
+                logs = str(docker.container.logs(server, tail=30))
+                what = "exited" if not running else f"was not ready in {REHEARSAL_TIMEOUT:.0f} s"
                 raise DatabaseError(
                     f"the throwaway server for the rehearsal {what}; the live database was not touched",
                     "check `invoke doctor` (disk, memory) and run the restore again",
@@ -393,7 +421,7 @@ def _wait_ready(docker: DockerClient, server: Container) -> None:
 
 def _databases(docker: DockerClient, server: Container) -> set[str]:
     script = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot --batch --skip-column-names -e "SHOW DATABASES"'
-    return set((docker.container.execute(server, ["sh", "-c", script]) or "").split())
+    return set(str(docker.container.execute(server, ["sh", "-c", script]) or "").split())
 
 
 def _load(docker: DockerClient, container: Container, local: Path, remote: str) -> None:
@@ -406,27 +434,30 @@ def _load(docker: DockerClient, container: Container, local: Path, remote: str) 
     docker.container.execute(container, ["sh", "-c", script])
 
 
-def restore(docker: DockerClient, path: Path) -> None:
+def restore(docker: Target, path: Path) -> None:
     """Load a dump: checked, rehearsed on a throwaway server, then applied to the app's database."""
     plan = plan_restore(read_dump(path).decode("utf-8"), path)
-    live = _db_container(docker)
+    project = _project(docker)
+    live = _db_container(project)
+    client = project.docker
     database = _env(live, "MYSQL_DATABASE")
     if not database:
         raise DatabaseError(
             "the db service has no MYSQL_DATABASE; the live database was not touched",
             "set MYSQL_DATABASE in .env (the default is app) and run `invoke up`",
         )
-    if plan.databases:
-        log.debug("%s names database %s; restoring into %s", path, plan.databases[0], database)
+    if plan.databases and plan.databases[0] != database:
+        project.say(f"the dump is of database `{plan.databases[0]}`: restoring it into `{database}`")
     remote = f"/tmp/dockstage-restore-{secrets.token_hex(6)}.sql"  # noqa: S108 - inside the containers
     with tempfile.TemporaryDirectory(prefix="dockstage-restore-") as scratch:  # mode 0700
         local = Path(scratch) / "restore.sql"
         _write_private(local, plan.text.encode("utf-8"))
         started = time.monotonic()
-        with _throwaway_server(docker, live, database) as server:
-            before = _databases(docker, server)
+        project.say("rehearsing the restore on a throwaway server (the db image, data on tmpfs, no network)")
+        with _throwaway_server(client, project.name, live, database) as server:
+            before = _databases(client, server)
             try:
-                _load(docker, server, local, remote)
+                _load(client, server, local, remote)
             except DockerException as exc:
                 raise DatabaseError(
                     f"{path} does not load ({_last_line(exc)}); the database was not touched "
@@ -434,16 +465,16 @@ def restore(docker: DockerClient, path: Path) -> None:
                     "fix the file or make a new dump with `invoke db-dump`",
                     detail=exc.stderr or "",
                 ) from None
-            extra = sorted(_databases(docker, server) - before)
+            extra = sorted(_databases(client, server) - before)
             if extra:
                 raise DatabaseError(
                     f"{path} creates other databases ({', '.join(extra[:4])}) besides the app's; "
                     "the database was not touched (rehearsed on a throwaway server)",
                     "give a dump of the app's database only (`invoke db-dump`)",
                 )
-        log.debug("rehearsal of %s passed in %.1f s", path, time.monotonic() - started)
+        project.say(f"rehearsal passed in {time.monotonic() - started:.1f} s; loading into `{database}`")
         try:
-            _load(docker, live, local, remote)
+            _load(client, live, local, remote)
         except DockerException as exc:
             raise DatabaseError(
                 f"the restore into the live database failed after a clean rehearsal ({_last_line(exc)}); "
