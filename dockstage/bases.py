@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.errors import BasePullFailed, docker_detail
+from dockstage.errors import BasePullFailed, ConfigError, docker_detail
 from dockstage.report import Reporter, log
 
 FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
@@ -73,26 +73,66 @@ def pull(ref: str, docker: DockerClient, reporter: Reporter, *, quiet: bool) -> 
     return None
 
 
-def decide(flavour: str, docker: DockerClient, reporter: Reporter) -> BaseImages:
-    """The one base-image decision of a run.
+OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10")
+"""python:<version>-slim tags tried for a project, in order of preference (the suite's default first)."""
+
+
+def _for_python(flavour: str, python: str) -> BaseImages:
+    """`flavour`'s bases for a project that needs `python` ([tool.dockstage] python), or the fix."""
+    from dockstage.appconfig import python_spec
+
+    spec = python_spec(python)
+    if flavour == "official":
+        version = next((v for v in OFFICIAL_PYTHONS if spec.contains(f"{v}.0") or spec.contains(f"{v}.99")), None)
+        if version is None:
+            raise ConfigError(
+                f"no official python image is known for python = {python!r}", 'set python to a version, e.g. "3.12"'
+            )
+        return OFFICIAL if version == "3.12" else BaseImages("official", f"python:{version}-slim", OFFICIAL.mysql)
+    if spec.contains(f"{_PYTHON_VERSION[flavour]}.0") or spec.contains(f"{_PYTHON_VERSION[flavour]}.99"):
+        return stand_in(flavour)
+    fits = [
+        f for f in FLAVOURS if spec.contains(f"{_PYTHON_VERSION[f]}.0") or spec.contains(f"{_PYTHON_VERSION[f]}.99")
+    ]
+    have = ", ".join(f"{f} {_PYTHON_VERSION[f]}" for f in FLAVOURS)
+    raise ConfigError(
+        f"the {flavour} stand-ins have Python {_PYTHON_VERSION[flavour]}, the project needs {python}",
+        f"set DOCKSTAGE_FLAVOUR={fits[0]} (or flavour in [tool.dockstage])"
+        if fits
+        else f"no stand-in fits ({have}): use official bases, or widen python in [tool.dockstage]",
+    )
+
+
+def decide(flavour: str, docker: DockerClient, reporter: Reporter, python: str = ">=3.11") -> BaseImages:
+    """The one base-image decision of a run, for a project that needs Python `python`.
 
     official: pull each missing image, with progress; a failed pull names the image and the
-    registry's reason. auto: the official images when present or pullable, else the bookworm
-    stand-ins. bookworm/trixie: those stand-ins (built on first use, see offline.provide).
+    registry's reason. auto: the official images when present or pullable, else the first
+    stand-ins whose Python fits (bookworm 3.11, trixie 3.13). bookworm/trixie: those stand-ins
+    (built on first use, see offline.provide); a Python they lack is a config error naming the fix.
     """
     if flavour in FLAVOURS:
-        return stand_in(flavour)
+        return _for_python(flavour, python)
+    official = _for_python("official", python)
     quiet = flavour == "auto"
-    for ref in OFFICIAL.refs:
+    for ref in official.refs:
         if docker.image.exists(ref):
             continue
         failed = pull(ref, docker, reporter, quiet=quiet)
         if failed is not None:
             if quiet:
-                log.debug("auto: %s not pullable, using the bookworm stand-ins", ref)
-                return stand_in("bookworm")
+                fits = next((f for f in FLAVOURS if _fits(f, python)), FLAVOURS[0])
+                log.debug("auto: %s not pullable, using the %s stand-ins", ref, fits)
+                return _for_python(fits, python)
             raise BasePullFailed(ref, pull_reason(failed), docker_detail(failed))
-    return OFFICIAL
+    return official
+
+
+def _fits(flavour: str, python: str) -> bool:
+    try:
+        return _for_python(flavour, python) is not None
+    except ConfigError:
+        return False
 
 
 def missing(bases: BaseImages, docker: DockerClient) -> list[str]:

@@ -18,10 +18,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from dockstage import cabundle
+from dockstage.appconfig import APP_KEYS, App, parse_app
 from dockstage.errors import ConfigError
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+"""The suite's Dockerfile, compose files, gunicorn config and healthcheck, as installed with the package."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,12 @@ class Settings:
     env_example: str = ".env.example"
     state_dir: str = ".dockstage"
     quiet: bool = False
+    # Where the Dockerfile, compose files and support files come from: the project's own copies
+    # (`dockstage init --eject`, or this repository's docker/ and compose/) when they exist, else
+    # the package's (resolved to absolute paths by `load`).
+    support_dir: str = "docker"
+    app: App = field(default_factory=App)  # every app-specific value ([tool.dockstage])
+    overridden: tuple[str, ...] = ()  # pyproject values that .env overrode, said once per command
     # Read from the environment only (not pyproject keys):
     debug: bool = False  # DOCKSTAGE_DEBUG: docker argv and full error output
     ci: bool = False  # CI: plain output, no animation
@@ -76,7 +85,8 @@ class Settings:
 
 FILE_KEYS = frozenset(
     {"image", "project", "flavour", "web_port", "wait_timeout", "dockerfile", "compose_dir", "app_dir"}
-    | {"env_file", "env_example", "state_dir", "quiet"}
+    | {"env_file", "env_example", "state_dir", "quiet", "support_dir"}
+    | APP_KEYS
 )
 """The keys [tool.dockstage] may set; the rest of Settings comes from the environment only."""
 
@@ -176,6 +186,23 @@ def _validated(settings: Settings) -> Settings:
     return settings
 
 
+def _packaged(root: Path, values: dict[str, object]) -> None:
+    """dockerfile, compose_dir and support_dir: the project's own copies when [tool.dockstage]
+    names them (`dockstage init --eject` writes the keys), else the package's."""
+    for name, packaged in (
+        ("dockerfile", PACKAGE_DATA / "Dockerfile"),
+        ("compose_dir", PACKAGE_DATA / "compose"),
+        ("support_dir", PACKAGE_DATA),
+    ):
+        if name not in values:
+            values[name] = str(packaged)
+        elif not (root / str(values[name])).exists():
+            raise ConfigError(
+                f"[tool.dockstage] {name.replace('_', '-')} = {values[name]!r} does not exist",
+                "fix the path, or remove the key to use the suite's own (`dockstage init --eject` copies them)",
+            )
+
+
 def load(
     root: Path,
     environ: Mapping[str, str] | None = None,
@@ -198,6 +225,7 @@ def load(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"pyproject.toml is not valid TOML ({exc})", "fix pyproject.toml") from None
         section = table.get("tool", {}).get("dockstage", {})
+        app_values: dict[str, object] = {}
         for key, raw in section.items():
             name = key.replace("-", "_")
             if name not in FILE_KEYS:
@@ -205,14 +233,27 @@ def load(
                     f"unknown key {key!r} in [tool.dockstage]",
                     f"use one of {', '.join(sorted(k.replace('_', '-') for k in FILE_KEYS))}",
                 )
-            values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
+            if name in APP_KEYS:
+                app_values[name] = raw
+            else:
+                values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
+        values["app"] = parse_app(app_values)
+    _packaged(root, values)
+    from_file = dict(values)
     env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")
     dotenv = read_env_file(root / env_name)
     layered = {**dotenv, **environ}
+    overridden = []
     for variable, name in _ENV_KEYS.items():
         if variable in layered and layered[variable] != "":
             source = variable if variable in environ else f"{variable} in {env_name}"
             values[name] = _coerce(name, layered[variable], source)
+            if variable not in environ and name in FILE_KEYS and name in from_file and from_file[name] != values[name]:
+                overridden.append(
+                    f"{variable}={layered[variable]} in {env_name} overrides {name.replace('_', '-')} = "
+                    f"{from_file[name]!r} in [tool.dockstage] (.env wins; remove the line to use pyproject's)"
+                )
+    values["overridden"] = tuple(overridden)
     values["shell"] = MappingProxyType(dict(environ))
     values["env"] = _layer(dotenv, environ)
     values.update(overrides)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 from dockstage.config import Settings, parse_env_file
 from dockstage.errors import ConfigError
@@ -12,6 +15,9 @@ from dockstage.report import Reporter
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")
+SUITE_PREFIXES = ("DOCKSTAGE_", "MYSQL_", "COMPOSE_", "GUNICORN_")
+""".env keys that are the suite's, the database server's or compose's: not passed to the app as they are."""
+_PLAIN = re.compile(r"^[A-Za-z0-9_./:,@%+=-]*$")
 
 
 def fresh_secret(key: str) -> str:
@@ -46,6 +52,10 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
         reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
         settings = settings.with_dotenv(parse_env_file(text, source=path.name))
     validate(settings.env, path.name)
+    # The generated env files there hold the app's secrets too: the state dir is the owner's only.
+    state = settings.path(settings.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)
     return settings
 
 
@@ -65,14 +75,61 @@ def validate(values: Mapping[str, str], source: str = ".env") -> None:
             )
 
 
+def suite_values(settings: Settings, variant: str = "prod") -> dict[str, str]:
+    """What the suite hands the app ([tool.dockstage.env] names them), from .env and the stack.
+
+    Debug is on in the dev stack and off in the test stack, as the .env says elsewhere."""
+    value = settings.value
+    name, user, password = value("MYSQL_DATABASE") or "app", value("MYSQL_USER") or "app", value("MYSQL_PASSWORD")
+    debug = {"dev": "true", "test": "false"}.get(variant, value("DJANGO_DEBUG") or "false")
+    return {
+        "secret-key": value("DJANGO_SECRET_KEY"),
+        "debug": debug,
+        "allowed-hosts": value("DJANGO_ALLOWED_HOSTS") or "localhost,127.0.0.1",
+        "database-host": "db",
+        "database-port": "3306",
+        "database-name": name,
+        "database-user": user,
+        "database-password": password,
+        "database-url": f"mysql://{quote(user, safe='')}:{quote(password, safe='')}@db:3306/{quote(name, safe='')}",
+    }
+
+
+def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
+    """The environment of the app's services: .env's own keys as they are (not the suite's), the
+    suite's values under the app's names, the app's fixed values, test-env in the test stack."""
+    app = settings.app
+    env = {key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}
+    values = suite_values(settings, variant)
+    env.update({name: values[value] for value, names in app.env.items() for name in names})
+    env.update(app.env_values)
+    if variant == "test":
+        env.update(app.test_env)
+    env["DOCKSTAGE_HEALTH_PATH"] = app.health_path
+    return env
+
+
+def _quoted(value: str) -> str:
+    """A value as compose's env-file parser reads it back unchanged (no interpolation)."""
+    if _PLAIN.match(value):
+        return value
+    if "'" not in value and "\n" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
 def render_generated(values: Mapping[str, str]) -> str:
-    """The env file of the suite's resolved values for compose (images, ports, uid)."""
-    body = "".join(f"{key}={value}\n" for key, value in sorted(values.items()))
+    """The env file of the suite's resolved values for compose (images, ports, uid) and the app's
+    environment (its names, secrets included)."""
+    body = "".join(f"{key}={_quoted(value)}\n" for key, value in sorted(values.items()))
     return "# written by dockstage for one command and removed after it; edit .env instead\n" + body
 
 
 def write_generated(path: Path, values: Mapping[str, str]) -> Path:
-    """Write the generated env file (removed by the run at its end)."""
+    """Write the generated env file (removed by the run at its end); only the owner reads it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_generated(values), encoding="utf-8")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(render_generated(values))
     return path

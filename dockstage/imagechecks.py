@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from dockstage.errors import ImageCheckFailed
+
+if TYPE_CHECKING:
+    from dockstage.config import Settings
 
 TOOLS = ("gcc", "cc", "make", "c++", "pkg-config")
 HEADER_DIRS = ("/usr/include/mysql", "/usr/include/mariadb")
@@ -26,13 +30,25 @@ def _probe(docker: DockerClient, tag: str, script: str, *, user: str | None = No
     return str(docker.run(tag, ["-c", script], entrypoint="sh", user=user, remove=True))
 
 
-def check_deploy(docker: DockerClient, tag: str) -> str:
-    """Django's deployment checklist passes with the image's own settings (a throwaway key)."""
+def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = None) -> str:
+    """Django's deployment checklist passes with the image's own settings (a throwaway key), at
+    [tool.dockstage] deploy-check's level, the app's environment names given placeholders."""
+    from dockstage import buildfiles  # the app's names with harmless values, as at build time
+    from dockstage.appconfig import App
+
+    app = settings.app if settings else App()
+    if app.deploy_check == "off":
+        return "check --deploy: off (deploy-check)"
+    envs = {
+        **buildfiles.placeholders(app),
+        **{name: secrets.token_urlsafe(50) for name in app.env.get("secret-key", ())},
+        **{name: "app.example.com" for name in app.env.get("allowed-hosts", ())},
+    }
     try:
         output = docker.run(
             tag,
-            ["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            envs={"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "app.example.com"},
+            ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check],
+            envs=envs,
             remove=True,
         )
     except DockerException as exc:
@@ -92,6 +108,9 @@ CHECKS: dict[str, tuple[ImageCheck, ...]] = {
 }
 
 
-def run(docker: DockerClient, stage: str, tag: str) -> list[str]:
+def run(docker: DockerClient, stage: str, tag: str, settings: Settings | None = None) -> list[str]:
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
-    return [check(docker, tag) for check in CHECKS.get(stage, ())]
+    return [
+        check_deploy(docker, tag, settings) if check is check_deploy else check(docker, tag)
+        for check in CHECKS.get(stage, ())
+    ]

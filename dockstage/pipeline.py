@@ -170,7 +170,7 @@ def smoke_stack(run: Run) -> list[str]:
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")
         try:
-            lines += smoke.run_http_checks(base, run.settings.value("API_TOKEN"), run.reporter)
+            lines += smoke.run_http_checks(base, run.settings.value("API_TOKEN"), run.reporter, run.settings)
         except SmokeCheckFailed:
             stack.show_logs(["web", "migrate"], tail=60)
             raise

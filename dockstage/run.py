@@ -20,7 +20,7 @@ from dockstage.bases import BaseImages
 from dockstage.config import Settings
 from dockstage.engine import Check
 from dockstage.report import Reporter, log
-from dockstage.stack import Stack, compose_values
+from dockstage.stack import Stack, compose_values, generated_env_file
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
@@ -57,6 +57,8 @@ class Run:
     def open(cls, settings: Settings) -> Iterator[Run]:
         """A run for one command; its generated files are removed when it ends."""
         run = cls(settings, Reporter(quiet=settings.quiet, ci=settings.ci), engine.client(settings))
+        for note in settings.overridden:  # a .env line beating [tool.dockstage]: said, not silent
+            run.reporter.warn(note)
         try:
             yield run
         finally:
@@ -113,7 +115,7 @@ class Run:
         """The base images, decided once per command (official ones pulled when missing)."""
         if self._bases is None:
             self.preflight()
-            self._bases = bases.decide(self.settings.flavour, self.docker, self.reporter)
+            self._bases = bases.decide(self.settings.flavour, self.docker, self.reporter, self.settings.app.python)
             log.debug("base images (%s): %s, %s", self._bases.flavour, self._bases.python, self._bases.mysql)
         return self._bases
 
@@ -146,7 +148,7 @@ class Run:
     def check_image(self, stage: str) -> list[str]:
         """The image checks of one built stage, run once per command."""
         if stage not in self.checked_images:
-            lines = imagechecks.run(self.docker, stage, self.settings.tag(stage))
+            lines = imagechecks.run(self.docker, stage, self.settings.tag(stage), self.settings)
             for line in lines:
                 self.reporter.ok(f"{stage} image: {line}")
             self.checked_images[stage] = lines
@@ -170,7 +172,7 @@ class Run:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
         state = settings.path(settings.state_dir)
         generated = self._generate(
-            state / f"{settings.project}.env", envfile.render_generated(compose_values(settings, self.bases()))
+            generated_env_file(settings), envfile.render_generated(compose_values(settings, self.bases(), variant))
         )
         extra = [self._generate(state / f"{settings.project}.health.yaml", FAST_HEALTH)] if suffix else []
         env_files = [settings.path(settings.env_file), generated]

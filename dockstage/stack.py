@@ -12,6 +12,7 @@ from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
+from dockstage import envfile
 from dockstage.bases import BaseImages
 from dockstage.config import Settings
 from dockstage.errors import NoPublishedPort, PortInUse, ServiceFailed, from_docker
@@ -24,14 +25,25 @@ COMPOSE_VARIANTS = {
 }
 
 
-def compose_values(settings: Settings, images: BaseImages) -> dict[str, str]:
-    """What the suite resolved and compose interpolates: images, port, the host user."""
+def generated_env_file(settings: Settings) -> Path:
+    """The env file a command generates for this compose project (removed when the command ends)."""
+    return settings.path(settings.state_dir) / f"{settings.project}.env"
+
+
+def compose_values(settings: Settings, images: BaseImages, variant: str = "prod") -> dict[str, str]:
+    """What the suite resolved and compose interpolates (images, port, the host user, where the
+    compose files and the app are), and the app's environment under its own names: the app
+    services read this same file (`env_file:`), since interpolation cannot choose names."""
     return {
+        **envfile.app_env(settings, variant),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(settings.uid),
         "DOCKSTAGE_GID": str(settings.gid),
+        "DOCKSTAGE_APP_ENV_FILE": str(generated_env_file(settings)),
+        "DOCKSTAGE_COMPOSE_DIR": str(settings.path(settings.compose_dir)),
+        "DOCKSTAGE_APP_DIR": settings.app_dir,
     }
 
 
@@ -58,7 +70,11 @@ class Stack:
         compose_dir = settings.path(settings.compose_dir)
         config = dataclasses.replace(
             docker.client_config,
-            compose_files=[*(compose_dir / name for name in COMPOSE_VARIANTS[variant]), *(extra_files or [])],
+            compose_files=[
+                *(compose_dir / name for name in COMPOSE_VARIANTS[variant]),
+                *(settings.path(name) for name in settings.app.compose_files),  # [tool.dockstage] compose-files
+                *(extra_files or []),
+            ],
             compose_project_name=settings.project,
             compose_project_directory=settings.root,
             compose_env_files=[p for p in env_files if p.is_file()],

@@ -9,7 +9,7 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES
+from dockstage import STAGES, buildfiles
 from dockstage.bases import BaseImages
 from dockstage.config import Settings
 from dockstage.errors import StageBuildFailed, UnknownStage, docker_detail
@@ -47,9 +47,10 @@ def plan(*targets: str) -> list[str]:
     return sorted(order, key=STAGES.index)
 
 
-def build_args(images: BaseImages) -> dict[str, str]:
-    """The Dockerfile's build arguments for these base images."""
-    return {"PYTHON_IMAGE": images.python}
+def build_args(settings: Settings, images: BaseImages, context: Path | None = None) -> dict[str, str]:
+    """The Dockerfile's build arguments: these base images and the app's [tool.dockstage] values
+    (the files they name are staged into the context's .dockstage/build first)."""
+    return buildfiles.build_args(settings, images, context)
 
 
 def secrets(settings: Settings) -> list[str]:
@@ -93,7 +94,7 @@ def build_stage(
             tags=[tag],
             load=True,
             cache=cache,
-            build_args=build_args(images),
+            build_args=build_args(settings, images, context),
             labels={"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
             secrets=secrets(settings),
             progress=False if settings.quiet else ("plain" if reporter.plain else "auto"),

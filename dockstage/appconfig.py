@@ -1,0 +1,269 @@
+"""The app-specific half of [tool.dockstage]: what the suite must know about the Django project.
+
+The defaults are the bundled app's (`app/`, package `project_playground`); `dockstage init` writes
+every key for another project. Values are data: the Dockerfile gets them as build arguments, the
+compose services through the generated env file, the smoke test as a list of HTTP checks.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from dockstage.errors import ConfigError
+
+DEFAULT_PROD_EXCLUDE: tuple[str, ...] = (
+    # tests, also inside packages, and what only runs them
+    "tests/",
+    "**/tests/",
+    "test/",
+    "**/test/",
+    "**/tests.py",
+    "**/test_*.py",
+    "**/*_tests.py",
+    "**/conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    ".coveragerc",
+    # documentation and the project's tooling
+    "docs/",
+    "doc/",
+    "noxfile.py",
+    "tasks.py",
+    "requirements/",
+    "requirements*.txt",
+    "**/node_modules/",
+    # dotfiles (.env, .git, caches...), bytecode, local databases and collected static files
+    ".*",
+    "**/.*",
+    "**/__pycache__/",
+    "**/*.pyc",
+    "*.sqlite3",
+    "staticfiles/",
+)
+"""What `prod-exclude` leaves out of the app dir by default (gitignore-like patterns)."""
+
+SUITE_VALUES: tuple[str, ...] = (
+    "secret-key",
+    "debug",
+    "allowed-hosts",
+    "database-host",
+    "database-port",
+    "database-name",
+    "database-user",
+    "database-password",
+    "database-url",
+)
+"""What the suite knows and hands to the app, under the environment names [tool.dockstage.env] gives."""
+
+BUNDLED_ENV: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "secret-key": ("DJANGO_SECRET_KEY",),
+        "debug": ("DJANGO_DEBUG",),
+        "allowed-hosts": ("DJANGO_ALLOWED_HOSTS",),
+        "database-host": ("DATABASE_HOST",),
+        "database-port": ("DATABASE_PORT",),
+        "database-name": ("DATABASE_NAME",),
+        "database-user": ("DATABASE_USER",),
+        "database-password": ("DATABASE_PASSWORD",),
+    }
+)
+
+DEPLOY_CHECK_LEVELS = ("WARNING", "ERROR", "off")
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    """One HTTP request to the prod stack and what its answer must be."""
+
+    path: str
+    name: str = ""
+    method: str = "GET"
+    status: int = 200
+    body: Any = None  # sent as JSON
+    expect: Mapping[str, Any] = field(default_factory=dict)  # dotted JSON keys -> values ("{saved.key}" allowed)
+    contains: str = ""  # a substring the body must hold
+    auth: str = ""  # an .env key: its value is sent as `Authorization: Bearer <value>`
+    save: str = ""  # keep the JSON answer under this name for `{name.key}` in later checks
+    static: bool = False  # follow the page's first hashed /static/ link; it needs a far-future Cache-Control
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+
+_NOTE = "smoke 🐳 note ✓"
+BUNDLED_SMOKE: tuple[SmokeCheck, ...] = (
+    SmokeCheck("/healthz", name="health", expect={"status": "ok", "database": "ok"}),
+    SmokeCheck(
+        "/api/notes/",
+        name="notes create",
+        method="POST",
+        body={"text": _NOTE},
+        status=201,
+        auth="API_TOKEN",
+        expect={"text": _NOTE},
+        save="note",
+    ),
+    SmokeCheck("/api/notes/{note.id}/", name="notes read back", expect={"id": "{note.id}", "text": _NOTE}),
+    SmokeCheck("/api/notes/", name="notes newest first", expect={"results.0.id": "{note.id}"}),
+    SmokeCheck("/api/notes/", name="notes need the token", method="POST", body={"text": "x"}, status=401),
+    SmokeCheck("/admin/login/", name="admin_and_static", contains="csrfmiddlewaretoken", static=True),
+)
+
+
+@dataclass(frozen=True)
+class App:
+    """Every app-specific value; the defaults describe the bundled app."""
+
+    settings_module: str = "project_playground.settings"
+    wsgi: str = "project_playground.wsgi:application"
+    python: str = ">=3.11"  # a version ("3.12") or a specifier (">=3.12"), as requires-python
+    requirements: tuple[str, ...] = ("app/requirements/base.txt",)  # files (or package specs) for /opt/venv
+    dev_requirements: tuple[str, ...] = ("app/requirements/dev.txt",)
+    test_requirements: tuple[str, ...] = ("app/requirements/test.txt",)
+    apt_build: tuple[str, ...] = ()  # Debian packages C extensions need to compile (dev)
+    apt_runtime: tuple[str, ...] = ()  # the libraries they link at run time (stage, prod)
+    prod_exclude: tuple[str, ...] = DEFAULT_PROD_EXCLUDE
+    health_path: str = "/healthz"
+    smoke: tuple[SmokeCheck, ...] = BUNDLED_SMOKE
+    collectstatic: bool = True
+    build_commands: tuple[tuple[str, ...], ...] = ()  # after collectstatic, e.g. ("python", "manage.py", "compress")
+    test_command: tuple[str, ...] = ("pytest",)  # or ("python", "manage.py", "test")
+    env: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BUNDLED_ENV)  # suite value -> the app's names
+    env_values: Mapping[str, str] = field(default_factory=dict)  # fixed values the app needs (DB=mysql)
+    test_env: Mapping[str, str] = field(default_factory=dict)  # extra values for the test service only
+    compose_files: tuple[str, ...] = ()  # more compose files: redis, workers...
+    deploy_check: str = "WARNING"  # `check --deploy --fail-level`; "off" skips it
+
+    @property
+    def package(self) -> str:
+        """The project's top package (from the settings module)."""
+        return self.settings_module.split(".")[0]
+
+    @property
+    def pytest(self) -> bool:
+        """Whether the test command is pytest (junit and pytest arguments apply)."""
+        words = [w for w in self.test_command if w not in ("python", "python3", "-m")]
+        return bool(words) and words[0] in ("pytest", "py.test")
+
+
+APP_KEYS = frozenset(f.name for f in fields(App))
+"""The [tool.dockstage] keys (with '_' for '-') that describe the app."""
+
+
+def _strings(key: str, raw: object, *, split: bool = False) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return tuple(shlex.split(raw)) if split else (raw,)
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return tuple(raw)
+    raise ConfigError(f"[tool.dockstage] {key} must be a string or a list of strings", f"fix {key} in pyproject.toml")
+
+
+def _table(key: str, raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"[tool.dockstage.{key}] must be a table", f'write it as [tool.dockstage.{key}] NAME = "value"'
+        )
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+
+
+def _env(raw: object) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "[tool.dockstage.env] must be a table", 'write it as [tool.dockstage.env] secret-key = "SECRET_KEY"'
+        )
+    mapping: dict[str, tuple[str, ...]] = {}
+    for value, names in raw.items():
+        if value not in SUITE_VALUES:
+            raise ConfigError(
+                f"unknown suite value {value!r} in [tool.dockstage.env]", f"use {', '.join(SUITE_VALUES)}"
+            )
+        mapping[value] = _strings(f"env.{value}", names)
+    return MappingProxyType(mapping)
+
+
+def _smoke(raw: object) -> tuple[SmokeCheck, ...]:
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError(
+            "[tool.dockstage] smoke must be an array of tables", "write each check as [[tool.dockstage.smoke]]"
+        )
+    known = {f.name for f in fields(SmokeCheck)}
+    checks = []
+    for number, item in enumerate(raw, start=1):
+        unknown = set(item) - known
+        if unknown or "path" not in item:
+            raise ConfigError(
+                f"smoke check {number} has {'no path' if 'path' not in item else f'unknown keys {sorted(unknown)}'}",
+                f"give each [[tool.dockstage.smoke]] a path and only {', '.join(sorted(known))}",
+            )
+        checks.append(SmokeCheck(**{**item, "method": str(item.get("method", "GET")).upper()}))
+    return tuple(checks)
+
+
+def python_spec(python: str) -> SpecifierSet:
+    """The Python versions `python` accepts: "3.12" means 3.12.*, anything else is a specifier."""
+    text = python.strip()
+    try:
+        Version(text)
+    except InvalidVersion:
+        pass
+    else:
+        return SpecifierSet(f"=={text}.*" if text.count(".") == 1 else f"=={text}")
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ConfigError(
+            f"[tool.dockstage] python = {python!r} is neither a version nor a specifier",
+            'write a version ("3.12") or a specifier (">=3.12")',
+        ) from None
+
+
+def parse_app(raw: Mapping[str, object]) -> App:
+    """The App of the [tool.dockstage] values given (keys with '_'); the rest keep their defaults."""
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        shown = key.replace("_", "-")
+        if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
+            values[key] = _strings(shown, value, split=key.startswith("apt"))
+        elif key in ("prod_exclude", "compose_files"):
+            values[key] = _strings(shown, value)
+        elif key == "test_command":
+            values[key] = _strings(shown, value, split=True)
+        elif key == "build_commands":
+            commands = [value] if isinstance(value, str) else value
+            if not isinstance(commands, list):
+                raise ConfigError(
+                    "[tool.dockstage] build-commands must be a list", 'e.g. ["python manage.py compress"]'
+                )
+            values[key] = tuple(_strings(shown, c, split=True) for c in commands)
+        elif key in ("env_values", "test_env"):
+            values[key] = MappingProxyType(_table(shown, value))
+        elif key == "env":
+            values[key] = _env(value)
+        elif key == "smoke":
+            values[key] = _smoke(value)
+        elif key == "collectstatic":
+            if not isinstance(value, bool):
+                raise ConfigError("[tool.dockstage] collectstatic must be true or false", "fix it in pyproject.toml")
+            values[key] = value
+        else:
+            values[key] = str(value).strip()
+    app = App(**values)  # type: ignore[arg-type]
+    python_spec(app.python)
+    if app.deploy_check not in DEPLOY_CHECK_LEVELS:
+        raise ConfigError(
+            f"[tool.dockstage] deploy-check = {app.deploy_check!r} is not a level",
+            f"use one of {', '.join(DEPLOY_CHECK_LEVELS)}",
+        )
+    if ":" not in app.wsgi:
+        raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
+    if not app.health_path.startswith("/"):
+        raise ConfigError(f"[tool.dockstage] health-path = {app.health_path!r}", "start it with / (e.g. /healthz)")
+    return app

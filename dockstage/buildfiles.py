@@ -1,0 +1,183 @@
+"""What a build needs besides the Dockerfile: build arguments from [tool.dockstage], and the files
+staged into the build context (`.dockstage/build/`) that the Dockerfile copies.
+
+Staged: the suite's build helpers and prod files (`support/`), and each requirement set (`dev`,
+`runtime`, `test`) as the project has it (a file's `-r`/`-c` includes too, at their relative
+paths) with uv's arguments in `args`. Each set is its own directory, so a change to the runtime
+requirements does not reinstall the dev tools. Files are rewritten only when their content changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from dockstage.appconfig import App
+from dockstage.bases import BaseImages
+from dockstage.config import Settings
+from dockstage.errors import ConfigError
+
+SUPPORT_FILES = ("install.py", "prune.py", "buildsteps.py", "testcommand.py", "gunicorn.conf.py", "healthcheck.py")
+"""The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
+SUITE_RUNTIME = ("gunicorn", "mysqlclient")
+"""Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
+STAGED = ".dockstage/build"
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_PYPROJECT = re.compile(r"^(?P<path>(?:.*/)?pyproject\.toml)(?:\[(?P<extras>[^\]]*)\]|:(?P<group>[\w.-]+))?$")
+
+
+def placeholders(app: App) -> dict[str, str]:
+    """The app's environment at build time: its names with harmless values (no real secret)."""
+    values = {
+        "secret-key": "build-time-placeholder-not-a-secret",
+        "debug": "false",
+        "allowed-hosts": "localhost",
+        "database-host": "db",
+        "database-port": "3306",
+        "database-name": "app",
+        "database-user": "app",
+        "database-password": "build-time-placeholder",
+        "database-url": "mysql://app:build-time-placeholder@db:3306/app",
+    }
+    env = {name: values[value] for value, names in app.env.items() for name in names}
+    return {**env, **app.env_values}
+
+
+def build_args(settings: Settings, images: BaseImages, context: Path | None = None) -> dict[str, str]:
+    """The Dockerfile's build arguments; stages the files they refer to into the context first."""
+    app = settings.app
+    context = (context or settings.root).resolve()
+    if not (context / settings.app_dir).is_dir():  # not the app's context (a base image of the benchmark)
+        return {"PYTHON_IMAGE": images.python}
+    stage(settings, context)
+    return {
+        "PYTHON_IMAGE": images.python,
+        "DOCKSTAGE_BUILD": STAGED,
+        "APP_DIR": settings.app_dir.strip("/") or ".",
+        "SETTINGS_MODULE": app.settings_module,
+        "WSGI": app.wsgi,
+        "HEALTH_PATH": app.health_path,
+        "APT_BUILD": " ".join(app.apt_build),
+        "APT_RUNTIME": " ".join(app.apt_runtime),
+        "PROD_EXCLUDE": json.dumps(list(app.prod_exclude)),
+        "BUILD_ENV": json.dumps(placeholders(app), sort_keys=True),
+        "COLLECTSTATIC": "true" if app.collectstatic else "false",
+        "BUILD_COMMANDS": json.dumps([list(c) for c in app.build_commands]),
+        "TEST_COMMAND": json.dumps(list(app.test_command)),
+    }
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` atomically, only when it differs (concurrent builds read these files)."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=f".{path.name}.") as tmp:
+        tmp.write(data)
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+
+
+def _sync(directory: Path, files: dict[str, bytes]) -> None:
+    """Make `directory` hold exactly `files` (relative path -> content)."""
+    for relative, data in files.items():
+        _write(directory / relative, data)
+    if directory.is_dir():
+        for path in sorted(directory.rglob("*"), reverse=True):
+            relative = path.relative_to(directory).as_posix()
+            if path.is_file() and relative not in files and not path.name.startswith("."):
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+
+def _inside(context: Path, path: Path, what: str) -> str:
+    try:
+        return path.resolve().relative_to(context).as_posix()
+    except ValueError:
+        raise ConfigError(
+            f"{what} ({path}) is outside the project", "keep requirement files inside the project"
+        ) from None
+
+
+def requirement_files(context: Path, entry: str, found: dict[str, bytes]) -> list[str]:
+    """uv's arguments for one requirements entry; the files it reads are added to `found`.
+
+    A `.txt`/`.in` file (its -r/-c includes followed), a `pyproject.toml` (`pyproject.toml[extra]`,
+    `pyproject.toml:group`), or anything else as a package spec ("Django>=5.2,<6").
+    """
+    pyproject = _PYPROJECT.match(entry)
+    if pyproject:
+        path = context / pyproject["path"]
+        if not path.is_file():
+            raise ConfigError(
+                f"requirements entry {entry!r}: {path} does not exist", "fix [tool.dockstage] requirements"
+            )
+        relative = _inside(context, path, entry)
+        found[relative] = path.read_bytes()
+        if pyproject["group"]:
+            return ["--group", f"{relative}:{pyproject['group']}"]
+        extras = [e.strip() for e in (pyproject["extras"] or "").split(",") if e.strip()]
+        return ["-r", relative, *(arg for extra in extras for arg in ("--extra", extra))]
+    if not entry.endswith((".txt", ".in")):
+        return [entry]
+    path = context / entry
+    if not path.is_file():
+        raise ConfigError(
+            f"requirements file {entry} does not exist", "fix [tool.dockstage] requirements, or create it"
+        )
+    pending = [path]
+    while pending:
+        current = pending.pop()
+        relative = _inside(context, current, entry)
+        if relative in found:
+            continue
+        found[relative] = current.read_bytes()
+        for line in found[relative].decode("utf-8", errors="replace").splitlines():
+            include = _INCLUDE.match(line)
+            if include:
+                pending.append(current.parent / include.group(1))
+    return ["-r", _inside(context, path, entry)]
+
+
+def requirement_set(context: Path, entries: Iterable[str], extra: Iterable[str] = ()) -> dict[str, bytes]:
+    """The staged files of one set: the requirement files and `args`."""
+    files: dict[str, bytes] = {}
+    args: list[str] = []
+    for entry in entries:
+        args += requirement_files(context, entry, files)
+    args += list(extra)
+    files["args"] = "".join(f"{arg}\n" for arg in args).encode("utf-8")
+    return files
+
+
+def stage(settings: Settings, context: Path) -> Path:
+    """Stage the support files and the requirement sets into `<context>/.dockstage/build`."""
+    target = context / STAGED
+    support = settings.path(settings.support_dir)
+    missing = [name for name in SUPPORT_FILES if not (support / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{support} lacks {', '.join(missing)}",
+            "run `dockstage init --eject --force` to refresh the project's copies, or remove support-dir",
+        )
+    _sync(target / "support", {name: (support / name).read_bytes() for name in SUPPORT_FILES})
+    app = settings.app
+    sets = {
+        "dev": requirement_set(context, app.dev_requirements),
+        "runtime": requirement_set(context, app.requirements, SUITE_RUNTIME),
+        "test": requirement_set(context, app.test_requirements),
+    }
+    for name, files in sets.items():
+        _sync(target / "requirements" / name, files)
+    return target
+
+
+def describe(args: dict[str, str]) -> str:
+    """The build arguments as a shell would show them (for debug lines)."""
+    return " ".join(f"--build-arg {shlex.quote(f'{k}={v}')}" for k, v in sorted(args.items()))

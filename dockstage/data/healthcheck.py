@@ -1,0 +1,26 @@
+"""Container HEALTHCHECK for prod: GET the health path on the local gunicorn, no curl needed.
+
+The path is [tool.dockstage] health-path, baked into the image as DOCKSTAGE_HEALTH_PATH.
+
+It names itself in User-Agent; gunicorn.conf.py leaves its successful probes out of the access log.
+"""
+
+import os
+import sys
+import urllib.request
+
+# Keep in step with HEALTHCHECK_USER_AGENT in docker/gunicorn.conf.py.
+USER_AGENT = "dockstage-healthcheck"
+
+port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]
+path = os.environ.get("DOCKSTAGE_HEALTH_PATH", "/healthz")
+request = urllib.request.Request(
+    f"http://127.0.0.1:{port}{path}",
+    headers={"Host": "localhost", "X-Forwarded-Proto": "https", "User-Agent": USER_AGENT},
+)
+try:
+    with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 (loopback only)
+        sys.exit(0 if response.status == 200 else 1)
+except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+    print(f"unhealthy: {exc}", file=sys.stderr)
+    sys.exit(1)

@@ -1,0 +1,93 @@
+"""The test image's entrypoint: the project's test command ([tool.dockstage] test-command).
+
+dockstage runs `pytest -p no:cacheprovider --junitxml=/tmp/junit.xml ... [your args]` in the test
+image. With pytest as the test command, that runs with the configured command in front. With
+another (`python manage.py test`), the suite's pytest options are dropped, your args passed on, and
+a junit report of the counts is written from the runner's summary, so results read the same way.
+With no tests at all and no selection given, it says so and passes (0 tests); a selection that
+finds nothing exits 5, as pytest does. Anything else (`bash`) runs as given.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+NO_TESTS = 5
+SUITE_OPTIONS = ("-p", "-o")  # the options dockstage adds, each with a value
+
+
+def split_args(argv: list[str]) -> tuple[list[str], str, list[str]]:
+    """(pytest options dockstage added, the junit path, the user's own arguments)."""
+    ours, junit, rest = [], "", []
+    words = iter(argv)
+    for word in words:
+        if word in SUITE_OPTIONS:
+            ours += [word, next(words, "")]
+        elif word.startswith("--junitxml="):
+            junit = word.split("=", 1)[1]
+            ours.append(word)
+        else:
+            rest.append(word)
+    return ours, junit, rest
+
+
+def unittest_counts(output: str) -> dict[str, int]:
+    """tests/failures/errors/skipped from unittest's closing lines (`Ran 3 tests`, `FAILED (failures=1)`)."""
+    ran = re.findall(r"^Ran (\d+) tests? in", output, flags=re.MULTILINE)
+    counts = {"tests": int(ran[-1]) if ran else 0, "failures": 0, "errors": 0, "skipped": 0}
+    closing = re.findall(r"^(?:OK|FAILED)(?: \((.*)\))?\s*$", output, flags=re.MULTILINE)
+    for part in (closing[-1] if closing else "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key in counts and value.isdigit():
+            counts[key] = int(value)
+    return counts
+
+
+def write_junit(path: str, counts: dict[str, int], command: list[str]) -> None:
+    attrs = " ".join(f'{k}="{v}"' for k, v in counts.items())
+    Path(path).write_text(
+        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name={quoteattr(" ".join(command))} {attrs}/></testsuites>\n',
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str]) -> int:
+    configured = json.loads(os.environ.get("DOCKSTAGE_TEST_COMMAND", '["pytest"]'))
+    if argv and argv[0] not in ("pytest", "py.test"):
+        os.execvp(argv[0], argv)  # noqa: S606 - a command given to the test image (`bash`), run as given
+    ours, junit, rest = split_args(argv[1:])
+    is_pytest = any(word in ("pytest", "py.test") for word in configured[:3])
+    command = [*configured, *ours, *rest] if is_pytest else [*configured, *rest]
+    print(f"dockstage: {' '.join(command)}", flush=True)
+    if is_pytest:
+        code = subprocess.run(command, check=False).returncode
+        if code == NO_TESTS and not rest:
+            print("dockstage: the app has no tests (pytest collected none); 0 tests pass", flush=True)
+            if junit:
+                write_junit(junit, {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}, command)
+            return 0
+        return code
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        lines.append(line)
+    code = process.wait()
+    counts = unittest_counts("".join(lines))
+    if junit:
+        write_junit(junit, counts, command)
+    if counts["tests"] == 0 and code == 0:
+        if rest:
+            return NO_TESTS
+        print("dockstage: the app has no tests (the runner ran none); 0 tests pass", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
