@@ -1,0 +1,318 @@
+"""db-restore cannot reach the live data before a dump has loaded somewhere else; db-dump files are private.
+
+One prod-like stack (`invoke up` on a project of its own) is shared by the module. Notes are
+written and read through the real HTTP API; tables are listed inside the db container. Every
+refusal is checked for what the user sees (exit code, one line, no traceback) and for what it
+must not have done (the same note ids and texts, the same tables, no rehearsal server left).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from python_on_whales import DockerClient
+
+from dockstage import db, stages
+from dockstage.config import Settings, read_env_file
+from dockstage.errors import DatabaseError
+from tests.conftest import ROOT, cli_env, free_port, run_cli
+from tests.integration.test_failures import one_line
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+_ROOT_SQL = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" "$(command -v mariadb || command -v mysql)" -uroot --batch --skip-column-names --default-character-set=utf8mb4'
+_DUMP = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" "$(command -v mariadb-dump || command -v mysqldump)" -uroot --single-transaction --routines --triggers --default-character-set=utf8mb4 --no-tablespaces'
+TRAILER = "-- Dump completed"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    env: dict[str, str]
+    docker: DockerClient
+    url: str
+    token: str
+
+    def db(self, script: str) -> str:
+        """A shell script in the live db container, found by its compose labels (every CLI run
+        removes the compose env file it generated, so compose commands from here could fail)."""
+        project = ("label", f"com.docker.compose.project={self.settings.project}")
+        (container,) = self.docker.container.list(filters=[project, ("label", "com.docker.compose.service=db")])
+        return str(self.docker.container.execute(container, ["sh", "-c", script]) or "")
+
+    def sql(self, statement: str, database: str = '"$MYSQL_DATABASE"') -> str:
+        """One statement as root in the live db container; its rows, tab-separated."""
+        quoted = statement.replace("'", "'\"'\"'")
+        return self.db(f"{_ROOT_SQL} {database} -e '{quoted}'")
+
+    def databases_dump(self, *flags: str) -> str:
+        """`mariadb-dump --databases app` (mysqldump on MySQL): holds CREATE DATABASE and USE `app`."""
+        text = self.db(f'{_DUMP} {" ".join(flags)} --databases "$MYSQL_DATABASE"')
+        assert "USE `" in text and "CREATE DATABASE" in text and TRAILER in text[-300:], text[-500:]
+        return text if text.endswith("\n") else text + "\n"
+
+
+def http(method: str, url: str, body: dict[str, Any] | None = None, token: str = "") -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", "Host": "localhost"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - http://127.0.0.1, built here
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - same URL
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def post_note(stack: Stack, text: str) -> int:
+    status, body = http("POST", f"{stack.url}/api/notes/", {"text": text}, stack.token)
+    assert status == 201, body
+    return int(body["id"])
+
+
+def notes(stack: Stack) -> list[tuple[int, str]]:
+    """Every note as (id, text), through the API."""
+    found: list[tuple[int, str]] = []
+    page = 1
+    while True:
+        status, body = http("GET", f"{stack.url}/api/notes/?page_size=100&page={page}")
+        assert status == 200, body
+        found += [(int(n["id"]), str(n["text"])) for n in body["results"]]
+        if page >= body["pages"]:
+            return sorted(found)
+        page += 1
+
+
+def tables(stack: Stack) -> list[str]:
+    return sorted(stack.sql("SHOW TABLES").split())
+
+
+def rehearsal_containers(stack: Stack) -> list[str]:
+    found = stack.docker.container.list(all=True, filters=[("label", "dockstage.role=restore-rehearsal")])
+    return [c.name for c in found if c.name.startswith(f"{stack.settings.project}-")]
+
+
+def before_trailer(text: str, extra: str) -> str:
+    """The dump with `extra` just before its `-- Dump completed` line: after every table and row."""
+    at = text.rindex(TRAILER)
+    return text[:at] + extra + text[at:]
+
+
+@pytest.fixture(scope="module")
+def stack(docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings) -> Iterator[Stack]:
+    settings = suite_settings.with_(project=f"{suite_settings.project}-rs", web_port=free_port())
+    env = cli_env(settings)
+    try:
+        result = run_cli(["invoke", "up"], env, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        token = read_env_file(settings.path(settings.env_file))["API_TOKEN"]
+        stack = Stack(settings, env, docker_client, f"http://127.0.0.1:{settings.web_port}", token)
+        for text in ("first note", "emoji 🐳 and accents éàü", "it's; a note -- with SQL-ish text"):
+            post_note(stack, text)
+        yield stack
+    finally:
+        down = run_cli(["invoke", "down", "--volumes", "--yes"], env, timeout=300)
+        assert down.returncode == 0, down.stdout + down.stderr
+
+
+@contextlib.contextmanager
+def nothing_changes(stack: Stack) -> Iterator[None]:
+    """What runs inside must leave every note, every table and no rehearsal server behind."""
+    before_notes, before_tables = notes(stack), tables(stack)
+    assert "notes_note" in before_tables
+    yield
+    assert notes(stack) == before_notes
+    assert tables(stack) == before_tables
+    assert rehearsal_containers(stack) == []
+
+
+def restore(stack: Stack, path: Path) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = run_cli(["invoke", "db-restore", str(path)], stack.env, timeout=600)
+    return result, time.monotonic() - started
+
+
+# --- Refusals that must not touch the live database ---------------------------------------------
+def test_databases_dump_with_a_late_syntax_error_is_refused(stack: Stack, tmp_path: Path) -> None:
+    """Before the fix: `USE app` sent the rehearsal to the live database, which got the dump's rows."""
+    text = stack.databases_dump()
+    post_note(stack, "written after the dump: a partial restore would lose me")
+    path = tmp_path / "late-error.sql"
+    path.write_text(before_trailer(text, "INSERT INTO notes_note VALUES (1, 'late') and garbage;\n"), encoding="utf-8")
+    with nothing_changes(stack):
+        result, seconds = restore(stack, path)
+    line = one_line(result, "does not load", "ERROR 1064", "the database was not touched")
+    assert re.search(r"at line \d+", line)
+    print(f"refused in {seconds:.1f} s")
+
+
+def test_dump_with_an_unknown_collation_is_refused(stack: Stack, tmp_path: Path) -> None:
+    """A MySQL 8 collation on MariaDB: before the fix `DROP TABLE notes_note` ran on the live data."""
+    known = stack.sql("SHOW COLLATION LIKE 'utf8mb4_0900_ai_ci'").strip()
+    collation = "utf8mb4_dockstage_unknown_ci" if known else "utf8mb4_0900_ai_ci"  # MySQL 8 / MariaDB >= 11.4.5
+    text = stack.databases_dump()
+    start = text.index("CREATE TABLE `notes_note`")
+    end = text.index(";", start)
+    create = re.sub(r"COLLATE[= ]\w+", f"COLLATE={collation}", text[start:end])
+    assert collation in create
+    path = tmp_path / "collation.sql"
+    path.write_text(text[:start] + create + text[end:], encoding="utf-8")
+    with nothing_changes(stack):
+        result, _ = restore(stack, path)
+    one_line(result, "does not load", "Unknown collation", collation, "the database was not touched")
+
+
+def test_dump_naming_two_databases_is_refused(stack: Stack, tmp_path: Path) -> None:
+    text = stack.databases_dump()
+    other = "\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `other_app`;\nUSE `other_app`;\nCREATE TABLE t (x int);\n"
+    path = tmp_path / "two-databases.sql"
+    path.write_text(before_trailer(text, other), encoding="utf-8")
+    with nothing_changes(stack):
+        result, seconds = restore(stack, path)
+    one_line(result, "holds 2 databases", "`other_app`", "the live database was not touched")
+    assert "other_app" not in stack.sql("SHOW DATABASES", database="")
+    assert seconds < 30  # refused from the file alone, no server started
+    print(f"refused in {seconds:.1f} s")
+
+
+# --- A good --databases dump restores into the app's database -------------------------------------
+@pytest.mark.parametrize("name", ["databases", "add-drop-database", "renamed"])
+def test_good_databases_dump_restores_into_the_app_database(stack: Stack, tmp_path: Path, name: str) -> None:
+    """add-drop-database: `/*!40000 DROP DATABASE IF EXISTS app*/` is taken out too (nothing drops the
+    live database); renamed: a dump of a database called something else lands in the app's database."""
+    post_note(stack, f"kept by the {name} dump")
+    before = notes(stack)
+    text = stack.databases_dump(*(["--add-drop-database"] if name == "add-drop-database" else []))
+    if name == "add-drop-database":
+        assert "DROP DATABASE IF EXISTS" in text
+    if name == "renamed":
+        database = re.search(r"^USE `([^`]+)`;", text, re.M)
+        assert database
+        text = text.replace(f"`{database.group(1)}`", "`staging_copy`")
+    path = tmp_path / f"{name}.sql"
+    path.write_text(text, encoding="utf-8")
+    stack.sql("DELETE FROM notes_note WHERE MOD(id, 2) = 1")
+    assert notes(stack) == [(i, t) for i, t in before if i % 2 == 0] != before
+    result, seconds = restore(stack, path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "restored the database" in output and "Traceback" not in output
+    assert notes(stack) == before
+    assert "notes_note" in tables(stack)
+    assert "staging_copy" not in stack.sql("SHOW DATABASES", database="")
+    assert rehearsal_containers(stack) == []
+    rehearsal = re.search(r"rehearsal passed in ([\d.]+) s", output)
+    assert rehearsal, output
+    for line in output.splitlines():
+        if "rehears" in line or "restored the database" in line or "restoring it into" in line:
+            print(f"RELIABILITY-LINE: {line.strip()}")
+    print(f"RESTORE-TIME: {name}: rehearsal {rehearsal.group(1)} s, whole `invoke db-restore` {seconds:.1f} s")
+
+
+# --- db-dump writes private files and never leaves a .partial -------------------------------------
+@pytest.mark.parametrize("name", ["backup.sql", "backup.sql.gz"])
+def test_dump_is_private_and_leaves_no_partial(stack: Stack, tmp_path: Path, name: str) -> None:
+    path = tmp_path / "new-dir" / name
+    result = run_cli(["invoke", "db-dump", "--output", str(path)], stack.env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [name]
+
+
+def test_dump_to_a_directory_gives_one_line(stack: Stack, tmp_path: Path) -> None:
+    target = tmp_path / "backups"
+    target.mkdir()
+    (target / "older.sql").write_text("kept\n", encoding="utf-8")
+    result = run_cli(["invoke", "db-dump", "--output", str(target)], stack.env, timeout=120)
+    one_line(result, str(target), "is a directory", "--output")
+    assert sorted(p.name for p in target.iterdir()) == ["older.sql"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups"]
+
+
+def test_no_dump_enters_the_build_context(docker_client: DockerClient, tmp_path: Path) -> None:
+    """A dump saved under app/ (or its .partial, or a backups/ folder) is not in what a build sees."""
+    context = tmp_path / "context"
+    shutil.copytree(ROOT / "app", context / "app", ignore=shutil.ignore_patterns("__pycache__", "staticfiles"))
+    shutil.copy(ROOT / ".dockerignore", context / ".dockerignore")
+    dumps = [
+        "app/backup.sql",
+        "app/backup.sql.gz",
+        "app/notes/x.sql.partial",
+        "app/backups/any.txt",
+        "app/notes/backups/y",
+    ]
+    for name in dumps:
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
+        (context / name).write_text("-- MariaDB dump\n", encoding="utf-8")
+    (context / "Dockerfile.context").write_text("FROM scratch\nCOPY . /\n", encoding="utf-8")
+    seen = tmp_path / "seen"
+    docker_client.buildx.build(
+        context, file=context / "Dockerfile.context", output={"type": "local", "dest": str(seen)}, progress=False
+    )  # exported as files: no image is made
+    assert (seen / "app" / "manage.py").is_file()
+    assert [name for name in dumps if (seen / name).exists()] == []
+
+
+# --- How the dump is read (no engine) ---------------------------------------------------------------
+MYSQLDUMP_HEAD = """-- MySQL dump 10.13  Distrib 8.4.3, for Linux (x86_64)
+/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+--
+-- Current Database: `app`
+--
+
+/*!40000 DROP DATABASE IF EXISTS `app`*/;
+
+CREATE DATABASE /*!32312 IF NOT EXISTS*/ `app` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci */ /*!80016 DEFAULT ENCRYPTION='N' */;
+
+USE `app`;
+INSERT INTO `notes_note` VALUES (1,'USE `other`; it\\'s -- not a comment','x'),(2,"/* nor this; */",'y');
+-- USE `commented`;
+# USE `commented`;
+/* USE `commented`; */
+DELIMITER ;;
+ALTER DATABASE `app` CHARACTER SET latin1 COLLATE latin1_swedish_ci ;;
+/*!50003 CREATE*/ /*!50020 DEFINER=`root`@`%`*/ /*!50003 PROCEDURE `p`() BEGIN SELECT 1; USE_ME: LOOP LEAVE USE_ME; END LOOP; END */;;
+DELIMITER ;
+ALTER DATABASE CHARACTER SET utf8mb4;
+-- Dump completed on 2026-12-02 10:00:00
+"""
+
+
+def test_plan_takes_out_what_chooses_a_database_and_keeps_line_numbers() -> None:
+    plan = db.plan_restore(MYSQLDUMP_HEAD, Path("dump.sql"))
+    assert plan.databases == ("app",)
+    assert plan.removed == 4  # DROP DATABASE, CREATE DATABASE, USE, the named ALTER DATABASE
+    assert plan.text.count("\n") == MYSQLDUMP_HEAD.count("\n")
+    assert "DROP DATABASE" not in plan.text and "CREATE DATABASE" not in plan.text
+    assert "\nUSE `app`;" not in plan.text
+    assert "ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci;;" in plan.text  # now the current one
+    for kept in ("USE `other`; it", "-- USE `commented`;", "# USE `commented`;", "/* USE `commented`; */", "USE_ME"):
+        assert kept in plan.text, kept
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "USE other;\n",
+        "use `other`;\n",
+        "/*!40000 DROP DATABASE IF EXISTS `other`*/;\n",
+        "CREATE SCHEMA IF NOT EXISTS other;\n",
+        "DELIMITER //\nUSE other//\nDELIMITER ;\n",
+    ],
+)
+def test_plan_refuses_a_second_database(extra: str) -> None:
+    text = MYSQLDUMP_HEAD.replace("-- Dump completed", extra + "-- Dump completed")
+    with pytest.raises(DatabaseError, match=r"holds 2 databases \(`app`, `other`\); the live database was not touched"):
+        db.plan_restore(text, Path("dump.sql"))
