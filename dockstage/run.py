@@ -8,6 +8,7 @@ and every file the run generated is removed when it ends (also on failure).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class Run:
     checked_images: dict[str, list[str]] = field(default_factory=dict)
     generated: list[Path] = field(default_factory=list)
     pending: list[threading.Thread] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # names the files this run generates
     _bases: BaseImages | None = None
     _bases_provided: bool = False
     _env_ready: bool = False
@@ -171,10 +173,11 @@ class Run:
         if suffix:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
         state = settings.path(settings.state_dir)
+        env_path = generated_env_file(settings, self.id)
         generated = self._generate(
-            generated_env_file(settings), envfile.render_generated(compose_values(settings, self.bases(), variant))
+            env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path))
         )
-        extra = [self._generate(state / f"{settings.project}.health.yaml", FAST_HEALTH)] if suffix else []
+        extra = [self._generate(state / f"{settings.project}-{self.id}.health.yaml", FAST_HEALTH)] if suffix else []
         env_files = [settings.path(settings.env_file), generated]
         return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra)
 

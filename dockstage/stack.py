@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
@@ -15,7 +16,7 @@ from python_on_whales.exceptions import DockerException
 from dockstage import envfile
 from dockstage.bases import BaseImages
 from dockstage.config import Settings
-from dockstage.errors import NoPublishedPort, PortInUse, ServiceFailed, from_docker
+from dockstage.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
 from dockstage.report import Reporter, log
 
 COMPOSE_VARIANTS = {
@@ -25,12 +26,15 @@ COMPOSE_VARIANTS = {
 }
 
 
-def generated_env_file(settings: Settings) -> Path:
-    """The env file a command generates for this compose project (removed when the command ends)."""
-    return settings.path(settings.state_dir) / f"{settings.project}.env"
+def generated_env_file(settings: Settings, run_id: str) -> Path:
+    """The env file one command generates for this compose project (removed when it ends); named
+    per command, so two commands on the same project never remove each other's."""
+    return settings.path(settings.state_dir) / f"{settings.project}-{run_id}.env"
 
 
-def compose_values(settings: Settings, images: BaseImages, variant: str = "prod") -> dict[str, str]:
+def compose_values(
+    settings: Settings, images: BaseImages, variant: str = "prod", env_path: Path | None = None
+) -> dict[str, str]:
     """What the suite resolved and compose interpolates (images, port, the host user, where the
     compose files and the app are), and the app's environment under its own names: the app
     services read this same file (`env_file:`), since interpolation cannot choose names."""
@@ -41,7 +45,7 @@ def compose_values(settings: Settings, images: BaseImages, variant: str = "prod"
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(settings.uid),
         "DOCKSTAGE_GID": str(settings.gid),
-        "DOCKSTAGE_APP_ENV_FILE": str(generated_env_file(settings)),
+        "DOCKSTAGE_APP_ENV_FILE": str(env_path or generated_env_file(settings, "deploy")),
         "DOCKSTAGE_COMPOSE_DIR": str(settings.path(settings.compose_dir)),
         "DOCKSTAGE_APP_DIR": settings.app_dir,
     }
@@ -104,7 +108,9 @@ class Stack:
             except OSError:
                 raise PortInUse(port) from None
 
-    def up(self, services: Iterable[str] = ("web",), *, action: str = "starting the stack") -> None:
+    def up(
+        self, services: Iterable[str] = ("web",), *, action: str = "starting the stack", dependencies: bool = True
+    ) -> None:
         """Start services detached and wait until every one is healthy (or has completed)."""
         self.check_port_free()
         try:
@@ -115,14 +121,29 @@ class Stack:
                 wait_timeout=self.settings.wait_timeout,
                 quiet=True,
                 pull="never",
+                dependencies=dependencies,
             )
         except DockerException as exc:
-            error = from_docker(exc, action, port=self.settings.web_port)
-            bad = failing_services(self, services)
-            if isinstance(error, ServiceFailed):
-                error = ServiceFailed(action, bad, error.detail)
-            self.show_logs(bad)
-            raise error from None
+            self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
+
+    def run_once(self, service: str, *, action: str) -> None:
+        """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
+        try:
+            self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
+            containers = self.compose.ps(services=[service], all=True)
+            code = self.docker.container.wait(containers[0]) if containers else None
+        except DockerException as exc:
+            self._failed(from_docker(exc, action, port=self.settings.web_port), action, [service])
+        if code != 0:
+            self._failed(ServiceFailed(action, [service], f"{service} exited with {code}"), action, [service])
+
+    def _failed(self, error: DockstageError, action: str, services: Iterable[str]) -> NoReturn:
+        """Show the failing services' logs and raise the error naming them."""
+        bad = failing_services(self, services)
+        if isinstance(error, ServiceFailed):
+            error = ServiceFailed(action, bad, error.detail)
+        self.show_logs(bad)
+        raise error from None
 
     def down(self, *, volumes: bool = False) -> None:
         """Stop and remove the project's containers and networks; volumes only when asked."""

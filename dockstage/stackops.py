@@ -22,8 +22,8 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
     run.reporter.step(f"starting {stack.project}{what}: db, migrate, web")
     stack.up(["db"], action="starting db")
     run.reporter.step("applying migrations (one-shot migrate)")
-    stack.up(["migrate"], action="migrating the database")
-    stack.up(["web"], action="starting web")
+    stack.run_once("migrate", action="migrating the database")
+    stack.up(["web"], action="starting web", dependencies=False)
     return stack
 
 
