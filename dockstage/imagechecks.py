@@ -58,7 +58,8 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = Non
             f"`check --deploy` reports {len(found) or 'errors'}: {'; '.join(found)[:300]}",
             "fix the prod settings (settings.py) so the deployment checklist passes",
         ) from None
-    return f"check --deploy: {str(output).strip().splitlines()[-1] if str(output).strip() else 'clean'}"
+    last = str(output).strip().splitlines()[-1] if str(output).strip() else "clean"
+    return f"check --deploy (fail level {app.deploy_check}): {last}"
 
 
 def check_non_root(docker: DockerClient, tag: str) -> str:

@@ -1,0 +1,156 @@
+"""`dockstage init [PATH] [--force] [--eject]`: adopt the suite in an existing Django project.
+
+Writes [tool.dockstage] (pyproject.toml, made when missing), .env.example and the thin noxfile.py
+and tasks.py; prints what it found and what to check. A file that exists is kept unless --force
+(the project's own .env.example or .env is never touched: the suite then uses .env.dockstage*).
+`--eject` copies the suite's Dockerfile, compose files and helpers into docker/dockstage/ and
+points [tool.dockstage] at them: from then on the project's copies are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from dockstage.adopt import render
+from dockstage.adopt.inspect import Findings, inspect
+from dockstage.config import PACKAGE_DATA
+
+EJECT_DIR = "docker/dockstage"
+EJECTED = {"dockerfile": f"{EJECT_DIR}/Dockerfile", "support-dir": EJECT_DIR, "compose-dir": f"{EJECT_DIR}/compose"}
+_HEADER = re.compile(r"^\s*\[\[?\s*([\w.\"-]+)\s*\]\]?\s*(#.*)?$")
+MARK = "# dockstage:"
+
+
+def _is_ours(path: Path) -> bool:
+    return path.is_file() and path.read_text(encoding="utf-8", errors="replace").startswith(MARK)
+
+
+def without_section(text: str) -> str:
+    """pyproject text without its [tool.dockstage] tables (sub-tables and [[...smoke]] too)."""
+    out, inside = [], False
+    for line in text.splitlines(keepends=True):
+        header = _HEADER.match(line)
+        if header:
+            inside = header.group(1).replace('"', "").startswith("tool.dockstage")
+        if not inside:
+            out.append(line)
+    return "".join(out).rstrip("\n") + "\n"
+
+
+def with_keys(section: str, keys: dict[str, str]) -> str:
+    """The section text with `keys` set in its [tool.dockstage] table (replacing lines for them)."""
+    lines = [line for line in section.splitlines() if not any(re.match(rf"^{k}\s*=", line) for k in keys)]
+    at = lines.index("[tool.dockstage]") + 1
+    lines[at:at] = ["# the project's own copies (`dockstage init --eject`)", *(f'{k} = "{v}"' for k, v in keys.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path, text: str, force: bool, said: list[str]) -> bool:
+    """Write `text` unless the file exists (and no --force); say which."""
+    if path.exists() and not force:
+        said.append(f"kept   {path.name} (exists; --force replaces it)")
+        return False
+    path.write_text(text, encoding="utf-8")
+    said.append(f"wrote  {path.name}")
+    return True
+
+
+def eject(root: Path, force: bool, said: list[str]) -> bool:
+    """Copy the suite's files into docker/dockstage/ (refused over existing files without --force)."""
+    target = root / EJECT_DIR
+    files = [p for p in PACKAGE_DATA.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    clashes = [p for p in files if (target / p.relative_to(PACKAGE_DATA)).exists()]
+    if clashes and not force:
+        said.append(f"kept   {EJECT_DIR}/ ({len(clashes)} files exist; --force replaces them)")
+        return False
+    for path in files:
+        destination = target / path.relative_to(PACKAGE_DATA)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+    said.append(f"wrote  {EJECT_DIR}/ ({len(files)} files: Dockerfile, compose files, gunicorn config, helpers)")
+    return True
+
+
+def pyproject(root: Path, section: str, force: bool, said: list[str]) -> None:
+    path = root / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    has = "tool" in (table := tomllib.loads(text)) and "dockstage" in table["tool"]
+    if has and not force:
+        said.append("kept   [tool.dockstage] in pyproject.toml (exists; --force replaces it)")
+        return
+    body = without_section(text) if has else text
+    new = (body.rstrip("\n") + "\n\n" if body.strip() else "") + section
+    tomllib.loads(new)  # never write what does not parse
+    path.write_text(new, encoding="utf-8")
+    said.append(f"wrote  [tool.dockstage] in pyproject.toml{' (replaced)' if has else ''}")
+
+
+def init(root: Path, *, force: bool = False, do_eject: bool = False) -> tuple[Findings, list[str]]:
+    """Inspect the project and write the files; (what was found, what was written or kept)."""
+    found = inspect(root)
+    root = found.root
+    said: list[str] = []
+    example = (
+        ".env.example"
+        if not (root / ".env.example").exists() or _is_ours(root / ".env.example")
+        else ".env.dockstage.example"
+    )
+    env_file = ".env" if not (root / ".env").exists() or _is_ours(root / ".env") else ".env.dockstage"
+    if example != ".env.example":
+        found.notes.append(f"the project has its own .env.example: the suite's is {example}")
+    if env_file != ".env":
+        found.notes.append(f"the project has its own .env: the suite uses {env_file}")
+    section = render.tool_section(found, env_example=example, env_file=env_file)
+    if do_eject and eject(root, force, said):
+        section = with_keys(section, EJECTED)
+    pyproject(root, section, force, said)
+    if do_eject and not section.count(EJECT_DIR) and (root / EJECT_DIR).is_dir():
+        said.append(f"note   set {', '.join(f'{k} = {v!r}' for k, v in EJECTED.items())} in [tool.dockstage]")
+    write(root / example, render.env_example(found), force or example != ".env.example", said)
+    write(root / "noxfile.py", render.NOXFILE, force, said)
+    write(root / "tasks.py", render.TASKS, force, said)
+    ignored = (root / ".gitignore").read_text(encoding="utf-8") if (root / ".gitignore").is_file() else ""
+    missing = [entry for entry in (".env", ".dockstage/") if entry.rstrip("/") not in ignored]
+    if missing:
+        found.notes.append(f"add {' and '.join(missing)} to .gitignore (secrets; the suite's state)")
+    return found, said
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dockstage", description="dockstage: Django + MySQL in containers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser(
+        "init", help="adopt the suite in a Django project: [tool.dockstage], .env.example, noxfile.py, tasks.py"
+    )
+    command.add_argument("path", nargs="?", default=".", help="the project (default: here)")
+    command.add_argument("--force", action="store_true", help="replace files (and [tool.dockstage]) that exist")
+    command.add_argument(
+        "--eject", action="store_true", help="copy the suite's Dockerfile, compose files and helpers into the project"
+    )
+    args = parser.parse_args(argv)
+    try:
+        found, said = init(Path(args.path), force=args.force, do_eject=args.eject)
+    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+        print(
+            f"config: {exc}: run it in (or point it at) a Django project with a valid pyproject.toml", file=sys.stderr
+        )
+        return 2
+    print(f"dockstage init: {found.root}")
+    for line in found.found:
+        print(f"found  {line}")
+    for line in said:
+        print(line)
+    for line in found.notes:
+        print(f"check  {line}")
+    print("next   `nox -s pipeline` (builds, tests, smoke-tests); `invoke up` for the stack")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

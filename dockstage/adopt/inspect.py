@@ -1,0 +1,234 @@
+"""What a Django project is made of, read from its files (nothing is imported or run)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockstage.adopt import envnames
+from dockstage.adopt.requirements import Requirements, find_requirements
+
+SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
+HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
+_SETTINGS_DEFAULT = re.compile(r"""setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+_WSGI_SETTING = re.compile(r"""^WSGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
+_ASGI_SETTING = re.compile(r"""^ASGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
+_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*r?["']\^?([\w/.-]*?)\$?["']\s*,\s*([^)]*)""")
+_PROD_NAMES = ("production", "prod", "live", "deploy")
+_TEST_NAMES = ("test", "tests", "testing", "ci")
+
+
+@dataclass
+class Findings:
+    """What `dockstage init` found; `notes` are what the user should check."""
+
+    root: Path
+    app_dir: str = "."
+    settings_module: str = ""
+    test_settings_module: str = ""
+    settings_files: list[Path] = field(default_factory=list)
+    wsgi: str = ""
+    asgi: str = ""
+    requirements: Requirements = field(default_factory=Requirements)
+    python: str = ">=3.11"
+    python_reason: str = "the suite's default"
+    packages: list[str] = field(default_factory=list)  # top-level packages of the app dir
+    env: dict[str, list[str]] = field(default_factory=dict)  # suite value -> names the settings read
+    env_values: dict[str, str] = field(default_factory=dict)
+    other_env: list[str] = field(default_factory=list)  # names read that are not the suite's
+    health_path: str = "/"
+    health_found: bool = False
+    admin_path: str = ""
+    static_root: bool = False
+    manifest_static: bool = False
+    test_command: str = "pytest"
+    has_tests: bool = False
+    notes: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+
+
+def _walk(root: Path, name: str, depth: int = 3) -> list[Path]:
+    """Files called `name` under root, shallowest first, skipping virtualenvs and caches."""
+    hits = []
+    for path in sorted(root.rglob(name), key=lambda p: (len(p.parts), str(p))):
+        relative = path.relative_to(root)
+        if len(relative.parts) <= depth + 1 and not SKIP_DIRS.intersection(relative.parts[:-1]):
+            hits.append(path)
+    return hits
+
+
+def module_file(app_dir: Path, module: str) -> Path | None:
+    base = app_dir.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read(path: Path | None) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path else ""
+    except OSError:
+        return ""
+
+
+def _settings(found: Findings, app: Path, manage_text: str) -> None:
+    match = _SETTINGS_DEFAULT.search(manage_text)
+    module = match.group(1) if match else ""
+    if not module:
+        candidates = [p for p in _walk(app, "settings.py", 2)]
+        module = ".".join(candidates[0].relative_to(app).with_suffix("").parts) if candidates else ""
+        found.notes.append("manage.py sets no DJANGO_SETTINGS_MODULE default: check settings-module")
+    package, _, leaf = module.rpartition(".")
+    main = module_file(app, module)
+    # A settings package (config/settings/{base,production,test}.py): its modules are read together.
+    folder = main.parent if main and (main.name == "__init__.py" or main.parent.name.endswith("settings")) else None
+    siblings = {p.stem: p for p in folder.glob("*.py")} if folder else {}
+    prefix = module if main and main.name == "__init__.py" else package
+    prod = next((name for name in _PROD_NAMES if name in siblings), "")
+    if prod and leaf != prod:
+        found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
+        module, main = f"{prefix}.{prod}", siblings[prod]
+    test = next((name for name in _TEST_NAMES if name in siblings), "")
+    if test:
+        found.test_settings_module = f"{prefix}.{test}"
+    found.settings_module = module
+    files = {p for p in siblings.values() if p.name != "__init__.py" and p.stem not in _TEST_NAMES}
+    found.settings_files = sorted(files | ({main} if main else set()), key=str)
+    if main is None:
+        found.notes.append(f"settings module {module or '?'} not found under {found.app_dir}: check settings-module")
+    else:
+        found.found.append(f"settings: {module} ({main.relative_to(found.root)})")
+
+
+def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
+    match = _WSGI_SETTING.search(settings_text)
+    if match:
+        found.wsgi = f"{match.group(1)}:{match.group(2)}"
+    else:
+        wsgi_files = _walk(app, "wsgi.py", 2)
+        found.wsgi = (
+            ".".join(wsgi_files[0].relative_to(app).with_suffix("").parts) + ":application" if wsgi_files else ""
+        )
+    if not found.wsgi:
+        found.wsgi = f"{found.settings_module.split('.')[0]}.wsgi:application"
+        found.notes.append(f"no WSGI_APPLICATION or wsgi.py found: check wsgi = {found.wsgi!r}")
+    found.found.append(f"WSGI: {found.wsgi}")
+    asgi = _ASGI_SETTING.search(settings_text)
+    asgi_files = _walk(app, "asgi.py", 2)
+    if asgi or asgi_files:
+        found.asgi = (
+            f"{asgi.group(1)}:{asgi.group(2)}"
+            if asgi
+            else ".".join(asgi_files[0].relative_to(app).with_suffix("").parts) + ":application"
+        )
+        found.found.append(f"ASGI: {found.asgi} (noted only: prod serves WSGI with gunicorn)")
+
+
+def _routes(found: Findings, app: Path) -> None:
+    for urls in _walk(app, "urls.py", 3):
+        for route, target in _ROUTE.findall(read(urls)):
+            first = route.strip("/").split("/")[0]
+            if "admin.site.urls" in target and not found.admin_path:
+                found.admin_path = f"/{route.strip('/')}/" if route.strip("/") else "/"
+            if not found.health_found and first.lower() in HEALTH_WORDS:
+                found.health_path = "/" + route.lstrip("/")
+                found.health_found = True
+    if found.health_found:
+        found.found.append(f"health URL: {found.health_path}")
+    elif found.admin_path:
+        found.health_path = f"{found.admin_path}login/"
+        found.notes.append(
+            f"no health URL found: the HEALTHCHECK and smoke test use {found.health_path} (no database "
+            "round trip); add a view that queries the database and set health-path"
+        )
+    else:
+        found.notes.append("no health URL found: using / (it must answer 200); set health-path")
+
+
+def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> None:
+    project = pyproject.get("project", {})
+    requires = project.get("requires-python") if isinstance(project, dict) else None
+    pinned = next((p for p in (found.root / ".python-version", manage_dir / "runtime.txt") if p.is_file()), None)
+    floor = found.requirements.django_python_floor()
+    if isinstance(requires, str):
+        found.python, found.python_reason = requires.strip(), "requires-python"
+    elif pinned is not None:
+        version = re.search(r"(\d+\.\d+)", read(pinned))
+        if version:
+            found.python, found.python_reason = f">={version.group(1)}", pinned.name
+    if floor and (found.python_reason == "the suite's default" or _below(found.python, floor)):
+        found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
+    found.found.append(f"Python: {found.python} ({found.python_reason})")
+
+
+def _below(spec: str, floor: str) -> bool:
+    match = re.match(r"\s*>=\s*(\d+)\.(\d+)", spec)
+    if match is None:
+        return False
+    return (int(match.group(1)), int(match.group(2))) < tuple(int(x) for x in floor.split("."))
+
+
+def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
+    has_pytest_config = (
+        any((app / name).is_file() for name in ("pytest.ini", "conftest.py"))
+        or any((found.root / name).is_file() for name in ("pytest.ini", "conftest.py"))
+        or "pytest" in pyproject.get("tool", {})  # type: ignore[operator]
+        or "[tool:pytest]" in read(found.root / "setup.cfg")
+    )
+    test_files = [
+        p
+        for p in (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
+        if p.name != "tests.py" or "TestCase" in read(p)
+    ]
+    found.has_tests = bool(test_files)
+    uses_pytest = (
+        has_pytest_config or found.requirements.mentions("pytest") or found.requirements.mentions("pytest-django")
+    )
+    only_testcases = test_files and all(p.name == "tests.py" or "TestCase" in read(p) for p in test_files)
+    found.test_command = "python manage.py test" if (only_testcases and not uses_pytest) else "pytest"
+    if found.test_command == "pytest" and not found.requirements.mentions("pytest-django"):
+        found.requirements.test_extra += ["pytest", "pytest-django"]
+    found.found.append(
+        f"tests: {len(test_files)} file(s), run with `{found.test_command}`"
+        if test_files
+        else f"tests: none found (`{found.test_command}` will run none)"
+    )
+
+
+def inspect(root: Path) -> Findings:
+    """Everything `dockstage init` writes, found in the project at `root`."""
+    root = root.resolve()
+    found = Findings(root)
+    manages = _walk(root, "manage.py", 2)
+    if not manages:
+        raise FileNotFoundError(f"no manage.py under {root} (looked 3 levels deep)")
+    app = manages[0].parent
+    found.app_dir = app.relative_to(root).as_posix() or "."
+    found.found.append(f"manage.py: {manages[0].relative_to(root)} (app dir {found.app_dir})")
+    _settings(found, app, read(manages[0]))
+    settings_text = "\n".join(read(p) for p in found.settings_files)
+    _wsgi(found, app, settings_text)
+    try:
+        pyproject = tomllib.loads(read(root / "pyproject.toml"))
+    except tomllib.TOMLDecodeError:
+        pyproject = {}
+    found.requirements = find_requirements(root, app, pyproject, settings_text)
+    found.found += found.requirements.describe()
+    found.notes += found.requirements.notes
+    _python(found, pyproject, app)
+    found.packages = sorted(p.parent.name for p in app.glob("*/__init__.py"))
+    found.found.append(f"packages: {', '.join(found.packages) or 'none'} (prod gets the app dir minus prod-exclude)")
+    names = envnames.classify(settings_text)
+    found.env, found.env_values, found.other_env = names.mapping, names.fixed, names.others
+    found.notes += names.notes
+    found.found += names.describe()
+    found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))
+    found.manifest_static = "Manifest" in settings_text
+    if not found.static_root:
+        found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
+    _routes(found, app)
+    _tests(found, app, pyproject)
+    return found

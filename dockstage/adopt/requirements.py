@@ -1,0 +1,159 @@
+"""The project's requirement sets (runtime, dev, test) and what they imply (Django, Python, apt)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_DJANGO = re.compile(r"^\s*[\"']?django\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE)
+_BOUND = re.compile(r"(==|~=|>=|>)\s*(\d+)(?:\.(\d+))?")
+_GENERATED_WITH = re.compile(r"startproject' using Django (\d+)\.(\d+)")
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)", re.MULTILINE)
+RUNTIME_NAMES = ("production", "prod", "requirements", "base", "common", "main", "deploy")
+DEV_NAMES = ("dev", "develop", "development", "local")
+TEST_NAMES = ("test", "tests", "testing", "ci")
+DJANGO_PYTHON = ((6, 0, "3.12"), (5, 0, "3.10"), (4, 0, "3.8"))
+"""The lowest Python of a Django release line (its release notes)."""
+APT = {
+    "psycopg2": ("libpq-dev", "libpq5"),
+    "python-ldap": ("libldap2-dev libsasl2-dev", ""),
+    "pycairo": ("libcairo2-dev", "libcairo2"),
+}
+"""Packages that build from source: (apt-build, apt-runtime); an empty runtime means "check"."""
+
+
+@dataclass
+class Requirements:
+    """The requirement entries of each set ([tool.dockstage] requirements, dev-..., test-...)."""
+
+    runtime: list[str] = field(default_factory=list)
+    dev: list[str] = field(default_factory=list)
+    test: list[str] = field(default_factory=list)
+    test_extra: list[str] = field(default_factory=list)  # package specs the test command needs
+    texts: list[str] = field(default_factory=list)  # every requirement text read (includes too)
+    django: str = ""  # the Django requirement found, e.g. "Django>=5.2,<6"
+    apt_build: list[str] = field(default_factory=list)
+    apt_runtime: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def mentions(self, package: str) -> bool:
+        wanted = re.sub(r"[-_.]+", "-", package.lower())
+        name = "[-_.]".join(re.escape(part) for part in wanted.split("-"))
+        pattern = re.compile(rf"^\s*[\"']?{name}(?![-_.\w])", re.IGNORECASE | re.MULTILINE)
+        return any(pattern.search(text) for text in self.texts) or any(
+            re.sub(r"[-_.]+", "-", e.lower()).startswith(wanted) for e in self.test_extra
+        )
+
+    def django_python_floor(self) -> str:
+        """The lowest Python the Django requirement allows ('' when unknown)."""
+        bounds = [(int(major), int(minor or 0)) for _, major, minor in _BOUND.findall(self.django)]
+        if not bounds:
+            return ""
+        lowest = min(bounds)
+        return next((python for major, minor, python in DJANGO_PYTHON if lowest >= (major, minor)), "")
+
+    def describe(self) -> list[str]:
+        shown = [
+            f"{name}: {', '.join(entries)}"
+            for name, entries in (("runtime", self.runtime), ("dev", self.dev), ("test", self.test + self.test_extra))
+            if entries
+        ]
+        return [f"requirements: {'; '.join(shown) or 'none'}"] + ([f"Django: {self.django}"] if self.django else [])
+
+
+def _files(directory: Path) -> list[Path]:
+    found = [*directory.glob("requirements*.txt"), *directory.glob("requirements/*.txt")]
+    return sorted({p for p in found if p.is_file()}, key=str)
+
+
+def _kind(path: Path) -> str:
+    stem = path.stem.lower().removeprefix("requirements").strip("-_.") or "requirements"
+    words = set(re.split(r"[-_.]+", stem))
+    if words & set(TEST_NAMES):
+        return "test"
+    if words & set(DEV_NAMES):
+        return "dev"
+    if words & set(RUNTIME_NAMES):
+        return "runtime"
+    return ""
+
+
+def _texts(path: Path, seen: set[Path]) -> list[str]:
+    """The text of a requirements file and of every file it includes."""
+    path = path.resolve()
+    if path in seen or not path.is_file():
+        return []
+    seen.add(path)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    out = [text]
+    for include in _INCLUDE.findall(text):
+        out += _texts(path.parent / include, seen)
+    return out
+
+
+def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
+    """The requirement sets of the project, with notes for what the suite cannot read."""
+    found = Requirements()
+    files = _files(root) + ([] if app == root else _files(app))
+    by_kind: dict[str, list[Path]] = {"runtime": [], "dev": [], "test": []}
+    for path in files:
+        kind = _kind(path)
+        if kind:
+            by_kind[kind].append(path)
+    runtime = sorted(
+        by_kind["runtime"], key=lambda p: next((i for i, n in enumerate(RUNTIME_NAMES) if n in p.stem.lower()), 99)
+    )
+    relative = [p.relative_to(root).as_posix() for p in runtime[:1]]
+    found.runtime = relative
+    found.dev = [p.relative_to(root).as_posix() for p in by_kind["dev"][:1]]
+    found.test = [p.relative_to(root).as_posix() for p in by_kind["test"][:1]]
+    seen: set[Path] = set()
+    for path in [*runtime[:1], *by_kind["dev"][:1], *by_kind["test"][:1]]:
+        found.texts += _texts(path, seen)
+    project = pyproject.get("project", {})
+    project = project if isinstance(project, dict) else {}
+    dependencies = project.get("dependencies")
+    if isinstance(dependencies, list) and dependencies:
+        found.texts.append("\n".join(str(d) for d in dependencies))
+        if not found.runtime:
+            found.runtime = ["pyproject.toml"]
+    groups = pyproject.get("dependency-groups", {})
+    extras = project.get("optional-dependencies", {})
+    for kind, names in (("dev", DEV_NAMES), ("test", TEST_NAMES)):
+        if getattr(found, kind):
+            continue
+        group = next((n for n in names if isinstance(groups, dict) and n in groups), "")
+        extra = next((n for n in names if isinstance(extras, dict) and n in extras), "")
+        if group:
+            setattr(found, kind, [f"pyproject.toml:{group}"])
+            found.texts.append("\n".join(str(d) for d in groups[group] if isinstance(d, str)))  # type: ignore[index]
+        elif extra:
+            setattr(found, kind, [f"pyproject.toml[{extra}]"])
+            found.texts.append("\n".join(str(d) for d in extras[extra]))
+    if (root / "poetry.lock").is_file() and not found.runtime:
+        found.notes.append(
+            "poetry.lock found: `poetry export -o requirements.txt` and set requirements (the build uses uv)"
+        )
+    if (root / "uv.lock").is_file():
+        found.notes.append(
+            "uv.lock found: the build resolves pyproject's ranges, not the lock (`uv export --no-dev -o requirements.txt` pins it)"
+        )
+    match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
+    if match:
+        found.django = f"Django{(match.group(1) or '').strip()}"
+    if not found.runtime:
+        made = _GENERATED_WITH.search(settings_text)
+        spec = f"Django~={made.group(1)}.{made.group(2)}.0" if made else "Django"
+        found.runtime, found.django = [spec], spec
+        found.texts.append(spec)
+        found.notes.append(
+            f"no requirements file found: the runtime set is {spec!r}; list your dependencies in requirements"
+        )
+    for package, (build, runtime_libs) in APT.items():
+        if found.mentions(package) and not found.mentions(f"{package}-binary"):
+            found.apt_build += build.split()
+            found.apt_runtime += runtime_libs.split()
+            if not runtime_libs:
+                found.notes.append(f"{package} builds from source: check apt-runtime for the library it links")
+    return found

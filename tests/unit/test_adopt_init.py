@@ -1,0 +1,161 @@
+"""`dockstage init` writing a project's files, and the settings they give the suite."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dockstage import bases, buildfiles, config, envfile
+from dockstage.adopt import cli
+from dockstage.appconfig import BUNDLED_SMOKE, parse_app
+from dockstage.errors import ConfigError
+from tests.unit.test_adopt_inspect import startproject
+
+SETTINGS = """\
+import os
+SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = os.environ.get("DEBUG", "") == "1"
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "").split(",")
+WSGI_APPLICATION = "mysite.wsgi.application"
+STATIC_ROOT = "/app/static"
+DATABASES = {"default": {"HOST": os.environ["DB_HOST"], "PASSWORD": os.environ["DB_PASSWORD"],
+    "ENGINE": os.environ.get("DB_ENGINE"), "NAME": os.environ["DB_NAME"]}}
+"""
+
+
+def project(tmp_path: Path) -> Path:
+    return startproject(tmp_path / "my_site", SETTINGS, {"requirements.txt": "Django>=5.2,<6\nmysqlclient\n"})
+
+
+def test_init_writes_what_the_suite_reads(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    _, said = cli.init(root)
+    assert {line.split()[1] for line in said} >= {"[tool.dockstage]", ".env.example", "noxfile.py", "tasks.py"}
+    settings = config.load(root, environ={})
+    app = settings.app
+    assert (settings.image, settings.project, settings.app_dir) == ("my-site", "my-site", ".")
+    assert (app.settings_module, app.wsgi, app.requirements) == (
+        "mysite.settings",
+        "mysite.wsgi:application",
+        ("requirements.txt",),
+    )
+    assert app.test_requirements == ("pytest", "pytest-django") and app.collectstatic
+    assert dict(app.env) == {
+        "secret-key": ("SECRET_KEY",),
+        "debug": ("DEBUG",),
+        "allowed-hosts": ("ALLOWED_HOSTS",),
+        "database-host": ("DB_HOST",),
+        "database-password": ("DB_PASSWORD",),
+        "database-name": ("DB_NAME",),
+    }
+    assert dict(app.env_values) == {"DB_ENGINE": "django.db.backends.mysql"}
+    assert [c.path for c in app.smoke] == ["/admin/login/"] and app.deploy_check == "ERROR"
+    assert settings.dockerfile == str(config.PACKAGE_DATA / "Dockerfile")  # the package's, not ejected
+    example = (root / ".env.example").read_text()
+    assert "DJANGO_SECRET_KEY=\n" in example and "DOCKSTAGE_" not in example.replace("DOCKSTAGE_*", "")
+    assert "noxsessions.register(ROOT)" in (root / "noxfile.py").read_text()
+    assert "lint" not in (root / "noxfile.py").read_text()
+
+
+def test_the_app_environment_uses_the_apps_names(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    cli.init(root)
+    (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-123\nMYSQL_PASSWORD=pw\nSENTRY_DSN=x\n")
+    settings = config.load(root, environ={})
+    env = envfile.app_env(settings, "prod")
+    assert (env["SECRET_KEY"], env["DB_HOST"], env["DB_PASSWORD"], env["DB_NAME"]) == (
+        "s3cret-value-123",
+        "db",
+        "pw",
+        "app",
+    )
+    assert (env["DEBUG"], env["DB_ENGINE"], env["SENTRY_DSN"]) == ("false", "django.db.backends.mysql", "x")
+    assert "MYSQL_PASSWORD" not in env  # the suite's own keys stay out
+    assert envfile.app_env(settings, "dev")["DEBUG"] == "true"
+    assert "SECRET_KEY" in buildfiles.placeholders(settings.app)
+    assert "s3cret" not in json.dumps(buildfiles.placeholders(settings.app))
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.ruff]\nline-length = 99\n\n[tool.dockstage]\nimage = "mine"\n')
+    (root / "noxfile.py").write_text("# mine\n")
+    (root / ".env.example").write_text("THEIRS=1\n")
+    _, said = cli.init(root)
+    assert "kept   [tool.dockstage] in pyproject.toml (exists; --force replaces it)" in said
+    assert (root / "noxfile.py").read_text() == "# mine\n" and (root / ".env.example").read_text() == "THEIRS=1\n"
+    assert (root / ".env.dockstage.example").is_file()  # the project's own example is left alone
+    cli.init(root, force=True)
+    table = tomllib.loads((root / "pyproject.toml").read_text())
+    assert table["tool"]["ruff"] == {"line-length": 99}  # other tools' tables kept
+    assert table["tool"]["dockstage"]["image"] == "my-site"
+    assert table["tool"]["dockstage"]["env-example"] == ".env.dockstage.example"
+    assert "noxsessions" in (root / "noxfile.py").read_text()
+
+
+def test_eject_copies_the_suites_files_and_points_at_them(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    cli.init(root, do_eject=True)
+    settings = config.load(root, environ={})
+    assert settings.path(settings.dockerfile) == root / "docker/dockstage/Dockerfile"
+    assert (root / "docker/dockstage/compose/compose.yaml").is_file()
+    assert (root / "docker/dockstage/Dockerfile.dockerignore").is_file()
+    (root / "docker/dockstage/healthcheck.py").write_text("# the project's own\n")
+    buildfiles.stage(settings, root)
+    assert (root / ".dockstage/build/support/healthcheck.py").read_text() == "# the project's own\n"
+    _, said = cli.init(root, force=False, do_eject=True)
+    assert any(line.startswith("kept   docker/dockstage/") for line in said)
+
+
+def test_staged_requirements_follow_includes(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "requirements").mkdir()
+    (root / "requirements/base.txt").write_text("Django>=5.2\n")
+    (root / "requirements.txt").write_text("-r requirements/base.txt\n-c constraints.txt\n")
+    (root / "constraints.txt").write_text("Django<6\n")
+    cli.init(root)
+    settings = config.load(root, environ={})
+    args = buildfiles.build_args(settings, bases.stand_in("bookworm"))
+    staged = root / ".dockstage/build/requirements/runtime"
+    assert sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()) == [
+        "args",
+        "constraints.txt",
+        "requirements.txt",
+        "requirements/base.txt",
+    ]
+    assert (staged / "args").read_text() == "-r\nrequirements.txt\ngunicorn\nmysqlclient\n"
+    assert (root / ".dockstage/build/requirements/test/args").read_text() == "pytest\npytest-django\n"
+    assert json.loads(args["TEST_COMMAND"]) == ["pytest"] and args["APP_DIR"] == "."
+    assert args["PYTHON_IMAGE"] == "dockstage/python:3.11-bookworm"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"python": "three"}, "neither a version nor a specifier"),
+        ({"deploy_check": "LOUD"}, "is not a level"),
+        ({"wsgi": "mysite.wsgi"}, "has no ':'"),
+        ({"env": {"database-hostname": "DB_HOST"}}, "unknown suite value 'database-hostname'"),
+        ({"smoke": [{"name": "x"}]}, "smoke check 1 has no path"),
+        ({"health_path": "healthz"}, "start it with /"),
+    ],
+    ids=["python", "deploy-check", "wsgi", "env-value", "smoke-path", "health-path"],
+)
+def test_bad_app_values_say_what_and_how(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_app(raw)
+
+
+def test_bundled_defaults_and_python_choice() -> None:
+    app = parse_app({})
+    assert app.smoke == BUNDLED_SMOKE and app.env["database-host"] == ("DATABASE_HOST",)
+    assert bases.decide("bookworm", None, None, ">=3.11").python == "dockstage/python:3.11-bookworm"  # type: ignore[arg-type]
+    assert bases.decide("trixie", None, None, ">=3.12").python == "dockstage/python:3.13-trixie"  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as caught:
+        bases.decide("bookworm", None, None, ">=3.12")  # type: ignore[arg-type]
+    assert caught.value.fix.startswith("set DOCKSTAGE_FLAVOUR=trixie")
+    with pytest.raises(ConfigError, match="no stand-in fits"):
+        bases.decide("trixie", None, None, "3.12")  # type: ignore[arg-type]
