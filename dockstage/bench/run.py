@@ -1,16 +1,20 @@
-"""Benchmark (issue 5): the suite's Dockerfile against the seed guide's, gunicorn against runserver.
+"""Benchmark (issues 5 and 13): what users wait for, and the seed guide's way measured beside it.
 
-`python -m dockstage.bench [--quick]` (or `nox -s bench`) builds both Dockerfiles on the same base in
-the same run, times cold / no-op / app-change / dependency-change builds of all four stages, sizes
-every stage, times the suite's stack from `up` to healthy, and load-tests prod against dev on
-127.0.0.1 only. It writes benchmarks/results/latest.json, benchmarks/REPORT.md and chart.png.
-Every Docker call goes through python-on-whales; its own images and compose project are removed.
+`python -m dockstage.bench [--quick] [--fresh-machine [TOOL]]` (or `nox -s bench`) builds both
+Dockerfiles on the same base in the same run, times cold / no-op / app-change / dependency-change
+builds of all four stages, sizes every stage, times the suite's stack from `up` to healthy, times
+the pipeline (warm, after an app change, after a dependency change) on a copy of the checkout, and
+load-tests on 127.0.0.1 only (wrk where present): the suite's gunicorn against the machine's CPU
+ceiling and against the seed guide's prod, with runserver as a reference. It writes
+benchmarks/results/latest.json, benchmarks/REPORT.md and chart.png. Every Docker call goes through
+python-on-whales; its own images, stacks and volumes are removed, nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
@@ -23,15 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from python_on_whales import DockerClient
+from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
 from dockstage import config, smoke, stages
 from dockstage.bases import BaseImages
-from dockstage.bench import loadgen
+from dockstage.bench import loadgen, pipelines
 from dockstage.bench import stats as benchstats
-from dockstage.errors import CheckFailed, DockstageError
+from dockstage.errors import CheckFailed, DockstageError, ServiceFailed
 from dockstage.report import Reporter
 from dockstage.run import Run
+from dockstage.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +48,16 @@ DOCKERFILES = {"suite": "docker/Dockerfile", "seed": "benchmarks/Dockerfile.seed
 PROJECT = "dockstage-bench"
 REBUILD_ORDER = ("prod", "dev", "test", "stage")  # prod first: "change code, rebuild prod" is timed alone
 NOTES = 50
+FRESH_MACHINE_TOOL = ROOT.parent / "shared" / "tools" / "fresh-machine"
+SEED_PROD_OVERRIDE = """\
+# Written by the bench for one run: web from the seed guide's prod image, started as that image
+# says (its ENTRYPOINT: gunicorn with its defaults, one sync worker). It has no HEALTHCHECK.
+services:
+  web:
+    image: {image}
+    healthcheck:
+      test: ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
+"""
 
 
 def _elapsed(action: Callable[[], object]) -> float:
@@ -141,8 +157,44 @@ def image_sizes(docker: DockerClient, base: str) -> dict[str, Any]:
     return sizes
 
 
-def stack_bench(run: Run, runs: int, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Up-to-healthy times (fresh and existing volume), then gunicorn (prod) vs runserver (dev)."""
+def _container_ids(stack: Stack, services: Sequence[str] = ("web", "db")) -> dict[str, str]:
+    """The running container id of each service (whose cgroup counters the load is measured by)."""
+    ids = {}
+    for service in services:
+        for container in stack.compose.ps(services=[service]):
+            ids[service] = container.id
+    return ids
+
+
+def _seed_prod_stack(prod: Stack, workdir: Path) -> Stack:
+    """The same compose project with web from the seed guide's prod image (a compose override file)."""
+    override = workdir / "compose.seed-prod.yaml"
+    override.write_text(SEED_PROD_OVERRIDE.format(image=f"{BENCH_IMAGES['seed']}:prod"), encoding="utf-8")
+    client_config = prod.compose.client_config
+    files = [*(client_config.compose_files or []), override]
+    return Stack(
+        prod.settings,
+        prod.docker,
+        ComposeCLI(dataclasses.replace(client_config, compose_files=files)),
+        prod.reporter,
+    )
+
+
+def _up(stack: Stack, services: list[str], retried: list[str], reporter: Reporter) -> None:
+    """`up` with one retry when a service fails to come up (recorded: the engine is shared, and a
+    neighbour's network changes have made a fresh container miss the db's name here)."""
+    try:
+        stack.up(services)
+    except ServiceFailed as exc:
+        retried.append(f"{stack.project} up {' '.join(services)}: {exc.one_line()}")
+        reporter.warn(f"{retried[-1]}; retrying once")
+        stack.up(services)
+
+
+def stack_bench(
+    run: Run, runs: int, params: dict[str, Any], generator: loadgen.Generator, workdir: Path, retried: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Up-to-healthy times (fresh and existing volume), then load: gunicorn, the seed's prod, runserver."""
     run.settings = run.settings.with_(image=BENCH_IMAGES["suite"], project=PROJECT, web_port=0, quiet=True)
     prod = run.stack("prod")
     health: dict[str, list[dict[str, float]]] = {"fresh_volume": [], "existing_volume": []}
@@ -152,13 +204,12 @@ def stack_bench(run: Run, runs: int, params: dict[str, Any]) -> tuple[dict[str, 
             for volume in ("fresh_volume", "existing_volume"):
                 prod.down(volumes=volume == "fresh_volume")
                 started = time.monotonic()
-                prod.up(["db"])
+                _up(prod, ["db"], retried, run.reporter)
                 db = time.monotonic() - started
-                prod.up(["web"])
-                health[volume].append({"db_seconds": db, "web_seconds": time.monotonic() - started})
-                run.reporter.info(
-                    f"{volume}: db healthy {db:.1f}s, web healthy {health[volume][-1]['web_seconds']:.1f}s"
-                )
+                _up(prod, ["web"], retried, run.reporter)
+                web = time.monotonic() - started
+                health[volume].append({"db_seconds": db, "web_up_seconds": web - db, "web_seconds": web})
+                run.reporter.info(f"{volume}: db healthy {db:.1f}s, then web healthy {web - db:.1f}s")
         url = prod.url()
         token = run.settings.value("API_TOKEN")
         run.reporter.step(f"seeding {NOTES} notes through the API at {url}")
@@ -166,44 +217,63 @@ def stack_bench(run: Run, runs: int, params: dict[str, Any]) -> tuple[dict[str, 
             created = smoke.fetch(f"{url}/api/notes/", method="POST", body={"text": f"bench note {i}"}, token=token)
             if created.status != 201:
                 raise CheckFailed(f"seeding notes failed: POST gave {created.status}", "see `docker compose logs web`")
-        run.reporter.step("load: gunicorn (prod image)")
-        results = {"gunicorn": loadgen.http_bench(url, runs, params, run.reporter)}
-        run.reporter.step("load: runserver (dev image, same db volume and data)")
+        results: dict[str, Any] = {}
+        run.reporter.step(f"load ({generator.describe()}): gunicorn (the suite's prod image)")
+        results["gunicorn"] = loadgen.http_bench(generator, url, runs, params, _container_ids(prod), run.reporter)
+        run.reporter.step("load: the seed guide's prod (gunicorn defaults), same db volume and data")
+        seed = _seed_prod_stack(prod, workdir)
+        _up(seed, ["web"], retried, run.reporter)
+        results["seed_prod"] = loadgen.http_bench(
+            generator, seed.url(), runs, params, _container_ids(seed), run.reporter
+        )
+        run.reporter.step("load: runserver (dev image, same db volume and data), a reference")
         dev = run.stack("dev")
-        dev.up(["web"])
-        results["runserver"] = loadgen.http_bench(dev.url(), runs, params, run.reporter)
+        _up(dev, ["web"], retried, run.reporter)
+        results["runserver"] = loadgen.http_bench(generator, dev.url(), runs, params, _container_ids(dev), run.reporter)
     finally:
         prod.down(volumes=True)
     return {k: benchstats.median_of_runs(v) for k, v in health.items()}, results
 
 
 def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
-    tags = [f"{image}:{stage}" for image in BENCH_IMAGES.values() for stage in benchstats.STAGE_NAMES] + list(extra)
+    images = [*BENCH_IMAGES.values(), pipelines.IMAGE]
+    tags = [f"{image}:{stage}" for image in images for stage in benchstats.STAGE_NAMES] + list(extra)
     for tag in tags:
         with contextlib.suppress(DockerException):
             docker.image.remove(tag, force=True)
-    # Images that a later bench build replaced carry the fresh base's label: remove those untagged ones.
-    for image in docker.image.list(filters={"dangling": "true", "label": BENCH_LABEL}):
-        with contextlib.suppress(DockerException):
-            docker.image.remove(image.id)
+    # Images a later bench build replaced: untagged ones with the fresh base's label, or built under
+    # the bench pipeline's image name (the suite labels each build with its image name).
+    for label in (BENCH_LABEL, f"dockstage.image={pipelines.IMAGE}"):
+        for image in docker.image.list(filters={"dangling": "true", "label": label}):
+            with contextlib.suppress(DockerException):
+                docker.image.remove(image.id)
 
 
-def measure(run: Run, quick: bool) -> dict[str, Any]:
+def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> dict[str, Any]:
     """Every measurement; returns the results mapping written to latest.json."""
     run.preflight("buildx", "compose", "disk")
     bases = run.provided_bases()
     docker = run.docker
     runs = 1 if quick else 3
-    params = {
+    cores = os.cpu_count() or 1
+    generator = loadgen.find_generator()
+    params: dict[str, Any] = {
+        "cores": cores,
         "connections": 8,
-        "warmup_requests": 50 if quick else 200,
-        "requests": 1000 if quick else 5000,
-        "max_seconds": 10 if quick else 30,
+        "threads": min(cores, 8),
+        "seconds": 10 if quick else 20,
+        "warmup_seconds": 2 if quick else 5,
+        "max_requests": 30_000 if quick else 60_000,  # the Python generator's count bound (wrk has none)
     }
-    run.reporter.step(f"bench ({'quick, ' if quick else ''}{runs} run(s)) on {bases.python}")
+    loadavg_start = [round(v, 2) for v in os.getloadavg()]
+    run.reporter.step(
+        f"bench ({'quick, ' if quick else ''}{runs} run(s)) on {bases.python}; load average {loadavg_start}"
+    )
     root = run.settings.root
     created: list[str] = []
     builds: dict[str, list[dict[str, dict[str, float]]]] = {"suite": [], "seed": []}
+    fresh: dict[str, Any] = {"measured": False}
+    retried: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="dockstage-bench-", dir="/var/tmp") as tmp:
             for i in range(runs):
@@ -212,13 +282,20 @@ def measure(run: Run, quick: bool) -> dict[str, Any]:
                 for variant in ("suite", "seed"):
                     run.reporter.step(f"run {i + 1}/{runs}: {variant} builds")
                     builds[variant].append(build_scenarios(run, root, variant, base, Path(tmp) / f"r{i}"))
-        run.reporter.step("sizes, on the real checkout and the resolved base")
-        for variant, image in BENCH_IMAGES.items():
-            for stage in benchstats.STAGE_NAMES:
-                _build(run, root, DOCKERFILES[variant], f"{image}:{stage}", stage, bases.python)
-        sizes = image_sizes(docker, bases.python)
-        run.reporter.step("stack: up -> healthy, then load")
-        health, http = stack_bench(run, runs, params)
+            run.reporter.step("sizes, on the real checkout and the resolved base")
+            for variant, image in BENCH_IMAGES.items():
+                for stage in benchstats.STAGE_NAMES:
+                    _build(run, root, DOCKERFILES[variant], f"{image}:{stage}", stage, bases.python)
+            sizes = image_sizes(docker, bases.python)
+            run.reporter.step("stack: up -> healthy, then load")
+            health, http = stack_bench(run, runs, params, generator, Path(tmp), retried)
+            parts: dict[str, float | None] = {
+                "db": benchstats.lookup(health, "fresh_volume", "db_seconds"),
+                "web": benchstats.lookup(health, "fresh_volume", "web_up_seconds"),
+            }
+            timed = pipelines.measure(run.settings, Path(tmp) / "pipelines", runs, parts, run.reporter)
+        if fresh_machine_tool is not None:
+            fresh = pipelines.fresh_machine(fresh_machine_tool, root, run.reporter)
     finally:
         _cleanup(docker, created)
     try:
@@ -230,12 +307,15 @@ def measure(run: Run, quick: bool) -> dict[str, Any]:
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "quick": quick,
             "runs": runs,
-            "cpu_count": os.cpu_count(),
+            "cpu_count": cores,
+            "loadavg_start": loadavg_start,
             "engine_version": engine_version,
             "flavour": bases.flavour,
             "python_base": bases.python,
             "mysql_base": bases.mysql,
+            "load_generator": generator.describe(),
             "load": params,
+            "stack_retries": retried,
         },
         "builds": {
             v: {
@@ -246,30 +326,12 @@ def measure(run: Run, quick: bool) -> dict[str, Any]:
         },
         "sizes": sizes,
         "health": health,
+        "pipelines": timed,
+        "fresh_machine": fresh,
         "http": http,
-        "notes": [
-            "Both Dockerfiles build from the same context copy in /var/tmp, on the resolved python base plus one "
-            "33-byte file naming the run (made fresh for each run), so no earlier layer cache applies; "
-            "the first stage of the cold build also passes --no-cache. BuildKit cache mounts (the suite's apt and "
-            "uv caches) are not cleared: the engine is shared, and keeping them is how the suite is meant to run.",
-            "Scenarios build the four stages one buildx call each; rebuilds build prod first so prod_seconds is the "
-            "time to get a new prod image after the change. App change: a comment appended to app/notes/views.py; "
-            "dependency change: `six` appended to app/requirements/base.txt (in the copy only).",
-            "Sizes: images rebuilt from the real checkout on the resolved base; over_base_bytes = size - base size.",
-            "Up->healthy: compose project dockstage-bench, `up --wait` of db, then of web (migrate included); "
-            "web_seconds counts from the start of the db's `up`.",
-            f"Load: Python threads with http.client keep-alive against 127.0.0.1 only, {params['connections']} "
-            f"connections, {params['warmup_requests']} warm-up requests, then at most {params['requests']} requests "
-            f"or {params['max_seconds']} s per run; {NOTES} notes seeded through the API first. gunicorn runs "
-            "GUNICORN_WORKERS (compose default 3) gthread workers of GUNICORN_THREADS (4) threads, keep-alive on; "
-            "runserver runs threaded in the dev image (DEBUG on, as in development). The Python client shares the "
-            "machine's 2 cores with the server, so absolute numbers are a floor and a ratio above the cores' worth "
-            "of parallelism is out of reach here. "
-            "runserver (wsgiref) writes headers and body of a keep-alive response separately; for a small body "
-            "(/healthz) the client's delayed ACK then adds ~40 ms per request, so its /healthz p50 sits near 40 ms "
-            "whatever the server's speed. /api/notes/ bodies are large enough not to wait, and are the target.",
-        ],
+        "notes": _method_notes(params, generator),
     }
+    notes_rps = {server: benchstats.lookup(http, server, "notes", "rps") for server in benchstats.SERVERS}
     results["ratios"] = {
         **{
             f"{s}_all_four": benchstats.ratio(
@@ -280,15 +342,61 @@ def measure(run: Run, quick: bool) -> dict[str, Any]:
         "prod_over_base_bytes": benchstats.ratio(
             sizes["suite"]["prod"]["over_base_bytes"], sizes["seed"]["prod"]["over_base_bytes"]
         ),
+        "gunicorn_over_seed_prod_notes_rps": benchstats.ratio(notes_rps["gunicorn"], notes_rps["seed_prod"]),
+        "gunicorn_over_runserver_notes_rps": benchstats.ratio(notes_rps["gunicorn"], notes_rps["runserver"]),
+        "gunicorn_notes_fraction_of_ceiling": benchstats.lookup(http, "gunicorn", "notes", "fraction_of_ceiling"),
         **{
-            f"gunicorn_over_runserver_{p}_rps": benchstats.ratio(
-                http["gunicorn"][p]["rps"], http["runserver"][p]["rps"]
-            )
-            for p in ("healthz", "notes")
+            f"pipeline_{s}_over_unavoidable": benchstats.lookup(timed, s, "over_unavoidable")
+            for s in benchstats.PIPELINE_SCENARIOS
         },
     }
     results["targets"] = [t.as_dict() for t in benchstats.evaluate_targets(results)]
     return results
+
+
+def _method_notes(params: dict[str, Any], generator: loadgen.Generator) -> list[str]:
+    return [
+        "Both Dockerfiles build from the same context copy in /var/tmp, on the resolved python base plus one "
+        "33-byte file naming the run (made fresh for each run), so no earlier layer cache applies; "
+        "the first stage of the cold build also passes --no-cache. BuildKit cache mounts (the suite's apt and "
+        "uv caches) are not cleared: the engine is shared, and keeping them is how the suite is meant to run.",
+        "Scenarios build the four stages one buildx call each; rebuilds build prod first so prod_seconds is the "
+        "time to get a new prod image after the change. App change: a comment appended to app/notes/views.py; "
+        "dependency change: `six` appended to app/requirements/base.txt (in the copy only).",
+        "Sizes: images rebuilt from the real checkout on the resolved base; over_base_bytes = size - base size.",
+        "Up->healthy: compose project dockstage-bench, `up --wait` of db, then of web (migrate included); "
+        "db_seconds is `up db` to healthy, web_up_seconds `up web` (db already healthy) to healthy, web_seconds "
+        "both together.",
+        f"Pipelines: `pipeline.pipeline(run)` on a fresh Run (own client, preflight, bases), timed from opening "
+        f"the Run to closing it, on a copy of the checkout's working tree in /var/tmp (no .git, caches or .env; "
+        f"the copy makes its own .env) with image `{pipelines.IMAGE}` and project `{pipelines.PROJECT}`: the user's "
+        "images, stacks and .env are never touched. Python and nox start-up are not included. A first pipeline "
+        "(bench image name absent, BuildKit cache as found) is recorded, not a target. Then per run: warm "
+        "(nothing changed), after a comment appended to app/notes/views.py, after `six` added to "
+        "app/requirements/base.txt (the line carries a unique comment so each run's change is new to the cache; "
+        "from run 2 on six is already there, the build redoes the same install). Unavoidable parts: db healthy "
+        "and web healthy from this run's fresh-volume up->healthy figures, pytest's own duration from the junit "
+        "report's `time` attribute of that pipeline; pipeline / unavoidable is the ratio.",
+        "Fresh machine: only with --fresh-machine: the README's main job "
+        f"(`{pipelines.MAIN_JOB}`) run by ../shared/tools/fresh-machine (docker-in-docker, a clone of the "
+        "committed HEAD, no images or caches), timed around the tool; else `not measured`.",
+        f"Load: {generator.describe()} against 127.0.0.1 only, {params['connections']} connections, "
+        f"{params['threads']} threads, {params['warmup_seconds']} s warm-up then {params['seconds']} s per run "
+        f"(the Python fallback also stops at {params['max_requests']} requests); {NOTES} notes seeded through the "
+        "API first. req/s counts 2xx/3xx answers only. gunicorn (the suite's prod) runs GUNICORN_WORKERS "
+        "(compose default 3) gthread workers of GUNICORN_THREADS (4) threads, keep-alive on. Seed prod: "
+        "benchmarks/Dockerfile.seed's prod, built from the real checkout on the same base, started by its own "
+        "ENTRYPOINT (gunicorn's defaults: 1 sync worker, no keep-alive) in the same compose project, db volume "
+        "and data, with a /healthz healthcheck added (the seed image has none). runserver: the dev image, "
+        "threaded, DEBUG on, a reference row.",
+        "CPU: each container's cgroup counter (v1 cpuacct.usage, v2 cpu.stat usage_usec) read before and after "
+        "each run; the load generator's own CPU from getrusage (wrk: RUSAGE_CHILDREN around its run; the Python "
+        "generator: this process). The healthchecks' probes (web and db, every 2 s) run inside those cgroups and "
+        "are counted. Ceiling = cores / (CPU seconds per request of web + db + load generator): the req/s if the "
+        "machine's every core did nothing else. `of ceiling` = req/s / ceiling, i.e. the share of the cores "
+        "those three kept busy. `cores used (others)` is the rest of the machine during the run, from "
+        "/proc/stat: other work on a shared machine lowers req/s, not the ceiling.",
+    ]
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -306,22 +414,36 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m dockstage.bench", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
-        "--quick", action="store_true", help="1 run of each timing and a smaller load (minutes, not tens)"
+        "--quick", action="store_true", help="1 run of each timing and a shorter load (minutes, not tens)"
+    )
+    parser.add_argument(
+        "--fresh-machine",
+        nargs="?",
+        const=str(FRESH_MACHINE_TOOL),
+        default=None,
+        metavar="TOOL",
+        help="also time the README's main job on a simulated fresh machine, run by TOOL "
+        f"(default {FRESH_MACHINE_TOOL}); without it that figure is 'not measured'",
     )
     args = parser.parse_args(argv)
+    tool = Path(args.fresh_machine).resolve() if args.fresh_machine else None
+    if tool is not None and not tool.is_file():
+        parser.error(f"--fresh-machine: {tool} does not exist")
     reporter = Reporter()
     try:
         with Run.open(config.load(ROOT, quiet=True)) as run:
-            results = measure(run, args.quick)
+            results = measure(run, args.quick, tool)
         paths = write_outputs(results, ROOT / "benchmarks")
     except DockstageError as exc:
         print(exc.one_line(), file=sys.stderr)
         return exc.return_code
     reporter.table(
         "bench: suite vs seed baseline",
-        ("measure", "suite / gunicorn", "baseline / runserver", "ratio"),
+        ("measure", "suite", "seed baseline", "suite / baseline"),
         benchstats.summary_rows(results),
     )
+    reporter.table("what users wait for", benchstats.PIPELINE_HEADER, benchstats.pipeline_rows(results))
+    reporter.table("throughput against the ceiling", benchstats.THROUGHPUT_HEADER, benchstats.throughput_rows(results))
     targets = benchstats.evaluate_targets(results)
     reporter.table(
         "targets",
