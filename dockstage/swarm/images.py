@@ -1,0 +1,84 @@
+"""Images the swarm pieces run: official ones where they can be had, else stand-ins from Debian.
+
+Stand-ins are built like dockstage/offline.py builds its own: a Dockerfile of docker/offline (or
+docker/swarm) on the debootstrap root filesystem image, through buildx, loaded into the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from dockstage import offline
+from dockstage.errors import BuildError, docker_detail
+from dockstage.report import Reporter
+
+DOCKER_DIR = Path(__file__).resolve().parent.parent.parent / "docker"
+FLAVOUR = "bookworm"  # the stand-ins' Debian suite
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An official image and the stand-in that replaces it when it cannot be had."""
+
+    official: str
+    stand_in: str
+    dockerfile: Path
+
+
+REGISTRY = Choice("registry:2", f"dockstage/registry:2-{FLAVOUR}", DOCKER_DIR / "offline" / "registry.Dockerfile")
+PROXY = Choice("nginx:1.27", f"dockstage/nginx:1.22-{FLAVOUR}", DOCKER_DIR / "offline" / "proxy.Dockerfile")
+NODE = Choice("", f"dockstage/swarm-node:20.10-{FLAVOUR}", DOCKER_DIR / "swarm" / "node.Dockerfile")
+
+
+def present_or_pullable(docker: DockerClient, ref: str) -> bool:
+    """True when the engine has `ref` or can pull it now."""
+    if not ref:
+        return False
+    if docker.image.exists(ref):
+        return True
+    try:
+        docker.image.pull(ref, quiet=True)
+    except DockerException:
+        return False
+    return True
+
+
+def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, force: bool = False) -> str:
+    """The stand-in of `choice`, built on the root filesystem image unless already present."""
+    if docker.image.exists(choice.stand_in) and not force:
+        return choice.stand_in
+    base = offline.rootfs_tag(FLAVOUR)
+    if not docker.image.exists(base):
+        offline.build_rootfs(docker, FLAVOUR, reporter)
+    reporter.step(f"build {choice.stand_in} on {base}")
+    started = time.monotonic()
+    try:
+        docker.buildx.build(
+            context_path=choice.dockerfile.parent,
+            file=choice.dockerfile,
+            build_args={"BASE": base},
+            tags=[choice.stand_in],
+            load=True,
+            progress=False,
+        )
+    except DockerException as exc:
+        raise BuildError(
+            f"build of {choice.stand_in} failed",
+            f"see the build output; fix {choice.dockerfile.relative_to(DOCKER_DIR.parent)}",
+            detail=docker_detail(exc),
+        ) from None
+    size = docker.image.inspect(choice.stand_in).size or 0
+    reporter.ok(f"{choice.stand_in} ({size / 1e6:.0f} MB, {time.monotonic() - started:.0f} s)")
+    return choice.stand_in
+
+
+def resolve(docker: DockerClient, choice: Choice, reporter: Reporter) -> str:
+    """The official image when present or pullable, else the stand-in (built on first use)."""
+    if present_or_pullable(docker, choice.official):
+        return choice.official
+    return build_stand_in(docker, choice, reporter)

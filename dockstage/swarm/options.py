@@ -1,0 +1,67 @@
+"""The swarm pieces' own settings: one frozen object, passed explicitly like `Settings`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dockstage.config import Settings
+from dockstage.errors import ConfigError
+
+ENDPOINT_MODES = ("dnsrr", "vip")
+DB_LABEL = "dockstage.db"
+PROXY_LABEL = "dockstage.proxy"
+
+
+@dataclass(frozen=True)
+class SwarmOptions:
+    """What `invoke registry/release/deploy/...` and `nox -s swarm` need beyond `Settings`.
+
+    Front-ends fill these from DOCKSTAGE_REGISTRY_PORT, DOCKSTAGE_REGISTRY_ADDRESS,
+    DOCKSTAGE_REGISTRY_PUSH, DOCKSTAGE_REGISTRY_AUTH, DOCKSTAGE_STACK, DOCKSTAGE_PROXY_PORT,
+    DOCKSTAGE_WEB_REPLICAS and DOCKSTAGE_ENDPOINT_MODE (see docs/DEPLOY.md).
+    """
+
+    registry_port: int = 5000  # the local registry, on 127.0.0.1
+    # Where swarm nodes pull from; "" means the push address (a single-node swarm on this
+    # machine pulls from 127.0.0.1:<registry_port>). A real swarm names its TLS registry.
+    registry_address: str = ""
+    # Where releases are pushed; "" means the local registry, 127.0.0.1:<registry_port>.
+    registry_push: str = ""
+    # Send this machine's registry login (`docker login`) to the nodes with each deploy.
+    registry_auth: bool = False
+    stack: str = ""  # "" means "<project>-swarm": never the compose project's own volume names
+    proxy_port: int = 8080  # host-mode port of the proxy on the node labelled dockstage.proxy
+    replicas: int = 2  # web replicas
+    endpoint_mode: str = "dnsrr"  # vip where the swarm has IPVS
+
+    def __post_init__(self) -> None:
+        if self.endpoint_mode not in ENDPOINT_MODES:
+            raise ConfigError(
+                f"unknown endpoint mode {self.endpoint_mode!r}",
+                f"use one of {', '.join(ENDPOINT_MODES)} (DOCKSTAGE_ENDPOINT_MODE)",
+            )
+        for name, port in (("registry port", self.registry_port), ("proxy port", self.proxy_port)):
+            if not 1 <= port <= 65535:
+                raise ConfigError(f"{name} {port} is out of range", "use a TCP port between 1 and 65535")
+        if self.replicas < 1:
+            raise ConfigError(f"{self.replicas} web replicas", "deploy at least one replica")
+        if self.stack and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", self.stack):
+            raise ConfigError(f"stack name {self.stack!r} is not valid", "use lowercase letters, digits, '-' and '_'")
+
+    def stack_name(self, settings: Settings) -> str:
+        """The swarm stack's name."""
+        return self.stack or f"{settings.project}-swarm"
+
+    def push_address(self) -> str:
+        """The registry as this machine's engine reaches it (pushes)."""
+        return self.registry_push or f"127.0.0.1:{self.registry_port}"
+
+    @property
+    def local_registry(self) -> bool:
+        """Releases go to the registry `invoke registry` runs on 127.0.0.1."""
+        return not self.registry_push
+
+    def pull_address(self) -> str:
+        """The registry as the swarm's nodes reach it (image references in the stack)."""
+        return self.registry_address or self.push_address()
