@@ -1,0 +1,179 @@
+"""`invoke release`: the prod image, tagged with an immutable version, pushed, its digest recorded.
+
+The version is the git commit's short sha (plus `-dirty` when tracked files have uncommitted
+changes) or the one given. The images the stack runs beside it (the database, the proxy) are
+pushed too, so a release is the whole set of images a deploy needs, each pinned by digest.
+Releases are recorded in `.dockstage/releases.json`; deploys read them from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from python_on_whales import DockerClient
+
+from dockstage import bases, offline
+from dockstage.config import Settings
+from dockstage.errors import ConfigError, StackError
+from dockstage.report import Reporter
+from dockstage.swarm import images, registry
+from dockstage.swarm.options import SwarmOptions
+
+VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a Docker tag
+
+
+@dataclass(frozen=True)
+class Release:
+    """One pushed version of the prod image."""
+
+    version: str
+    image: str  # repository name, as in Settings.image
+    ref: str  # as pushed: 127.0.0.1:<port>/<image>:<version>
+    digest: str  # sha256:... manifest digest
+    source: str  # the local tag it came from (<image>:prod)
+    source_id: str  # that image's id
+    commit: str  # git commit ("" when not a checkout)
+    dirty: bool
+    created: str  # ISO 8601, UTC
+    # role (web, mysql, proxy) -> repository:tag@digest in the registry, without its address
+    images: dict[str, str]
+
+    def pinned(self, role: str, address: str) -> str:
+        """The image of `role` as the nodes pull it: <address>/<repository>:<tag>@<digest>."""
+        return f"{address}/{self.images[role]}"
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def git_version(root: Path) -> tuple[str, str, bool]:
+    """(version, commit, dirty) of the checkout: the short sha, `-dirty` when tracked files changed."""
+    short = _git(root, "rev-parse", "--short", "HEAD")
+    full = _git(root, "rev-parse", "HEAD")
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    if not short or full is None or status is None:
+        raise ConfigError(
+            f"{root} is not a git checkout with a commit, so there is no version to name the release",
+            "give one: `invoke release --version 1.2.3`",
+        )
+    dirty = bool(status)
+    return (f"{short}-dirty" if dirty else short), full, dirty
+
+
+def releases_path(settings: Settings) -> Path:
+    """Where releases are recorded."""
+    return settings.path(settings.state_dir) / "releases.json"
+
+
+def load(settings: Settings) -> list[Release]:
+    """Every recorded release, oldest first."""
+    path = releases_path(settings)
+    if not path.is_file():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8")).get("releases", [])
+        return [Release(**row) for row in rows]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"{path} is not a releases file ({exc})", "move it away; `invoke release` writes a new one"
+        ) from None
+
+
+def find(settings: Settings, version: str) -> Release | None:
+    """The recorded release of `version` of this image, if any."""
+    return next((r for r in reversed(load(settings)) if r.version == version and r.image == settings.image), None)
+
+
+def latest(settings: Settings) -> Release | None:
+    """The newest recorded release of this image."""
+    return next((r for r in reversed(load(settings)) if r.image == settings.image), None)
+
+
+def _record(settings: Settings, release: Release) -> Path:
+    path = releases_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = [r for r in load(settings) if not (r.version == release.version and r.image == release.image)]
+    body = json.dumps({"releases": [asdict(r) for r in [*kept, release]]}, indent=2) + "\n"
+    scratch = path.with_suffix(".json.tmp")
+    scratch.write_text(body, encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def support_images(settings: Settings, docker: DockerClient, reporter: Reporter) -> dict[str, str]:
+    """The images the stack runs beside the app: the database (the flavour's mysql: official
+    or the MariaDB stand-in) and the proxy (official nginx, or the stand-in); built if missing."""
+    base = bases.decide(settings.flavour, docker, reporter)
+    offline.provide(base, docker, reporter)
+    return {"mysql": base.mysql, "proxy": images.resolve(docker, images.PROXY, reporter)}
+
+
+def release(
+    settings: Settings,
+    docker: DockerClient,
+    reporter: Reporter,
+    version: str | None = None,
+    *,
+    options: SwarmOptions | None = None,
+    source: str | None = None,
+) -> Release:
+    """Tag <image>:prod (or `source`) as <registry>/<image>:<version>, push it, record the digest."""
+    options = options or SwarmOptions()
+    source = source or settings.tag("prod")
+    if not docker.image.exists(source):
+        raise StackError(f"{source} is not built", "build it first: `{build}`")
+    if version is None:
+        version, commit, dirty = git_version(settings.root)
+        if dirty:
+            reporter.warn(f"tracked files have uncommitted changes: {version} names a tree no commit has")
+    else:
+        if not VERSION.fullmatch(version):
+            raise ConfigError(
+                f"{version!r} is not a valid image tag",
+                "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
+            )
+        commit, dirty = _git(settings.root, "rev-parse", "HEAD") or "", False
+    source_id = docker.image.inspect(source).id
+    previous = find(settings, version)
+    if previous and previous.source_id != source_id and not version.endswith("-dirty"):
+        raise StackError(
+            f"version {version} was already released from another image ({previous.digest[:19]}); versions are immutable",
+            "commit the change (a new sha) or give another --version",
+        )
+    address = options.push_address()
+    if options.local_registry and not registry.wait_ready(options.registry_port, timeout=3):
+        raise StackError(f"no registry answers on {address}", "start it: `invoke registry`")
+    reporter.step(f"release {source} as {address}/{settings.image}:{version}")
+    pushed = registry.push(docker, source, address, f"{settings.image}:{version}")
+    roles = {"web": pushed}
+    for role, ref in support_images(settings, docker, reporter).items():
+        reporter.info(f"{role}: {ref}")
+        roles[role] = registry.push(docker, ref, address)
+    made = Release(
+        version=version,
+        image=settings.image,
+        ref=pushed.ref,
+        digest=pushed.digest,
+        source=source,
+        source_id=source_id,
+        commit=commit,
+        dirty=dirty,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        images={role: p.pinned(address).split("/", 1)[1] for role, p in roles.items()},
+    )
+    path = _record(settings, made)
+    reporter.ok(
+        f"released {made.ref} digest {made.digest} (recorded in {path.relative_to(settings.root) if path.is_relative_to(settings.root) else path})"
+    )
+    return made
