@@ -52,6 +52,14 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
         reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
         settings = settings.with_dotenv(parse_env_file(text, source=path.name))
     validate(settings.env, path.name)
+    example = settings.path(settings.env_example)
+    if example.is_file():  # every secret the example names must be set
+        for key in SECRET_KEYS:
+            if key in parse_env_file(example.read_text(encoding="utf-8"), example.name) and key not in settings.env:
+                raise ConfigError(
+                    f"{key} is not set in {path.name}",
+                    f"add {key}=<a value> to {path.name}, or delete {path.name} to have a fresh one generated",
+                )
     # The generated env files there hold the app's secrets too: the state dir is the owner's only.
     state = settings.path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,9 @@ class Reporter:
         self.quiet = quiet
         self.plain = ci or not sys.stdout.isatty()  # CI or a pipe: plain output, no animation
         self._buffer = buffer
+        width = None if sys.stdout.isatty() else 200  # a pipe or CI log: tables are not cut at 80 columns
         self._console = (
-            Console(highlight=False, soft_wrap=True)
+            Console(highlight=False, soft_wrap=True, width=width)
             if buffer is None
             else Console(file=buffer, highlight=False, soft_wrap=True, force_terminal=not self.plain)
         )

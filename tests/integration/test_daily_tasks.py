@@ -21,7 +21,7 @@ from dockstage import errors
 from dockstage.config import Settings
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 from tests.integration.test_failures import one_line
-from tests.integration.test_frontends import converse, ok
+from tests.integration.test_frontends import dialogue, ok
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +42,18 @@ def test_manage_runs_no_migrations_first(daily: Settings) -> None:
 def test_createsuperuser_and_changepassword_get_a_terminal(daily: Settings) -> None:
     env = cli_env(daily)
     ok(run_cli(["invoke", "migrate"], env))
-    code, text = converse(
+    code, text = dialogue(
         ["invoke", "manage", "--", "createsuperuser", "--username", "ada", "--email", "ada@example.com"],
         env,
-        b"Password:",
-        b"Correct-Horse-9!\rCorrect-Horse-9!\r",
+        [(b"Password:", b"Correct-Horse-9!\r"), (b"Password (again):", b"Correct-Horse-9!\r")],
     )
     assert code == 0, text
     assert "Superuser created successfully" in text and "skipped" not in text
     assert "Correct-Horse-9!" not in text  # the password is not echoed
-    code, text = converse(
+    code, text = dialogue(
         ["invoke", "manage", "--", "changepassword", "ada"],
         env,
-        b"Password:",
-        b"Battery-Staple-7?\rBattery-Staple-7?\r",
+        [(b"Password:", b"Battery-Staple-7?\r"), (b"Password (again):", b"Battery-Staple-7?\r")],
     )
     assert code == 0 and "Password changed successfully" in text, text
     assert "Battery-Staple-7?" not in text
@@ -144,8 +142,10 @@ def test_messages_point_the_right_way(daily: Settings, tmp_path: Path) -> None:
         )
         + "\n"
     )
-    down = run_cli(["invoke", "down"], {**env, "DOCKSTAGE_ENV_FILE": str(no_token)})
-    one_line(down, "API_TOKEN is not set", "set it in .env")
+    for args in (["invoke", "down"], ["invoke", "up"]):
+        refused = run_cli(args, {**env, "DOCKSTAGE_ENV_FILE": str(no_token)})
+        line = one_line(refused, "API_TOKEN is not set in .env", "add API_TOKEN=")
+        assert refused.returncode == errors.EXIT_CODES["config"], line
     nothing = run_cli(["invoke", "test", "--", "-k", "no_test_has_this_name"], env, timeout=600)
     line = one_line(nothing, "pytest collected no tests", "-k")
     assert "{" not in line and nothing.returncode == errors.EXIT_CODES["check"]

@@ -146,13 +146,21 @@ def test_dump_drop_restore_gives_back_identical_rows(
 
 def converse(args: list[str], env: dict[str, str], prompt: bytes, lines: bytes, cwd: Path = ROOT) -> tuple[int, str]:
     """Run an interactive command on a pseudo-terminal: wait for the prompt, type, read until exit."""
+    return dialogue(args, env, [(prompt, lines)], cwd)
+
+
+def dialogue(
+    args: list[str], env: dict[str, str], exchanges: list[tuple[bytes, bytes]], cwd: Path = ROOT
+) -> tuple[int, str]:
+    """Run an interactive command on a pseudo-terminal: for each (prompt, answer), wait for the
+    prompt's next appearance and type the answer; then read until it exits."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", *args], cwd=cwd, env=env,
         stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True,
     )  # fmt: skip
     os.close(secondary)
-    output, sent = b"", False
+    output, answered, seen = b"", 0, 0
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline and process.poll() is None:
@@ -162,17 +170,20 @@ def converse(args: list[str], env: dict[str, str], prompt: bytes, lines: bytes, 
                     output += os.read(primary, 4096)
                 except OSError:
                     break
-            if not sent and prompt in output:
-                time.sleep(0.5)  # let the program switch its terminal to raw mode
-                os.write(primary, lines)
-                sent = True
+            if answered < len(exchanges):
+                prompt, answer = exchanges[answered]
+                found = output.find(prompt, seen)
+                if found >= 0:
+                    time.sleep(0.5)  # let the program switch its terminal to raw mode
+                    os.write(primary, answer)
+                    seen, answered = found + len(prompt), answered + 1
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
         os.close(primary)
     text = output.decode("utf-8", "replace")
-    assert sent, f"no prompt {prompt!r} within 90 s: {text[-2000:]}"
+    assert answered == len(exchanges), f"only {answered} of {len(exchanges)} prompts within 90 s: {text[-2000:]}"
     return process.returncode, text
 
 
