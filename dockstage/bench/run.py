@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_IMAGES = {"suite": "dockstage-bench/suite", "seed": "dockstage-bench/seed"}
 BASE_REPO = "dockstage-bench/base"
 BENCH_LABEL = "dockstage.bench.run"
-DOCKERFILES = {"suite": "docker/Dockerfile", "seed": "benchmarks/Dockerfile.seed"}
+SEED_DOCKERFILE = "benchmarks/Dockerfile.seed"
 PROJECT = "dockstage-bench"
 REBUILD_ORDER = ("prod", "dev", "test", "stage")  # prod first: "change code, rebuild prod" is timed alone
 NOTES = 50
@@ -66,8 +66,14 @@ def _elapsed(action: Callable[[], object]) -> float:
     return time.monotonic() - started
 
 
+def _dockerfile(run: Run, variant: str, context: Path) -> Path:
+    """The suite's Dockerfile as the settings resolve it (the package's, or the project's own copy),
+    which builds any context; the seed guide's from the context itself."""
+    return run.settings.path(run.settings.dockerfile) if variant == "suite" else context / SEED_DOCKERFILE
+
+
 def _build(
-    run: Run, context: Path, dockerfile: str, tag: str, target: str | None, base: str, *, cache: bool = True
+    run: Run, context: Path, dockerfile: Path, tag: str, target: str | None, base: str, *, cache: bool = True
 ) -> float:
     """One stage build of either Dockerfile through the suite's own stage build; its seconds."""
     built = stages.build_stage(
@@ -77,7 +83,7 @@ def _build(
         run.reporter,
         target or "",
         tag=tag,
-        dockerfile=context / dockerfile,
+        dockerfile=dockerfile,
         context=context,
         cache=cache,
     )
@@ -97,7 +103,7 @@ def _fresh_base(run: Run, workdir: Path, python_base: str) -> str:
         f"FROM {python_base}\nLABEL {BENCH_LABEL}={name}\nRUN echo {name} > /etc/dockstage-bench-run\n",
         encoding="utf-8",
     )
-    _build(run, workdir, "Dockerfile.base", tag, None, python_base)
+    _build(run, workdir, workdir / "Dockerfile.base", tag, None, python_base)
     return tag
 
 
@@ -105,9 +111,8 @@ def _context_copy(root: Path, into: Path) -> Path:
     """A throwaway copy of what the build context holds (the real checkout is never modified)."""
     context = into / "context"
     shutil.copytree(root / "app", context / "app", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "staticfiles"))
-    shutil.copytree(root / "docker", context / "docker", ignore=shutil.ignore_patterns("offline"))
     (context / "benchmarks").mkdir()
-    shutil.copy2(root / DOCKERFILES["seed"], context / DOCKERFILES["seed"])
+    shutil.copy2(root / SEED_DOCKERFILE, context / SEED_DOCKERFILE)
     shutil.copy2(root / ".dockerignore", context / ".dockerignore")
     return context
 
@@ -115,7 +120,7 @@ def _context_copy(root: Path, into: Path) -> Path:
 def build_scenarios(run: Run, root: Path, variant: str, base: str, workdir: Path) -> dict[str, dict[str, float]]:
     """One run of the four build scenarios for one Dockerfile; seconds per stage, all four, prod."""
     context = _context_copy(root, workdir / variant)
-    image, dockerfile = BENCH_IMAGES[variant], DOCKERFILES[variant]
+    image, dockerfile = BENCH_IMAGES[variant], _dockerfile(run, variant, context)
 
     def four(order: Sequence[str], cold: bool = False) -> dict[str, float]:
         times = {
@@ -285,7 +290,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> di
             run.reporter.step("sizes, on the real checkout and the resolved base")
             for variant, image in BENCH_IMAGES.items():
                 for stage in benchstats.STAGE_NAMES:
-                    _build(run, root, DOCKERFILES[variant], f"{image}:{stage}", stage, bases.python)
+                    _build(run, root, _dockerfile(run, variant, root), f"{image}:{stage}", stage, bases.python)
             sizes = image_sizes(docker, bases.python)
             run.reporter.step("stack: up -> healthy, then load")
             health, http = stack_bench(run, runs, params, generator, Path(tmp), retried)
@@ -356,7 +361,10 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> di
 
 def _method_notes(params: dict[str, Any], generator: loadgen.Generator) -> list[str]:
     return [
-        "Both Dockerfiles build from the same context copy in /var/tmp, on the resolved python base plus one "
+        "Both Dockerfiles build from the same context copy in /var/tmp (app/, the seed's Dockerfile, .dockerignore; "
+        "dockstage stages its .dockstage/build files into it, as for any build); the suite's Dockerfile is the one "
+        "the settings resolve (the package's dockstage/data/Dockerfile unless the project has its own copy). They "
+        "build on the resolved python base plus one "
         "33-byte file naming the run (made fresh for each run), so no earlier layer cache applies; "
         "the first stage of the cold build also passes --no-cache. BuildKit cache mounts (the suite's apt and "
         "uv caches) are not cleared: the engine is shared, and keeping them is how the suite is meant to run.",
