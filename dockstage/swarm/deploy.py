@@ -449,11 +449,13 @@ def wait_update(
         raise StackError(f"the update of {name} did not finish within {timeout:.0f} s", "see `invoke stack-ps`")
     if state != "completed":
         message = docker.service.inspect(name).update_status
-        _show_logs(docker, reporter, name)
+        for task in docker.service.ps(name):
+            if task.status and task.status.state in ("failed", "rejected") and task.status.err:
+                reporter.info(f"{name} task {task.slot}: {task.status.state}: {task.status.err}")
         raise StackError(
             f"the update of {name} failed and swarm {'rolled it back' if state.startswith('rollback') else 'paused it'}"
             f" ({message.message if message else state})",
-            "see the new task's output above (`invoke stack-logs web`); the previous version still serves",
+            "see why the new tasks failed (`invoke stack-ps`, `invoke stack-logs web`); the previous version still serves",
         )
     if not wait_replicas(docker, name, replicas, image, max(5.0, deadline - time.monotonic())):
         raise StackError(f"{name}: the update completed but not {replicas} tasks run", "see `invoke stack-ps`")
@@ -569,8 +571,13 @@ def deploy(
 
 
 def _release_of(settings: Settings, image: str) -> Release | None:
+    """The recorded release whose web image `image` is (by name:tag@digest, else by digest)."""
+    path = image.split("/", 1)[1] if "/" in image else image
+    recorded = list(reversed(load(settings)))
     digest = image.rpartition("@")[2]
-    return next((r for r in reversed(load(settings)) if r.images.get("web", "").endswith(f"@{digest}")), None)
+    return next((r for r in recorded if r.images.get("web") == path), None) or next(
+        (r for r in recorded if r.images.get("web", "").endswith(f"@{digest}")), None
+    )
 
 
 def rollback(
@@ -672,15 +679,15 @@ def _gone(docker: DockerClient, stack: str) -> bool:
     label: list[tuple[Literal["label"], str]] = [("label", f"{NAMESPACE_LABEL}={stack}")]
     if docker.service.list(filters=label):
         return False
-    containers = docker.container.list(all=True, filters=label)
-    if any(c.state.running for c in containers):
-        return False
-    # Swarm leaves the exited containers of job tasks behind once their service is removed.
-    for container in containers:
-        try:
-            docker.container.remove(container)
-        except DockerException:
+    try:
+        containers = docker.container.list(all=True, filters=label)
+        if any(c.state.running for c in containers):
             return False
+        # Swarm leaves the exited containers of job tasks behind once their service is removed.
+        for container in containers:
+            docker.container.remove(container)
+    except DockerException:  # one went away meanwhile: look again
+        return False
     for network in docker.network.list(filters=label):
         try:
             docker.network.remove(network)
