@@ -1,0 +1,94 @@
+"""Bounded HTTP load for the harness: GETs to 127.0.0.1 only, counted, stopped on demand.
+
+Each of a few threads sends keep-alive GETs, paced, until it is stopped, `max_requests` have been
+sent in all, or `max_seconds` have passed, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load window saw."""
+
+    requests: int
+    failed: int
+    seconds: float
+    errors: dict[str, int] = field(default_factory=dict)  # status or exception name -> count
+
+
+class Load:
+    """GET http://127.0.0.1:<port><path> from `connections` threads until stopped or bounded."""
+
+    def __init__(
+        self,
+        port: int,
+        path: str = "/api/notes/",
+        *,
+        connections: int = 4,
+        max_requests: int = 20_000,
+        max_seconds: float = 300.0,
+        pace: float = 0.02,
+    ) -> None:
+        self.port, self.path, self.connections = port, path, connections
+        self.max_requests, self.max_seconds, self.pace = max_requests, max_seconds, pace
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._failed = 0
+        self._errors: Counter[str] = Counter()
+        self._threads: list[threading.Thread] = []
+        self._started = 0.0
+
+    def _claim(self) -> bool:
+        with self._lock:
+            if self._sent >= self.max_requests:
+                return False
+            self._sent += 1
+            return True
+
+    def _fail(self, reason: str) -> None:
+        with self._lock:
+            self._failed += 1
+            self._errors[reason] += 1
+
+    def _worker(self, deadline: float) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        while not self._stop.is_set() and time.monotonic() < deadline and self._claim():
+            try:
+                conn.request("GET", self.path, headers={"Host": "localhost"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    self._fail(str(response.status))
+            except (OSError, http.client.HTTPException) as exc:
+                self._fail(type(exc).__name__)
+                conn.close()
+            self._stop.wait(self.pace)
+        conn.close()
+
+    def start(self) -> Load:
+        """Start the threads; returns self."""
+        self._started = time.monotonic()
+        deadline = self._started + self.max_seconds
+        self._threads = [
+            threading.Thread(target=self._worker, args=(deadline,), daemon=True, name=f"load-{i}")
+            for i in range(self.connections)
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> LoadResult:
+        """Stop the threads (each finishes its request in flight) and count."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
+        with self._lock:
+            return LoadResult(self._sent, self._failed, time.monotonic() - self._started, dict(self._errors))

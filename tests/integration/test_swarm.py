@@ -1,0 +1,352 @@
+"""The swarm pieces against the real engine: registry, release, a single-node deploy, the harness.
+
+The single-node tests put this engine in swarm mode for the test only (and leave it again, with
+the docker_gwbridge network swarm leaves behind); an engine already in a swarm is someone else's,
+so those tests skip. The three-node harness runs only when DOCKSTAGE_SWARM_HARNESS is set.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from dockstage import config, stages
+from dockstage.config import Settings
+from dockstage.errors import ConfigError
+from dockstage.report import Reporter
+from dockstage.swarm import deploy, harness, probe, registry, release, stackfile
+from dockstage.swarm.options import SwarmOptions
+from tests.conftest import ROOT, cli_env, free_port, run_cli
+
+QUIET = Reporter(quiet=True)
+
+
+def _initial_environ(name: str) -> str:
+    """`name` as the process started with it: tests/conftest.py drops every DOCKSTAGE_* variable
+    from os.environ before tests are collected, but /proc/self/environ keeps the original."""
+    if os.environ.get(name):
+        return os.environ[name]
+    with suppress(OSError):
+        for entry in Path("/proc/self/environ").read_bytes().split(b"\0"):
+            key, _, value = entry.decode("utf-8", "replace").partition("=")
+            if key == name:
+                return value
+    return ""
+
+
+def _settings(suite: Settings, tmp: Path) -> Settings:
+    """The suite's image and project, with this test's own .env and state directory (read anew,
+    as each command does)."""
+    return config.load(
+        ROOT,
+        environ={k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")},
+        image=suite.image,
+        project=suite.project,
+        flavour=suite.flavour,
+        env_file=str(tmp / ".env"),
+        state_dir=str(tmp / "state"),
+        quiet=True,
+    )
+
+
+def _set_env_value(path: Path, key: str, value: str) -> None:
+    lines = [f"{key}={value}" if line.startswith(f"{key}=") else line for line in path.read_text().splitlines()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _post(port: int, token: str, text: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(
+            "POST",
+            "/api/notes/",
+            body=json.dumps({"text": text}),
+            headers={"Host": "localhost", "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _remove_tags(docker: DockerClient, address: str) -> None:
+    for image in docker.image.list():
+        for tag in image.repo_tags or []:
+            if tag.startswith(f"{address}/"):
+                with suppress(DockerException):
+                    docker.image.remove(tag)
+
+
+# --- pure logic: the stack file ---------------------------------------------------------------
+
+
+MERGED = {
+    "name": "demo",
+    "services": {
+        "web": {
+            "image": "w@sha256:1",
+            "command": None,
+            "depends_on": {"db": {"condition": "service_healthy"}},
+            "restart": "unless-stopped",
+            "security_opt": ["no-new-privileges:true"],
+            "tmpfs": ["/tmp"],
+            "environment": {"DJANGO_SECRET_KEY": "dockstage-secret-django_secret_key", "PLAIN": "1"},
+            "ports": [{"mode": "host", "host_ip": "127.0.0.1", "target": 8000, "published": "8000", "protocol": "tcp"}],
+            "networks": {"default": None},
+        }
+    },
+    "networks": {"default": {"name": "demo_default", "ipam": {}}},
+    "volumes": {"db-data": {"name": "demo_db-data"}},
+    "x-app": {"SECRET": "x"},
+}
+
+
+def test_stack_file_keeps_what_swarm_applies_and_names_the_rest() -> None:
+    doc, notes = stackfile.convert(MERGED, "demo")
+    web = doc["services"]["web"]
+    assert doc["version"] == "3.9" and "x-app" not in doc and "name" not in doc
+    assert not {"depends_on", "restart", "security_opt", "tmpfs", "command"} & set(web)
+    assert {"type": "tmpfs", "target": "/tmp"} in web["volumes"]
+    assert web["ports"] == [{"target": 8000, "published": 8000, "protocol": "tcp", "mode": "host"}]
+    assert doc["networks"] == {"default": {"driver": "overlay"}} and doc["volumes"] == {"db-data": {}}
+    assert any("depends_on" in n and "restart" in n for n in notes)
+    assert any("every interface" in n for n in notes)
+
+
+def test_secrets_become_files_and_are_declared() -> None:
+    doc, _ = stackfile.convert(MERGED, "demo")
+    out = stackfile.secrets_as_files(
+        doc, {"dockstage-secret-django_secret_key": "django_secret_key"}, {"django_secret_key": "demo_k_abc"}
+    )
+    env = out["services"]["web"]["environment"]
+    assert env == {"PLAIN": "1", "DJANGO_SECRET_KEY_FILE": "/run/secrets/django_secret_key"}
+    assert out["services"]["web"]["secrets"] == [{"source": "django_secret_key", "target": "django_secret_key"}]
+    assert out["secrets"]["django_secret_key"] == {"name": "demo_k_abc", "external": True}
+
+
+def test_a_secret_inside_a_longer_value_is_refused() -> None:
+    merged = json.loads(json.dumps(MERGED))
+    merged["services"]["web"]["environment"]["DATABASE_URL"] = "mysql://app:dockstage-secret-mysql_password@db/app"
+    doc, _ = stackfile.convert(merged, "demo")
+    with pytest.raises(ConfigError, match="embeds a secret"):
+        stackfile.secrets_as_files(doc, {"dockstage-secret-mysql_password": "mysql_password"}, {})
+
+
+def test_old_clients_get_a_one_shot_service_for_a_job() -> None:
+    doc = {"version": "3.9", "services": {"migrate": {"image": "w", "deploy": {"mode": "replicated-job"}}}}
+    out, changed = stackfile.without_jobs(doc)
+    assert changed == ["migrate"]
+    assert out["services"]["migrate"]["deploy"] == {
+        "mode": "replicated",
+        "replicas": 1,
+        "restart_policy": {"condition": "on-failure"},
+    }
+
+
+def test_secret_names_change_with_their_content_only() -> None:
+    a = deploy.object_name("s", "api_token", b"one")
+    assert a == deploy.object_name("s", "api_token", b"one")
+    assert a != deploy.object_name("s", "api_token", b"two")
+    assert b"one".hex() not in a and len(a) <= 64
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"endpoint_mode": "ipvs"}, "endpoint mode"), ({"replicas": 0}, "replicas"), ({"stack": "Bad Name"}, "stack")],
+    ids=["endpoint-mode", "no-replicas", "stack-name"],
+)
+def test_swarm_options_are_checked(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        SwarmOptions(**changes)  # type: ignore[arg-type]
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def swarm_settings(suite_settings: Settings, tmp_path: Path) -> Settings:
+    return _settings(suite_settings, tmp_path)
+
+
+@pytest.fixture
+def options(suite_settings: Settings) -> SwarmOptions:
+    return SwarmOptions(
+        registry_port=free_port(), proxy_port=free_port(), replicas=2, stack=f"{suite_settings.project}-sw"
+    )
+
+
+@pytest.fixture
+def local_registry(
+    docker_client: DockerClient, swarm_settings: Settings, options: SwarmOptions
+) -> Iterator[registry.Registry]:
+    """The project's registry on its own port; removed with its volume and every tag pushed to it."""
+    up = registry.up(swarm_settings, docker_client, QUIET, options)
+    try:
+        yield up
+    finally:
+        registry.down(swarm_settings, docker_client, QUIET, volumes=True, yes=True)
+        _remove_tags(docker_client, up.address)
+
+
+def test_release_pushes_and_records_the_digest(
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    swarm_settings: Settings,
+    options: SwarmOptions,
+    local_registry: registry.Registry,
+) -> None:
+    assert probe.get(local_registry.port, "/v2/")[0] == 200
+    made = release.release(swarm_settings, docker_client, QUIET, "it-1", options=options)
+    assert made.digest.startswith("sha256:") and made.ref == f"{local_registry.address}/{swarm_settings.image}:it-1"
+    # The registry serves that manifest under that digest.
+    conn = http.client.HTTPConnection("127.0.0.1", local_registry.port, timeout=10)
+    conn.request(
+        "HEAD",
+        f"/v2/{swarm_settings.image}/manifests/it-1",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    assert conn.getresponse().getheader("Docker-Content-Digest") == made.digest
+    conn.close()
+    recorded = json.loads(release.releases_path(swarm_settings).read_text())["releases"]
+    assert [(r["version"], r["digest"]) for r in recorded] == [("it-1", made.digest)]
+    assert set(made.images) == {"web", "mysql", "proxy"} and all("@sha256:" in ref for ref in made.images.values())
+    # Running it again finds the same registry; the volume outlives the container unless asked.
+    assert registry.up(swarm_settings, docker_client, QUIET, options).name == local_registry.name
+    registry.down(swarm_settings, docker_client, QUIET)
+    assert docker_client.volume.exists(local_registry.volume)
+    with pytest.raises(ConfigError, match="--yes"):
+        registry.down(swarm_settings, docker_client, QUIET, volumes=True)
+
+
+def _clients() -> list[object]:
+    found = [pytest.param(None, id="docker-on-path")]
+    debian = Path("/usr/bin/docker")
+    if debian.exists() and shutil.which("docker") != str(debian):
+        found.append(pytest.param(str(debian), id="debian-client"))
+    return found
+
+
+@pytest.mark.parametrize("client_binary", _clients())
+def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    suite_settings: Settings,
+    tmp_path: Path,
+    options: SwarmOptions,
+    client_binary: str | None,
+) -> None:
+    docker = DockerClient(client_call=[client_binary]) if client_binary else docker_client
+    swarm = docker.system.info().swarm
+    if swarm is not None and swarm.local_node_state not in (None, "inactive"):
+        pytest.skip("this engine is already in a swarm (someone else's): not touched")
+    settings = _settings(suite_settings, tmp_path)
+    stack = options.stack_name(settings)
+    namespace = [("label", f"com.docker.stack.namespace={stack}")]
+    had_bridge = harness.network_exists(docker, "docker_gwbridge")
+    with harness.single_node(docker, QUIET):
+        up = registry.up(settings, docker, QUIET, options)
+        try:
+            release.release(settings, docker, QUIET, "it-1", options=options)
+            done = deploy.deploy(settings, docker, QUIET, "it-1", 2, options=options)
+            assert done.outcome == "created"
+            port = options.proxy_port
+            assert probe.get(port, "/healthz")[0] == 200
+            settings = _settings(suite_settings, tmp_path)  # .env was created by the deploy
+            old_token = settings.value("API_TOKEN")
+            assert _post(port, old_token, "through the swarm proxy") == 201
+
+            # The secrets are files: no value in any service's spec, the app reads *_FILE.
+            specs = json.dumps(
+                [
+                    (s.spec.task_template.container_spec.env or [])
+                    for s in docker.service.list(filters=namespace)
+                    if s.spec.task_template and s.spec.task_template.container_spec
+                ]
+            )
+            for key in ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"):
+                assert settings.value(key) not in specs
+            assert "DJANGO_SECRET_KEY_FILE=/run/secrets/django_secret_key" in specs
+
+            # Rotation: a new value is a new secret and a rolling update; the old token stops working.
+            new_token = uuid.uuid4().hex
+            _set_env_value(tmp_path / ".env", "API_TOKEN", new_token)
+            settings = _settings(suite_settings, tmp_path)
+            assert deploy.deploy(settings, docker, QUIET, "it-1", 2, options=options).outcome == "updated"
+            assert _post(port, new_token, "after rotation") == 201
+            assert _post(port, old_token, "old token") in (401, 403)
+
+            # A second release, then back: rollback puts web on the release before the running one.
+            release.release(settings, docker, QUIET, "it-2", options=options)
+            assert deploy.deploy(settings, docker, QUIET, options=options).version == "it-2"  # the latest
+            back = deploy.rollback(settings, docker, QUIET, options=options)
+            assert (back.version, back.outcome) == ("it-1", "updated")
+            assert probe.get(port, "/healthz")[0] == 200
+
+            rows = deploy.stack_ps(settings, docker, QUIET, options=options)
+            assert [(r.state, r.image) for r in rows if r.service == "web"] == [("running", "it-1")] * 2
+
+            deploy.undeploy(settings, docker, QUIET, options=options)
+            assert not docker.service.list(filters=namespace)
+            assert not docker.network.list(filters=namespace)
+            assert not docker.container.list(all=True, filters=namespace)
+            assert not docker.secret.list(filters=[("label", f"dockstage.stack={stack}")])
+            assert not docker.config.list(filters={"label": f"dockstage.stack={stack}"})
+            assert docker.volume.exists(f"{stack}_db-data")
+            deploy.undeploy(settings, docker, QUIET, options=options, volumes=True, yes=True)
+            assert not docker.volume.exists(f"{stack}_db-data")
+        finally:
+            with suppress(Exception):
+                deploy.undeploy(settings, docker, QUIET, options=options, volumes=True, yes=True)
+            registry.down(settings, docker, QUIET, volumes=True, yes=True)
+            _remove_tags(docker, up.address)
+    assert docker.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
+    assert harness.network_exists(docker, "docker_gwbridge") == had_bridge
+
+
+@pytest.mark.skipif(
+    not _initial_environ("DOCKSTAGE_SWARM_HARNESS"),
+    reason="the three-node harness runs only with DOCKSTAGE_SWARM_HARNESS=1",
+)
+def test_three_node_harness(
+    docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings, tmp_path: Path
+) -> None:
+    results = tmp_path / "swarm.json"
+    doctor: list[subprocess.CompletedProcess[str]] = []
+
+    def official_doctor(cluster: harness.Cluster) -> None:
+        # The real front-end against node2, whose mirror serves python:3.12-slim and mysql:8.4.
+        env = cli_env(suite_settings, DOCKER_HOST=cluster.socket(1), DOCKSTAGE_FLAVOUR="official")
+        doctor.append(run_cli(["nox", "-s", "doctor"], env, timeout=300))
+
+    outcome = harness.run(
+        suite_settings,
+        docker_client,
+        Reporter(),
+        results=results,
+        max_requests=40_000,
+        max_seconds=400,
+        while_up=official_doctor,
+    )
+    assert doctor and doctor[0].returncode == 0, doctor[0].stdout + doctor[0].stderr if doctor else "not run"
+    rows = {s.name: s for s in outcome.scenarios}
+    assert rows["a rolling update"].passed and rows["a rolling update"].failed == 0
+    assert rows["b failed healthcheck"].passed and rows["b failed healthcheck"].failed == 0
+    assert rows["c worker stopped"].passed
+    assert rows["d redeploy"].passed
+    assert outcome.official_passed, outcome.official_bases
+    assert json.loads(results.read_text())["passed"]
+    assert not docker_client.container.list(all=True, filters=[("label", harness.LABEL)])
+    assert not docker_client.volume.list(filters=[("label", harness.LABEL)])
+    assert not docker_client.network.list(filters=[("label", harness.LABEL)])
