@@ -61,6 +61,8 @@ class Settings:
     # so never shown (repr=False) and never part of equality.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     shell: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # DOCKSTAGE_REGISTRY_*, DOCKSTAGE_STACK, ... (SWARM_KEYS), for swarm.options.SwarmOptions.
+    swarm: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:
         """A path of the project, anchored at the root (absolute paths pass through)."""
@@ -103,6 +105,16 @@ _ENV_KEYS = {
     "DOCKSTAGE_GID": "gid",
 }
 _FLAGS = ("quiet", "debug", "ci")
+SWARM_KEYS = (
+    "DOCKSTAGE_REGISTRY_PORT",
+    "DOCKSTAGE_REGISTRY_ADDRESS",
+    "DOCKSTAGE_REGISTRY_PUSH",
+    "DOCKSTAGE_REGISTRY_AUTH",
+    "DOCKSTAGE_STACK",
+    "DOCKSTAGE_PROXY_PORT",
+    "DOCKSTAGE_WEB_REPLICAS",
+    "DOCKSTAGE_ENDPOINT_MODE",
+)
 
 
 def parse_env_file(text: str, source: str = ".env") -> dict[str, str]:
@@ -255,6 +267,7 @@ def load(
                 )
     values["overridden"] = tuple(overridden)
     values["shell"] = MappingProxyType(dict(environ))
+    values["swarm"] = MappingProxyType({key: layered[key] for key in SWARM_KEYS if layered.get(key)})
     values["env"] = _layer(dotenv, environ)
     values.update(overrides)
     return _validated(Settings(root=root, **values))  # type: ignore[arg-type]

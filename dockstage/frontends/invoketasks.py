@@ -20,6 +20,8 @@ from dockstage import pipeline as flows
 from dockstage import stackops
 from dockstage.frontends.common import INVOKE_COMMANDS, execute
 from dockstage.run import Run
+from dockstage.swarm import deploy, registry, release
+from dockstage.swarm.options import SwarmOptions
 
 T = TypeVar("T")
 
@@ -139,7 +141,84 @@ def collection(root: Path) -> Collection:
         """Build the stand-in base images for engines that cannot pull."""
         core(lambda run: flows.build_bases(run, flavour, force))
 
-    return Collection(
+    def swarm(run: Run) -> SwarmOptions:
+        return SwarmOptions.from_settings(run.settings)
+
+    @task(
+        help={
+            "stop": "stop the registry (its volume stays unless --volumes --yes)",
+            "volumes": "with --stop: delete its data",
+            "yes": "confirm --volumes",
+        }
+    )
+    def registry_(c: Context, stop: bool = False, volumes: bool = False, yes: bool = False) -> None:
+        """A local registry on 127.0.0.1 (DOCKSTAGE_REGISTRY_PORT, 5000), data in a volume."""
+        if stop:
+            core(lambda run: registry.down(run.settings, run.docker, run.reporter, volumes=volumes, yes=yes))
+        else:
+            core(lambda run: registry.up(run.settings, run.docker, run.reporter, options=swarm(run)))
+
+    @task(help={"version": "the version to tag (default: the git commit, -dirty when changed)"})
+    def release_(c: Context, version: str = "") -> None:
+        """Tag the prod image with an immutable version, push it to the registry, record its digest."""
+        core(
+            lambda run: release.release(
+                run.settings, run.docker, run.reporter, version=version or None, options=swarm(run)
+            )
+        )
+
+    @task(help={"version": "a released version (default: the latest)", "replicas": "web replicas (default 2)"})
+    def deploy_(c: Context, version: str = "", replicas: int = 0) -> None:
+        """Deploy a release to the swarm: migrate job first, then web, health-gated, rolling back on failure."""
+        core(
+            lambda run: deploy.deploy(
+                run.settings,
+                run.docker,
+                run.reporter,
+                version=version or None,
+                replicas=replicas or None,
+                options=swarm(run),
+            )
+        )
+
+    @task(help={"version": "the release to go back to (default: the one before the running one)"})
+    def rollback(c: Context, version: str = "") -> None:
+        """Roll web back to an earlier release."""
+        core(
+            lambda run: deploy.rollback(
+                run.settings, run.docker, run.reporter, to_version=version or None, options=swarm(run)
+            )
+        )
+
+    @task
+    def stack_ps(c: Context) -> None:
+        """The swarm stack's tasks: service, node, state, version, error."""
+        core(lambda run: deploy.stack_ps(run.settings, run.docker, run.reporter, options=swarm(run)))
+
+    @task(help={"service": "web, db, proxy or migrate (default: all)"})
+    def stack_logs(c: Context, service: str = "") -> None:
+        """Logs of the swarm stack's services."""
+        core(
+            lambda run: deploy.stack_logs(
+                run.settings, run.docker, run.reporter, service=service or None, options=swarm(run)
+            )
+        )
+
+    @task(help={"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"})
+    def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
+        """Remove the swarm stack; the database volume stays unless --volumes --yes."""
+        core(
+            lambda run: deploy.undeploy(
+                run.settings, run.docker, run.reporter, volumes=volumes, yes=yes, options=swarm(run)
+            )
+        )
+
+    ns = Collection(
         dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
         db_shell, db_dump, db_restore, clean, doctor, bases,
+        rollback, stack_ps, stack_logs, undeploy,
     )  # fmt: skip
+    ns.add_task(registry_, name="registry")
+    ns.add_task(release_, name="release")
+    ns.add_task(deploy_, name="deploy")
+    return ns

@@ -15,6 +15,7 @@ from dockstage import STAGES
 from dockstage import pipeline as flows
 from dockstage.frontends.common import NOX_COMMANDS, execute
 from dockstage.run import Run
+from dockstage.swarm import harness
 
 T = TypeVar("T")
 
@@ -64,6 +65,11 @@ def register(root: Path) -> None:
     def smoke_prod(session: nox.Session) -> None:
         """Check the prod image, start db + web from it and check it over real HTTP."""
         core(session, flows.smoke_prod)
+
+    @nox.session(python=False)
+    def swarm(session: nox.Session) -> None:
+        """Three docker-in-docker nodes: rolling update, failed update rolled back, a node lost, a redeploy."""
+        core(session, lambda run: (run.build("prod"), harness.run(run.settings, run.docker, run.reporter)))
 
     @nox.session(python=False)
     def pipeline(session: nox.Session) -> None:

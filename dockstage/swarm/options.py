@@ -49,6 +49,30 @@ class SwarmOptions:
         if self.stack and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", self.stack):
             raise ConfigError(f"stack name {self.stack!r} is not valid", "use lowercase letters, digits, '-' and '_'")
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SwarmOptions:
+        """The options the shell and .env set (config.SWARM_KEYS), the defaults for the rest."""
+        values = settings.swarm
+
+        def number(key: str, default: int) -> int:
+            raw = values.get(key, "")
+            if not raw:
+                return default
+            if not raw.strip().isdigit():
+                raise ConfigError(f"{key} is {raw!r}, not a number", f"set {key} to a whole number")
+            return int(raw)
+
+        return cls(
+            registry_port=number("DOCKSTAGE_REGISTRY_PORT", 5000),
+            registry_address=values.get("DOCKSTAGE_REGISTRY_ADDRESS", ""),
+            registry_push=values.get("DOCKSTAGE_REGISTRY_PUSH", ""),
+            registry_auth=values.get("DOCKSTAGE_REGISTRY_AUTH", "").lower() in ("1", "true", "yes", "on"),
+            stack=values.get("DOCKSTAGE_STACK", ""),
+            proxy_port=number("DOCKSTAGE_PROXY_PORT", 8080),
+            replicas=number("DOCKSTAGE_WEB_REPLICAS", 2),
+            endpoint_mode=values.get("DOCKSTAGE_ENDPOINT_MODE", "dnsrr"),
+        )
+
     def stack_name(self, settings: Settings) -> str:
         """The swarm stack's name."""
         return self.stack or f"{settings.project}-swarm"

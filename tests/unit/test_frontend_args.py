@@ -42,6 +42,7 @@ def test_invoke_collection_has_every_task_with_help() -> None:
     expected = {
         "dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate",
         "makemigrations", "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
+        "registry", "release", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy",
     }  # fmt: skip
     assert set(ns.task_names) == expected
     for name in expected:
@@ -89,3 +90,18 @@ def test_a_build_session_per_stage() -> None:
     text = (ROOT / "dockstage" / "frontends" / "noxsessions.py").read_text()
     assert all(stage in noxsessions._BUILD_DOCS for stage in STAGES)
     assert 'name=f"build_{stage}"' in text
+
+
+def test_swarm_options_come_from_the_settings(tmp_path: Path) -> None:
+    from dockstage import config
+    from dockstage.swarm.options import SwarmOptions
+
+    (tmp_path / ".env").write_text("DOCKSTAGE_PROXY_PORT=9090\n")
+    environ = {"DOCKSTAGE_WEB_REPLICAS": "3", "DOCKSTAGE_ENDPOINT_MODE": "vip"}
+    options = SwarmOptions.from_settings(config.load(tmp_path, environ=environ))
+    assert (options.proxy_port, options.replicas, options.endpoint_mode, options.registry_port) == (
+        9090,
+        3,
+        "vip",
+        5000,
+    )
