@@ -141,6 +141,8 @@ class App:
     test_env: Mapping[str, str] = field(default_factory=dict)  # extra values for the test service only
     compose_files: tuple[str, ...] = ()  # more compose files: redis, workers...
     deploy_check: str = "WARNING"  # `check --deploy --fail-level`; "off" skips it
+    debug_values: tuple[str, ...] = ("false", "true")  # how the app spells debug off and on ("False", "True")
+    index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
 
     @property
     def package(self) -> str:
@@ -232,7 +234,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
         shown = key.replace("_", "-")
         if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
             values[key] = _strings(shown, value, split=key.startswith("apt"))
-        elif key in ("prod_exclude", "compose_files"):
+        elif key in ("prod_exclude", "compose_files", "debug_values"):
             values[key] = _strings(shown, value)
         elif key == "test_command":
             values[key] = _strings(shown, value, split=True)
@@ -261,6 +263,10 @@ def parse_app(raw: Mapping[str, object]) -> App:
         raise ConfigError(
             f"[tool.dockstage] deploy-check = {app.deploy_check!r} is not a level",
             f"use one of {', '.join(DEPLOY_CHECK_LEVELS)}",
+        )
+    if len(app.debug_values) != 2:
+        raise ConfigError(
+            "[tool.dockstage] debug-values must be two strings", 'write them off first: ["False", "True"]'
         )
     if ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')

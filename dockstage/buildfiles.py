@@ -35,7 +35,7 @@ def placeholders(app: App) -> dict[str, str]:
     """The app's environment at build time: its names with harmless values (no real secret)."""
     values = {
         "secret-key": "build-time-placeholder-not-a-secret",
-        "debug": "false",
+        "debug": app.debug_values[0],
         "allowed-hosts": "localhost",
         "database-host": "db",
         "database-port": "3306",
@@ -156,6 +156,10 @@ def requirement_set(context: Path, entries: Iterable[str], extra: Iterable[str] 
     return files
 
 
+def _index(app: App) -> list[str]:
+    return ["--index-url", app.index_url] if app.index_url else []
+
+
 def stage(settings: Settings, context: Path) -> Path:
     """Stage the support files and the requirement sets into `<context>/.dockstage/build`."""
     target = context / STAGED
@@ -169,9 +173,9 @@ def stage(settings: Settings, context: Path) -> Path:
     _sync(target / "support", {name: (support / name).read_bytes() for name in SUPPORT_FILES})
     app = settings.app
     sets = {
-        "dev": requirement_set(context, app.dev_requirements),
-        "runtime": requirement_set(context, app.requirements, SUITE_RUNTIME),
-        "test": requirement_set(context, app.test_requirements),
+        "dev": requirement_set(context, app.dev_requirements, _index(app) if app.dev_requirements else ()),
+        "runtime": requirement_set(context, app.requirements, [*SUITE_RUNTIME, *_index(app)]),
+        "test": requirement_set(context, app.test_requirements, _index(app) if app.test_requirements else ()),
     }
     for name, files in sets.items():
         _sync(target / "requirements" / name, files)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
@@ -39,18 +40,17 @@ def render_from_example(example: str) -> str:
 def ensure(settings: Settings, reporter: Reporter) -> Settings:
     """Create .env from .env.example when missing (saying so); validate it either way.
 
-    Returns the settings with the new file's values when it was just written."""
+    Returns the settings with the file's values as they are on disk now."""
     path = settings.path(settings.env_file)
     if not path.exists():
         example = settings.path(settings.env_example)
         if not example.is_file():
             raise ConfigError(f"{example.name} is missing", "restore it from git (`git checkout -- .env.example`)")
         text = render_from_example(example.read_text(encoding="utf-8"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(text, encoding="utf-8")
-        reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
-        settings = settings.with_dotenv(parse_env_file(text, source=path.name))
+        if _create_once(path, text):
+            reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
+    # Read from disk: steps run side by side may all have found no .env; one wrote it, all use that one.
+    settings = settings.with_dotenv(parse_env_file(path.read_text(encoding="utf-8"), source=path.name))
     validate(settings.env, path.name)
     example = settings.path(settings.env_example)
     if example.is_file():  # every secret the example names must be set
@@ -65,6 +65,21 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
     return settings
+
+
+def _create_once(path: Path, text: str) -> bool:
+    """Write `path` (0600) whole, unless it exists: False when another writer was first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.link(temporary, path)  # atomic, and refused when the file is already there
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temporary)
+    return True
 
 
 def validate(values: Mapping[str, str], source: str = ".env") -> None:
@@ -89,7 +104,9 @@ def suite_values(settings: Settings, variant: str = "prod") -> dict[str, str]:
     Debug is on in the dev stack and off in the test stack, as the .env says elsewhere."""
     value = settings.value
     name, user, password = value("MYSQL_DATABASE") or "app", value("MYSQL_USER") or "app", value("MYSQL_PASSWORD")
-    debug = {"dev": "true", "test": "false"}.get(variant, value("DJANGO_DEBUG") or "false")
+    off, on = settings.app.debug_values
+    wanted = value("DJANGO_DEBUG").strip().lower() in ("1", "true", "yes", "on")
+    debug = {"dev": on, "test": off}.get(variant, on if wanted else off)
     return {
         "secret-key": value("DJANGO_SECRET_KEY"),
         "debug": debug,

@@ -17,6 +17,7 @@ _READ = re.compile(
 _DB_URL_DEFAULT = re.compile(r"\benv\.db(?:_url)?\(\s*\)|dj_database_url\.(?:config|parse)\(\s*(?:\)|default=|conn_)")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "MARIADB", "SQL", "POSTGRES", "PG")
 IGNORED = {"DJANGO_SETTINGS_MODULE", "PATH", "HOME", "PYTHONPATH"}
+SECRET_KEY_NAMES = ("SECRET_KEY", "DJANGO_SECRET_KEY", "DJANGO_SECRET", "APP_SECRET_KEY", "SITE_SECRET_KEY")
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR")
 
 
@@ -26,6 +27,7 @@ class Names:
 
     mapping: dict[str, list[str]] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
+    debug_values: tuple[str, str] = ("false", "true")
     others: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -44,7 +46,7 @@ class Names:
 def suite_value(name: str) -> str:
     """The suite value an environment name stands for ('' when none)."""
     words = set(name.split("_"))
-    if "SECRET" in words and "KEY" in words:
+    if name in SECRET_KEY_NAMES:
         return "secret-key"
     if name == "DEBUG" or (name.endswith("_DEBUG") and not name.startswith(("TEMPLATE", "SQL"))):
         return "debug"
@@ -96,6 +98,8 @@ def classify(settings_text: str) -> Names:
             )
         else:
             names.others.append(name)
+    if re.search(r"""["']True["']""", code) and not re.search(r"""["'](?:true|1|yes|on)["']""", code):
+        names.debug_values = ("False", "True")  # the settings compare with "True": the suite spells it so
     if _DB_URL_DEFAULT.search(code) and "database-url" not in names.mapping:
         names.mapping["database-url"] = ["DATABASE_URL"]
     if not any(v.startswith("database-") for v in names.mapping):

@@ -15,7 +15,9 @@ HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", 
 _SETTINGS_DEFAULT = re.compile(r"""setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _WSGI_SETTING = re.compile(r"""^WSGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
 _ASGI_SETTING = re.compile(r"""^ASGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
-_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*r?["']\^?([\w/.-]*?)\$?["']\s*,\s*([^)]*)""")
+_ROUTE = re.compile(r"""\b(?:re_)?path\(\s*[fr]?["']\^?((?:[\w/.<>:-]|\{\w+\})*?)\$?["']\s*,\s*([^)]*)""")
+_INCLUDE = re.compile(r"""include\(\s*\(?\s*(?:["']([\w.]+)["']|(\w+)\b)""")
+_LIST = re.compile(r"^(\w+)\s*(?::[^=]*)?=\s*\[(.*?)^\]", re.MULTILINE | re.DOTALL)
 _PROD_NAMES = ("production", "prod", "live", "deploy")
 _TEST_NAMES = ("test", "tests", "testing", "ci")
 
@@ -44,6 +46,8 @@ class Findings:
     static_root: bool = False
     manifest_static: bool = False
     test_command: str = "pytest"
+    build_commands: list[str] = field(default_factory=list)
+    debug_values: tuple[str, str] = ("false", "true")
     has_tests: bool = False
     notes: list[str] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
@@ -74,13 +78,36 @@ def read(path: Path | None) -> str:
         return ""
 
 
+_STAR = re.compile(r"^from\s+(\.+|[\w.]+\.)?(\w+)\s+import\s+\*", re.MULTILINE)
+
+
+def _imported(app: Path, main: Path) -> list[Path]:
+    """The settings module and the sibling modules it star-imports (`from .base import *`), recursively."""
+    files, pending = [], [main]
+    while pending:
+        path = pending.pop()
+        if path in files or not path.is_file():
+            continue
+        files.append(path)
+        pending += [path.parent / f"{name}.py" for _, name in _STAR.findall(read(path))]
+    return sorted(files, key=str)
+
+
 def _settings(found: Findings, app: Path, manage_text: str) -> None:
     match = _SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
-    if not module:
-        candidates = [p for p in _walk(app, "settings.py", 2)]
-        module = ".".join(candidates[0].relative_to(app).with_suffix("").parts) if candidates else ""
-        found.notes.append("manage.py sets no DJANGO_SETTINGS_MODULE default: check settings-module")
+    if not module:  # a settings.py, or a settings package (its prod module chosen below, else base)
+        files = [
+            *_walk(app, "settings.py", 2),
+            *(p.parent for p in _walk(app, "__init__.py", 3) if p.parent.name == "settings"),
+        ]
+        first = sorted(files, key=lambda p: len(p.parts))[0] if files else None
+        module = ".".join(first.relative_to(app).with_suffix("").parts) if first else ""
+        if first is not None and first.is_dir() and (first / "base.py").is_file():
+            module += ".base"
+        found.notes.append(
+            f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module or '?'}; check settings-module"
+        )
     package, _, leaf = module.rpartition(".")
     main = module_file(app, module)
     # A settings package (config/settings/{base,production,test}.py): its modules are read together.
@@ -95,8 +122,7 @@ def _settings(found: Findings, app: Path, manage_text: str) -> None:
     if test:
         found.test_settings_module = f"{prefix}.{test}"
     found.settings_module = module
-    files = {p for p in siblings.values() if p.name != "__init__.py" and p.stem not in _TEST_NAMES}
-    found.settings_files = sorted(files | ({main} if main else set()), key=str)
+    found.settings_files = _imported(app, main) if main else []
     if main is None:
         found.notes.append(f"settings module {module or '?'} not found under {found.app_dir}: check settings-module")
     else:
@@ -127,15 +153,49 @@ def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
         found.found.append(f"ASGI: {found.asgi} (noted only: prod serves WSGI with gunicorn)")
 
 
-def _routes(found: Findings, app: Path) -> None:
-    for urls in _walk(app, "urls.py", 3):
-        for route, target in _ROUTE.findall(read(urls)):
-            first = route.strip("/").split("/")[0]
+def _clean(route: str) -> str:
+    return re.sub(r"\{\w+\}", "", route)
+
+
+def _urls(found: Findings, app: Path) -> list[str]:
+    """Every route the URL modules name, with the prefixes their includes give (one level deep).
+
+    `path("api/v3/", include(api_urls))` prefixes the routes of the list api_urls in that file,
+    `path("x/", include("pkg.urls"))` those of pkg/urls.py; f-string parts like {prefix} drop out."""
+    texts = {p: read(p) for p in _walk(app, "urls.py", 3)}
+    module_prefix: dict[Path, str] = {}
+    for text in texts.values():
+        for route, target in _ROUTE.findall(text):
+            included = _INCLUDE.search(target)
+            module = module_file(app, included.group(1)) if included and included.group(1) else None
+            if module is not None:
+                module_prefix[module] = _clean(route)
             if "admin.site.urls" in target and not found.admin_path:
-                found.admin_path = f"/{route.strip('/')}/" if route.strip("/") else "/"
-            if not found.health_found and first.lower() in HEALTH_WORDS:
-                found.health_path = "/" + route.lstrip("/")
-                found.health_found = True
+                found.admin_path = f"/{_clean(route).strip('/')}/" if _clean(route).strip("/") else "/"
+    routes: list[str] = []
+    for path, text in texts.items():
+        lists = dict(_LIST.findall(text))
+        list_prefix = {}
+        for route, target in _ROUTE.findall(text):
+            included = _INCLUDE.search(target)
+            if included and included.group(2) in lists:
+                list_prefix[included.group(2)] = _clean(route)  # the last include wins (api/v3/)
+        base = module_prefix.get(path, "")
+        for name, body in lists.items():
+            routes += [base + list_prefix.get(name, "") + _clean(r) for r, _ in _ROUTE.findall(body)]
+        outside = text
+        for body in lists.values():
+            outside = outside.replace(body, "")
+        routes += [base + _clean(r) for r, _ in _ROUTE.findall(outside)]
+    return routes
+
+
+def _routes(found: Findings, app: Path) -> None:
+    for route in _urls(found, app):
+        words = [w.lower() for w in route.strip("/").split("/")]
+        if not found.health_found and words and words[-1] in HEALTH_WORDS and "<" not in route:
+            found.health_path = "/" + route.lstrip("/")
+            found.health_found = True
     if found.health_found:
         found.found.append(f"health URL: {found.health_path}")
     elif found.admin_path:
@@ -178,10 +238,11 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         or "pytest" in pyproject.get("tool", {})  # type: ignore[operator]
         or "[tool:pytest]" in read(found.root / "setup.cfg")
     )
+    candidates = (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
     test_files = [
         p
-        for p in (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
-        if p.name != "tests.py" or "TestCase" in read(p)
+        for p in candidates
+        if not p.parent.name.endswith("settings") and (p.name != "tests.py" or "TestCase" in read(p))
     ]
     found.has_tests = bool(test_files)
     uses_pytest = (
@@ -223,6 +284,10 @@ def inspect(root: Path) -> Findings:
     found.found.append(f"packages: {', '.join(found.packages) or 'none'} (prod gets the app dir minus prod-exclude)")
     names = envnames.classify(settings_text)
     found.env, found.env_values, found.other_env = names.mapping, names.fixed, names.others
+    found.debug_values = names.debug_values
+    if re.search(r"^\s*COMPRESS_OFFLINE\s*=\s*True", settings_text, re.MULTILINE):
+        found.build_commands.append("python manage.py compress")
+        found.found.append("django-compressor offline: `manage.py compress` runs at build time, after collectstatic")
     found.notes += names.notes
     found.found += names.describe()
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))

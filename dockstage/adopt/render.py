@@ -99,9 +99,10 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("prod-exclude", list(DEFAULT_PROD_EXCLUDE), "left out of prod (`**/` any depth, trailing / a directory)"),
         ("health-path", found.health_path, "the prod HEALTHCHECK's URL (must answer 200)"),
         ("collectstatic", found.static_root, "needs STATIC_ROOT"),
-        ("build-commands", [], 'after collectstatic, e.g. ["python manage.py compress"]'),
+        ("build-commands", found.build_commands, 'after collectstatic, e.g. ["python manage.py compress"]'),
         ("test-command", found.test_command, 'or "python manage.py test"'),
         ("deploy-check", "ERROR", "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
+        ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
         ("compose-files", [], "more services (redis, workers): compose files merged over the suite's"),
     ]
     if env_example != ".env.example":

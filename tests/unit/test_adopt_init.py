@@ -159,3 +159,28 @@ def test_bundled_defaults_and_python_choice() -> None:
     assert caught.value.fix.startswith("set DOCKSTAGE_FLAVOUR=trixie")
     with pytest.raises(ConfigError, match="no stand-in fits"):
         bases.decide("trixie", None, None, "3.12")  # type: ignore[arg-type]
+
+
+def test_first_env_is_written_once_when_steps_race(tmp_path: Path) -> None:
+    """Pipeline steps run side by side may all find no .env: one writes it, all read that one."""
+    import threading
+
+    from dockstage.report import Reporter
+
+    (tmp_path / ".env.example").write_text("DJANGO_SECRET_KEY=\nMYSQL_PASSWORD=\n")
+    settings = config.load(tmp_path, environ={})
+    seen: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda: seen.append(envfile.ensure(settings, Reporter(quiet=True)).value("MYSQL_PASSWORD"))
+        )
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    on_disk = config.read_env_file(tmp_path / ".env")["MYSQL_PASSWORD"]
+    assert seen == [on_disk] * 8
+    assert oct((tmp_path / ".env").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".env.")] == [".env.example"]  # no temporary left

@@ -188,3 +188,56 @@ def test_no_manage_py(tmp_path: Path) -> None:
 def test_env_names(code: str, mapping: dict[str, list[str]], fixed: dict[str, str], others: list[str]) -> None:
     names = envnames.classify(code)
     assert (names.mapping, names.fixed, names.others) == (mapping, fixed, others)
+
+
+def test_health_route_under_include_prefixes_and_compressor(tmp_path: Path) -> None:
+    """healthchecks' layout: f-string prefixes, a list of routes included under api/v1..v3/."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="hc.settings"),
+            "hc/__init__.py": "",
+            "hc/settings.py": 'DEBUG = envbool("DEBUG", "True")\nCOMPRESS_OFFLINE = True\nROOT_URLCONF = "hc.urls"\n',
+            "hc/urls.py": 'urlpatterns = [path(f"{prefix}admin/", admin.site.urls), path(prefix, include("hc.api.urls"))]\n',
+            "hc/api/__init__.py": "",
+            "hc/api/urls.py": """\
+                api_urls = [
+                    path("checks/", views.checks),
+                    path("status/", views.status),
+                ]
+
+                urlpatterns = [
+                    path("ping/<uuid:code>", views.ping),
+                    path("api/v1/", include(api_urls)),
+                    path("api/v3/", include(api_urls)),
+                ]
+            """,
+        },
+    )
+    found = inspect(root)
+    assert (found.health_path, found.admin_path) == ("/api/v3/status/", "/admin/")
+    assert found.debug_values == ("False", "True")  # the settings compare with "True"
+    assert found.build_commands == ["python manage.py compress"]
+
+
+def test_settings_package_without_a_default_reads_what_base_imports(tmp_path: Path) -> None:
+    """babybuddy's layout: manage.py sets no default; settings/{base,development,cloud,test}.py."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": "from django.core.management import execute_from_command_line\n",
+            "baby/__init__.py": "",
+            "baby/settings/__init__.py": "",
+            "baby/settings/base.py": 'from .shared import *\nSECRET_KEY = os.environ.get("SECRET_KEY")\n',
+            "baby/settings/shared.py": 'DB = os.getenv("DB_HOST")\n',
+            "baby/settings/cloud.py": 'HOST = os.getenv("CLOUD_ADDON_HOST")\n',
+            "baby/settings/test.py": "from .base import *\n",
+            "baby/tests/__init__.py": "",
+            "baby/tests/tests_views.py": "from django.test import TestCase\n",
+        },
+    )
+    found = inspect(root)
+    assert (found.settings_module, found.test_settings_module) == ("baby.settings.base", "baby.settings.test")
+    assert [p.name for p in found.settings_files] == ["base.py", "shared.py"]
+    assert found.env == {"secret-key": ["SECRET_KEY"], "database-host": ["DB_HOST"]}  # not the cloud module's
+    assert found.test_command == "python manage.py test"  # settings/test.py is no test file
