@@ -29,6 +29,16 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\.([\w.]+)\}")
 _HASHED_STATIC = re.compile(rb'(/static/[^"\'\s]+\.[0-9a-f]{12}\.(?:css|js))')
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to check (its status and Location), not a request to follow."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 @dataclass(frozen=True)
 class Response:
     """An HTTP response, read whole."""
@@ -51,12 +61,15 @@ def fetch(url: str, *, method: str = "GET", body: object = None, token: str | No
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http://127.0.0.1 URL built here
     request.add_header("Host", "localhost")
+    # As the TLS proxy in front of gunicorn would (the healthcheck does the same): an app that
+    # redirects plain HTTP to HTTPS answers instead of redirecting.
+    request.add_header("X-Forwarded-Proto", "https")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_S) as response:
             return Response(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
     except urllib.error.HTTPError as error:
         return Response(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
@@ -114,7 +127,10 @@ def run_check(base: str, check: SmokeCheck, values: Mapping[str, str], saved: di
     r = fetch(base + path, method=check.method, body=fill(check.body, saved), token=token)
     shown = f"{check.method} {path} gave {r.status}"
     if r.status != check.status:
-        detail = f": {r.excerpt()!r}" if r.status >= 500 or check.status < 400 else ""
+        location = r.headers.get("location", "")
+        detail = (
+            f" (to {location})" if location else f": {r.excerpt()!r}" if r.status >= 500 or check.status < 400 else ""
+        )
         raise AssertionError(f"{shown}, not {check.status}{detail}")
     line = f"{shown}"
     if check.expect or check.save:

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_DJANGO = re.compile(r"^\s*[\"']?django\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE)
+_DJANGO = re.compile(
+    r"^\s*[\"']?django(?![-_.\w])\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE
+)
 _BOUND = re.compile(r"(==|~=|>=|>)\s*(\d+)(?:\.(\d+))?")
 _GENERATED_WITH = re.compile(r"startproject' using Django (\d+)\.(\d+)")
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)", re.MULTILINE)
