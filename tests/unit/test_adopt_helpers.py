@@ -1,0 +1,110 @@
+"""The build helpers that run inside the images (dockstage/data/*.py), on the host's Python."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from dockstage.appconfig import DEFAULT_PROD_EXCLUDE
+from dockstage.config import PACKAGE_DATA
+
+
+def helper(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, PACKAGE_DATA / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_prod_gets_the_app_minus_tests_docs_and_tooling(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    for relative in (
+        "manage.py",
+        "CHANGELOG.md",
+        "mysite/settings.py",
+        "mysite/templates/docs/intro.md",
+        "polls/tests.py",
+        "polls/tests/test_views.py",
+        "polls/test_models.py",
+        "polls/static/polls/site.css",
+        "polls/data/names.csv",
+        "docs/index.md",
+        "tests/conftest.py",
+        ".env",
+        "noxfile.py",
+        "requirements.txt",
+        "mysite/__pycache__/settings.cpython-311.pyc",
+    ):
+        (src / relative).parent.mkdir(parents=True, exist_ok=True)
+        (src / relative).write_text("x")
+    copied, left_out = helper("prune").prune(src, dst, list(DEFAULT_PROD_EXCLUDE))
+    kept = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file())
+    assert kept == [
+        "CHANGELOG.md",
+        "manage.py",
+        "mysite/settings.py",
+        "mysite/templates/docs/intro.md",  # only the top-level docs/ is left out
+        "polls/data/names.csv",
+        "polls/static/polls/site.css",
+    ]
+    assert copied == len(kept)
+    assert {"polls/tests.py", "polls/tests/", "polls/test_models.py", "docs/", ".env"} <= set(left_out)
+
+
+@pytest.mark.parametrize(
+    ("output", "counts"),
+    [
+        ("Ran 12 tests in 1.2s\n\nOK\n", {"tests": 12, "failures": 0, "errors": 0, "skipped": 0}),
+        ("Ran 5 tests in 0.1s\n\nOK (skipped=2)\n", {"tests": 5, "failures": 0, "errors": 0, "skipped": 2}),
+        (
+            "Ran 9 tests in 3s\n\nFAILED (failures=1, errors=2)\n",
+            {"tests": 9, "failures": 1, "errors": 2, "skipped": 0},
+        ),
+        (
+            "Found 0 test(s).\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n",
+            {"tests": 0, "failures": 0, "errors": 0, "skipped": 0},
+        ),
+    ],
+    ids=["ok", "skipped", "failed", "none"],
+)
+def test_manage_py_test_counts(output: str, counts: dict[str, int]) -> None:
+    assert helper("testcommand").unittest_counts(output) == counts
+
+
+def test_the_suites_pytest_options_are_told_from_the_users() -> None:
+    ours, junit, rest = helper("testcommand").split_args(
+        ["-p", "no:cacheprovider", "--junitxml=/tmp/junit.xml", "-o", "console_output_style=classic", "polls", "-v"]
+    )
+    assert (junit, rest) == ("/tmp/junit.xml", ["polls", "-v"])
+    assert ours[:2] == ["-p", "no:cacheprovider"]
+
+
+def test_python_conflict_names_the_version_to_set() -> None:
+    text = (
+        "cause: Because the current Python version (3.11.2) does not satisfy Python>=3.12 and django==6.0 "
+        "depends on Python>=3.12, we can conclude that django==6.0 cannot be used."
+    )
+    match = helper("install").PYTHON_CONFLICT.search(text)
+    assert match and match.groups() == ("3.11.2", ">=3.12")
+
+
+def test_build_steps_take_collectstatic_and_commands_from_build_args(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[list[str]] = []
+
+    class Done:
+        returncode = 0
+
+    steps = helper("buildsteps")
+    monkeypatch.setattr(steps.subprocess, "run", lambda command, env, check: ran.append(command) or Done())
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([["python", "manage.py", "compress"]]))
+    monkeypatch.setenv("COLLECTSTATIC", "true")
+    assert steps.main() == 0
+    assert ran == [
+        ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        ["python", "manage.py", "compress"],
+    ]
