@@ -59,7 +59,8 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = Non
             "fix the prod settings (settings.py) so the deployment checklist passes",
         ) from None
     last = str(output).strip().splitlines()[-1] if str(output).strip() else "clean"
-    return f"check --deploy (fail level {app.deploy_check}): {last}"
+    level = "" if app.deploy_check == "WARNING" else f" (fail level {app.deploy_check})"
+    return f"check --deploy{level}: {last}"
 
 
 def check_non_root(docker: DockerClient, tag: str) -> str:
