@@ -184,3 +184,14 @@ def test_first_env_is_written_once_when_steps_race(tmp_path: Path) -> None:
     assert seen == [on_disk] * 8
     assert oct((tmp_path / ".env").stat().st_mode & 0o777) == "0o600"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".env.")] == [".env.example"]  # no temporary left
+
+
+def test_env_file_beating_pyproject_is_said(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.dockstage]\nweb-port = 9000\nflavour = "trixie"\n')
+    (tmp_path / ".env").write_text("DOCKSTAGE_WEB_PORT=9100\nDOCKSTAGE_FLAVOUR=trixie\n")
+    settings = config.load(tmp_path, environ={})
+    assert settings.web_port == 9100
+    assert settings.overridden == (
+        "DOCKSTAGE_WEB_PORT=9100 in .env overrides web-port = 9000 in [tool.dockstage] (.env wins; remove the line to use pyproject's)",
+    )  # the same value (flavour) is no override; a shell variable is the user's own choice
+    assert config.load(tmp_path, environ={"DOCKSTAGE_WEB_PORT": "9200"}).overridden == ()
