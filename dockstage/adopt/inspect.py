@@ -47,6 +47,8 @@ class Findings:
     manifest_static: bool = False
     test_command: str = "pytest"
     build_commands: list[str] = field(default_factory=list)
+    test_env: dict[str, str] = field(default_factory=dict)
+    deploy_check: str = "ERROR"
     debug_values: tuple[str, str] = ("false", "true")
     has_tests: bool = False
     notes: list[str] = field(default_factory=list)
@@ -288,6 +290,19 @@ def inspect(root: Path) -> Findings:
     if re.search(r"^\s*COMPRESS_OFFLINE\s*=\s*True", settings_text, re.MULTILINE):
         found.build_commands.append("python manage.py compress")
         found.found.append("django-compressor offline: `manage.py compress` runs at build time, after collectstatic")
+        if "COMPRESS_ENABLED" not in settings_text and found.env.get("debug"):
+            # COMPRESS_ENABLED follows DEBUG: with debug on at settings load, tests need no offline manifest
+            found.test_env = {name: found.debug_values[1] for name in found.env["debug"]}
+            found.notes.append(
+                "tests run with debug on at settings load (test-env), so django-compressor stays off there"
+            )
+    checks = [p for p in (*_walk(app, "apps.py", 3), *_walk(app, "checks.py", 3)) if re.search(r"@register\(", read(p))]
+    if any("connection.cursor" in read(p) for p in checks):
+        found.deploy_check = "off"
+        found.notes.append(
+            f"{checks[0].relative_to(root)} registers a system check that queries the database: the image's "
+            "check --deploy (no database there) is off (deploy-check)"
+        )
     found.notes += names.notes
     found.found += names.describe()
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))

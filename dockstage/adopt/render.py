@@ -101,7 +101,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("collectstatic", found.static_root, "needs STATIC_ROOT"),
         ("build-commands", found.build_commands, 'after collectstatic, e.g. ["python manage.py compress"]'),
         ("test-command", found.test_command, 'or "python manage.py test"'),
-        ("deploy-check", "ERROR", "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
+        ("deploy-check", found.deploy_check, "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
         ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
         ("compose-files", [], "more services (redis, workers): compose files merged over the suite's"),
     ]
@@ -125,6 +125,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     ]
     if found.test_settings_module:
         lines.append(f"DJANGO_SETTINGS_MODULE = {toml(found.test_settings_module)}")
+    lines += [f"{_key(k)} = {toml(v)}" for k, v in found.test_env.items()]
     for check in smoke_checks(found):
         lines += ["", "[[tool.dockstage.smoke]]", *(f"{_key(k)} = {toml(v)}" for k, v in check.items())]
     return "\n".join(lines) + "\n"

@@ -200,6 +200,7 @@ def test_health_route_under_include_prefixes_and_compressor(tmp_path: Path) -> N
             "hc/settings.py": 'DEBUG = envbool("DEBUG", "True")\nCOMPRESS_OFFLINE = True\nROOT_URLCONF = "hc.urls"\n',
             "hc/urls.py": 'urlpatterns = [path(f"{prefix}admin/", admin.site.urls), path(prefix, include("hc.api.urls"))]\n',
             "hc/api/__init__.py": "",
+            "hc/api/apps.py": "@register()\ndef uuid_check(app_configs, **kw):\n    with connection.cursor() as c:\n        pass\n",
             "hc/api/urls.py": """\
                 api_urls = [
                     path("checks/", views.checks),
@@ -218,6 +219,8 @@ def test_health_route_under_include_prefixes_and_compressor(tmp_path: Path) -> N
     assert (found.health_path, found.admin_path) == ("/api/v3/status/", "/admin/")
     assert found.debug_values == ("False", "True")  # the settings compare with "True"
     assert found.build_commands == ["python manage.py compress"]
+    assert found.test_env == {"DEBUG": "True"}  # COMPRESS_ENABLED follows DEBUG: tests need no offline manifest
+    assert found.deploy_check == "off"  # a system check that queries the database cannot run in the image check
 
 
 def test_settings_package_without_a_default_reads_what_base_imports(tmp_path: Path) -> None:
