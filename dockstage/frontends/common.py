@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -59,6 +61,10 @@ def execute(
     """Load the settings, open the command's one Run, run `action` on it; a user-caused error
     becomes one line (no secret in it) and the exit status of the README's table."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    if threading.current_thread() is threading.main_thread():
+        # A stopped command (SIGTERM, e.g. `invoke logs --follow` ended by a supervisor) still
+        # tears down and removes the files it generated, secrets included.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     secrets: list[str] = []
     debug = False
     try:

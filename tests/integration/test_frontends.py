@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -65,7 +66,8 @@ def test_nox_pipeline_builds_tests_and_smokes_in_one_run(built_images: object, s
     assert sum(line.startswith("debug dockstage: preflight: ") for line in debug) == 1
     builds = [line.split()[4] for line in debug if line.startswith("debug dockstage: build stage ")]
     assert builds == ["dev", "test", "stage", "prod"]
-    assert not list((ROOT / ".dockstage").glob(f"{suite_settings.project}*.env"))  # generated files removed
+    generated = re.compile(rf"{re.escape(suite_settings.project)}(-test|-smoke)?-[0-9a-f]{{8}}\.(env|health\.yaml)")
+    assert not [p for p in (ROOT / ".dockstage").iterdir() if generated.fullmatch(p.name)]  # generated files removed
 
 
 @pytest.mark.slow
