@@ -141,8 +141,13 @@ def collection(root: Path) -> Collection:
         """Build the stand-in base images for engines that cannot pull."""
         core(lambda run: flows.build_bases(run, flavour, force))
 
-    def swarm(run: Run) -> SwarmOptions:
-        return SwarmOptions.from_settings(run.settings)
+    def on_swarm(action: Callable[..., object], **arguments: object) -> None:
+        """One swarm call: the run's settings, client and reporter, its swarm options, the task's arguments."""
+        core(
+            lambda run: action(
+                run.settings, run.docker, run.reporter, options=SwarmOptions.from_settings(run.settings), **arguments
+            )
+        )
 
     @task(
         help={
@@ -156,62 +161,37 @@ def collection(root: Path) -> Collection:
         if stop:
             core(lambda run: registry.down(run.settings, run.docker, run.reporter, volumes=volumes, yes=yes))
         else:
-            core(lambda run: registry.up(run.settings, run.docker, run.reporter, options=swarm(run)))
+            on_swarm(registry.up)
 
     @task(help={"version": "the version to tag (default: the git commit, -dirty when changed)"})
     def release_(c: Context, version: str = "") -> None:
         """Tag the prod image with an immutable version, push it to the registry, record its digest."""
-        core(
-            lambda run: release.release(
-                run.settings, run.docker, run.reporter, version=version or None, options=swarm(run)
-            )
-        )
+        on_swarm(release.release, version=version or None)
 
     @task(help={"version": "a released version (default: the latest)", "replicas": "web replicas (default 2)"})
     def deploy_(c: Context, version: str = "", replicas: int = 0) -> None:
         """Deploy a release to the swarm: migrate job first, then web, health-gated, rolling back on failure."""
-        core(
-            lambda run: deploy.deploy(
-                run.settings,
-                run.docker,
-                run.reporter,
-                version=version or None,
-                replicas=replicas or None,
-                options=swarm(run),
-            )
-        )
+        on_swarm(deploy.deploy, version=version or None, replicas=replicas or None)
 
     @task(help={"version": "the release to go back to (default: the one before the running one)"})
     def rollback(c: Context, version: str = "") -> None:
         """Roll web back to an earlier release."""
-        core(
-            lambda run: deploy.rollback(
-                run.settings, run.docker, run.reporter, to_version=version or None, options=swarm(run)
-            )
-        )
+        on_swarm(deploy.rollback, to_version=version or None)
 
     @task
     def stack_ps(c: Context) -> None:
         """The swarm stack's tasks: service, node, state, version, error."""
-        core(lambda run: deploy.stack_ps(run.settings, run.docker, run.reporter, options=swarm(run)))
+        on_swarm(deploy.stack_ps)
 
     @task(help={"service": "web, db, proxy or migrate (default: all)"})
     def stack_logs(c: Context, service: str = "") -> None:
         """Logs of the swarm stack's services."""
-        core(
-            lambda run: deploy.stack_logs(
-                run.settings, run.docker, run.reporter, service=service or None, options=swarm(run)
-            )
-        )
+        on_swarm(deploy.stack_logs, service=service or None)
 
     @task(help={"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"})
     def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
         """Remove the swarm stack; the database volume stays unless --volumes --yes."""
-        core(
-            lambda run: deploy.undeploy(
-                run.settings, run.docker, run.reporter, volumes=volumes, yes=yes, options=swarm(run)
-            )
-        )
+        on_swarm(deploy.undeploy, volumes=volumes, yes=yes)
 
     ns = Collection(
         dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
