@@ -2,13 +2,15 @@
 
 stage: Django's `check --deploy --fail-level WARNING` under the prod settings.
 prod: runs non-root; no compilers, headers or pytest; `_mysql` links every library.
-Adding a check is one function here, listed in CHECKS under its stage.
+Adding a check is one Probe here (a script run in the image, a judge of its output), listed in
+PROBES under its stage; a stage's probes share one container.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from python_on_whales import DockerClient
@@ -22,12 +24,32 @@ if TYPE_CHECKING:
 TOOLS = ("gcc", "cc", "make", "c++", "pkg-config")
 HEADER_DIRS = ("/usr/include/mysql", "/usr/include/mariadb")
 
-ImageCheck = Callable[[DockerClient, str], str]
+MARK = "@@dockstage-probe"
 
 
-def _probe(docker: DockerClient, tag: str, script: str, *, user: str | None = None) -> str:
-    """Run a shell script in a throwaway container of the image; its output (raises on non-zero)."""
-    return str(docker.run(tag, ["-c", script], entrypoint="sh", user=user, remove=True))
+@dataclass(frozen=True)
+class Probe:
+    """One check of an image: a shell script run in it, and the judge of what the script printed
+    (its output, its exit status and the image's configured user; a line, or ImageCheckFailed)."""
+
+    script: str
+    judge: Callable[[str, str, int, str], str]
+
+
+def _probes(docker: DockerClient, tag: str, probes: tuple[Probe, ...]) -> list[str]:
+    """Every probe in one throwaway container of the image (one start, not one per check), judged in order."""
+    script = "".join(
+        f"echo {MARK} {i}; ( {probe.script} ) 2>&1; echo {MARK} {i} status $?; " for i, probe in enumerate(probes)
+    )
+    output = str(docker.run(tag, ["-c", script + "true"], entrypoint="sh", remove=True))
+    user = docker.image.inspect(tag).config.user or ""
+    lines = []
+    for i, probe in enumerate(probes):
+        begin, finish = f"{MARK} {i}\n", f"{MARK} {i} status "
+        body = output.split(begin, 1)[1].split(finish, 1)
+        status = int(body[1].split(maxsplit=1)[0])
+        lines.append(probe.judge(tag, body[0], status, user))
+    return lines
 
 
 def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = None) -> str:
@@ -63,23 +85,19 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = Non
     return f"check --deploy{level}: {last}"
 
 
-def check_non_root(docker: DockerClient, tag: str) -> str:
-    """The image's user is not root, by name and by the uid it really runs as."""
-    user = docker.image.inspect(tag).config.user or ""
-    uid = _probe(docker, tag, "id -u").strip()
-    if user.split(":")[0] in ("", "0", "root") or uid == "0":
+def _judge_user(tag: str, output: str, status: int, user: str) -> str:
+    uid = output.strip()
+    if user.split(":")[0] in ("", "0", "root") or uid == "0" or status != 0:
         raise ImageCheckFailed(tag, "runs as root", "set a numeric non-root USER in the stage stage of the Dockerfile")
     return f"runs as user {user} (uid {uid})"
 
 
-def check_no_toolchain(docker: DockerClient, tag: str) -> str:
-    """No compiler, build tool, MySQL headers or pytest."""
-    script = (
-        f"for t in {' '.join(TOOLS)}; do command -v $t >/dev/null 2>&1 && echo tool:$t; done; "
-        f"for d in {' '.join(HEADER_DIRS)}; do [ -e $d ] && echo headers:$d; done; "
-        "python -c 'import pytest' 2>/dev/null && echo package:pytest; true"
-    )
-    found = _probe(docker, tag, script).split()
+NON_ROOT = Probe("id -u", _judge_user)
+"""The image's user is not root, by name and by the uid it really runs as."""
+
+
+def _judge_toolchain(tag: str, output: str, status: int, user: str) -> str:
+    found = output.split()
     if found:
         raise ImageCheckFailed(
             tag, f"holds what prod must not: {', '.join(found)}", "keep build tools in the dev stage"
@@ -87,16 +105,21 @@ def check_no_toolchain(docker: DockerClient, tag: str) -> str:
     return "no gcc/cc/make/pkg-config, no MySQL headers, no pytest"
 
 
-def check_mysql_links(docker: DockerClient, tag: str) -> str:
-    """mysqlclient's `_mysql` extension finds every shared library it links to."""
-    script = "so=$(python -c 'import MySQLdb._mysql as m; print(m.__file__)') && ldd \"$so\""
-    try:
-        linked = _probe(docker, tag, script)
-    except DockerException:
+NO_TOOLCHAIN = Probe(
+    f"for t in {' '.join(TOOLS)}; do command -v $t >/dev/null 2>&1 && echo tool:$t; done; "
+    f"for d in {' '.join(HEADER_DIRS)}; do [ -e $d ] && echo headers:$d; done; "
+    "python -c 'import pytest' 2>/dev/null && echo package:pytest; true",
+    _judge_toolchain,
+)
+"""No compiler, build tool, MySQL headers or pytest."""
+
+
+def _judge_links(tag: str, output: str, status: int, user: str) -> str:
+    if status != 0:
         raise ImageCheckFailed(
             tag, "mysqlclient's _mysql does not import", "install its runtime library (libmariadb3) in stage"
-        ) from None
-    unresolved = [line.split()[0] for line in linked.splitlines() if "not found" in line]
+        )
+    unresolved = [line.split()[0] for line in output.splitlines() if "not found" in line]
     if unresolved:
         raise ImageCheckFailed(
             tag, f"_mysql links missing libraries: {', '.join(unresolved)}", "install them in the stage stage"
@@ -104,15 +127,32 @@ def check_mysql_links(docker: DockerClient, tag: str) -> str:
     return "_mysql links every library"
 
 
-CHECKS: dict[str, tuple[ImageCheck, ...]] = {
-    "stage": (check_deploy,),
-    "prod": (check_non_root, check_no_toolchain, check_mysql_links),
+MYSQL_LINKS = Probe("so=$(python -c 'import MySQLdb._mysql as m; print(m.__file__)') && ldd \"$so\"", _judge_links)
+"""mysqlclient's `_mysql` extension finds every shared library it links to."""
+
+
+def check_non_root(docker: DockerClient, tag: str) -> str:
+    return _probes(docker, tag, (NON_ROOT,))[0]
+
+
+def check_no_toolchain(docker: DockerClient, tag: str) -> str:
+    return _probes(docker, tag, (NO_TOOLCHAIN,))[0]
+
+
+PROBES: dict[str, tuple[Probe, ...]] = {
+    "prod": (NON_ROOT, NO_TOOLCHAIN, MYSQL_LINKS),
 }
+"""Each stage's probes, run together in one container of its image."""
+DEPLOY_CHECKED = ("stage",)
+"""The stages whose image gets Django's `check --deploy` (a container of its own: the app's environment)."""
+
+
+def count(stage: str) -> int:
+    """How many checks `stage` gets."""
+    return len(PROBES.get(stage, ())) + (stage in DEPLOY_CHECKED)
 
 
 def run(docker: DockerClient, stage: str, tag: str, settings: Settings | None = None) -> list[str]:
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
-    return [
-        check_deploy(docker, tag, settings) if check is check_deploy else check(docker, tag)
-        for check in CHECKS.get(stage, ())
-    ]
+    lines = [check_deploy(docker, tag, settings)] if stage in DEPLOY_CHECKED else []
+    return lines + (_probes(docker, tag, PROBES[stage]) if stage in PROBES else [])

@@ -11,7 +11,8 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dockstage import bases, offline, smoke, stages
 from dockstage.engine import Check
 from dockstage.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
 from dockstage.run import Run
+from dockstage.stack import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
 
@@ -109,16 +111,32 @@ def describe_counts(counts: dict[str, int]) -> str:
     )
 
 
-def test_image(run: Run, pytest_args: tuple[str, ...] = ()) -> dict[str, int]:  # noqa: PT028 - a flow, not a test
-    """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host."""
+@contextmanager
+def _stack_for(run: Run, given: Stack | None, suffix: str, variant: str) -> Iterator[Stack]:
+    """The stack a flow was handed (speaking through the flow's reporter), else its own throwaway."""
+    if given is not None:
+        yield dataclasses.replace(given, reporter=run.reporter)
+        return
+    with run.throwaway(suffix, variant) as stack:
+        yield stack
+
+
+def test_image(
+    run: Run,
+    pytest_args: tuple[str, ...] = (),  # noqa: PT028 - a flow, not a test
+    stack: Stack | None = None,  # noqa: PT028
+) -> dict[str, int]:
+    """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host.
+
+    `stack`: a test-variant stack whose db the tests share (the pipeline's), else a throwaway one."""
     run.build("test")
     settings = run.settings
     report_dir = settings.path(settings.state_dir) / "reports"
     report_dir.mkdir(parents=True, exist_ok=True)
     junit = report_dir / "junit-app.xml"
     junit.unlink(missing_ok=True)
-    with run.throwaway("test", "test") as stack:
-        run.reporter.step("starting db for the tests")
+    with _stack_for(run, stack, "test", "test") as stack:
+        run.reporter.step("waiting for db for the tests")
         stack.up(["db"], action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
         command = [
@@ -161,10 +179,11 @@ def smoke_prod(run: Run) -> list[str]:
     return [*run.check_image("prod"), *smoke_stack(run)]
 
 
-def smoke_stack(run: Run) -> list[str]:
-    """db + migrate + web from the built prod image in a throwaway stack, checked over HTTP."""
+def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
+    """db + migrate + web from the built prod image in a throwaway stack (or `stack`, sharing its
+    db server: the tests use their own test_ database on it), checked over HTTP."""
     lines: list[str] = []
-    with run.throwaway("smoke", "prod") as stack:
+    with _stack_for(run, stack, "smoke", "prod") as stack:
         run.reporter.step("starting db, migrate and web from the prod image")
         stack.up(["web"], action="starting the smoke stack")
         base = stack.url()
@@ -206,27 +225,30 @@ def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, 
 
 
 def pipeline(run: Run) -> Summary:
-    """doctor -> build all four stages -> side by side: the app's tests, the image checks and the
-    prod smoke stack -> summary (throwaway stacks are torn down behind it)."""
+    """doctor -> db started (it initialises while the images build) -> build all four stages ->
+    side by side: the app's tests, the image checks and the prod smoke stack, tests and smoke on
+    the one db server (a database each) -> summary (the stack is torn down behind it)."""
     summary = Summary()
-    first: tuple[tuple[str, Callable[[], str]], ...] = (
-        ("doctor", lambda: f"{len(doctor(run))} checks green"),
-        ("build", lambda: f"{len(build(run, check=False))} stages"),
-    )
-    for name, step in first:
-        run.reporter.step(name)
-        started = time.monotonic()
-        summary.add(name, step(), time.monotonic() - started)
-    run.ensure_env()  # once, before the branches share the run
+    run.reporter.step("doctor")
     started = time.monotonic()
-    results = side_by_side(
-        run,
-        {
-            "test_image": lambda branch: describe_counts(test_image(branch)),
-            "image checks": lambda branch: f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed",
-            "smoke_prod": lambda branch: f"{len(smoke_stack(branch))} checks passed",
-        },
-    )
+    summary.add("doctor", f"{len(doctor(run))} checks green", time.monotonic() - started)
+    run.ensure_env()  # once, before the branches share the run
+    run.provided_bases()  # a missing stand-in is built before its db can start
+    with run.throwaway("pipeline", "test") as stack:
+        run.reporter.step("starting db (it initialises while the images build)")
+        stack.start(["db"], action="starting db")
+        run.reporter.step("build")
+        started = time.monotonic()
+        summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)
+        started = time.monotonic()
+        results = side_by_side(
+            run,
+            {
+                "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
+                "image checks": lambda branch: f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed",
+                "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
+            },
+        )
     for name, (result, seconds) in results.items():
         summary.add(name, result, seconds)
     summary.add("all of them, side by side", "", time.monotonic() - started)

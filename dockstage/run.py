@@ -7,6 +7,7 @@ and every file the run generated is removed when it ends (also on failure).
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +22,7 @@ from dockstage.bases import BaseImages
 from dockstage.config import Settings
 from dockstage.engine import Check
 from dockstage.report import Reporter, log
-from dockstage.stack import Stack, compose_values, generated_env_file
+from dockstage.stack import Stack, compose_values, generated_env_file, test_env_file
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
@@ -89,8 +90,10 @@ class Run:
         self.pending.append(thread)
 
     def _generate(self, path: Path, text: str) -> Path:
+        """Write a file this run owns (0600: env files hold secrets); removed when the run ends."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+            out.write(text)
         if path not in self.generated:
             self.generated.append(path)
         return path
@@ -174,8 +177,13 @@ class Run:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
         state = settings.path(settings.state_dir)
         env_path = generated_env_file(settings, self.id)
+        test_env = None
+        if variant == "test":
+            test_env = self._generate(
+                test_env_file(settings, self.id), envfile.render_generated(envfile.app_env(settings, "test"))
+            )
         generated = self._generate(
-            env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path))
+            env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path, test_env))
         )
         extra = [self._generate(state / f"{settings.project}-{self.id}.health.yaml", FAST_HEALTH)] if suffix else []
         env_files = [settings.path(settings.env_file), generated]
@@ -189,7 +197,8 @@ class Run:
         try:
             yield stack
         finally:
-            self.later(f"tearing down {stack.project}", lambda: stack.down(volumes=True))
+            # Nothing in it is kept: its containers are killed at once, not stopped gracefully.
+            self.later(f"tearing down {stack.project}", lambda: stack.down(volumes=True, timeout=0))
 
     def secrets(self) -> list[str]:
         """The secret values of this project's .env (kept out of every message)."""

@@ -32,14 +32,27 @@ def generated_env_file(settings: Settings, run_id: str) -> Path:
     return settings.path(settings.state_dir) / f"{settings.project}-{run_id}.env"
 
 
+def test_env_file(settings: Settings, run_id: str) -> Path:
+    """The test service's own env file (the test stack's app environment), generated beside the other."""
+    return settings.path(settings.state_dir) / f"{settings.project}-{run_id}.test.env"
+
+
 def compose_values(
-    settings: Settings, images: BaseImages, variant: str = "prod", env_path: Path | None = None
+    settings: Settings,
+    images: BaseImages,
+    variant: str = "prod",
+    env_path: Path | None = None,
+    test_env_path: Path | None = None,
 ) -> dict[str, str]:
     """What the suite resolved and compose interpolates (images, port, the host user, where the
     compose files and the app are), and the app's environment under its own names: the app
-    services read this same file (`env_file:`), since interpolation cannot choose names."""
+    services read this same file (`env_file:`), since interpolation cannot choose names.
+
+    In the test variant migrate and web keep the prod environment; the test service reads the
+    test one from `test_env_path`."""
     return {
-        **envfile.app_env(settings, variant),
+        **envfile.app_env(settings, "prod" if variant == "test" else variant),
+        **({"DOCKSTAGE_TEST_ENV_FILE": str(test_env_path)} if test_env_path else {}),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
@@ -126,6 +139,14 @@ class Stack:
         except DockerException as exc:
             self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
 
+    def start(self, services: Iterable[str], *, action: str) -> None:
+        """Start services detached without waiting (a later `up` or `run` waits on their health)."""
+        self.check_port_free()
+        try:
+            self.compose.up(services=list(services), detach=True, quiet=True, pull="never")
+        except DockerException as exc:
+            self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
+
     def run_once(self, service: str, *, action: str) -> None:
         """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
         try:
@@ -145,9 +166,10 @@ class Stack:
         self.show_logs(bad)
         raise error from None
 
-    def down(self, *, volumes: bool = False) -> None:
-        """Stop and remove the project's containers and networks; volumes only when asked."""
-        self.compose.down(remove_orphans=True, volumes=volumes, quiet=True)
+    def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:
+        """Stop and remove the project's containers and networks; volumes only when asked
+        (`timeout`: seconds each container gets to stop, else its stop_grace_period)."""
+        self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
 
     def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> None:
         """Print recent logs of the project's services (used when something failed)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
@@ -86,19 +88,27 @@ def build_stage(
     reporter.step(f"building {stage} -> {tag}")
     log.debug("build stage %s -> %s", stage, tag)
     started = time.monotonic()
+    options: dict[str, Any] = {
+        "context_path": context or settings.root,
+        "file": dockerfile or settings.path(settings.dockerfile),
+        "target": stage,
+        "tags": [tag],
+        "load": True,
+        "cache": cache,
+        "build_args": build_args(settings, images, context),
+        "labels": {"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
+        "secrets": secrets(settings),
+    }
     try:
-        docker.buildx.build(
-            context_path=context or settings.root,
-            file=dockerfile or settings.path(settings.dockerfile),
-            target=stage,
-            tags=[tag],
-            load=True,
-            cache=cache,
-            build_args=build_args(settings, images, context),
-            labels={"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
-            secrets=secrets(settings),
-            progress=False if settings.quiet else ("plain" if reporter.plain else "auto"),
-        )
+        if reporter.plain or settings.quiet:
+            # Streamed: one buildx process and no builder look-ups around it (python-on-whales makes
+            # two per loading build otherwise); plain lines through the reporter, or none when quiet.
+            lines = cast(Iterator[str], docker.buildx.build(**options, progress="plain", stream_logs=True))
+            for line in lines:
+                if not settings.quiet:
+                    reporter.raw(line)
+        else:  # a terminal: BuildKit's own live display
+            docker.buildx.build(**options, progress="auto")
     except DockerException as exc:
         if settings.quiet:  # the build output was hidden: show the part that says why
             reporter.raw("\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-25:]))

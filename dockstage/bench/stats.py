@@ -460,10 +460,10 @@ def write_markdown(
 
 def write_chart(path: Path, results: Mapping[str, Any]) -> Path:
     """A PNG: size per stage and build seconds (suite vs seed), pipeline seconds, requests/s vs the ceiling."""
-    import matplotlib
+    import matplotlib  # type: ignore[import-not-found,unused-ignore]  # the bench's optional extra
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # type: ignore[import-not-found,unused-ignore]
 
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
     width = 0.38

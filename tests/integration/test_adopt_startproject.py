@@ -94,7 +94,7 @@ def owned(docker_client: DockerClient) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
     env.update(DOCKSTAGE_IMAGE=f"{name}/app", DOCKSTAGE_PROJECT=name, NO_COLOR="1", PYTHONUNBUFFERED="1")
     yield env
-    for suffix in ("", "-test", "-smoke"):
+    for suffix in ("", "-test", "-smoke", "-pipeline"):
         with suppress(DockerException):
             for container in docker_client.container.list(
                 all=True, filters=[("label", f"com.docker.compose.project={name}{suffix}")]

@@ -66,7 +66,9 @@ def test_nox_pipeline_builds_tests_and_smokes_in_one_run(built_images: object, s
     assert sum(line.startswith("debug dockstage: preflight: ") for line in debug) == 1
     builds = [line.split()[4] for line in debug if line.startswith("debug dockstage: build stage ")]
     assert builds == ["dev", "test", "stage", "prod"]
-    generated = re.compile(rf"{re.escape(suite_settings.project)}(-test|-smoke)?-[0-9a-f]{{8}}\.(env|health\.yaml)")
+    generated = re.compile(
+        rf"{re.escape(suite_settings.project)}(-test|-smoke|-pipeline)?-[0-9a-f]{{8}}\.(env|test\.env|health\.yaml)"
+    )
     assert not [p for p in (ROOT / ".dockstage").iterdir() if generated.fullmatch(p.name)]  # generated files removed
 
 
