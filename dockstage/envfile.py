@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from dockstage import workers
 from dockstage.config import Settings, parse_env_file
 from dockstage.errors import ConfigError
 from dockstage.report import Reporter
@@ -26,13 +27,27 @@ def fresh_secret(key: str) -> str:
     return secrets.token_urlsafe(50 if key == "DJANGO_SECRET_KEY" else 24)
 
 
+SUITE_SETTING_NOTE = (
+    "# dockstage: a DOCKSTAGE_* line of the example is commented out here, so [tool.dockstage] keeps "
+    "its say (uncomment one to override pyproject; the suite then says so on every command)"
+)
+
+
 def render_from_example(example: str) -> str:
-    """The example's text with every empty secret filled in; comments and order kept."""
-    lines = []
+    """The example's text with every empty secret filled in; comments and order kept.
+
+    A DOCKSTAGE_* setting is written commented out: the first .env carries secrets, and the
+    suite's settings stay those of [tool.dockstage] until the user uncomments one."""
+    lines: list[str] = []
     for line in example.splitlines():
         key, sep, value = line.partition("=")
-        if sep and key.strip() in SECRET_KEYS and not value.strip():
-            line = f"{key}={fresh_secret(key.strip())}"
+        name = key.strip().removeprefix("export ").strip()
+        if sep and name in SECRET_KEYS and not value.strip():
+            line = f"{key}={fresh_secret(name)}"
+        elif sep and name.startswith("DOCKSTAGE_") and not name.startswith("#"):
+            if SUITE_SETTING_NOTE not in lines:
+                lines.append(SUITE_SETTING_NOTE)
+            line = f"# {line.strip()}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -64,6 +79,7 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
     state = settings.path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
+    workers.write(settings)  # the compose file of [tool.dockstage.workers], before any stack reads it
     return settings
 
 
