@@ -167,13 +167,22 @@ class NeedsRoot(EngineError):
 # --- Builds ------------------------------------------------------------------------------------
 
 
+_PYTHON_HINT = re.compile(
+    r"dockstage: a requirement needs Python (\S+) and this base image has ([\d.]+): (set .+?)\s*$", re.M
+)
+"""The install helper's last line (dockstage/data/install.py) when uv finds no solution for the base's Python."""
+
+
 class StageBuildFailed(BuildError):
     def __init__(self, stage: str, exit_code: int | None, detail: str = "") -> None:
-        super().__init__(
-            f"building stage {stage!r} failed (exit {exit_code})",
-            "read the build output above; fix the Dockerfile or the requirements, then build again",
-            detail=detail,
-        )
+        hint = _PYTHON_HINT.search(detail)
+        if hint:  # the one fix there is: the Python version (and with it the flavour) to set
+            needs, have, fix = hint.groups()
+            what = f"building stage {stage!r} failed: a requirement needs Python {needs}, the base image has {have}"
+        else:
+            what = f"building stage {stage!r} failed (exit {exit_code})"
+            fix = "read the build output above; fix the Dockerfile or the requirements, then build again"
+        super().__init__(what, fix, detail=detail)
 
 
 class ImageBuildFailed(BuildError):
