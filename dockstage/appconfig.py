@@ -7,6 +7,7 @@ compose services through the generated env file, the smoke test as a list of HTT
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -143,6 +144,7 @@ class App:
     deploy_check: str = "WARNING"  # `check --deploy --fail-level`; "off" skips it
     debug_values: tuple[str, ...] = ("false", "true")  # how the app spells debug off and on ("False", "True")
     index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
+    workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service name -> command (prod image)
 
     @property
     def package(self) -> str:
@@ -189,6 +191,29 @@ def _env(raw: object) -> Mapping[str, tuple[str, ...]]:
             )
         mapping[value] = _strings(f"env.{value}", names)
     return MappingProxyType(mapping)
+
+
+SUITE_SERVICES = ("db", "migrate", "web", "test")
+_SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def _workers(raw: object) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "[tool.dockstage.workers] must be a table",
+            'write it as [tool.dockstage.workers] mailer = "python manage.py send_queued_mail --loop"',
+        )
+    workers: dict[str, tuple[str, ...]] = {}
+    for name, command in raw.items():
+        if not _SERVICE_NAME.fullmatch(name) or name in SUITE_SERVICES:
+            raise ConfigError(
+                f"[tool.dockstage.workers] {name!r} is not a service name the suite can add",
+                f"use lowercase letters, digits, '-' and '_', and none of {', '.join(SUITE_SERVICES)}",
+            )
+        workers[name] = _strings(f"workers.{name}", command, split=True)
+        if not workers[name]:
+            raise ConfigError(f"[tool.dockstage.workers] {name} has no command", 'e.g. "python manage.py qcluster"')
+    return MappingProxyType(workers)
 
 
 def _smoke(raw: object) -> tuple[SmokeCheck, ...]:
@@ -251,6 +276,8 @@ def parse_app(raw: Mapping[str, object]) -> App:
             values[key] = _env(value)
         elif key == "smoke":
             values[key] = _smoke(value)
+        elif key == "workers":
+            values[key] = _workers(value)
         elif key == "collectstatic":
             if not isinstance(value, bool):
                 raise ConfigError("[tool.dockstage] collectstatic must be true or false", "fix it in pyproject.toml")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from dockstage import cabundle
+from dockstage import cabundle, workers
 from dockstage.appconfig import APP_KEYS, App, parse_app
 from dockstage.errors import ConfigError
 
@@ -249,7 +249,8 @@ def load(
                 app_values[name] = raw
             else:
                 values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
-        values["app"] = parse_app(app_values)
+        # [tool.dockstage.workers]: their compose file (written with .env, see envfile.ensure) is merged too
+        values["app"] = workers.with_file(parse_app(app_values), str(values.get("state_dir") or Settings.state_dir))
     _packaged(root, values)
     from_file = dict(values)
     env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")

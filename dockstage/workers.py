@@ -1,0 +1,76 @@
+"""Worker services from [tool.dockstage.workers]: management-command processes beside web.
+
+Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
+the prod image with the app's environment, hardened like web, started after the migrations and
+restarted unless stopped. The suite writes them into a generated compose file in the state dir
+(no secret in it: the environment comes from the app env file) merged over its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockstage.appconfig import App
+
+if TYPE_CHECKING:
+    from dockstage.config import Settings
+
+FILE_NAME = "compose.workers.yaml"
+HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
+
+
+def with_file(app: App, state_dir: str) -> App:
+    """`app` with the generated compose file among its compose files when it has workers."""
+    generated = f"{state_dir}/{FILE_NAME}"
+    if not app.workers or generated in app.compose_files:
+        return app
+    return dataclasses.replace(app, compose_files=(*app.compose_files, generated))
+
+
+def service(command: tuple[str, ...]) -> dict[str, object]:
+    """One worker: the prod image running `command` (not gunicorn), no HTTP healthcheck."""
+    return {
+        "image": "${DOCKSTAGE_IMAGE:-project-playground}:prod",
+        "env_file": ["${DOCKSTAGE_APP_ENV_FILE:?DOCKSTAGE_APP_ENV_FILE is written by dockstage - use `invoke up`}"],
+        "entrypoint": list(command[:1]),
+        "command": list(command[1:]),
+        "read_only": True,
+        "tmpfs": ["/tmp"],  # noqa: S108 - a tmpfs inside the container, as compose.yaml gives web
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "depends_on": {
+            "db": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
+        },
+        # The prod image's HEALTHCHECK probes gunicorn's health path, which a worker does not serve.
+        "healthcheck": {"disable": True},
+        "restart": "unless-stopped",
+        "stop_grace_period": "30s",
+    }
+
+
+def render(app: App) -> str:
+    """The compose file of the app's workers (JSON, which compose reads as YAML)."""
+    services = {name: service(command) for name, command in app.workers.items()}
+    return HEADER + json.dumps({"services": services}, indent=2) + "\n"
+
+
+def write(settings: Settings) -> Path | None:
+    """Write the workers' compose file when there are workers (atomically: steps run side by side)."""
+    if not settings.app.workers:
+        return None
+    path = settings.path(settings.state_dir) / FILE_NAME
+    text = render(settings.app)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{FILE_NAME}.")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+    return path
