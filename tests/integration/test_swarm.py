@@ -10,18 +10,21 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shlex
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import config, stages
+from dockstage import config, smoke, stages
 from dockstage.config import Settings
 from dockstage.errors import ConfigError
 from dockstage.report import Reporter
@@ -313,6 +316,101 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             _remove_tags(docker, up.address)
     assert docker.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
     assert harness.network_exists(docker, "docker_gwbridge") == had_bridge
+
+
+def _without_releases_of(path: Path, image: str, existed: bool) -> None:
+    """Drop this run's rows from the checkout's .dockstage/releases.json (the CLI records there)."""
+    if not path.is_file():
+        return
+    rows = [r for r in json.loads(path.read_text()).get("releases", []) if r.get("image") != image]
+    if rows or existed:
+        path.write_text(json.dumps({"releases": rows}, indent=2) + "\n")
+    else:
+        path.unlink()
+
+
+def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
+    docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings, tmp_path: Path
+) -> None:
+    """The README's path as typed: invoke registry, release, deploy; a note through the proxy;
+    stack-ps, stack-logs; undeploy (volume kept), undeploy --volumes --yes, registry --stop."""
+    swarm = docker_client.system.info().swarm
+    if swarm is not None and swarm.local_node_state not in (None, "inactive"):
+        pytest.skip("this engine is already in a swarm (someone else's): not touched")
+    registry_port, proxy_port = free_port(), free_port()
+    env = cli_env(
+        suite_settings,
+        DOCKSTAGE_ENV_FILE=str(tmp_path / ".env"),
+        DOCKSTAGE_REGISTRY_PORT=str(registry_port),
+        DOCKSTAGE_PROXY_PORT=str(proxy_port),
+    )
+    stack = f"{suite_settings.project}-swarm"  # the default stack name
+    namespace: list[tuple[Literal["label"], str]] = [("label", f"com.docker.stack.namespace={stack}")]
+    volume = f"{stack}_db-data"
+    releases = ROOT / ".dockstage" / "releases.json"
+    had_releases = releases.is_file()
+    had_bridge = harness.network_exists(docker_client, "docker_gwbridge")
+    seconds: dict[str, float] = {}
+
+    def invoke(*args: str, timeout: float = 600) -> str:
+        command = shlex.join(["invoke", *args])
+        started = time.monotonic()
+        result = run_cli(["invoke", *args], env, timeout=timeout)
+        seconds[command] = time.monotonic() - started
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{command}: exit {result.returncode}\n{output[-4000:]}"
+        return output
+
+    try:
+        with harness.single_node(docker_client, QUIET):  # `docker swarm init --advertise-addr 127.0.0.1`
+            try:
+                assert f"on http://127.0.0.1:{registry_port}" in invoke("registry")
+                out = invoke("release")
+                version = release.git_version(ROOT)[0]
+                assert f"released 127.0.0.1:{registry_port}/{suite_settings.image}:{version} digest sha256:" in out
+                out = invoke("deploy")
+                assert f"{stack}: web {version} (created), 2 replicas" in out
+
+                token = config.read_env_file(tmp_path / ".env")["API_TOKEN"]
+                url = f"http://127.0.0.1:{proxy_port}"
+                created = smoke.fetch(
+                    f"{url}/api/notes/", method="POST", body={"text": "via invoke deploy"}, token=token
+                )
+                assert created.status == 201, created.body
+                note = created.json()
+                assert isinstance(note, dict)
+                listed = smoke.fetch(f"{url}/api/notes/{note['id']}/")
+                assert listed.status == 200 and listed.json() == note, listed.body
+
+                out = invoke("stack-ps")
+                web_rows = [line for line in out.splitlines() if " web " in f" {line} " and "running" in line]
+                assert len(web_rows) == 2 and all(version in line for line in web_rows), out
+                assert "migrate" in invoke("stack-logs", "--service", "migrate")
+
+                assert f"its database volume {volume} is kept" in invoke("undeploy")
+                assert not docker_client.service.list(filters=namespace)
+                assert not docker_client.network.list(filters=namespace)
+                assert not docker_client.container.list(all=True, filters=namespace)
+                assert not docker_client.secret.list(filters=[("label", f"dockstage.stack={stack}")])
+                assert not docker_client.config.list(filters={"label": f"dockstage.stack={stack}"})
+                assert docker_client.volume.exists(volume)
+                assert f"and its database volume {volume}" in invoke("undeploy", "--volumes", "--yes")
+                assert not docker_client.volume.exists(volume)
+
+                invoke("registry", "--stop", "--volumes", "--yes")
+                assert not docker_client.container.exists(f"{suite_settings.project}-registry")
+                assert not docker_client.volume.exists(f"{suite_settings.project}-registry-data")
+            finally:
+                run_cli(["invoke", "undeploy", "--volumes", "--yes"], env)
+                run_cli(["invoke", "registry", "--stop", "--volumes", "--yes"], env)
+                _remove_tags(docker_client, f"127.0.0.1:{registry_port}")
+    finally:
+        _without_releases_of(releases, suite_settings.image, had_releases)
+    assert docker_client.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
+    assert harness.network_exists(docker_client, "docker_gwbridge") == had_bridge
+    print("seconds per command (new user, single-node swarm):")  # -rP shows it
+    for command, taken in seconds.items():
+        print(f"  {taken:6.1f}  {command}")
 
 
 @pytest.mark.skipif(
