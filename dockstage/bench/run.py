@@ -34,6 +34,7 @@ from dockstage import config, smoke, stages
 from dockstage.bases import BaseImages
 from dockstage.bench import loadgen, pipelines
 from dockstage.bench import stats as benchstats
+from dockstage.bench import swarm as benchswarm
 from dockstage.errors import CheckFailed, DockstageError, ServiceFailed
 from dockstage.report import Reporter
 from dockstage.run import Run
@@ -254,7 +255,7 @@ def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
                 docker.image.remove(image.id)
 
 
-def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> dict[str, Any]:
+def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None, swarm: bool = False) -> dict[str, Any]:
     """Every measurement; returns the results mapping written to latest.json."""
     run.preflight("buildx", "compose", "disk")
     bases = run.provided_bases()
@@ -299,6 +300,13 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> di
                 "web": benchstats.lookup(health, "fresh_volume", "web_up_seconds"),
             }
             timed = pipelines.measure(run.settings, Path(tmp) / "pipelines", runs, parts, run.reporter)
+            shipped: dict[str, Any] = {"measured": False, "reason": "not asked for: `--swarm`"}
+            if swarm:  # the prod image built from the real checkout for the sizes
+                run.reporter.step("swarm: rollout and rollback on a one-node swarm")
+                shipped = benchswarm.measure(
+                    run.settings, docker, run.reporter, f"{BENCH_IMAGES['suite']}:prod", Path(tmp)
+                )
+            shipped.setdefault("harness", benchstats.read_harness(root / benchswarm.HARNESS_JSON))
         if fresh_machine_tool is not None:
             fresh = pipelines.fresh_machine(fresh_machine_tool, root, run.reporter)
     finally:
@@ -334,6 +342,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None) -> di
         "pipelines": timed,
         "fresh_machine": fresh,
         "http": http,
+        "swarm": shipped,
         "notes": _method_notes(params, generator),
     }
     notes_rps = {server: benchstats.lookup(http, server, "notes", "rps") for server in benchstats.SERVERS}
@@ -433,14 +442,27 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the README's main job on a simulated fresh machine, run by TOOL "
         f"(default {FRESH_MACHINE_TOOL}); without it that figure is 'not measured'",
     )
+    parser.add_argument(
+        "--swarm",
+        action="store_true",
+        help="also time rollout and rollback on a one-node swarm (about 5 minutes; not part of --quick)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["swarm"],
+        help="run one section alone: its tables printed and written to benchmarks/results/<section>-only.json "
+        "(latest.json and REPORT.md are left as they are)",
+    )
     args = parser.parse_args(argv)
+    if args.only == "swarm":
+        return swarm_only()
     tool = Path(args.fresh_machine).resolve() if args.fresh_machine else None
     if tool is not None and not tool.is_file():
         parser.error(f"--fresh-machine: {tool} does not exist")
     reporter = Reporter()
     try:
         with Run.open(config.load(ROOT, quiet=True)) as run:
-            results = measure(run, args.quick, tool)
+            results = measure(run, args.quick, tool, swarm=args.swarm)
         paths = write_outputs(results, ROOT / "benchmarks")
     except DockstageError as exc:
         print(exc.one_line(), file=sys.stderr)
@@ -452,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     reporter.table("what users wait for", benchstats.PIPELINE_HEADER, benchstats.pipeline_rows(results))
     reporter.table("throughput against the ceiling", benchstats.THROUGHPUT_HEADER, benchstats.throughput_rows(results))
+    _swarm_tables(reporter, results)
     targets = benchstats.evaluate_targets(results)
     reporter.table(
         "targets",
@@ -461,6 +484,38 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         reporter.ok(f"wrote {path.relative_to(ROOT)}")
     return 0
+
+
+def _swarm_tables(reporter: Reporter, results: dict[str, Any]) -> None:
+    if benchstats.swarm_rows(results):
+        reporter.table(
+            "swarm: rollout and rollback (one node)", benchstats.SWARM_HEADER, benchstats.swarm_rows(results)
+        )
+    if benchstats.harness_rows(results):
+        reporter.table(
+            "swarm: the three-node harness (last run)", benchstats.HARNESS_HEADER, benchstats.harness_rows(results)
+        )
+
+
+def swarm_only() -> int:
+    """`--only swarm`: the swarm section alone on the checkout's prod image (built if needed)."""
+    reporter = Reporter()
+    try:
+        with Run.open(config.load(ROOT, quiet=True)) as run:
+            source = run.build("prod")[-1].tag
+            with tempfile.TemporaryDirectory(prefix="dockstage-bench-swarm-", dir="/var/tmp") as tmp:
+                shipped = benchswarm.measure(run.settings, run.docker, reporter, source, Path(tmp))
+    except DockstageError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return exc.return_code
+    results = {
+        "meta": {"timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "only": "swarm"},
+        "swarm": shipped,
+    }
+    path = benchstats.write_json(ROOT / "benchmarks" / "results" / "swarm-only.json", results)
+    _swarm_tables(reporter, results)
+    reporter.ok(f"wrote {path.relative_to(ROOT)} (latest.json and REPORT.md untouched)")
+    return 0 if shipped.get("measured") else 1
 
 
 if __name__ == "__main__":

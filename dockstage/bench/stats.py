@@ -8,6 +8,7 @@ import statistics
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -374,6 +375,110 @@ THROUGHPUT_HEADER = (
 )
 
 
+SWARM_PHASES = {
+    "first_deploy": "first deploy (migrate job, every web replica healthy)",
+    "rolling_update": "rolling update to a new digest",
+    "rollback": "rollback (`invoke rollback`)",
+    "failed_update": "failed healthcheck, rolled back by swarm",
+}
+SWARM_HEADER = ("phase", "seconds", "requests", "failed", "outcome")
+HARNESS_HEADER = ("scenario", "requests", "failed", "seconds", "passed", "note")
+
+
+def read_harness(path: Path) -> dict[str, Any] | None:
+    """The three-node harness's results (benchmarks/results/swarm.json, `nox -s swarm`) when a run
+    left a readable one: its nodes, replicas, scenarios and verdict, and the file's age; else None."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        modified = path.stat().st_mtime
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
+        return None
+    rows = [
+        {key: row.get(key) for key in ("name", "requests", "failed", "seconds", "passed", "note")}
+        for row in doc["scenarios"]
+        if isinstance(row, dict) and row.get("name")
+    ]
+    return {
+        "path": str(path),
+        "modified": datetime.fromtimestamp(modified, UTC).isoformat(timespec="seconds"),
+        "nodes": doc.get("nodes"),
+        "replicas": doc.get("replicas"),
+        "passed": doc.get("passed"),
+        "scenarios": rows,
+    }
+
+
+def _count(value: object) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "-"
+
+
+def swarm_rows(results: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """One row per measured phase of the one-node swarm section (none when it was not measured)."""
+    phases = results.get("swarm", {}).get("phases", {})
+    return [
+        (
+            label,
+            fmt(lookup(phases, key, "seconds"), 1),
+            _count(phases[key].get("requests")),
+            _count(phases[key].get("failed")),
+            str(phases[key].get("outcome", "")),
+        )
+        for key, label in SWARM_PHASES.items()
+        if isinstance(phases.get(key), Mapping)
+    ]
+
+
+def harness_rows(results: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The three-node harness's scenarios as read from its JSON (none when no run left one)."""
+    harness = results.get("swarm", {}).get("harness") or {}
+    return [
+        (
+            str(row.get("name")),
+            _count(row.get("requests")),
+            _count(row.get("failed")),
+            fmt(row.get("seconds") if isinstance(row.get("seconds"), int | float) else None, 1),
+            {True: "yes", False: "NO"}.get(row.get("passed"), "-"),
+            str(row.get("note") or ""),
+        )
+        for row in harness.get("scenarios", [])
+    ]
+
+
+def swarm_markdown(results: Mapping[str, Any]) -> list[str]:
+    """REPORT.md's "Swarm: rollout and rollback" section: the one-node figures and the harness's table."""
+    swarm = results.get("swarm") or {}
+    lines = ["## Swarm: rollout and rollback", ""]
+    rows = swarm_rows(results)
+    if rows:
+        load = swarm.get("load", {})
+        lines += [
+            f"One-node swarm on this engine, {swarm.get('replicas')} web replicas, the path `invoke registry`, "
+            f"`release`, `deploy`, `rollback` take; seconds until swarm converged; load: {load.get('connections')} "
+            f"keep-alive connections of paced GETs of /api/notes/ from 127.0.0.1 through the proxy "
+            f"(at most {load.get('max_requests')} requests, {load.get('max_seconds')} s).",
+            "",
+            _md_table(SWARM_HEADER, rows),
+            "",
+        ]
+    else:
+        reason = swarm.get("reason") or "run the bench with `--swarm` (alone: `python -m dockstage.bench --only swarm`)"
+        lines += [f"One-node swarm: not measured ({reason}).", ""]
+    harness = swarm.get("harness")
+    if harness:
+        lines += [
+            f"Three-node harness (`nox -s swarm`, {harness.get('nodes')} nodes, {harness.get('replicas')} web "
+            f"replicas), as its last run left `{Path(str(harness.get('path'))).name}` ({harness.get('modified')}):",
+            "",
+            _md_table(HARNESS_HEADER, harness_rows(results)),
+            "",
+        ]
+    else:
+        lines += ["Three-node harness: no results file (`nox -s swarm` writes benchmarks/results/swarm.json).", ""]
+    return lines
+
+
 def write_json(path: Path, results: Mapping[str, Any]) -> Path:
     """Write the results (NaN becomes null) with sorted keys, creating the directory."""
 
@@ -447,6 +552,7 @@ def write_markdown(
         "",
         f"![sizes, build times, pipelines and throughput]({chart_name})",
         "",
+        *swarm_markdown(results),
         "## Method",
         "",
         *[f"- {note}" for note in results.get("notes", [])],

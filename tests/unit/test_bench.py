@@ -527,3 +527,87 @@ def test_pipeline_medians_are_over_green_runs() -> None:
     assert summary["seconds"] == 10.0
     assert summary["failed_runs"] == 1
     assert summary["runs"] == runs
+
+
+# --- the swarm section -------------------------------------------------------------------------
+HARNESS = {
+    "nodes": 3,
+    "replicas": 3,
+    "scenarios": [
+        {"name": "a rolling update", "requests": 2412, "failed": 0, "seconds": 91.5, "passed": True, "note": "v2"},
+        {"name": "d redeploy", "requests": 4726, "failed": 4490, "seconds": 69.8, "passed": False, "note": "lost"},
+    ],
+    "official_bases": {"passed": True, "checks": []},
+    "passed": False,
+}
+PHASES = {
+    "first_deploy": {"seconds": 14.04, "outcome": "created", "requests": None, "failed": None, "errors": {}},
+    "rollback": {"seconds": 30.0, "outcome": "updated to v1", "requests": 1200, "failed": 0, "errors": {}},
+    "rolling_update": {"seconds": 31.26, "outcome": "updated", "requests": 1300, "failed": 2, "errors": {"502": 2}},
+}
+
+
+def test_read_harness_keeps_the_table_and_refuses_what_is_not_one(tmp_path: Path) -> None:
+    path = tmp_path / "swarm.json"
+    assert benchstats.read_harness(path) is None  # no run left one
+    path.write_text("{not json")
+    assert benchstats.read_harness(path) is None
+    path.write_text(json.dumps({"nodes": 3}))
+    assert benchstats.read_harness(path) is None
+    path.write_text(json.dumps(HARNESS))
+    read = benchstats.read_harness(path)
+    assert read is not None
+    assert (read["nodes"], read["replicas"], read["passed"], read["path"]) == (3, 3, False, str(path))
+    assert [row["name"] for row in read["scenarios"]] == ["a rolling update", "d redeploy"]
+    assert "official_bases" not in read and read["modified"].endswith("+00:00")
+
+
+def test_swarm_rows_in_phase_order_with_no_load_on_the_first_deploy() -> None:
+    rows = benchstats.swarm_rows({"swarm": {"phases": PHASES}})
+    assert rows == [
+        ("first deploy (migrate job, every web replica healthy)", "14.0", "-", "-", "created"),
+        ("rolling update to a new digest", "31.3", "1300", "2", "updated"),
+        ("rollback (`invoke rollback`)", "30.0", "1200", "0", "updated to v1"),
+    ]  # the failed-update phase was not measured: no row
+    assert benchstats.swarm_rows({}) == []
+
+
+def test_harness_rows_say_yes_and_no(tmp_path: Path) -> None:
+    (tmp_path / "swarm.json").write_text(json.dumps(HARNESS))
+    rows = benchstats.harness_rows({"swarm": {"harness": benchstats.read_harness(tmp_path / "swarm.json")}})
+    assert rows == [
+        ("a rolling update", "2412", "0", "91.5", "yes", "v2"),
+        ("d redeploy", "4726", "4490", "69.8", "NO", "lost"),
+    ]
+    assert benchstats.harness_rows({"swarm": {"harness": None}}) == []
+
+
+def test_report_has_the_swarm_table_or_says_how_to_get_it(tmp_path: Path) -> None:
+    (tmp_path / "swarm.json").write_text(json.dumps(HARNESS))
+    data = results(
+        swarm={
+            "measured": True,
+            "replicas": 2,
+            "load": {"connections": 2, "max_requests": 20000, "max_seconds": 300.0},
+            "phases": PHASES,
+            "harness": benchstats.read_harness(tmp_path / "swarm.json"),
+        }
+    )
+    text = benchstats.write_markdown(tmp_path / "REPORT.md", data, benchstats.evaluate_targets(data)).read_text()
+    assert "## Swarm: rollout and rollback" in text
+    assert "| phase | seconds | requests | failed | outcome |" in text
+    assert "| rolling update to a new digest | 31.3 | 1300 | 2 | updated |" in text
+    assert "| a rolling update | 2412 | 0 | 91.5 | yes | v2 |" in text
+    assert "at most 20000 requests, 300.0 s" in text
+    bare = results(swarm={"measured": False, "reason": "not asked for: `--swarm`", "harness": None})
+    text = benchstats.write_markdown(tmp_path / "bare.md", bare, benchstats.evaluate_targets(bare)).read_text()
+    assert "One-node swarm: not measured (not asked for: `--swarm`)." in text
+    assert "Three-node harness: no results file" in text
+
+
+def test_only_swarm_without_an_engine_ends_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    assert bench.main(["--only", "swarm"]) == EXIT_CODES["engine"]
+    assert capsys.readouterr().err.strip().startswith("engine: no Docker engine answers at unix:///nonexistent.sock")
