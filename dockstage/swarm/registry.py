@@ -93,7 +93,7 @@ def up(
         if wanted_port and running_port != wanted_port:
             raise ConfigError(
                 f"the registry {name} already runs on port {running_port}, not {wanted_port}",
-                f"use DOCKSTAGE_REGISTRY_PORT={running_port}, or `invoke registry --down` and start it again",
+                f"use DOCKSTAGE_REGISTRY_PORT={running_port}, or `invoke registry --stop` and start it again",
             )
         registry = Registry(name, found.config.image or "", volume, running_port)
     else:
