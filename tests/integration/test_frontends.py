@@ -24,9 +24,10 @@ from tests.conftest import ROOT, cli_env, free_port, run_cli
 pytestmark = pytest.mark.integration
 
 SESSIONS = ("doctor", "bases", "build_dev", "build_test", "build_stage", "build_prod", "test_image", "smoke_prod",
-            "pipeline", "tests", "lint", "typecheck", "bench")  # fmt: skip
+            "pipeline", "swarm", "tests", "lint", "typecheck", "bench")  # fmt: skip
 TASKS = ("dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
-         "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases")  # fmt: skip
+         "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
+         "registry", "release", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy")  # fmt: skip
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
