@@ -33,7 +33,7 @@ def with_file(app: App, state_dir: str) -> App:
 
 
 def service(command: tuple[str, ...]) -> dict[str, object]:
-    """One worker: the prod image running `command` (not gunicorn), no HTTP healthcheck."""
+    """One worker: the prod image running `command` (not gunicorn), healthy while it runs."""
     return {
         "image": "${DOCKSTAGE_IMAGE:-project-playground}:prod",
         "env_file": ["${DOCKSTAGE_APP_ENV_FILE:?DOCKSTAGE_APP_ENV_FILE is written by dockstage - use `invoke up`}"],
@@ -47,8 +47,10 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
             "db": {"condition": "service_healthy"},
             "migrate": {"condition": "service_completed_successfully"},
         },
-        # The prod image's HEALTHCHECK probes gunicorn's health path, which a worker does not serve.
-        "healthcheck": {"disable": True},
+        # Not the prod image's HEALTHCHECK (gunicorn's health path, which a worker does not serve), and
+        # not none: compose's `up --wait` (2.26) refuses a container without one. Healthy = its command
+        # runs (PID 1: the container exits with it); one `true` every 5 s.
+        "healthcheck": {"test": ["CMD", "true"], "interval": "5s", "timeout": "3s", "retries": 1},
         "restart": "unless-stopped",
         "stop_grace_period": "30s",
     }

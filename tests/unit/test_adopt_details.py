@@ -150,7 +150,7 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
         ["manage.py", "send_mail", "--loop"],
     )
     assert services["beat"]["image"] == "${DOCKSTAGE_IMAGE:-project-playground}:prod"
-    assert services["beat"]["healthcheck"] == {"disable": True} and services["beat"]["read_only"] is True
+    assert services["beat"]["healthcheck"]["test"] == ["CMD", "true"] and services["beat"]["read_only"] is True
     assert "s3cret" not in path.read_text()  # no secret: the environment comes from the app env file
     assert workers.with_file(settings.app, ".dockstage") == settings.app  # no second copy of the file
 
