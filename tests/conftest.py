@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 ENGINE_FIXTURES = {"docker_client", "built_images"}
-SLOW_FIXTURES = {"built_images"}
+SLOW_FIXTURES = {"built_images", "adopted_site"}  # adopted_site: tests/integration/test_adopt_details.py
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
