@@ -103,7 +103,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("test-command", found.test_command, 'or "python manage.py test"'),
         ("deploy-check", found.deploy_check, "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
         ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
-        ("compose-files", [], "more services (redis, workers): compose files merged over the suite's"),
+        ("compose-files", [], "more services (redis...): compose files merged over the suite's"),
     ]
     if env_example != ".env.example":
         pairs.append(("env-example", env_example, "the project has its own .env.example"))
@@ -126,6 +126,12 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     if found.test_settings_module:
         lines.append(f"DJANGO_SETTINGS_MODULE = {toml(found.test_settings_module)}")
     lines += [f"{_key(k)} = {toml(v)}" for k, v in found.test_env.items()]
+    lines += [
+        "",
+        "# Management-command processes beside web, in the prod image (`invoke up` starts them), e.g.",
+        '# mailer = "python manage.py send_queued_mail --loop"',
+        "[tool.dockstage.workers]",
+    ]
     for check in smoke_checks(found):
         lines += ["", "[[tool.dockstage.smoke]]", *(f"{_key(k)} = {toml(v)}" for k, v in check.items())]
     return "\n".join(lines) + "\n"

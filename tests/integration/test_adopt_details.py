@@ -31,7 +31,7 @@ from dockstage import STAGES, config, pipeline, stackops
 from dockstage.adopt.render import toml
 from dockstage.appconfig import SmokeCheck
 from dockstage.config import Settings
-from dockstage.errors import SmokeCheckFailed, StageBuildFailed
+from dockstage.errors import ServiceFailed, SmokeCheckFailed, StageBuildFailed
 from dockstage.run import Run
 from tests.conftest import TEST_FLAVOUR, free_port
 
@@ -184,9 +184,9 @@ def adjusted_pyproject(text: str) -> str:
     """init's [tool.dockstage] with the user's adjustments, written back as TOML."""
     table = tomllib.loads(text)["tool"]["dockstage"]
     table.update(ADJUSTED)
-    tables = {name: table.pop(name, {}) for name in ("env", "env-values", "test-env")}
+    tables = {name: table.pop(name, {}) for name in ("env", "env-values", "test-env", "workers")}
     tables["test-env"] = {**tables["test-env"], **TEST_ENV}
-    tables["workers"] = WORKERS
+    tables["workers"] = {**tables["workers"], **WORKERS}
     table.pop("smoke", None)
     lines = ["[tool.dockstage]", *(f"{key} = {toml(value)}" for key, value in table.items())]
     for name, values in tables.items():
@@ -289,6 +289,24 @@ def test_a_failing_smoke_check_shows_the_body_and_webs_log(
     assert "smoke check 'boom' failed: GET /boom/ gave 500, not 200: 'boom-body-marker" in line
     assert "logs above" in line and "invoke logs" not in line  # the throwaway stack is gone
     assert shown.index("FAIL smoke boom") < shown.index("boom-marker-in-log")  # then web's log
+
+
+def test_a_failing_service_of_a_throwaway_stack_shows_its_log(
+    adopted_site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 5: migrate failing in the smoke stack (a database that does not exist) is named, and its
+    log is shown before the stack is removed: the one line points above, not at `invoke logs`."""
+    app = adopted_site.settings.app
+    settings = adopted_site.settings.with_(
+        app=dataclasses.replace(app, env_values={**app.env_values, "DB_NAME": "no_such_db"})
+    )
+    with Run.open(settings) as run, pytest.raises(ServiceFailed) as caught:
+        pipeline.smoke_prod(run)
+    shown = capsys.readouterr().out
+    line = caught.value.one_line()
+    assert line.startswith("stack: starting the smoke stack: migrate did not become healthy")
+    assert "its log is above" in line and "invoke logs" not in line
+    assert "migrate-1" in shown and "no_such_db" in shown  # migrate's own log, with the cause
 
 
 def test_up_starts_the_workers_beside_web(adopted_site: Site, docker_client: DockerClient) -> None:

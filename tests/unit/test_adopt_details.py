@@ -132,13 +132,18 @@ def test_a_python_conflict_in_the_build_names_the_version_to_set() -> None:
     assert caught.value.fix.startswith("set DOCKSTAGE_FLAVOUR=trixie")
 
 
+def with_workers(root: Path, lines: str) -> None:
+    """Fill the [tool.dockstage.workers] table init wrote (empty, with an example in a comment)."""
+    text = (root / "pyproject.toml").read_text()
+    assert "[tool.dockstage.workers]\n" in text
+    (root / "pyproject.toml").write_text(
+        text.replace("[tool.dockstage.workers]\n", f"[tool.dockstage.workers]\n{lines}")
+    )
+
+
 def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> None:
     root = adopted(tmp_path)
-    text = (root / "pyproject.toml").read_text()
-    (root / "pyproject.toml").write_text(
-        text
-        + '\n[tool.dockstage.workers]\nmailer = "python manage.py send_mail --loop"\nbeat = ["python", "-m", "x"]\n'
-    )
+    with_workers(root, 'mailer = "python manage.py send_mail --loop"\nbeat = ["python", "-m", "x"]\n')
     settings = config.load(root, environ={})
     assert settings.app.compose_files == (".dockstage/compose.workers.yaml",)
     (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-1234\nMYSQL_PASSWORD=p\nMYSQL_ROOT_PASSWORD=r\n")
@@ -162,8 +167,6 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
 )
 def test_bad_workers_say_what_and_how(tmp_path: Path, table: str, message: str) -> None:
     root = adopted(tmp_path)
-    (root / "pyproject.toml").write_text(
-        (root / "pyproject.toml").read_text() + f"\n[tool.dockstage.workers]\n{table}\n"
-    )
+    with_workers(root, f"{table}\n")
     with pytest.raises(ConfigError, match=message):
         config.load(root, environ={})
