@@ -44,7 +44,7 @@ def render_from_example(example: str) -> str:
         name = key.strip().removeprefix("export ").strip()
         if sep and name in SECRET_KEYS and not value.strip():
             line = f"{key}={fresh_secret(name)}"
-        elif sep and name.startswith("DOCKSTAGE_") and not name.startswith("#"):
+        elif sep and name.startswith("DOCKSTAGE_"):
             if SUITE_SETTING_NOTE not in lines:
                 lines.append(SUITE_SETTING_NOTE)
             line = f"# {line.strip()}"
