@@ -203,6 +203,55 @@ verify_minimum_env() {
     ls /docker-entrypoint-initdb.d/ > /dev/null
 }
 
+# The template: the data directory a first start makes before its users (mariadb-install-db and
+# the time zone tables; no user, no password), made once when the image is built. A first start
+# unpacks it instead of making it again (about 2.5 s less), when the server's options and option
+# files are the ones it was made with; any other options make it the slow way, as before.
+TEMPLATE=/usr/share/dockstage/datadir.tar.zst
+TZ_TRUNCATE="TRUNCATE time_zone; TRUNCATE time_zone_name; TRUNCATE time_zone_transition;
+TRUNCATE time_zone_transition_type; TRUNCATE time_zone_leap_second;"
+
+# template_key SERVER ARGS...: what the template depends on (the option files' and the arguments').
+template_key() { my_print_defaults --mysqld; printf '%s\n' "$@"; }
+
+template_fits() {
+    [ -r "$TEMPLATE" ] && [ -r "$TEMPLATE.key" ] && [ "$(template_key "$@")" = "$(cat "$TEMPLATE.key")" ]
+}
+
+# make_system_tables SERVER ARGS...: install-db, the temporary server, the time zone tables.
+make_system_tables() {
+    mysql_note "initialising database files in $DATADIR"
+    mariadb-install-db --datadir="$DATADIR" --auth-root-authentication-method=normal \
+        --skip-test-db --skip-name-resolve --skip-log-bin --default-time-zone=SYSTEM \
+        --rpm > /dev/null
+    start_temp_server "$@"
+    if [ -z "${MYSQL_INITDB_SKIP_TZINFO:-}" ]; then
+        mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null \
+            | docker_process_sql --dont-use-mysql-root-password --database=mysql
+    fi
+}
+
+# make_template [DIR]: run once at image build, as root: makes the template (as mysql, in DIR) for
+# the image's default command and option files, then packs it where first starts look for it.
+make_template() {
+    if [ "$(id -u)" = 0 ]; then
+        local dir; dir="$(mktemp -d)"; chown mysql:mysql "$dir"
+        setpriv --reuid=mysql --regid=mysql --init-groups "${BASH_SOURCE[0]}" dockstage-make-template "$dir"
+        mkdir -p "${TEMPLATE%/*}"
+        tar --zstd --sparse -cf "$TEMPLATE" -C "$dir" .
+        mv "$dir.key" "$TEMPLATE.key"
+        chown root:root "$TEMPLATE.key"; chmod 0644 "$TEMPLATE" "$TEMPLATE.key"
+        rm -rf "$dir"
+        return
+    fi
+    DATADIR="$1" SOCKET=/run/mysqld/template.sock MYSQL_DATABASE='' MYSQL_ROOT_PASSWORD='' MYSQL_INITDB_SKIP_TZINFO=''
+    utf8mb4_defaults mariadbd
+    set -- mariadbd "${UTF8MB4_DEFAULTS[@]}"
+    template_key "$@" > "$DATADIR.key"
+    make_system_tables "$@" --datadir="$DATADIR"
+    stop_temp_server
+}
+
 init_database() {
     verify_minimum_env
     if [ -n "${MYSQL_RANDOM_ROOT_PASSWORD:-}" ]; then
@@ -211,15 +260,15 @@ init_database() {
         mysql_note "GENERATED ROOT PASSWORD: $MYSQL_ROOT_PASSWORD"
     fi
 
-    mysql_note "initialising database files in $DATADIR"
-    mariadb-install-db --datadir="$DATADIR" --auth-root-authentication-method=normal \
-        --skip-test-db --skip-name-resolve --skip-log-bin --default-time-zone=SYSTEM \
-        --rpm > /dev/null
-    start_temp_server "$@"
-
-    if [ -z "${MYSQL_INITDB_SKIP_TZINFO:-}" ]; then
-        mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null \
-            | docker_process_sql --dont-use-mysql-root-password --database=mysql
+    if template_fits "$@"; then
+        mysql_note "initialising database files in $DATADIR (from the image's template)"
+        tar --zstd -xf "$TEMPLATE" -C "$DATADIR"
+        start_temp_server "$@"
+        if [ -n "${MYSQL_INITDB_SKIP_TZINFO:-}" ]; then
+            docker_process_sql --dont-use-mysql-root-password --database=mysql <<< "$TZ_TRUNCATE"
+        fi
+    else
+        make_system_tables "$@"
     fi
 
     local rootpw health_pw root_host rh sql
@@ -285,6 +334,7 @@ FLUSH PRIVILEGES;"
 }
 
 main() {
+    if [ "${1:-}" = dockstage-make-template ]; then make_template "${@:2}"; return; fi
     if [ "${1:0:1}" = '-' ]; then
         set -- mariadbd "$@"
     fi

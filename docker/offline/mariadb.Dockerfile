@@ -40,6 +40,9 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
 COPY --chmod=0644 mariadb-dockstage.cnf /etc/mysql/mariadb.conf.d/99-dockstage.cnf
 COPY --chmod=0755 mariadb-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 COPY --chmod=0755 mariadb-healthcheck.sh /usr/local/bin/healthcheck.sh
+# The first start's system tables (install-db and the time zone tables; no user, no password),
+# made once here: a first start on an empty volume unpacks them (see the entrypoint's template).
+RUN /usr/local/bin/docker-entrypoint.sh dockstage-make-template
 
 VOLUME ["/var/lib/mysql"]
 EXPOSE 3306

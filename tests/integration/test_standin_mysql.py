@@ -203,6 +203,9 @@ def fleet(
             mounts=[(str(secrets), "/run/secrets", "ro")],
         )
         f.db("onetime", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_ONETIME_PASSWORD": "yes"})
+        f.db("plain", {"MYSQL_ROOT_PASSWORD": "rootpw"})
+        f.db("notz", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_INITDB_SKIP_TZINFO": "1"})
+        f.db("notz-latin1", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_INITDB_SKIP_TZINFO": "1"}, args=["-Clatin1"])
         yield f
     finally:
         f.cleanup()
@@ -400,6 +403,34 @@ def test_character_set_flag_alone_works(standin_client: DockerClient, fleet: Fle
     wait_healthy(standin_client, name)
     query = "SELECT @@character_set_server, @@collation_server"
     assert sql(standin_client, name, query, "-uroot", "-prootpw").split("\t") == ["latin1", "latin1_swedish_ci"]
+
+
+@pytest.mark.parametrize(
+    ("what", "template", "zones"),
+    [
+        ("latin1", False, True),
+        ("confd", False, True),
+        ("plain", True, True),
+        ("notz", True, False),
+        ("notz-latin1", False, False),
+    ],
+)
+def test_first_start_from_the_template_or_the_slow_way_has_the_same_tables(
+    standin_client: DockerClient, fleet: Fleet, what: str, template: bool, zones: bool
+) -> None:
+    """The default options unpack the image's template; other options or option files make the
+    system tables the slow way. Either way the time zone tables are loaded, unless skipped."""
+    name = fleet.name(what)
+    wait_healthy(standin_client, name)
+    logs = str(standin_client.container.logs(name))
+    assert ("(from the image's template)" in logs) is template, logs
+    query = "SELECT COUNT(*) FROM mysql.time_zone_name; SELECT CONVERT_TZ('2024-07-01 12:00:00', 'UTC', 'Europe/Paris')"
+    count, paris = sql(standin_client, name, query, "-uroot", "-prootpw").splitlines()
+    assert (int(count) > 400, paris) == ((True, "2024-07-01 14:00:00") if zones else (False, "NULL"))
+    users = sql(standin_client, name, "SELECT CONCAT(User, '@', Host) FROM mysql.user ORDER BY 1", "-uroot", "-prootpw")
+    assert "root@localhost" in users.split() and not [
+        u for u in users.split() if u.startswith("root@") and u not in ("root@localhost", "root@%")
+    ]
 
 
 def test_user_conf_d_sets_the_charset(standin_client: DockerClient, fleet: Fleet) -> None:
