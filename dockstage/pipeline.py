@@ -184,8 +184,9 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
     db server: the tests use their own test_ database on it), checked over HTTP."""
     lines: list[str] = []
     with _stack_for(run, stack, "smoke", "prod") as stack:
-        run.reporter.step("starting db, migrate and web from the prod image")
-        stack.up(["web"], action="starting the smoke stack")
+        services = ["web", *stack.added_services()]  # the project's workers start too, and must stay up
+        run.reporter.step(f"starting db, migrate and {', '.join(services)} from the prod image")
+        stack.up(services, action="starting the smoke stack")
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")
         try:

@@ -14,6 +14,7 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
 from dockstage import envfile
+from dockstage.appconfig import SUITE_SERVICES
 from dockstage.bases import BaseImages
 from dockstage.config import Settings
 from dockstage.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
@@ -102,6 +103,16 @@ class Stack:
     @property
     def project(self) -> str:
         return self.settings.project
+
+    def added_services(self) -> list[str]:
+        """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
+        if not self.settings.app.compose_files:
+            return []
+        try:
+            model = self.compose.config(return_json=True)
+        except DockerException as exc:
+            raise from_docker(exc, "reading the compose files of [tool.dockstage] compose-files") from None
+        return [name for name in model.get("services", {}) if name not in SUITE_SERVICES]
 
     def running(self, service: str) -> bool:
         try:

@@ -8,7 +8,6 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage import db
-from dockstage.appconfig import SUITE_SERVICES
 from dockstage.errors import ConfigError, StackError, from_docker
 from dockstage.run import Run
 from dockstage.stack import Stack
@@ -20,25 +19,13 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
     run.build(image_stage)
     stack = run.stack(variant)
     stack.check_port_free()
-    extra = added_services(stack) if variant == "prod" else []
+    extra = stack.added_services() if variant == "prod" else []
     run.reporter.step(f"starting {stack.project}{what}: db, migrate, {', '.join(['web', *extra])}")
     stack.up(["db"], action="starting db")
     run.reporter.step("applying migrations (one-shot migrate)")
     stack.run_once("migrate", action="migrating the database")
     stack.up(["web", *extra], action=f"starting {', '.join(['web', *extra])}", dependencies=False)
     return stack
-
-
-def added_services(stack: Stack) -> list[str]:
-    """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-    app = stack.settings.app
-    if not app.compose_files:
-        return []
-    try:
-        model = stack.compose.config(return_json=True)
-    except DockerException as exc:
-        raise from_docker(exc, "reading the compose files of [tool.dockstage] compose-files") from None
-    return [name for name in model.get("services", {}) if name not in SUITE_SERVICES]
 
 
 def up(run: Run) -> str:
