@@ -8,12 +8,15 @@ cgroup v1 (this machine: dockerd's cgroupfs driver) keeps a container's CPU time
 
 from __future__ import annotations
 
+import itertools
+import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_STAT = Path("/proc/stat")
+PROC = Path("/proc")
 
 
 def cgroup_candidates(container_id: str, root: Path = CGROUP_ROOT) -> list[Path]:
@@ -100,3 +103,40 @@ def self_seconds() -> float:
     """User + system CPU seconds of this process, all threads (the Python load generator)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def is_proxy_for(cmdline: bytes, port: int) -> bool:
+    """Whether a /proc/<pid>/cmdline is dockerd's userland proxy relaying host port `port`."""
+    args = cmdline.split(b"\0")
+    if not args or not args[0].endswith(b"docker-proxy"):
+        return False
+    return any(a == b"-host-port" and b == str(port).encode() for a, b in itertools.pairwise(args))
+
+
+def proxy_pids(port: int, proc: Path = PROC) -> list[int]:
+    """The docker-proxy processes relaying host port `port` (every request to a port published on
+    127.0.0.1 passes through one when dockerd's userland proxy is on, its default)."""
+    pids = []
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                if is_proxy_for((entry / "cmdline").read_bytes(), port):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def parse_pid_stat(text: str, ticks_per_second: int) -> float:
+    """User + system CPU seconds from /proc/<pid>/stat (fields 14 and 15, after the command's parens)."""
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
+def processes_seconds(pids: list[int], proc: Path = PROC) -> float | None:
+    """CPU seconds the processes have used so far, or None when one of them cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        return sum(parse_pid_stat((proc / str(pid) / "stat").read_text(encoding="ascii"), ticks) for pid in pids)
+    except (OSError, ValueError, IndexError):
+        return None

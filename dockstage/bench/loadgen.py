@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -203,7 +204,9 @@ def measured(
 ) -> dict[str, float]:
     """One load run with the CPU the server containers, the load generator and the machine used."""
     cores = int(params["cores"])
+    proxies = cpu.proxy_pids(urllib.parse.urlsplit(base_url).port or 80)  # on the path of every request
     server_before = {name: cpu.container_seconds(cid) for name, cid in containers.items()}
+    proxy_before = cpu.processes_seconds(proxies)
     ticks_before = cpu.machine_ticks()
     summary, client = drive(generator, base_url, path, params)
     ticks_after = cpu.machine_ticks()
@@ -212,6 +215,9 @@ def measured(
         after, before = cpu.container_seconds(cid), server_before[name]
         used[name] = None if after is None or before is None else after - before
     used["client"] = client
+    if proxies:  # none when dockerd's userland proxy is off: the kernel forwards, in no process
+        proxy_after = cpu.processes_seconds(proxies)
+        used["proxy"] = None if proxy_after is None or proxy_before is None else proxy_after - proxy_before
     figures = benchstats.cpu_figures(
         cores,
         requests=int(summary["requests"]),

@@ -409,9 +409,11 @@ def _method_notes(params: dict[str, Any], generator: loadgen.Generator) -> list[
         "CPU: each container's cgroup counter (v1 cpuacct.usage, v2 cpu.stat usage_usec) read before and after "
         "each run; the load generator's own CPU from getrusage (wrk: RUSAGE_CHILDREN around its run; the Python "
         "generator: this process). The healthchecks' probes (web and db, every 2 s) run inside those cgroups and "
-        "are counted. Ceiling = cores / (CPU seconds per request of web + db + load generator): the req/s if the "
-        "machine's every core did nothing else. `of ceiling` = req/s / ceiling, i.e. the share of the cores "
-        "those three kept busy. `cores used (others)` is the rest of the machine during the run, from "
+        "are counted. docker-proxy: dockerd's userland proxy, which relays every connection to a port published "
+        "on 127.0.0.1 (its default), from /proc/<pid>/stat of the processes serving that port (none, so no "
+        "column, where the proxy is off). Ceiling = cores / (CPU seconds per request of web + db + load "
+        "generator + docker-proxy): the req/s if the machine's every core did nothing else. `of ceiling` = "
+        "req/s / ceiling, i.e. the share of the cores those parts kept busy. `cores used (others)` is the rest of the machine during the run, from "
         "/proc/stat: other work on a shared machine lowers req/s, not the ceiling.",
     ]
 

@@ -611,3 +611,22 @@ def test_only_swarm_without_an_engine_ends_in_one_line(
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     assert bench.main(["--only", "swarm"]) == EXIT_CODES["engine"]
     assert capsys.readouterr().err.strip().startswith("engine: no Docker engine answers at unix:///nonexistent.sock")
+
+
+def test_docker_proxy_of_a_port_is_found_by_its_command_line(tmp_path: Path) -> None:
+    def proc(pid: int, *args: str) -> None:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in args) + b"\0")
+
+    proc(10, "/usr/sbin/docker-proxy", "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "32768")
+    proc(11, "/usr/sbin/docker-proxy", "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "32769")
+    proc(12, "/usr/bin/python3", "-host-port", "32768")
+    (tmp_path / "self").mkdir()
+    assert cpu.proxy_pids(32768, tmp_path) == [10]
+    assert cpu.proxy_pids(8000, tmp_path) == []
+
+
+def test_pid_stat_gives_user_plus_system_seconds() -> None:
+    # a command name with spaces and a paren, as /proc shows it; utime 250, stime 50 ticks
+    text = "4242 (docker-proxy (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 123 0 0"
+    assert cpu.parse_pid_stat(text, 100) == 3.0
