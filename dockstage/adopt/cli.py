@@ -2,7 +2,8 @@
 
 Writes [tool.dockstage] (pyproject.toml, made when missing), .env.example and the thin noxfile.py
 and tasks.py; prints what it found and what to check. A file that exists is kept unless --force
-(the project's own .env.example or .env is never touched: the suite then uses .env.dockstage*).
+(the project's own .env.example or .env is never touched: the suite then uses .env.dockstage*; a
+project with its own .env.example makes its .env from it, so the suite's secrets go to .env.dockstage).
 `--eject` copies the suite's Dockerfile, compose files and helpers into docker/dockstage/ and
 points [tool.dockstage] at them: from then on the project's copies are used.
 """
@@ -10,6 +11,7 @@ points [tool.dockstage] at them: from then on the project's copies are used.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shutil
 import sys
@@ -29,6 +31,18 @@ MARK = "# dockstage:"
 
 def _is_ours(path: Path) -> bool:
     return path.is_file() and path.read_text(encoding="utf-8", errors="replace").startswith(MARK)
+
+
+def ignored(gitignore: str, entry: str) -> bool:
+    """Whether a .gitignore line matches `entry`, a name at the root (`.env`, `.dockstage/`)."""
+    name = entry.rstrip("/")
+    for line in gitignore.splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith(("#", "!")) or (pattern.endswith("/") and not entry.endswith("/")):
+            continue
+        if fnmatch.fnmatchcase(name, pattern.strip("/")):
+            return True
+    return False
 
 
 def without_section(text: str) -> str:
@@ -101,11 +115,15 @@ def init(root: Path, *, force: bool = False, do_eject: bool = False) -> tuple[Fi
         if not (root / ".env.example").exists() or _is_ours(root / ".env.example")
         else ".env.dockstage.example"
     )
-    env_file = ".env" if not (root / ".env").exists() or _is_ours(root / ".env") else ".env.dockstage"
+    # A project with its own .env.example makes its .env from it (`cp .env.example .env`), now or
+    # later: that .env is the project's too, whether it exists yet or not.
+    theirs = (root / ".env").exists() or example != ".env.example"
+    env_file = ".env" if _is_ours(root / ".env") or not theirs else ".env.dockstage"
     if example != ".env.example":
         found.notes.append(f"the project has its own .env.example: the suite's is {example}")
     if env_file != ".env":
-        found.notes.append(f"the project has its own .env: the suite uses {env_file}")
+        whose = "has its own .env" if (root / ".env").exists() else "makes its .env from its own .env.example"
+        found.notes.append(f"the project {whose}: the suite's secrets are in {env_file}")
     section = render.tool_section(found, env_example=example, env_file=env_file)
     if do_eject and eject(root, force, said):
         section = with_keys(section, EJECTED)
@@ -115,8 +133,8 @@ def init(root: Path, *, force: bool = False, do_eject: bool = False) -> tuple[Fi
     write(root / example, render.env_example(found), force or example != ".env.example", said)
     write(root / "noxfile.py", render.NOXFILE, force, said)
     write(root / "tasks.py", render.TASKS, force, said)
-    ignored = (root / ".gitignore").read_text(encoding="utf-8") if (root / ".gitignore").is_file() else ""
-    missing = [entry for entry in (".env", ".dockstage/") if entry.rstrip("/") not in ignored]
+    ignore = (root / ".gitignore").read_text(encoding="utf-8") if (root / ".gitignore").is_file() else ""
+    missing = [entry for entry in (env_file, ".dockstage/") if not ignored(ignore, entry)]
     if missing:
         found.notes.append(f"add {' and '.join(missing)} to .gitignore (secrets; the suite's state)")
     return found, said

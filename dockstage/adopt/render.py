@@ -108,7 +108,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     if env_example != ".env.example":
         pairs.append(("env-example", env_example, "the project has its own .env.example"))
     if env_file != ".env":
-        pairs.append(("env-file", env_file, "the project has its own .env"))
+        pairs.append(("env-file", env_file, "the suite's secrets (.env is the project's, or made from its example)"))
     lines = ["[tool.dockstage]", *_lines(pairs), ""]
     lines += [
         "# The environment names the settings read, per value the suite provides (secret-key, debug,",

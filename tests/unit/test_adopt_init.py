@@ -12,6 +12,7 @@ from dockstage import bases, buildfiles, config, envfile
 from dockstage.adopt import cli
 from dockstage.appconfig import BUNDLED_SMOKE, parse_app
 from dockstage.errors import ConfigError
+from dockstage.report import Reporter
 from tests.unit.test_adopt_inspect import startproject
 
 SETTINGS = """\
@@ -165,8 +166,6 @@ def test_first_env_is_written_once_when_steps_race(tmp_path: Path) -> None:
     """Pipeline steps run side by side may all find no .env: one writes it, all read that one."""
     import threading
 
-    from dockstage.report import Reporter
-
     (tmp_path / ".env.example").write_text("DJANGO_SECRET_KEY=\nMYSQL_PASSWORD=\n")
     settings = config.load(tmp_path, environ={})
     seen: list[str] = []
@@ -195,3 +194,48 @@ def test_env_file_beating_pyproject_is_said(tmp_path: Path) -> None:
         "DOCKSTAGE_WEB_PORT=9100 in .env overrides web-port = 9000 in [tool.dockstage] (.env wins; remove the line to use pyproject's)",
     )  # the same value (flavour) is no override; a shell variable is the user's own choice
     assert config.load(tmp_path, environ={"DOCKSTAGE_WEB_PORT": "9200"}).overridden == ()
+
+
+def test_a_project_with_its_own_env_example_keeps_its_env_for_itself(tmp_path: Path) -> None:
+    """bakerydemo: its own .env.example, no .env yet (its readme says `cp .env.example .env`)."""
+    root = project(tmp_path)
+    (root / ".env.example").write_text("# CSP_DEFAULT_SRC=\"'self'\"\n")
+    (root / ".gitignore").write_text(".env\n*.pyc\n")
+    found, _ = cli.init(root)
+    settings = config.load(root, environ={})
+    assert (settings.env_example, settings.env_file) == (".env.dockstage.example", ".env.dockstage")
+    assert not (root / ".env").exists()
+    assert "add .env.dockstage and .dockstage/ to .gitignore (secrets; the suite's state)" in found.notes
+    envfile.ensure(settings, Reporter(quiet=True))
+    assert not (root / ".env").exists() and "DJANGO_SECRET_KEY=" in (root / ".env.dockstage").read_text()
+    (root / ".env").write_text((root / ".env.example").read_text())  # the project's own setup, later
+    assert config.load(root, environ={}).env["DJANGO_SECRET_KEY"]  # the suite's secrets are untouched
+    cli.init(root, force=True)  # init again: the choice stays
+    assert config.load(root, environ={}).env_file == ".env.dockstage"
+
+
+def test_an_env_the_suite_made_stays_the_suites(tmp_path: Path) -> None:
+    """No example of the project's own: .env is the suite's, and init again keeps it so."""
+    root = project(tmp_path)
+    cli.init(root)
+    settings = config.load(root, environ={})
+    envfile.ensure(settings, Reporter(quiet=True))
+    assert settings.env_file == ".env" and (root / ".env").is_file()
+    cli.init(root, force=True)
+    assert config.load(root, environ={}).env_file == ".env"
+
+
+@pytest.mark.parametrize(
+    ("gitignore", "entry", "expected"),
+    [
+        (".env\n", ".env", True),
+        (".env\n", ".env.dockstage", False),
+        (".env*\n", ".env.dockstage", True),
+        ("/.dockstage/\n", ".dockstage/", True),
+        (".dockstage\n", ".dockstage/", True),
+        ("# .env\n!.env\n", ".env", False),
+        ("build/\n", "build", False),  # a directory pattern does not ignore a file
+    ],
+)
+def test_gitignore_lines_are_matched_as_patterns(gitignore: str, entry: str, expected: bool) -> None:
+    assert cli.ignored(gitignore, entry) is expected
