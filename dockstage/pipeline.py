@@ -234,7 +234,10 @@ def pipeline(run: Run) -> Summary:
     started = time.monotonic()
     summary.add("doctor", f"{len(doctor(run))} checks green", time.monotonic() - started)
     run.ensure_env()  # once, before the branches share the run
+    started = time.monotonic()
     run.provided_bases()  # a missing stand-in is built before its db can start
+    if run.built_bases:
+        summary.add("bases", f"{len(run.built_bases)} stand-in images built", time.monotonic() - started)
     with run.throwaway("pipeline", "test") as stack:
         run.reporter.step("starting db (it initialises while the images build)")
         stack.start(["db"], action="starting db")

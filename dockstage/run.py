@@ -52,6 +52,7 @@ class Run:
     pending: list[threading.Thread] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # names the files this run generates
     _bases: BaseImages | None = None
+    built_bases: list[offline.BuiltBase] = field(default_factory=list)  # stand-ins this run had to build
     _bases_provided: bool = False
     _env_ready: bool = False
 
@@ -128,7 +129,7 @@ class Run:
         """The base images, with any missing stand-in built first."""
         images = self.bases()
         if not self._bases_provided:
-            offline.provide(images, self.docker, self.reporter)
+            self.built_bases = [b for b in offline.provide(images, self.docker, self.reporter) if b.built]
             self._bases_provided = True
         return images
 
