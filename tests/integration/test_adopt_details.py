@@ -279,12 +279,14 @@ def test_a_failing_smoke_check_shows_the_body_and_webs_log(
     says its body in the one line, and web's log (the view's own line) is shown above it."""
     app = adopted_site.settings.app
     settings = adopted_site.settings.with_(
-        app=dataclasses.replace(app, smoke=(*app.smoke, SmokeCheck("/boom/", name="boom")))
+        app=dataclasses.replace(app, smoke=(*app.smoke, SmokeCheck("/boom/", name="boom"))), quiet=False
     )
     with Run.open(settings) as run, pytest.raises(SmokeCheckFailed) as caught:
         pipeline.smoke_prod(run)
     shown = capsys.readouterr().out
     assert "ok   smoke home: GET / gave 200" in shown and "ok   smoke health" in shown
+    started = next(line for line in shown.splitlines() if "starting db, migrate and web" in line)
+    assert all(worker in started for worker in WORKERS)  # item 8: the smoke stack runs the workers too
     line = caught.value.one_line()
     assert "smoke check 'boom' failed: GET /boom/ gave 500, not 200: 'boom-body-marker" in line
     assert "logs above" in line and "invoke logs" not in line  # the throwaway stack is gone
