@@ -170,3 +170,13 @@ def test_bad_workers_say_what_and_how(tmp_path: Path, table: str, message: str) 
     with_workers(root, f"{table}\n")
     with pytest.raises(ConfigError, match=message):
         config.load(root, environ={})
+
+
+def test_throwaway_stacks_poll_the_workers_health_as_often_as_webs() -> None:
+    """A throwaway stack's health override names db, web and every worker, each at 500 ms."""
+    from dockstage.run import fast_health
+
+    lines = fast_health(["mailer", "digest"]).splitlines()
+    services = [line.strip(" :") for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    assert services == ["db", "web", "mailer", "digest"]
+    assert lines.count("      interval: 500ms") == 4
