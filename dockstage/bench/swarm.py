@@ -29,7 +29,7 @@ from dockstage.config import Settings
 from dockstage.errors import DockstageError, StackError
 from dockstage.report import Reporter
 from dockstage.swarm import deploy, harness, probe, registry, release
-from dockstage.swarm.load import Load, LoadResult
+from dockstage.swarm.load import Load, timed
 from dockstage.swarm.options import SwarmOptions
 
 PROJECT = "dockstage-bench-swarm"
@@ -67,14 +67,7 @@ def _phase(action: Callable[[], str], port: int | None, reporter: Reporter, name
         if port is not None
         else None
     )
-    started = time.monotonic()
-    try:
-        outcome = action()
-    except (DockstageError, DockerException) as exc:
-        outcome = f"error: {exc}"
-    finally:
-        seconds = time.monotonic() - started
-        load: LoadResult | None = running.stop() if running is not None else None
+    load, seconds, outcome = timed(action, running)
     row: dict[str, Any] = {
         "seconds": round(seconds, 1),
         "outcome": outcome,

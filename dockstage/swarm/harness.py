@@ -22,7 +22,6 @@ import http.client
 import json
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -38,7 +37,7 @@ from dockstage.errors import BuildError, DockstageError, StackError, docker_deta
 from dockstage.report import Reporter
 from dockstage.run import Run
 from dockstage.swarm import deploy, images, probe, registry, release
-from dockstage.swarm.load import Load, LoadResult
+from dockstage.swarm.load import Load, LoadResult, timed
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 
 LABEL = "dockstage.harness"  # on every container, volume and network the harness makes
@@ -382,15 +381,8 @@ class _Ctx:
 
 def _under_load(ctx: _Ctx, action: Callable[[], str]) -> tuple[LoadResult, float, str]:
     """Run `action` (its note) under load; the load always stops. (load, seconds, note)."""
-    running = ctx.load()
-    started = time.monotonic()
-    try:
-        note = action()
-    except (DockstageError, DockerException) as exc:
-        note = f"error: {exc}"
-    finally:
-        seconds = time.monotonic() - started
-        result = running.stop()
+    result, seconds, note = timed(action, ctx.load())
+    assert result is not None  # a load was running
     return result, seconds, note
 
 

@@ -10,7 +10,12 @@ import http.client
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from python_on_whales.exceptions import DockerException
+
+from dockstage.errors import DockstageError
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,17 @@ class Load:
             thread.join(15)
         with self._lock:
             return LoadResult(self._sent, self._failed, time.monotonic() - self._started, dict(self._errors))
+
+
+def timed(action: Callable[[], str], running: Load | None) -> tuple[LoadResult | None, float, str]:
+    """Run `action` (it returns its note) timed, under the started load `running` if any; a failed
+    action's error is its note; the load always stops. (load result, seconds, note)."""
+    started = time.monotonic()
+    try:
+        note = action()
+    except (DockstageError, DockerException) as exc:
+        note = f"error: {exc}"
+    finally:
+        seconds = time.monotonic() - started
+        result = running.stop() if running is not None else None
+    return result, seconds, note
