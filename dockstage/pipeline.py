@@ -240,7 +240,7 @@ def pipeline(run: Run) -> Summary:
         summary.add("bases", f"{len(run.built_bases)} stand-in images built", time.monotonic() - started)
     with run.throwaway("pipeline", "test") as stack:
         run.reporter.step("starting db (it initialises while the images build)")
-        stack.start(["db"], action="starting db")
+        stack.up(["db"], action="starting db", wait=False)
         run.reporter.step("build")
         started = time.monotonic()
         summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)

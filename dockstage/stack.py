@@ -133,28 +133,26 @@ class Stack:
                 raise PortInUse(port) from None
 
     def up(
-        self, services: Iterable[str] = ("web",), *, action: str = "starting the stack", dependencies: bool = True
+        self,
+        services: Iterable[str] = ("web",),
+        *,
+        action: str = "starting the stack",
+        dependencies: bool = True,
+        wait: bool = True,
     ) -> None:
-        """Start services detached and wait until every one is healthy (or has completed)."""
+        """Start services detached and wait until every one is healthy (or has completed); with
+        `wait=False` return once they are started (a later `up` or `run` waits on their health)."""
         self.check_port_free()
         try:
             self.compose.up(
                 services=list(services),
                 detach=True,
-                wait=True,
-                wait_timeout=self.settings.wait_timeout,
+                wait=wait,
+                wait_timeout=self.settings.wait_timeout if wait else None,
                 quiet=True,
                 pull="never",
                 dependencies=dependencies,
             )
-        except DockerException as exc:
-            self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
-
-    def start(self, services: Iterable[str], *, action: str) -> None:
-        """Start services detached without waiting (a later `up` or `run` waits on their health)."""
-        self.check_port_free()
-        try:
-            self.compose.up(services=list(services), detach=True, quiet=True, pull="never")
         except DockerException as exc:
             self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
 
