@@ -19,10 +19,11 @@ import pytest
 from python_on_whales import DockerClient, docker
 from python_on_whales.exceptions import DockerException
 
-from dockstage import config, engine, stages
-from dockstage.config import Settings
-from dockstage.run import Run
-from dockstage.stack import Stack
+from dockstage.core import config, engine
+from dockstage.core.config import Settings
+from dockstage.flows.run import Run
+from dockstage.images import stages
+from dockstage.stack.compose import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]

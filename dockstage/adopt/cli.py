@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockstage.adopt import render
 from dockstage.adopt.inspect import Findings, inspect
-from dockstage.config import PACKAGE_DATA
+from dockstage.core.config import PACKAGE_DATA
 
 EJECT_DIR = "docker/dockstage"
 EJECTED = {"dockerfile": f"{EJECT_DIR}/Dockerfile", "support-dir": EJECT_DIR, "compose-dir": f"{EJECT_DIR}/compose"}

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from dockstage.adopt.inspect import Findings
-from dockstage.appconfig import DEFAULT_PROD_EXCLUDE
+from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
 
 NOXFILE = '''"""Nox sessions of dockstage: build, test and smoke-test this app in containers (`nox -l`)."""
 

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from dockstage.bench import cpu
 from dockstage.bench import stats as benchstats
-from dockstage.errors import CheckFailed
-from dockstage.report import Reporter
+from dockstage.core.errors import CheckFailed
+from dockstage.core.report import Reporter
 
 WRK_TIMEOUT_S = 5  # wrk's per-request timeout; a slower answer counts as a socket timeout
 PATHS = (("healthz", "/healthz"), ("notes", "/api/notes/"))

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockstage import config, pipeline
 from dockstage.bench import stats as benchstats
-from dockstage.config import Settings
-from dockstage.errors import DockstageError
-from dockstage.report import Reporter
-from dockstage.run import Run
+from dockstage.core import config
+from dockstage.core.config import Settings
+from dockstage.core.errors import DockstageError
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
+from dockstage.flows.run import Run
 
 IMAGE = "dockstage-bench/pipeline"
 PROJECT = "dockstage-bench-pipeline"

@@ -30,15 +30,17 @@ from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage import config, smoke, stages
-from dockstage.bases import BaseImages
 from dockstage.bench import loadgen, pipelines
 from dockstage.bench import stats as benchstats
 from dockstage.bench import swarm as benchswarm
-from dockstage.errors import CheckFailed, DockstageError, ServiceFailed
-from dockstage.report import Reporter
-from dockstage.run import Run
-from dockstage.stack import Stack
+from dockstage.core import config
+from dockstage.core.errors import CheckFailed, DockstageError, ServiceFailed
+from dockstage.core.report import Reporter
+from dockstage.flows.run import Run
+from dockstage.images import stages
+from dockstage.images.bases import BaseImages
+from dockstage.stack import smoke
+from dockstage.stack.compose import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,11 +23,11 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import envfile
 from dockstage.bench import stats as benchstats
-from dockstage.config import Settings
-from dockstage.errors import DockstageError, StackError
-from dockstage.report import Reporter
+from dockstage.core.config import Settings
+from dockstage.core.errors import DockstageError, StackError
+from dockstage.core.report import Reporter
+from dockstage.stack import envfile
 from dockstage.swarm import deploy, harness, probe, registry, release
 from dockstage.swarm.load import Load, timed
 from dockstage.swarm.options import SwarmOptions

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from dockstage import config
-from dockstage.errors import DockstageError, redact
-from dockstage.run import Run
+from dockstage.core import config
+from dockstage.core.errors import DockstageError, redact
+from dockstage.flows.run import Run
 
 T = TypeVar("T")
 

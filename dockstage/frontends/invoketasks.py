@@ -16,10 +16,10 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dockstage import pipeline as flows
-from dockstage import stackops
+from dockstage.flows import pipeline as flows
+from dockstage.flows import stackops
+from dockstage.flows.run import Run
 from dockstage.frontends.common import INVOKE_COMMANDS, execute
-from dockstage.run import Run
 from dockstage.swarm import deploy, registry, release
 from dockstage.swarm.options import SwarmOptions
 

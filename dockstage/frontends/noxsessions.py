@@ -12,9 +12,9 @@ from typing import NoReturn, TypeVar
 import nox
 
 from dockstage import STAGES
-from dockstage import pipeline as flows
+from dockstage.flows import pipeline as flows
+from dockstage.flows.run import Run
 from dockstage.frontends.common import NOX_COMMANDS, execute
-from dockstage.run import Run
 from dockstage.swarm import harness
 
 T = TypeVar("T")

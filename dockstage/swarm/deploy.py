@@ -30,12 +30,12 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.service.cli_wrapper import Service
 from python_on_whales.exceptions import DockerException
 
-from dockstage import envfile
-from dockstage.bases import BaseImages
-from dockstage.config import Settings
-from dockstage.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
-from dockstage.report import Reporter
-from dockstage.stack import compose_values
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
+from dockstage.core.report import Reporter
+from dockstage.images.bases import BaseImages
+from dockstage.stack import envfile
+from dockstage.stack.compose import compose_values
 from dockstage.swarm import images, probe, stackfile
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from dockstage.swarm.release import Release, find, latest, load

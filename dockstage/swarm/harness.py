@@ -31,11 +31,13 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import bases, envfile, pipeline
-from dockstage.config import Settings
-from dockstage.errors import BuildError, DockstageError, StackError, docker_detail
-from dockstage.report import Reporter
-from dockstage.run import Run
+from dockstage.core.config import Settings
+from dockstage.core.errors import BuildError, DockstageError, StackError, docker_detail
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
+from dockstage.flows.run import Run
+from dockstage.images import bases
+from dockstage.stack import envfile
 from dockstage.swarm import deploy, images, probe, registry, release
 from dockstage.swarm.load import Load, LoadResult, timed
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions

@@ -1,6 +1,6 @@
 """Images the swarm pieces run: official ones where they can be had, else stand-ins from Debian.
 
-Stand-ins are built like dockstage/offline.py builds its own: a Dockerfile of docker/offline (or
+Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile of docker/offline (or
 docker/swarm) on the debootstrap root filesystem image, through buildx, loaded into the engine.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import offline
-from dockstage.errors import BuildError, docker_detail
-from dockstage.report import Reporter
+from dockstage.core.errors import BuildError, docker_detail
+from dockstage.core.report import Reporter
+from dockstage.images import offline
 
 DOCKER_DIR = Path(__file__).resolve().parent.parent.parent / "docker"
 FLAVOUR = "bookworm"  # the stand-ins' Debian suite

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from python_on_whales.exceptions import DockerException
 
-from dockstage.errors import DockstageError
+from dockstage.core.errors import DockstageError
 
 
 @dataclass(frozen=True)

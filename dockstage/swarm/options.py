@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dockstage.config import Settings
-from dockstage.errors import ConfigError
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError
 
 ENDPOINT_MODES = ("dnsrr", "vip")
 DB_LABEL = "dockstage.db"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.config import Settings
-from dockstage.errors import ConfigError, StackError, docker_detail
-from dockstage.report import Reporter
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError, StackError, docker_detail
+from dockstage.core.report import Reporter
 from dockstage.swarm import images, probe
 from dockstage.swarm.options import SwarmOptions
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from dockstage import bases, offline
-from dockstage.config import Settings
-from dockstage.errors import ConfigError, StackError
-from dockstage.report import Reporter
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError, StackError
+from dockstage.core.report import Reporter
+from dockstage.images import bases, offline
 from dockstage.swarm import images, registry
 from dockstage.swarm.options import SwarmOptions
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dockstage.errors import ConfigError
+from dockstage.core.errors import ConfigError
 
 STACK_VERSION = "3.9"
 KEPT = frozenset(

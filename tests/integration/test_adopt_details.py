@@ -27,12 +27,14 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES, config, pipeline, stackops
+from dockstage import STAGES
 from dockstage.adopt.render import toml
-from dockstage.appconfig import SmokeCheck
-from dockstage.config import Settings
-from dockstage.errors import ServiceFailed, SmokeCheckFailed, StageBuildFailed
-from dockstage.run import Run
+from dockstage.core import config
+from dockstage.core.appconfig import SmokeCheck
+from dockstage.core.config import Settings
+from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, StageBuildFailed
+from dockstage.flows import pipeline, stackops
+from dockstage.flows.run import Run
 from tests.conftest import TEST_FLAVOUR, free_port
 
 SETTINGS = """\

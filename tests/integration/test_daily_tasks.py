@@ -17,8 +17,8 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import errors
-from dockstage.config import Settings
+from dockstage.core import errors
+from dockstage.core.config import Settings
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 from tests.integration.test_failures import one_line
 from tests.integration.test_frontends import dialogue, ok

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from python_on_whales import Container, DockerClient
 
-from dockstage import stages
-from dockstage.config import Settings, read_env_file
+from dockstage.core.config import Settings, read_env_file
+from dockstage.images import stages
 from tests.conftest import cli_env, free_port, project_stack, run_cli
 from tests.integration.test_failures import one_line
 

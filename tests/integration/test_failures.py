@@ -19,11 +19,14 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import bases, envfile, errors, pipeline, stages
-from dockstage.config import Settings
-from dockstage.errors import CheckFailed
-from dockstage.report import Reporter
-from dockstage.run import Run
+from dockstage.core import errors
+from dockstage.core.config import Settings
+from dockstage.core.errors import CheckFailed
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
+from dockstage.flows.run import Run
+from dockstage.images import bases, stages
+from dockstage.stack import envfile
 from tests.conftest import ROOT, cli_env, free_port, project_stack, run_cli
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from python_on_whales import Container, DockerClient
 
-from dockstage.config import Settings, read_env_file
+from dockstage.core.config import Settings, read_env_file
 from tests.conftest import RUN_ID, cli_env, free_port, run_cli
 
 pytestmark = pytest.mark.integration

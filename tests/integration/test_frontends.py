@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage import smoke
-from dockstage.config import Settings, read_env_file
+from dockstage.core.config import Settings, read_env_file
+from dockstage.stack import smoke
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 
 pytestmark = pytest.mark.integration

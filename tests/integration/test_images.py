@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage import STAGES, bases, imagechecks, stages
-from dockstage.config import Settings
-from dockstage.errors import ImageCheckFailed
-from dockstage.report import Reporter
+from dockstage import STAGES
+from dockstage.core.config import Settings
+from dockstage.core.errors import ImageCheckFailed
+from dockstage.core.report import Reporter
+from dockstage.images import bases, imagechecks, stages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000

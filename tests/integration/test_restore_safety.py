@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage import db, stages
-from dockstage.config import Settings, read_env_file
-from dockstage.errors import DatabaseError
+from dockstage.core.config import Settings, read_env_file
+from dockstage.core.errors import DatabaseError
+from dockstage.images import stages
+from dockstage.stack import db
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 from tests.integration.test_failures import one_line
 

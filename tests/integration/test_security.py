@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage import bases, envfile, imagechecks, stages
-from dockstage.config import Settings, read_env_file
-from dockstage.report import Reporter
+from dockstage.core.config import Settings, read_env_file
+from dockstage.core.report import Reporter
+from dockstage.images import bases, imagechecks, stages
+from dockstage.stack import envfile
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

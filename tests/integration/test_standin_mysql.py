@@ -15,7 +15,7 @@ import pytest
 from python_on_whales import Container, DockerClient, docker
 from python_on_whales.exceptions import DockerException
 
-from dockstage import offline
+from dockstage.images import offline
 
 pytestmark = pytest.mark.integration
 

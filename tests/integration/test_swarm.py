@@ -24,10 +24,12 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import config, smoke, stages
-from dockstage.config import Settings
-from dockstage.errors import ConfigError
-from dockstage.report import Reporter
+from dockstage.core import config
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError
+from dockstage.core.report import Reporter
+from dockstage.images import stages
+from dockstage.stack import smoke
 from dockstage.swarm import deploy, harness, probe, registry, release, stackfile
 from dockstage.swarm.options import SwarmOptions
 from tests.conftest import ROOT, cli_env, free_port, run_cli

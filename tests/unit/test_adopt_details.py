@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import bases, buildfiles, config, envfile, workers
 from dockstage.adopt import cli
-from dockstage.errors import ConfigError, StageBuildFailed
-from dockstage.report import Reporter
+from dockstage.core import config
+from dockstage.core.errors import ConfigError, StageBuildFailed
+from dockstage.core.report import Reporter
+from dockstage.images import bases, buildfiles
+from dockstage.stack import envfile, workers
 from tests.unit.test_adopt_inspect import startproject
 
 SETTINGS = """\
@@ -174,7 +176,7 @@ def test_bad_workers_say_what_and_how(tmp_path: Path, table: str, message: str) 
 
 def test_throwaway_stacks_poll_the_workers_health_as_often_as_webs() -> None:
     """A throwaway stack's health override names db, web and every worker, each at 500 ms."""
-    from dockstage.run import fast_health
+    from dockstage.flows.run import fast_health
 
     lines = fast_health(["mailer", "digest"]).splitlines()
     services = [line.strip(" :") for line in lines if line.startswith("  ") and not line.startswith("   ")]

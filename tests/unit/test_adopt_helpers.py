@@ -9,8 +9,8 @@ from types import ModuleType
 
 import pytest
 
-from dockstage.appconfig import DEFAULT_PROD_EXCLUDE
-from dockstage.config import PACKAGE_DATA
+from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
+from dockstage.core.config import PACKAGE_DATA
 
 
 def helper(name: str) -> ModuleType:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import bases, buildfiles, config, envfile
 from dockstage.adopt import cli
-from dockstage.appconfig import BUNDLED_SMOKE, parse_app
-from dockstage.errors import ConfigError
-from dockstage.report import Reporter
+from dockstage.core import config
+from dockstage.core.appconfig import BUNDLED_SMOKE, parse_app
+from dockstage.core.errors import ConfigError
+from dockstage.core.report import Reporter
+from dockstage.images import bases, buildfiles
+from dockstage.stack import envfile
 from tests.unit.test_adopt_inspect import startproject
 
 SETTINGS = """\

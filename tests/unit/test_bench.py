@@ -15,7 +15,7 @@ import pytest
 from dockstage.bench import cpu, loadgen, pipelines
 from dockstage.bench import run as bench
 from dockstage.bench import stats as benchstats
-from dockstage.errors import EXIT_CODES
+from dockstage.core.errors import EXIT_CODES
 
 
 def results(**over: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockstage import cabundle
+from dockstage.core import cabundle
 
 
 def test_env_var_wins(tmp_path: Path) -> None:

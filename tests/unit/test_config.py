@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import config
-from dockstage.errors import ConfigError
+from dockstage.core import config
+from dockstage.core.errors import ConfigError
 
 
 def project(tmp_path: Path, pyproject: str = "", env: str = "") -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import db
-from dockstage.errors import DatabaseError
+from dockstage.core.errors import DatabaseError
+from dockstage.stack import db
 
 DUMP = b"-- MariaDB dump 10.19\nCREATE TABLE t (x int);\nINSERT INTO t VALUES (1);\n-- Dump completed on 2026-11-24\n"
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import config, envfile
-from dockstage.errors import ConfigError
-from dockstage.report import Reporter
+from dockstage.core import config
+from dockstage.core.errors import ConfigError
+from dockstage.core.report import Reporter
+from dockstage.stack import envfile
 
 ROOT = Path(__file__).resolve().parents[2]
 

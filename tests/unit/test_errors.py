@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from python_on_whales.exceptions import DockerException
 
-from dockstage import errors
+from dockstage.core import errors
 from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def test_fix_hints_name_the_front_end_in_use(commands: dict[str, str], expected:
 
 
 def test_every_fix_placeholder_is_known_to_both_front_ends() -> None:
-    source = (ROOT / "dockstage" / "errors.py").read_text()
+    source = (ROOT / "dockstage" / "core" / "errors.py").read_text()
     placeholders = set(re.findall(r"`\{(\w+)\}`", source))
     assert placeholders  # the hints really use them
     assert placeholders <= set(NOX_COMMANDS) and placeholders <= set(INVOKE_COMMANDS)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import STAGES, engine, pipeline
+from dockstage import STAGES
+from dockstage.core import engine
+from dockstage.flows import pipeline
 from dockstage.frontends import invoketasks, noxsessions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +95,7 @@ def test_a_build_session_per_stage() -> None:
 
 
 def test_swarm_options_come_from_the_settings(tmp_path: Path) -> None:
-    from dockstage import config
+    from dockstage.core import config
     from dockstage.swarm.options import SwarmOptions
 
     (tmp_path / ".env").write_text("DOCKSTAGE_PROXY_PORT=9090\n")

@@ -1,4 +1,4 @@
-"""Pure logic of dockstage.offline: tags, mirror detection, rootfs trimming."""
+"""Pure logic of dockstage.images.offline: tags, mirror detection, rootfs trimming."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import bases, offline
-from dockstage.errors import ConfigError
-from dockstage.report import Reporter
+from dockstage.core.errors import ConfigError
+from dockstage.core.report import Reporter
+from dockstage.images import bases, offline
 
 
 def test_stand_in_tags() -> None:

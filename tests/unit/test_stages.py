@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage import STAGES, stages
-from dockstage.errors import ConfigError
+from dockstage import STAGES
+from dockstage.core.errors import ConfigError
+from dockstage.images import stages
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -686,7 +686,7 @@ def test_noxfile_sessions_are_parsed_not_imported() -> None:
 
 # --- the workflow ----------------------------------------------------------------------------
 def test_stand_in_flavours_are_the_cores() -> None:
-    from dockstage import offline
+    from dockstage.images import offline
 
     assert tuple(offline.FLAVOURS) == STANDIN_FLAVOURS
 

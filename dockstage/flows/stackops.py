@@ -7,10 +7,10 @@ from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
 
-from dockstage import db
-from dockstage.errors import ConfigError, StackError, from_docker
-from dockstage.run import Run
-from dockstage.stack import Stack
+from dockstage.core.errors import ConfigError, StackError, from_docker
+from dockstage.flows.run import Run
+from dockstage.stack import db
+from dockstage.stack.compose import Stack
 
 
 def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:

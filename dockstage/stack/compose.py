@@ -13,12 +13,12 @@ from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage import envfile
-from dockstage.appconfig import SUITE_SERVICES
-from dockstage.bases import BaseImages
-from dockstage.config import Settings
-from dockstage.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
-from dockstage.report import Reporter, log
+from dockstage.core.appconfig import SUITE_SERVICES
+from dockstage.core.config import Settings
+from dockstage.core.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
+from dockstage.core.report import Reporter, log
+from dockstage.images.bases import BaseImages
+from dockstage.stack import envfile
 
 COMPOSE_VARIANTS = {
     "prod": ("compose.yaml",),

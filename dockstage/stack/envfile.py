@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from dockstage import workers
-from dockstage.config import Settings, parse_env_file
-from dockstage.errors import ConfigError
-from dockstage.report import Reporter
+from dockstage.core.config import Settings, parse_env_file
+from dockstage.core.errors import ConfigError
+from dockstage.core.report import Reporter
+from dockstage.stack import workers
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")

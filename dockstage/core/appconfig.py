@@ -17,7 +17,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from dockstage.errors import ConfigError
+from dockstage.core.errors import ConfigError
 
 DEFAULT_PROD_EXCLUDE: tuple[str, ...] = (
     # tests, also inside packages, and what only runs them

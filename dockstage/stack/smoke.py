@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dockstage.appconfig import BUNDLED_SMOKE, SmokeCheck
-from dockstage.errors import SmokeCheckFailed
-from dockstage.report import Reporter
+from dockstage.core.appconfig import BUNDLED_SMOKE, SmokeCheck
+from dockstage.core.errors import SmokeCheckFailed
+from dockstage.core.report import Reporter
 
 if TYPE_CHECKING:
-    from dockstage.config import Settings
+    from dockstage.core.config import Settings
 
 TIMEOUT_S = 10
 SHOWN_BODY = 300  # characters of a failing answer's body in the message

@@ -18,12 +18,12 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import bases
-from dockstage.bases import FLAVOURS, BaseImages
-from dockstage.errors import ConfigError, ImageBuildFailed, NeedsRoot, NeedsTool, ToolFailed, docker_detail
-from dockstage.report import Reporter
+from dockstage.core.errors import ConfigError, ImageBuildFailed, NeedsRoot, NeedsTool, ToolFailed, docker_detail
+from dockstage.core.report import Reporter
+from dockstage.images import bases
+from dockstage.images.bases import FLAVOURS, BaseImages
 
-DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker" / "offline"
+DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker" / "offline"
 _DPKG_EXCLUDES = """\
 # dockstage: keep later apt installs small, like the official slim images
 path-exclude /usr/share/doc/*

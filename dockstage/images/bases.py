@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.errors import BasePullFailed, ConfigError, docker_detail
-from dockstage.report import Reporter, log
+from dockstage.core.errors import BasePullFailed, ConfigError, docker_detail
+from dockstage.core.report import Reporter, log
 
 FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
 """The Debian suites the stand-ins are built from."""
@@ -79,7 +79,7 @@ OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10")
 
 def _for_python(flavour: str, python: str) -> BaseImages:
     """`flavour`'s bases for a project that needs `python` ([tool.dockstage] python), or the fix."""
-    from dockstage.appconfig import python_spec
+    from dockstage.core.appconfig import python_spec
 
     spec = python_spec(python)
     if flavour == "official":

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
 
-from dockstage import bases, offline, smoke, stages
-from dockstage.engine import Check
-from dockstage.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
-from dockstage.run import Run
-from dockstage.stack import Stack
+from dockstage.core.engine import Check
+from dockstage.core.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
+from dockstage.flows.run import Run
+from dockstage.images import bases, offline, stages
+from dockstage.stack import smoke
+from dockstage.stack.compose import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
 

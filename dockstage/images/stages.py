@@ -11,11 +11,12 @@ from typing import Any, cast
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES, buildfiles
-from dockstage.bases import BaseImages
-from dockstage.config import Settings
-from dockstage.errors import StageBuildFailed, UnknownStage, docker_detail
-from dockstage.report import Reporter, log
+from dockstage import STAGES
+from dockstage.core.config import Settings
+from dockstage.core.errors import StageBuildFailed, UnknownStage, docker_detail
+from dockstage.core.report import Reporter, log
+from dockstage.images import buildfiles
+from dockstage.images.bases import BaseImages
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
 CA_SECRET_ID = "pip_cert"  # noqa: S105 - the BuildKit secret id, not a secret

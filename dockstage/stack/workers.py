@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockstage.appconfig import App
+from dockstage.core.appconfig import App
 
 if TYPE_CHECKING:
-    from dockstage.config import Settings
+    from dockstage.core.config import Settings
 
 FILE_NAME = "compose.workers.yaml"
 HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"

@@ -29,10 +29,10 @@ from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage.errors import DatabaseError
+from dockstage.core.errors import DatabaseError
 
 if TYPE_CHECKING:
-    from dockstage.stack import Stack
+    from dockstage.stack.compose import Stack
 
 log = logging.getLogger("dockstage.db")
 

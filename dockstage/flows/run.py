@@ -17,12 +17,14 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from dockstage import bases, engine, envfile, imagechecks, offline, stages
-from dockstage.bases import BaseImages
-from dockstage.config import Settings
-from dockstage.engine import Check
-from dockstage.report import Reporter, log
-from dockstage.stack import Stack, compose_values, generated_env_file, test_env_file
+from dockstage.core import engine
+from dockstage.core.config import Settings
+from dockstage.core.engine import Check
+from dockstage.core.report import Reporter, log
+from dockstage.images import bases, imagechecks, offline, stages
+from dockstage.images.bases import BaseImages
+from dockstage.stack import envfile
+from dockstage.stack.compose import Stack, compose_values, generated_env_file, test_env_file
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")

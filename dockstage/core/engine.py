@@ -11,8 +11,8 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.config import Settings
-from dockstage.errors import (
+from dockstage.core.config import Settings
+from dockstage.core.errors import (
     ComposeTooOld,
     DockstageError,
     LowDisk,
@@ -21,7 +21,7 @@ from dockstage.errors import (
     PluginMissing,
     docker_detail,
 )
-from dockstage.report import log
+from dockstage.core.report import log
 
 MIN_FREE_GB = 3.0
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.errors import ImageCheckFailed
+from dockstage.core.errors import ImageCheckFailed
 
 if TYPE_CHECKING:
-    from dockstage.config import Settings
+    from dockstage.core.config import Settings
 
 TOOLS = ("gcc", "cc", "make", "c++", "pkg-config")
 HEADER_DIRS = ("/usr/include/mysql", "/usr/include/mariadb")
@@ -55,8 +55,8 @@ def _probes(docker: DockerClient, tag: str, probes: tuple[Probe, ...]) -> list[s
 def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = None) -> str:
     """Django's deployment checklist passes with the image's own settings (a throwaway key), at
     [tool.dockstage] deploy-check's level, the app's environment names given placeholders."""
-    from dockstage import buildfiles  # the app's names with harmless values, as at build time
-    from dockstage.appconfig import App
+    from dockstage.core.appconfig import App
+    from dockstage.images import buildfiles  # the app's names with harmless values, as at build time
 
     app = settings.app if settings else App()
     if app.deploy_check == "off":

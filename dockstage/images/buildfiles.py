@@ -17,10 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from dockstage.appconfig import App
-from dockstage.bases import BaseImages
-from dockstage.config import Settings
-from dockstage.errors import ConfigError
+from dockstage.core.appconfig import App
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError
+from dockstage.images.bases import BaseImages
 
 SUPPORT_FILES = ("install.py", "prune.py", "buildsteps.py", "testcommand.py", "gunicorn.conf.py", "healthcheck.py")
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from dockstage import cabundle, workers
-from dockstage.appconfig import APP_KEYS, App, parse_app
-from dockstage.errors import ConfigError
+from dockstage.core import cabundle
+from dockstage.core.appconfig import APP_KEYS, App, parse_app
+from dockstage.core.errors import ConfigError
+from dockstage.stack import workers
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 """The suite's Dockerfile, compose files, gunicorn config and healthcheck, as installed with the package."""
 
 
