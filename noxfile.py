@@ -12,17 +12,26 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))  # the package lives beside this file; nox's own interpreter runs it
 
 from dockstage.frontends import noxsessions  # noqa: E402
+from harness import swarm as swarm_harness  # noqa: E402
 
 noxsessions.register(ROOT)
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 
+@nox.session(python=False)
+def swarm(session: nox.Session) -> None:
+    """Three docker-in-docker nodes: rolling update, failed update rolled back, a node lost, a redeploy."""
+    noxsessions.run_action(
+        session, ROOT, lambda run: (run.build("prod"), swarm_harness.run(run.settings, run.docker, run.reporter))
+    )
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark what users wait for, against the seed guide's way (`-- --quick`)."""
     session.install("-e", ".[bench]")
-    session.run("python", "-m", "dockstage.bench", *session.posargs)
+    session.run("python", "-m", "harness.bench", *session.posargs)
 
 
 @nox.session
@@ -46,7 +55,7 @@ def lint(session: nox.Session) -> None:
     session.run("hadolint", *dockerfiles)
     scripts = [
         str(p.relative_to(ROOT))
-        for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))
+        for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("harness/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))
     ]
     session.run("shellcheck", *sorted(scripts))
     if shutil.which("node") and shutil.which("npm"):

@@ -15,7 +15,6 @@ from dockstage import STAGES
 from dockstage.flows import pipeline as flows
 from dockstage.flows.run import Run
 from dockstage.frontends.common import NOX_COMMANDS, execute
-from dockstage.swarm import harness
 
 T = TypeVar("T")
 
@@ -30,16 +29,22 @@ def quiet_and_rest(posargs: list[str]) -> tuple[bool, tuple[str, ...]]:
     return "--quiet" in posargs, tuple(a for a in posargs if a != "--quiet")
 
 
+def run_action(session: nox.Session, root: Path, action: Callable[[Run], T]) -> T:
+    """Run one core action for a session: its Run, its errors as one line and the README's exit code."""
+
+    def fail(line: str, code: int) -> NoReturn:
+        nox.logger.logger.error(f"Session {session.name} failed: {line}")
+        raise SystemExit(code)
+
+    quiet, _ = quiet_and_rest(list(session.posargs))
+    return execute(root, NOX_COMMANDS, fail, action, quiet=quiet or None)
+
+
 def register(root: Path) -> None:
     """Register the Docker sessions (doctor, bases, build_*, test_image, smoke_prod, pipeline)."""
 
     def core(session: nox.Session, action: Callable[[Run], T]) -> T:
-        def fail(line: str, code: int) -> NoReturn:
-            nox.logger.logger.error(f"Session {session.name} failed: {line}")
-            raise SystemExit(code)
-
-        quiet, _ = quiet_and_rest(list(session.posargs))
-        return execute(root, NOX_COMMANDS, fail, action, quiet=quiet or None)
+        return run_action(session, root, action)
 
     @nox.session(python=False)
     def doctor(session: nox.Session) -> None:
@@ -65,11 +70,6 @@ def register(root: Path) -> None:
     def smoke_prod(session: nox.Session) -> None:
         """Check the prod image, start db + web from it and check it over real HTTP."""
         core(session, flows.smoke_prod)
-
-    @nox.session(python=False)
-    def swarm(session: nox.Session) -> None:
-        """Three docker-in-docker nodes: rolling update, failed update rolled back, a node lost, a redeploy."""
-        core(session, lambda run: (run.build("prod"), harness.run(run.settings, run.docker, run.reporter)))
 
     @nox.session(python=False)
     def pipeline(session: nox.Session) -> None:

@@ -1,7 +1,6 @@
 """Images the swarm pieces run: official ones where they can be had, else stand-ins from Debian.
 
-Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile of docker/offline (or
-docker/swarm) on the debootstrap root filesystem image, through buildx, loaded into the engine.
+Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile of docker/offline on the debootstrap root filesystem image, through buildx, loaded into the engine.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ class Choice:
 
 REGISTRY = Choice("registry:2", f"dockstage/registry:2-{FLAVOUR}", DOCKER_DIR / "offline" / "registry.Dockerfile")
 PROXY = Choice("nginx:1.27", f"dockstage/nginx:1.22-{FLAVOUR}", DOCKER_DIR / "offline" / "proxy.Dockerfile")
-NODE = Choice("", f"dockstage/swarm-node:20.10-{FLAVOUR}", DOCKER_DIR / "swarm" / "node.Dockerfile")
 
 
 def present_or_pullable(docker: DockerClient, ref: str) -> bool:

@@ -30,8 +30,9 @@ from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.images import stages
 from dockstage.stack import smoke
-from dockstage.swarm import deploy, harness, probe, registry, release, stackfile
+from dockstage.swarm import deploy, probe, registry, release, stackfile
 from dockstage.swarm.options import SwarmOptions
+from harness import swarm as harness
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 
 QUIET = Reporter(quiet=True)

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from dockstage.bench import cpu, loadgen, pipelines
-from dockstage.bench import run as bench
-from dockstage.bench import stats as benchstats
 from dockstage.core.errors import EXIT_CODES
+from harness.bench import cpu, loadgen, pipelines
+from harness.bench import run as bench
+from harness.bench import stats as benchstats
 
 
 def results(**over: Any) -> dict[str, Any]:

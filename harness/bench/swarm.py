@@ -23,14 +23,15 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.bench import stats as benchstats
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StackError
 from dockstage.core.report import Reporter
 from dockstage.stack import envfile
-from dockstage.swarm import deploy, harness, probe, registry, release
-from dockstage.swarm.load import Load, timed
+from dockstage.swarm import deploy, probe, registry, release
 from dockstage.swarm.options import SwarmOptions
+from harness import swarm as harness
+from harness.bench import stats as benchstats
+from harness.load import Load, timed
 
 PROJECT = "dockstage-bench-swarm"
 REPLICAS = 2

@@ -1,6 +1,6 @@
 """Benchmark (issues 5 and 13): what users wait for, and the seed guide's way measured beside it.
 
-`python -m dockstage.bench [--quick] [--fresh-machine [TOOL]]` (or `nox -s bench`) builds both
+`python -m harness.bench [--quick] [--fresh-machine [TOOL]]` (or `nox -s bench`) builds both
 Dockerfiles on the same base in the same run, times cold / no-op / app-change / dependency-change
 builds of all four stages, sizes every stage, times the suite's stack from `up` to healthy, times
 the pipeline (warm, after an app change, after a dependency change) on a copy of the checkout, and
@@ -30,9 +30,6 @@ from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage.bench import loadgen, pipelines
-from dockstage.bench import stats as benchstats
-from dockstage.bench import swarm as benchswarm
 from dockstage.core import config
 from dockstage.core.errors import CheckFailed, DockstageError, ServiceFailed
 from dockstage.core.report import Reporter
@@ -41,12 +38,15 @@ from dockstage.images import stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
+from harness.bench import loadgen, pipelines
+from harness.bench import stats as benchstats
+from harness.bench import swarm as benchswarm
 
 ROOT = Path(__file__).resolve().parents[2]
 
 BENCH_IMAGES = {"suite": "dockstage-bench/suite", "seed": "dockstage-bench/seed"}
 BASE_REPO = "dockstage-bench/base"
-BENCH_LABEL = "dockstage.bench.run"
+BENCH_LABEL = "harness.bench.run"
 SEED_DOCKERFILE = "benchmarks/Dockerfile.seed"
 PROJECT = "dockstage-bench"
 REBUILD_ORDER = ("prod", "dev", "test", "stage")  # prod first: "change code, rebuild prod" is timed alone
@@ -432,7 +432,7 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dockstage.bench", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="python -m harness.bench", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 run of each timing and a shorter load (minutes, not tens)"

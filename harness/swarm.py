@@ -1,6 +1,6 @@
 """`nox -s swarm`: a three-node swarm in containers, the stack on it, four scenarios under load.
 
-The nodes are containers of a Debian image with Debian's docker.io (docker/swarm/node.Dockerfile),
+The nodes are containers of a Debian image with Debian's docker.io (harness/docker/node.Dockerfile),
 run with the flags ../shared/tools/fresh-machine uses, on a bridge network made for them, beside
 a registry container the nodes reach as registry:5000 (plain HTTP, so configured as an insecure
 registry and as their mirror). The host drives each node's dockerd through a socket in a
@@ -39,8 +39,8 @@ from dockstage.flows.run import Run
 from dockstage.images import bases
 from dockstage.stack import envfile
 from dockstage.swarm import deploy, images, probe, registry, release
-from dockstage.swarm.load import Load, LoadResult, timed
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
+from harness.load import Load, LoadResult, timed
 
 LABEL = "dockstage.harness"  # on every container, volume and network the harness makes
 # ../shared/tools/fresh-machine's flags (--privileged is refused here): every capability this
@@ -49,7 +49,9 @@ NODE_CAPS_DROPPED = ["SYS_RESOURCE"]
 NODE_SECURITY = ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"]
 REGISTRY_IN_SWARM = "registry:5000"
 PROXY_PORT = 8080
-VARIANT = images.DOCKER_DIR / "swarm" / "variant.Dockerfile"
+HERE = Path(__file__).resolve().parent
+VARIANT = HERE / "docker" / "variant.Dockerfile"
+NODE = images.Choice("", f"dockstage/swarm-node:20.10-{images.FLAVOUR}", HERE / "docker" / "node.Dockerfile")
 OFFICIAL_NAMES = {"python": "library/python:3.12-slim", "mysql": "library/mysql:8.4"}
 
 
@@ -276,7 +278,7 @@ def form_swarm(nodes: list[SwarmNode], reporter: Reporter) -> None:
 
 
 def build_variant(docker: DockerClient, reporter: Reporter, base: str, target: str, tag: str, version: str) -> str:
-    """A variant of the prod image (docker/swarm/variant.Dockerfile): a new digest, or unhealthy."""
+    """A variant of the prod image (harness/docker/variant.Dockerfile): a new digest, or unhealthy."""
     reporter.step(f"variant {target} of {base} -> {tag}")
     try:
         docker.buildx.build(
@@ -291,7 +293,7 @@ def build_variant(docker: DockerClient, reporter: Reporter, base: str, target: s
         )
     except DockerException as exc:
         raise BuildError(
-            f"build of {tag} failed", "see docker/swarm/variant.Dockerfile", detail=docker_detail(exc)
+            f"build of {tag} failed", "see harness/docker/variant.Dockerfile", detail=docker_detail(exc)
         ) from None
     return tag
 
@@ -541,7 +543,7 @@ def run(
     hs = settings.with_(state_dir=str(workdir / "state"), env_file=str(workdir / "harness.env"))
     hs = envfile.ensure(hs, reporter)
     try:
-        node_image = images.build_stand_in(docker, images.NODE, reporter)
+        node_image = images.build_stand_in(docker, NODE, reporter)
         network = f"{prefix}-net"
         docker.network.create(network, driver="bridge", labels={LABEL: prefix})
         started.networks.append(network)

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockstage.bench import stats as benchstats
 from dockstage.core import config
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.run import Run
+from harness.bench import stats as benchstats
 
 IMAGE = "dockstage-bench/pipeline"
 PROJECT = "dockstage-bench-pipeline"

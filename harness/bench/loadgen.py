@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from dockstage.bench import cpu
-from dockstage.bench import stats as benchstats
 from dockstage.core.errors import CheckFailed
 from dockstage.core.report import Reporter
+from harness.bench import cpu
+from harness.bench import stats as benchstats
 
 WRK_TIMEOUT_S = 5  # wrk's per-request timeout; a slower answer counts as a socket timeout
 PATHS = (("healthz", "/healthz"), ("notes", "/api/notes/"))
