@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockstage.adopt import render
 from dockstage.adopt.inspect import Findings, inspect
-from dockstage.core.config import PACKAGE_DATA
+from dockstage.core import resources
 
 EJECT_DIR = "docker/dockstage"
 EJECTED = {"dockerfile": f"{EJECT_DIR}/Dockerfile", "support-dir": EJECT_DIR, "compose-dir": f"{EJECT_DIR}/compose"}
@@ -77,14 +77,16 @@ def write(path: Path, text: str, force: bool, said: list[str]) -> bool:
 
 def eject(root: Path, force: bool, said: list[str]) -> bool:
     """Copy the suite's files into docker/dockstage/ (refused over existing files without --force)."""
-    target = root / EJECT_DIR
-    files = [p for p in PACKAGE_DATA.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    clashes = [p for p in files if (target / p.relative_to(PACKAGE_DATA)).exists()]
+    target, data = root / EJECT_DIR, resources.path(resources.SUPPORT)
+    # The stand-in base images are the suite's own (built from the package), not the project's.
+    skip = {"__pycache__", resources.STANDINS}
+    files = [p for p in data.rglob("*") if p.is_file() and not skip & set(p.relative_to(data).parts)]
+    clashes = [p for p in files if (target / p.relative_to(data)).exists()]
     if clashes and not force:
         said.append(f"kept   {EJECT_DIR}/ ({len(clashes)} files exist; --force replaces them)")
         return False
     for path in files:
-        destination = target / path.relative_to(PACKAGE_DATA)
+        destination = target / path.relative_to(data)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, destination)
     said.append(f"wrote  {EJECT_DIR}/ ({len(files)} files: Dockerfile, compose files, gunicorn config, helpers)")

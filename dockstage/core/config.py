@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from dockstage.core import cabundle
+from dockstage.core import cabundle, resources
 from dockstage.core.appconfig import APP_KEYS, App, parse_app
 from dockstage.core.errors import ConfigError
 from dockstage.stack import workers
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
-"""The suite's Dockerfile, compose files, gunicorn config and healthcheck, as installed with the package."""
 
 
 @dataclass(frozen=True)
@@ -38,17 +36,16 @@ class Settings:
     flavour: str = "auto"
     web_port: int = 8000  # 0: an ephemeral port on 127.0.0.1
     wait_timeout: int = 240
-    dockerfile: str = "docker/Dockerfile"
-    compose_dir: str = "compose"
+    # Where the Dockerfile, compose files and support files come from: the package's (through
+    # core.resources), unless [tool.dockstage] names the project's own copies (`dockstage init --eject`).
+    dockerfile: str = field(default_factory=lambda: str(resources.path(resources.DOCKERFILE)))
+    compose_dir: str = field(default_factory=lambda: str(resources.path(resources.COMPOSE)))
+    support_dir: str = field(default_factory=lambda: str(resources.path(resources.SUPPORT)))
     app_dir: str = "app"
     env_file: str = ".env"
     env_example: str = ".env.example"
     state_dir: str = ".dockstage"
     quiet: bool = False
-    # Where the Dockerfile, compose files and support files come from: the project's own copies
-    # (`dockstage init --eject`, or this repository's docker/ and compose/) when they exist, else
-    # the package's (resolved to absolute paths by `load`).
-    support_dir: str = "docker"
     app: App = field(default_factory=App)  # every app-specific value ([tool.dockstage])
     overridden: tuple[str, ...] = ()  # pyproject values that .env overrode, said once per command
     # Read from the environment only (not pyproject keys):
@@ -199,17 +196,11 @@ def _validated(settings: Settings) -> Settings:
     return settings
 
 
-def _packaged(root: Path, values: dict[str, object]) -> None:
-    """dockerfile, compose_dir and support_dir: the project's own copies when [tool.dockstage]
-    names them (`dockstage init --eject` writes the keys), else the package's."""
-    for name, packaged in (
-        ("dockerfile", PACKAGE_DATA / "Dockerfile"),
-        ("compose_dir", PACKAGE_DATA / "compose"),
-        ("support_dir", PACKAGE_DATA),
-    ):
-        if name not in values:
-            values[name] = str(packaged)
-        elif not (root / str(values[name])).exists():
+def _own_copies_exist(root: Path, values: dict[str, object]) -> None:
+    """dockerfile, compose_dir and support_dir that [tool.dockstage] names (`dockstage init --eject`
+    writes the keys) must exist; unnamed, they are the package's (Settings' defaults)."""
+    for name in ("dockerfile", "compose_dir", "support_dir"):
+        if name in values and not (root / str(values[name])).exists():
             raise ConfigError(
                 f"[tool.dockstage] {name.replace('_', '-')} = {values[name]!r} does not exist",
                 "fix the path, or remove the key to use the suite's own (`dockstage init --eject` copies them)",
@@ -252,7 +243,7 @@ def load(
                 values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
         # [tool.dockstage.workers]: their compose file (written with .env, see envfile.ensure) is merged too
         values["app"] = workers.with_file(parse_app(app_values), str(values.get("state_dir") or Settings.state_dir))
-    _packaged(root, values)
+    _own_copies_exist(root, values)
     from_file = dict(values)
     env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")
     dotenv = read_env_file(root / env_name)

@@ -18,12 +18,20 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import ConfigError, ImageBuildFailed, NeedsRoot, NeedsTool, ToolFailed, docker_detail
+from dockstage.core import resources
+from dockstage.core.errors import (
+    BuildError,
+    ConfigError,
+    ImageBuildFailed,
+    NeedsRoot,
+    NeedsTool,
+    ToolFailed,
+    docker_detail,
+)
 from dockstage.core.report import Reporter
 from dockstage.images import bases
 from dockstage.images.bases import FLAVOURS, BaseImages
 
-DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker" / "offline"
 _DPKG_EXCLUDES = """\
 # dockstage: keep later apt installs small, like the official slim images
 path-exclude /usr/share/doc/*
@@ -175,20 +183,30 @@ def _first_source(root: Path) -> str:
     return found
 
 
+def standin_fix(dockerfile: Path) -> str:
+    """What to do when a stand-in failed to build: its Dockerfile only installs Debian packages."""
+    return (
+        f"read the build output above ({dockerfile.name} installs Debian packages): "
+        "check the Debian mirror in apt's sources and the free disk space, then try again"
+    )
+
+
 def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, reporter: Reporter) -> BuiltBase:
-    """Build one image of docker/offline on `base` and load it into the engine."""
+    """Build one stand-in Dockerfile of the package (`dockerfile`: a resources name) on `base`
+    and load it into the engine."""
     reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
+    context, file = resources.build_context(dockerfile)
     try:
         docker.buildx.build(
-            context_path=DOCKER_DIR,
-            file=DOCKER_DIR / dockerfile,
+            context_path=context,
+            file=file,
             build_args={"BASE": base},
             tags=[tag],
             load=True,
         )
     except DockerException as exc:
-        raise ImageBuildFailed(tag, f"docker/offline/{dockerfile}", docker_detail(exc)) from None
+        raise BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)) from None
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
@@ -201,7 +219,7 @@ def build_bases(
     unless force. Returns what it built or found."""
     reporter = reporter or Reporter(quiet=True)
     images, base = stand_in(flavour), rootfs_tag(flavour)
-    wanted = [(images.python, "python.Dockerfile"), (images.mysql, "mariadb.Dockerfile")]
+    wanted = [(images.python, resources.PYTHON_STANDIN), (images.mysql, resources.MARIADB_STANDIN)]
     todo = [(tag, file) for tag, file in wanted if force or not docker.image.exists(tag)]
     results: list[BuiltBase] = []
     if todo and (force or not docker.image.exists(base)):

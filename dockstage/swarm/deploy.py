@@ -30,19 +30,18 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.service.cli_wrapper import Service
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import resources
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
 from dockstage.core.report import Reporter
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 from dockstage.stack.compose import compose_values
-from dockstage.swarm import images, probe, stackfile
+from dockstage.swarm import probe, stackfile
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from dockstage.swarm.release import Release, find, latest, load
 
 SWARM_FILE = "compose.swarm.yaml"
-CHECKOUT_COMPOSE = images.DOCKER_DIR.parent / "compose"
-PROXY_CONF = images.DOCKER_DIR / "offline" / "proxy-nginx.conf"
 SECRETS: tuple[tuple[str, str], ...] = (
     ("django_secret_key", "DJANGO_SECRET_KEY"),
     ("api_token", "API_TOKEN"),
@@ -287,9 +286,9 @@ def _values(
 
 
 def swarm_file(settings: Settings) -> Path:
-    """The swarm override: beside the project's compose.yaml, else the one this checkout ships."""
+    """The swarm override: beside the project's compose.yaml (its own copy), else the package's."""
     beside = settings.path(settings.compose_dir) / SWARM_FILE
-    return beside if beside.is_file() else CHECKOUT_COMPOSE / SWARM_FILE
+    return beside if beside.is_file() else resources.path(resources.SWARM_COMPOSE)
 
 
 def placeholder(key: str) -> str:
@@ -501,7 +500,7 @@ def _roll_out(
     settings = envfile.ensure(settings, reporter)
     ensure_node_labels(docker, reporter)
     secrets = ensure_secrets(settings, docker, stack)
-    proxy_conf = ensure_config(docker, stack, "proxy_conf", PROXY_CONF)
+    proxy_conf = ensure_config(docker, stack, "proxy_conf", resources.path(resources.PROXY_CONF))
     jobs = client_deploys_jobs(docker)
     web_name = f"{stack}_web"
     new_web = target.pinned("web", options.pull_address())

@@ -1,6 +1,8 @@
 """Images the swarm pieces run: official ones where they can be had, else stand-ins from Debian.
 
-Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile of docker/offline on the debootstrap root filesystem image, through buildx, loaded into the engine.
+Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile the package ships
+(data/standins/, through core.resources) on the debootstrap root filesystem image, through buildx,
+loaded into the engine.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import resources
 from dockstage.core.errors import BuildError, docker_detail
 from dockstage.core.report import Reporter
 from dockstage.images import offline
 
-DOCKER_DIR = Path(__file__).resolve().parent.parent.parent / "docker"
 FLAVOUR = "bookworm"  # the stand-ins' Debian suite
 
 
@@ -26,11 +28,16 @@ class Choice:
 
     official: str
     stand_in: str
-    dockerfile: Path
+    dockerfile: Path  # its folder is the build context
 
 
-REGISTRY = Choice("registry:2", f"dockstage/registry:2-{FLAVOUR}", DOCKER_DIR / "offline" / "registry.Dockerfile")
-PROXY = Choice("nginx:1.27", f"dockstage/nginx:1.22-{FLAVOUR}", DOCKER_DIR / "offline" / "proxy.Dockerfile")
+def _shipped(dockerfile: str) -> Path:
+    """A stand-in Dockerfile of the package, in its (real) build context folder."""
+    return resources.build_context(dockerfile)[1]
+
+
+REGISTRY = Choice("registry:2", f"dockstage/registry:2-{FLAVOUR}", _shipped(resources.REGISTRY_STANDIN))
+PROXY = Choice("nginx:1.27", f"dockstage/nginx:1.22-{FLAVOUR}", _shipped(resources.PROXY_STANDIN))
 
 
 def present_or_pullable(docker: DockerClient, ref: str) -> bool:
@@ -67,7 +74,7 @@ def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, 
     except DockerException as exc:
         raise BuildError(
             f"build of {choice.stand_in} failed",
-            f"see the build output; fix {choice.dockerfile.relative_to(DOCKER_DIR.parent)}",
+            offline.standin_fix(choice.dockerfile),
             detail=docker_detail(exc),
         ) from None
     size = docker.image.inspect(choice.stand_in).size or 0

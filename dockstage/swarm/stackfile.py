@@ -149,7 +149,10 @@ def convert(merged: Mapping[str, Any], project: str) -> tuple[dict[str, Any], li
     notes: list[str] = []
     services = merged.get("services") or {}
     if not services:
-        raise ConfigError("the merged compose files define no services", "check compose/compose.swarm.yaml")
+        raise ConfigError(
+            "the merged compose files define no services",
+            "check the services of compose.yaml and compose.swarm.yaml in your compose-dir",
+        )
     doc: dict[str, Any] = {"version": STACK_VERSION}
     doc["services"] = {name: _service(name, services[name], notes) for name in sorted(services)}
     for kind in ("networks", "volumes", "secrets", "configs"):
@@ -169,7 +172,7 @@ def check_no_secrets(text: str, secrets: Iterable[str]) -> None:
     if leaked:
         raise ConfigError(
             "a secret's value would end up in the stack file (a service's environment)",
-            "remove that variable from the services' environment in compose/compose.swarm.yaml (`!reset null`)",
+            "remove that variable from the services' environment with `!reset null` in compose.swarm.yaml (`dockstage init --eject` gives you a copy to edit)",
         )
 
 

@@ -215,8 +215,6 @@ def test_failing_app_test_fails_the_run(
 ) -> None:
     copy = tmp_path / "checkout"
     shutil.copytree(ROOT / "app", copy / "app", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "staticfiles"))
-    for name in ("docker", "compose"):
-        shutil.copytree(ROOT / name, copy / name)
     for name in (".dockerignore", "pyproject.toml", ".env.example"):
         shutil.copy2(ROOT / name, copy / name)
     (copy / "app" / "tests" / "test_reliability_deliberate.py").write_text(FAILING_TEST, encoding="utf-8")

@@ -9,12 +9,12 @@ from types import ModuleType
 
 import pytest
 
+from dockstage.core import resources
 from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
-from dockstage.core.config import PACKAGE_DATA
 
 
 def helper(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, PACKAGE_DATA / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, resources.path(resources.SUPPORT) / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockstage.adopt import cli
-from dockstage.core import config
+from dockstage.core import config, resources
 from dockstage.core.appconfig import BUNDLED_SMOKE, parse_app
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
@@ -56,7 +56,7 @@ def test_init_writes_what_the_suite_reads(tmp_path: Path) -> None:
     }
     assert dict(app.env_values) == {"DB_ENGINE": "django.db.backends.mysql"}
     assert [c.path for c in app.smoke] == ["/admin/login/"] and app.deploy_check == "ERROR"
-    assert settings.dockerfile == str(config.PACKAGE_DATA / "Dockerfile")  # the package's, not ejected
+    assert settings.dockerfile == str(resources.path(resources.DOCKERFILE))  # the package's, not ejected
     example = (root / ".env.example").read_text()
     assert "DJANGO_SECRET_KEY=\n" in example and "DOCKSTAGE_" not in example.replace("DOCKSTAGE_*", "")
     assert "noxsessions.register(ROOT)" in (root / "noxfile.py").read_text()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from dockstage import STAGES
+from dockstage.core import resources
 from dockstage.core.errors import ConfigError
 from dockstage.images import stages
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -38,13 +36,13 @@ def test_unknown_stage_lists_the_valid_ones() -> None:
 
 
 def test_dockerfile_stages_match_the_constant() -> None:
-    text = (ROOT / "docker" / "Dockerfile").read_text()
+    text = resources.path(resources.DOCKERFILE).read_text()
     # devdeps: dev minus the app, the base of dev and test (never built or tagged on its own)
     assert tuple(re.findall(r"^FROM \S+ AS (\w+)$", text, flags=re.MULTILINE)) == ("devdeps", *STAGES)
     assert not re.search(r"^#\s*syntax=", text, flags=re.MULTILINE)
 
 
 def test_every_stage_declares_its_label() -> None:
-    text = (ROOT / "docker" / "Dockerfile").read_text()
+    text = resources.path(resources.DOCKERFILE).read_text()
     for stage in STAGES:
         assert f'dockstage.stage="{stage}"' in text

@@ -1,1 +1,0 @@
-../../dockstage/data/compose/mysql-init/10-test-databases.sh

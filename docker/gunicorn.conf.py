@@ -1,1 +1,0 @@
-../dockstage/data/gunicorn.conf.py

@@ -1,1 +1,0 @@
-../dockstage/data/healthcheck.py
