@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dockstage.core import resources
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.images import bases, offline
@@ -81,3 +82,13 @@ def test_stand_in_flavours_are_decided_without_the_engine() -> None:
     reporter = Reporter(quiet=True)
     assert bases.decide("trixie", None, reporter) == offline.stand_in("trixie")  # type: ignore[arg-type]
     assert bases.decide("bookworm", None, reporter) == offline.stand_in("bookworm")  # type: ignore[arg-type]
+
+
+def test_a_failed_stand_in_says_what_the_user_can_check() -> None:
+    # The stand-in's Dockerfile is the package's (inside site-packages once installed): the fix
+    # names it and what can go wrong around it, never a path of this repository.
+    _, dockerfile = resources.build_context(resources.MARIADB_STANDIN)
+    fix = offline.standin_fix(dockerfile)
+    assert fix.startswith("read the build output above (mariadb.Dockerfile installs Debian packages)")
+    assert "apt's sources" in fix and "disk" in fix
+    assert "docker/offline" not in fix and str(dockerfile.parent) not in fix
