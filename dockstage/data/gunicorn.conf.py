@@ -40,7 +40,7 @@ proc_name = os.environ.get("GUNICORN_PROC_NAME") or wsgi_app.split(".")[0]
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 
-# Keep in step with USER_AGENT in docker/healthcheck.py.
+# Keep in step with USER_AGENT in healthcheck.py (beside this file).
 HEALTHCHECK_USER_AGENT = "dockstage-healthcheck"
 HEALTH_PATH = os.environ.get("DOCKSTAGE_HEALTH_PATH", "/healthz")
 

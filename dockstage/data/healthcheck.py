@@ -9,7 +9,7 @@ import os
 import sys
 import urllib.request
 
-# Keep in step with HEALTHCHECK_USER_AGENT in docker/gunicorn.conf.py.
+# Keep in step with HEALTHCHECK_USER_AGENT in gunicorn.conf.py (beside this file).
 USER_AGENT = "dockstage-healthcheck"
 
 port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[-1]

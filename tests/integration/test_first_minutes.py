@@ -21,7 +21,7 @@ from tests.conftest import RUN_ID, cli_env, free_port, run_cli
 pytestmark = pytest.mark.integration
 
 HEALTH_WORDS = re.compile(r"\b(healthy|unhealthy|starting)\b", re.IGNORECASE)
-HEALTHCHECK_AGENT = "dockstage-healthcheck"  # what docker/healthcheck.py sends
+HEALTHCHECK_AGENT = "dockstage-healthcheck"  # what dockstage/data/healthcheck.py sends
 USER_AGENT = f"first-minutes-test/{RUN_ID}"
 
 
