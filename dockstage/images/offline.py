@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import ConfigError, ImageBuildFailed, NeedsRoot, NeedsTool, ToolFailed, docker_detail
+from dockstage.core.errors import (
+    ConfigError,
+    ImageBuildFailed,
+    NeedsRoot,
+    NeedsTool,
+    ToolFailed,
+    docker_detail,
+    docker_errors,
+)
 from dockstage.core.report import Reporter
 from dockstage.images import bases
 from dockstage.images.bases import FLAVOURS, BaseImages
@@ -158,10 +165,11 @@ def build_rootfs(docker: DockerClient, flavour: str, reporter: Reporter) -> Buil
         )
         trim_rootfs(root, mirror or _first_source(root), flavour)
         _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar of the root filesystem")
-        try:
+        with docker_errors(
+            f"importing {tag}",
+            otherwise=lambda exc: ImageBuildFailed(tag, "the engine's import (see `docker info`)", docker_detail(exc)),
+        ):
             image = docker.image.import_(tar, tag=tag, changes=['CMD ["bash"]'])
-        except DockerException as exc:
-            raise ImageBuildFailed(tag, "the engine's import (see `docker info`)", docker_detail(exc)) from None
     built = BuiltBase(tag, int(image.size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
@@ -179,7 +187,10 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, repo
     """Build one image of docker/offline on `base` and load it into the engine."""
     reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
-    try:
+    with docker_errors(
+        f"building {tag}",
+        otherwise=lambda exc: ImageBuildFailed(tag, f"docker/offline/{dockerfile}", docker_detail(exc)),
+    ):
         docker.buildx.build(
             context_path=DOCKER_DIR,
             file=DOCKER_DIR / dockerfile,
@@ -187,8 +198,6 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, repo
             tags=[tag],
             load=True,
         )
-    except DockerException as exc:
-        raise ImageBuildFailed(tag, f"docker/offline/{dockerfile}", docker_detail(exc)) from None
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
