@@ -426,6 +426,8 @@ def from_docker(
     engine = engine_error(exc, action)
     if engine is not None and (engine_first or otherwise is None):
         return engine
+    if isinstance(exc, NoSuchContainer) and engine_first:  # gone under the command: not the call's own failure
+        return RemovedMeanwhile(action, "container", detail)
     if otherwise is not None:
         error = otherwise(exc)
         error.detail = error.detail or detail
