@@ -342,9 +342,9 @@ class ReportUnreadable(CheckFailed):
 class Unexpected(DockstageError):
     """A failure nothing above foresaw (a docker call or a parse no call site translated)."""
 
-    def __init__(self, action: str, detail: str = "") -> None:
+    def __init__(self, action: str, detail: str = "", *, note: str = "") -> None:
         super().__init__(
-            f"{action} failed unexpectedly",
+            f"{action} failed unexpectedly{f' ({note})' if note else ''}",
             "rerun with DOCKSTAGE_DEBUG=1 for the details; `{doctor}` checks the engine",
             detail=detail,
         )
@@ -448,7 +448,7 @@ def from_docker(
     if any(sign in text for sign in ("is unhealthy", "exited with code", "exited (", "didn't complete successfully")):
         return ServiceFailed(action, dict.fromkeys(_SERVICE.findall(text)), detail)
     if unforeseen:
-        return Unexpected(f"{action} (docker exit {exc.return_code})", detail)
+        return Unexpected(action, detail, note=f"docker exit {exc.return_code}")
     return StackError(
         f"{action} failed (docker exit {exc.return_code})",
         "rerun with DOCKSTAGE_DEBUG=1 for docker's output; `{doctor}` checks the engine",

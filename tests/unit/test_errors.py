@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import ast
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import get_docker_exception_type
 
 from dockstage.core import errors
-from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS
+from dockstage.flows.run import Run
+from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS, execute
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Value-That-Must-Not-Leak-42"
@@ -161,3 +165,80 @@ def test_exit_codes_match_the_readme_table() -> None:
     assert {label: int(code) for code, label in table.items()} == errors.EXIT_CODES
     for kind in (errors.ConfigError, errors.EngineError, errors.BuildError, errors.StackError):
         assert kind("x", "y").return_code == errors.EXIT_CODES[kind.label]
+
+
+# The last resort: execute() turns what no call site translated into one line and an exit code ---
+def executed(action: Callable[[Run], object], commands: Mapping[str, str] = NOX_COMMANDS) -> tuple[str, int]:
+    """The line and exit status the front-end's `fail` gets from execute() running `action`."""
+
+    def fail(line: str, code: int) -> NoReturn:
+        raise SystemExit((line, code))
+
+    with pytest.raises(SystemExit) as exited:
+        execute(ROOT, commands, fail, action)
+    line, code = exited.value.code
+    return str(line), int(code)
+
+
+def raising(error: BaseException) -> Callable[[Run], object]:
+    def action(run: Run) -> object:
+        raise error
+
+    return action
+
+
+def test_a_parse_error_nobody_translated_is_one_line() -> None:
+    line, code = executed(lambda run: ET.fromstring("<testsuite tests="))  # noqa: S314 - a literal
+    assert (line, code) == (
+        "error: reading an XML report failed unexpectedly: rerun with DOCKSTAGE_DEBUG=1 for the details; "
+        "`nox -s doctor` checks the engine",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stderr", "command", "expected", "code"),
+    [
+        (
+            "Error response from daemon: No such container: 3f2a",
+            ("docker", "container", "inspect", "3f2a"),
+            "stack: `docker container inspect`: a container it needs was removed meanwhile: see what runs "
+            "(`invoke ps`), start the stack again (`invoke up`) and run the command again",
+            5,
+        ),
+        (
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            ("docker", "--config", "/x", "compose", "--file", "a.yaml", "ps", "--all"),
+            "engine: no Docker engine answers: run `bash .ci/provision` (installs and starts Debian's docker.io, "
+            "buildx, compose v2)",
+            3,
+        ),
+        (
+            'error during connect: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.41/containers/json": EOF',
+            ("docker", "compose", "--project-name", "p", "ps"),
+            "engine: the Docker engine stopped answering while `docker compose ps`: check that it runs "
+            "(`nox -s doctor`), then run the command again",
+            3,
+        ),
+        (
+            "something nobody foresaw",
+            ("docker", "image", "prune", "--force"),
+            "error: `docker image prune` failed unexpectedly (docker exit 1): rerun with DOCKSTAGE_DEBUG=1 for the "
+            "details; `nox -s doctor` checks the engine",
+            1,
+        ),
+    ],
+    ids=["container-removed", "no-engine", "engine-lost", "unforeseen"],
+)
+def test_a_docker_failure_nobody_translated_is_one_line(
+    stderr: str, command: tuple[str, ...], expected: str, code: int
+) -> None:
+    assert executed(raising(docker_failure(f"{stderr}\nsecret {SECRET}", command=command))) == (expected, code)
+
+
+def test_debug_shows_the_detail_of_the_last_resort(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKSTAGE_DEBUG", "1")
+    executed(raising(docker_failure("something nobody foresaw", command=("docker", "image", "prune"))))
+    assert "$ docker image prune\nexit code 1" in capsys.readouterr().err
