@@ -176,13 +176,15 @@ def test_image(
             if lost is not None:
                 raise lost from None
             failed = exc
-        # Safe: without a report the run still ends in pytest's result, with this warning.
-        with swallowed("pytest wrote no junit report"):
-            run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
-        if not junit.exists():
-            run.reporter.warn("no junit report was written")
-        with docker_errors(f"removing the test container {name}"):
-            run.docker.container.remove(name, force=True)
+        try:
+            # Safe: without a report the run still ends in pytest's result, with this warning.
+            with swallowed("pytest wrote no junit report"):
+                run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
+            if not junit.exists():
+                run.reporter.warn("no junit report was written")
+        finally:
+            with docker_errors(f"removing the test container {name}"):
+                run.docker.container.remove(name, force=True)
         if failed is not None:
             if failed.return_code == PYTEST_NO_TESTS:
                 raise NoTestsSelected(pytest_args)

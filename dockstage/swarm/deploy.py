@@ -671,8 +671,8 @@ def _gone(docker: DockerClient, stack: str) -> bool:
     label: list[tuple[Literal["label"], str]] = [("label", f"{NAMESPACE_LABEL}={stack}")]
     if docker.service.list(filters=label):
         return False
-    containers = docker.container.list(all=True, filters=label)
     try:
+        containers = docker.container.list(all=True, filters=label)
         if any(c.state.running for c in containers):  # each state is a look at the container
             return False
     except NoSuchContainer:  # one went away meanwhile: look again
