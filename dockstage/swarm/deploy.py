@@ -706,8 +706,9 @@ def undeploy(
         raise ConfigError("deleting the database volume loses every row", "add --yes to confirm --volumes")
     require_manager(docker)
     reporter.step(f"undeploy {stack}")
-    if any(s.name == stack for s in docker.stack.list()):
-        docker.stack.remove(stack)
+    with docker_errors(f"removing the stack {stack}"):
+        if any(s.name == stack for s in docker.stack.list()):
+            docker.stack.remove(stack)
     if not probe.until(lambda: _gone(docker, stack) or None, settings.wait_timeout, 1.0):
         raise StackError(f"{stack}'s services or networks are still there", "see `docker stack ps`; run undeploy again")
     with _unprinted():
