@@ -21,6 +21,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.core import config, engine
 from dockstage.core.config import Settings
+from dockstage.core.errors import DockstageError
 from dockstage.flows.run import Run
 from dockstage.images import stages
 from dockstage.stack.compose import Stack
@@ -141,5 +142,5 @@ def project_stack(settings: Settings, variant: str = "prod") -> Iterator[Stack]:
         try:
             yield stack
         finally:
-            with suppress(DockerException):
+            with suppress(DockerException, DockstageError):  # Stack.down translates docker's failures
                 stack.down(volumes=True)

@@ -20,6 +20,7 @@ from dockstage.core.errors import (
     NoEngine,
     PluginMissing,
     docker_detail,
+    swallowed,
 )
 from dockstage.core.report import log
 
@@ -55,6 +56,7 @@ def check_engine(docker: DockerClient, settings: Settings) -> Check:
     """The daemon answers."""
     try:
         version = docker.version()
+    # A preflight check: the failure is its result (the Check's error, raised by Run.preflight).
     except DockerException as exc:
         return Check("engine", "unreachable", NoEngine(settings.docker_host, docker_detail(exc)))
     except FileNotFoundError:
@@ -68,6 +70,7 @@ def check_buildx(docker: DockerClient, settings: Settings) -> Check:
     try:
         version = docker.buildx.version()
         builder = docker.buildx.inspect()
+    # A preflight check: the failure is its result (the Check's error, raised by Run.preflight).
     except DockerException as exc:
         return Check("buildx", "missing", PluginMissing("buildx", docker_detail(exc)))
     words = version.split()
@@ -80,6 +83,7 @@ def check_compose(docker: DockerClient, settings: Settings) -> Check:
     """Compose v2 (the CLI plugin) is installed; v1 is not usable by python-on-whales."""
     try:
         text = docker.compose.version()
+    # A preflight check: the failure is its result (the Check's error, raised by Run.preflight).
     except DockerException as exc:
         return Check("compose", "missing", PluginMissing("compose", docker_detail(exc)))
     parsed = compose_major_version(text)
@@ -90,10 +94,10 @@ def check_compose(docker: DockerClient, settings: Settings) -> Check:
 
 def check_disk(docker: DockerClient, settings: Settings) -> Check:
     """Enough free space where the engine keeps its images (when it is on this machine)."""
-    try:
-        root = Path(docker.system.info().docker_root_dir or "/var/lib/docker")
-    except DockerException:
-        root = Path("/var/lib/docker")
+    root = Path("/var/lib/docker")
+    # Safe: only where to measure; the engine check before this one said whether the engine answers.
+    with swallowed("the engine's data root (disk check)"):
+        root = Path(docker.system.info().docker_root_dir or root)
     probe = root if root.exists() else Path("/")
     free_gb = shutil.disk_usage(probe).free / 1e9
     if free_gb < MIN_FREE_GB:

@@ -1,17 +1,32 @@
 """One exception family: every error says what happened and what to do about it.
 
 As in cibuildwheel's errors.py, a subclass owns its message and its exit code; call sites pass
-data. A fix may name a command as `{build}`, `{up}`, `{logs}`...: the front-end in use fills it in
-(`nox -s build_prod` under nox, `invoke build` under invoke). Docker's own output never reaches
-the one line: it is kept in `detail`, shown with DOCKSTAGE_DEBUG=1.
+data. A fix names a command only as `{build}`, `{up}`, `{db_dump}`...: the front-end in use fills
+it in (`nox -s build_prod` under nox, `invoke build` under invoke; frontends/common.py). Docker's
+own output never reaches the one line: it is kept in `detail`, shown with DOCKSTAGE_DEBUG=1.
+
+A failed docker call becomes one of these in one place, `from_docker` (used through
+`docker_errors`); a call whose failure is expected and harmless goes through `swallowed`, which
+says why; whatever escapes both is translated by the front-ends' `execute()`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
-from python_on_whales.exceptions import DockerException
+from python_on_whales.exceptions import (
+    DockerException,
+    NoSuchContainer,
+    NoSuchImage,
+    NoSuchNetwork,
+    NoSuchService,
+    NoSuchVolume,
+    NotASwarmManager,
+)
+
+from dockstage.core.report import log
 
 EXIT_CODES: dict[str, int] = {
     "error": 1,
@@ -46,10 +61,14 @@ class DockstageError(Exception):
     def __str__(self) -> str:
         return f"{self.what}: {self.fix}" if self.fix else self.what
 
-    def one_line(self, commands: Mapping[str, str] | None = None) -> str:
-        """The message shown to the user, with the front-end's command names filled in."""
+    def message(self, commands: Mapping[str, str] | None = None) -> str:
+        """What happened and what to do, with the front-end's command names filled in."""
         fix = _COMMAND.sub(lambda m: (commands or {}).get(m.group(1), m.group(1)), self.fix)
-        return f"{self.label}: {self.what}: {fix}" if fix else f"{self.label}: {self.what}"
+        return f"{self.what}: {fix}" if fix else self.what
+
+    def one_line(self, commands: Mapping[str, str] | None = None) -> str:
+        """The message shown to the user, labelled with its kind (the exit code's name)."""
+        return f"{self.label}: {self.message(commands)}"
 
 
 class ConfigError(DockstageError):
@@ -119,6 +138,15 @@ class NoDockerCli(EngineError):
         super().__init__("no docker CLI on PATH", "apt-get install docker.io (or run `bash .ci/provision`)")
 
 
+class EngineLost(EngineError):
+    def __init__(self, action: str, detail: str = "") -> None:
+        super().__init__(
+            f"the Docker engine stopped answering while {action}",
+            "check that it runs (`{doctor}`), then run the command again",
+            detail=detail,
+        )
+
+
 class PluginMissing(EngineError):
     def __init__(self, plugin: str, detail: str = "") -> None:
         name = "compose v2" if plugin == "compose" else plugin
@@ -138,7 +166,7 @@ class LowDisk(EngineError):
     def __init__(self, free_gb: float, where: str) -> None:
         super().__init__(
             f"only {free_gb:.1f} GB free under {where}",
-            "free space: `invoke clean`, `docker builder prune`, or remove old images",
+            "free space: `{clean}`, `docker builder prune`, or remove old images",
         )
 
 
@@ -208,10 +236,10 @@ class UnknownStage(ConfigError):
 
 
 class PortInUse(StackError):
-    def __init__(self, port: int, detail: str = "") -> None:
+    def __init__(self, port: int, detail: str = "", *, another: str = "DOCKSTAGE_WEB_PORT=18080") -> None:
         super().__init__(
             f"port {port} on 127.0.0.1 is already in use",
-            "stop what listens there, or pick another: DOCKSTAGE_WEB_PORT=18080 (shell or .env)",
+            f"stop what listens there, or pick another: {another} (shell or .env)",
             detail=detail,
         )
 
@@ -238,6 +266,24 @@ class ServiceFailed(StackError):
 class NoPublishedPort(StackError):
     def __init__(self, service: str) -> None:
         super().__init__(f"the {service} service publishes no port", "start it with `{up}` and check `{ps}`")
+
+
+class RemovedMeanwhile(StackError):
+    def __init__(self, action: str, kind: str, detail: str = "") -> None:
+        super().__init__(
+            f"{action}: a {kind} it needs was removed meanwhile",
+            "see what runs (`{ps}`), start the stack again (`{up}`) and run the command again",
+            detail=detail,
+        )
+
+
+class NotSwarmManager(StackError):
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "this engine is not a swarm manager",
+            "on one machine: `docker swarm init --advertise-addr 127.0.0.1`; else point DOCKER_HOST at a manager",
+            detail=detail,
+        )
 
 
 class MissingSetting(StackError):
@@ -282,10 +328,42 @@ class ImageCheckFailed(CheckFailed):
         super().__init__(f"{tag}: {problem}", fix)
 
 
+class ReportUnreadable(CheckFailed):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"the test report {path} cannot be read ({reason})",
+            "see pytest's output above; run the tests again (`{test}`)",
+        )
+
+
+# --- The last resort ---------------------------------------------------------------------------
+
+
+class Unexpected(DockstageError):
+    """A failure nothing above foresaw (a docker call or a parse no call site translated)."""
+
+    def __init__(self, action: str, detail: str = "", *, note: str = "") -> None:
+        super().__init__(
+            f"{action} failed unexpectedly{f' ({note})' if note else ''}",
+            "rerun with DOCKSTAGE_DEBUG=1 for the details; `{doctor}` checks the engine",
+            detail=detail,
+        )
+
+
 # --- The one translation from python-on-whales' DockerException --------------------------------
 
 _MISSING_VARIABLE = re.compile(r"required variable (\w+) is missing|(\w+) is not set")
 _SERVICE = re.compile(r"(?:container|service) \"?([\w.-]+?)\"? (?:is unhealthy|exited|didn't complete)")
+_NO_DAEMON = re.compile(r"Cannot connect to the Docker daemon at (\S+?)\.? Is the docker daemon running")
+_LOST_SIGNS = ("error during connect", "rpc error: code = Unavailable")
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_REMOVED: dict[type[DockerException], str] = {
+    NoSuchContainer: "container",
+    NoSuchVolume: "volume",
+    NoSuchNetwork: "network",
+    NoSuchService: "swarm service",
+}
+"""python-on-whales' typed exceptions for an object that is not (or no longer) there."""
 
 
 def docker_detail(exc: DockerException) -> str:
@@ -294,26 +372,119 @@ def docker_detail(exc: DockerException) -> str:
     return f"$ {command}\nexit code {exc.return_code}\n{(exc.stdout or '').strip()}\n{(exc.stderr or '').strip()}"
 
 
-def from_docker(exc: DockerException, action: str, *, port: int = 0) -> DockstageError:
-    """The error a failed compose/engine call means for the user (docker's output kept in detail)."""
-    text = f"{exc.stderr or ''}\n{exc.stdout or ''}"
+def docker_action(exc: DockerException) -> str:
+    """`docker compose ps`, `docker image inspect`...: what the failed call was, without its options."""
+    words, parts = [str(part) for part in exc.docker_command[1:]], ["docker"]
+    index = 0
+    while index < len(words) and len(parts) < 3:
+        word = words[index]
+        if word.startswith("-"):  # options before the verb all take a value (--config X, --file X...)
+            index += 1 if "=" in word else 2
+            continue
+        parts.append(word)
+        if word not in ("compose", "buildx", "image", "container", "volume", "network", "service", "stack",
+                        "node", "secret", "config", "system", "swarm"):  # fmt: skip
+            break
+        index += 1
+    return " ".join(parts)
+
+
+def engine_error(exc: DockerException, action: str) -> EngineError | None:
+    """The engine-level meaning of a failed call (no engine, or the engine gone mid-way), else None."""
+    # docker's own complaint is its last lines; a build log or a container's output above them is not read
+    text = "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-3:])
     detail = docker_detail(exc)
-    if "Cannot connect to the Docker daemon" in text or "permission denied while trying to connect" in text:
+    if "permission denied while trying to connect" in text:
         return NoEngine("", detail)
+    found = _NO_DAEMON.search(text)
+    if found or "Cannot connect to the Docker daemon" in text:
+        host = found.group(1) if found else ""
+        return NoEngine("" if host == _DEFAULT_SOCKET else host, detail)
+    if any(sign in text for sign in _LOST_SIGNS):
+        return EngineLost(action, detail)
+    return None
+
+
+def from_docker(
+    exc: DockerException,
+    action: str,
+    *,
+    port: int = 0,
+    another_port: str = "DOCKSTAGE_WEB_PORT=18080",
+    otherwise: Callable[[DockerException], DockstageError] | None = None,
+    unforeseen: bool = False,
+    engine_first: bool = True,
+) -> DockstageError:
+    """The error a failed docker call means for the user (docker's output kept in detail).
+
+    The engine's own trouble comes first; then the call site's meaning (`otherwise`: a build that
+    failed, a command that exited non-zero; its output is the app's, never matched here); else
+    python-on-whales' typed exceptions and compose's messages; else a stack error (`unforeseen`:
+    an unexpected one, for a call nobody translated). `engine_first=False`: the call site's meaning
+    wins even over the engine's trouble (when it says what state the user's data is in)."""
+    detail = docker_detail(exc)
+    engine = engine_error(exc, action)
+    if engine is not None and (engine_first or otherwise is None):
+        return engine
+    if isinstance(exc, NoSuchContainer) and engine_first:  # gone under the command: not the call's own failure
+        return RemovedMeanwhile(action, "container", detail)
+    if otherwise is not None:
+        error = otherwise(exc)
+        error.detail = error.detail or detail
+        return error
+    text = f"{exc.stderr or ''}\n{exc.stdout or ''}"
     if "port is already allocated" in text or "address already in use" in text:
-        return PortInUse(port, detail)
+        return PortInUse(port, detail, another=another_port)
     missing = _MISSING_VARIABLE.search(text)
     if missing:
         return MissingSetting(missing.group(1) or missing.group(2), detail)
-    if "No such image" in text or "pull access denied" in text or "failed to resolve reference" in text:
+    if isinstance(exc, NoSuchImage) or "pull access denied" in text or "failed to resolve reference" in text:
         return ImageMissing(action, detail)
+    if isinstance(exc, NotASwarmManager):
+        return NotSwarmManager(detail)
+    for kind, name in _REMOVED.items():
+        if isinstance(exc, kind):
+            return RemovedMeanwhile(action, name, detail)
     if any(sign in text for sign in ("is unhealthy", "exited with code", "exited (", "didn't complete successfully")):
         return ServiceFailed(action, dict.fromkeys(_SERVICE.findall(text)), detail)
+    if unforeseen:
+        return Unexpected(action, detail, note=f"docker exit {exc.return_code}")
     return StackError(
         f"{action} failed (docker exit {exc.return_code})",
         "rerun with DOCKSTAGE_DEBUG=1 for docker's output; `{doctor}` checks the engine",
         detail=detail,
     )
+
+
+@contextmanager
+def docker_errors(
+    action: str,
+    *,
+    port: int = 0,
+    another_port: str = "DOCKSTAGE_WEB_PORT=18080",
+    otherwise: Callable[[DockerException], DockstageError] | None = None,
+    engine_first: bool = True,
+) -> Iterator[None]:
+    """Docker calls inside become the error `from_docker` says they mean."""
+    try:
+        yield
+    # The one place a docker failure is translated (execute() catches what no call site wrapped).
+    except DockerException as exc:
+        raise from_docker(
+            exc, action, port=port, another_port=another_port, otherwise=otherwise, engine_first=engine_first
+        ) from None
+
+
+@contextmanager
+def swallowed(why: str) -> Iterator[None]:
+    """A docker call whose failure is expected or does not matter, for the reason `why` (logged
+    under DOCKSTAGE_DEBUG=1, without docker's output: it may hold what a container printed);
+    nothing after the failing call in the block runs."""
+    try:
+        yield
+    # The one place a docker failure is ignored, always with its reason.
+    except DockerException as exc:
+        log.debug("ignored: %s failed (exit %s): %s", docker_action(exc), exc.return_code, why)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -19,7 +19,17 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core.engine import Check
-from dockstage.core.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
+from dockstage.core.errors import (
+    DockstageError,
+    EngineError,
+    NoTestsSelected,
+    ReportUnreadable,
+    SmokeCheckFailed,
+    TestsFailed,
+    docker_errors,
+    engine_error,
+    swallowed,
+)
 from dockstage.flows.run import Run
 from dockstage.images import bases, offline, stages
 from dockstage.stack import smoke
@@ -47,7 +57,7 @@ def doctor(run: Run) -> list[Check]:
         if check.error is None:
             run.reporter.ok(f"{check.name}: {check.detail}")
         else:
-            run.reporter.fail(f"{check.name}: {check.error}")
+            run.reporter.fail(f"{check.name}: {check.error.message(run.commands)}")
     failed = next((c.error for c in checks if c.error is not None), None)
     if failed is not None:
         raise failed
@@ -98,11 +108,17 @@ def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
 
 def junit_counts(path: Path) -> dict[str, int]:
     """tests/failures/errors/skipped from a junit XML report."""
-    root = ET.parse(path).getroot()  # noqa: S314 - written by our own pytest run in the test image
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - written by our own pytest run in the test image
+    except ET.ParseError as exc:
+        raise ReportUnreadable(str(path), f"not valid XML: {exc}") from None
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     if suite is None:
-        raise ValueError(f"{path} holds no testsuite")
-    return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
+        raise ReportUnreadable(str(path), "no testsuite in it")
+    try:
+        return {key: int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")}
+    except ValueError as exc:
+        raise ReportUnreadable(str(path), f"a count is not a number: {exc}") from None
 
 
 def describe_counts(counts: dict[str, int]) -> str:
@@ -154,14 +170,21 @@ def test_image(
             run.reporter.stream(
                 stack.compose.run("test", [*command, *pytest_args], name=name, tty=False, stream=True, remove=False)
             )
+        # pytest's exit status is the result (its output was shown); only the engine's own trouble is raised.
         except DockerException as exc:
+            lost = engine_error(exc, "running the app's tests")
+            if lost is not None:
+                raise lost from None
             failed = exc
         try:
-            run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
-        except DockerException:
-            run.reporter.warn("no junit report was written")
+            # Safe: without a report the run still ends in pytest's result, with this warning.
+            with swallowed("pytest wrote no junit report"):
+                run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
+            if not junit.exists():
+                run.reporter.warn("no junit report was written")
         finally:
-            run.docker.container.remove(name, force=True)
+            with docker_errors(f"removing the test container {name}"):
+                run.docker.container.remove(name, force=True)
         if failed is not None:
             if failed.return_code == PYTEST_NO_TESTS:
                 raise NoTestsSelected(pytest_args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from python_on_whales import DockerClient
 from dockstage.core import engine
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
+from dockstage.core.errors import DockstageError
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.images.bases import BaseImages
@@ -57,12 +58,15 @@ class Run:
     built_bases: list[offline.BuiltBase] = field(default_factory=list)  # stand-ins this run had to build
     _bases_provided: bool = False
     _env_ready: bool = False
+    commands: Mapping[str, str] = field(default_factory=dict)  # the front-end's commands, for fix hints
 
     @classmethod
     @contextmanager
-    def open(cls, settings: Settings) -> Iterator[Run]:
-        """A run for one command; its generated files are removed when it ends."""
+    def open(cls, settings: Settings, commands: Mapping[str, str] | None = None) -> Iterator[Run]:
+        """A run for one command (`commands`: how its front-end names commands in a fix); its
+        generated files are removed when it ends."""
         run = cls(settings, Reporter(quiet=settings.quiet, ci=settings.ci), engine.client(settings))
+        run.commands = commands or {}
         for note in settings.overridden:  # a .env line beating [tool.dockstage]: said, not silent
             run.reporter.warn(note)
         try:
@@ -86,7 +90,8 @@ class Run:
             try:
                 action()
             except Exception as exc:  # noqa: BLE001 - a failed teardown is reported, not raised
-                self.reporter.warn(f"{name} failed in the background: {exc}")
+                said = exc.message(self.commands) if isinstance(exc, DockstageError) else exc
+                self.reporter.warn(f"{name} failed in the background: {said}")
 
         thread = threading.Thread(target=guarded, name=name, daemon=False)
         thread.start()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from python_on_whales.exceptions import DockerException
-
-from dockstage.core.errors import ConfigError, StackError, from_docker
+from dockstage.core.errors import ConfigError, StackError, docker_errors
 from dockstage.flows.run import Run
 from dockstage.stack import db
 from dockstage.stack.compose import Stack
@@ -41,7 +39,8 @@ def dev(run: Run, *, detach: bool = False) -> str:
     url = stack.url()
     run.reporter.ok(f"dev server at {url}/ reloads when files under {run.settings.app_dir}/ change")
     if not detach:
-        run.reporter.info("following logs; Ctrl-C stops following (the stack keeps running; `invoke down` stops it)")
+        down = run.commands.get("down", "down")
+        run.reporter.info(f"following logs; Ctrl-C stops following (the stack keeps running; `{down}` stops it)")
         try:  # noqa: SIM105 - Ctrl-C only stops following; the stack keeps running
             run.reporter.stream(stack.compose.logs(services=["web"], follow=True, stream=True))
         except KeyboardInterrupt:
@@ -54,7 +53,7 @@ def down(run: Run, *, volumes: bool = False, yes: bool = False) -> None:
     if volumes and not yes:
         raise ConfigError(
             "--volumes deletes the database volume and every row in it",
-            "add --yes to confirm (make a dump first: `invoke db-dump`)",
+            "add --yes to confirm (make a dump first: `{db_dump}`)",
         )
     stack = run.stack()
     stack.down(volumes=volumes)
@@ -79,7 +78,8 @@ def ps_rows(stack: Stack) -> list[tuple[str, str, str, str, str]]:
 def ps(run: Run) -> list[tuple[str, str, str, str, str]]:
     """Print and return the project's containers."""
     stack = run.stack()
-    rows = ps_rows(stack)
+    with docker_errors(f"listing the containers of {stack.project}"):
+        rows = ps_rows(stack)
     run.reporter.table(stack.project, ("container", "state", "exit", "health", "ports"), rows)
     return rows
 
@@ -89,14 +89,13 @@ def logs(run: Run, service: str = "", *, follow: bool = False, tail: int = 200) 
     stack = run.stack()
     services = [service] if service else []
     try:
-        if follow:
-            run.reporter.stream(stack.compose.logs(services=services, follow=True, stream=True))
-        else:
-            run.reporter.raw(str(stack.compose.logs(services=services, tail=str(tail))))
+        with docker_errors(f"reading the logs of {service or 'the stack'}"):
+            if follow:
+                run.reporter.stream(stack.compose.logs(services=services, follow=True, stream=True))
+            else:
+                run.reporter.raw(str(stack.compose.logs(services=services, tail=str(tail))))
     except KeyboardInterrupt:
         pass
-    except DockerException as exc:
-        raise from_docker(exc, f"reading the logs of {service or 'the stack'}") from None
 
 
 def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
@@ -108,15 +107,18 @@ def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
     stack = run.stack("dev")
     stack.up(["db"], action="starting db")
     command = ["python", "manage.py", *args]
-    try:
+    with docker_errors(
+        f"running manage.py {' '.join(args)}",
+        otherwise=lambda exc: StackError(
+            f"manage.py {' '.join(args)} exited with {exc.return_code}", "see its output above"
+        ),
+    ):
         if interactive:
             stack.compose.run("web", command, tty=True, remove=True, dependencies=False)
         else:
             run.reporter.stream(
                 stack.compose.run("web", command, tty=False, remove=True, stream=True, dependencies=False)
             )
-    except DockerException as exc:
-        raise StackError(f"manage.py {' '.join(args)} exited with {exc.return_code}", "see its output above") from None
 
 
 def db_shell(run: Run) -> None:
@@ -138,7 +140,8 @@ def clean(run: Run) -> None:
     """Remove the project's containers and networks and this project's dangling images; never volumes."""
     stack = run.stack()
     stack.down(volumes=False)
-    run.docker.image.prune(all=False, filters={"label": f"dockstage.image={run.settings.image}"})
+    with docker_errors(f"pruning the dangling {run.settings.image} images"):
+        run.docker.image.prune(all=False, filters={"label": f"dockstage.image={run.settings.image}"})
     run.reporter.ok(
         f"{stack.project}: containers and networks removed, dangling {run.settings.image} images pruned; volumes kept"
     )

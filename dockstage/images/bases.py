@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import BasePullFailed, ConfigError, docker_detail
+from dockstage.core.errors import BasePullFailed, ConfigError, docker_detail, engine_error
 from dockstage.core.report import Reporter, log
 
 FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
@@ -60,17 +60,15 @@ def pull(ref: str, docker: DockerClient, reporter: Reporter, *, quiet: bool) -> 
     log.debug("pull %s", ref)
     if not quiet:
         reporter.step(f"pulling {ref}")
+    failed = None
+    for quiet_pull in (True,) if quiet else (False, True):
         try:
-            docker.image.pull(ref, quiet=False)
-        except DockerException:
-            pass
-        else:
+            docker.image.pull(ref, quiet=quiet_pull)
             return None
-    try:
-        docker.image.pull(ref, quiet=True)
-    except DockerException as exc:
-        return exc
-    return None
+        # The failure is the answer: the caller decides (the stand-ins, or the error naming the registry's reason).
+        except DockerException as exc:
+            failed = exc
+    return failed
 
 
 OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10")
@@ -120,6 +118,9 @@ def decide(flavour: str, docker: DockerClient, reporter: Reporter, python: str =
             continue
         failed = pull(ref, docker, reporter, quiet=quiet)
         if failed is not None:
+            lost = engine_error(failed, f"pulling {ref}")
+            if lost is not None:  # no engine is not "no registry": no stand-in would help
+                raise lost
             if quiet:
                 fits = next((f for f in FLAVOURS if _fits(f, python)), FLAVOURS[0])
                 log.debug("auto: %s not pullable, using the %s stand-ins", ref, fits)

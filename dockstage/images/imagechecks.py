@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import ImageCheckFailed
+from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors
 
 if TYPE_CHECKING:
     from dockstage.core.config import Settings
@@ -41,8 +41,14 @@ def _probes(docker: DockerClient, tag: str, probes: tuple[Probe, ...]) -> list[s
     script = "".join(
         f"echo {MARK} {i}; ( {probe.script} ) 2>&1; echo {MARK} {i} status $?; " for i, probe in enumerate(probes)
     )
-    output = str(docker.run(tag, ["-c", script + "true"], entrypoint="sh", remove=True))
-    user = docker.image.inspect(tag).config.user or ""
+    with docker_errors(
+        f"checking {tag}",
+        otherwise=lambda exc: ImageCheckFailed(
+            tag, f"its check container failed (exit {exc.return_code})", "rerun with DOCKSTAGE_DEBUG=1 for its output"
+        ),
+    ):
+        output = str(docker.run(tag, ["-c", script + "true"], entrypoint="sh", remove=True))
+        user = docker.image.inspect(tag).config.user or ""
     lines = []
     for i, probe in enumerate(probes):
         begin, finish = f"{MARK} {i}\n", f"{MARK} {i} status "
@@ -66,20 +72,22 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = Non
         **{name: secrets.token_urlsafe(50) for name in app.env.get("secret-key", ())},
         **{name: "app.example.com" for name in app.env.get("allowed-hosts", ())},
     }
-    try:
+
+    def refused(exc: DockerException) -> DockstageError:
+        found = [line for line in (exc.stderr or exc.stdout or "").splitlines() if "?:" in line or "WARN" in line]
+        return ImageCheckFailed(
+            tag,
+            f"`check --deploy` reports {len(found) or 'errors'}: {'; '.join(found)[:300]}",
+            "fix the prod settings (settings.py) so the deployment checklist passes",
+        )
+
+    with docker_errors(f"checking {tag}", otherwise=refused):
         output = docker.run(
             tag,
             ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check],
             envs=envs,
             remove=True,
         )
-    except DockerException as exc:
-        found = [line for line in (exc.stderr or exc.stdout or "").splitlines() if "?:" in line or "WARN" in line]
-        raise ImageCheckFailed(
-            tag,
-            f"`check --deploy` reports {len(found) or 'errors'}: {'; '.join(found)[:300]}",
-            "fix the prod settings (settings.py) so the deployment checklist passes",
-        ) from None
     last = str(output).strip().splitlines()[-1] if str(output).strip() else "clean"
     level = "" if app.deploy_check == "WARNING" else f" (fail level {app.deploy_check})"
     return f"check --deploy{level}: {last}"

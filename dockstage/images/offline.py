@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
 from dockstage.core import resources
 from dockstage.core.errors import (
@@ -27,6 +26,7 @@ from dockstage.core.errors import (
     NeedsTool,
     ToolFailed,
     docker_detail,
+    docker_errors,
 )
 from dockstage.core.report import Reporter
 from dockstage.images import bases
@@ -166,10 +166,11 @@ def build_rootfs(docker: DockerClient, flavour: str, reporter: Reporter) -> Buil
         )
         trim_rootfs(root, mirror or _first_source(root), flavour)
         _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar of the root filesystem")
-        try:
+        with docker_errors(
+            f"importing {tag}",
+            otherwise=lambda exc: ImageBuildFailed(tag, "the engine's import (see `docker info`)", docker_detail(exc)),
+        ):
             image = docker.image.import_(tar, tag=tag, changes=['CMD ["bash"]'])
-        except DockerException as exc:
-            raise ImageBuildFailed(tag, "the engine's import (see `docker info`)", docker_detail(exc)) from None
     built = BuiltBase(tag, int(image.size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
@@ -197,7 +198,10 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, repo
     reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
     context, file = resources.build_context(dockerfile)
-    try:
+    with docker_errors(
+        f"building {tag}",
+        otherwise=lambda exc: BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)),
+    ):
         docker.buildx.build(
             context_path=context,
             file=file,
@@ -205,8 +209,6 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, repo
             tags=[tag],
             load=True,
         )
-    except DockerException as exc:
-        raise BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)) from None
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
+from python_on_whales.exceptions import DockerException, NoSuchImage
 
 from dockstage import STAGES
 from dockstage.core.config import Settings
-from dockstage.core.errors import StageBuildFailed, UnknownStage, docker_detail
+from dockstage.core.errors import DockstageError, StageBuildFailed, UnknownStage, docker_detail, docker_errors
 from dockstage.core.report import Reporter, log
 from dockstage.images import buildfiles
 from dockstage.images.bases import BaseImages
@@ -64,7 +64,7 @@ def secrets(settings: Settings) -> list[str]:
 def _image_id(docker: DockerClient, tag: str) -> str | None:
     try:
         return docker.image.inspect(tag).id
-    except DockerException:
+    except NoSuchImage:  # not built yet: nothing to compare with
         return None
 
 
@@ -100,7 +100,13 @@ def build_stage(
         "labels": {"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
         "secrets": secrets(settings),
     }
-    try:
+
+    def failed(exc: DockerException) -> DockstageError:
+        if settings.quiet:  # the build output was hidden: show the part that says why
+            reporter.raw("\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-25:]))
+        return StageBuildFailed(stage, exc.return_code, docker_detail(exc))
+
+    with docker_errors(f"building stage {stage}", otherwise=failed):
         if reporter.plain or settings.quiet:
             # Streamed: one buildx process and no builder look-ups around it (python-on-whales makes
             # two per loading build otherwise); plain lines through the reporter, or none when quiet.
@@ -110,10 +116,6 @@ def build_stage(
                     reporter.raw(line)
         else:  # a terminal: BuildKit's own live display
             docker.buildx.build(**options, progress="auto")
-    except DockerException as exc:
-        if settings.quiet:  # the build output was hidden: show the part that says why
-            reporter.raw("\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-25:]))
-        raise StageBuildFailed(stage, exc.return_code, docker_detail(exc)) from None
     seconds = time.monotonic() - started
     image = docker.image.inspect(tag)
     return Built(stage, tag, image.size or 0, seconds, cached=before == image.id)

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
-from python_on_whales.exceptions import DockerException
 
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
-from dockstage.core.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
+from dockstage.core.errors import (
+    DockstageError,
+    NoPublishedPort,
+    PortInUse,
+    ServiceFailed,
+    docker_errors,
+    swallowed,
+)
 from dockstage.core.report import Reporter, log
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
@@ -108,17 +115,15 @@ class Stack:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
         if not self.settings.app.compose_files:
             return []
-        try:
+        with docker_errors("reading the compose files of [tool.dockstage] compose-files"):
             model = self.compose.config(return_json=True)
-        except DockerException as exc:
-            raise from_docker(exc, "reading the compose files of [tool.dockstage] compose-files") from None
         return [name for name in model.get("services", {}) if name not in SUITE_SERVICES]
 
     def running(self, service: str) -> bool:
-        try:
+        # Safe: only asked before `up`, which makes the same compose call and says what failed.
+        with swallowed("compose ps before up; up reports the failure"):
             return any(c.state.running for c in self.compose.ps(services=[service]))
-        except DockerException:
-            return False
+        return False
 
     def check_port_free(self) -> None:
         """Fail early, with the fix, when the web port on 127.0.0.1 is taken by something else."""
@@ -143,7 +148,7 @@ class Stack:
         """Start services detached and wait until every one is healthy (or has completed); with
         `wait=False` return once they are started (a later `up` or `run` waits on their health)."""
         self.check_port_free()
-        try:
+        with self._failing(action, services):
             self.compose.up(
                 services=list(services),
                 detach=True,
@@ -153,19 +158,24 @@ class Stack:
                 pull="never",
                 dependencies=dependencies,
             )
-        except DockerException as exc:
-            self._failed(from_docker(exc, action, port=self.settings.web_port), action, services)
 
     def run_once(self, service: str, *, action: str) -> None:
         """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
-        try:
+        with self._failing(action, [service]):
             self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
             containers = self.compose.ps(services=[service], all=True)
             code = self.docker.container.wait(containers[0]) if containers else None
-        except DockerException as exc:
-            self._failed(from_docker(exc, action, port=self.settings.web_port), action, [service])
         if code != 0:
             self._failed(ServiceFailed(action, [service], f"{service} exited with {code}"), action, [service])
+
+    @contextmanager
+    def _failing(self, action: str, services: Iterable[str]) -> Iterator[None]:
+        """Docker calls inside that fail become the error they mean, with the failing services' logs."""
+        try:
+            with docker_errors(action, port=self.settings.web_port):
+                yield
+        except DockstageError as exc:
+            self._failed(exc, action, services)
 
     def _failed(self, error: DockstageError, action: str, services: Iterable[str]) -> NoReturn:
         """Show the failing services' logs and raise the error naming them."""
@@ -178,20 +188,23 @@ class Stack:
     def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:
         """Stop and remove the project's containers and networks; volumes only when asked
         (`timeout`: seconds each container gets to stop, else its stop_grace_period)."""
-        self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
+        with docker_errors(f"stopping {self.project}"):
+            self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
 
     def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> None:
         """Print recent logs of the project's services (used when something failed)."""
-        try:
+        text = ""
+        # Safe: logs are shown only beside an error that is raised anyway (it says what failed).
+        with swallowed("logs shown beside an error"):
             text = self.compose.logs(services=list(services), tail=str(tail))
-        except DockerException:
-            return
         if text:
             self.reporter.raw(str(text))
 
     def url(self, service: str = "web") -> str:
         """The base URL of a service's published port 8000 on 127.0.0.1."""
-        for container in self.compose.ps(services=[service]):
+        with docker_errors(f"finding the port of {service}"):
+            containers = self.compose.ps(services=[service])
+        for container in containers:
             bindings = (container.network_settings.ports or {}).get("8000/tcp") or []
             for binding in bindings:
                 if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
@@ -201,10 +214,10 @@ class Stack:
 
 def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
     """The services whose container exited non-zero or is unhealthy (all of `wanted` if none is)."""
-    try:
+    containers = []
+    # Safe: asked only to name the services in an error that is raised anyway (all of `wanted` then).
+    with swallowed("naming the failing services of an error"):
         containers = stack.compose.ps(all=True)
-    except DockerException:
-        return list(wanted)
     bad = []
     for c in containers:
         health = c.state.health.status if c.state.health else None

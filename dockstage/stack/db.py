@@ -29,7 +29,7 @@ from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import DatabaseError
+from dockstage.core.errors import DatabaseError, DockstageError, docker_errors, swallowed
 
 if TYPE_CHECKING:
     from dockstage.stack.compose import Stack
@@ -190,7 +190,7 @@ def _choice(statement: Statement, path: Path) -> tuple[str, str | None] | None:
     raise DatabaseError(
         f"{path} has a statement choosing a database that cannot be read ({statement.code[:60]!r}); "
         "the live database was not touched",
-        "give a file made by `invoke db-dump`",
+        "give a file made by `{db_dump}`",
     )
 
 
@@ -219,7 +219,7 @@ def plan_restore(text: str, path: Path) -> Plan:
         shown = ", ".join(f"`{n}`" for n in distinct[:4]) + (", ..." if len(distinct) > 4 else "")
         raise DatabaseError(
             f"{path} holds {len(distinct)} databases ({shown}); the live database was not touched",
-            "restore one database at a time: give a dump of the app's database only (`invoke db-dump`)",
+            "restore one database at a time: give a dump of the app's database only (`{db_dump}`)",
         )
     pieces.append(text[done:])
     return Plan("".join(pieces), distinct, removed)
@@ -249,7 +249,7 @@ def _db_container(project: _Project) -> Container:
     for container in project.compose.ps(services=["db"]):
         if container.state.running:
             return container
-    raise DatabaseError("the db service is not running", "start the stack first: `invoke up` (or `invoke dev`)")
+    raise DatabaseError("the db service is not running", "start the stack first: `{up}` (or `{dev}`)")
 
 
 def _sh(project: _Project, script: str, *, tty: bool = False) -> str:
@@ -272,10 +272,13 @@ def shell(docker: Target) -> None:
     script = (
         f'MYSQL_PWD="$MYSQL_PASSWORD" exec {_CLIENT} --default-character-set=utf8mb4 -u"$MYSQL_USER" "$MYSQL_DATABASE"'
     )
-    try:
+    with docker_errors(
+        "running the database shell",
+        otherwise=lambda exc: DatabaseError(
+            f"the database shell exited with {exc.return_code}", "check `{logs} --service db`"
+        ),
+    ):
         _sh(project, script, tty=True)
-    except DockerException as exc:
-        raise DatabaseError(f"the database shell exited with {exc.return_code}", "check `invoke logs db`") from None
 
 
 def _write_private(output: Path, data: bytes) -> None:
@@ -305,7 +308,7 @@ def dump(docker: Target, output: Path) -> Path:
     if output.is_dir():
         raise DatabaseError(
             f"{output} is a directory",
-            f"give --output a file name, e.g. `invoke db-dump --output {output / 'app.sql'}`",
+            f"give --output a file name, e.g. `{{db_dump}} --output {output / 'app.sql'}`",
         )
     project = _project(docker)
     _db_container(project)
@@ -313,15 +316,18 @@ def dump(docker: Target, output: Path) -> Path:
         f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_DUMP} -uroot --single-transaction --routines --triggers '
         '--default-character-set=utf8mb4 --no-tablespaces "$MYSQL_DATABASE"'
     )
-    try:
+    with docker_errors(
+        "dumping the database",
+        otherwise=lambda exc: DatabaseError(
+            f"the dump failed ({_last_line(exc)})", "check `{logs} --service db`", detail=exc.stderr or ""
+        ),
+    ):
         text = _sh(project, script)
-    except DockerException as exc:
-        raise DatabaseError(
-            f"the dump failed ({_last_line(exc)})", "check `invoke logs db`", detail=exc.stderr or ""
-        ) from None
     data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
     if DUMP_TRAILER not in data[-200:]:
-        raise DatabaseError("the dump is incomplete (no completion line)", "check free disk space and `invoke logs db`")
+        raise DatabaseError(
+            "the dump is incomplete (no completion line)", "check free disk space and `{logs} --service db`"
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -335,22 +341,20 @@ def dump(docker: Target, output: Path) -> Path:
 def read_dump(path: Path) -> bytes:
     """The dump's bytes, refused unless it is a complete mysqldump/mariadb-dump file."""
     if not path.is_file():
-        raise DatabaseError(f"{path} does not exist", "give the path of a file made by `invoke db-dump`")
+        raise DatabaseError(f"{path} does not exist", "give the path of a file made by `{db_dump}`")
     raw = path.read_bytes()
     try:
         data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError):
-        raise DatabaseError(f"{path} is a damaged gzip file", "make a new dump with `invoke db-dump`") from None
+        raise DatabaseError(f"{path} is a damaged gzip file", "make a new dump with `{db_dump}`") from None
     if not any(header in data[:512] for header in DUMP_HEADERS):  # MariaDB may put a sandbox line first
-        raise DatabaseError(f"{path} is not a MySQL/MariaDB dump", "give a file made by `invoke db-dump`")
+        raise DatabaseError(f"{path} is not a MySQL/MariaDB dump", "give a file made by `{db_dump}`")
     if DUMP_TRAILER not in data[-300:]:
-        raise DatabaseError(
-            f"{path} is truncated (no '-- Dump completed' line)", "make a new dump with `invoke db-dump`"
-        )
+        raise DatabaseError(f"{path} is truncated (no '-- Dump completed' line)", "make a new dump with `{db_dump}`")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DatabaseError(f"{path} is not valid UTF-8", "give a file made by `invoke db-dump`") from None
+        raise DatabaseError(f"{path} is not valid UTF-8", "give a file made by `{db_dump}`") from None
     return data
 
 
@@ -367,34 +371,40 @@ def _env(container: Container, key: str) -> str:
 def _throwaway_server(docker: DockerClient, project: str, live: Container, database: str) -> Iterator[Container]:
     """A server from the live db's image: data on tmpfs, no network, random root password; removed after."""
     name = f"{project}-restore-rehearsal-{secrets.token_hex(4)}"
-    try:
-        server = docker.run(
-            live.image,  # the image id: exactly the server the live data runs on
-            list(live.config.cmd or []),  # the same server options, if compose set any
-            name=name,
-            detach=True,
-            networks=["none"],
-            tmpfs=["/var/lib/mysql"],  # no volume: the image's VOLUME is covered by the tmpfs
-            envs={
-                "MYSQL_ROOT_PASSWORD": secrets.token_urlsafe(24),
-                "MYSQL_DATABASE": database,
-                "MYSQL_INITDB_SKIP_TZINFO": "1",
-            },
-            labels={REHEARSAL_LABEL: "restore-rehearsal"},
-            healthcheck=False,  # readiness is polled below, over TCP, as root
-            pull="never",
-        )
-        assert isinstance(server, Container)
-        _wait_ready(docker, server)
-        yield server
-    except DockerException as exc:
-        raise DatabaseError(
+
+    def not_started(exc: DockerException) -> DockstageError:
+        return DatabaseError(
             f"the throwaway server for the rehearsal did not start ({_last_line(exc)}); the live database was not touched",
-            "check `invoke doctor` (disk, engine) and run the restore again",
+            "check `{doctor}` (disk, engine) and run the restore again",
             detail=exc.stderr or "",
-        ) from None
+        )
+
+    try:
+        # Also what the body does with the server: a docker failure there is the rehearsal's.
+        with docker_errors("starting the rehearsal server", otherwise=not_started):
+            server = docker.run(
+                live.image,  # the image id: exactly the server the live data runs on
+                list(live.config.cmd or []),  # the same server options, if compose set any
+                name=name,
+                detach=True,
+                networks=["none"],
+                tmpfs=["/var/lib/mysql"],  # no volume: the image's VOLUME is covered by the tmpfs
+                envs={
+                    "MYSQL_ROOT_PASSWORD": secrets.token_urlsafe(24),
+                    "MYSQL_DATABASE": database,
+                    "MYSQL_INITDB_SKIP_TZINFO": "1",
+                },
+                labels={REHEARSAL_LABEL: "restore-rehearsal"},
+                healthcheck=False,  # readiness is polled below, over TCP, as root
+                pull="never",
+            )
+            assert isinstance(server, Container)
+            _wait_ready(docker, server)
+            yield server
     finally:
-        with contextlib.suppress(DockerException):
+        # Safe: a server that never started has nothing to remove; one left behind holds only a
+        # tmpfs and is labelled (REHEARSAL_LABEL) for `docker container prune`.
+        with swallowed("removing the rehearsal server"):
             docker.container.remove(name, force=True, volumes=True)
 
 
@@ -403,19 +413,19 @@ def _wait_ready(docker: DockerClient, server: Container) -> None:
     ping = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_ADMIN} ping -h 127.0.0.1 -P 3306 -uroot --connect-timeout=2 --silent'
     deadline = time.monotonic() + REHEARSAL_TIMEOUT
     while True:
-        try:
+        # Safe: the ping fails until the server is up; the inspect below raises if the engine went away.
+        with swallowed("pinging a server that is starting"):
             docker.container.execute(server, ["sh", "-c", ping])
             return
-        except DockerException:
-            running = docker.container.inspect(server.id).state.running
-            if not running or time.monotonic() > deadline:
-                logs = str(docker.container.logs(server, tail=30))
-                what = "exited" if not running else f"was not ready in {REHEARSAL_TIMEOUT:.0f} s"
-                raise DatabaseError(
-                    f"the throwaway server for the rehearsal {what}; the live database was not touched",
-                    "check `invoke doctor` (disk, memory) and run the restore again",
-                    detail=logs,
-                ) from None
+        running = docker.container.inspect(server.id).state.running
+        if not running or time.monotonic() > deadline:
+            logs = str(docker.container.logs(server, tail=30))
+            what = "exited" if not running else f"was not ready in {REHEARSAL_TIMEOUT:.0f} s"
+            raise DatabaseError(
+                f"the throwaway server for the rehearsal {what}; the live database was not touched",
+                "check `{doctor}` (disk, memory) and run the restore again",
+                detail=logs,
+            )
         time.sleep(0.2)  # a poll interval, not a guess at how long the server takes
 
 
@@ -444,7 +454,7 @@ def restore(docker: Target, path: Path) -> None:
     if not database:
         raise DatabaseError(
             "the db service has no MYSQL_DATABASE; the live database was not touched",
-            "set MYSQL_DATABASE in .env (the default is app) and run `invoke up`",
+            "set MYSQL_DATABASE in .env (the default is app) and run `{up}`",
         )
     if plan.databases and plan.databases[0] != database:
         project.say(f"the dump is of database `{plan.databases[0]}`: restoring it into `{database}`")
@@ -456,29 +466,32 @@ def restore(docker: Target, path: Path) -> None:
         project.say("rehearsing the restore on a throwaway server (the db image, data on tmpfs, no network)")
         with _throwaway_server(client, project.name, live, database) as server:
             before = _databases(client, server)
-            try:
-                _load(client, server, local, remote)
-            except DockerException as exc:
-                raise DatabaseError(
+            with docker_errors(
+                "rehearsing the restore",
+                otherwise=lambda exc: DatabaseError(
                     f"{path} does not load ({_last_line(exc)}); the database was not touched "
                     "(rehearsed on a throwaway server)",
-                    "fix the file or make a new dump with `invoke db-dump`",
+                    "fix the file or make a new dump with `{db_dump}`",
                     detail=exc.stderr or "",
-                ) from None
+                ),
+            ):
+                _load(client, server, local, remote)
             extra = sorted(_databases(client, server) - before)
             if extra:
                 raise DatabaseError(
                     f"{path} creates other databases ({', '.join(extra[:4])}) besides the app's; "
                     "the database was not touched (rehearsed on a throwaway server)",
-                    "give a dump of the app's database only (`invoke db-dump`)",
+                    "give a dump of the app's database only (`{db_dump}`)",
                 )
         project.say(f"rehearsal passed in {time.monotonic() - started:.1f} s; loading into `{database}`")
-        try:
-            _load(client, live, local, remote)
-        except DockerException as exc:
-            raise DatabaseError(
+        with docker_errors(
+            "restoring the live database",
+            engine_first=False,  # even with the engine gone, the user must hear the live data may be half-restored
+            otherwise=lambda exc: DatabaseError(
                 f"the restore into the live database failed after a clean rehearsal ({_last_line(exc)}); "
                 "the live database may be partly restored",
-                "check `invoke logs db` and free disk space, then run the same `invoke db-restore` again",
+                "check `{logs} --service db` and free disk space, then run the same `{db_restore}` again",
                 detail=exc.stderr or "",
-            ) from None
+            ),
+        ):
+            _load(client, live, local, remote)

@@ -28,11 +28,11 @@ from typing import Any, Literal
 from python_on_whales import DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.service.cli_wrapper import Service
-from python_on_whales.exceptions import DockerException
+from python_on_whales.exceptions import NoSuchContainer, NoSuchService
 
 from dockstage.core import resources
 from dockstage.core.config import Settings
-from dockstage.core.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
+from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.core.report import Reporter
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
@@ -93,12 +93,8 @@ def _version_major(text: str) -> int:
 
 def require_manager(docker: DockerClient) -> None:
     """The engine is a swarm manager, or say how to make one."""
-    try:
+    with docker_errors("asking the engine for its swarm state"):
         info = docker.system.info()
-    except DockerException as exc:
-        raise EngineError(
-            "no Docker engine answers", "{doctor} says what is missing", detail=docker_detail(exc)
-        ) from None
     swarm = info.swarm
     if swarm is None or swarm.local_node_state != "active":
         raise StackError(
@@ -111,10 +107,8 @@ def require_manager(docker: DockerClient) -> None:
 
 def client_deploys_jobs(docker: DockerClient) -> bool:
     """Whether the docker CLI python-on-whales runs can deploy `mode: replicated-job` services."""
-    try:
+    with docker_errors("asking docker for its version"):
         version = docker.version()
-    except DockerException:
-        return False
     return version.client is not None and _version_major(version.client.version or "") >= JOBS_CLIENT_MAJOR
 
 
@@ -212,14 +206,13 @@ def prune_objects(docker: DockerClient, stack: str, in_use: Iterable[str]) -> in
         for _, name in sorted(generations, reverse=True)[KEEP_GENERATIONS:]:
             if name in keep:
                 continue
-            try:
+            # Safe: the engine refuses to remove one a service still uses, and that one stays.
+            with swallowed("a secret or config still in use"):
                 if kind == "secret":
                     docker.secret.remove(name)
                 else:
                     docker.config.remove(name)
                 removed += 1
-            except DockerException:
-                pass
     return removed
 
 
@@ -328,9 +321,8 @@ def render(
         compose_profiles=[],
     )
     try:
-        merged = ComposeCLI(config).config(return_json=True)
-    except DockerException as exc:
-        raise from_docker(exc, "merging compose.yaml with compose.swarm.yaml") from None
+        with docker_errors("merging compose.yaml with compose.swarm.yaml"):
+            merged = ComposeCLI(config).config(return_json=True)
     finally:
         for path in written:
             path.unlink(missing_ok=True)
@@ -361,16 +353,16 @@ def _deploy_file(
     path = settings.path(settings.state_dir) / "swarm" / f"{stack}.stack.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    try:
+    with docker_errors(
+        f"deploying {stack}",
+        otherwise=lambda exc: StackError(
+            f"docker stack deploy of {stack} failed",
+            f"run again with DOCKSTAGE_DEBUG=1 to see docker's output; the stack file is {path}",
+        ),
+    ):
         docker.stack.deploy(
             stack, compose_files=[path], prune=prune, resolve_image="never", with_registry_auth=registry_auth
         )
-    except DockerException as exc:
-        raise StackError(
-            f"docker stack deploy of {stack} failed",
-            f"run again with DOCKSTAGE_DEBUG=1 to see docker's output; the stack file is {path}",
-            detail=docker_detail(exc),
-        ) from None
 
 
 # --- waiting ----------------------------------------------------------------------------------
@@ -380,7 +372,7 @@ def _running(docker: DockerClient, name: str) -> list[str]:
     """Images of the service's tasks that should run and do (healthy, when there is a healthcheck)."""
     try:
         tasks = docker.service.ps(name)
-    except DockerException:
+    except NoSuchService:  # not created yet: no task runs
         return []
     return [
         (t.spec.container_spec.image or "") if t.spec and t.spec.container_spec else ""
@@ -395,10 +387,10 @@ def wait_replicas(docker: DockerClient, name: str, replicas: int, image: str, ti
 
 
 def _show_logs(docker: DockerClient, reporter: Reporter, name: str, tail: int = 30) -> None:
-    try:
-        text = docker.service.logs(name, tail=tail)
-    except DockerException:
-        return
+    text = ""
+    # Safe: logs are shown only beside an error that is raised anyway (it says what failed).
+    with swallowed("logs shown beside an error"):
+        text = str(docker.service.logs(name, tail=tail))
     if text:
         reporter.raw(str(text))
 
@@ -411,7 +403,7 @@ def wait_job(docker: DockerClient, reporter: Reporter, name: str, deploy_id: str
     def states() -> list[str]:
         try:
             tasks = docker.service.ps(name)
-        except DockerException:
+        except NoSuchService:  # not created yet: no task ran
             return []
         return [
             t.status.state or ""
@@ -423,7 +415,7 @@ def wait_job(docker: DockerClient, reporter: Reporter, name: str, deploy_id: str
         _show_logs(docker, reporter, name)
         raise StackError(
             f"migrations ({name}) did not complete within {timeout:.0f} s (task states: {', '.join(states()) or 'none'})",
-            "see the job's output above (`invoke stack-logs migrate`); fix and deploy again",
+            "see the job's output above (`{stack_logs} --service migrate`); fix and deploy again",
         )
     return time.monotonic() - started
 
@@ -445,7 +437,7 @@ def wait_update(
     state = probe.until(ended, timeout, 1.0)
     if state is None:
         _show_logs(docker, reporter, name)
-        raise StackError(f"the update of {name} did not finish within {timeout:.0f} s", "see `invoke stack-ps`")
+        raise StackError(f"the update of {name} did not finish within {timeout:.0f} s", "see `{stack_ps}`")
     if state != "completed":
         message = docker.service.inspect(name).update_status
         for task in docker.service.ps(name):
@@ -454,10 +446,10 @@ def wait_update(
         raise StackError(
             f"the update of {name} failed and swarm {'rolled it back' if state.startswith('rollback') else 'paused it'}"
             f" ({message.message if message else state})",
-            "see why the new tasks failed (`invoke stack-ps`, `invoke stack-logs web`); the previous version still serves",
+            "see why the new tasks failed (`{stack_ps}`, `{stack_logs} --service web`); the previous version still serves",
         )
     if not wait_replicas(docker, name, replicas, image, max(5.0, deadline - time.monotonic())):
-        raise StackError(f"{name}: the update completed but not {replicas} tasks run", "see `invoke stack-ps`")
+        raise StackError(f"{name}: the update completed but not {replicas} tasks run", "see `{stack_ps}`")
     return state
 
 
@@ -478,7 +470,7 @@ def _release(settings: Settings, version: str | None) -> Release:
     if target is None:
         raise StackError(
             f"no release {version or 'at all'} of {settings.image} is recorded",
-            "release one first: `invoke release` (it pushes the prod image and records its digest)",
+            "release one first: `{release}` (it pushes the prod image and records its digest)",
         )
     return target
 
@@ -536,7 +528,7 @@ def _roll_out(
         if not wait_replicas(docker, web_name, replicas, new_web, timeout):
             _show_logs(docker, reporter, web_name)
             raise StackError(
-                f"{web_name}: {replicas} healthy tasks did not start within {timeout:.0f} s", "see `invoke stack-ps`"
+                f"{web_name}: {replicas} healthy tasks did not start within {timeout:.0f} s", "see `{stack_ps}`"
             )
     elif after != before:
         outcome = "updated"
@@ -544,7 +536,7 @@ def _roll_out(
     else:
         outcome = "unchanged" if _replicas(current) == replicas else "scaled"
         if not wait_replicas(docker, web_name, replicas, new_web, timeout):
-            raise StackError(f"{web_name}: {replicas} tasks do not run", "see `invoke stack-ps`")
+            raise StackError(f"{web_name}: {replicas} tasks do not run", "see `{stack_ps}`")
     removed = prune_objects(docker, stack, [*secrets.values(), proxy_conf])
     if removed:
         reporter.info(f"removed {removed} secrets/configs no deploy uses any more")
@@ -594,7 +586,7 @@ def rollback(
     stack = options.stack_name(settings)
     web = _service(docker, stack, "web")
     if web is None:
-        raise StackError(f"{stack} runs no web service", "deploy it first: `invoke deploy`")
+        raise StackError(f"{stack} runs no web service", "deploy it first: `{deploy}`")
     running = _release_of(settings, _image(web))
     if to_version:
         target = _release(settings, to_version)
@@ -604,7 +596,7 @@ def rollback(
         if index is None or index == 0:
             raise StackError(
                 "there is no release before the one that runs",
-                "name one: `invoke rollback --version V` (releases: .dockstage/releases.json)",
+                "name one: `{rollback} --version V` (releases: .dockstage/releases.json)",
             )
         target = recorded[index - 1]
     reporter.step(f"rollback {stack}: web {running.version if running else '?'} -> {target.version}")
@@ -680,19 +672,20 @@ def _gone(docker: DockerClient, stack: str) -> bool:
         return False
     try:
         containers = docker.container.list(all=True, filters=label)
-        if any(c.state.running for c in containers):
+        if any(c.state.running for c in containers):  # each state is a look at the container
             return False
-        # Swarm leaves the exited containers of job tasks behind once their service is removed.
-        for container in containers:
-            docker.container.remove(container)
-    except DockerException:  # one went away meanwhile: look again
+    except NoSuchContainer:  # one went away meanwhile: look again
         return False
+    # Swarm leaves the exited containers of job tasks behind once their service is removed.
+    for container in containers:
+        # Safe: one may be going away by itself meanwhile; what is left is looked at again.
+        with swallowed("a job container going away"):
+            docker.container.remove(container)
     for network in docker.network.list(filters=label):
-        try:
+        # Safe: a network still has endpoints while swarm removes the tasks; it is looked at again.
+        with swallowed("a stack network still in use"):
             docker.network.remove(network)
-        except DockerException:
-            return False
-    return not docker.network.list(filters=label)
+    return not docker.container.list(all=True, filters=label) and not docker.network.list(filters=label)
 
 
 def undeploy(
@@ -712,8 +705,9 @@ def undeploy(
         raise ConfigError("deleting the database volume loses every row", "add --yes to confirm --volumes")
     require_manager(docker)
     reporter.step(f"undeploy {stack}")
-    if any(s.name == stack for s in docker.stack.list()):
-        docker.stack.remove(stack)
+    with docker_errors(f"removing the stack {stack}"):
+        if any(s.name == stack for s in docker.stack.list()):
+            docker.stack.remove(stack)
     if not probe.until(lambda: _gone(docker, stack) or None, settings.wait_timeout, 1.0):
         raise StackError(f"{stack}'s services or networks are still there", "see `docker stack ps`; run undeploy again")
     with _unprinted():

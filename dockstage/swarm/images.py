@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
 from dockstage.core import resources
-from dockstage.core.errors import BuildError, docker_detail
+from dockstage.core.errors import BuildError, docker_detail, docker_errors, engine_error
 from dockstage.core.report import Reporter
-from dockstage.images import offline
+from dockstage.images import bases, offline
 
 FLAVOUR = "bookworm"  # the stand-ins' Debian suite
 
@@ -46,11 +45,11 @@ def present_or_pullable(docker: DockerClient, ref: str) -> bool:
         return False
     if docker.image.exists(ref):
         return True
-    try:
-        docker.image.pull(ref, quiet=True)
-    except DockerException:
-        return False
-    return True
+    failed = bases.pull(ref, docker, Reporter(quiet=True), quiet=True)
+    lost = engine_error(failed, f"pulling {ref}") if failed else None
+    if lost is not None:  # no engine is not "no registry": no stand-in would help
+        raise lost
+    return failed is None
 
 
 def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, force: bool = False) -> str:
@@ -62,7 +61,14 @@ def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, 
         offline.build_rootfs(docker, FLAVOUR, reporter)
     reporter.step(f"build {choice.stand_in} on {base}")
     started = time.monotonic()
-    try:
+    with docker_errors(
+        f"building {choice.stand_in}",
+        otherwise=lambda exc: BuildError(
+            f"build of {choice.stand_in} failed",
+            offline.standin_fix(choice.dockerfile),
+            detail=docker_detail(exc),
+        ),
+    ):
         docker.buildx.build(
             context_path=choice.dockerfile.parent,
             file=choice.dockerfile,
@@ -71,12 +77,6 @@ def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, 
             load=True,
             progress=False,
         )
-    except DockerException as exc:
-        raise BuildError(
-            f"build of {choice.stand_in} failed",
-            offline.standin_fix(choice.dockerfile),
-            detail=docker_detail(exc),
-        ) from None
     size = docker.image.inspect(choice.stand_in).size or 0
     reporter.ok(f"{choice.stand_in} ({size / 1e6:.0f} MB, {time.monotonic() - started:.0f} s)")
     return choice.stand_in

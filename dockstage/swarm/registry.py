@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
 from dockstage.core.config import Settings
-from dockstage.core.errors import ConfigError, StackError, docker_detail
+from dockstage.core.errors import ConfigError, StackError, docker_errors
 from dockstage.core.report import Reporter
 from dockstage.swarm import images, probe
 from dockstage.swarm.options import SwarmOptions
@@ -50,7 +49,7 @@ def _published_port(docker: DockerClient, name: str) -> int:
             return int(binding["HostPort"])
     raise StackError(
         f"registry container {name} publishes no port on 127.0.0.1",
-        f"remove it (`docker rm -f {name}`) and run `invoke registry` again",
+        f"remove it (`docker rm -f {name}`) and run `{{registry}}` again",
     )
 
 
@@ -93,7 +92,7 @@ def up(
         if wanted_port and running_port != wanted_port:
             raise ConfigError(
                 f"the registry {name} already runs on port {running_port}, not {wanted_port}",
-                f"use DOCKSTAGE_REGISTRY_PORT={running_port}, or `invoke registry --stop` and start it again",
+                f"use DOCKSTAGE_REGISTRY_PORT={running_port}, or `{{registry}} --stop` and start it again",
             )
         registry = Registry(name, found.config.image or "", volume, running_port)
     else:
@@ -101,7 +100,11 @@ def up(
         reporter.step(f"registry {name} ({image}) on 127.0.0.1:{wanted_port or '<any>'}")
         if not docker.volume.exists(volume):
             docker.volume.create(volume, labels={LABEL: owner})
-        try:
+        with docker_errors(
+            f"starting the registry container {name}",
+            port=wanted_port,
+            another_port="DOCKSTAGE_REGISTRY_PORT=5001",
+        ):
             docker.run(
                 image,
                 detach=True,
@@ -113,19 +116,6 @@ def up(
                 networks=[network] if network else [],
                 network_aliases=[alias] if network else [],
             )
-        except DockerException as exc:
-            text = f"{exc.stderr or ''}"
-            if "port is already allocated" in text or "address already in use" in text:
-                raise StackError(
-                    f"port {wanted_port} on 127.0.0.1 is already in use",
-                    "stop what listens there, or pick another: DOCKSTAGE_REGISTRY_PORT=5001 (shell or .env)",
-                    detail=docker_detail(exc),
-                ) from None
-            raise StackError(
-                f"the registry container {name} did not start",
-                "run again with DOCKSTAGE_DEBUG=1 to see docker's output",
-                detail=docker_detail(exc),
-            ) from None
         registry = Registry(name, image, volume, _published_port(docker, name))
     if not wait_ready(registry.port):
         raise StackError(
@@ -182,14 +172,13 @@ def push(docker: DockerClient, source: str, registry_address: str, target: str |
     """Tag `source` as <registry>/<target or source> and push it; the manifest digest."""
     target = target or source
     ref = f"{registry_address}/{target}"
-    try:
+    with docker_errors(
+        f"pushing {ref}",
+        otherwise=lambda exc: StackError(f"pushing {ref} failed", "is the registry up? `{registry}` starts it"),
+    ):
         docker.image.tag(source, ref)
         docker.image.push(ref, quiet=True)
         digests = docker.image.inspect(ref).repo_digests or []
-    except DockerException as exc:
-        raise StackError(
-            f"pushing {ref} failed", "is the registry up? `invoke registry` starts it", detail=docker_detail(exc)
-        ) from None
     repository = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
     for entry in digests:
         name, _, digest = entry.partition("@")

@@ -65,7 +65,7 @@ def git_version(root: Path) -> tuple[str, str, bool]:
     if not short or full is None or status is None:
         raise ConfigError(
             f"{root} is not a git checkout with a commit, so there is no version to name the release",
-            "give one: `invoke release --version 1.2.3`",
+            "give one: `{release} --version 1.2.3`",
         )
     dirty = bool(status)
     return (f"{short}-dirty" if dirty else short), full, dirty
@@ -86,7 +86,7 @@ def load(settings: Settings) -> list[Release]:
         return [Release(**row) for row in rows]
     except (ValueError, TypeError, AttributeError) as exc:
         raise ConfigError(
-            f"{path} is not a releases file ({exc})", "move it away; `invoke release` writes a new one"
+            f"{path} is not a releases file ({exc})", "move it away; `{release}` writes a new one"
         ) from None
 
 
@@ -153,7 +153,7 @@ def release(
         )
     address = options.push_address()
     if options.local_registry and not registry.wait_ready(options.registry_port, timeout=3):
-        raise StackError(f"no registry answers on {address}", "start it: `invoke registry`")
+        raise StackError(f"no registry answers on {address}", "start it: `{registry}`")
     reporter.step(f"release {source} as {address}/{settings.image}:{version}")
     pushed = registry.push(docker, source, address, f"{settings.image}:{version}")
     roles = {"web": pushed}

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import get_docker_exception_type
 
 from dockstage.core import errors
-from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS
+from dockstage.flows.run import Run
+from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS, execute
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Value-That-Must-Not-Leak-42"
 
 
-def docker_failure(stderr: str, code: int = 1) -> DockerException:
-    """A real python-on-whales DockerException, as a failed docker call raises it."""
-    return DockerException(["docker", "compose", "up"], code, b"", stderr.encode())
+def docker_failure(
+    stderr: str, code: int = 1, command: tuple[str, ...] = ("docker", "compose", "up")
+) -> DockerException:
+    """A real python-on-whales DockerException, of the type python-on-whales picks for that stderr."""
+    kind = get_docker_exception_type(stderr.encode())
+    return kind(list(command), code, b"", stderr.encode())
 
 
 @pytest.mark.parametrize(
@@ -62,11 +71,80 @@ def test_fix_hints_name_the_front_end_in_use(commands: dict[str, str], expected:
     assert expected in errors.ImageMissing("starting the stack").one_line(commands)
 
 
+PACKAGE = ROOT / "dockstage"
+PLACEHOLDER = re.compile(r"`\{(\w+)\}")  # `{up}` (`{{up}}` in an f-string's source)
+# Strings that may name a front-end's command as it is: the front-ends themselves, `dockstage init`
+# (it writes and prints both front-ends' files), and a message compose itself prints.
+VERBATIM = ("frontends/", "adopt/", "data/", "stack/workers.py")
+
+
+def literal_strings(path: Path) -> list[str]:
+    """The string literals of a module that are not docstrings (f-strings' constant parts included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
 def test_every_fix_placeholder_is_known_to_both_front_ends() -> None:
-    source = (ROOT / "dockstage" / "core" / "errors.py").read_text()
-    placeholders = set(re.findall(r"`\{(\w+)\}`", source))
-    assert placeholders  # the hints really use them
-    assert placeholders <= set(NOX_COMMANDS) and placeholders <= set(INVOKE_COMMANDS)
+    used = {
+        name for path in PACKAGE.rglob("*.py") for text in literal_strings(path) for name in PLACEHOLDER.findall(text)
+    }
+    assert {"build", "up", "db_dump", "stack_ps", "doctor"} <= used  # the hints really use them
+    assert used <= set(NOX_COMMANDS) and used <= set(INVOKE_COMMANDS), used - set(NOX_COMMANDS)
+
+
+def test_no_message_names_a_front_end_command_itself() -> None:
+    """Every hint goes through a placeholder, so nox users are not told to run invoke (and back)."""
+    hard_coded = [
+        f"{path.relative_to(PACKAGE)}: {text!r}"
+        for path in PACKAGE.rglob("*.py")
+        if not str(path.relative_to(PACKAGE)).startswith(VERBATIM)
+        for text in literal_strings(path)
+        if re.search(r"`(invoke|nox) ", text)
+    ]
+    assert not hard_coded, "\n".join(hard_coded)
+
+
+def test_the_command_tables_name_real_tasks_and_sessions() -> None:
+    import nox
+
+    from dockstage.frontends import invoketasks, noxsessions
+
+    tasks = set(invoketasks.collection(ROOT).task_names)
+    assert {command.removeprefix("invoke ") for command in INVOKE_COMMANDS.values()} == tasks
+    noxsessions.register(ROOT)
+    sessions = set(nox.registry.get())
+    for name, command in NOX_COMMANDS.items():
+        if command.startswith("nox -s "):
+            assert command.removeprefix("nox -s ") in sessions, name
+        else:  # only invoke has it (the stack, the database, the swarm): the same command as under invoke
+            assert command == INVOKE_COMMANDS[name]
+
+
+@pytest.mark.parametrize(
+    ("error", "nox", "invoke"),
+    [
+        (errors.LowDisk(1.0, "/"), "`invoke clean`", "`invoke clean`"),
+        (errors.ReportUnreadable("r.xml", "x"), "`nox -s test_image`", "`invoke test`"),
+        (errors.EngineLost("building"), "`nox -s doctor`", "`invoke doctor`"),
+        (errors.NeedsRoot(), "`sudo -E env PATH=$PATH nox -s bases`", "`sudo -E env PATH=$PATH invoke bases`"),
+    ],
+    ids=["invoke-only", "test", "doctor", "bases"],
+)
+def test_a_hint_is_filled_per_front_end(error: errors.DockstageError, nox: str, invoke: str) -> None:
+    assert nox in error.one_line(NOX_COMMANDS) and invoke in error.one_line(INVOKE_COMMANDS)
+    assert "{" not in error.one_line(NOX_COMMANDS)
 
 
 def test_redact_replaces_every_secret() -> None:
@@ -87,3 +165,80 @@ def test_exit_codes_match_the_readme_table() -> None:
     assert {label: int(code) for code, label in table.items()} == errors.EXIT_CODES
     for kind in (errors.ConfigError, errors.EngineError, errors.BuildError, errors.StackError):
         assert kind("x", "y").return_code == errors.EXIT_CODES[kind.label]
+
+
+# The last resort: execute() turns what no call site translated into one line and an exit code ---
+def executed(action: Callable[[Run], object], commands: Mapping[str, str] = NOX_COMMANDS) -> tuple[str, int]:
+    """The line and exit status the front-end's `fail` gets from execute() running `action`."""
+
+    def fail(line: str, code: int) -> NoReturn:
+        raise SystemExit((line, code))
+
+    with pytest.raises(SystemExit) as exited:
+        execute(ROOT, commands, fail, action)
+    line, code = exited.value.code
+    return str(line), int(code)
+
+
+def raising(error: BaseException) -> Callable[[Run], object]:
+    def action(run: Run) -> object:
+        raise error
+
+    return action
+
+
+def test_a_parse_error_nobody_translated_is_one_line() -> None:
+    line, code = executed(lambda run: ET.fromstring("<testsuite tests="))  # noqa: S314 - a literal
+    assert (line, code) == (
+        "error: reading an XML report failed unexpectedly: rerun with DOCKSTAGE_DEBUG=1 for the details; "
+        "`nox -s doctor` checks the engine",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stderr", "command", "expected", "code"),
+    [
+        (
+            "Error response from daemon: No such container: 3f2a",
+            ("docker", "container", "inspect", "3f2a"),
+            "stack: `docker container inspect`: a container it needs was removed meanwhile: see what runs "
+            "(`invoke ps`), start the stack again (`invoke up`) and run the command again",
+            5,
+        ),
+        (
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            ("docker", "--config", "/x", "compose", "--file", "a.yaml", "ps", "--all"),
+            "engine: no Docker engine answers: run `bash .ci/provision` (installs and starts Debian's docker.io, "
+            "buildx, compose v2)",
+            3,
+        ),
+        (
+            'error during connect: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.41/containers/json": EOF',
+            ("docker", "compose", "--project-name", "p", "ps"),
+            "engine: the Docker engine stopped answering while `docker compose ps`: check that it runs "
+            "(`nox -s doctor`), then run the command again",
+            3,
+        ),
+        (
+            "something nobody foresaw",
+            ("docker", "image", "prune", "--force"),
+            "error: `docker image prune` failed unexpectedly (docker exit 1): rerun with DOCKSTAGE_DEBUG=1 for the "
+            "details; `nox -s doctor` checks the engine",
+            1,
+        ),
+    ],
+    ids=["container-removed", "no-engine", "engine-lost", "unforeseen"],
+)
+def test_a_docker_failure_nobody_translated_is_one_line(
+    stderr: str, command: tuple[str, ...], expected: str, code: int
+) -> None:
+    assert executed(raising(docker_failure(f"{stderr}\nsecret {SECRET}", command=command))) == (expected, code)
+
+
+def test_debug_shows_the_detail_of_the_last_resort(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKSTAGE_DEBUG", "1")
+    executed(raising(docker_failure("something nobody foresaw", command=("docker", "image", "prune"))))
+    assert "$ docker image prune\nexit code 1" in capsys.readouterr().err

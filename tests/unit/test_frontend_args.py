@@ -8,8 +8,10 @@ import pytest
 
 from dockstage import STAGES
 from dockstage.core import engine
+from dockstage.core.errors import ReportUnreadable
 from dockstage.flows import pipeline
 from dockstage.frontends import invoketasks, noxsessions
+from dockstage.frontends.common import NOX_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,11 +83,23 @@ def test_junit_counts(tmp_path: Path, xml: str) -> None:
     assert pipeline.describe_counts(counts) == "4 tests, 1 failed, 0 errors, 2 skipped"
 
 
-def test_junit_without_a_suite_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("xml", "reason"),
+    [
+        ("<testsuites/>", "no testsuite in it"),
+        ('<testsuite tests="4" failures="1"', "not valid XML"),  # cut short, as by a full disk
+        ('<testsuite tests="four"/>', "a count is not a number"),
+    ],
+    ids=["no-suite", "truncated", "bad-count"],
+)
+def test_an_unreadable_junit_report_is_one_line(tmp_path: Path, xml: str, reason: str) -> None:
     report = tmp_path / "junit.xml"
-    report.write_text("<testsuites/>")
-    with pytest.raises(ValueError, match="no testsuite"):
+    report.write_text(xml)
+    with pytest.raises(ReportUnreadable) as refused:
         pipeline.junit_counts(report)
+    line = refused.value.one_line(NOX_COMMANDS)
+    assert line.startswith(f"check: the test report {report} cannot be read ({reason}")
+    assert "`nox -s test_image`" in line and refused.value.return_code == 7
 
 
 def test_a_build_session_per_stage() -> None:
