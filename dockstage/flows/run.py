@@ -23,7 +23,7 @@ from dockstage.core.engine import Check
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.images.bases import BaseImages
-from dockstage.stack import envfile
+from dockstage.stack import envfile, workers
 from dockstage.stack.compose import Stack, compose_values, generated_env_file, test_env_file
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
@@ -188,11 +188,11 @@ class Run:
         generated = self._generate(
             env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path, test_env))
         )
-        extra = (
-            [self._generate(state / f"{settings.project}-{self.id}.health.yaml", fast_health(settings.app.workers))]
-            if suffix
-            else []
-        )
+        extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage.workers], if any
+        if suffix:
+            extra.append(
+                self._generate(state / f"{settings.project}-{self.id}.health.yaml", fast_health(settings.app.workers))
+            )
         env_files = [settings.path(settings.env_file), generated]
         return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra)
 

@@ -106,7 +106,7 @@ class Stack:
 
     def added_services(self) -> list[str]:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-        if not self.settings.app.compose_files:
+        if not self.settings.app.compose_files and not self.settings.app.workers:
             return []
         try:
             model = self.compose.config(return_json=True)

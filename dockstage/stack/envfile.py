@@ -13,7 +13,6 @@ from urllib.parse import quote
 from dockstage.core.config import Settings, parse_env_file
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
-from dockstage.stack import workers
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")
@@ -79,7 +78,6 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
     state = settings.path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
-    workers.write(settings)  # the compose file of [tool.dockstage.workers], before any stack reads it
     return settings
 
 

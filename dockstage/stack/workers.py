@@ -2,34 +2,28 @@
 
 Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
 the prod image with the app's environment, hardened like web, started after the migrations and
-restarted unless stopped. The suite writes them into a generated compose file in the state dir
-(no secret in it: the environment comes from the app env file) merged over its own.
+restarted unless stopped. The flow that prepares a stack writes them into a generated compose
+file in the state dir (no secret in it: the environment comes from the app env file), merged
+over the suite's own; loading the settings writes nothing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dockstage.core.appconfig import App
-
-if TYPE_CHECKING:
-    from dockstage.core.config import Settings
+from dockstage.core.config import Settings
 
 FILE_NAME = "compose.workers.yaml"
 HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
 
 
-def with_file(app: App, state_dir: str) -> App:
-    """`app` with the generated compose file among its compose files when it has workers."""
-    generated = f"{state_dir}/{FILE_NAME}"
-    if not app.workers or generated in app.compose_files:
-        return app
-    return dataclasses.replace(app, compose_files=(*app.compose_files, generated))
+def compose_file(settings: Settings) -> Path:
+    """Where the workers' compose file is written (the state dir)."""
+    return settings.path(settings.state_dir) / FILE_NAME
 
 
 def service(command: tuple[str, ...]) -> dict[str, object]:
@@ -66,7 +60,7 @@ def write(settings: Settings) -> Path | None:
     """Write the workers' compose file when there are workers (atomically: steps run side by side)."""
     if not settings.app.workers:
         return None
-    path = settings.path(settings.state_dir) / FILE_NAME
+    path = compose_file(settings)
     text = render(settings.app)
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return path

@@ -147,9 +147,10 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     root = adopted(tmp_path)
     with_workers(root, 'mailer = "python manage.py send_mail --loop"\nbeat = ["python", "-m", "x"]\n')
     settings = config.load(root, environ={})
-    assert settings.app.compose_files == (".dockstage/compose.workers.yaml",)
+    assert not (root / ".dockstage").exists()  # loading the settings writes nothing
     (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-1234\nMYSQL_PASSWORD=p\nMYSQL_ROOT_PASSWORD=r\n")
-    path = envfile.ensure(settings, Reporter(quiet=True)).path(".dockstage/compose.workers.yaml")
+    path = workers.write(envfile.ensure(settings, Reporter(quiet=True)))
+    assert path == root / ".dockstage/compose.workers.yaml"
     services = json.loads(path.read_text().split("\n", 1)[1])["services"]
     assert list(services) == ["mailer", "beat"]
     assert (services["mailer"]["entrypoint"], services["mailer"]["command"]) == (
@@ -159,7 +160,7 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     assert services["beat"]["image"] == "${DOCKSTAGE_IMAGE:-project-playground}:prod"
     assert services["beat"]["healthcheck"]["test"] == ["CMD", "true"] and services["beat"]["read_only"] is True
     assert "s3cret" not in path.read_text()  # no secret: the environment comes from the app env file
-    assert workers.with_file(settings.app, ".dockstage") == settings.app  # no second copy of the file
+    assert settings.app.compose_files == ()  # the workers' file is the stack's, not a setting
 
 
 @pytest.mark.parametrize(
