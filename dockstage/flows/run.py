@@ -185,16 +185,16 @@ class Run:
             test_env = self._generate(
                 test_env_file(settings, self.id), envfile.render_generated(envfile.app_env(settings, "test"))
             )
-        generated = self._generate(
-            env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path, test_env))
-        )
+        values = compose_values(settings, self.bases(), variant, env_path, test_env)
+        generated = self._generate(env_path, envfile.render_generated(values))
         extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage.workers], if any
         if suffix:
             extra.append(
                 self._generate(state / f"{settings.project}-{self.id}.health.yaml", fast_health(settings.app.workers))
             )
         env_files = [settings.path(settings.env_file), generated]
-        return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra)
+        # What the suite resolved is interpolated from its env file only: Settings beat the shell.
+        return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra, resolved=values)
 
     @contextmanager
     def throwaway(self, suffix: str, variant: str) -> Iterator[Stack]:

@@ -26,7 +26,6 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from python_on_whales import DockerClient
-from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.service.cli_wrapper import Service
 from python_on_whales.exceptions import DockerException
 
@@ -35,7 +34,7 @@ from dockstage.core.errors import ConfigError, EngineError, StackError, docker_d
 from dockstage.core.report import Reporter
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
-from dockstage.stack.compose import compose_values
+from dockstage.stack.compose import compose_values, compose_view
 from dockstage.swarm import images, probe, stackfile
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from dockstage.swarm.release import Release, find, latest, load
@@ -318,18 +317,18 @@ def render(
         app = {**compose_values(hidden, BaseImages("official", "", "")), "DOCKSTAGE_APP_ENV_FILE": str(app_env)}
         written.append(envfile.write_generated(app_env, app))
         known["DOCKSTAGE_APP_ENV_FILE"] = str(app_env)
-    envfile.write_generated(interpolated, {**known, **values})
-    config = dataclasses.replace(
-        docker.client_config,
-        compose_files=[settings.path(settings.compose_dir) / "compose.yaml", swarm_file(settings)],
-        compose_project_name=stack,
-        compose_project_directory=settings.root,
-        compose_env_file=None,
-        compose_env_files=[interpolated],
-        compose_profiles=[],
+    resolved = {**known, **values}
+    envfile.write_generated(interpolated, resolved)
+    compose = compose_view(
+        docker,
+        files=[settings.path(settings.compose_dir) / "compose.yaml", swarm_file(settings)],
+        project=stack,
+        directory=settings.root,
+        env_files=[interpolated],
+        resolved=resolved,  # the shell's DOCKSTAGE_* do not beat this deploy's values
     )
     try:
-        merged = ComposeCLI(config).config(return_json=True)
+        merged = compose.config(return_json=True)
     except DockerException as exc:
         raise from_docker(exc, "merging compose.yaml with compose.swarm.yaml") from None
     finally:

@@ -38,19 +38,6 @@ from tests.conftest import ROOT, cli_env, free_port, run_cli
 QUIET = Reporter(quiet=True)
 
 
-def _initial_environ(name: str) -> str:
-    """`name` as the process started with it: tests/conftest.py drops every DOCKSTAGE_* variable
-    from os.environ before tests are collected, but /proc/self/environ keeps the original."""
-    if os.environ.get(name):
-        return os.environ[name]
-    with suppress(OSError):
-        for entry in Path("/proc/self/environ").read_bytes().split(b"\0"):
-            key, _, value = entry.decode("utf-8", "replace").partition("=")
-            if key == name:
-                return value
-    return ""
-
-
 def _settings(suite: Settings, tmp: Path) -> Settings:
     """The suite's image and project, with this test's own .env and state directory (read anew,
     as each command does)."""
@@ -417,7 +404,7 @@ def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
 
 
 @pytest.mark.skipif(
-    not _initial_environ("DOCKSTAGE_SWARM_HARNESS"),
+    not os.environ.get("DOCKSTAGE_SWARM_HARNESS"),
     reason="the three-node harness runs only with DOCKSTAGE_SWARM_HARNESS=1",
 )
 def test_three_node_harness(
