@@ -55,7 +55,12 @@ def lint(session: nox.Session) -> None:
     session.run("hadolint", *dockerfiles)
     scripts = [
         str(p.relative_to(ROOT))
-        for p in (*ROOT.glob("docker/**/*.sh"), *ROOT.glob("harness/**/*.sh"), *ROOT.glob("compose/**/*.sh"), *ROOT.glob(".ci/*"))
+        for p in (
+            *ROOT.glob("docker/**/*.sh"),
+            *ROOT.glob("harness/**/*.sh"),
+            *ROOT.glob("compose/**/*.sh"),
+            *ROOT.glob(".ci/*"),
+        )
     ]
     session.run("shellcheck", *sorted(scripts))
     if shutil.which("node") and shutil.which("npm"):
