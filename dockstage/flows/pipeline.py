@@ -191,7 +191,7 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")
         try:
-            lines += smoke.run_http_checks(base, run.settings.value("API_TOKEN"), run.reporter, run.settings)
+            lines += smoke.run_http_checks(base, run.reporter, run.settings)
         except SmokeCheckFailed:
             stack.show_logs(["web", "migrate"], tail=60)
             raise

@@ -20,6 +20,7 @@ from python_on_whales import DockerClient
 from dockstage.core import engine
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
+from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.images.bases import BaseImages
@@ -141,6 +142,11 @@ class Run:
         """Build the targets and what they need, in order; a stage already built by this run is
         not built again. With `check`, each target's image checks run after its build."""
         order = stages.plan(*targets)  # an unknown stage fails before any Docker call
+        if not (self.settings.app.settings_module and self.settings.app.wsgi):
+            raise ConfigError(
+                "[tool.dockstage] does not name the app's settings-module and wsgi",
+                "run `dockstage init` in the project, or set both in [tool.dockstage] of pyproject.toml",
+            )
         self.preflight(*BUILD_CHECKS)
         images = self.provided_bases()
         for stage in order:
@@ -209,4 +215,5 @@ class Run:
 
     def secrets(self) -> list[str]:
         """The secret values of this project's .env (kept out of every message)."""
-        return [self.settings.value(key) for key in envfile.SECRET_KEYS if self.settings.value(key)]
+        keys = envfile.secret_keys(self.settings.app)
+        return [self.settings.value(key) for key in keys if self.settings.value(key)]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dockstage.core.appconfig import BUNDLED_SMOKE, SmokeCheck
+from dockstage.core.appconfig import SmokeCheck
 from dockstage.core.errors import SmokeCheckFailed
 from dockstage.core.report import Reporter
 
@@ -156,13 +156,12 @@ def check_gunicorn(base: str, path: str) -> str:
     return f"served by {server}"
 
 
-def run_http_checks(base: str, token: str, reporter: Reporter, settings: Settings | None = None) -> list[str]:
-    """Run every HTTP check in order; raise SmokeCheckFailed naming the first one that fails.
-
-    Without settings: the bundled app's checks, `token` as API_TOKEN."""
-    checks = settings.app.smoke if settings else BUNDLED_SMOKE
-    values: Mapping[str, str] = settings.env if settings else {"API_TOKEN": token}
-    health = settings.app.health_path if settings else "/healthz"
+def run_http_checks(base: str, reporter: Reporter, settings: Settings) -> list[str]:
+    """Run the app's HTTP checks ([tool.dockstage] smoke) in order; raise SmokeCheckFailed
+    naming the first one that fails."""
+    checks = settings.app.smoke_checks
+    values: Mapping[str, str] = settings.env
+    health = settings.app.health_path
     saved: dict[str, object] = {}
     passed = []
     for check in checks:

@@ -42,13 +42,14 @@ from dockstage.swarm.release import Release, find, latest, load
 SWARM_FILE = "compose.swarm.yaml"
 CHECKOUT_COMPOSE = images.DOCKER_DIR.parent / "compose"
 PROXY_CONF = images.DOCKER_DIR / "offline" / "proxy-nginx.conf"
-SECRETS: tuple[tuple[str, str], ...] = (
-    ("django_secret_key", "DJANGO_SECRET_KEY"),
-    ("api_token", "API_TOKEN"),
-    ("mysql_password", "MYSQL_PASSWORD"),
-    ("mysql_root_password", "MYSQL_ROOT_PASSWORD"),
-)
-"""Docker secret (as the stack file names it) -> the .env variable it is made from."""
+
+
+def secrets_of(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Docker secret (as the stack file names it) -> the .env variable it is made from: the one
+    secrets table (envfile.secret_keys), the suite's and the app's."""
+    return tuple((variable.lower(), variable) for variable in envfile.secret_keys(settings.app))
+
+
 STACK_LABEL = "dockstage.stack"
 OBJECT_LABEL = "dockstage.object"
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -168,7 +169,7 @@ def _scratch_dir() -> str | None:
 
 def ensure_secrets(settings: Settings, docker: DockerClient, stack: str) -> dict[str, str]:
     """One Docker secret per .env secret (created when its content is new): key -> secret name."""
-    empty = [variable for _, variable in SECRETS if not settings.value(variable)]
+    empty = [variable for _, variable in secrets_of(settings) if not settings.value(variable)]
     if empty:
         raise ConfigError(
             f"{', '.join(empty)} empty in {settings.env_file}",
@@ -177,7 +178,7 @@ def ensure_secrets(settings: Settings, docker: DockerClient, stack: str) -> dict
     with _unprinted():
         existing = {s.spec.name for s in docker.secret.list(filters=[("label", f"{STACK_LABEL}={stack}")])}
     names: dict[str, str] = {}
-    for key, variable in SECRETS:
+    for key, variable in secrets_of(settings):
         content = settings.value(variable).encode()
         name = object_name(stack, key, content)
         if name not in existing:
@@ -281,7 +282,7 @@ def _values(
         "DOCKSTAGE_SECRETS_REVISION": revision,
         "DOCKSTAGE_DEPLOY_ID": uuid.uuid4().hex[:12],
     }
-    values.update({f"DOCKSTAGE_SECRET_{variable}": secrets[key] for key, variable in SECRETS})
+    values.update({f"DOCKSTAGE_SECRET_{variable}": secrets[key] for key, variable in secrets_of(settings)})
     return values
 
 
@@ -304,7 +305,7 @@ def render(
     Compose sees what the suite's own stacks see (stack.compose_values: images, the app's
     environment...) with every secret replaced by its placeholder, plus this deploy's `values`;
     the real secrets are never written or interpolated."""
-    env = {**settings.env, **{variable: placeholder(key) for key, variable in SECRETS}}
+    env = {**settings.env, **{variable: placeholder(key) for key, variable in secrets_of(settings)}}
     hidden = dataclasses.replace(settings, env=MappingProxyType(env), project=stack)
     state = settings.path(settings.state_dir) / "swarm"
     interpolated, app_env = state / f"{stack}.env", state / f"{stack}.app.env"
@@ -337,8 +338,8 @@ def render(
     doc, notes = stackfile.convert(merged, stack)
     for note in notes:
         reporter.info(note)
-    names = {key: values[f"DOCKSTAGE_SECRET_{variable}"] for key, variable in SECRETS}
-    return stackfile.secrets_as_files(doc, {placeholder(key): key for key, _ in SECRETS}, names)
+    names = {key: values[f"DOCKSTAGE_SECRET_{variable}"] for key, variable in secrets_of(settings)}
+    return stackfile.secrets_as_files(doc, {placeholder(key): key for key, _ in secrets_of(settings)}, names)
 
 
 def _deploy_file(
@@ -357,7 +358,7 @@ def _deploy_file(
         for name in changed:
             reporter.info(f"{name}: a one-shot replicated service (this docker CLI deploys no jobs)")
     text = stackfile.render(doc)
-    stackfile.check_no_secrets(text, [settings.value(variable) for _, variable in SECRETS])
+    stackfile.check_no_secrets(text, [settings.value(variable) for _, variable in secrets_of(settings)])
     path = settings.path(settings.state_dir) / "swarm" / f"{stack}.stack.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
