@@ -7,7 +7,6 @@ and every file the run generated is removed when it ends (also on failure).
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from dockstage.core import engine
+from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
 from dockstage.core.errors import ConfigError
@@ -94,10 +93,8 @@ class Run:
         self.pending.append(thread)
 
     def _generate(self, path: Path, text: str) -> Path:
-        """Write a file this run owns (0600: env files hold secrets); removed when the run ends."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
-            out.write(text)
+        """Write a file this run owns (private: env files hold secrets); removed when the run ends."""
+        files.write_private(path, text)
         if path not in self.generated:
             self.generated.append(path)
         return path

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from dockstage.core import files
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings, parse_env_file
 from dockstage.core.errors import ConfigError
@@ -71,7 +70,7 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
         if not example.is_file():
             raise ConfigError(f"{example.name} is missing", "restore it from git (`git checkout -- .env.example`)")
         text = render_from_example(example.read_text(encoding="utf-8"), secret_keys(settings.app))
-        if _create_once(path, text):
+        if files.write_private(path, text, exclusive=True):  # steps side by side: the first one writes it
             reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
     # Read from disk: steps run side by side may all have found no .env; one wrote it, all use that one.
     settings = settings.with_dotenv(parse_env_file(path.read_text(encoding="utf-8"), source=path.name))
@@ -89,21 +88,6 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
     return settings
-
-
-def _create_once(path: Path, text: str) -> bool:
-    """Write `path` (0600) whole, unless it exists: False when another writer was first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.link(temporary, path)  # atomic, and refused when the file is already there
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(temporary)
-    return True
 
 
 def validate(values: Mapping[str, str], source: str = ".env", secrets: tuple[str, ...] = SECRET_KEYS) -> None:
@@ -177,8 +161,5 @@ def render_generated(values: Mapping[str, str]) -> str:
 
 def write_generated(path: Path, values: Mapping[str, str]) -> Path:
     """Write the generated env file (removed by the run at its end); only the owner reads it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(render_generated(values))
+    files.write_private(path, render_generated(values))
     return path

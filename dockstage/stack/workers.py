@@ -10,10 +10,9 @@ over the suite's own; loading the settings writes nothing.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from dockstage.core import files
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 
@@ -61,12 +60,5 @@ def write(settings: Settings) -> Path | None:
     if not settings.app.workers:
         return None
     path = compose_file(settings)
-    text = render(settings.app)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{FILE_NAME}.")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    files.write_if_changed(path, render(settings.app))
     return path

@@ -29,6 +29,7 @@ from python_on_whales import DockerClient
 from python_on_whales.components.service.cli_wrapper import Service
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
 from dockstage.core.report import Reporter
@@ -155,11 +156,7 @@ def object_name(stack: str, key: str, content: bytes) -> str:
 
 def _private_file(directory: str, content: bytes) -> Path:
     path = Path(directory) / "value"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(descriptor, content)
-    finally:
-        os.close(descriptor)
+    files.write_private(path, content, exclusive=True)
     return path
 
 
@@ -360,8 +357,7 @@ def _deploy_file(
     text = stackfile.render(doc)
     stackfile.check_no_secrets(text, [settings.value(variable) for _, variable in secrets_of(settings)])
     path = settings.path(settings.state_dir) / "swarm" / f"{stack}.stack.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    files.write_private(path, text)
     try:
         docker.stack.deploy(
             stack, compose_files=[path], prune=prune, resolve_image="never", with_registry_auth=registry_auth

@@ -9,7 +9,6 @@ Releases are recorded in `.dockstage/releases.json`; deploys read them from ther
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
+from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError
 from dockstage.core.report import Reporter
@@ -102,12 +102,9 @@ def latest(settings: Settings) -> Release | None:
 
 def _record(settings: Settings, release: Release) -> Path:
     path = releases_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     kept = [r for r in load(settings) if not (r.version == release.version and r.image == release.image)]
     body = json.dumps({"releases": [asdict(r) for r in [*kept, release]]}, indent=2) + "\n"
-    scratch = path.with_suffix(".json.tmp")
-    scratch.write_text(body, encoding="utf-8")
-    os.replace(scratch, path)
+    files.write_private(path, body)
     return path
 
 
