@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import http.client
 import json
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import BuildError, DockstageError, StackError, docker_detail
 from dockstage.core.report import Reporter
@@ -305,25 +305,17 @@ def _web_image(cluster: Cluster, stack: str) -> str:
 
 
 def _post_note(port: int, token: str, text: str) -> int | None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request(
-            "POST",
-            "/api/notes/",
-            body=json.dumps({"text": text}),
-            headers={"Host": "localhost", "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        response = loopback.fetch(
+            f"http://127.0.0.1:{port}/api/notes/", method="POST", body={"text": text}, token=token
         )
-        response = conn.getresponse()
-        body = response.read()
-        return int(json.loads(body)["id"]) if response.status == 201 else None
-    except (OSError, http.client.HTTPException, ValueError, KeyError):
+        return int(response.json()["id"]) if response.status == 201 else None  # type: ignore[index]
+    except (*loopback.NO_ANSWER, ValueError, KeyError):
         return None
-    finally:
-        conn.close()
 
 
 def _healthy_path(port: int) -> bool:
-    return probe.get(port, "/healthz", timeout=5)[0] == 200
+    return loopback.status(port, "/healthz", timeout=5)[0] == 200
 
 
 def _row(name: str, result: LoadResult, seconds: float, passed: bool, note: str) -> Scenario:
@@ -456,7 +448,7 @@ def _redeploy(ctx: _Ctx) -> Scenario:
         deploy.undeploy(ctx.settings, manager, ctx.reporter, options=ctx.cluster.options)
         ctx.deploy(ctx.versions["v2"])
         probe.until(lambda: _healthy_path(port) or None, 60, 1.0)
-        status, body = probe.get(port, "/api/notes/?page_size=100", timeout=10)
+        status, body = loopback.status(port, "/api/notes/?page_size=100", timeout=10)
         return "note kept" if status == 200 and marker in body.decode("utf-8", "replace") else "note lost"
 
     result, seconds, note = _under_load(ctx, action)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 HOST = "127.0.0.1"
 TIMEOUT_S = 10.0
 SHOWN_BODY = 300  # characters of a failing answer's body in a message
+NO_ANSWER = (OSError, http.client.HTTPException)
+"""What a request raises when nothing (or nothing valid) answered: refused, reset, timed out, garbled."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Connection:
             self._conn.request(method, path, body=data, headers=sent)
             response = self._conn.getresponse()
             return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-        except (OSError, http.client.HTTPException):
+        except NO_ANSWER:
             self._conn.close()
             raise
 
@@ -102,6 +104,6 @@ def status(port: int, path: str, *, timeout: float = 3.0) -> tuple[int, bytes]:
     try:
         with Connection(port, timeout=timeout) as conn:
             response = conn.request("GET", path)
-    except (OSError, http.client.HTTPException):
+    except NO_ANSWER:
         return 0, b""
     return response.status, response.body

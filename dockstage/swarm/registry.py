@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError, docker_detail
 from dockstage.core.report import Reporter
@@ -56,7 +57,7 @@ def _published_port(docker: DockerClient, name: str) -> int:
 
 def wait_ready(port: int, timeout: float = READY_SECONDS) -> bool:
     """True once GET /v2/ answers 200 on 127.0.0.1:<port>."""
-    return probe.until(lambda: probe.get(port, "/v2/", timeout=2)[0] == 200, timeout, 0.2) is True
+    return probe.until(lambda: loopback.status(port, "/v2/", timeout=2)[0] == 200, timeout, 0.2) is True
 
 
 def up(

@@ -23,6 +23,7 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StackError
 from dockstage.core.report import Reporter
@@ -136,7 +137,7 @@ def measure(settings: Settings, docker: DockerClient, reporter: Reporter, source
 
             def first() -> str:
                 done = deploy.deploy(bench, docker, reporter, versions["v1"], REPLICAS, options=options)
-                if not probe.until(lambda: probe.get(port, "/healthz")[0] == 200 or None, 60, 0.5):
+                if not probe.until(lambda: loopback.status(port, "/healthz")[0] == 200 or None, 60, 0.5):
                     return f"{done.outcome}; the proxy does not answer /healthz"
                 return done.outcome
 

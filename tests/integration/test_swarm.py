@@ -24,13 +24,13 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import config
+from dockstage.core import config, loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.images import stages
 from dockstage.stack import smoke
-from dockstage.swarm import deploy, probe, registry, release, stackfile
+from dockstage.swarm import deploy, registry, release, stackfile
 from dockstage.swarm.options import SwarmOptions
 from harness import swarm as harness
 from tests.conftest import ROOT, cli_env, free_port, run_cli
@@ -200,7 +200,7 @@ def test_release_pushes_and_records_the_digest(
     options: SwarmOptions,
     local_registry: registry.Registry,
 ) -> None:
-    assert probe.get(local_registry.port, "/v2/")[0] == 200
+    assert loopback.status(local_registry.port, "/v2/")[0] == 200
     made = release.release(swarm_settings, docker_client, QUIET, "it-1", options=options)
     assert made.digest.startswith("sha256:") and made.ref == f"{local_registry.address}/{swarm_settings.image}:it-1"
     # The registry serves that manifest under that digest.
@@ -255,7 +255,7 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             done = deploy.deploy(settings, docker, QUIET, "it-1", 2, options=options)
             assert done.outcome == "created"
             port = options.proxy_port
-            assert probe.get(port, "/healthz")[0] == 200
+            assert loopback.status(port, "/healthz")[0] == 200
             settings = _settings(suite_settings, tmp_path)  # .env was created by the deploy
             old_token = settings.value("API_TOKEN")
             assert _post(port, old_token, "through the swarm proxy") == 201
@@ -285,7 +285,7 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             assert deploy.deploy(settings, docker, QUIET, options=options).version == "it-2"  # the latest
             back = deploy.rollback(settings, docker, QUIET, options=options)
             assert (back.version, back.outcome) == ("it-1", "updated")
-            assert probe.get(port, "/healthz")[0] == 200
+            assert loopback.status(port, "/healthz")[0] == 200
 
             rows = deploy.stack_ps(settings, docker, QUIET, options=options)
             assert [(r.state, r.image) for r in rows if r.service == "web"] == [("running", "it-1")] * 2
