@@ -28,16 +28,6 @@ from dockstage.stack.compose import Stack, compose_values, generated_env_file, t
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
-FAST_HEALTH_HEADER = (
-    "# written by dockstage for a throwaway stack and removed after it: health polled as often as is cheap\n"
-)
-
-
-def fast_health(workers: Iterable[str] = ()) -> str:
-    """The override a throwaway stack gets: db, web and the project's workers probed every half
-    second, so `up --wait` returns soon after each is ready (engine 20.10 has no start_interval)."""
-    services = "".join(f"  {name}:\n    healthcheck:\n      interval: 500ms\n" for name in ("db", "web", *workers))
-    return f"{FAST_HEALTH_HEADER}services:\n{services}"
 
 
 @dataclass
@@ -176,25 +166,20 @@ class Run:
 
     def stack(self, variant: str = "prod", *, suffix: str = "") -> Stack:
         """The project's compose stack (or a throwaway `<project>-<suffix>` on any free port, its
-        health polled every half second)."""
+        health polled as often as is cheap: core.timing)."""
         self.preflight(*STACK_CHECKS)
         settings = self.ensure_env()
         if suffix:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
-        state = settings.path(settings.state_dir)
         env_path = generated_env_file(settings, self.id)
         test_env = None
         if variant == "test":
             test_env = self._generate(
                 test_env_file(settings, self.id), envfile.render_generated(envfile.app_env(settings, "test"))
             )
-        values = compose_values(settings, self.bases(), variant, env_path, test_env)
+        values = compose_values(settings, self.bases(), variant, env_path, test_env, throwaway=bool(suffix))
         generated = self._generate(env_path, envfile.render_generated(values))
         extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage.workers], if any
-        if suffix:
-            extra.append(
-                self._generate(state / f"{settings.project}-{self.id}.health.yaml", fast_health(settings.app.workers))
-            )
         env_files = [settings.path(settings.env_file), generated]
         # What the suite resolved is interpolated from its env file only: Settings beat the shell.
         return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra, resolved=values)

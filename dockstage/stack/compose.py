@@ -17,6 +17,7 @@ from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, NoPublishedPort, PortInUse, ServiceFailed, from_docker
 from dockstage.core.report import Reporter, log
+from dockstage.core.timing import health_interval
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 
@@ -44,6 +45,8 @@ def compose_values(
     variant: str = "prod",
     env_path: Path | None = None,
     test_env_path: Path | None = None,
+    *,
+    throwaway: bool = False,
 ) -> dict[str, str]:
     """What the suite resolved and compose interpolates (images, port, the host user, where the
     compose files and the app are), and the app's environment under its own names: the app
@@ -62,6 +65,7 @@ def compose_values(
         "DOCKSTAGE_APP_ENV_FILE": str(env_path or generated_env_file(settings, "deploy")),
         "DOCKSTAGE_COMPOSE_DIR": str(settings.path(settings.compose_dir)),
         "DOCKSTAGE_APP_DIR": settings.app_dir,
+        "DOCKSTAGE_HEALTH_INTERVAL": health_interval(throwaway=throwaway),
     }
 
 

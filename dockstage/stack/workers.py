@@ -17,6 +17,7 @@ from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 
 FILE_NAME = "compose.workers.yaml"
+INTERVAL = "${DOCKSTAGE_HEALTH_INTERVAL:?DOCKSTAGE_HEALTH_INTERVAL is written by dockstage}"
 HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
 
 
@@ -42,8 +43,8 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
         },
         # Not the prod image's HEALTHCHECK (gunicorn's health path, which a worker does not serve), and
         # not none: compose's `up --wait` (2.26) refuses a container without one. Healthy = its command
-        # runs (PID 1: the container exits with it); one `true` every 5 s.
-        "healthcheck": {"test": ["CMD", "true"], "interval": "5s", "timeout": "3s", "retries": 1},
+        # runs (PID 1: the container exits with it); one `true` at the stack's interval (core.timing).
+        "healthcheck": {"test": ["CMD", "true"], "interval": INTERVAL, "timeout": "3s", "retries": 1},
         "restart": "unless-stopped",
         "stop_grace_period": "30s",
     }
