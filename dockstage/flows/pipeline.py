@@ -26,6 +26,17 @@ from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
+JUNIT_IN_CONTAINER = "/tmp/junit.xml"  # noqa: S108 - inside the test container
+TEST_COMMAND = (
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    f"--junitxml={JUNIT_IN_CONTAINER}",
+    "-o",
+    "console_output_style=classic",
+)
+"""The one test command line: the test image's entrypoint (testcommand.py) runs the configured
+[tool.dockstage] test-command with these options (pytest) or their junit report (any other)."""
 
 
 @dataclass
@@ -140,24 +151,18 @@ def test_image(
         run.reporter.step("waiting for db for the tests")
         stack.up(["db"], action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
-        command = [
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--junitxml=/tmp/junit.xml",
-            "-o",
-            "console_output_style=classic",
-        ]
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
         try:
             run.reporter.stream(
-                stack.compose.run("test", [*command, *pytest_args], name=name, tty=False, stream=True, remove=False)
+                stack.compose.run(
+                    "test", [*TEST_COMMAND, *pytest_args], name=name, tty=False, stream=True, remove=False
+                )
             )
         except DockerException as exc:
             failed = exc
         try:
-            run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
+            run.docker.container.copy((name, JUNIT_IN_CONTAINER), junit)
         except DockerException:
             run.reporter.warn("no junit report was written")
         finally:
