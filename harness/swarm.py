@@ -37,7 +37,6 @@ from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.run import Run
 from dockstage.images import bases
-from dockstage.stack import envfile
 from dockstage.swarm import deploy, images, probe, registry, release
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from harness.load import Load, LoadResult, timed
@@ -358,15 +357,12 @@ class _Ctx:
             self.cluster.http_port, connections=4, max_requests=self.max_requests, max_seconds=self.max_seconds
         ).start()
 
+    def on_manager(self) -> Run:
+        """A run on the swarm's manager node (where deploys and undeploys are made)."""
+        return Run(self.settings, self.reporter, self.cluster.manager.docker)
+
     def deploy(self, version: str) -> None:
-        deploy.deploy(
-            self.settings,
-            self.cluster.manager.docker,
-            self.reporter,
-            version,
-            self.replicas,
-            options=self.cluster.options,
-        )
+        deploy.deploy(self.on_manager(), version, self.replicas, options=self.cluster.options)
 
     def serving(self, version: str) -> bool:
         made = release.find(self.settings, version)
@@ -440,12 +436,12 @@ def _worker_stopped(ctx: _Ctx) -> Scenario:
 
 def _redeploy(ctx: _Ctx) -> Scenario:
     ctx.reporter.step("scenario d: undeploy and deploy again under load, rows survive")
-    port, manager = ctx.cluster.http_port, ctx.cluster.manager.docker
+    port = ctx.cluster.http_port
     marker = f"harness {uuid.uuid4().hex[:8]}"
     note_id = _post_note(port, ctx.settings.value("API_TOKEN"), marker)
 
     def action() -> str:
-        deploy.undeploy(ctx.settings, manager, ctx.reporter, options=ctx.cluster.options)
+        deploy.undeploy(ctx.on_manager(), options=ctx.cluster.options)
         ctx.deploy(ctx.versions["v2"])
         probe.until(lambda: _healthy_path(port) or None, 60, 1.0)
         status, body = loopback.status(port, "/api/notes/?page_size=100", timeout=10)
@@ -533,7 +529,8 @@ def run(
     started.dirs.append(workdir)
     outcome = Outcome()
     hs = settings.with_(state_dir=str(workdir / "state"), env_file=str(workdir / "harness.env"))
-    hs = envfile.ensure(hs, reporter)
+    local = Run(hs, reporter, docker)  # the registry and the releases: this engine
+    hs = local.ensure_env()
     try:
         node_image = images.build_stand_in(docker, NODE, reporter)
         network = f"{prefix}-net"
@@ -542,9 +539,7 @@ def run(
         started.containers.append(f"{prefix}-registry")
         started.volumes.append(f"{prefix}-registry")
         reg = registry.up(
-            hs,
-            docker,
-            reporter,
+            local,
             name=f"{prefix}-registry",
             volume=f"{prefix}-registry",
             port=0,
@@ -570,11 +565,12 @@ def run(
         }
         started.tags.extend(variants.values())
         for key, version in versions.items():
-            made = release.release(hs, docker, reporter, version, options=options, source=variants.get(key))
+            made = release.release(local, version, options=options, source=variants.get(key))
             started.tags.extend([made.ref, *(f"{reg.address}/{ref.split('@')[0]}" for ref in made.images.values())])
 
         reporter.step(f"deploy {versions['v1']} ({replicas} web replicas over {node_count} nodes)")
-        deploy.deploy(hs, cluster.manager.docker, reporter, versions["v1"], replicas, options=options)
+        manager = Run(hs, reporter, cluster.manager.docker)  # the deploys: the swarm's manager node
+        deploy.deploy(manager, versions["v1"], replicas, options=options)
         if not probe.until(lambda: _healthy_path(http_port) or None, 60, 1.0):
             raise StackError(f"the proxy on 127.0.0.1:{http_port} does not answer /healthz", "see `invoke stack-ps`")
         reporter.ok(f"serving on http://127.0.0.1:{http_port}")

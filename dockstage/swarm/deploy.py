@@ -33,6 +33,7 @@ from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, EngineError, StackError, docker_detail, from_docker
 from dockstage.core.report import Reporter
+from dockstage.flows.run import Run
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 from dockstage.stack.compose import compose_values, compose_view
@@ -481,9 +482,7 @@ def _release(settings: Settings, version: str | None) -> Release:
 
 
 def _roll_out(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     options: SwarmOptions,
     target: Release,
     replicas: int,
@@ -492,9 +491,9 @@ def _roll_out(
     support: Release | None = None,
 ) -> Deployed:
     started = time.monotonic()
-    stack = options.stack_name(settings)
-    require_manager(docker)
-    settings = envfile.ensure(settings, reporter)
+    docker, reporter = run.docker, run.reporter
+    stack = options.stack_name(run.settings)
+    settings = run.ensure_env()  # the command's .env, created and validated once
     ensure_node_labels(docker, reporter)
     secrets = ensure_secrets(settings, docker, stack)
     proxy_conf = ensure_config(docker, stack, "proxy_conf", PROXY_CONF)
@@ -550,20 +549,26 @@ def _roll_out(
     return done
 
 
+def _on_manager(run: Run, options: SwarmOptions | None) -> SwarmOptions:
+    """The run's preflight (the engine answers), then this engine must manage a swarm; the swarm
+    options the shell and .env set unless given."""
+    run.preflight()
+    require_manager(run.docker)
+    return options or SwarmOptions.from_settings(run.settings)
+
+
 def deploy(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     version: str | None = None,
     replicas: int | None = None,
     *,
     options: SwarmOptions | None = None,
 ) -> Deployed:
-    """Deploy a recorded release (default: the latest) on the swarm `docker` manages: migrations
-    as a job first, then web as a health-gated rolling update (automatic rollback on failure)."""
-    options = options or SwarmOptions()
-    target = _release(settings, version)
-    return _roll_out(settings, docker, reporter, options, target, replicas or options.replicas, migrate=True)
+    """Deploy a recorded release (default: the latest) on the swarm the run's engine manages:
+    migrations as a job first, then web as a health-gated rolling update (automatic rollback on failure)."""
+    options = _on_manager(run, options)
+    target = _release(run.settings, version)
+    return _roll_out(run, options, target, replicas or options.replicas, migrate=True)
 
 
 def _release_of(settings: Settings, image: str) -> Release | None:
@@ -576,20 +581,13 @@ def _release_of(settings: Settings, image: str) -> Release | None:
     )
 
 
-def rollback(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    to_version: str | None = None,
-    *,
-    options: SwarmOptions | None = None,
-) -> Deployed:
+def rollback(run: Run, to_version: str | None = None, *, options: SwarmOptions | None = None) -> Deployed:
     """Put web back on the previous release (or `to_version`), without migrations: under the
     expand/contract rule the older code runs on the newer schema (docs/DEPLOY.md)."""
-    options = options or SwarmOptions()
-    require_manager(docker)
+    options = _on_manager(run, options)
+    settings = run.settings
     stack = options.stack_name(settings)
-    web = _service(docker, stack, "web")
+    web = _service(run.docker, stack, "web")
     if web is None:
         raise StackError(f"{stack} runs no web service", "deploy it first: `invoke deploy`")
     running = _release_of(settings, _image(web))
@@ -604,20 +602,18 @@ def rollback(
                 "name one: `invoke rollback --version V` (releases: .dockstage/releases.json)",
             )
         target = recorded[index - 1]
-    reporter.step(f"rollback {stack}: web {running.version if running else '?'} -> {target.version}")
-    return _roll_out(settings, docker, reporter, options, target, _replicas(web), migrate=False, support=running)
+    run.reporter.step(f"rollback {stack}: web {running.version if running else '?'} -> {target.version}")
+    return _roll_out(run, options, target, _replicas(web), migrate=False, support=running)
 
 
 # --- looking at it and removing it ------------------------------------------------------------
 
 
-def stack_ps(
-    settings: Settings, docker: DockerClient, reporter: Reporter, *, options: SwarmOptions | None = None
-) -> list[TaskRow]:
+def stack_ps(run: Run, *, options: SwarmOptions | None = None) -> list[TaskRow]:
     """The stack's current tasks: service, node, desired and current state, version, error."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
-    require_manager(docker)
+    options = _on_manager(run, options)
+    docker = run.docker
+    stack = options.stack_name(run.settings)
     hosts = {n.id: n.description.hostname or n.id[:12] for n in docker.node.list()}
     rows: list[TaskRow] = []
     for service in sorted(
@@ -639,7 +635,7 @@ def stack_ps(
                     error=(task.status.err or "") if task.status else "",
                 )
             )
-    reporter.table(
+    run.reporter.table(
         f"stack {stack}",
         ("service", "slot", "node", "desired", "state", "version", "error"),
         ((r.service, r.slot, r.node, r.desired, r.state, r.image, r.error) for r in rows),
@@ -647,19 +643,11 @@ def stack_ps(
     return rows
 
 
-def stack_logs(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    service: str | None = None,
-    *,
-    tail: int = 100,
-    options: SwarmOptions | None = None,
-) -> None:
+def stack_logs(run: Run, service: str | None = None, *, tail: int = 100, options: SwarmOptions | None = None) -> None:
     """Recent logs of one service of the stack (db, migrate, web, proxy) or of all."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
-    require_manager(docker)
+    options = _on_manager(run, options)
+    docker, reporter = run.docker, run.reporter
+    stack = options.stack_name(run.settings)
     names = [service] if service else ["db", "migrate", "web", "proxy"]
     for name in names:
         if not docker.service.exists(f"{stack}_{name}"):
@@ -692,22 +680,14 @@ def _gone(docker: DockerClient, stack: str) -> bool:
     return not docker.network.list(filters=label)
 
 
-def undeploy(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    *,
-    volumes: bool = False,
-    yes: bool = False,
-    options: SwarmOptions | None = None,
-) -> None:
+def undeploy(run: Run, *, volumes: bool = False, yes: bool = False, options: SwarmOptions | None = None) -> None:
     """Remove the stack: services, networks, its secrets and configs. The database volume stays
     unless volumes and yes (on a multi-node swarm it lives on the node labelled dockstage.db)."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
     if volumes and not yes:
         raise ConfigError("deleting the database volume loses every row", "add --yes to confirm --volumes")
-    require_manager(docker)
+    options = _on_manager(run, options)
+    settings, docker, reporter = run.settings, run.docker, run.reporter
+    stack = options.stack_name(settings)
     reporter.step(f"undeploy {stack}")
     if any(s.name == stack for s in docker.stack.list()):
         docker.stack.remove(stack)
