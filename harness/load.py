@@ -6,7 +6,6 @@ sent in all, or `max_seconds` have passed, whichever comes first.
 
 from __future__ import annotations
 
-import http.client
 import threading
 import time
 from collections import Counter
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.errors import DockstageError
 
 
@@ -64,19 +64,15 @@ class Load:
             self._errors[reason] += 1
 
     def _worker(self, deadline: float) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        while not self._stop.is_set() and time.monotonic() < deadline and self._claim():
-            try:
-                conn.request("GET", self.path, headers={"Host": "localhost"})
-                response = conn.getresponse()
-                response.read()
-                if response.status != 200:
-                    self._fail(str(response.status))
-            except (OSError, http.client.HTTPException) as exc:
-                self._fail(type(exc).__name__)
-                conn.close()
-            self._stop.wait(self.pace)
-        conn.close()
+        with loopback.Connection(self.port) as conn:
+            while not self._stop.is_set() and time.monotonic() < deadline and self._claim():
+                try:
+                    status = conn.request("GET", self.path).status
+                    if status != 200:
+                        self._fail(str(status))
+                except loopback.NO_ANSWER as exc:
+                    self._fail(type(exc).__name__)
+                self._stop.wait(self.pace)
 
     def start(self) -> Load:
         """Start the threads; returns self."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import http.client
 import json
 import shutil
 import tempfile
@@ -31,13 +30,13 @@ from pathlib import Path
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import BuildError, DockstageError, StackError, docker_detail
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.run import Run
 from dockstage.images import bases
-from dockstage.stack import envfile
 from dockstage.swarm import deploy, images, probe, registry, release
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from harness.load import Load, LoadResult, timed
@@ -305,25 +304,17 @@ def _web_image(cluster: Cluster, stack: str) -> str:
 
 
 def _post_note(port: int, token: str, text: str) -> int | None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request(
-            "POST",
-            "/api/notes/",
-            body=json.dumps({"text": text}),
-            headers={"Host": "localhost", "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        response = loopback.fetch(
+            f"http://127.0.0.1:{port}/api/notes/", method="POST", body={"text": text}, token=token
         )
-        response = conn.getresponse()
-        body = response.read()
-        return int(json.loads(body)["id"]) if response.status == 201 else None
-    except (OSError, http.client.HTTPException, ValueError, KeyError):
+        return int(response.json()["id"]) if response.status == 201 else None  # type: ignore[index]
+    except (*loopback.NO_ANSWER, ValueError, KeyError):
         return None
-    finally:
-        conn.close()
 
 
 def _healthy_path(port: int) -> bool:
-    return probe.get(port, "/healthz", timeout=5)[0] == 200
+    return loopback.status(port, "/healthz", timeout=5)[0] == 200
 
 
 def _row(name: str, result: LoadResult, seconds: float, passed: bool, note: str) -> Scenario:
@@ -366,15 +357,12 @@ class _Ctx:
             self.cluster.http_port, connections=4, max_requests=self.max_requests, max_seconds=self.max_seconds
         ).start()
 
+    def on_manager(self) -> Run:
+        """A run on the swarm's manager node (where deploys and undeploys are made)."""
+        return Run(self.settings, self.reporter, self.cluster.manager.docker)
+
     def deploy(self, version: str) -> None:
-        deploy.deploy(
-            self.settings,
-            self.cluster.manager.docker,
-            self.reporter,
-            version,
-            self.replicas,
-            options=self.cluster.options,
-        )
+        deploy.deploy(self.on_manager(), version, self.replicas, options=self.cluster.options)
 
     def serving(self, version: str) -> bool:
         made = release.find(self.settings, version)
@@ -448,15 +436,15 @@ def _worker_stopped(ctx: _Ctx) -> Scenario:
 
 def _redeploy(ctx: _Ctx) -> Scenario:
     ctx.reporter.step("scenario d: undeploy and deploy again under load, rows survive")
-    port, manager = ctx.cluster.http_port, ctx.cluster.manager.docker
+    port = ctx.cluster.http_port
     marker = f"harness {uuid.uuid4().hex[:8]}"
     note_id = _post_note(port, ctx.settings.value("API_TOKEN"), marker)
 
     def action() -> str:
-        deploy.undeploy(ctx.settings, manager, ctx.reporter, options=ctx.cluster.options)
+        deploy.undeploy(ctx.on_manager(), options=ctx.cluster.options)
         ctx.deploy(ctx.versions["v2"])
         probe.until(lambda: _healthy_path(port) or None, 60, 1.0)
-        status, body = probe.get(port, "/api/notes/?page_size=100", timeout=10)
+        status, body = loopback.status(port, "/api/notes/?page_size=100", timeout=10)
         return "note kept" if status == 200 and marker in body.decode("utf-8", "replace") else "note lost"
 
     result, seconds, note = _under_load(ctx, action)
@@ -541,7 +529,8 @@ def run(
     started.dirs.append(workdir)
     outcome = Outcome()
     hs = settings.with_(state_dir=str(workdir / "state"), env_file=str(workdir / "harness.env"))
-    hs = envfile.ensure(hs, reporter)
+    local = Run(hs, reporter, docker)  # the registry and the releases: this engine
+    hs = local.ensure_env()
     try:
         node_image = images.build_stand_in(docker, NODE, reporter)
         network = f"{prefix}-net"
@@ -550,9 +539,7 @@ def run(
         started.containers.append(f"{prefix}-registry")
         started.volumes.append(f"{prefix}-registry")
         reg = registry.up(
-            hs,
-            docker,
-            reporter,
+            local,
             name=f"{prefix}-registry",
             volume=f"{prefix}-registry",
             port=0,
@@ -578,11 +565,12 @@ def run(
         }
         started.tags.extend(variants.values())
         for key, version in versions.items():
-            made = release.release(hs, docker, reporter, version, options=options, source=variants.get(key))
+            made = release.release(local, version, options=options, source=variants.get(key))
             started.tags.extend([made.ref, *(f"{reg.address}/{ref.split('@')[0]}" for ref in made.images.values())])
 
         reporter.step(f"deploy {versions['v1']} ({replicas} web replicas over {node_count} nodes)")
-        deploy.deploy(hs, cluster.manager.docker, reporter, versions["v1"], replicas, options=options)
+        manager = Run(hs, reporter, cluster.manager.docker)  # the deploys: the swarm's manager node
+        deploy.deploy(manager, versions["v1"], replicas, options=options)
         if not probe.until(lambda: _healthy_path(http_port) or None, 60, 1.0):
             raise StackError(f"the proxy on 127.0.0.1:{http_port} does not answer /healthz", "see `invoke stack-ps`")
         reporter.ok(f"serving on http://127.0.0.1:{http_port}")

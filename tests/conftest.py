@@ -28,7 +28,7 @@ from dockstage.stack.compose import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
-TEST_FLAVOUR = os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto")  # read before pytest_configure clears DOCKSTAGE_*
+TEST_FLAVOUR = os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,13 +54,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Compose interpolation prefers the shell's variables; the suite's own runs must not inherit
-    # a developer's DOCKSTAGE_* settings.
-    for key in [k for k in os.environ if k.startswith("DOCKSTAGE_")]:
-        del os.environ[key]
-
-
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
@@ -83,11 +76,13 @@ def docker_client(request: pytest.FixtureRequest) -> DockerClient:
 
 @pytest.fixture(scope="session")
 def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of an isolated project: own image name, compose project, .env and web port."""
+    """Settings of an isolated project: own image name, compose project, .env and web port.
+
+    Passed as settings, they win over a developer's DOCKSTAGE_* in the shell, inside compose too
+    (stack.compose.compose_view): nothing needs deleting from the environment."""
     env_dir = tmp_path_factory.mktemp("env")
     return config.load(
         ROOT,
-        environ=dict(os.environ),  # DOCKSTAGE_* were removed in pytest_configure
         image=f"dockstage-it-{RUN_ID}/project-playground",
         project=f"dsit-{RUN_ID}",
         env_file=str(env_dir / ".env"),

@@ -1,7 +1,8 @@
 """The app-specific half of [tool.dockstage]: what the suite must know about the Django project.
 
-The defaults are the bundled app's (`app/`, package `project_playground`); `dockstage init` writes
-every key for another project. Values are data: the Dockerfile gets them as build arguments, the
+The defaults are neutral: what any project gets before `dockstage init` writes its keys (the
+settings module and WSGI app have no default: a build asks for them). The bundled app is
+configured like any adopted one, in this repository's [tool.dockstage]. Values are data: the Dockerfile gets them as build arguments, the
 compose services through the generated env file, the smoke test as a list of HTTP checks.
 """
 
@@ -63,19 +64,6 @@ SUITE_VALUES: tuple[str, ...] = (
 )
 """What the suite knows and hands to the app, under the environment names [tool.dockstage.env] gives."""
 
-BUNDLED_ENV: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "secret-key": ("DJANGO_SECRET_KEY",),
-        "debug": ("DJANGO_DEBUG",),
-        "allowed-hosts": ("DJANGO_ALLOWED_HOSTS",),
-        "database-host": ("DATABASE_HOST",),
-        "database-port": ("DATABASE_PORT",),
-        "database-name": ("DATABASE_NAME",),
-        "database-user": ("DATABASE_USER",),
-        "database-password": ("DATABASE_PASSWORD",),
-    }
-)
-
 DEPLOY_CHECK_LEVELS = ("WARNING", "ERROR", "off")
 
 
@@ -99,45 +87,25 @@ class SmokeCheck:
         return self.name or f"{self.method} {self.path}"
 
 
-_NOTE = "smoke 🐳 note ✓"
-BUNDLED_SMOKE: tuple[SmokeCheck, ...] = (
-    SmokeCheck("/healthz", name="health", expect={"status": "ok", "database": "ok"}),
-    SmokeCheck(
-        "/api/notes/",
-        name="notes create",
-        method="POST",
-        body={"text": _NOTE},
-        status=201,
-        auth="API_TOKEN",
-        expect={"text": _NOTE},
-        save="note",
-    ),
-    SmokeCheck("/api/notes/{note.id}/", name="notes read back", expect={"id": "{note.id}", "text": _NOTE}),
-    SmokeCheck("/api/notes/", name="notes newest first", expect={"results.0.id": "{note.id}"}),
-    SmokeCheck("/api/notes/", name="notes need the token", method="POST", body={"text": "x"}, status=401),
-    SmokeCheck("/admin/login/", name="admin_and_static", contains="csrfmiddlewaretoken", static=True),
-)
-
-
 @dataclass(frozen=True)
 class App:
-    """Every app-specific value; the defaults describe the bundled app."""
+    """Every app-specific value; the defaults are those of a project that has set none."""
 
-    settings_module: str = "project_playground.settings"
-    wsgi: str = "project_playground.wsgi:application"
+    settings_module: str = ""  # e.g. "mysite.settings": no neutral value, `dockstage init` finds it
+    wsgi: str = ""  # e.g. "mysite.wsgi:application"
     python: str = ">=3.11"  # a version ("3.12") or a specifier (">=3.12"), as requires-python
-    requirements: tuple[str, ...] = ("app/requirements/base.txt",)  # files (or package specs) for /opt/venv
-    dev_requirements: tuple[str, ...] = ("app/requirements/dev.txt",)
-    test_requirements: tuple[str, ...] = ("app/requirements/test.txt",)
+    requirements: tuple[str, ...] = ("requirements.txt",)  # files (or package specs) for /opt/venv
+    dev_requirements: tuple[str, ...] = ()
+    test_requirements: tuple[str, ...] = ()
     apt_build: tuple[str, ...] = ()  # Debian packages C extensions need to compile (dev)
     apt_runtime: tuple[str, ...] = ()  # the libraries they link at run time (stage, prod)
     prod_exclude: tuple[str, ...] = DEFAULT_PROD_EXCLUDE
     health_path: str = "/healthz"
-    smoke: tuple[SmokeCheck, ...] = BUNDLED_SMOKE
+    smoke: tuple[SmokeCheck, ...] = ()  # none given: the health path must answer 200
     collectstatic: bool = True
     build_commands: tuple[tuple[str, ...], ...] = ()  # after collectstatic, e.g. ("python", "manage.py", "compress")
-    test_command: tuple[str, ...] = ("pytest",)  # or ("python", "manage.py", "test")
-    env: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BUNDLED_ENV)  # suite value -> the app's names
+    test_command: tuple[str, ...] = ("python", "manage.py", "test")  # or ("pytest",)
+    env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # suite value -> the app's names
     env_values: Mapping[str, str] = field(default_factory=dict)  # fixed values the app needs (DB=mysql)
     test_env: Mapping[str, str] = field(default_factory=dict)  # extra values for the test service only
     compose_files: tuple[str, ...] = ()  # more compose files: redis, workers...
@@ -145,11 +113,17 @@ class App:
     debug_values: tuple[str, ...] = ("false", "true")  # how the app spells debug off and on ("False", "True")
     index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service name -> command (prod image)
+    secrets: tuple[str, ...] = ()  # the app's own secrets in .env (API_TOKEN): generated, never shown
 
     @property
     def package(self) -> str:
         """The project's top package (from the settings module)."""
         return self.settings_module.split(".")[0]
+
+    @property
+    def smoke_checks(self) -> tuple[SmokeCheck, ...]:
+        """The smoke checks, or the health path's when [tool.dockstage] gives none."""
+        return self.smoke or (SmokeCheck(self.health_path, name="health"),)
 
     @property
     def pytest(self) -> bool:
@@ -259,7 +233,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
         shown = key.replace("_", "-")
         if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
             values[key] = _strings(shown, value, split=key.startswith("apt"))
-        elif key in ("prod_exclude", "compose_files", "debug_values"):
+        elif key in ("prod_exclude", "compose_files", "debug_values", "secrets"):
             values[key] = _strings(shown, value)
         elif key == "test_command":
             values[key] = _strings(shown, value, split=True)
@@ -295,7 +269,10 @@ def parse_app(raw: Mapping[str, object]) -> App:
         raise ConfigError(
             "[tool.dockstage] debug-values must be two strings", 'write them off first: ["False", "True"]'
         )
-    if ":" not in app.wsgi:
+    bad_secret = next((name for name in app.secrets if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)), None)
+    if bad_secret is not None:
+        raise ConfigError(f"[tool.dockstage] secrets: {bad_secret!r} is not a variable name", "name .env variables")
+    if app.wsgi and ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
     if not app.health_path.startswith("/"):
         raise ConfigError(f"[tool.dockstage] health-path = {app.health_path!r}", "start it with / (e.g. /healthz)")

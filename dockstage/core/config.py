@@ -20,7 +20,6 @@ from types import MappingProxyType
 from dockstage.core import cabundle, resources
 from dockstage.core.appconfig import APP_KEYS, App, parse_app
 from dockstage.core.errors import ConfigError
-from dockstage.stack import workers
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -241,8 +240,7 @@ def load(
                 app_values[name] = raw
             else:
                 values[name] = _coerce(name, raw, f"[tool.dockstage] {key}")
-        # [tool.dockstage.workers]: their compose file (written with .env, see envfile.ensure) is merged too
-        values["app"] = workers.with_file(parse_app(app_values), str(values.get("state_dir") or Settings.state_dir))
+        values["app"] = parse_app(app_values)
     _own_copies_exist(root, values)
     from_file = dict(values)
     env_name = str(environ.get("DOCKSTAGE_ENV_FILE") or overrides.get("env_file") or values.get("env_file") or ".env")

@@ -14,7 +14,7 @@ def _int(name: str, default: int) -> int:
 
 
 # An app given on the command line (`docker run IMAGE other.wsgi:application`) still wins.
-wsgi_app = os.environ.get("DOCKSTAGE_WSGI", "project_playground.wsgi:application")
+wsgi_app = os.environ["DOCKSTAGE_WSGI"]  # the prod image's ENV, from [tool.dockstage] wsgi
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
 # Threads > 1 selects the gthread worker: keep-alive connections and I/O overlap per process.

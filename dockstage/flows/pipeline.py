@@ -36,6 +36,17 @@ from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
+JUNIT_IN_CONTAINER = "/tmp/junit.xml"  # noqa: S108 - inside the test container
+TEST_COMMAND = (
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    f"--junitxml={JUNIT_IN_CONTAINER}",
+    "-o",
+    "console_output_style=classic",
+)
+"""The one test command line: the test image's entrypoint (testcommand.py) runs the configured
+[tool.dockstage] test-command with these options (pytest) or their junit report (any other)."""
 
 
 @dataclass
@@ -156,19 +167,13 @@ def test_image(
         run.reporter.step("waiting for db for the tests")
         stack.up(["db"], action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
-        command = [
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--junitxml=/tmp/junit.xml",
-            "-o",
-            "console_output_style=classic",
-        ]
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
         try:
             run.reporter.stream(
-                stack.compose.run("test", [*command, *pytest_args], name=name, tty=False, stream=True, remove=False)
+                stack.compose.run(
+                    "test", [*TEST_COMMAND, *pytest_args], name=name, tty=False, stream=True, remove=False
+                )
             )
         # pytest's exit status is the result (its output was shown); only the engine's own trouble is raised.
         except DockerException as exc:
@@ -179,7 +184,7 @@ def test_image(
         try:
             # Safe: without a report the run still ends in pytest's result, with this warning.
             with swallowed("pytest wrote no junit report"):
-                run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
+                run.docker.container.copy((name, JUNIT_IN_CONTAINER), junit)
             if not junit.exists():
                 run.reporter.warn("no junit report was written")
         finally:
@@ -214,7 +219,7 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")
         try:
-            lines += smoke.run_http_checks(base, run.settings.value("API_TOKEN"), run.reporter, run.settings)
+            lines += smoke.run_http_checks(base, run.reporter, run.settings)
         except SmokeCheckFailed:
             stack.show_logs(["web", "migrate"], tail=60)
             raise

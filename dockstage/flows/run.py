@@ -7,7 +7,6 @@ and every file the run generated is removed when it ends (also on failure).
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,28 +16,18 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from dockstage.core import engine
+from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
-from dockstage.core.errors import DockstageError
+from dockstage.core.errors import ConfigError, DockstageError
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.images.bases import BaseImages
-from dockstage.stack import envfile
+from dockstage.stack import envfile, workers
 from dockstage.stack.compose import Stack, compose_values, generated_env_file, test_env_file
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
-FAST_HEALTH_HEADER = (
-    "# written by dockstage for a throwaway stack and removed after it: health polled as often as is cheap\n"
-)
-
-
-def fast_health(workers: Iterable[str] = ()) -> str:
-    """The override a throwaway stack gets: db, web and the project's workers probed every half
-    second, so `up --wait` returns soon after each is ready (engine 20.10 has no start_interval)."""
-    services = "".join(f"  {name}:\n    healthcheck:\n      interval: 500ms\n" for name in ("db", "web", *workers))
-    return f"{FAST_HEALTH_HEADER}services:\n{services}"
 
 
 @dataclass
@@ -98,10 +87,8 @@ class Run:
         self.pending.append(thread)
 
     def _generate(self, path: Path, text: str) -> Path:
-        """Write a file this run owns (0600: env files hold secrets); removed when the run ends."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
-            out.write(text)
+        """Write a file this run owns (private: env files hold secrets); removed when the run ends."""
+        files.write_private(path, text)
         if path not in self.generated:
             self.generated.append(path)
         return path
@@ -146,6 +133,11 @@ class Run:
         """Build the targets and what they need, in order; a stage already built by this run is
         not built again. With `check`, each target's image checks run after its build."""
         order = stages.plan(*targets)  # an unknown stage fails before any Docker call
+        if not (self.settings.app.settings_module and self.settings.app.wsgi):
+            raise ConfigError(
+                "[tool.dockstage] does not name the app's settings-module and wsgi",
+                "run `dockstage init` in the project, or set both in [tool.dockstage] of pyproject.toml",
+            )
         self.preflight(*BUILD_CHECKS)
         images = self.provided_bases()
         for stage in order:
@@ -178,28 +170,23 @@ class Run:
 
     def stack(self, variant: str = "prod", *, suffix: str = "") -> Stack:
         """The project's compose stack (or a throwaway `<project>-<suffix>` on any free port, its
-        health polled every half second)."""
+        health polled as often as is cheap: core.timing)."""
         self.preflight(*STACK_CHECKS)
         settings = self.ensure_env()
         if suffix:
             settings = settings.with_(project=f"{settings.project}-{suffix}", web_port=0)
-        state = settings.path(settings.state_dir)
         env_path = generated_env_file(settings, self.id)
         test_env = None
         if variant == "test":
             test_env = self._generate(
                 test_env_file(settings, self.id), envfile.render_generated(envfile.app_env(settings, "test"))
             )
-        generated = self._generate(
-            env_path, envfile.render_generated(compose_values(settings, self.bases(), variant, env_path, test_env))
-        )
-        extra = (
-            [self._generate(state / f"{settings.project}-{self.id}.health.yaml", fast_health(settings.app.workers))]
-            if suffix
-            else []
-        )
+        values = compose_values(settings, self.bases(), variant, env_path, test_env, throwaway=bool(suffix))
+        generated = self._generate(env_path, envfile.render_generated(values))
+        extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage.workers], if any
         env_files = [settings.path(settings.env_file), generated]
-        return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra)
+        # What the suite resolved is interpolated from its env file only: Settings beat the shell.
+        return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra, resolved=values)
 
     @contextmanager
     def throwaway(self, suffix: str, variant: str) -> Iterator[Stack]:
@@ -214,4 +201,5 @@ class Run:
 
     def secrets(self) -> list[str]:
         """The secret values of this project's .env (kept out of every message)."""
-        return [self.settings.value(key) for key in envfile.SECRET_KEYS if self.settings.value(key)]
+        keys = envfile.secret_keys(self.settings.app)
+        return [self.settings.value(key) for key in keys if self.settings.value(key)]

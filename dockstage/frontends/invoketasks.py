@@ -1,6 +1,9 @@
 """The suite's invoke tasks, built by the package: `ns = dockstage.frontends.invoketasks.collection(ROOT)`.
 
-Each task translates its arguments and calls the core once; defaults live in the core's settings.
+As in invoke's `invocations`: the tasks are module-level functions, each translating its
+arguments and calling the core once; `collection` gathers them into a Collection and configures
+the project they act on (`dockstage.root`, which an invoke config file may also set). Defaults
+live in the core's settings.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from dockstage.flows import stackops
 from dockstage.flows.run import Run
 from dockstage.frontends.common import INVOKE_COMMANDS, execute
 from dockstage.swarm import deploy, registry, release
-from dockstage.swarm.options import SwarmOptions
 
 T = TypeVar("T")
+CONFIG = "dockstage"  # the invoke config section: {"dockstage": {"root": "<the project>"}}
+_VOLUMES_HELP = {"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"}
 
 
 def remainder(c: Context) -> list[str]:
@@ -35,170 +39,199 @@ def _fail(line: str, code: int) -> NoReturn:
     raise Exit(line, code)
 
 
+def core(c: Context, action: Callable[[Run], T], **overrides: object) -> T:
+    """One command: the project of the task's config, one Run, `action` on it, errors as exits."""
+    return execute(Path(c.config[CONFIG]["root"]), INVOKE_COMMANDS, _fail, action, **overrides)
+
+
+# --- the daily stack ----------------------------------------------------------------------------
+
+
+@task(help={"detach": "start in the background instead of following the logs"})
+def dev(c: Context, detach: bool = False) -> None:
+    """Dev stack: dev image, source bind-mounted, runserver with hot reload; follows logs."""
+    core(c, lambda run: stackops.dev(run, detach=detach))
+
+
+@task(help={"quiet": "less output"})
+def up(c: Context, quiet: bool = False) -> None:
+    """Prod-like stack, detached: db healthy, migrations applied, web healthy; prints the URL."""
+    core(c, stackops.up, quiet=quiet or None)
+
+
+@task(help=dict(_VOLUMES_HELP))
+def down(c: Context, volumes: bool = False, yes: bool = False) -> None:
+    """Stop the stack; the database volume is kept unless --volumes --yes."""
+    core(c, lambda run: stackops.down(run, volumes=volumes, yes=yes))
+
+
+@task
+def ps(c: Context) -> None:
+    """The stack's containers: state, exit code, health, ports."""
+    core(c, stackops.ps)
+
+
+@task(help={"service": "db, migrate or web (default: all; `invoke logs -- web` works too)", "follow": "keep following"})
+def logs(c: Context, service: str = "", follow: bool = False) -> None:
+    """Logs of the stack's services."""
+    name = service or " ".join(remainder(c))
+    core(c, lambda run: stackops.logs(run, name, follow=follow))
+
+
+# --- images and the pipeline's steps ------------------------------------------------------------
+
+
+@task(help={"stage": "dev, test, stage or prod (default: all four)", "quiet": "no BuildKit output"})
+def build(c: Context, stage: str = "", quiet: bool = False) -> None:
+    """Build a stage and what it needs, in order (default: all four), check the images, print the table."""
+    core(c, lambda run: flows.build(run, *([stage] if stage else [])), quiet=quiet or None)
+
+
+@task
+def test(c: Context) -> None:
+    """The app's tests in the test image against MySQL; `invoke test -- -k health` passes args to pytest."""
+    args = tuple(remainder(c))
+    core(c, lambda run: flows.test_image(run, args))
+
+
+@task
+def smoke(c: Context) -> None:
+    """Smoke-test the prod image: image checks, db + web, real HTTP checks."""
+    core(c, flows.smoke_prod)
+
+
+@task
+def doctor(c: Context) -> None:
+    """Check the engine, buildx, compose v2, disk and base images; one line each."""
+    core(c, flows.doctor)
+
+
+@task(help={"flavour": "bookworm, trixie or all", "force": "rebuild even when present"})
+def bases(c: Context, flavour: str = "bookworm", force: bool = False) -> None:
+    """Build the stand-in base images for engines that cannot pull."""
+    core(c, lambda run: flows.build_bases(run, flavour, force))
+
+
+@task
+def clean(c: Context) -> None:
+    """Remove the stack's containers and networks and this project's dangling images; never volumes."""
+    core(c, stackops.clean)
+
+
+# --- Django and the database --------------------------------------------------------------------
+
+
+@task
+def shell(c: Context) -> None:
+    """Django shell in the dev image, on the stack's database."""
+    core(c, lambda run: stackops.manage(run, ["shell"], interactive=True))
+
+
+@task
+def manage(c: Context) -> None:
+    """Any manage.py command: `invoke manage -- showmigrations` (a terminal when you have one)."""
+    args = remainder(c)
+    if not args:
+        raise Exit("config: nothing to run: give the command after --, e.g. `invoke manage -- showmigrations`", 2)
+    core(c, lambda run: stackops.manage(run, args, interactive=sys.stdin.isatty()))
+
+
+@task
+def migrate(c: Context) -> None:
+    """Apply migrations to the stack's database."""
+    core(c, lambda run: stackops.manage(run, ["migrate", "--noinput"]))
+
+
+@task
+def makemigrations(c: Context) -> None:
+    """Create migrations for model changes (files owned by you, in the app)."""
+    core(c, lambda run: stackops.manage(run, ["makemigrations"]))
+
+
+@task
+def db_shell(c: Context) -> None:
+    """Interactive MySQL client in the db container, as the app user, on the app's database."""
+    core(c, stackops.db_shell)
+
+
+@task(help={"output": "file to write (a .gz name compresses it); default backups/<project>-<date>.sql"})
+def db_dump(c: Context, output: str = "") -> None:
+    """A consistent dump of the app's database: single transaction, routines, utf8mb4."""
+    core(c, lambda run: stackops.db_dump(run, Path(output) if output else None))
+
+
+@task(help={"file": "a dump made by db-dump"})
+def db_restore(c: Context, file: str) -> None:
+    """Restore a dump; a bad file is refused after a rehearsal and the live database is untouched."""
+    core(c, lambda run: stackops.db_restore(run, Path(file)))
+
+
+# --- releases and the swarm (each flow takes the Run; swarm options from its settings) ----------
+
+
+@task(
+    name="registry",
+    help={
+        "stop": "stop the registry (its volume stays unless --volumes --yes)",
+        "volumes": "with --stop: delete its data",
+        "yes": "confirm --volumes",
+    },
+)
+def registry_(c: Context, stop: bool = False, volumes: bool = False, yes: bool = False) -> None:
+    """A local registry on 127.0.0.1 (DOCKSTAGE_REGISTRY_PORT, 5000), data in a volume."""
+    if stop:
+        core(c, lambda run: registry.down(run, volumes=volumes, yes=yes))
+    else:
+        core(c, registry.up)
+
+
+@task(name="release", help={"version": "the version to tag (default: the git commit, -dirty when changed)"})
+def release_(c: Context, version: str = "") -> None:
+    """Tag the prod image with an immutable version, push it to the registry, record its digest."""
+    core(c, lambda run: release.release(run, version or None))
+
+
+@task(
+    name="deploy", help={"version": "a released version (default: the latest)", "replicas": "web replicas (default 2)"}
+)
+def deploy_(c: Context, version: str = "", replicas: int = 0) -> None:
+    """Deploy a release to the swarm: migrate job first, then web, health-gated, rolling back on failure."""
+    core(c, lambda run: deploy.deploy(run, version or None, replicas or None))
+
+
+@task(help={"version": "the release to go back to (default: the one before the running one)"})
+def rollback(c: Context, version: str = "") -> None:
+    """Roll web back to an earlier release."""
+    core(c, lambda run: deploy.rollback(run, version or None))
+
+
+@task
+def stack_ps(c: Context) -> None:
+    """The swarm stack's tasks: service, node, state, version, error."""
+    core(c, deploy.stack_ps)
+
+
+@task(help={"service": "web, db, proxy or migrate (default: all)"})
+def stack_logs(c: Context, service: str = "") -> None:
+    """Logs of the swarm stack's services."""
+    core(c, lambda run: deploy.stack_logs(run, service or None))
+
+
+@task(help=dict(_VOLUMES_HELP))
+def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
+    """Remove the swarm stack; the database volume stays unless --volumes --yes."""
+    core(c, lambda run: deploy.undeploy(run, volumes=volumes, yes=yes))
+
+
+TASKS = (
+    dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
+    db_shell, db_dump, db_restore, clean, doctor, bases,
+    registry_, release_, deploy_, rollback, stack_ps, stack_logs, undeploy,
+)  # fmt: skip
+
+
 def collection(root: Path) -> Collection:
-    """Every task, bound to the project at `root`."""
-
-    def core(action: Callable[[Run], T], **overrides: object) -> T:
-        return execute(root, INVOKE_COMMANDS, _fail, action, **overrides)
-
-    @task(help={"detach": "start in the background instead of following the logs"})
-    def dev(c: Context, detach: bool = False) -> None:
-        """Dev stack: dev image, source bind-mounted, runserver with hot reload; follows logs."""
-        core(lambda run: stackops.dev(run, detach=detach))
-
-    @task(help={"quiet": "less output"})
-    def up(c: Context, quiet: bool = False) -> None:
-        """Prod-like stack, detached: db healthy, migrations applied, web healthy; prints the URL."""
-        core(stackops.up, quiet=quiet or None)
-
-    @task(help={"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"})
-    def down(c: Context, volumes: bool = False, yes: bool = False) -> None:
-        """Stop the stack; the database volume is kept unless --volumes --yes."""
-        core(lambda run: stackops.down(run, volumes=volumes, yes=yes))
-
-    @task
-    def ps(c: Context) -> None:
-        """The stack's containers: state, exit code, health, ports."""
-        core(stackops.ps)
-
-    @task(
-        help={
-            "service": "db, migrate or web (default: all; `invoke logs -- web` works too)",
-            "follow": "keep following",
-        }
-    )
-    def logs(c: Context, service: str = "", follow: bool = False) -> None:
-        """Logs of the stack's services."""
-        name = service or " ".join(remainder(c))
-        core(lambda run: stackops.logs(run, name, follow=follow))
-
-    @task(help={"stage": "dev, test, stage or prod (default: all four)", "quiet": "no BuildKit output"})
-    def build(c: Context, stage: str = "", quiet: bool = False) -> None:
-        """Build a stage and what it needs, in order (default: all four), check the images, print the table."""
-        core(lambda run: flows.build(run, *([stage] if stage else [])), quiet=quiet or None)
-
-    @task
-    def test(c: Context) -> None:
-        """The app's tests in the test image against MySQL; `invoke test -- -k health` passes args to pytest."""
-        args = tuple(remainder(c))
-        core(lambda run: flows.test_image(run, args))
-
-    @task
-    def smoke(c: Context) -> None:
-        """Smoke-test the prod image: image checks, db + web, real HTTP checks."""
-        core(flows.smoke_prod)
-
-    @task
-    def shell(c: Context) -> None:
-        """Django shell in the dev image, on the stack's database."""
-        core(lambda run: stackops.manage(run, ["shell"], interactive=True))
-
-    @task
-    def manage(c: Context) -> None:
-        """Any manage.py command: `invoke manage -- showmigrations` (a terminal when you have one)."""
-        args = remainder(c)
-        if not args:
-            raise Exit("config: nothing to run: give the command after --, e.g. `invoke manage -- showmigrations`", 2)
-        core(lambda run: stackops.manage(run, args, interactive=sys.stdin.isatty()))
-
-    @task
-    def migrate(c: Context) -> None:
-        """Apply migrations to the stack's database."""
-        core(lambda run: stackops.manage(run, ["migrate", "--noinput"]))
-
-    @task
-    def makemigrations(c: Context) -> None:
-        """Create migrations for model changes (files owned by you, in the app)."""
-        core(lambda run: stackops.manage(run, ["makemigrations"]))
-
-    @task
-    def db_shell(c: Context) -> None:
-        """Interactive MySQL client in the db container, as the app user, on the app's database."""
-        core(stackops.db_shell)
-
-    @task(help={"output": "file to write (a .gz name compresses it); default backups/<project>-<date>.sql"})
-    def db_dump(c: Context, output: str = "") -> None:
-        """A consistent dump of the app's database: single transaction, routines, utf8mb4."""
-        core(lambda run: stackops.db_dump(run, Path(output) if output else None))
-
-    @task(help={"file": "a dump made by db-dump"})
-    def db_restore(c: Context, file: str) -> None:
-        """Restore a dump; a bad file is refused after a rehearsal and the live database is untouched."""
-        core(lambda run: stackops.db_restore(run, Path(file)))
-
-    @task
-    def clean(c: Context) -> None:
-        """Remove the stack's containers and networks and this project's dangling images; never volumes."""
-        core(stackops.clean)
-
-    @task
-    def doctor(c: Context) -> None:
-        """Check the engine, buildx, compose v2, disk and base images; one line each."""
-        core(flows.doctor)
-
-    @task(help={"flavour": "bookworm, trixie or all", "force": "rebuild even when present"})
-    def bases(c: Context, flavour: str = "bookworm", force: bool = False) -> None:
-        """Build the stand-in base images for engines that cannot pull."""
-        core(lambda run: flows.build_bases(run, flavour, force))
-
-    def on_swarm(action: Callable[..., object], **arguments: object) -> None:
-        """One swarm call: the run's settings, client and reporter, its swarm options, the task's arguments."""
-        core(
-            lambda run: action(
-                run.settings, run.docker, run.reporter, options=SwarmOptions.from_settings(run.settings), **arguments
-            )
-        )
-
-    @task(
-        help={
-            "stop": "stop the registry (its volume stays unless --volumes --yes)",
-            "volumes": "with --stop: delete its data",
-            "yes": "confirm --volumes",
-        }
-    )
-    def registry_(c: Context, stop: bool = False, volumes: bool = False, yes: bool = False) -> None:
-        """A local registry on 127.0.0.1 (DOCKSTAGE_REGISTRY_PORT, 5000), data in a volume."""
-        if stop:
-            core(lambda run: registry.down(run.settings, run.docker, run.reporter, volumes=volumes, yes=yes))
-        else:
-            on_swarm(registry.up)
-
-    @task(help={"version": "the version to tag (default: the git commit, -dirty when changed)"})
-    def release_(c: Context, version: str = "") -> None:
-        """Tag the prod image with an immutable version, push it to the registry, record its digest."""
-        on_swarm(release.release, version=version or None)
-
-    @task(help={"version": "a released version (default: the latest)", "replicas": "web replicas (default 2)"})
-    def deploy_(c: Context, version: str = "", replicas: int = 0) -> None:
-        """Deploy a release to the swarm: migrate job first, then web, health-gated, rolling back on failure."""
-        on_swarm(deploy.deploy, version=version or None, replicas=replicas or None)
-
-    @task(help={"version": "the release to go back to (default: the one before the running one)"})
-    def rollback(c: Context, version: str = "") -> None:
-        """Roll web back to an earlier release."""
-        on_swarm(deploy.rollback, to_version=version or None)
-
-    @task
-    def stack_ps(c: Context) -> None:
-        """The swarm stack's tasks: service, node, state, version, error."""
-        on_swarm(deploy.stack_ps)
-
-    @task(help={"service": "web, db, proxy or migrate (default: all)"})
-    def stack_logs(c: Context, service: str = "") -> None:
-        """Logs of the swarm stack's services."""
-        on_swarm(deploy.stack_logs, service=service or None)
-
-    @task(help={"volumes": "also delete the database volume (needs --yes)", "yes": "confirm --volumes"})
-    def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
-        """Remove the swarm stack; the database volume stays unless --volumes --yes."""
-        on_swarm(deploy.undeploy, volumes=volumes, yes=yes)
-
-    ns = Collection(
-        dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
-        db_shell, db_dump, db_restore, clean, doctor, bases,
-        rollback, stack_ps, stack_logs, undeploy,
-    )  # fmt: skip
-    ns.add_task(registry_, name="registry")
-    ns.add_task(release_, name="release")
-    ns.add_task(deploy_, name="deploy")
+    """Every task, acting on the project at `root` (config `dockstage.root`)."""
+    ns = Collection(*TASKS)
+    ns.configure({CONFIG: {"root": str(root)}})
     return ns

@@ -10,16 +10,15 @@ requirements does not reinstall the dev tools. Files are rewritten only when the
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
+from dockstage.core.files import write_if_changed
 from dockstage.images.bases import BaseImages
 
 SUPPORT_FILES = ("install.py", "prune.py", "buildsteps.py", "testcommand.py", "gunicorn.conf.py", "healthcheck.py")
@@ -73,14 +72,9 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write `data` atomically, only when it differs (concurrent builds read these files)."""
-    if path.is_file() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=f".{path.name}.") as tmp:
-        tmp.write(data)
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
+    """Write `data` atomically, only when it differs (concurrent builds read these files); 0644,
+    as COPY keeps the mode and the image's user reads them."""
+    write_if_changed(path, data, mode=0o644)
 
 
 def _sync(directory: Path, files: dict[str, bytes]) -> None:

@@ -58,13 +58,12 @@ def _probes(docker: DockerClient, tag: str, probes: tuple[Probe, ...]) -> list[s
     return lines
 
 
-def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = None) -> str:
+def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
     """Django's deployment checklist passes with the image's own settings (a throwaway key), at
     [tool.dockstage] deploy-check's level, the app's environment names given placeholders."""
-    from dockstage.core.appconfig import App
     from dockstage.images import buildfiles  # the app's names with harmless values, as at build time
 
-    app = settings.app if settings else App()
+    app = settings.app
     if app.deploy_check == "off":
         return "check --deploy: off (deploy-check)"
     envs = {
@@ -160,7 +159,7 @@ def count(stage: str) -> int:
     return len(PROBES.get(stage, ())) + (stage in DEPLOY_CHECKED)
 
 
-def run(docker: DockerClient, stage: str, tag: str, settings: Settings | None = None) -> list[str]:
+def run(docker: DockerClient, stage: str, tag: str, settings: Settings) -> list[str]:
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
     lines = [check_deploy(docker, tag, settings)] if stage in DEPLOY_CHECKED else []
     return lines + (_probes(docker, tag, PROBES[stage]) if stage in PROBES else [])

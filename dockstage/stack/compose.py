@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from dockstage.core.errors import (
     swallowed,
 )
 from dockstage.core.report import Reporter, log
+from dockstage.core.timing import health_interval
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 
@@ -51,6 +52,8 @@ def compose_values(
     variant: str = "prod",
     env_path: Path | None = None,
     test_env_path: Path | None = None,
+    *,
+    throwaway: bool = False,
 ) -> dict[str, str]:
     """What the suite resolved and compose interpolates (images, port, the host user, where the
     compose files and the app are), and the app's environment under its own names: the app
@@ -69,7 +72,41 @@ def compose_values(
         "DOCKSTAGE_APP_ENV_FILE": str(env_path or generated_env_file(settings, "deploy")),
         "DOCKSTAGE_COMPOSE_DIR": str(settings.path(settings.compose_dir)),
         "DOCKSTAGE_APP_DIR": settings.app_dir,
+        "DOCKSTAGE_HEALTH_INTERVAL": health_interval(throwaway=throwaway),
     }
+
+
+def compose_view(
+    docker: DockerClient,
+    *,
+    files: Iterable[Path],
+    project: str,
+    directory: Path,
+    env_files: Iterable[Path],
+    resolved: Collection[str] = (),
+) -> ComposeCLI:
+    """A compose view of the run's one client: these files, this project, these env files.
+
+    Compose interpolates `${NAME}` from its process environment before any env file, so a shell's
+    DOCKSTAGE_IMAGE would silently beat the value the suite resolved (an override made through
+    Settings). The `resolved` names (those the generated env file sets) are therefore removed from
+    compose's environment (`env -u NAME docker compose ...`): for them the env file is the only
+    source. The other names (.env's, which the shell beats in Settings too) pass as they are."""
+    base = docker.client_config
+    call = [str(part) for part in base.get_client_call_with_path()]
+    unset = [word for name in sorted(resolved) for word in ("-u", name)]
+    config = dataclasses.replace(
+        base,
+        client_call=["env", *unset, *call] if unset else call,
+        _client_call_with_path=None,
+        compose_files=list(files),
+        compose_profiles=[],
+        compose_project_name=project,
+        compose_project_directory=directory,
+        compose_env_file=None,
+        compose_env_files=[p for p in env_files if p.is_file()],
+    )
+    return ComposeCLI(config)
 
 
 @dataclass
@@ -90,22 +127,25 @@ class Stack:
         variant: str,
         env_files: list[Path],
         extra_files: list[Path] | None = None,
+        resolved: Collection[str] = (),
     ) -> Stack:
-        """The compose view of `docker` for this project's files (plus `extra_files`), name and env files."""
+        """The compose view of `docker` for this project's files (plus `extra_files`), name and env
+        files; the `resolved` names are interpolated from the env files only (see compose_view)."""
         compose_dir = settings.path(settings.compose_dir)
-        config = dataclasses.replace(
-            docker.client_config,
-            compose_files=[
+        compose = compose_view(
+            docker,
+            files=[
                 *(compose_dir / name for name in COMPOSE_VARIANTS[variant]),
                 *(settings.path(name) for name in settings.app.compose_files),  # [tool.dockstage] compose-files
                 *(extra_files or []),
             ],
-            compose_project_name=settings.project,
-            compose_project_directory=settings.root,
-            compose_env_files=[p for p in env_files if p.is_file()],
+            project=settings.project,
+            directory=settings.root,
+            env_files=env_files,
+            resolved=resolved,
         )
         log.debug("stack %s (%s): a compose view of the run's client", settings.project, variant)
-        return cls(settings, docker, ComposeCLI(config), reporter)
+        return cls(settings, docker, compose, reporter)
 
     @property
     def project(self) -> str:
@@ -113,7 +153,7 @@ class Stack:
 
     def added_services(self) -> list[str]:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-        if not self.settings.app.compose_files:
+        if not self.settings.app.compose_files and not self.settings.app.workers:
             return []
         with docker_errors("reading the compose files of [tool.dockstage] compose-files"):
             model = self.compose.config(return_json=True)

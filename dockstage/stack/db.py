@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
-import os
 import re
 import secrets
 import tempfile
@@ -29,6 +28,7 @@ from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import files
 from dockstage.core.errors import DatabaseError, DockstageError, docker_errors, swallowed
 
 if TYPE_CHECKING:
@@ -282,25 +282,14 @@ def shell(docker: Target) -> None:
 
 
 def _write_private(output: Path, data: bytes) -> None:
-    """Write output (mode 0600) through output.partial, which never outlives a failure."""
-    partial = output.with_name(output.name + ".partial")
+    """Write output (mode 0600) whole and synced, or not at all (a temporary file beside it never
+    outlives a failure)."""
     try:
-        partial.unlink(missing_ok=True)  # a stale one may have other modes or owners
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), DUMP_MODE)
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), DUMP_MODE)  # whatever the umask
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        partial.replace(output)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise DatabaseError(
-                f"cannot write {output} ({exc.strerror or exc})", "give --output a file path you can write"
-            ) from None
-        raise
+        files.write_private(output, data, durable=True, mode=DUMP_MODE)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot write {output} ({exc.strerror or exc})", "give --output a file path you can write"
+        ) from None
 
 
 def dump(docker: Target, output: Path) -> Path:

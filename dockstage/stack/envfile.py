@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from dockstage.core import files
+from dockstage.core.appconfig import App
 from dockstage.core.config import Settings, parse_env_file
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
-from dockstage.stack import workers
 
-SECRET_KEYS = ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
+SECRET_KEYS = ("DJANGO_SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
+"""The suite's secrets in .env; the app adds its own ([tool.dockstage] secrets): see secret_keys."""
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")
 SUITE_PREFIXES = ("DOCKSTAGE_", "MYSQL_", "COMPOSE_", "GUNICORN_")
 """.env keys that are the suite's, the database server's or compose's: not passed to the app as they are."""
 _PLAIN = re.compile(r"^[A-Za-z0-9_./:,@%+=-]*$")
+
+
+def secret_keys(app: App) -> tuple[str, ...]:
+    """The one secrets table: every .env variable that is a secret (the suite's, then the app's).
+
+    Each is generated when its example line is empty, must not be empty, is kept out of every
+    message, and becomes a Docker secret in a swarm deploy."""
+    return (*SECRET_KEYS, *(key for key in app.secrets if key not in SECRET_KEYS))
 
 
 def fresh_secret(key: str) -> str:
@@ -33,7 +41,7 @@ SUITE_SETTING_NOTE = (
 )
 
 
-def render_from_example(example: str) -> str:
+def render_from_example(example: str, secrets: tuple[str, ...] = SECRET_KEYS) -> str:
     """The example's text with every empty secret filled in; comments and order kept.
 
     A DOCKSTAGE_* setting is written commented out: the first .env carries secrets, and the
@@ -42,7 +50,7 @@ def render_from_example(example: str) -> str:
     for line in example.splitlines():
         key, sep, value = line.partition("=")
         name = key.strip().removeprefix("export ").strip()
-        if sep and name in SECRET_KEYS and not value.strip():
+        if sep and name in secrets and not value.strip():
             line = f"{key}={fresh_secret(name)}"
         elif sep and name.startswith("DOCKSTAGE_"):
             if SUITE_SETTING_NOTE not in lines:
@@ -61,15 +69,15 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
         example = settings.path(settings.env_example)
         if not example.is_file():
             raise ConfigError(f"{example.name} is missing", "restore it from git (`git checkout -- .env.example`)")
-        text = render_from_example(example.read_text(encoding="utf-8"))
-        if _create_once(path, text):
+        text = render_from_example(example.read_text(encoding="utf-8"), secret_keys(settings.app))
+        if files.write_private(path, text, exclusive=True):  # steps side by side: the first one writes it
             reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
     # Read from disk: steps run side by side may all have found no .env; one wrote it, all use that one.
     settings = settings.with_dotenv(parse_env_file(path.read_text(encoding="utf-8"), source=path.name))
-    validate(settings.env, path.name)
+    validate(settings.env, path.name, secret_keys(settings.app))
     example = settings.path(settings.env_example)
     if example.is_file():  # every secret the example names must be set
-        for key in SECRET_KEYS:
+        for key in secret_keys(settings.app):
             if key in parse_env_file(example.read_text(encoding="utf-8"), example.name) and key not in settings.env:
                 raise ConfigError(
                     f"{key} is not set in {path.name}",
@@ -79,26 +87,10 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
     state = settings.path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)
-    workers.write(settings)  # the compose file of [tool.dockstage.workers], before any stack reads it
     return settings
 
 
-def _create_once(path: Path, text: str) -> bool:
-    """Write `path` (0600) whole, unless it exists: False when another writer was first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.link(temporary, path)  # atomic, and refused when the file is already there
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(temporary)
-    return True
-
-
-def validate(values: Mapping[str, str], source: str = ".env") -> None:
+def validate(values: Mapping[str, str], source: str = ".env", secrets: tuple[str, ...] = SECRET_KEYS) -> None:
     """Refuse values compose would accept but the stack cannot use."""
     for key in NUMERIC_KEYS:
         value = values.get(key, "")
@@ -106,7 +98,7 @@ def validate(values: Mapping[str, str], source: str = ".env") -> None:
             raise ConfigError(
                 f"{key}={value!r} in {source} is not a number", f"set {key} to a whole number in {source}"
             )
-    for key in SECRET_KEYS:
+    for key in secrets:
         if key in values and not values[key]:
             raise ConfigError(
                 f"{key} is empty in {source}",
@@ -169,8 +161,5 @@ def render_generated(values: Mapping[str, str]) -> str:
 
 def write_generated(path: Path, values: Mapping[str, str]) -> Path:
     """Write the generated env file (removed by the run at its end); only the owner reads it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(render_generated(values))
+    files.write_private(path, render_generated(values))
     return path

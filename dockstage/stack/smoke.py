@@ -8,71 +8,28 @@ checks that gunicorn served. A failing check names itself; on a 5xx the start of
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dockstage.core.appconfig import BUNDLED_SMOKE, SmokeCheck
+from dockstage.core import loopback
+from dockstage.core.appconfig import SmokeCheck
 from dockstage.core.errors import SmokeCheckFailed
 from dockstage.core.report import Reporter
 
 if TYPE_CHECKING:
     from dockstage.core.config import Settings
 
-TIMEOUT_S = 10
-SHOWN_BODY = 300  # characters of a failing answer's body in the message
+FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\.([\w.]+)\}")
 _HASHED_STATIC = re.compile(rb'(/static/[^"\'\s]+\.[0-9a-f]{12}\.(?:css|js))')
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer to check (its status and Location), not a request to follow."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-@dataclass(frozen=True)
-class Response:
-    """An HTTP response, read whole."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> object:
-        return json.loads(self.body.decode("utf-8"))
-
-    def excerpt(self) -> str:
-        return self.body[:SHOWN_BODY].decode("utf-8", errors="replace")
-
-
-def fetch(url: str, *, method: str = "GET", body: object = None, token: str | None = None) -> Response:
-    """One HTTP request to the stack on 127.0.0.1; HTTP errors are returned, not raised."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise ValueError(f"smoke traffic goes to 127.0.0.1 only, not {url}")
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http://127.0.0.1 URL built here
-    request.add_header("Host", "localhost")
-    # As the TLS proxy in front of gunicorn would (the healthcheck does the same): an app that
-    # redirects plain HTTP to HTTPS answers instead of redirecting.
-    request.add_header("X-Forwarded-Proto", "https")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT_S) as response:
-            return Response(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+def fetch(url: str, *, method: str = "GET", body: object = None, token: str | None = None) -> loopback.Response:
+    """One request to the stack on 127.0.0.1 (the one loopback client), as the TLS proxy in front
+    of gunicorn would send it (the healthcheck does the same): an app that redirects plain HTTP
+    to HTTPS answers instead of redirecting. A redirect is returned, not followed."""
+    return loopback.fetch(url, method=method, body=body, token=token, headers=FORWARDED_HTTPS)
 
 
 def dig(document: object, dotted: str) -> object:
@@ -106,7 +63,7 @@ def _expect(condition: bool, what: str) -> None:
         raise AssertionError(what)
 
 
-def _static(base: str, page: Response) -> str:
+def _static(base: str, page: loopback.Response) -> str:
     links = _HASHED_STATIC.findall(page.body)
     _expect(bool(links), "the page links no hashed static file (collectstatic/whitenoise missing)")
     static = fetch(base + links[0].decode())
@@ -156,28 +113,28 @@ def check_gunicorn(base: str, path: str) -> str:
     return f"served by {server}"
 
 
-def run_http_checks(base: str, token: str, reporter: Reporter, settings: Settings | None = None) -> list[str]:
-    """Run every HTTP check in order; raise SmokeCheckFailed naming the first one that fails.
-
-    Without settings: the bundled app's checks, `token` as API_TOKEN."""
-    checks = settings.app.smoke if settings else BUNDLED_SMOKE
-    values: Mapping[str, str] = settings.env if settings else {"API_TOKEN": token}
-    health = settings.app.health_path if settings else "/healthz"
+def run_http_checks(base: str, reporter: Reporter, settings: Settings) -> list[str]:
+    """Run the app's HTTP checks ([tool.dockstage] smoke) in order; raise SmokeCheckFailed
+    naming the first one that fails."""
+    checks = settings.app.smoke_checks
+    values: Mapping[str, str] = settings.env
+    health = settings.app.health_path
     saved: dict[str, object] = {}
     passed = []
     for check in checks:
         name = check.label
         try:
             line = run_check(base, check, values, saved)
-        except (AssertionError, OSError, ValueError, KeyError, IndexError) as exc:
-            reason = str(exc) if isinstance(exc, AssertionError | OSError | ValueError) else f"no {exc} in the answer"
+        except (AssertionError, *loopback.NO_ANSWER, ValueError, KeyError, IndexError) as exc:
+            unread = isinstance(exc, KeyError | IndexError)  # a JSON key or index the answer lacks
+            reason = f"no {exc} in the answer" if unread else str(exc) or type(exc).__name__
             reporter.fail(f"smoke {name}: {reason}")
             raise SmokeCheckFailed(name, reason) from None
         reporter.ok(f"smoke {name}: {line}")
         passed.append(line)
     try:
         line = check_gunicorn(base, health)
-    except (AssertionError, OSError) as exc:
+    except (AssertionError, *loopback.NO_ANSWER) as exc:
         reporter.fail(f"smoke gunicorn: {exc}")
         raise SmokeCheckFailed("gunicorn", str(exc)) from None
     reporter.ok(f"smoke gunicorn: {line}")

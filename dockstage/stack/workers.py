@@ -2,34 +2,28 @@
 
 Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
 the prod image with the app's environment, hardened like web, started after the migrations and
-restarted unless stopped. The suite writes them into a generated compose file in the state dir
-(no secret in it: the environment comes from the app env file) merged over its own.
+restarted unless stopped. The flow that prepares a stack writes them into a generated compose
+file in the state dir (no secret in it: the environment comes from the app env file), merged
+over the suite's own; loading the settings writes nothing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from dockstage.core import files
 from dockstage.core.appconfig import App
-
-if TYPE_CHECKING:
-    from dockstage.core.config import Settings
+from dockstage.core.config import Settings
 
 FILE_NAME = "compose.workers.yaml"
+INTERVAL = "${DOCKSTAGE_HEALTH_INTERVAL:?DOCKSTAGE_HEALTH_INTERVAL is written by dockstage}"
 HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
 
 
-def with_file(app: App, state_dir: str) -> App:
-    """`app` with the generated compose file among its compose files when it has workers."""
-    generated = f"{state_dir}/{FILE_NAME}"
-    if not app.workers or generated in app.compose_files:
-        return app
-    return dataclasses.replace(app, compose_files=(*app.compose_files, generated))
+def compose_file(settings: Settings) -> Path:
+    """Where the workers' compose file is written (the state dir)."""
+    return settings.path(settings.state_dir) / FILE_NAME
 
 
 def service(command: tuple[str, ...]) -> dict[str, object]:
@@ -49,8 +43,8 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
         },
         # Not the prod image's HEALTHCHECK (gunicorn's health path, which a worker does not serve), and
         # not none: compose's `up --wait` (2.26) refuses a container without one. Healthy = its command
-        # runs (PID 1: the container exits with it); one `true` every 5 s.
-        "healthcheck": {"test": ["CMD", "true"], "interval": "5s", "timeout": "3s", "retries": 1},
+        # runs (PID 1: the container exits with it); one `true` at the stack's interval (core.timing).
+        "healthcheck": {"test": ["CMD", "true"], "interval": INTERVAL, "timeout": "3s", "retries": 1},
         "restart": "unless-stopped",
         "stop_grace_period": "30s",
     }
@@ -66,13 +60,6 @@ def write(settings: Settings) -> Path | None:
     """Write the workers' compose file when there are workers (atomically: steps run side by side)."""
     if not settings.app.workers:
         return None
-    path = settings.path(settings.state_dir) / FILE_NAME
-    text = render(settings.app)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{FILE_NAME}.")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    path = compose_file(settings)
+    files.write_if_changed(path, render(settings.app))
     return path

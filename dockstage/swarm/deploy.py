@@ -26,29 +26,30 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from python_on_whales import DockerClient
-from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.service.cli_wrapper import Service
 from python_on_whales.exceptions import NoSuchContainer, NoSuchService
 
-from dockstage.core import resources
+from dockstage.core import files, resources
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.core.report import Reporter
+from dockstage.flows.run import Run
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
-from dockstage.stack.compose import compose_values
+from dockstage.stack.compose import compose_values, compose_view
 from dockstage.swarm import probe, stackfile
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from dockstage.swarm.release import Release, find, latest, load
 
 SWARM_FILE = "compose.swarm.yaml"
-SECRETS: tuple[tuple[str, str], ...] = (
-    ("django_secret_key", "DJANGO_SECRET_KEY"),
-    ("api_token", "API_TOKEN"),
-    ("mysql_password", "MYSQL_PASSWORD"),
-    ("mysql_root_password", "MYSQL_ROOT_PASSWORD"),
-)
-"""Docker secret (as the stack file names it) -> the .env variable it is made from."""
+
+
+def secrets_of(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Docker secret (as the stack file names it) -> the .env variable it is made from: the one
+    secrets table (envfile.secret_keys), the suite's and the app's."""
+    return tuple((variable.lower(), variable) for variable in envfile.secret_keys(settings.app))
+
+
 STACK_LABEL = "dockstage.stack"
 OBJECT_LABEL = "dockstage.object"
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -148,11 +149,7 @@ def object_name(stack: str, key: str, content: bytes) -> str:
 
 def _private_file(directory: str, content: bytes) -> Path:
     path = Path(directory) / "value"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(descriptor, content)
-    finally:
-        os.close(descriptor)
+    files.write_private(path, content, exclusive=True)
     return path
 
 
@@ -162,7 +159,7 @@ def _scratch_dir() -> str | None:
 
 def ensure_secrets(settings: Settings, docker: DockerClient, stack: str) -> dict[str, str]:
     """One Docker secret per .env secret (created when its content is new): key -> secret name."""
-    empty = [variable for _, variable in SECRETS if not settings.value(variable)]
+    empty = [variable for _, variable in secrets_of(settings) if not settings.value(variable)]
     if empty:
         raise ConfigError(
             f"{', '.join(empty)} empty in {settings.env_file}",
@@ -171,7 +168,7 @@ def ensure_secrets(settings: Settings, docker: DockerClient, stack: str) -> dict
     with _unprinted():
         existing = {s.spec.name for s in docker.secret.list(filters=[("label", f"{STACK_LABEL}={stack}")])}
     names: dict[str, str] = {}
-    for key, variable in SECRETS:
+    for key, variable in secrets_of(settings):
         content = settings.value(variable).encode()
         name = object_name(stack, key, content)
         if name not in existing:
@@ -274,7 +271,7 @@ def _values(
         "DOCKSTAGE_SECRETS_REVISION": revision,
         "DOCKSTAGE_DEPLOY_ID": uuid.uuid4().hex[:12],
     }
-    values.update({f"DOCKSTAGE_SECRET_{variable}": secrets[key] for key, variable in SECRETS})
+    values.update({f"DOCKSTAGE_SECRET_{variable}": secrets[key] for key, variable in secrets_of(settings)})
     return values
 
 
@@ -297,7 +294,7 @@ def render(
     Compose sees what the suite's own stacks see (stack.compose_values: images, the app's
     environment...) with every secret replaced by its placeholder, plus this deploy's `values`;
     the real secrets are never written or interpolated."""
-    env = {**settings.env, **{variable: placeholder(key) for key, variable in SECRETS}}
+    env = {**settings.env, **{variable: placeholder(key) for key, variable in secrets_of(settings)}}
     hidden = dataclasses.replace(settings, env=MappingProxyType(env), project=stack)
     state = settings.path(settings.state_dir) / "swarm"
     interpolated, app_env = state / f"{stack}.env", state / f"{stack}.app.env"
@@ -310,27 +307,27 @@ def render(
         app = {**compose_values(hidden, BaseImages("official", "", "")), "DOCKSTAGE_APP_ENV_FILE": str(app_env)}
         written.append(envfile.write_generated(app_env, app))
         known["DOCKSTAGE_APP_ENV_FILE"] = str(app_env)
-    envfile.write_generated(interpolated, {**known, **values})
-    config = dataclasses.replace(
-        docker.client_config,
-        compose_files=[settings.path(settings.compose_dir) / "compose.yaml", swarm_file(settings)],
-        compose_project_name=stack,
-        compose_project_directory=settings.root,
-        compose_env_file=None,
-        compose_env_files=[interpolated],
-        compose_profiles=[],
+    resolved = {**known, **values}
+    envfile.write_generated(interpolated, resolved)
+    compose = compose_view(
+        docker,
+        files=[settings.path(settings.compose_dir) / "compose.yaml", swarm_file(settings)],
+        project=stack,
+        directory=settings.root,
+        env_files=[interpolated],
+        resolved=resolved,  # the shell's DOCKSTAGE_* do not beat this deploy's values
     )
     try:
         with docker_errors("merging compose.yaml with compose.swarm.yaml"):
-            merged = ComposeCLI(config).config(return_json=True)
+            merged = compose.config(return_json=True)
     finally:
         for path in written:
             path.unlink(missing_ok=True)
     doc, notes = stackfile.convert(merged, stack)
     for note in notes:
         reporter.info(note)
-    names = {key: values[f"DOCKSTAGE_SECRET_{variable}"] for key, variable in SECRETS}
-    return stackfile.secrets_as_files(doc, {placeholder(key): key for key, _ in SECRETS}, names)
+    names = {key: values[f"DOCKSTAGE_SECRET_{variable}"] for key, variable in secrets_of(settings)}
+    return stackfile.secrets_as_files(doc, {placeholder(key): key for key, _ in secrets_of(settings)}, names)
 
 
 def _deploy_file(
@@ -349,10 +346,9 @@ def _deploy_file(
         for name in changed:
             reporter.info(f"{name}: a one-shot replicated service (this docker CLI deploys no jobs)")
     text = stackfile.render(doc)
-    stackfile.check_no_secrets(text, [settings.value(variable) for _, variable in SECRETS])
+    stackfile.check_no_secrets(text, [settings.value(variable) for _, variable in secrets_of(settings)])
     path = settings.path(settings.state_dir) / "swarm" / f"{stack}.stack.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    files.write_private(path, text)
     with docker_errors(
         f"deploying {stack}",
         otherwise=lambda exc: StackError(
@@ -476,9 +472,7 @@ def _release(settings: Settings, version: str | None) -> Release:
 
 
 def _roll_out(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     options: SwarmOptions,
     target: Release,
     replicas: int,
@@ -487,9 +481,9 @@ def _roll_out(
     support: Release | None = None,
 ) -> Deployed:
     started = time.monotonic()
-    stack = options.stack_name(settings)
-    require_manager(docker)
-    settings = envfile.ensure(settings, reporter)
+    docker, reporter = run.docker, run.reporter
+    stack = options.stack_name(run.settings)
+    settings = run.ensure_env()  # the command's .env, created and validated once
     ensure_node_labels(docker, reporter)
     secrets = ensure_secrets(settings, docker, stack)
     proxy_conf = ensure_config(docker, stack, "proxy_conf", resources.path(resources.PROXY_CONF))
@@ -545,20 +539,26 @@ def _roll_out(
     return done
 
 
+def _on_manager(run: Run, options: SwarmOptions | None) -> SwarmOptions:
+    """The run's preflight (the engine answers), then this engine must manage a swarm; the swarm
+    options the shell and .env set unless given."""
+    run.preflight()
+    require_manager(run.docker)
+    return options or SwarmOptions.from_settings(run.settings)
+
+
 def deploy(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     version: str | None = None,
     replicas: int | None = None,
     *,
     options: SwarmOptions | None = None,
 ) -> Deployed:
-    """Deploy a recorded release (default: the latest) on the swarm `docker` manages: migrations
-    as a job first, then web as a health-gated rolling update (automatic rollback on failure)."""
-    options = options or SwarmOptions()
-    target = _release(settings, version)
-    return _roll_out(settings, docker, reporter, options, target, replicas or options.replicas, migrate=True)
+    """Deploy a recorded release (default: the latest) on the swarm the run's engine manages:
+    migrations as a job first, then web as a health-gated rolling update (automatic rollback on failure)."""
+    options = _on_manager(run, options)
+    target = _release(run.settings, version)
+    return _roll_out(run, options, target, replicas or options.replicas, migrate=True)
 
 
 def _release_of(settings: Settings, image: str) -> Release | None:
@@ -571,20 +571,13 @@ def _release_of(settings: Settings, image: str) -> Release | None:
     )
 
 
-def rollback(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    to_version: str | None = None,
-    *,
-    options: SwarmOptions | None = None,
-) -> Deployed:
+def rollback(run: Run, to_version: str | None = None, *, options: SwarmOptions | None = None) -> Deployed:
     """Put web back on the previous release (or `to_version`), without migrations: under the
     expand/contract rule the older code runs on the newer schema (docs/DEPLOY.md)."""
-    options = options or SwarmOptions()
-    require_manager(docker)
+    options = _on_manager(run, options)
+    settings = run.settings
     stack = options.stack_name(settings)
-    web = _service(docker, stack, "web")
+    web = _service(run.docker, stack, "web")
     if web is None:
         raise StackError(f"{stack} runs no web service", "deploy it first: `{deploy}`")
     running = _release_of(settings, _image(web))
@@ -599,20 +592,18 @@ def rollback(
                 "name one: `{rollback} --version V` (releases: .dockstage/releases.json)",
             )
         target = recorded[index - 1]
-    reporter.step(f"rollback {stack}: web {running.version if running else '?'} -> {target.version}")
-    return _roll_out(settings, docker, reporter, options, target, _replicas(web), migrate=False, support=running)
+    run.reporter.step(f"rollback {stack}: web {running.version if running else '?'} -> {target.version}")
+    return _roll_out(run, options, target, _replicas(web), migrate=False, support=running)
 
 
 # --- looking at it and removing it ------------------------------------------------------------
 
 
-def stack_ps(
-    settings: Settings, docker: DockerClient, reporter: Reporter, *, options: SwarmOptions | None = None
-) -> list[TaskRow]:
+def stack_ps(run: Run, *, options: SwarmOptions | None = None) -> list[TaskRow]:
     """The stack's current tasks: service, node, desired and current state, version, error."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
-    require_manager(docker)
+    options = _on_manager(run, options)
+    docker = run.docker
+    stack = options.stack_name(run.settings)
     hosts = {n.id: n.description.hostname or n.id[:12] for n in docker.node.list()}
     rows: list[TaskRow] = []
     for service in sorted(
@@ -634,7 +625,7 @@ def stack_ps(
                     error=(task.status.err or "") if task.status else "",
                 )
             )
-    reporter.table(
+    run.reporter.table(
         f"stack {stack}",
         ("service", "slot", "node", "desired", "state", "version", "error"),
         ((r.service, r.slot, r.node, r.desired, r.state, r.image, r.error) for r in rows),
@@ -642,19 +633,11 @@ def stack_ps(
     return rows
 
 
-def stack_logs(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    service: str | None = None,
-    *,
-    tail: int = 100,
-    options: SwarmOptions | None = None,
-) -> None:
+def stack_logs(run: Run, service: str | None = None, *, tail: int = 100, options: SwarmOptions | None = None) -> None:
     """Recent logs of one service of the stack (db, migrate, web, proxy) or of all."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
-    require_manager(docker)
+    options = _on_manager(run, options)
+    docker, reporter = run.docker, run.reporter
+    stack = options.stack_name(run.settings)
     names = [service] if service else ["db", "migrate", "web", "proxy"]
     for name in names:
         if not docker.service.exists(f"{stack}_{name}"):
@@ -688,22 +671,14 @@ def _gone(docker: DockerClient, stack: str) -> bool:
     return not docker.container.list(all=True, filters=label) and not docker.network.list(filters=label)
 
 
-def undeploy(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
-    *,
-    volumes: bool = False,
-    yes: bool = False,
-    options: SwarmOptions | None = None,
-) -> None:
+def undeploy(run: Run, *, volumes: bool = False, yes: bool = False, options: SwarmOptions | None = None) -> None:
     """Remove the stack: services, networks, its secrets and configs. The database volume stays
     unless volumes and yes (on a multi-node swarm it lives on the node labelled dockstage.db)."""
-    options = options or SwarmOptions()
-    stack = options.stack_name(settings)
     if volumes and not yes:
         raise ConfigError("deleting the database volume loses every row", "add --yes to confirm --volumes")
-    require_manager(docker)
+    options = _on_manager(run, options)
+    settings, docker, reporter = run.settings, run.docker, run.reporter
+    stack = options.stack_name(settings)
     reporter.step(f"undeploy {stack}")
     with docker_errors(f"removing the stack {stack}"):
         if any(s.name == stack for s in docker.stack.list()):

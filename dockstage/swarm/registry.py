@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from python_on_whales import DockerClient
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError, docker_errors
-from dockstage.core.report import Reporter
+from dockstage.flows.run import Run
 from dockstage.swarm import images, probe
 from dockstage.swarm.options import SwarmOptions
 
@@ -55,13 +56,11 @@ def _published_port(docker: DockerClient, name: str) -> int:
 
 def wait_ready(port: int, timeout: float = READY_SECONDS) -> bool:
     """True once GET /v2/ answers 200 on 127.0.0.1:<port>."""
-    return probe.until(lambda: probe.get(port, "/v2/", timeout=2)[0] == 200, timeout, 0.2) is True
+    return probe.until(lambda: loopback.status(port, "/v2/", timeout=2)[0] == 200, timeout, 0.2) is True
 
 
 def up(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     options: SwarmOptions | None = None,
     *,
     name: str | None = None,
@@ -74,7 +73,9 @@ def up(
     """Start (or find running) the registry: 127.0.0.1:<port>, data in a named volume.
 
     `port` 0 picks a free port; `network` also attaches it there under `alias` (the harness)."""
-    options = options or SwarmOptions()
+    run.preflight()
+    settings, docker, reporter = run.settings, run.docker, run.reporter
+    options = options or SwarmOptions.from_settings(settings)
     default_name, default_volume = names(settings)
     name, volume = name or default_name, volume or default_volume
     owner = owner or settings.project
@@ -127,9 +128,7 @@ def up(
 
 
 def down(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     *,
     volumes: bool = False,
     yes: bool = False,
@@ -138,11 +137,13 @@ def down(
     owner: str | None = None,
 ) -> None:
     """Remove the registry container; its volume (every pushed image) only with volumes and yes."""
+    settings, docker, reporter = run.settings, run.docker, run.reporter
     default_name, default_volume = names(settings)
     name, volume = name or default_name, volume or default_volume
     owner = owner or settings.project
     if volumes and not yes:
         raise ConfigError("deleting the registry volume removes every pushed image", "add --yes to confirm --volumes")
+    run.preflight()
     if docker.container.exists(name):
         if (docker.container.inspect(name).config.labels or {}).get(LABEL) != owner:
             raise StackError(f"{name} is not this project's registry", "leave it alone or remove it yourself")

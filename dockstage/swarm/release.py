@@ -9,19 +9,16 @@ Releases are recorded in `.dockstage/releases.json`; deploys read them from ther
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from python_on_whales import DockerClient
-
+from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError
-from dockstage.core.report import Reporter
-from dockstage.images import bases, offline
+from dockstage.flows.run import Run
 from dockstage.swarm import images, registry
 from dockstage.swarm.options import SwarmOptions
 
@@ -102,34 +99,30 @@ def latest(settings: Settings) -> Release | None:
 
 def _record(settings: Settings, release: Release) -> Path:
     path = releases_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     kept = [r for r in load(settings) if not (r.version == release.version and r.image == release.image)]
     body = json.dumps({"releases": [asdict(r) for r in [*kept, release]]}, indent=2) + "\n"
-    scratch = path.with_suffix(".json.tmp")
-    scratch.write_text(body, encoding="utf-8")
-    os.replace(scratch, path)
+    files.write_private(path, body)
     return path
 
 
-def support_images(settings: Settings, docker: DockerClient, reporter: Reporter) -> dict[str, str]:
-    """The images the stack runs beside the app: the database (the flavour's mysql: official
+def support_images(run: Run) -> dict[str, str]:
+    """The images the stack runs beside the app: the database (the run's bases: official mysql
     or the MariaDB stand-in) and the proxy (official nginx, or the stand-in); built if missing."""
-    base = bases.decide(settings.flavour, docker, reporter)
-    offline.provide(base, docker, reporter)
-    return {"mysql": base.mysql, "proxy": images.resolve(docker, images.PROXY, reporter)}
+    base = run.provided_bases()
+    return {"mysql": base.mysql, "proxy": images.resolve(run.docker, images.PROXY, run.reporter)}
 
 
 def release(
-    settings: Settings,
-    docker: DockerClient,
-    reporter: Reporter,
+    run: Run,
     version: str | None = None,
     *,
     options: SwarmOptions | None = None,
     source: str | None = None,
 ) -> Release:
     """Tag <image>:prod (or `source`) as <registry>/<image>:<version>, push it, record the digest."""
-    options = options or SwarmOptions()
+    run.preflight()
+    settings, docker, reporter = run.settings, run.docker, run.reporter
+    options = options or SwarmOptions.from_settings(settings)
     source = source or settings.tag("prod")
     if not docker.image.exists(source):
         raise StackError(f"{source} is not built", "build it first: `{build}`")
@@ -157,7 +150,7 @@ def release(
     reporter.step(f"release {source} as {address}/{settings.image}:{version}")
     pushed = registry.push(docker, source, address, f"{settings.image}:{version}")
     roles = {"web": pushed}
-    for role, ref in support_images(settings, docker, reporter).items():
+    for role, ref in support_images(run).items():
         reporter.info(f"{role}: {ref}")
         roles[role] = registry.push(docker, ref, address)
     made = Release(

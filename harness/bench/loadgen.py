@@ -8,7 +8,6 @@ the server containers' CPU counters and the load generator's own CPU around the 
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import re
 import shutil
@@ -19,8 +18,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from dockstage.core import loopback
 from dockstage.core.errors import CheckFailed
 from dockstage.core.report import Reporter
 from harness.bench import cpu
@@ -34,11 +33,8 @@ _NUMBER_UNIT = r"([0-9.]+)(us|ms|s|m|h)"
 
 
 def loopback_port(base_url: str) -> int:
-    """The port of a http://127.0.0.1:<port> URL; anything else is refused."""
-    parts = urlsplit(base_url)
-    if parts.hostname != "127.0.0.1" or parts.port is None:
-        raise ValueError(f"load goes to 127.0.0.1 only, not {base_url}")
-    return parts.port
+    """The port of a http://127.0.0.1:<port> URL; anything else is refused (core.loopback.split)."""
+    return loopback.split(base_url)[0]
 
 
 def load(base_url: str, path: str, *, connections: int, requests: int, max_seconds: float) -> dict[str, float | int]:
@@ -51,23 +47,18 @@ def load(base_url: str, path: str, *, connections: int, requests: int, max_secon
     deadline = time.monotonic() + max_seconds
 
     def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         mine: list[float] = []
         failed = 0
-        while next(counter) < requests and time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path, headers={"Host": "localhost"})
-                response = conn.getresponse()
-                response.read()
-                if response.status == 200:
-                    mine.append(time.perf_counter() - started)
-                else:
+        with loopback.Connection(port) as conn:
+            while next(counter) < requests and time.monotonic() < deadline:
+                started = time.perf_counter()
+                try:
+                    if conn.request("GET", path).status == 200:
+                        mine.append(time.perf_counter() - started)
+                    else:
+                        failed += 1
+                except loopback.NO_ANSWER:
                     failed += 1
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                conn.close()
-        conn.close()
         with lock:
             latencies.extend(mine)
             errors[0] += failed
@@ -146,7 +137,9 @@ class Generator:
     version: str = ""
 
     def describe(self) -> str:
-        return f"wrk {self.version} ({self.path})" if self.name == "wrk" else "Python threads (http.client)"
+        return (
+            f"wrk {self.version} ({self.path})" if self.name == "wrk" else "Python threads (keep-alive, core.loopback)"
+        )
 
 
 def find_generator(which: Callable[[str], str | None] = shutil.which) -> Generator:

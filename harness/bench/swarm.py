@@ -23,10 +23,11 @@ from typing import Any
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StackError
 from dockstage.core.report import Reporter
-from dockstage.stack import envfile
+from dockstage.flows.run import Run
 from dockstage.swarm import deploy, probe, registry, release
 from dockstage.swarm.options import SwarmOptions
 from harness import swarm as harness
@@ -106,7 +107,8 @@ def measure(settings: Settings, docker: DockerClient, reporter: Reporter, source
         env_file=str(workdir / "swarm.env"),
         quiet=True,
     )
-    bench = envfile.ensure(bench, reporter)
+    run = Run(bench, reporter, docker)  # the swarm flows' one context: this engine, this .env
+    run.ensure_env()
     options = SwarmOptions(
         registry_port=_free_port(), proxy_port=_free_port(), replicas=REPLICAS, stack=f"{PROJECT}-{run_id}"
     )
@@ -127,29 +129,29 @@ def measure(settings: Settings, docker: DockerClient, reporter: Reporter, source
                 ),
             }
             t0 = time.monotonic()
-            registry.up(bench, docker, reporter, options)
+            registry.up(run, options)
             results["registry_seconds"] = round(time.monotonic() - t0, 1)
             t0 = time.monotonic()
             for key, version in versions.items():
-                release.release(bench, docker, reporter, version, options=options, source=variants.get(key))
+                release.release(run, version, options=options, source=variants.get(key))
             results["release_seconds"] = round((time.monotonic() - t0) / len(versions), 1)
 
             def first() -> str:
-                done = deploy.deploy(bench, docker, reporter, versions["v1"], REPLICAS, options=options)
-                if not probe.until(lambda: probe.get(port, "/healthz")[0] == 200 or None, 60, 0.5):
+                done = deploy.deploy(run, versions["v1"], REPLICAS, options=options)
+                if not probe.until(lambda: loopback.status(port, "/healthz")[0] == 200 or None, 60, 0.5):
                     return f"{done.outcome}; the proxy does not answer /healthz"
                 return done.outcome
 
             def update() -> str:
-                return deploy.deploy(bench, docker, reporter, versions["v2"], REPLICAS, options=options).outcome
+                return deploy.deploy(run, versions["v2"], REPLICAS, options=options).outcome
 
             def back() -> str:
-                done = deploy.rollback(bench, docker, reporter, options=options)
+                done = deploy.rollback(run, options=options)
                 return f"{done.outcome} to {done.version}"
 
             def unhealthy() -> str:
                 try:
-                    deploy.deploy(bench, docker, reporter, versions["bad"], REPLICAS, options=options)
+                    deploy.deploy(run, versions["bad"], REPLICAS, options=options)
                 except StackError as exc:
                     if "rolled it back" in exc.what:
                         return "rolled back by swarm"
@@ -167,9 +169,9 @@ def measure(settings: Settings, docker: DockerClient, reporter: Reporter, source
             results["measured"] = not any(str(p["outcome"]).startswith("error") for p in phases.values())
         finally:
             with contextlib.suppress(DockstageError, DockerException):
-                deploy.undeploy(bench, docker, reporter, volumes=True, yes=True, options=options)
+                deploy.undeploy(run, volumes=True, yes=True, options=options)
             with contextlib.suppress(DockstageError, DockerException):
-                registry.down(bench, docker, reporter, volumes=True, yes=True)
+                registry.down(run, volumes=True, yes=True)
             _remove_tags(docker, (f"127.0.0.1:{options.registry_port}/", f"{variant_repo}:"))
     results["phases"] = phases
     results["seconds"] = round(time.monotonic() - started, 1)

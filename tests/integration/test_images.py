@@ -40,7 +40,7 @@ def test_prod_adds_at_most_90_mb_over_its_base(
 def test_prod_image_holds_no_build_or_test_tools_and_links_mysql(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
-    lines = imagechecks.run(docker_client, "prod", suite_settings.tag("prod"))
+    lines = imagechecks.run(docker_client, "prod", suite_settings.tag("prod"), suite_settings)
     assert lines[0] == "runs as user 10001:10001 (uid 10001)"
     assert len(lines) == imagechecks.count("prod") == 3
 

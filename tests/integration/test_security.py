@@ -103,7 +103,7 @@ def test_prod_has_no_setuid_files_nor_passwords(prod_probe: list[str]) -> None:
 def test_stage_check_deploy_passes(
     docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings
 ) -> None:
-    line = imagechecks.check_deploy(docker_client, suite_settings.tag("stage"))
+    line = imagechecks.check_deploy(docker_client, suite_settings.tag("stage"), suite_settings)
     assert line == "check --deploy: System check identified no issues (0 silenced)."
 
 
@@ -157,7 +157,7 @@ def test_no_secret_nor_ca_bundle_in_image(
     envfile.ensure(suite_settings, Reporter(quiet=True))
     repo_env = read_env_file(ROOT / ".env")  # the checkout's own .env sits in the build context's directory
     values = [*repo_env.items(), *read_env_file(suite_settings.path(suite_settings.env_file)).items()]
-    needles = sorted({v.encode() for k, v in values if k in envfile.SECRET_KEYS and len(v) >= 12})
+    needles = sorted({v.encode() for k, v in values if k in envfile.secret_keys(suite_settings.app) and len(v) >= 12})
     assert needles
     image_lines, leaks = image_pem_lines(saved_blobs(docker_client, suite_settings.tag(stage), tmp_path), needles)
     assert leaks == []

@@ -24,31 +24,19 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import config
+from dockstage.core import config, loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
+from dockstage.flows.run import Run
 from dockstage.images import stages
 from dockstage.stack import smoke
-from dockstage.swarm import deploy, probe, registry, release, stackfile
+from dockstage.swarm import deploy, registry, release, stackfile
 from dockstage.swarm.options import SwarmOptions
 from harness import swarm as harness
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 
 QUIET = Reporter(quiet=True)
-
-
-def _initial_environ(name: str) -> str:
-    """`name` as the process started with it: tests/conftest.py drops every DOCKSTAGE_* variable
-    from os.environ before tests are collected, but /proc/self/environ keeps the original."""
-    if os.environ.get(name):
-        return os.environ[name]
-    with suppress(OSError):
-        for entry in Path("/proc/self/environ").read_bytes().split(b"\0"):
-            key, _, value = entry.decode("utf-8", "replace").partition("=")
-            if key == name:
-                return value
-    return ""
 
 
 def _settings(suite: Settings, tmp: Path) -> Settings:
@@ -198,11 +186,11 @@ def local_registry(
     docker_client: DockerClient, swarm_settings: Settings, options: SwarmOptions
 ) -> Iterator[registry.Registry]:
     """The project's registry on its own port; removed with its volume and every tag pushed to it."""
-    up = registry.up(swarm_settings, docker_client, QUIET, options)
+    up = registry.up(Run(swarm_settings, QUIET, docker_client), options)
     try:
         yield up
     finally:
-        registry.down(swarm_settings, docker_client, QUIET, volumes=True, yes=True)
+        registry.down(Run(swarm_settings, QUIET, docker_client), volumes=True, yes=True)
         _remove_tags(docker_client, up.address)
 
 
@@ -213,8 +201,8 @@ def test_release_pushes_and_records_the_digest(
     options: SwarmOptions,
     local_registry: registry.Registry,
 ) -> None:
-    assert probe.get(local_registry.port, "/v2/")[0] == 200
-    made = release.release(swarm_settings, docker_client, QUIET, "it-1", options=options)
+    assert loopback.status(local_registry.port, "/v2/")[0] == 200
+    made = release.release(Run(swarm_settings, QUIET, docker_client), "it-1", options=options)
     assert made.digest.startswith("sha256:") and made.ref == f"{local_registry.address}/{swarm_settings.image}:it-1"
     # The registry serves that manifest under that digest.
     conn = http.client.HTTPConnection("127.0.0.1", local_registry.port, timeout=10)
@@ -229,11 +217,11 @@ def test_release_pushes_and_records_the_digest(
     assert [(r["version"], r["digest"]) for r in recorded] == [("it-1", made.digest)]
     assert set(made.images) == {"web", "mysql", "proxy"} and all("@sha256:" in ref for ref in made.images.values())
     # Running it again finds the same registry; the volume outlives the container unless asked.
-    assert registry.up(swarm_settings, docker_client, QUIET, options).name == local_registry.name
-    registry.down(swarm_settings, docker_client, QUIET)
+    assert registry.up(Run(swarm_settings, QUIET, docker_client), options).name == local_registry.name
+    registry.down(Run(swarm_settings, QUIET, docker_client))
     assert docker_client.volume.exists(local_registry.volume)
     with pytest.raises(ConfigError, match="--yes"):
-        registry.down(swarm_settings, docker_client, QUIET, volumes=True)
+        registry.down(Run(swarm_settings, QUIET, docker_client), volumes=True)
 
 
 def _clients() -> list[object]:
@@ -262,13 +250,13 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
     namespace = [("label", f"com.docker.stack.namespace={stack}")]
     had_bridge = harness.network_exists(docker, "docker_gwbridge")
     with harness.single_node(docker, QUIET):
-        up = registry.up(settings, docker, QUIET, options)
+        up = registry.up(Run(settings, QUIET, docker), options)
         try:
-            release.release(settings, docker, QUIET, "it-1", options=options)
-            done = deploy.deploy(settings, docker, QUIET, "it-1", 2, options=options)
+            release.release(Run(settings, QUIET, docker), "it-1", options=options)
+            done = deploy.deploy(Run(settings, QUIET, docker), "it-1", 2, options=options)
             assert done.outcome == "created"
             port = options.proxy_port
-            assert probe.get(port, "/healthz")[0] == 200
+            assert loopback.status(port, "/healthz")[0] == 200
             settings = _settings(suite_settings, tmp_path)  # .env was created by the deploy
             old_token = settings.value("API_TOKEN")
             assert _post(port, old_token, "through the swarm proxy") == 201
@@ -289,33 +277,33 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             new_token = uuid.uuid4().hex
             _set_env_value(tmp_path / ".env", "API_TOKEN", new_token)
             settings = _settings(suite_settings, tmp_path)
-            assert deploy.deploy(settings, docker, QUIET, "it-1", 2, options=options).outcome == "updated"
+            assert deploy.deploy(Run(settings, QUIET, docker), "it-1", 2, options=options).outcome == "updated"
             assert _post(port, new_token, "after rotation") == 201
             assert _post(port, old_token, "old token") in (401, 403)
 
             # A second release, then back: rollback puts web on the release before the running one.
-            release.release(settings, docker, QUIET, "it-2", options=options)
-            assert deploy.deploy(settings, docker, QUIET, options=options).version == "it-2"  # the latest
-            back = deploy.rollback(settings, docker, QUIET, options=options)
+            release.release(Run(settings, QUIET, docker), "it-2", options=options)
+            assert deploy.deploy(Run(settings, QUIET, docker), options=options).version == "it-2"  # the latest
+            back = deploy.rollback(Run(settings, QUIET, docker), options=options)
             assert (back.version, back.outcome) == ("it-1", "updated")
-            assert probe.get(port, "/healthz")[0] == 200
+            assert loopback.status(port, "/healthz")[0] == 200
 
-            rows = deploy.stack_ps(settings, docker, QUIET, options=options)
+            rows = deploy.stack_ps(Run(settings, QUIET, docker), options=options)
             assert [(r.state, r.image) for r in rows if r.service == "web"] == [("running", "it-1")] * 2
 
-            deploy.undeploy(settings, docker, QUIET, options=options)
+            deploy.undeploy(Run(settings, QUIET, docker), options=options)
             assert not docker.service.list(filters=namespace)
             assert not docker.network.list(filters=namespace)
             assert not docker.container.list(all=True, filters=namespace)
             assert not docker.secret.list(filters=[("label", f"dockstage.stack={stack}")])
             assert not docker.config.list(filters={"label": f"dockstage.stack={stack}"})
             assert docker.volume.exists(f"{stack}_db-data")
-            deploy.undeploy(settings, docker, QUIET, options=options, volumes=True, yes=True)
+            deploy.undeploy(Run(settings, QUIET, docker), options=options, volumes=True, yes=True)
             assert not docker.volume.exists(f"{stack}_db-data")
         finally:
             with suppress(Exception):
-                deploy.undeploy(settings, docker, QUIET, options=options, volumes=True, yes=True)
-            registry.down(settings, docker, QUIET, volumes=True, yes=True)
+                deploy.undeploy(Run(settings, QUIET, docker), options=options, volumes=True, yes=True)
+            registry.down(Run(settings, QUIET, docker), volumes=True, yes=True)
             _remove_tags(docker, up.address)
     assert docker.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
     assert harness.network_exists(docker, "docker_gwbridge") == had_bridge
@@ -417,7 +405,7 @@ def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
 
 
 @pytest.mark.skipif(
-    not _initial_environ("DOCKSTAGE_SWARM_HARNESS"),
+    not os.environ.get("DOCKSTAGE_SWARM_HARNESS"),
     reason="the three-node harness runs only with DOCKSTAGE_SWARM_HARNESS=1",
 )
 def test_three_node_harness(

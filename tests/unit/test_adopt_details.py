@@ -147,9 +147,10 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     root = adopted(tmp_path)
     with_workers(root, 'mailer = "python manage.py send_mail --loop"\nbeat = ["python", "-m", "x"]\n')
     settings = config.load(root, environ={})
-    assert settings.app.compose_files == (".dockstage/compose.workers.yaml",)
+    assert not (root / ".dockstage").exists()  # loading the settings writes nothing
     (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-1234\nMYSQL_PASSWORD=p\nMYSQL_ROOT_PASSWORD=r\n")
-    path = envfile.ensure(settings, Reporter(quiet=True)).path(".dockstage/compose.workers.yaml")
+    path = workers.write(envfile.ensure(settings, Reporter(quiet=True)))
+    assert path == root / ".dockstage/compose.workers.yaml"
     services = json.loads(path.read_text().split("\n", 1)[1])["services"]
     assert list(services) == ["mailer", "beat"]
     assert (services["mailer"]["entrypoint"], services["mailer"]["command"]) == (
@@ -159,7 +160,7 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     assert services["beat"]["image"] == "${DOCKSTAGE_IMAGE:-project-playground}:prod"
     assert services["beat"]["healthcheck"]["test"] == ["CMD", "true"] and services["beat"]["read_only"] is True
     assert "s3cret" not in path.read_text()  # no secret: the environment comes from the app env file
-    assert workers.with_file(settings.app, ".dockstage") == settings.app  # no second copy of the file
+    assert settings.app.compose_files == ()  # the workers' file is the stack's, not a setting
 
 
 @pytest.mark.parametrize(
@@ -174,11 +175,22 @@ def test_bad_workers_say_what_and_how(tmp_path: Path, table: str, message: str) 
         config.load(root, environ={})
 
 
-def test_throwaway_stacks_poll_the_workers_health_as_often_as_webs() -> None:
-    """A throwaway stack's health override names db, web and every worker, each at 500 ms."""
-    from dockstage.flows.run import fast_health
+def test_workers_and_suite_services_share_one_health_interval() -> None:
+    """db, web, the dev web and every worker are probed at ${DOCKSTAGE_HEALTH_INTERVAL}, which the
+    generated env file sets from core.timing (500 ms in a throwaway stack)."""
+    from dockstage.core import timing
+    from dockstage.core.appconfig import App
 
-    lines = fast_health(["mailer", "digest"]).splitlines()
-    services = [line.strip(" :") for line in lines if line.startswith("  ") and not line.startswith("   ")]
-    assert services == ["db", "web", "mailer", "digest"]
-    assert lines.count("      interval: 500ms") == 4
+    app = App(workers={"mailer": ("python", "x")})
+    assert json.loads(workers.render(app).split("\n", 1)[1])["services"]["mailer"]["healthcheck"]["interval"] == (
+        workers.INTERVAL
+    )
+    compose = Path(__file__).resolve().parents[2] / "dockstage" / "data" / "compose"
+    texts = {name: (compose / name).read_text() for name in ("compose.yaml", "compose.dev.yaml")}
+    assert [text.count("interval: ${DOCKSTAGE_HEALTH_INTERVAL:?") for text in texts.values()] == [2, 1]
+    assert all(
+        " interval: " not in line or "DOCKSTAGE_HEALTH_INTERVAL" in line
+        for t in texts.values()
+        for line in t.splitlines()
+    )
+    assert (timing.health_interval(), timing.health_interval(throwaway=True)) == ("2s", "500ms")

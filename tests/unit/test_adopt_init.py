@@ -10,12 +10,14 @@ import pytest
 
 from dockstage.adopt import cli
 from dockstage.core import config, resources
-from dockstage.core.appconfig import BUNDLED_SMOKE, parse_app
+from dockstage.core.appconfig import SmokeCheck, parse_app
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.images import bases, buildfiles
 from dockstage.stack import envfile
 from tests.unit.test_adopt_inspect import startproject
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SETTINGS = """\
 import os
@@ -152,9 +154,15 @@ def test_bad_app_values_say_what_and_how(raw: dict[str, object], message: str) -
         parse_app(raw)
 
 
-def test_bundled_defaults_and_python_choice() -> None:
-    app = parse_app({})
-    assert app.smoke == BUNDLED_SMOKE and app.env["database-host"] == ("DATABASE_HOST",)
+def test_neutral_defaults_the_bundled_app_in_pyproject_and_python_choice() -> None:
+    app = parse_app({})  # what a project gets before `dockstage init`: nothing of the bundled app
+    assert (app.settings_module, app.wsgi, dict(app.env), app.secrets) == ("", "", {}, ())
+    assert app.smoke_checks == (SmokeCheck("/healthz", name="health"),)
+    bundled = config.load(ROOT, environ={}).app  # this repository's [tool.dockstage]
+    assert bundled.settings_module == "project_playground.settings" and bundled.secrets == ("API_TOKEN",)
+    assert bundled.env["database-host"] == ("DATABASE_HOST",)
+    assert [c.name for c in bundled.smoke][:2] == ["health", "notes create"]
+    assert bundled.smoke[1].body == {"text": "smoke 🐳 note ✓"} and bundled.smoke[1].auth == "API_TOKEN"
     assert bases.decide("bookworm", None, None, ">=3.11").python == "dockstage/python:3.11-bookworm"  # type: ignore[arg-type]
     assert bases.decide("trixie", None, None, ">=3.12").python == "dockstage/python:3.13-trixie"  # type: ignore[arg-type]
     with pytest.raises(ConfigError) as caught:

@@ -16,9 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_render_fills_every_empty_secret_with_a_fresh_value() -> None:
     example = (ROOT / ".env.example").read_text()
-    first = config.parse_env_file(envfile.render_from_example(example))
-    second = config.parse_env_file(envfile.render_from_example(example))
-    for key in envfile.SECRET_KEYS:
+    keys = envfile.secret_keys(config.load(ROOT, environ={}).app)
+    assert keys == ("DJANGO_SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "API_TOKEN")
+    first = config.parse_env_file(envfile.render_from_example(example, keys))
+    second = config.parse_env_file(envfile.render_from_example(example, keys))
+    for key in keys:
         assert len(first[key]) >= 24, key
         assert first[key] != second[key], key
     assert len(first["DJANGO_SECRET_KEY"]) >= 50
@@ -27,6 +29,7 @@ def test_render_fills_every_empty_secret_with_a_fresh_value() -> None:
 
 def test_ensure_creates_once_and_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / ".env.example").write_text("DJANGO_SECRET_KEY=\nAPI_TOKEN=\nKEEP=me\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.dockstage]\nsecrets = ["API_TOKEN"]\n')  # the app's own secret
     settings = envfile.ensure(config.load(tmp_path, environ={}), Reporter(quiet=True))
     path = settings.path(settings.env_file)
     created = path.read_text()

@@ -1,0 +1,53 @@
+"""The one private file writer: 0600 whatever the umask, written whole or not at all.
+
+Env files, generated compose files, releases, dumps and secret values all go through it: a
+temporary file beside the target, renamed over it (or linked, when the target must not exist
+yet), so a reader never sees half a file and two writers never mix theirs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+PRIVATE = 0o600
+
+
+def write_private(
+    path: Path, data: str | bytes, *, exclusive: bool = False, durable: bool = False, mode: int = PRIVATE
+) -> bool:
+    """Write `path` atomically with `mode` (0600: only the owner reads it).
+
+    `exclusive`: keep a file already there (False is returned, nothing written); `durable`:
+    fsync before the rename (a dump the user relies on). True when this call wrote the file."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(content)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if not exclusive:
+            os.replace(temporary, path)
+            return True
+        try:
+            os.link(temporary, path)  # atomic, and refused when the file is already there
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)  # gone already after a rename; after a link, the second name
+
+
+def write_if_changed(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> bool:
+    """write_private, unless `path` already holds exactly `data` (readers of it may be running)."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_file() and path.read_bytes() == content:
+        return False
+    return write_private(path, content, mode=mode)
