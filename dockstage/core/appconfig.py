@@ -146,7 +146,7 @@ class App:
     index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service name -> command (prod image)
     assets_command: tuple[str, ...] = ()  # the front-end build after `npm ci`, e.g. ("npm", "run", "build")
-    assets_output: tuple[str, ...] = ()  # what it writes, relative to app-dir (empty: every file it wrote)
+    assets_output: tuple[str, ...] = ()  # copied besides every file it wrote (app-dir relative: "node_modules")
     test_setup: tuple[
         tuple[str, ...], ...
     ] = ()  # commands before the tests, e.g. ("python", "manage.py", "compilejsi18n")

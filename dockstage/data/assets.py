@@ -1,9 +1,9 @@
 """Build helper (assets stage): the project's front-end build, and only its output for stage.
 
 `python3 assets.py SRC OUT`, in SRC (the app dir): `npm ci` (`npm install` without a lock), then
-ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). ASSETS_OUTPUT (JSON list of paths relative
-to SRC) is copied to OUT at the same paths; an empty list copies every file the build made or
-changed outside node_modules. The host's npm config and CA arrive as the BuildKit secrets `npmrc`
+ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
+outside node_modules is copied to OUT at the same path, and so is each path of ASSETS_OUTPUT (JSON,
+relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The host's npm config and CA arrive as the BuildKit secrets `npmrc`
 and `npm_cert` (read in place, never copied).
 """
 
@@ -61,7 +61,7 @@ def main(src: Path, out: Path) -> int:
                 file=sys.stderr,
             )
             return code
-    files = outputs or made(before, snapshot(src))
+    files = [*made(before, snapshot(src)), *outputs]
     missing = [p for p in files if not (src / p).exists()]
     if missing:
         print(

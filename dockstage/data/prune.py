@@ -110,7 +110,7 @@ def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], 
     while pending:
         relative = pending.pop()
         module = module_name(relative)
-        for name in names_used(files[relative], module, relative.endswith("__init__.py")):
+        for name in sorted(names_used(files[relative], module, relative.endswith("__init__.py"))):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):  # the module and every package above it
                 target = by_module.get(".".join(parts[:depth]))

@@ -1,9 +1,11 @@
-"""Worker services from [tool.dockstage.workers]: management-command processes beside web.
+"""The compose file the suite generates from [tool.dockstage]: worker services, and more tmpfs paths.
 
-Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
+Workers ([tool.dockstage.workers]) are management-command processes beside web. Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
 the prod image with the app's environment, hardened like web, started after the migrations and
 restarted unless stopped. The suite writes them into a generated compose file in the state dir
 (no secret in it: the environment comes from the app env file) merged over its own.
+`tmpfs` (paths beyond compose.yaml's /tmp and /var/tmp) adds in-memory writable paths to migrate,
+web and the workers: compose appends them to the hardened services' own list.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from dockstage.core.appconfig import App
 if TYPE_CHECKING:
     from dockstage.core.config import Settings
 
-FILE_NAME = "compose.workers.yaml"
-HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
+FILE_NAME = "compose.generated.yaml"
+HEADER = "# written by dockstage from [tool.dockstage] workers and tmpfs in pyproject.toml; edit those, not this file\n"
+TMPFS = ("/tmp", "/var/tmp")  # noqa: S108 - in-memory paths inside the prod containers (compose.yaml's)
 
 
 def with_file(app: App, state_dir: str) -> App:
     """`app` with the generated compose file among its compose files when it has workers."""
     generated = f"{state_dir}/{FILE_NAME}"
-    if not app.workers or generated in app.compose_files:
+    if not (app.workers or app.tmpfs) or generated in app.compose_files:
         return app
     return dataclasses.replace(app, compose_files=(*app.compose_files, generated))
 
@@ -40,7 +43,7 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
         "entrypoint": list(command[:1]),
         "command": list(command[1:]),
         "read_only": True,
-        "tmpfs": ["/tmp"],  # noqa: S108 - a tmpfs inside the container, as compose.yaml gives web
+        "tmpfs": list(TMPFS),  # in-memory, as compose.yaml gives web
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "depends_on": {
@@ -57,14 +60,17 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
 
 
 def render(app: App) -> str:
-    """The compose file of the app's workers (JSON, which compose reads as YAML)."""
-    services = {name: service(command) for name, command in app.workers.items()}
+    """The compose file of the app's workers and extra tmpfs paths (JSON, which compose reads as YAML)."""
+    services: dict[str, dict[str, object]] = {name: service(command) for name, command in app.workers.items()}
+    for name in ("migrate", "web", *app.workers):
+        if app.tmpfs:
+            services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *app.tmpfs]
     return HEADER + json.dumps({"services": services}, indent=2) + "\n"
 
 
 def write(settings: Settings) -> Path | None:
-    """Write the workers' compose file when there are workers (atomically: steps run side by side)."""
-    if not settings.app.workers:
+    """Write the generated compose file when there are workers or tmpfs paths (atomically: steps run side by side)."""
+    if not (settings.app.workers or settings.app.tmpfs):
         return None
     path = settings.path(settings.state_dir) / FILE_NAME
     text = render(settings.app)

@@ -147,9 +147,9 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     root = adopted(tmp_path)
     with_workers(root, 'mailer = "python manage.py send_mail --loop"\nbeat = ["python", "-m", "x"]\n')
     settings = config.load(root, environ={})
-    assert settings.app.compose_files == (".dockstage/compose.workers.yaml",)
+    assert settings.app.compose_files == (".dockstage/compose.generated.yaml",)
     (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-1234\nMYSQL_PASSWORD=p\nMYSQL_ROOT_PASSWORD=r\n")
-    path = envfile.ensure(settings, Reporter(quiet=True)).path(".dockstage/compose.workers.yaml")
+    path = envfile.ensure(settings, Reporter(quiet=True)).path(".dockstage/compose.generated.yaml")
     services = json.loads(path.read_text().split("\n", 1)[1])["services"]
     assert list(services) == ["mailer", "beat"]
     assert (services["mailer"]["entrypoint"], services["mailer"]["command"]) == (

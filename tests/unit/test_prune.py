@@ -24,7 +24,7 @@ def test_a_tests_package_an_app_imports_is_kept_with_the_packages_above_it() -> 
     dropped, kept = prune.decide(files, PATTERNS)
     assert dropped == {"shop/tests/test_views.py": "shop/tests/"}
     assert set(kept) == {"shop/tests/__init__.py", "shop/tests/factories.py", "shop/tests/helpers.py"}
-    assert kept["shop/tests/factories.py"] == "shop/views.py uses shop.tests.factories.make_order"
+    assert kept["shop/tests/factories.py"] == "shop/views.py uses shop.tests.factories"
     assert kept["shop/tests/helpers.py"].startswith("shop/tests/factories.py uses shop.tests.helpers")
 
 
@@ -87,3 +87,26 @@ def test_prune_copies_what_is_used_and_lists_what_is_left_out(tmp_path: Path) ->
     ]
     assert copied == 4 and left_out == [".git/", "app/tests/", "node_modules/"]
     assert "app/tests/fixtures.py" in kept
+
+
+def test_a_missing_module_is_traced_to_the_path_the_prune_left_out() -> None:
+    from dockstage.images.imagechecks import diagnose
+
+    traceback = "Traceback (most recent call last):\n  File \"x\"\nModuleNotFoundError: No module named 'shop.tests.factories'\n"
+    what, fix = diagnose(traceback, ["pytest.ini", "shop/tests/"])
+    assert what == "No module named 'shop.tests.factories': the prune left out shop/tests/"
+    assert "prod-exclude" in fix
+    what, fix = diagnose(traceback, ["docs/"])
+    assert (what, fix) == (
+        "No module named 'shop.tests.factories'",
+        "add the package that provides it to the runtime requirements",
+    )
+
+
+def test_a_crash_is_named_by_its_exception_not_as_checklist_findings() -> None:
+    from dockstage.images.imagechecks import diagnose
+
+    denied = "Traceback...\nPermissionError: [Errno 13] Permission denied: '/tmp/django_cache.lock'\n"
+    assert diagnose(denied, [])[0] == "the non-root user cannot write /tmp/django_cache.lock"
+    assert diagnose("boom\nKeyError: 'DJKEY'\n", [])[0] == "KeyError: 'DJKEY'"
+    assert diagnose("", []) == ("it failed without output", "run the image's command by hand to see why")
