@@ -326,8 +326,9 @@ def test_a_5xx_on_a_parameterless_url_fails_the_smoke(shop: Shop, capsys: pytest
     )
     with Run.open(settings) as run, pytest.raises(SmokeCheckFailed) as caught:
         pipeline.smoke_stack(run)
-    assert caught.value.one_line().startswith("smoke check 'urls' failed: GET /report/ gave 500")
-    assert "report-broken-marker" in capsys.readouterr().out  # web's log, with the traceback
+    assert "smoke check 'urls' failed: GET /report/ gave 500: '\\n<!doctype html>" in caught.value.one_line()
+    shown = capsys.readouterr().out
+    assert "ok   smoke urls" not in shown and '"GET /report/ HTTP/1.1" 500' in shown  # web's log below the FAIL
 
 
 def test_a_prune_that_drops_imported_code_is_named_by_the_prod_check(shop: Shop, docker_client: DockerClient) -> None:
