@@ -96,8 +96,8 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
             )
         elif pinned:
             print(
-                f"dockstage: the {folder.name} tools need versions other than the app's (pinned by its runtime set, "
-                "see uv's reason above): pick a tool version that accepts the app's, or change the app's",
+                f"dockstage: error: the {folder.name} tools need versions other than the app's runtime set "
+                "(uv's reason is above); fix: pick tool versions that accept the app's, or change the app's",
                 file=sys.stderr,
             )
         return result.returncode
@@ -111,7 +111,11 @@ def one_copy(venv: str, app: dict[str, str]) -> int:
     tools = freeze(venv)
     wrong = mismatches(app, tools)
     if wrong:
-        print(f"dockstage: the tools' venv would shadow the app's versions: {'; '.join(wrong)}", file=sys.stderr)
+        print(
+            f"dockstage: error: the tools would shadow the app's versions: {', '.join(wrong)}; "
+            "fix: pick tool versions that accept the app's",
+            file=sys.stderr,
+        )
         return 1
     duplicates = sorted(set(app) & set(tools))
     if duplicates:

@@ -99,9 +99,10 @@ def test_build_steps_take_collectstatic_and_commands_from_build_args(monkeypatch
 
     class Done:
         returncode = 0
+        stderr = ""
 
     steps = helper("buildsteps")
-    monkeypatch.setattr(steps.subprocess, "run", lambda command, env, check: ran.append(command) or Done())
+    monkeypatch.setattr(steps.subprocess, "run", lambda command, env, check, **kw: ran.append(command) or Done())
     monkeypatch.setenv("BUILD_COMMANDS", json.dumps([["python", "manage.py", "compress"]]))
     monkeypatch.setenv("COLLECTSTATIC", "true")
     assert steps.main() == 0

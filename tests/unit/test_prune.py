@@ -110,3 +110,20 @@ def test_a_crash_is_named_by_its_exception_not_as_checklist_findings() -> None:
     assert diagnose(denied, [])[0] == "the non-root user cannot write /tmp/django_cache.lock"
     assert diagnose("boom\nKeyError: 'DJKEY'\n", [])[0] == "KeyError: 'DJKEY'"
     assert diagnose("", []) == ("it failed without output", "run the image's command by hand to see why")
+
+
+def test_a_build_step_failing_on_a_pruned_module_says_which_path_and_the_error_shows_it() -> None:
+    from dockstage.core.errors import StageBuildFailed
+
+    buildsteps = helper("buildsteps")
+    output = "Traceback...\nModuleNotFoundError: No module named 'shop.extras'\n"
+    assert buildsteps.pruned_cause(output, ["docs/", "shop/extras/"]) == (
+        "No module named 'shop.extras': the prune left out shop/extras/"
+    )
+    assert buildsteps.pruned_cause(output, ["docs/"]) == ""
+    log = "#26 0.7 dockstage: error: `python manage.py collectstatic` failed: it; fix: take it out of prod-exclude\n"
+    error = StageBuildFailed("stage", 1, log)
+    assert (error.what, error.fix) == (
+        "building stage 'stage' failed: `python manage.py collectstatic` failed: it",
+        "take it out of prod-exclude",
+    )
