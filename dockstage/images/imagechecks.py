@@ -93,6 +93,12 @@ def _failure_output(exc: DockerException) -> str:
     return "\n".join(part for part in (exc.stdout, exc.stderr) if part)
 
 
+def _run_merged(docker: DockerClient, tag: str, argv: list[str], envs: dict[str, str]) -> str:
+    """`argv` in a throwaway container with its stderr in its stdout: python-on-whales captures only
+    stdout of `docker run`, and a traceback is on stderr (an empty detail otherwise)."""
+    return str(docker.run(tag, ["-c", 'exec "$@" 2>&1', "sh", *argv], entrypoint="sh", envs=envs, remove=True))
+
+
 def _pruned(docker: DockerClient, tag: str) -> list[str]:
     try:
         return str(docker.run(tag, [PRUNED_LIST], entrypoint="cat", remove=True)).split()
@@ -108,7 +114,7 @@ def check_imports(docker: DockerClient, tag: str, settings: Settings | None = No
 
     app = settings.app if settings else App()
     try:
-        output = docker.run(tag, [URL_LISTER], entrypoint="python", envs=buildfiles.placeholders(app), remove=True)
+        output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app))
     except DockerException as exc:
         what, fix = diagnose(_failure_output(exc), _pruned(docker, tag))
         raise ImageCheckFailed(tag, f"the apps or the URLconf do not import: {what}", fix) from None
@@ -131,11 +137,8 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings | None = Non
         **{name: "app.example.com" for name in app.env.get("allowed-hosts", ())},
     }
     try:
-        output = docker.run(
-            tag,
-            ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check],
-            envs=envs,
-            remove=True,
+        output = _run_merged(
+            docker, tag, ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check], envs
         )
     except DockerException as exc:
         text = _failure_output(exc)
