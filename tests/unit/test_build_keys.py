@@ -76,3 +76,12 @@ def test_npm_config_and_ca_come_from_the_users_npmrc_then_the_global_one(tmp_pat
     (tmp_path / "etc" / "npmrc").write_text(f"cafile={ca}\n")
     assert cabundle.npm_cafile({**environ, "PREFIX": str(tmp_path)}) == ca
     assert cabundle.npm_user_config({"HOME": str(tmp_path / "nobody")}) is None
+
+
+def test_the_tools_venv_may_not_hold_another_version_of_an_app_package() -> None:
+    install = helper("install")
+    app = install.pins("Django==6.0.10\nasgiref==3.9.1\n# comment\n-e file:///x\n")
+    assert app == {"django": "6.0.10", "asgiref": "3.9.1"}
+    tools = install.pins("django==6.1.3\nasgiref==3.9.1\npytest==9.0.0\n")
+    assert install.mismatches(app, tools) == ["django 6.1.3 (tools) vs 6.0.10 (app)"]
+    assert install.mismatches(app, {"pytest": "9.0.0", "asgiref": "3.9.1"}) == []
