@@ -285,11 +285,21 @@ def test_init_learns_the_lock_the_assets_and_the_test_setup(shop: Shop) -> None:
     assert "uv.lock found: the build installs its exact versions" in shop.init_output
 
 
-def test_the_pipeline_is_green_with_the_projects_own_shape(shop: Shop) -> None:
+def test_the_pipeline_is_green_with_the_projects_own_shape(shop: Shop, docker_client: DockerClient) -> None:
     """The lock exported in the build, tests on the locked Django (the app's tests say so), the
     migration writing /var/tmp on the read-only root, every parameterless URL answered."""
     out = shop.pipeline_output
-    assert "uv export --no-default-groups" in out and "uv export --only-group test" in out
+    exported = str(
+        docker_client.run(
+            shop.settings.tag("test"),
+            ["-c", "cat /tmp/requirements/runtime/locked.txt; echo @@; cat /tmp/requirements/test/locked.txt"],
+            entrypoint="sh",
+            remove=True,
+        )
+    )
+    runtime, test = exported.split("@@")
+    assert "django==5.2.1" in runtime and "pytest" not in runtime  # `uv export` of the lock, no groups
+    assert "django==5.2.1" in test and "django-debug-toolbar==" in test  # the test group, with the app's Django
     assert "app tests: 3 tests, 0 failed" in out
     assert "test-setup: python manage.py compilejsi18n" in out
     assert "smoke urls: 3 URLs without parameters, no 5xx: 3x 200" in out  # /healthz, /names/, /report/
