@@ -4,7 +4,8 @@ The project is laid out as real ones are: a uv.lock (Django pinned to an older p
 whose tools would pull a newer one), npm assets built by package.json's script, a view importing a
 helper from the app's `tests/` package, a management command named `send_tests.py`, an app that
 INSTALLED_APPS adds by a computed name, django-statici18n (its catalogue compiled before the tests),
-a migration writing /var/tmp. `dockstage init` adopts it and `nox -s pipeline` goes green as is;
+a migration writing /var/tmp, settings that open a lock file in /tmp at import (collectstatic
+makes it as root at build time). `dockstage init` adopts it and `nox -s pipeline` goes green as is;
 then the suite's flows are driven in-process for what must fail: a 5xx on a parameterless URL, and
 a prune pattern that drops a module only a computed import names. The module owns its images and
 compose projects and removes them.
@@ -42,6 +43,10 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# As a library's file lock does: made at import by whoever imports first (root at build time), and
+# opened for writing by every later import (the non-root user in prod).
+with open("/tmp/shop-settings.lock", "a"):
+    pass
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 DEBUG = os.environ.get("DJANGO_DEBUG", "false") == "true"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
@@ -314,6 +319,7 @@ def test_prod_has_the_built_assets_the_imported_helpers_and_no_node(shop: Shop, 
             shop.settings.tag("prod"),
             [
                 "-c",
+                "echo tmp-files: $(find /tmp /var/tmp -mindepth 1 | wc -l); "
                 "cd /app && find . -type f -not -path './staticfiles/admin/*' | sort; cat staticfiles/shop/app.css; "
                 "python manage.py send_tests; python -c 'import django; print(django.get_version())'; "
                 "command -v node npm || echo no-node",
@@ -327,6 +333,7 @@ def test_prod_has_the_built_assets_the_imported_helpers_and_no_node(shop: Shop, 
     assert "./shop/tests/factories.py" in listing and "./shop/tests/test_shop.py" not in listing
     assert "send-tests-ran" in listing and "5.2.1" in listing and "no-node" in listing
     assert "./node_modules" not in listing and "./package.json" in listing
+    assert "tmp-files: 0" in listing  # the build steps' /tmp/shop-settings.lock (root's) is gone
 
 
 def test_a_5xx_on_a_parameterless_url_fails_the_smoke(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
