@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ class Findings:
     deploy_check: str = "ERROR"
     debug_values: tuple[str, str] = ("false", "true")
     has_tests: bool = False
+    assets_command: str = ""  # package.json's build script, run in the assets stage
+    assets_output: list[str] = field(default_factory=list)
+    test_setup: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
 
@@ -261,6 +265,31 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     )
 
 
+def _frontend(found: Findings, app: Path, settings_text: str) -> None:
+    """A package.json with a build script: the assets stage runs it (and keeps node_modules when the
+    settings serve from it); django-statici18n: its catalogue is compiled before the tests."""
+    package = next((p for p in (app / "package.json", found.root / "package.json") if p.is_file()), None)
+    try:
+        scripts = json.loads(read(package)).get("scripts", {}) if package else {}
+    except (ValueError, AttributeError):
+        scripts = {}
+    if package is not None and package.parent != app:
+        found.notes.append(
+            f"{package.relative_to(found.root)} is outside the app dir: the assets stage does not see it"
+        )
+    elif isinstance(scripts, dict) and isinstance(scripts.get("build"), str):
+        found.assets_command = "npm run build"
+        if "node_modules" in settings_text:
+            found.assets_output = ["node_modules"]
+        found.found.append(
+            f"assets: package.json's build script ({scripts['build']!r}) runs in the assets stage before "
+            f"collectstatic{' (node_modules kept: the settings read it)' if found.assets_output else ''}"
+        )
+    if "statici18n" in settings_text:
+        found.test_setup.append("python manage.py compilejsi18n")
+        found.found.append("django-statici18n: `manage.py compilejsi18n` runs before the tests (test-setup)")
+
+
 def inspect(root: Path) -> Findings:
     """Everything `dockstage init` writes, found in the project at `root`."""
     root = root.resolve()
@@ -311,4 +340,5 @@ def inspect(root: Path) -> Findings:
         found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
     _routes(found, app)
     _tests(found, app, pyproject)
+    _frontend(found, app, settings_text)
     return found

@@ -94,6 +94,36 @@ def _texts(path: Path, seen: set[Path]) -> list[str]:
     return out
 
 
+def _groups(pyproject: dict[str, object], kind: str) -> list[str]:
+    """The lock groups of a kind (dev, test) the pyproject declares: PEP 735 groups, uv's dev, poetry's."""
+    names = DEV_NAMES if kind == "dev" else TEST_NAMES
+    groups = pyproject.get("dependency-groups", {})
+    tool = pyproject.get("tool", {})
+    tool = tool if isinstance(tool, dict) else {}
+    poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+    declared = set(groups) if isinstance(groups, dict) else set()
+    declared |= set(poetry.get("group", {})) if isinstance(poetry.get("group"), dict) else set()
+    uv = tool.get("uv", {})
+    if isinstance(uv, dict) and uv.get("dev-dependencies"):
+        declared.add("dev")
+    if poetry.get("dev-dependencies"):
+        declared.add("dev")
+    return [n for n in names if n in declared][:1]
+
+
+def _locks(found: Requirements, root: Path, pyproject: dict[str, object]) -> None:
+    """A uv.lock or poetry.lock beside pyproject.toml is what the build installs: its exact versions."""
+    lock = next((name for name in ("uv.lock", "poetry.lock") if (root / name).is_file()), "")
+    if not lock or not (root / "pyproject.toml").is_file():
+        return
+    found.runtime = [lock]
+    for kind in ("dev", "test"):
+        groups = _groups(pyproject, kind)
+        if groups:
+            setattr(found, kind, [f"{lock}:{groups[0]}"])
+    found.notes.append(f"{lock} found: the build installs its exact versions (runtime set, then its groups)")
+
+
 def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
@@ -133,14 +163,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         elif extra:
             setattr(found, kind, [f"pyproject.toml[{extra}]"])
             found.texts.append("\n".join(str(d) for d in extras[extra]))
-    if (root / "poetry.lock").is_file() and not found.runtime:
-        found.notes.append(
-            "poetry.lock found: `poetry export -o requirements.txt` and set requirements (the build uses uv)"
-        )
-    if (root / "uv.lock").is_file():
-        found.notes.append(
-            "uv.lock found: the build resolves pyproject's ranges, not the lock (`uv export --no-dev -o requirements.txt` pins it)"
-        )
+    _locks(found, root, pyproject)
     match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
     if match:
         found.django = f"Django{(match.group(1) or '').strip()}"

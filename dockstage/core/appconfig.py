@@ -114,6 +114,13 @@ class App:
     index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service name -> command (prod image)
     secrets: tuple[str, ...] = ()  # the app's own secrets in .env (API_TOKEN): generated, never shown
+    assets_command: tuple[str, ...] = ()  # the front-end build after `npm ci`, e.g. ("npm", "run", "build")
+    assets_output: tuple[str, ...] = ()  # copied besides every file it wrote (app-dir relative: "node_modules")
+    test_setup: tuple[
+        tuple[str, ...], ...
+    ] = ()  # commands before the tests, e.g. ("python", "manage.py", "compilejsi18n")
+    tmpfs: tuple[str, ...] = ()  # writable in-memory paths of the prod services beyond /tmp and /var/tmp
+    smoke_urls: bool = False  # the smoke test also GETs every parameterless URL of the URLconf (no 5xx)
 
     @property
     def package(self) -> str:
@@ -233,16 +240,14 @@ def parse_app(raw: Mapping[str, object]) -> App:
         shown = key.replace("_", "-")
         if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
             values[key] = _strings(shown, value, split=key.startswith("apt"))
-        elif key in ("prod_exclude", "compose_files", "debug_values", "secrets"):
+        elif key in ("prod_exclude", "compose_files", "debug_values", "secrets", "assets_output", "tmpfs"):
             values[key] = _strings(shown, value)
-        elif key == "test_command":
+        elif key in ("test_command", "assets_command"):
             values[key] = _strings(shown, value, split=True)
-        elif key == "build_commands":
+        elif key in ("build_commands", "test_setup"):
             commands = [value] if isinstance(value, str) else value
             if not isinstance(commands, list):
-                raise ConfigError(
-                    "[tool.dockstage] build-commands must be a list", 'e.g. ["python manage.py compress"]'
-                )
+                raise ConfigError(f"[tool.dockstage] {shown} must be a list", 'e.g. ["python manage.py compress"]')
             values[key] = tuple(_strings(shown, c, split=True) for c in commands)
         elif key in ("env_values", "test_env"):
             values[key] = MappingProxyType(_table(shown, value))
@@ -252,9 +257,9 @@ def parse_app(raw: Mapping[str, object]) -> App:
             values[key] = _smoke(value)
         elif key == "workers":
             values[key] = _workers(value)
-        elif key == "collectstatic":
+        elif key in ("collectstatic", "smoke_urls"):
             if not isinstance(value, bool):
-                raise ConfigError("[tool.dockstage] collectstatic must be true or false", "fix it in pyproject.toml")
+                raise ConfigError(f"[tool.dockstage] {shown} must be true or false", "fix it in pyproject.toml")
             values[key] = value
         else:
             values[key] = str(value).strip()
@@ -274,6 +279,11 @@ def parse_app(raw: Mapping[str, object]) -> App:
         raise ConfigError(f"[tool.dockstage] secrets: {bad_secret!r} is not a variable name", "name .env variables")
     if app.wsgi and ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
+    relative = [p for p in app.tmpfs if not p.startswith("/")]
+    if relative:
+        raise ConfigError(
+            f"[tool.dockstage] tmpfs {relative[0]!r} is not an absolute path", 'e.g. tmpfs = ["/app/media"]'
+        )
     if not app.health_path.startswith("/"):
         raise ConfigError(f"[tool.dockstage] health-path = {app.health_path!r}", "start it with / (e.g. /healthz)")
     return app

@@ -48,3 +48,39 @@ def find(environ: Mapping[str, str]) -> Path | None:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
+
+
+def npm_user_config(environ: Mapping[str, str]) -> Path | None:
+    """The npm user config file (registry, auth, options), passed to the assets build as a secret."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    candidate = Path(environ.get("NPM_CONFIG_USERCONFIG") or environ.get("npm_config_userconfig") or home / ".npmrc")
+    return candidate if candidate.is_file() else None
+
+
+def _npmrc_value(path: Path, key: str) -> str | None:
+    """One `key = value` of an npmrc file (the last one; quotes removed)."""
+    found = None
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key and not line.lstrip().startswith((";", "#")):
+            found = value.strip().strip("\"'")
+    return found
+
+
+def npm_cafile(environ: Mapping[str, str]) -> Path | None:
+    """The CA file npm uses (npm_config_cafile, the user's npmrc, the global npmrc), else pip's."""
+    user = npm_user_config(environ)
+    prefix = Path(environ.get("PREFIX") or environ.get("npm_config_prefix") or "/usr")
+    globals_ = [Path(environ["NPM_CONFIG_GLOBALCONFIG"])] if environ.get("NPM_CONFIG_GLOBALCONFIG") else []
+    globals_ += [prefix / "etc" / "npmrc", Path("/etc/npmrc"), Path("/usr/etc/npmrc")]
+    candidates = [environ.get("NPM_CONFIG_CAFILE") or environ.get("npm_config_cafile")]
+    candidates += [_npmrc_value(user, "cafile") if user else None]
+    candidates += [_npmrc_value(p, "cafile") for p in globals_ if p.is_file()]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return find(environ)

@@ -54,6 +54,8 @@ class Settings:
     uid: int = 1000  # the host user files written into bind mounts belong to
     gid: int = 1000
     ca_bundle: Path | None = None  # the proxy CA bundle pip uses, passed to builds as a secret
+    npmrc: Path | None = None  # the host's npm user config, passed to the assets build as a secret
+    npm_ca: Path | None = None  # the CA file npm uses (else pip's), passed the same way
     # The .env values (shell variables of the same name win, as in compose): secrets included,
     # so never shown (repr=False) and never part of equality.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -220,6 +222,8 @@ def load(
         "uid": os.getuid(),
         "gid": os.getgid(),
         "ca_bundle": cabundle.find(environ),
+        "npmrc": cabundle.npm_user_config(environ),
+        "npm_ca": cabundle.npm_cafile(environ),
     }
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():

@@ -201,10 +201,17 @@ _PYTHON_HINT = re.compile(
 """The install helper's last line (dockstage/data/install.py) when uv finds no solution for the base's Python."""
 
 
+_HELPER_ERROR = re.compile(r"dockstage: error: (.+?); fix: (.+?)\s*$", re.MULTILINE)
+"""The one line a build helper prints when it knows the cause and the fix (buildsteps.py)."""
+
+
 class StageBuildFailed(BuildError):
     def __init__(self, stage: str, exit_code: int | None, detail: str = "") -> None:
         hint = _PYTHON_HINT.search(detail)
-        if hint:  # the one fix there is: the Python version (and with it the flavour) to set
+        known = _HELPER_ERROR.findall(detail)
+        if known and not hint:
+            what, fix = f"building stage {stage!r} failed: {known[-1][0]}", known[-1][1]
+        elif hint:  # the one fix there is: the Python version (and with it the flavour) to set
             needs, have, fix = hint.groups()
             what = f"building stage {stage!r} failed: a requirement needs Python {needs}, the base image has {have}"
         else:

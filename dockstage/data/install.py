@@ -1,8 +1,16 @@
 """Build helper (dev and test stages): install one requirement set into a venv with uv.
 
-`python3 install.py VENV SETDIR`: SETDIR holds the set's requirement files as the project has them
-(dockstage stages them, includes too) and `args`, uv's arguments one per line. When uv finds no
-solution because of the Python version, the last line says which version to set.
+`python3 install.py VENV SETDIR [PINS]`: SETDIR holds the set's requirement files as the project has
+them (dockstage stages them, includes too) and `args`, uv's arguments one per line. A set from a uv
+lock also has `export`: `uv export --frozen` runs first (its arguments, one per line; the lock and
+pyproject.toml are staged beside it) and its pinned list is installed.
+
+PINS (the dev and test tools): the app's runtime venv as `name==version` lines. The tools install
+under them as constraints, so a tool can never bring another Django than the app's: when a tool
+needs one, the install stops naming both versions. A package both venvs then hold is removed from
+the tools' venv, which reads the runtime venv's copy: one Django, the one prod has.
+
+When uv finds no solution because of the Python version, the last line says which version to set.
 """
 
 import re
@@ -10,17 +18,71 @@ import subprocess
 import sys
 from pathlib import Path
 
+UV = "/opt/uv/bin/uv"
 PYTHON_CONFLICT = re.compile(
     r"current Python version \(([\d.]+)\) does not satisfy Python\s*([<>=!~][^\s,]+(?:,\s*[<>=!~][^\s,]+)*)"
 )
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)")
 
 
-def main(venv: str, setdir: str) -> int:
-    args = [line for line in Path(setdir, "args").read_text(encoding="utf-8").splitlines() if line]
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(text: str) -> dict[str, str]:
+    """`name==version` lines (uv pip freeze) as canonical name -> version."""
+    found = {}
+    for line in text.splitlines():
+        match = _PIN.match(line.strip())
+        if match:
+            found[canonical(match.group(1))] = match.group(2)
+    return found
+
+
+def mismatches(app: dict[str, str], tools: dict[str, str]) -> list[str]:
+    """Packages the tools' venv holds at another version than the app's, each with both versions."""
+    return [
+        f"{name} {tools[name]} (tools) vs {app[name]} (app)"
+        for name in sorted(app)
+        if tools.get(name, app[name]) != app[name]
+    ]
+
+
+def freeze(venv: str) -> dict[str, str]:
+    done = subprocess.run(
+        [UV, "pip", "freeze", "--python", f"{venv}/bin/python"], capture_output=True, text=True, check=True
+    )
+    return pins(done.stdout)
+
+
+def export(setdir: Path) -> list[str]:
+    """`uv export --frozen` of the staged lock into `locked.txt`; uv's arguments to install it."""
+    lines = [line for line in (setdir / "export").read_text(encoding="utf-8").splitlines() if line]
+    project, arguments = lines[0], lines[1:]
+    command = [UV, "export", "-q", "--frozen", "--no-hashes", "--no-emit-project", "--no-header", *arguments]
+    command += ["--project", str(setdir / project), "-o", str(setdir / "locked.txt")]
+    print(f"dockstage: uv export {' '.join(arguments)} ({project}/uv.lock)", flush=True)
+    subprocess.run(command, check=True)
+    return ["-r", "locked.txt"]
+
+
+def main(venv: str, setdir: str, pinned: str = "") -> int:
+    folder = Path(setdir)
+    args = [line for line in (folder / "args").read_text(encoding="utf-8").splitlines() if line]
+    if (folder / "export").is_file():
+        try:
+            args = [*export(folder), *args]
+        except subprocess.CalledProcessError as exc:
+            print(
+                f"dockstage: `uv export --frozen` failed (exit {exc.returncode}): run `uv lock` and commit uv.lock",
+                file=sys.stderr,
+            )
+            return exc.returncode
     if not args:
-        print(f"dockstage: no requirements for {Path(setdir).name}")
+        print(f"dockstage: no requirements for {folder.name}")
         return 0
-    command = ["/opt/uv/bin/uv", "pip", "install", "-q", "--python", f"{venv}/bin/python", *args]
+    constraints = ["-c", pinned] if pinned else []
+    command = [UV, "pip", "install", "-q", "--python", f"{venv}/bin/python", *constraints, *args]
     result = subprocess.run(command, cwd=setdir, stderr=subprocess.PIPE, text=True, check=False)
     sys.stderr.write(result.stderr)
     if result.returncode:
@@ -32,8 +94,35 @@ def main(venv: str, setdir: str) -> int:
                 f'python = "{needs}" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)',
                 file=sys.stderr,
             )
-    return result.returncode
+        elif pinned:
+            print(
+                f"dockstage: error: the {folder.name} tools need versions other than the app's runtime set "
+                "(uv's reason is above); fix: pick tool versions that accept the app's, or change the app's",
+                file=sys.stderr,
+            )
+        return result.returncode
+    if pinned:
+        return one_copy(venv, pins(Path(pinned).read_text(encoding="utf-8")))
+    return 0
+
+
+def one_copy(venv: str, app: dict[str, str]) -> int:
+    """Refuse a version the app does not have; remove the tools' duplicates of the app's packages."""
+    tools = freeze(venv)
+    wrong = mismatches(app, tools)
+    if wrong:
+        print(
+            f"dockstage: error: the tools would shadow the app's versions: {', '.join(wrong)}; "
+            "fix: pick tool versions that accept the app's",
+            file=sys.stderr,
+        )
+        return 1
+    duplicates = sorted(set(app) & set(tools))
+    if duplicates:
+        subprocess.run([UV, "pip", "uninstall", "-q", "--python", f"{venv}/bin/python", *duplicates], check=True)
+        print(f"dockstage: {len(duplicates)} package(s) the app has too come from its venv: {', '.join(duplicates)}")
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))

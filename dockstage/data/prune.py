@@ -1,17 +1,31 @@
-"""Build helper (stage): copy the app dir into prod minus what prod does not need.
+"""Build helper (stage): copy the app dir into prod minus what prod does not need, never code it imports.
 
-`python prune.py SRC DST` with PROD_EXCLUDE, a JSON list of patterns matched against each path
+`python prune.py SRC DST [LIST]` with PROD_EXCLUDE, a JSON list of patterns matched against each path
 relative to SRC: `*` and `?` stay within one directory, a leading `**/` matches at any depth, a
 trailing `/` matches directories only. Everything else is copied (templates, static sources, data
-files, a CHANGELOG read at import); the build log lists what was left out.
+files, a CHANGELOG read at import).
+
+A pattern never drops code that is used: every kept Python file is read (its imports, absolute and
+relative, and its dotted string literals such as INSTALLED_APPS entries and `include("x.urls")`)
+and an excluded module they name is kept, with the packages above it; the kept modules are read in
+turn. Files Django finds by their place (migrations, management commands, template tags) are never
+dropped. The build log lists what was left out and what was kept because it is used; LIST, when
+given, receives the left-out paths one per line (the prod image's import check names them).
 """
 
+import ast
 import json
 import os
 import re
 import shutil
 import sys
 from pathlib import Path
+
+DISCOVERED = re.compile(r"(?:^|/)(?:migrations|management/commands|templatetags)/[^/]+\.py\Z")
+"""Modules Django imports by where they are, not by name: never left out."""
+NOT_CODE_DIRS = {"node_modules", "__pycache__"}
+"""Directories (with dot-directories) a pattern drops without reading them: they hold no app code."""
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool]:
@@ -32,36 +46,116 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], bool]:
     return re.compile(out + r"\Z"), directory
 
 
-def prune(src: Path, dst: Path, patterns: list[str]) -> tuple[int, list[str]]:
-    """Copy src to dst without the excluded paths; (files copied, paths left out)."""
+def excluded_paths(files: list[str], patterns: list[str]) -> dict[str, str]:
+    """Each file a pattern leaves out -> the excluded path that matched (the file, or a directory above it)."""
     rules = [compile_pattern(p) for p in patterns]
-    copied, left_out = 0, []
+    out: dict[str, str] = {}
+    for relative in files:
+        parts = relative.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix, is_dir = "/".join(parts[:depth]), depth < len(parts)
+            if any(rx.match(prefix) and (is_dir or not dirs_only) for rx, dirs_only in rules):
+                out[relative] = prefix + ("/" if is_dir else "")
+                break
+    return out
 
-    def excluded(relative: str, is_dir: bool) -> bool:
-        return any(rx.match(relative) and (is_dir or not dirs_only) for rx, dirs_only in rules)
 
+def module_name(relative: str) -> str:
+    """The dotted module of a .py path relative to the app dir ('' for other files)."""
+    if not relative.endswith(".py"):
+        return ""
+    parts = relative[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) if all(p.isidentifier() for p in parts) else ""
+
+
+def names_used(source: str, module: str, is_package: bool) -> set[str]:
+    """The dotted names a module's source imports or spells as strings (relative imports resolved)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    package = module if is_package else module.rpartition(".")[0]
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            used.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, *([base] if base else [])])
+            if base:
+                used.add(base)
+                used.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.fullmatch(node.value):
+            used.add(node.value)
+    return used
+
+
+def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Which files to leave out: (left out -> matching excluded path, kept although matched -> why).
+
+    `files` maps each relative path to its text (Python files; others may map to '')."""
+    dropped = excluded_paths(sorted(files), patterns)
+    kept: dict[str, str] = {}
+    for relative in list(dropped):
+        if DISCOVERED.search(relative):
+            kept[relative] = "Django finds it by its place"
+            del dropped[relative]
+    by_module = {module_name(r): r for r in files if module_name(r)}
+    pending = [r for r in files if r not in dropped and module_name(r)]
+    while pending:
+        relative = pending.pop()
+        module = module_name(relative)
+        for name in sorted(names_used(files[relative], module, relative.endswith("__init__.py"))):
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # the module and every package above it
+                target = by_module.get(".".join(parts[:depth]))
+                if target in dropped:
+                    kept[target] = f"{relative} uses {name}"
+                    del dropped[target]
+                    pending.append(target)
+    return dropped, kept
+
+
+def prune(src: Path, dst: Path, patterns: list[str]) -> tuple[int, list[str], dict[str, str]]:
+    """Copy src to dst without the excluded paths nothing uses; (files copied, paths left out, kept -> why)."""
+    files: dict[str, str] = {}
+    skipped: list[str] = []
     for here, dirnames, filenames in os.walk(src):
-        base = Path(here).relative_to(src)
-        for name in sorted(dirnames):
-            relative = (base / name).as_posix()
-            if excluded(relative, True):
+        base = Path(here).relative_to(src).as_posix()
+        for name in sorted(dirnames):  # never code: not read at all when a pattern drops them
+            relative = f"{name}" if base == "." else f"{base}/{name}"
+            if (name in NOT_CODE_DIRS or name.startswith(".")) and excluded_paths([f"{relative}/x"], patterns):
                 dirnames.remove(name)
-                left_out.append(relative + "/")
-            else:
-                (dst / relative).mkdir(parents=True, exist_ok=True)
-        for name in sorted(filenames):
-            relative = (base / name).as_posix()
-            if excluded(relative, False):
-                left_out.append(relative)
-                continue
-            target = dst / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(Path(here) / name, target, follow_symlinks=False)
-            copied += 1
-    return copied, left_out
+                skipped.append(f"{relative}/")
+        for name in filenames:
+            path = Path(here) / name
+            relative = path.relative_to(src).as_posix()
+            text = path.read_text(encoding="utf-8", errors="replace") if name.endswith(".py") else ""
+            files[relative] = text
+    dropped, kept = decide(files, patterns)
+    copied = 0
+    for relative in sorted(files):
+        if relative in dropped:
+            continue
+        target = dst / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / relative, target, follow_symlinks=False)
+        copied += 1
+    left_out = sorted({*dropped.values(), *skipped})
+    return copied, left_out, kept
 
 
 if __name__ == "__main__":
     source, destination = Path(sys.argv[1]), Path(sys.argv[2])
-    count, dropped = prune(source, destination, json.loads(os.environ.get("PROD_EXCLUDE", "[]")))
-    print(f"dockstage: {count} files of the app copied into prod; left out: {', '.join(dropped) or 'nothing'}")
+    count, left, used = prune(source, destination, json.loads(os.environ.get("PROD_EXCLUDE", "[]")))
+    print(f"dockstage: {count} files of the app copied into prod; left out: {', '.join(left) or 'nothing'}")
+    for path, why in sorted(used.items()):
+        print(f"dockstage: kept {path} although prod-exclude matches it: {why}")
+    if len(sys.argv) > 3:
+        Path(sys.argv[3]).parent.mkdir(parents=True, exist_ok=True)
+        Path(sys.argv[3]).write_text("".join(f"{p}\n" for p in left), encoding="utf-8")

@@ -6,6 +6,8 @@ another (`python manage.py test`), the suite's pytest options are dropped, your 
 a junit report of the counts is written from the runner's summary, so results read the same way.
 With no tests at all and no selection given, it says so and passes (0 tests); a selection that
 finds nothing exits 5, as pytest does. Anything else (`bash`) runs as given.
+The commands of [tool.dockstage] test-setup (DOCKSTAGE_TEST_SETUP, JSON argv lists, e.g.
+`python manage.py compilejsi18n`) run first, in order; one failing stops the run with its exit.
 """
 
 import json
@@ -55,10 +57,27 @@ def write_junit(path: str, counts: dict[str, int], command: list[str]) -> None:
     )
 
 
+def setup() -> int:
+    """Run the test-setup commands; the first failure's exit status (0 when all pass)."""
+    for command in json.loads(os.environ.get("DOCKSTAGE_TEST_SETUP", "[]")):
+        print(f"dockstage: test-setup: {' '.join(command)}", flush=True)
+        code = subprocess.run(command, check=False).returncode
+        if code:
+            print(
+                f"dockstage: test-setup `{' '.join(command)}` failed (exit {code}): fix it or test-setup in [tool.dockstage]",
+                flush=True,
+            )
+            return code
+    return 0
+
+
 def main(argv: list[str]) -> int:
     configured = json.loads(os.environ.get("DOCKSTAGE_TEST_COMMAND", '["pytest"]'))
     if argv and argv[0] not in ("pytest", "py.test"):
         os.execvp(argv[0], argv)  # noqa: S606 - a command given to the test image (`bash`), run as given
+    code = setup()
+    if code:
+        return code
     ours, junit, rest = split_args(argv[1:])
     is_pytest = any(word in ("pytest", "py.test") for word in configured[:3])
     command = [*configured, *ours, *rest] if is_pytest else [*configured, *rest]

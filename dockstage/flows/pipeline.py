@@ -7,6 +7,7 @@ results to the steps after it, so no stage is built twice in one command.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ from dockstage.core.errors import (
     swallowed,
 )
 from dockstage.flows.run import Run
-from dockstage.images import bases, offline, stages
+from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
 
@@ -220,10 +221,27 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
         run.reporter.step(f"smoke checks against {base}")
         try:
             lines += smoke.run_http_checks(base, run.reporter, run.settings)
+            if run.settings.app.smoke_urls:
+                lines.append(smoke.crawl(base, _urls_of(stack), run.reporter))
         except SmokeCheckFailed:
             stack.show_logs(["web", "migrate"], tail=60)
             raise
     return lines
+
+
+def _urls_of(stack: Stack) -> list[str]:
+    """The parameterless URLs of the app's URLconf, resolved by its own Django in the running web."""
+    with docker_errors(
+        "listing the URLconf in web",
+        otherwise=lambda exc: SmokeCheckFailed("urls", f"listing the URLconf in web failed: {str(exc).strip()[-300:]}"),
+    ):
+        output = stack.compose.execute("web", ["python", imagechecks.URL_LISTER], tty=False)
+    try:
+        return [str(p) for p in json.loads(str(output).strip().splitlines()[-1])]
+    except (ValueError, IndexError):
+        raise SmokeCheckFailed(
+            "urls", f"listing the URLconf in web printed no URL list: {str(output)[-300:]}"
+        ) from None
 
 
 def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, tuple[str, float]]:

@@ -183,7 +183,7 @@ class Run:
             )
         values = compose_values(settings, self.bases(), variant, env_path, test_env, throwaway=bool(suffix))
         generated = self._generate(env_path, envfile.render_generated(values))
-        extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage.workers], if any
+        extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage] workers and tmpfs, if any
         env_files = [settings.path(settings.env_file), generated]
         # What the suite resolved is interpolated from its env file only: Settings beat the shell.
         return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra, resolved=values)

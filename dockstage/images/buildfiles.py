@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,9 +20,19 @@ from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.files import write_if_changed
+from dockstage.images import locks
 from dockstage.images.bases import BaseImages
 
-SUPPORT_FILES = ("install.py", "prune.py", "buildsteps.py", "testcommand.py", "gunicorn.conf.py", "healthcheck.py")
+SUPPORT_FILES = (
+    "install.py",
+    "prune.py",
+    "buildsteps.py",
+    "testcommand.py",
+    "gunicorn.conf.py",
+    "healthcheck.py",
+    "assets.py",
+    "urllist.py",
+)
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
 SUITE_RUNTIME = ("gunicorn", "mysqlclient")
 """Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
@@ -68,6 +79,10 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
         "COLLECTSTATIC": "true" if app.collectstatic else "false",
         "BUILD_COMMANDS": json.dumps([list(c) for c in app.build_commands]),
         "TEST_COMMAND": json.dumps(list(app.test_command)),
+        "TEST_SETUP": json.dumps([list(c) for c in app.test_setup]),
+        "ASSETS": "node-assets" if app.assets_command else "no-assets",
+        "ASSETS_COMMAND": json.dumps(list(app.assets_command)),
+        "ASSETS_OUTPUT": json.dumps(list(app.assets_output)),
     }
 
 
@@ -105,6 +120,9 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes]) -> lis
     A `.txt`/`.in` file (its -r/-c includes followed), a `pyproject.toml` (`pyproject.toml[extra]`,
     `pyproject.toml:group`), or anything else as a package spec ("Django>=5.2,<6").
     """
+    lock = locks.LOCK_ENTRY.match(entry)
+    if lock:
+        return _lock_files(context, lock, found)
     pyproject = _PYPROJECT.match(entry)
     if pyproject:
         path = context / pyproject["path"]
@@ -137,6 +155,36 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes]) -> lis
             if include:
                 pending.append(current.parent / include.group(1))
     return ["-r", _inside(context, path, entry)]
+
+
+def _lock_files(context: Path, lock: re.Match[str], found: dict[str, bytes]) -> list[str]:
+    """A uv.lock entry: the lock and its pyproject.toml staged, `export` for install.py; a poetry.lock
+    entry: its pinned requirements as a staged file."""
+    path = context / lock["path"]
+    pyproject_path = path.parent / "pyproject.toml"
+    if not path.is_file():
+        raise ConfigError(f"requirements entry {lock[0]!r}: {path} does not exist", "fix [tool.dockstage] requirements")
+    relative = _inside(context, path, lock[0])
+    pyproject_text = pyproject_path.read_bytes() if pyproject_path.is_file() else b""
+    if lock["kind"] == "uv":
+        if "export" in found:
+            raise ConfigError(
+                f"two uv.lock entries in one requirements set ({lock[0]})", "list one uv.lock entry per set"
+            )
+        found[relative] = path.read_bytes()
+        found[_inside(context, pyproject_path, lock[0])] = pyproject_text
+        folder = Path(relative).parent.as_posix()
+        found["export"] = "".join(f"{a}\n" for a in [folder, *locks.uv_export_args(lock["group"])]).encode("utf-8")
+        return []
+    try:
+        pyproject = tomllib.loads(pyproject_text.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError:
+        pyproject = {}
+    group = lock["group"] or locks.MAIN
+    lines = locks.poetry_requirements(path.read_text(encoding="utf-8", errors="replace"), pyproject, group)
+    name = f"poetry-{group}.txt"
+    found[name] = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    return ["-r", name]
 
 
 def requirement_set(context: Path, entries: Iterable[str], extra: Iterable[str] = ()) -> dict[str, bytes]:

@@ -1,13 +1,16 @@
 """Checks of a built image, in one home: run by the core after a build when asked.
 
 stage: Django's `check --deploy --fail-level WARNING` under the prod settings.
-prod: runs non-root; no compilers, headers or pytest; `_mysql` links every library.
+prod: every installed app and the URLconf import (what the prune left out is named when one does
+not); runs non-root; no compilers, headers, pytest or node; `_mysql` links every library.
 Adding a check is one Probe here (a script run in the image, a judge of its output), listed in
 PROBES under its stage; a stage's probes share one container.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +19,17 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors
+from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors, swallowed
 
 if TYPE_CHECKING:
     from dockstage.core.config import Settings
 
-TOOLS = ("gcc", "cc", "make", "c++", "pkg-config")
+TOOLS = ("gcc", "cc", "make", "c++", "pkg-config", "node", "npm")
+PRUNED_LIST = "/usr/local/share/dockstage/pruned.txt"  # what the prune left out (Dockerfile, stage)
+URL_LISTER = "/usr/local/lib/dockstage/urllist.py"
+_EXCEPTION = re.compile(r"^(\w+(?:\.\w+)*(?:Error|Exception|Warning)\b.*)$", re.MULTILINE)
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+_DENIED = re.compile(r"PermissionError: \[Errno 13\] Permission denied: '([^']+)'")
 HEADER_DIRS = ("/usr/include/mysql", "/usr/include/mariadb")
 
 MARK = "@@dockstage-probe"
@@ -58,6 +66,70 @@ def _probes(docker: DockerClient, tag: str, probes: tuple[Probe, ...]) -> list[s
     return lines
 
 
+def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
+    """(what failed, the fix) from a Django command's output: the exception it ended with, the
+    pruned path behind a missing module, the root-owned file behind a permission error."""
+    missing = _NO_MODULE.findall(output)
+    if missing:
+        module = missing[-1]
+        path = module.replace(".", "/")
+        culprit = next(
+            (p for p in pruned if f"{path}/".startswith(p.rstrip("/") + "/") or p in (f"{path}.py", f"{path}/")), ""
+        )
+        if culprit:
+            return (
+                f"No module named {module!r}: the prune left out {culprit}",
+                f"take the pattern matching {culprit} out of prod-exclude in [tool.dockstage]",
+            )
+        return f"No module named {module!r}", "add the package that provides it to the runtime requirements"
+    denied = _DENIED.findall(output)
+    if denied:
+        return (
+            f"the non-root user cannot write {denied[-1]}",
+            "a build step left it owned by root: write it under a tmpfs path (tmpfs in [tool.dockstage]) or at run time",
+        )
+    found = _EXCEPTION.findall(output)
+    if found:
+        return found[-1].strip()[:300], "fix the app or its settings; the traceback is above"
+    tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
+    return "; ".join(tail)[:300] or "it failed without output", "run the image's command by hand to see why"
+
+
+def _failure_output(exc: DockerException) -> str:
+    return "\n".join(part for part in (exc.stdout, exc.stderr) if part)
+
+
+def _run_merged(docker: DockerClient, tag: str, argv: list[str], envs: dict[str, str]) -> str:
+    """`argv` in a throwaway container with its stderr in its stdout: python-on-whales captures only
+    stdout of `docker run`, and a traceback is on stderr (an empty detail otherwise)."""
+    return str(docker.run(tag, ["-c", 'exec "$@" 2>&1', "sh", *argv], entrypoint="sh", envs=envs, remove=True))
+
+
+def _pruned(docker: DockerClient, tag: str) -> list[str]:
+    # Safe: an image without the prune list (built before it, or nothing pruned) names no culprit.
+    with swallowed("the image has no list of pruned paths"):
+        return str(docker.run(tag, [PRUNED_LIST], entrypoint="cat", remove=True)).split()
+    return []
+
+
+def check_imports(docker: DockerClient, tag: str, settings: Settings | None = None) -> str:
+    """Every installed app and the URLconf import in the image (as `manage.py check` would), with
+    the app's environment names given placeholders; a failure names what the prune left out."""
+    from dockstage.core.appconfig import App
+    from dockstage.images import buildfiles
+
+    app = settings.app if settings else App()
+
+    def refused(exc: DockerException) -> DockstageError:
+        what, fix = diagnose(_failure_output(exc), _pruned(docker, tag))
+        return ImageCheckFailed(tag, f"the apps or the URLconf do not import: {what}", fix)
+
+    with docker_errors(f"checking {tag}", otherwise=refused):
+        output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app))
+    urls = json.loads(str(output).strip().splitlines()[-1])
+    return f"every installed app and the URLconf import ({len(urls)} URLs without parameters)"
+
+
 def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
     """Django's deployment checklist passes with the image's own settings (a throwaway key), at
     [tool.dockstage] deploy-check's level, the app's environment names given placeholders."""
@@ -73,19 +145,20 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
     }
 
     def refused(exc: DockerException) -> DockstageError:
-        found = [line for line in (exc.stderr or exc.stdout or "").splitlines() if "?:" in line or "WARN" in line]
-        return ImageCheckFailed(
-            tag,
-            f"`check --deploy` reports {len(found) or 'errors'}: {'; '.join(found)[:300]}",
-            "fix the prod settings (settings.py) so the deployment checklist passes",
-        )
+        text = _failure_output(exc)
+        found = [line for line in text.splitlines() if "?:" in line or "WARN" in line]
+        if found:
+            return ImageCheckFailed(
+                tag,
+                f"`check --deploy` reports {len(found)}: {'; '.join(found)[:300]}",
+                "fix the prod settings so the deployment checklist passes (deploy-check in [tool.dockstage] sets its level)",
+            )
+        what, fix = diagnose(text, _pruned(docker, tag))  # it crashed: not the checklist's findings
+        return ImageCheckFailed(tag, f"`check --deploy` crashed: {what}", fix)
 
     with docker_errors(f"checking {tag}", otherwise=refused):
-        output = docker.run(
-            tag,
-            ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check],
-            envs=envs,
-            remove=True,
+        output = _run_merged(
+            docker, tag, ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check], envs
         )
     last = str(output).strip().splitlines()[-1] if str(output).strip() else "clean"
     level = "" if app.deploy_check == "WARNING" else f" (fail level {app.deploy_check})"
@@ -109,7 +182,7 @@ def _judge_toolchain(tag: str, output: str, status: int, user: str) -> str:
         raise ImageCheckFailed(
             tag, f"holds what prod must not: {', '.join(found)}", "keep build tools in the dev stage"
         )
-    return "no gcc/cc/make/pkg-config, no MySQL headers, no pytest"
+    return "no gcc/cc/make/pkg-config/node/npm, no MySQL headers, no pytest"
 
 
 NO_TOOLCHAIN = Probe(
@@ -152,14 +225,17 @@ PROBES: dict[str, tuple[Probe, ...]] = {
 """Each stage's probes, run together in one container of its image."""
 DEPLOY_CHECKED = ("stage",)
 """The stages whose image gets Django's `check --deploy` (a container of its own: the app's environment)."""
+IMPORTS_CHECKED = ("prod",)
+"""The stages whose image must import every installed app and the URLconf after the prune."""
 
 
 def count(stage: str) -> int:
     """How many checks `stage` gets."""
-    return len(PROBES.get(stage, ())) + (stage in DEPLOY_CHECKED)
+    return len(PROBES.get(stage, ())) + (stage in DEPLOY_CHECKED) + (stage in IMPORTS_CHECKED)
 
 
 def run(docker: DockerClient, stage: str, tag: str, settings: Settings) -> list[str]:
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
     lines = [check_deploy(docker, tag, settings)] if stage in DEPLOY_CHECKED else []
+    lines += [check_imports(docker, tag, settings)] if stage in IMPORTS_CHECKED else []
     return lines + (_probes(docker, tag, PROBES[stage]) if stage in PROBES else [])

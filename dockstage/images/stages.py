@@ -56,9 +56,18 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
     return buildfiles.build_args(settings, images, context)
 
 
+NPMRC_SECRET_ID = "npmrc"  # noqa: S105 - the BuildKit secret ids of the assets stage
+NPM_CA_SECRET_ID = "npm_cert"  # noqa: S105
+
+
 def secrets(settings: Settings) -> list[str]:
-    """BuildKit secrets: the host's proxy CA bundle, when there is one (never a layer)."""
-    return [f"id={CA_SECRET_ID},src={settings.ca_bundle}"] if settings.ca_bundle else []
+    """BuildKit secrets (never a layer): the host's proxy CA bundle when there is one; with an
+    assets build, the host's npm config and npm's CA file too."""
+    found = [f"id={CA_SECRET_ID},src={settings.ca_bundle}"] if settings.ca_bundle else []
+    if settings.app.assets_command:
+        found += [f"id={NPMRC_SECRET_ID},src={settings.npmrc}"] if settings.npmrc else []
+        found += [f"id={NPM_CA_SECRET_ID},src={settings.npm_ca}"] if settings.npm_ca else []
+    return found
 
 
 def _image_id(docker: DockerClient, tag: str) -> str | None:

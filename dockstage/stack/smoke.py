@@ -139,3 +139,28 @@ def run_http_checks(base: str, reporter: Reporter, settings: Settings) -> list[s
         raise SmokeCheckFailed("gunicorn", str(exc)) from None
     reporter.ok(f"smoke gunicorn: {line}")
     return [*passed, line]
+
+
+MAX_URLS = 200  # a bounded crawl: at most this many GETs, one at a time
+
+
+def crawl(base: str, paths: list[str], reporter: Reporter) -> str:
+    """GET every path (the URLconf's parameterless URLs, as the prod image resolved them) through the
+    proxy headers, following nothing; any 5xx fails, naming the path and the start of its body."""
+    statuses: dict[int, int] = {}
+    for path in paths[:MAX_URLS]:
+        try:
+            r = fetch(base + path)
+        except OSError as exc:
+            reporter.fail(f"smoke urls: GET {path}: {exc}")
+            raise SmokeCheckFailed("urls", f"GET {path}: {exc}") from None
+        if r.status >= 500:
+            reason = f"GET {path} gave {r.status}: {r.excerpt()!r}"
+            reporter.fail(f"smoke urls: {reason}")
+            raise SmokeCheckFailed("urls", reason) from None
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    shown = ", ".join(f"{count}x {status}" for status, count in sorted(statuses.items()))
+    more = f" (the first {MAX_URLS} of {len(paths)})" if len(paths) > MAX_URLS else ""
+    line = f"{min(len(paths), MAX_URLS)} URLs without parameters{more}, no 5xx: {shown or 'none'}"
+    reporter.ok(f"smoke urls: {line}")
+    return line

@@ -1,10 +1,12 @@
-"""Worker services from [tool.dockstage.workers]: management-command processes beside web.
+"""The compose file the suite generates from [tool.dockstage]: worker services, and more tmpfs paths.
 
-Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
+Workers ([tool.dockstage.workers]) are management-command processes beside web. Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
 the prod image with the app's environment, hardened like web, started after the migrations and
 restarted unless stopped. The flow that prepares a stack writes them into a generated compose
 file in the state dir (no secret in it: the environment comes from the app env file), merged
 over the suite's own; loading the settings writes nothing.
+`tmpfs` (paths beyond compose.yaml's /tmp and /var/tmp) adds in-memory writable paths to migrate,
+web and the workers: compose appends them to the hardened services' own list.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from dockstage.core import files
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 
-FILE_NAME = "compose.workers.yaml"
+FILE_NAME = "compose.generated.yaml"
 INTERVAL = "${DOCKSTAGE_HEALTH_INTERVAL:?DOCKSTAGE_HEALTH_INTERVAL is written by dockstage}"
-HEADER = "# written by dockstage from [tool.dockstage.workers] in pyproject.toml; edit that table, not this file\n"
+HEADER = "# written by dockstage from [tool.dockstage] workers and tmpfs in pyproject.toml; edit those, not this file\n"
+TMPFS = ("/tmp", "/var/tmp")  # noqa: S108 - in-memory paths inside the prod containers (compose.yaml's)
 
 
 def compose_file(settings: Settings) -> Path:
-    """Where the workers' compose file is written (the state dir)."""
+    """Where the generated compose file is written (the state dir)."""
     return settings.path(settings.state_dir) / FILE_NAME
 
 
@@ -34,7 +37,7 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
         "entrypoint": list(command[:1]),
         "command": list(command[1:]),
         "read_only": True,
-        "tmpfs": ["/tmp"],  # noqa: S108 - a tmpfs inside the container, as compose.yaml gives web
+        "tmpfs": list(TMPFS),  # in-memory, as compose.yaml gives web
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "depends_on": {
@@ -51,14 +54,17 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
 
 
 def render(app: App) -> str:
-    """The compose file of the app's workers (JSON, which compose reads as YAML)."""
-    services = {name: service(command) for name, command in app.workers.items()}
+    """The compose file of the app's workers and extra tmpfs paths (JSON, which compose reads as YAML)."""
+    services: dict[str, dict[str, object]] = {name: service(command) for name, command in app.workers.items()}
+    for name in ("migrate", "web", *app.workers):
+        if app.tmpfs:
+            services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *app.tmpfs]
     return HEADER + json.dumps({"services": services}, indent=2) + "\n"
 
 
 def write(settings: Settings) -> Path | None:
-    """Write the workers' compose file when there are workers (atomically: steps run side by side)."""
-    if not settings.app.workers:
+    """Write the generated compose file when there are workers or tmpfs paths (atomically: steps run side by side)."""
+    if not (settings.app.workers or settings.app.tmpfs):
         return None
     path = compose_file(settings)
     files.write_if_changed(path, render(settings.app))

@@ -150,7 +150,7 @@ def test_workers_become_compose_services_of_the_prod_image(tmp_path: Path) -> No
     assert not (root / ".dockstage").exists()  # loading the settings writes nothing
     (root / ".env").write_text("DJANGO_SECRET_KEY=s3cret-value-1234\nMYSQL_PASSWORD=p\nMYSQL_ROOT_PASSWORD=r\n")
     path = workers.write(envfile.ensure(settings, Reporter(quiet=True)))
-    assert path == root / ".dockstage/compose.workers.yaml"
+    assert path == root / ".dockstage/compose.generated.yaml"
     services = json.loads(path.read_text().split("\n", 1)[1])["services"]
     assert list(services) == ["mailer", "beat"]
     assert (services["mailer"]["entrypoint"], services["mailer"]["command"]) == (

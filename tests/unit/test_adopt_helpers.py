@@ -42,7 +42,7 @@ def test_prod_gets_the_app_minus_tests_docs_and_tooling(tmp_path: Path) -> None:
     ):
         (src / relative).parent.mkdir(parents=True, exist_ok=True)
         (src / relative).write_text("x")
-    copied, left_out = helper("prune").prune(src, dst, list(DEFAULT_PROD_EXCLUDE))
+    copied, left_out, used = helper("prune").prune(src, dst, list(DEFAULT_PROD_EXCLUDE))
     kept = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file())
     assert kept == [
         "CHANGELOG.md",
@@ -54,6 +54,7 @@ def test_prod_gets_the_app_minus_tests_docs_and_tooling(tmp_path: Path) -> None:
     ]
     assert copied == len(kept)
     assert {"polls/tests.py", "polls/tests/", "polls/test_models.py", "docs/", ".env"} <= set(left_out)
+    assert used == {}
 
 
 @pytest.mark.parametrize(
@@ -98,9 +99,10 @@ def test_build_steps_take_collectstatic_and_commands_from_build_args(monkeypatch
 
     class Done:
         returncode = 0
+        stderr = ""
 
     steps = helper("buildsteps")
-    monkeypatch.setattr(steps.subprocess, "run", lambda command, env, check: ran.append(command) or Done())
+    monkeypatch.setattr(steps.subprocess, "run", lambda command, env, check, **kw: ran.append(command) or Done())
     monkeypatch.setenv("BUILD_COMMANDS", json.dumps([["python", "manage.py", "compress"]]))
     monkeypatch.setenv("COLLECTSTATIC", "true")
     assert steps.main() == 0

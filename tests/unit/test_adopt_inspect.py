@@ -122,9 +122,12 @@ def test_pyproject_dependencies_groups_and_requires_python(tmp_path: Path) -> No
     )
     found = inspect(root)
     r = found.requirements
-    assert (r.runtime, r.dev, r.test) == (["pyproject.toml"], ["pyproject.toml:dev"], ["pyproject.toml:test"])
+    assert (r.runtime, r.dev, r.test) == (["uv.lock"], ["uv.lock:dev"], ["uv.lock:test"])  # the lock's versions
     assert (found.python, found.python_reason) == (">=3.13", "requires-python")
-    assert any("uv.lock" in n for n in found.notes)
+    assert any("uv.lock found: the build installs its exact versions" in n for n in found.notes)
+    (root / "uv.lock").unlink()
+    r = inspect(root).requirements
+    assert (r.runtime, r.dev, r.test) == (["pyproject.toml"], ["pyproject.toml:dev"], ["pyproject.toml:test"])
 
 
 def test_tests_py_only_means_manage_py_test(tmp_path: Path) -> None:

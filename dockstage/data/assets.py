@@ -1,0 +1,86 @@
+"""Build helper (assets stage): the project's front-end build, and only its output for stage.
+
+`python3 assets.py SRC OUT`, in SRC (the app dir): `npm ci` (`npm install` without a lock), then
+ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
+outside node_modules is copied to OUT at the same path, and so is each path of ASSETS_OUTPUT (JSON,
+relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The host's npm config and CA arrive as the BuildKit secrets `npmrc`
+and `npm_cert` (read in place, never copied).
+"""
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SECRETS = Path("/run/secrets")
+
+
+def snapshot(root: Path) -> dict[str, float]:
+    """Every file under root outside node_modules -> its modification time."""
+    seen = {}
+    for here, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "node_modules"]
+        for name in filenames:
+            path = Path(here) / name
+            seen[path.relative_to(root).as_posix()] = path.stat().st_mtime
+    return seen
+
+
+def made(before: dict[str, float], after: dict[str, float]) -> list[str]:
+    """The files a build wrote: new ones and changed ones."""
+    return sorted(p for p, mtime in after.items() if before.get(p) != mtime)
+
+
+def npm_environment(environ: dict[str, str]) -> dict[str, str]:
+    env = {**environ, "NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false", "NPM_CONFIG_AUDIT": "false"}
+    if (SECRETS / "npmrc").is_file() and (SECRETS / "npmrc").stat().st_size:
+        env["NPM_CONFIG_USERCONFIG"] = str(SECRETS / "npmrc")
+    if (SECRETS / "npm_cert").is_file() and (SECRETS / "npm_cert").stat().st_size:
+        env["NPM_CONFIG_CAFILE"] = env["NODE_EXTRA_CA_CERTS"] = str(SECRETS / "npm_cert")
+    return env
+
+
+def main(src: Path, out: Path) -> int:
+    command = [str(w) for w in json.loads(os.environ.get("ASSETS_COMMAND", "[]"))]
+    outputs = [str(p).strip("/") for p in json.loads(os.environ.get("ASSETS_OUTPUT", "[]"))]
+    env = npm_environment(dict(os.environ))
+    lock = any((src / name).is_file() for name in ("package-lock.json", "npm-shrinkwrap.json"))
+    before = snapshot(src)
+    for step in (["npm", "ci"] if lock else ["npm", "install"], command):
+        if not step:
+            continue
+        print(f"dockstage: {shlex.join(step)}", flush=True)
+        code = subprocess.run(step, cwd=src, env=env, check=False).returncode
+        if code:
+            print(
+                f"dockstage: `{shlex.join(step)}` failed (exit {code}) in the assets stage: fix package.json, "
+                "or assets-command in [tool.dockstage]",
+                file=sys.stderr,
+            )
+            return code
+    files = [*made(before, snapshot(src)), *outputs]
+    missing = [p for p in files if not (src / p).exists()]
+    if missing:
+        print(
+            f"dockstage: assets-output {', '.join(missing)} not found after the build: fix assets-output",
+            file=sys.stderr,
+        )
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    for relative in files:
+        source, target = src / relative, out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target, follow_symlinks=False)
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    print(f"dockstage: assets for stage: {shown or 'none'}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))

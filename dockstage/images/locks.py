@@ -1,0 +1,85 @@
+"""Lock files as requirement sets: uv.lock (exported by uv inside the build) and poetry.lock (read here).
+
+A requirements entry `uv.lock` is the runtime set of the lock (no dependency groups), `uv.lock:dev`
+one group. uv itself exports it in the dev stage (`uv export --frozen`), so the build installs the
+lock's exact versions and needs nothing on the host. `poetry.lock` (`poetry.lock:dev`) is turned into
+pinned requirements here, from the lock alone: no poetry, no network.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dockstage.core.errors import ConfigError
+
+LOCK_ENTRY = re.compile(r"^(?P<path>(?:.*/)?(?P<kind>uv|poetry)\.lock)(?::(?P<group>[\w.-]+))?$")
+MAIN = "main"
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def uv_export_args(group: str | None) -> list[str]:
+    """`uv export` arguments for the runtime set (no groups) or one dependency group."""
+    return ["--only-group", group] if group else ["--no-default-groups"]
+
+
+def poetry_roots(pyproject: Mapping[str, Any], group: str) -> set[str]:
+    """The names a poetry group depends on directly ([tool.poetry.dependencies] for main, PEP 621 too)."""
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    if group == MAIN:
+        table: Iterable[str] = poetry.get("dependencies", {})
+        project = pyproject.get("project", {}).get("dependencies", [])
+        names = {canonical(n) for n in table if n.lower() != "python"}
+        return names | {canonical(re.split(r"[\s\[<>=!~;(@]", d, maxsplit=1)[0]) for d in project}
+    table = poetry.get("group", {}).get(group, {}).get("dependencies", {})
+    if group == "dev" and not table:
+        table = poetry.get("dev-dependencies", {})
+    return {canonical(n) for n in table}
+
+
+def _marker(package: Mapping[str, Any], group: str) -> str:
+    markers = package.get("markers")
+    if isinstance(markers, dict):
+        markers = markers.get(group, "")
+    return f" ; {markers}" if isinstance(markers, str) and markers else ""
+
+
+def _requirement(package: Mapping[str, Any]) -> str | None:
+    name, version = package["name"], package["version"]
+    source = package.get("source") or {}
+    kind = source.get("type")
+    if kind == "git":
+        return f"{name} @ git+{source['url']}@{source.get('resolved_reference') or source.get('reference')}"
+    if kind == "url":
+        return f"{name} @ {source['url']}"
+    if kind in ("directory", "file"):
+        return None  # a path of the developer's machine: the app dir is copied whole anyway
+    return f"{name}=={version}"
+
+
+def poetry_requirements(lock_text: str, pyproject: Mapping[str, Any], group: str = MAIN) -> list[str]:
+    """Pinned requirement lines of one group of a poetry.lock (its `groups`/`category` when the lock
+    records them, else every package reachable from the group's direct dependencies)."""
+    try:
+        lock = tomllib.loads(lock_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"poetry.lock is not valid TOML ({exc})", "run `poetry lock` and commit it") from None
+    packages = {canonical(p["name"]): p for p in lock.get("package", [])}
+    recorded = any("groups" in p or "category" in p for p in packages.values())
+    if recorded:
+        chosen = {n for n, p in packages.items() if group in (p.get("groups") or [p.get("category", MAIN)])}
+    else:
+        chosen, pending = set(), list(poetry_roots(pyproject, group))
+        while pending:
+            name = pending.pop()
+            if name in chosen or name not in packages:
+                continue
+            chosen.add(name)
+            pending += [canonical(d) for d in packages[name].get("dependencies", {})]
+    lines = [_requirement(packages[n]) for n in sorted(chosen)]
+    return [f"{line}{_marker(packages[n], group)}" for n, line in zip(sorted(chosen), lines, strict=True) if line]

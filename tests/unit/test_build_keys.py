@@ -1,0 +1,89 @@
+"""Issue 20's build keys as pure logic: assets, tmpfs, test-setup, smoke-urls, npm's config and CA."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt.inspect import inspect
+from dockstage.core import cabundle
+from dockstage.core.appconfig import parse_app
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError
+from dockstage.stack import workers
+from tests.unit.test_adopt_helpers import helper
+from tests.unit.test_adopt_inspect import startproject
+
+
+def test_the_new_keys_parse_and_a_relative_tmpfs_is_refused() -> None:
+    app = parse_app(
+        {
+            "assets_command": "npm run build",
+            "assets_output": ["node_modules"],
+            "test_setup": ["python manage.py compilejsi18n"],
+            "tmpfs": ["/app/media"],
+            "smoke_urls": True,
+        }
+    )
+    assert app.assets_command == ("npm", "run", "build") and app.assets_output == ("node_modules",)
+    assert app.test_setup == (("python", "manage.py", "compilejsi18n"),) and app.smoke_urls
+    with pytest.raises(ConfigError, match="not an absolute path"):
+        parse_app({"tmpfs": ["media"]})
+    with pytest.raises(ConfigError, match="smoke-urls must be true or false"):
+        parse_app({"smoke_urls": "yes"})
+
+
+def test_more_tmpfs_paths_reach_migrate_web_and_the_workers(tmp_path: Path) -> None:
+    app = parse_app({"tmpfs": ["/app/media"], "workers": {"mailer": "python manage.py x"}})
+    services = json.loads(workers.render(app).split("\n", 1)[1])["services"]
+    assert services["web"] == {"tmpfs": ["/app/media"]} and services["migrate"] == {"tmpfs": ["/app/media"]}
+    assert services["mailer"]["tmpfs"] == ["/tmp", "/var/tmp", "/app/media"]
+    settings = Settings(root=tmp_path, state_dir=".ds")
+    assert workers.write(settings.with_(app=app)) == tmp_path / ".ds" / "compose.generated.yaml"
+    assert workers.write(settings) is None  # nothing to add: no generated compose file
+
+
+def test_init_finds_the_npm_build_and_statici18n(tmp_path: Path) -> None:
+    settings = 'INSTALLED_APPS = ["statici18n"]\nSTATICFILES_DIRS = [BASE_DIR / "node_modules"]\n'
+    root = startproject(
+        tmp_path,
+        settings,
+        {"package.json": '{"scripts": {"build": "vite build"}}', "requirements.txt": "Django>=5.2,<6\n"},
+    )
+    found = inspect(root)
+    assert (found.assets_command, found.assets_output) == ("npm run build", ["node_modules"])
+    assert found.test_setup == ["python manage.py compilejsi18n"]
+    (root / "package.json").write_text('{"scripts": {"test": "jest"}}')
+    assert inspect(root).assets_command == ""
+
+
+def test_the_assets_build_copies_what_it_wrote_outside_node_modules() -> None:
+    assets = helper("assets")
+    before = {"package.json": 1.0, "app/static/site.css": 1.0}
+    after = {**before, "app/static/site.css": 2.0, "app/static/dist/app.js": 2.0}
+    assert assets.made(before, after) == ["app/static/dist/app.js", "app/static/site.css"]
+
+
+def test_npm_config_and_ca_come_from_the_users_npmrc_then_the_global_one(tmp_path: Path) -> None:
+    ca, npmrc = tmp_path / "ca.pem", tmp_path / ".npmrc"
+    ca.write_text("cert")
+    npmrc.write_text(f'audit=false\ncafile = "{ca}"\n')
+    environ = {"HOME": str(tmp_path), "PATH": ""}
+    assert cabundle.npm_user_config(environ) == npmrc
+    assert cabundle.npm_cafile(environ) == ca
+    npmrc.write_text("audit=false\n")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "npmrc").write_text(f"cafile={ca}\n")
+    assert cabundle.npm_cafile({**environ, "PREFIX": str(tmp_path)}) == ca
+    assert cabundle.npm_user_config({"HOME": str(tmp_path / "nobody")}) is None
+
+
+def test_the_tools_venv_may_not_hold_another_version_of_an_app_package() -> None:
+    install = helper("install")
+    app = install.pins("Django==6.0.10\nasgiref==3.9.1\n# comment\n-e file:///x\n")
+    assert app == {"django": "6.0.10", "asgiref": "3.9.1"}
+    tools = install.pins("django==6.1.3\nasgiref==3.9.1\npytest==9.0.0\n")
+    assert install.mismatches(app, tools) == ["django 6.1.3 (tools) vs 6.0.10 (app)"]
+    assert install.mismatches(app, {"pytest": "9.0.0", "asgiref": "3.9.1"}) == []

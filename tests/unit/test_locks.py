@@ -1,0 +1,101 @@
+"""Lock files as requirement sets: detection by init, staging for the build, poetry.lock read alone."""
+
+from __future__ import annotations
+
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt.inspect import inspect
+from dockstage.core.errors import ConfigError
+from dockstage.images import buildfiles, locks
+from tests.unit.test_adopt_inspect import startproject
+
+POETRY_2 = """\
+[[package]]
+name = "Django"
+version = "5.2.8"
+groups = ["main"]
+files = []
+[package.dependencies]
+asgiref = ">=3.8"
+
+[[package]]
+name = "asgiref"
+version = "3.9.1"
+groups = ["main"]
+files = []
+
+[[package]]
+name = "pytest"
+version = "8.4.2"
+groups = ["dev"]
+markers = "python_version >= \\"3.9\\""
+files = []
+
+[[package]]
+name = "tzdata"
+version = "2025.2"
+groups = ["main"]
+markers = {main = "sys_platform == \\"win32\\""}
+files = []
+"""
+POETRY_PYPROJECT = """\
+[tool.poetry.dependencies]
+python = "^3.11"
+Django = "^5.2"
+[tool.poetry.group.dev.dependencies]
+pytest = "*"
+"""
+
+
+def test_poetry_lock_groups_as_pinned_requirements() -> None:
+    assert locks.poetry_requirements(POETRY_2, {}) == [
+        "asgiref==3.9.1",
+        "Django==5.2.8",
+        'tzdata==2025.2 ; sys_platform == "win32"',
+    ]
+    assert locks.poetry_requirements(POETRY_2, {}, "dev") == ['pytest==8.4.2 ; python_version >= "3.9"']
+
+
+def test_a_lock_without_groups_follows_the_dependencies_from_pyproject() -> None:
+    """poetry 1.5-1.8 locks record no groups: the main set is what [tool.poetry.dependencies] reaches."""
+    lock = POETRY_2.replace('groups = ["main"]\n', "").replace('groups = ["dev"]\n', "")
+    pyproject = tomllib.loads(POETRY_PYPROJECT)
+    assert locks.poetry_requirements(lock, pyproject) == ["asgiref==3.9.1", "Django==5.2.8"]
+    assert locks.poetry_requirements(lock, pyproject, "dev") == ['pytest==8.4.2 ; python_version >= "3.9"']
+
+
+def test_a_broken_poetry_lock_says_how_to_fix_it() -> None:
+    with pytest.raises(ConfigError, match="poetry lock"):
+        locks.poetry_requirements("[[package]\n", {})
+
+
+def test_uv_lock_sets_stage_the_lock_and_the_export_arguments(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    runtime = buildfiles.requirement_set(tmp_path, ["uv.lock"], ["gunicorn"])
+    assert runtime["export"] == b".\n--no-default-groups\n"
+    assert runtime["args"] == b"gunicorn\n" and {"uv.lock", "pyproject.toml"} <= set(runtime)
+    assert buildfiles.requirement_set(tmp_path, ["uv.lock:test"])["export"] == b".\n--only-group\ntest\n"
+    with pytest.raises(ConfigError, match=r"two uv\.lock entries"):
+        buildfiles.requirement_set(tmp_path, ["uv.lock", "uv.lock:dev"])
+
+
+def test_poetry_lock_sets_stage_a_pinned_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    (tmp_path / "poetry.lock").write_text(POETRY_2)
+    files = buildfiles.requirement_set(tmp_path, ["poetry.lock:dev"])
+    assert files["args"] == b"-r\npoetry-dev.txt\n"
+    assert files["poetry-dev.txt"] == b'pytest==8.4.2 ; python_version >= "3.9"\n'
+
+
+def test_init_detects_a_poetry_lock_and_its_groups(tmp_path: Path) -> None:
+    root = startproject(
+        tmp_path,
+        extra={"pyproject.toml": textwrap.indent(POETRY_PYPROJECT, ""), "poetry.lock": POETRY_2},
+    )
+    r = inspect(root).requirements
+    assert (r.runtime, r.dev, r.test) == (["poetry.lock"], ["poetry.lock:dev"], [])

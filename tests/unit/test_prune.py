@@ -1,0 +1,129 @@
+"""The prod prune's decisions (dockstage/data/prune.py): patterns drop tests and tooling, never code
+that kept code imports or names, never modules Django finds by their place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
+from tests.unit.test_adopt_helpers import helper
+
+prune = helper("prune")
+PATTERNS = list(DEFAULT_PROD_EXCLUDE)
+
+
+def test_a_tests_package_an_app_imports_is_kept_with_the_packages_above_it() -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/views.py": "from shop.tests.factories import make_order\n",
+        "shop/tests/__init__.py": "",
+        "shop/tests/factories.py": "from .helpers import price\n",
+        "shop/tests/helpers.py": "price = 1\n",
+        "shop/tests/test_views.py": "import pytest\n",
+    }
+    dropped, kept = prune.decide(files, PATTERNS)
+    assert dropped == {"shop/tests/test_views.py": "shop/tests/"}
+    assert set(kept) == {"shop/tests/__init__.py", "shop/tests/factories.py", "shop/tests/helpers.py"}
+    assert kept["shop/tests/factories.py"] == "shop/views.py uses shop.tests.factories"
+    assert kept["shop/tests/helpers.py"].startswith("shop/tests/factories.py uses shop.tests.helpers")
+
+
+def test_relative_imports_and_dotted_strings_count_as_uses() -> None:
+    files = {
+        "mysite/__init__.py": "",
+        "mysite/settings.py": 'INSTALLED_APPS = ["django.contrib.admin", "tests.testapp"]\n',
+        "mysite/urls.py": "from . import views\nfrom ..tests import urls_helpers\n",
+        "mysite/views.py": "",
+        "tests/__init__.py": "",
+        "tests/testapp/__init__.py": "",
+        "tests/testapp/models.py": "",
+        "tests/urls_helpers.py": "",
+        "tests/test_other.py": "",
+    }
+    dropped, kept = prune.decide(files, PATTERNS)
+    assert set(kept) == {"tests/__init__.py", "tests/testapp/__init__.py", "tests/urls_helpers.py"}
+    assert set(dropped) == {"tests/testapp/models.py", "tests/test_other.py"}
+
+
+def test_a_management_command_named_like_a_test_file_is_kept() -> None:
+    """`**/*_tests.py` matches send_tests.py; Django finds commands by their place, so it stays."""
+    files = {
+        "mail/__init__.py": "",
+        "mail/management/__init__.py": "",
+        "mail/management/commands/__init__.py": "",
+        "mail/management/commands/send_tests.py": "",
+        "mail/migrations/0001_initial.py": "",
+        "mail/model_tests.py": "",
+    }
+    dropped, kept = prune.decide(files, PATTERNS)
+    assert dropped == {"mail/model_tests.py": "mail/model_tests.py"}
+    assert kept == {"mail/management/commands/send_tests.py": "Django finds it by its place"}
+
+
+def test_a_module_that_does_not_parse_uses_nothing() -> None:
+    assert prune.names_used("def (:", "x", False) == set()
+    assert prune.module_name("my-scripts/run.py") == "" and prune.module_name("a/b/__init__.py") == "a.b"
+
+
+def test_prune_copies_what_is_used_and_lists_what_is_left_out(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    for relative, text in {
+        "app/__init__.py": "",
+        "app/views.py": "import app.tests.fixtures\n",
+        "app/tests/__init__.py": "",
+        "app/tests/fixtures.py": "",
+        "app/tests/test_x.py": "",
+        "node_modules/pkg/index.js": "",
+        ".git/HEAD": "",
+    }.items():
+        (src / relative).parent.mkdir(parents=True, exist_ok=True)
+        (src / relative).write_text(text)
+    copied, left_out, kept = prune.prune(src, dst, PATTERNS)
+    assert sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*.py")) == [
+        "app/__init__.py",
+        "app/tests/__init__.py",
+        "app/tests/fixtures.py",
+        "app/views.py",
+    ]
+    assert copied == 4 and left_out == [".git/", "app/tests/", "node_modules/"]
+    assert "app/tests/fixtures.py" in kept
+
+
+def test_a_missing_module_is_traced_to_the_path_the_prune_left_out() -> None:
+    from dockstage.images.imagechecks import diagnose
+
+    traceback = "Traceback (most recent call last):\n  File \"x\"\nModuleNotFoundError: No module named 'shop.tests.factories'\n"
+    what, fix = diagnose(traceback, ["pytest.ini", "shop/tests/"])
+    assert what == "No module named 'shop.tests.factories': the prune left out shop/tests/"
+    assert "prod-exclude" in fix
+    what, fix = diagnose(traceback, ["docs/"])
+    assert (what, fix) == (
+        "No module named 'shop.tests.factories'",
+        "add the package that provides it to the runtime requirements",
+    )
+
+
+def test_a_crash_is_named_by_its_exception_not_as_checklist_findings() -> None:
+    from dockstage.images.imagechecks import diagnose
+
+    denied = "Traceback...\nPermissionError: [Errno 13] Permission denied: '/tmp/django_cache.lock'\n"
+    assert diagnose(denied, [])[0] == "the non-root user cannot write /tmp/django_cache.lock"
+    assert diagnose("boom\nKeyError: 'DJKEY'\n", [])[0] == "KeyError: 'DJKEY'"
+    assert diagnose("", []) == ("it failed without output", "run the image's command by hand to see why")
+
+
+def test_a_build_step_failing_on_a_pruned_module_says_which_path_and_the_error_shows_it() -> None:
+    from dockstage.core.errors import StageBuildFailed
+
+    buildsteps = helper("buildsteps")
+    output = "Traceback...\nModuleNotFoundError: No module named 'shop.extras'\n"
+    assert buildsteps.pruned_cause(output, ["docs/", "shop/extras/"]) == (
+        "No module named 'shop.extras': the prune left out shop/extras/"
+    )
+    assert buildsteps.pruned_cause(output, ["docs/"]) == ""
+    log = "#26 0.7 dockstage: error: `python manage.py collectstatic` failed: it; fix: take it out of prod-exclude\n"
+    error = StageBuildFailed("stage", 1, log)
+    assert (error.what, error.fix) == (
+        "building stage 'stage' failed: `python manage.py collectstatic` failed: it",
+        "take it out of prod-exclude",
+    )
