@@ -18,6 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import OVERLAY_VALUES
 
 DEFAULT_PROD_EXCLUDE: tuple[str, ...] = (
     # tests, also inside packages, and what only runs them
@@ -145,6 +146,9 @@ class App:
     debug_values: tuple[str, ...] = ("false", "true")  # how the app spells debug off and on ("False", "True")
     index_url: str = ""  # the package index for every set (beats a requirements file's own -i)
     workers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service name -> command (prod image)
+    overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
+    test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
+    python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
 
     @property
     def package(self) -> str:
@@ -259,7 +263,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
         shown = key.replace("_", "-")
         if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
             values[key] = _strings(shown, value, split=key.startswith("apt"))
-        elif key in ("prod_exclude", "compose_files", "debug_values"):
+        elif key in ("prod_exclude", "compose_files", "debug_values", "overlay", "test_overlay", "python_path"):
             values[key] = _strings(shown, value)
         elif key == "test_command":
             values[key] = _strings(shown, value, split=True)
@@ -295,6 +299,12 @@ def parse_app(raw: Mapping[str, object]) -> App:
         raise ConfigError(
             "[tool.dockstage] debug-values must be two strings", 'write them off first: ["False", "True"]'
         )
+    for key, overlay in (("overlay", app.overlay), ("test-overlay", app.test_overlay)):
+        unknown = [value for value in overlay if value not in OVERLAY_VALUES]
+        if unknown:
+            raise ConfigError(
+                f"[tool.dockstage] {key} has unknown values {unknown}", f"use {', '.join(OVERLAY_VALUES)}"
+            )
     if ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
     if not app.health_path.startswith("/"):

@@ -255,12 +255,37 @@ class MissingSetting(StackError):
 class TestsFailed(CheckFailed):
     __test__ = False  # not a pytest test class
 
-    def __init__(self, pytest_exit: int | None, summary: str, report: str) -> None:
+    def __init__(self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest") -> None:
         super().__init__(
-            f"the app's tests failed in the test image (pytest exit {pytest_exit}; {summary})",
-            f"see pytest's output above and {report}",
+            f"the app's tests failed in the test image ({runner} exited {pytest_exit}; {summary})",
+            f"see the runner's output above and {report}",
         )
         self.pytest_exit = pytest_exit
+
+
+class TestsNotOnStackDatabase(CheckFailed):
+    """The tests passed, but on another database than the stack's MySQL (a test settings module's SQLite)."""
+
+    __test__ = False
+
+    def __init__(self, used: str, settings_module: str) -> None:
+        super().__init__(
+            f"the app's tests ran on {used}, not on the stack's MySQL (settings {settings_module or '?'})",
+            'set test-overlay = ["database"] in [tool.dockstage] (the suite then sets DATABASES for the tests), '
+            "or point test-env DJANGO_SETTINGS_MODULE at settings that read the database from the environment",
+        )
+
+
+class StepsFailed(CheckFailed):
+    """More than one step of one run failed: every one is named."""
+
+    def __init__(self, failures: list[tuple[str, DockstageError]]) -> None:
+        super().__init__(
+            f"{len(failures)} steps failed: " + "; ".join(f"{name}: {error.what}" for name, error in failures),
+            " / ".join(dict.fromkeys(error.fix for _, error in failures if error.fix)),
+        )
+        self.failures = failures
+        self.label = failures[0][1].label  # the exit status of the first, as a single failure would give
 
 
 class NoTestsSelected(CheckFailed):

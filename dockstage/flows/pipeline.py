@@ -7,6 +7,8 @@ results to the steps after it, so no stage is built twice in one command.
 from __future__ import annotations
 
 import dataclasses
+import json
+import shlex
 import threading
 import time
 import uuid
@@ -19,7 +21,15 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core.engine import Check
-from dockstage.core.errors import DockstageError, EngineError, NoTestsSelected, SmokeCheckFailed, TestsFailed
+from dockstage.core.errors import (
+    DockstageError,
+    EngineError,
+    NoTestsSelected,
+    SmokeCheckFailed,
+    StepsFailed,
+    TestsFailed,
+    TestsNotOnStackDatabase,
+)
 from dockstage.flows.run import Run
 from dockstage.images import bases, offline, stages
 from dockstage.stack import smoke
@@ -156,22 +166,57 @@ def test_image(
             )
         except DockerException as exc:
             failed = exc
+        proof = report_dir / "db-proof.json"
+        proof.unlink(missing_ok=True)
         try:
             run.docker.container.copy((name, "/tmp/junit.xml"), junit)  # noqa: S108 - inside the test container
         except DockerException:
-            run.reporter.warn("no junit report was written")
+            run.reporter.warn("no junit report was written in this run")
+        try:
+            run.docker.container.copy((name, DB_PROOF), proof)
+        except DockerException:
+            pass  # said by check_database below
         finally:
             run.docker.container.remove(name, force=True)
+        runner = shlex.join(settings.app.test_command)
         if failed is not None:
             if failed.return_code == PYTEST_NO_TESTS:
                 raise NoTestsSelected(pytest_args)
             run.reporter.step("db logs")
             stack.show_logs(["db"], tail=40)
-            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no report"
-            raise TestsFailed(failed.return_code, summary, str(junit))
-    counts = junit_counts(junit)
-    run.reporter.ok(f"app tests: {describe_counts(counts)}; report {junit}")
+            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no junit report in this run"
+            raise TestsFailed(failed.return_code, summary, str(junit), runner)
+    counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    used = check_database(run, proof)
+    run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")
     return counts
+
+
+DB_PROOF = "/tmp/dockstage-db.json"  # noqa: S108 - written in the test container by dockstage_dbproof
+STACK_DB_HOST = "db"  # the compose service the suite hands the app as database-host
+
+
+def database_used(found: dict[str, object]) -> tuple[bool, str]:
+    """(whether it was the stack's MySQL, how to name it) from the test run's database proof."""
+    vendor, host = found.get("vendor"), str(found.get("host") or "")
+    if vendor is None:
+        return True, "an unknown database (the tests did not set up Django)"
+    if vendor == "mysql" and host == STACK_DB_HOST:
+        return True, f"MySQL at {host}"
+    where = f" at {host}" if host else ""
+    return False, f"{'SQLite' if vendor == 'sqlite' else vendor}{where}"
+
+
+def check_database(run: Run, proof: Path) -> str:
+    """Which database the tests used; raises when it was not the stack's MySQL."""
+    if not proof.is_file():
+        run.reporter.warn("the test command wrote no database proof: which database the tests used is unknown")
+        return "an unknown database"
+    found = json.loads(proof.read_text(encoding="utf-8"))
+    ours, used = database_used(found)
+    if not ours:
+        raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""))
+    return used
 
 
 def smoke_prod(run: Run) -> list[str]:
@@ -198,11 +243,15 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
     return lines
 
 
-def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, tuple[str, float]]:
+def side_by_side(
+    run: Run, steps: dict[str, Callable[[Run], str]], summary: Summary | None = None
+) -> dict[str, tuple[str, float]]:
     """Run steps at once, each with its own buffered output (printed whole, in order, when all
-    are done); the first failure, in the order given, is raised after that."""
+    are done); every step's row goes to `summary`, failed ones too. One failure is raised as it
+    is, several as one error naming each step."""
     results: dict[str, tuple[str, float]] = {}
     failures: dict[str, DockstageError] = {}
+    seconds: dict[str, float] = {}
     branches = {name: dataclasses.replace(run, reporter=run.reporter.buffered()) for name in steps}
 
     def work(name: str) -> None:
@@ -211,6 +260,8 @@ def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, 
             results[name] = (steps[name](branches[name]), time.monotonic() - started)
         except DockstageError as exc:
             failures[name] = exc
+        finally:
+            seconds[name] = time.monotonic() - started
 
     threads = [threading.Thread(target=work, args=(name,), name=name) for name in steps]
     for thread in threads:
@@ -220,9 +271,15 @@ def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, 
     for name in steps:
         run.reporter.step(name)
         branches[name].reporter.flush_into(run.reporter)
-    for name in steps:
-        if name in failures:
-            raise failures[name]
+    if summary is not None:
+        for name in steps:
+            shown = results[name][0] if name in results else f"FAILED: {failures[name].what}"
+            summary.add(name, shown, seconds.get(name, 0.0))
+    failed = [(name, failures[name]) for name in steps if name in failures]
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        raise StepsFailed(failed)
     return {name: results[name] for name in steps}
 
 
@@ -246,16 +303,19 @@ def pipeline(run: Run) -> Summary:
         started = time.monotonic()
         summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)
         started = time.monotonic()
-        results = side_by_side(
-            run,
-            {
-                "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
-                "image checks": lambda branch: f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed",
-                "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
-            },
-        )
-    for name, (result, seconds) in results.items():
-        summary.add(name, result, seconds)
-    summary.add("all of them, side by side", "", time.monotonic() - started)
-    run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
+        try:
+            side_by_side(
+                run,
+                {
+                    "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
+                    "image checks": lambda branch: (
+                        f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed"
+                    ),
+                    "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
+                },
+                summary,
+            )
+        finally:
+            summary.add("all of them, side by side", "", time.monotonic() - started)
+            run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
     return summary

@@ -20,9 +20,20 @@ from pathlib import Path
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import overlay_env
 from dockstage.images.bases import BaseImages
 
-SUPPORT_FILES = ("install.py", "prune.py", "buildsteps.py", "testcommand.py", "gunicorn.conf.py", "healthcheck.py")
+SUPPORT_FILES = (
+    "install.py",
+    "prune.py",
+    "buildsteps.py",
+    "testcommand.py",
+    "gunicorn.conf.py",
+    "healthcheck.py",
+    "probe.py",
+    "pythonpath/dockstage_settings.py",
+    "pythonpath/dockstage_dbproof.py",
+)
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
 SUITE_RUNTIME = ("gunicorn", "mysqlclient")
 """Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
@@ -34,7 +45,7 @@ _PYPROJECT = re.compile(r"^(?P<path>(?:.*/)?pyproject\.toml)(?:\[(?P<extras>[^\]
 def placeholders(app: App) -> dict[str, str]:
     """The app's environment at build time: its names with harmless values (no real secret)."""
     values = {
-        "secret-key": "build-time-placeholder-not-a-secret",
+        "secret-key": "build-time-placeholder-not-a-secret-build-time-placeholder-not-a-secret",
         "debug": app.debug_values[0],
         "allowed-hosts": "localhost",
         "database-host": "db",
@@ -45,7 +56,7 @@ def placeholders(app: App) -> dict[str, str]:
         "database-url": "mysql://app:build-time-placeholder@db:3306/app",
     }
     env = {name: values[value] for value, names in app.env.items() for name in names}
-    return {**env, **app.env_values}
+    return {**env, **app.env_values, **overlay_env(app.overlay, app.settings_module, values, debug_on=False)}
 
 
 def build_args(settings: Settings, images: BaseImages, context: Path | None = None) -> dict[str, str]:
@@ -69,6 +80,7 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
         "COLLECTSTATIC": "true" if app.collectstatic else "false",
         "BUILD_COMMANDS": json.dumps([list(c) for c in app.build_commands]),
         "TEST_COMMAND": json.dumps(list(app.test_command)),
+        "PYTHON_PATH": ":".join(f"/app/{p.strip('/')}" for p in app.python_path),
     }
 
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from dockstage.core.config import Settings, parse_env_file
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import overlay_env
 from dockstage.core.report import Reporter
 from dockstage.stack import workers
 
@@ -146,6 +147,9 @@ def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
     env.update(app.env_values)
     if variant == "test":
         env.update(app.test_env)
+    overlay = app.test_overlay if variant == "test" else app.overlay
+    base = env.get("DJANGO_SETTINGS_MODULE") or app.settings_module
+    env.update(overlay_env(overlay, base, values, values["debug"] == app.debug_values[1]))
     env["DOCKSTAGE_HEALTH_PATH"] = app.health_path
     return env
 

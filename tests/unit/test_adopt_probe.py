@@ -1,0 +1,211 @@
+"""The settings probe, pure parts: the in-image script run here on settings modules written to a
+temp dir (plain Python, no Django needed to import them), what its answers mean, the choice of
+settings modules, the overlay's environment, the tests' database proof."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt import learn, settingschoice
+from dockstage.core.config import PACKAGE_DATA
+from dockstage.core.overlay import overlay_env
+from dockstage.flows.pipeline import database_used
+
+OWN_NAMES = """\
+import os
+from urllib.parse import urlparse
+
+SECRET_KEY = os.environ["DJKEY"]
+DEBUG = os.environ.get("LOUD", "no") == "yes-please"
+LOUD_DEBUG = os.environ.get("SITE_DEBUG", "False") == "True"
+DEBUG = DEBUG or LOUD_DEBUG
+ALLOWED_HOSTS = os.environ.get("HOSTS_OK", "").split(",")
+WORKERS = int(os.environ.get("WEIRDNUM", "1"))
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+STATIC_ROOT = "/srv/static"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": os.environ.get("DBHOST", "localhost"),
+        "PORT": int(os.environ.get("DBPORTNUM", "3306")),
+        "NAME": os.environ["DBNAME"],
+        "USER": os.getenv("DBUSER"),
+        "PASSWORD": os.environ.get("DBPASS", ""),
+    }
+}
+"""
+URL_FORM = """\
+import os
+from urllib.parse import urlparse
+
+_url = urlparse(os.environ.get("MAIN_STORE", "sqlite:///x.db"))
+ENGINE = {"mysql": "django.db.backends.mysql"}.get(_url.scheme, "django.db.backends.sqlite3")
+DATABASES = {"default": {"ENGINE": ENGINE, "HOST": _url.hostname or "", "NAME": _url.path.lstrip("/")}}
+SECRET_KEY = "hard-coded"
+DEBUG = True
+ALLOWED_HOSTS = ["example.com"]
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+"""
+CHOSEN_ENGINE = """\
+import os
+
+if os.environ.get("DB_KIND") == "mysql":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("WHERE_DB", "")}}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}
+SECRET_KEY = os.environ.get("KEY_OF_SITE", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
+
+def probe(tmp_path: Path, modules: dict[str, str], names: list[str]) -> list[dict[str, object]]:
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, text in modules.items():
+        (package / f"{name}.py").write_text(text)
+    request = {"modules": [f"proj.{name}" for name in modules], "names": names}
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    done = subprocess.run(
+        [sys.executable, str(PACKAGE_DATA / "probe.py")],
+        cwd=tmp_path,
+        env={**env, "DOCKSTAGE_PROBE": json.dumps(request)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
+    results: list[dict[str, object]] = json.loads(line.split(" ", 1)[1])["results"]
+    return results
+
+
+def test_own_names_are_mapped_by_what_the_settings_do_with_them(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": OWN_NAMES}, ["DJKEY"])  # the others are seen read at import
+    learned = learn.interpret(result)
+    assert learned.env == {
+        "database-host": ["DBHOST"],
+        "database-port": ["DBPORTNUM"],
+        "database-name": ["DBNAME"],
+        "database-user": ["DBUSER"],
+        "database-password": ["DBPASS"],
+        "secret-key": ["DJKEY"],
+        "allowed-hosts": ["HOSTS_OK"],
+        "debug": ["SITE_DEBUG"],
+    }
+    assert learned.debug_values == ("False", "True")
+    assert learned.overlay == [] and "WEIRDNUM" in learned.others and "LOUD" in learned.others
+
+
+def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
+    learned = learn.interpret(result)
+    assert learned.env == {"database-url": ["MAIN_STORE"]}
+    assert learned.overlay == ["secret-key", "allowed-hosts", "debug", "static-root"]
+    assert "SECRET_KEY is not read from the environment" in learned.reasons
+
+
+def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": CHOSEN_ENGINE}, [])
+    learned = learn.interpret(result)
+    assert learned.fixed == {"DB_KIND": "mysql"}
+    assert learned.env == {"database-host": ["WHERE_DB"], "secret-key": ["KEY_OF_SITE"]}
+    assert "database" not in learned.overlay
+
+
+def test_hard_coded_sqlite_is_overlaid_for_the_tests(tmp_path: Path) -> None:
+    tests = "from proj.settings import *\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n"
+    prod, test = probe(tmp_path, {"settings": OWN_NAMES, "settings_test": tests}, [])
+    assert learn.test_overlay(learn.interpret(prod)) == []
+    assert learn.test_overlay(learn.interpret(test)) == ["database"]
+
+
+def test_an_import_that_cannot_succeed_is_reported() -> None:
+    learned = learn.interpret({"module": "x.settings", "ok": False, "error": "ImportError: no module named y"})
+    assert learned.error == "ImportError: no module named y" and learned.env == {}
+
+
+def test_the_overlay_environment() -> None:
+    values = {
+        "secret-key": "s",
+        "allowed-hosts": "localhost",
+        "database-host": "db",
+        "database-port": "3306",
+        "database-name": "app",
+        "database-user": "app",
+        "database-password": "pw",
+    }
+    assert overlay_env([], "p.settings", values, False) == {}
+    env = overlay_env(["database", "debug"], "p.settings", values, True)
+    assert env["DJANGO_SETTINGS_MODULE"] == "dockstage_settings" and env["DOCKSTAGE_BASE_SETTINGS"] == "p.settings"
+    assert env["DOCKSTAGE_DATABASE_HOST"] == "db" and env["DOCKSTAGE_DEBUG"] == "true"
+    assert "DOCKSTAGE_SECRET_KEY" not in env
+
+
+def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/settings.py").write_text(URL_FORM)
+    env = overlay_env(
+        ["database", "allowed-hosts"],
+        "proj.settings",
+        {
+            "allowed-hosts": "localhost",
+            **{f"database-{p}": p for p in ("host", "port", "name", "user", "password")},
+        },
+        False,
+    )
+    code = "import dockstage_settings as s, json; print(json.dumps([s.DATABASES, s.ALLOWED_HOSTS, s.SECRET_KEY]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, **env, "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    databases, hosts, secret = json.loads(done.stdout)
+    assert databases["default"]["ENGINE"] == "django.db.backends.mysql" and databases["default"]["HOST"] == "host"
+    assert hosts == ["example.com", "localhost"] and secret == "hard-coded"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"Procfile": "web: gunicorn x.wsgi --env DJANGO_SETTINGS_MODULE=x.settings.product\n"}, "x.settings.product"),
+        ({"Dockerfile": "FROM python\nENV DJANGO_SETTINGS_MODULE=x.settings.prod\n"}, "x.settings.prod"),
+        (
+            {"x/wsgi.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x.settings.product')\n"},
+            "x.settings.product",
+        ),
+        ({}, ""),
+    ],
+)
+def test_the_prod_settings_module_is_the_one_the_project_serves_with(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    module, _ = settingschoice.serving(tmp_path, tmp_path / "x/wsgi.py")
+    assert module == expected
+
+
+def test_the_pytest_config_names_the_tests_settings(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\naddopts = --ds=x.settings.test -q\n")
+    assert settingschoice.for_tests(tmp_path, tmp_path, {}) == ("x.settings.test", "setup.cfg")
+    pyproject = {"tool": {"pytest": {"ini_options": {"DJANGO_SETTINGS_MODULE": "x.ci"}}}}
+    assert settingschoice.for_tests(tmp_path, tmp_path, pyproject) == ("x.ci", "pyproject.toml")
+
+
+def test_the_database_proof_is_read() -> None:
+    assert database_used({"vendor": "mysql", "host": "db"}) == (True, "MySQL at db")
+    assert database_used({"vendor": "sqlite", "host": ""}) == (False, "SQLite")
+    assert database_used({"vendor": "mysql", "host": "localhost"}) == (False, "mysql at localhost")
