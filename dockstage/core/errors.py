@@ -181,8 +181,28 @@ class StageBuildFailed(BuildError):
             what = f"building stage {stage!r} failed: a requirement needs Python {needs}, the base image has {have}"
         else:
             what = f"building stage {stage!r} failed (exit {exit_code})"
-            fix = "read the build output above; fix the Dockerfile or the requirements, then build again"
+            fix = build_fix(detail)
         super().__init__(what, fix, detail=detail)
+
+
+_MISSING_NAME = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*)'")
+
+
+def build_fix(detail: str) -> str:
+    """Where to look when a build step failed: the [tool.dockstage] keys behind that step."""
+    missing = _MISSING_NAME.search(detail)
+    if missing:
+        return (
+            f"the settings read {missing.group(1)}, which has no value at build time: name it in "
+            "[tool.dockstage.env] (or give it one in [tool.dockstage.env-values]), or run `dockstage init --force`"
+        )
+    if "buildsteps.py" in detail or "collectstatic" in detail:
+        return (
+            "read the build output above: fix the app, or collectstatic / build-commands / overlay in [tool.dockstage]"
+        )
+    if "install.py" in detail or "uv pip" in detail:
+        return "read the build output above: fix requirements / dev-requirements / test-requirements / apt-build in [tool.dockstage]"
+    return "read the build output above; fix the [tool.dockstage] values it names (requirements, apt-build, app-dir), then build again"
 
 
 class ImageBuildFailed(BuildError):

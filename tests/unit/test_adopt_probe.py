@@ -14,6 +14,7 @@ import pytest
 
 from dockstage.adopt import learn, settingschoice
 from dockstage.core.config import PACKAGE_DATA
+from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
 from dockstage.core.overlay import overlay_env
 from dockstage.flows.pipeline import database_used
 
@@ -209,3 +210,47 @@ def test_the_database_proof_is_read() -> None:
     assert database_used({"vendor": "mysql", "host": "db"}) == (True, "MySQL at db")
     assert database_used({"vendor": "sqlite", "host": ""}) == (False, "SQLite")
     assert database_used({"vendor": "mysql", "host": "localhost"}) == (False, "mysql at localhost")
+
+
+def test_a_failed_build_points_at_the_keys_behind_it() -> None:
+    assert "[tool.dockstage.env]" in build_fix("  File settings.py\nKeyError: 'DJKEY'\n") and "DJKEY" in build_fix(
+        "KeyError: 'DJKEY'"
+    )
+    assert "collectstatic / build-commands" in build_fix("python /mnt/dockstage/buildsteps.py did not complete")
+    assert "Dockerfile" not in build_fix("anything else")
+
+
+def test_every_failed_step_is_named() -> None:
+    error = StepsFailed(
+        [
+            ("test_image", TestsFailed(1, "2 tests, 1 failed", "r.xml", "python manage.py test")),
+            ("smoke_prod", SmokeCheckFailed("health", "500")),
+        ]
+    )
+    assert "test_image: " in error.what and "smoke_prod: smoke check 'health' failed" in error.what
+    assert "python manage.py test exited 1" in error.what and error.label == "check"
+
+
+def test_the_test_command_gets_the_database_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKSTAGE_DB_PROOF", "")  # set by the helper; restored after the test
+    sys.path.insert(0, str(PACKAGE_DATA))
+    try:
+        import testcommand
+    finally:
+        sys.path.remove(str(PACKAGE_DATA))
+    assert testcommand.with_db_proof(["python", "-m", "pytest", "-x"], True) == [
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "dockstage_dbproof",
+        "-x",
+    ]
+    assert testcommand.with_db_proof(["python", "manage.py", "test"], False) == [
+        "python",
+        "-m",
+        "dockstage_dbproof",
+        "manage.py",
+        "test",
+    ]
+    assert testcommand.with_db_proof(["make", "test"], False) == ["make", "test"]
