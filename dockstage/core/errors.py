@@ -288,9 +288,10 @@ class TestsNotOnStackDatabase(CheckFailed):
 
     __test__ = False
 
-    def __init__(self, used: str, settings_module: str) -> None:
+    def __init__(self, used: str, settings_module: str, summary: str = "") -> None:
+        counts = f"; {summary}" if summary else ""
         super().__init__(
-            f"the app's tests ran on {used}, not on the stack's MySQL (settings {settings_module or '?'})",
+            f"the app's tests ran on {used}, not on the stack's MySQL (settings {settings_module or '?'}{counts})",
             'set test-overlay = ["database"] in [tool.dockstage] (the suite then sets DATABASES for the tests), '
             "or point test-env DJANGO_SETTINGS_MODULE at settings that read the database from the environment",
         )

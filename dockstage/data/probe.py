@@ -21,6 +21,7 @@ import sys
 import traceback
 
 MAX_ATTEMPTS = 16
+NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
 KINDS = ("str", "int", "url", "unset")
 READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
@@ -122,6 +123,8 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         if result["ok"] and not new:
             break
         if not result["ok"] and not new:
+            if result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
+                break  # a missing module, an app registry not ready: no value of ours changes that
             current = env()
             culprit = next((n for n, v in current.items() if v in result["error"]), "")
             if not culprit:

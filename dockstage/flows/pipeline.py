@@ -185,6 +185,10 @@ def test_image(
             run.reporter.step("db logs")
             stack.show_logs(["db"], tail=40)
             summary = describe_counts(junit_counts(junit)) if junit.exists() else "no junit report in this run"
+            found = json.loads(proof.read_text(encoding="utf-8")) if proof.is_file() else {}
+            ours, used = database_used(found)
+            if not ours:  # the cause before the failures it made
+                raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
             raise TestsFailed(failed.return_code, summary, str(junit), runner)
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -109,6 +110,23 @@ def test_own_names_src_layout_sqlite_test_settings(django_admin: Path, tmp_path:
     assert "app tests (`pytest`): 2 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out
     assert "uv binary not found" not in out
     assert {p: digest(p) for p in root.rglob("*.py") if p in before} == before  # no edit to the project
+    # Without the test overlay the tests run on the SQLite of their settings: caught, named.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('test-overlay = ["database"]', "test-overlay = []"))
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "test_image"],
+        cwd=root,
+        env=owned,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert (
+        "the app's tests ran on SQLite, not on the stack's MySQL (settings mysite.settings_test; 2 tests, 1 failed"
+        in done.stdout + done.stderr
+    )
 
 
 def test_untouched_startproject(django_admin: Path, tmp_path: Path, owned: dict[str, str]) -> None:  # noqa: F811

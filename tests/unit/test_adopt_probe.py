@@ -8,11 +8,15 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from dockstage.adopt import learn, settingschoice
+from dockstage.adopt import learn, render, settingschoice
+from dockstage.adopt.inspect import Findings
+from dockstage.adopt.probe import apply
+from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.config import PACKAGE_DATA
 from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
 from dockstage.core.overlay import overlay_env
@@ -254,3 +258,14 @@ def test_the_test_command_gets_the_database_proof(monkeypatch: pytest.MonkeyPatc
         "test",
     ]
     assert testcommand.with_db_proof(["make", "test"], False) == ["make", "test"]
+
+
+def test_what_the_probe_learned_is_written_and_read_back(tmp_path: Path) -> None:
+    found = Findings(tmp_path, settings_module="mysite.settings", wsgi="mysite.wsgi:application")
+    (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
+    apply(found, [result])
+    section = tomllib.loads(render.tool_section(found))["tool"]["dockstage"]
+    app = parse_app({k.replace("-", "_"): v for k, v in section.items() if k.replace("-", "_") in APP_KEYS})
+    assert app.overlay == ("secret-key", "allowed-hosts", "debug", "static-root")
+    assert app.env == {"database-url": ("MAIN_STORE",)} and app.collectstatic
+    assert "# Learned by `dockstage init`: probed proj.settings in the dev image" in render.tool_section(found)
