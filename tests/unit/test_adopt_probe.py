@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dockstage.adopt import learn, render, settingschoice
-from dockstage.adopt.inspect import Findings
+from dockstage.adopt.inspect import Findings, inspect
 from dockstage.adopt.probe import apply
 from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.config import PACKAGE_DATA
@@ -269,3 +269,24 @@ def test_what_the_probe_learned_is_written_and_read_back(tmp_path: Path) -> None
     assert app.overlay == ("secret-key", "allowed-hosts", "debug", "static-root")
     assert app.env == {"database-url": ("MAIN_STORE",)} and app.collectstatic
     assert "# Learned by `dockstage init`: probed proj.settings in the dev image" in render.tool_section(found)
+
+
+def test_a_src_layout_and_the_module_the_project_serves(tmp_path: Path) -> None:
+    (tmp_path / "manage.py").write_text("os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings.devel')\n")
+    settings = tmp_path / "src/shop/settings"
+    settings.mkdir(parents=True)
+    for name in ("__init__", "base", "devel", "product", "test"):
+        (settings / f"{name}.py").write_text("from .base import *\n" if name != "base" else "DEBUG = False\n")
+    (tmp_path / "src/shop/__init__.py").write_text("")
+    (tmp_path / "src/shop/wsgi.py").write_text(
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings.product')\napplication = None\n"
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = shop.settings.test\n")
+    found = inspect(tmp_path)
+    assert found.python_path == ["src"] and found.wsgi == "shop.wsgi:application"
+    assert found.settings_module == "shop.settings.product"
+    assert (
+        "prod settings: shop.settings.product (as src/shop/wsgi.py serves it; manage.py uses shop.settings.devel)"
+        in found.found
+    )
+    assert (found.test_settings_module, found.test_settings_source) == ("shop.settings.test", "pytest.ini")
