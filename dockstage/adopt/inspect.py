@@ -41,6 +41,7 @@ class Findings:
     packages: list[str] = field(default_factory=list)  # top-level packages of the app dir
     env: dict[str, list[str]] = field(default_factory=dict)  # suite value -> names the settings read
     env_values: dict[str, str] = field(default_factory=dict)
+    env_defaults: dict[str, str] = field(default_factory=dict)  # the app's own names the settings need at import
     other_env: list[str] = field(default_factory=list)  # names read that are not the suite's
     health_path: str = "/"
     health_found: bool = False

@@ -34,6 +34,7 @@ class Learned:
     overlay: list[str] = field(default_factory=list)
     debug_values: tuple[str, str] = ("false", "true")
     others: list[str] = field(default_factory=list)
+    required: dict[str, str] = field(default_factory=dict)  # the app's own names the import needs, a value each
     engine: str = ""
     reasons: list[str] = field(default_factory=list)
     error: str = ""
@@ -95,6 +96,8 @@ def interpret(result: dict[str, Any]) -> Learned:
     _overlay(learned, values, default, hosts)
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
     learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
+    required = result.get("required") or {}
+    learned.required = {n: str(v) for n, v in required.items() if n in learned.others}
     return learned
 
 

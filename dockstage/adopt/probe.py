@@ -79,6 +79,12 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"the app's own names (set them in .env; they reach the app as they are): {', '.join(prod.others)}"
         )
     found.env, found.env_values, found.other_env = prod.env, prod.fixed, prod.others
+    found.env_defaults = prod.required
+    if prod.required:
+        found.notes.append(
+            f"the settings cannot import without {', '.join(prod.required)}: env-defaults gives each a value "
+            "that imports; set the real ones in .env (they win)"
+        )
     found.debug_values = prod.debug_values
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
     tests = learn.interpret(results[1]) if len(results) > 1 else prod

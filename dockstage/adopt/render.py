@@ -129,6 +129,11 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         "[tool.dockstage.env-values]",
         *(f"{_key(k)} = {toml(v)}" for k, v in found.env_values.items()),
         "",
+        "# The app's own names the settings need at import (found by the probe), a value each that",
+        "# imports; the same name in .env wins: set the real values there.",
+        "[tool.dockstage.env-defaults]",
+        *(f"{_key(k)} = {toml(v)}" for k, v in found.env_defaults.items()),
+        "",
         "# Extra values for the test service only (debug is off there already).",
         "[tool.dockstage.test-env]",
     ]

@@ -140,6 +140,7 @@ class App:
     test_command: tuple[str, ...] = ("pytest",)  # or ("python", "manage.py", "test")
     env: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BUNDLED_ENV)  # suite value -> the app's names
     env_values: Mapping[str, str] = field(default_factory=dict)  # fixed values the app needs (DB=mysql)
+    env_defaults: Mapping[str, str] = field(default_factory=dict)  # the app's own names its settings need; .env wins
     test_env: Mapping[str, str] = field(default_factory=dict)  # extra values for the test service only
     compose_files: tuple[str, ...] = ()  # more compose files: redis, workers...
     deploy_check: str = "WARNING"  # `check --deploy --fail-level`; "off" skips it
@@ -274,7 +275,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
                     "[tool.dockstage] build-commands must be a list", 'e.g. ["python manage.py compress"]'
                 )
             values[key] = tuple(_strings(shown, c, split=True) for c in commands)
-        elif key in ("env_values", "test_env"):
+        elif key in ("env_values", "test_env", "env_defaults"):
             values[key] = MappingProxyType(_table(shown, value))
         elif key == "env":
             values[key] = _env(value)

@@ -145,7 +145,26 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
+    out["required"] = _required(module, final, kinds)
     return out
+
+
+MAX_REQUIRED_CHECKS = 40
+
+
+def _required(module: str, final: dict, kinds: dict) -> dict:
+    """Names the import cannot do without (os.environ["X"], env("X") with no default), each with
+    the plainest value it imports with: "", "0", or its sentinel."""
+    required = {}
+    for name in list(final)[:MAX_REQUIRED_CHECKS]:
+        without = {k: v for k, v in final.items() if k != name}
+        if attempt(module, without).get("ok"):
+            continue
+        for value in ("", "0", final[name]):
+            if attempt(module, {**without, name: value}).get("ok"):
+                required[name] = value
+                break
+    return required
 
 
 def _default(result: dict) -> dict:

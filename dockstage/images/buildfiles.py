@@ -56,7 +56,12 @@ def placeholders(app: App) -> dict[str, str]:
         "database-url": "mysql://app:build-time-placeholder@db:3306/app",
     }
     env = {name: values[value] for value, names in app.env.items() for name in names}
-    return {**env, **app.env_values, **overlay_env(app.overlay, app.settings_module, values, debug_on=False)}
+    return {
+        **app.env_defaults,
+        **env,
+        **app.env_values,
+        **overlay_env(app.overlay, app.settings_module, values, debug_on=False),
+    }
 
 
 def build_args(settings: Settings, images: BaseImages, context: Path | None = None) -> dict[str, str]:

@@ -141,7 +141,7 @@ def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
     """The environment of the app's services: .env's own keys as they are (not the suite's), the
     suite's values under the app's names, the app's fixed values, test-env in the test stack."""
     app = settings.app
-    env = {key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}
+    env = {**app.env_defaults, **{key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}}
     values = suite_values(settings, variant)
     env.update({name: values[value] for value, names in app.env.items() for name in names})
     env.update(app.env_values)

@@ -56,6 +56,8 @@ SECRET_KEY = "hard-coded"
 DEBUG = True
 ALLOWED_HOSTS = ["example.com"]
 INSTALLED_APPS = ["django.contrib.staticfiles"]
+SENTRY = os.environ["SENTRY_DSN"]
+PAGE = int(os.environ["PAGE_SIZE"])
 """
 CHOSEN_ENGINE = """\
 import os
@@ -115,6 +117,7 @@ def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> No
     assert learned.env == {"database-url": ["MAIN_STORE"]}
     assert learned.overlay == ["secret-key", "allowed-hosts", "debug", "static-root"]
     assert "SECRET_KEY is not read from the environment" in learned.reasons
+    assert learned.required == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}  # the app's own, needed at import
 
 
 def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:
@@ -171,7 +174,13 @@ def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env={**os.environ, **env, "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}"},
+        env={
+            **os.environ,
+            **env,
+            "SENTRY_DSN": "",
+            "PAGE_SIZE": "0",
+            "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}",
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -268,6 +277,7 @@ def test_what_the_probe_learned_is_written_and_read_back(tmp_path: Path) -> None
     app = parse_app({k.replace("-", "_"): v for k, v in section.items() if k.replace("-", "_") in APP_KEYS})
     assert app.overlay == ("secret-key", "allowed-hosts", "debug", "static-root")
     assert app.env == {"database-url": ("MAIN_STORE",)} and app.collectstatic
+    assert app.env_defaults == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}
     assert "# Learned by `dockstage init`: probed proj.settings in the dev image" in render.tool_section(found)
 
 
