@@ -255,6 +255,7 @@ def side_by_side(
     is, several as one error naming each step."""
     results: dict[str, tuple[str, float]] = {}
     failures: dict[str, DockstageError] = {}
+    crashed: dict[str, Exception] = {}  # not a user-caused error: the boundary above reports it
     seconds: dict[str, float] = {}
     branches = {name: dataclasses.replace(run, reporter=run.reporter.buffered()) for name in steps}
 
@@ -264,6 +265,8 @@ def side_by_side(
             results[name] = (steps[name](branches[name]), time.monotonic() - started)
         except DockstageError as exc:
             failures[name] = exc
+        except Exception as exc:  # noqa: BLE001 - not lost in the thread: raised below, after the table
+            crashed[name] = exc
         finally:
             seconds[name] = time.monotonic() - started
 
@@ -277,8 +280,15 @@ def side_by_side(
         branches[name].reporter.flush_into(run.reporter)
     if summary is not None:
         for name in steps:
-            shown = results[name][0] if name in results else f"FAILED: {failures[name].what}"
+            if name in results:
+                shown = results[name][0]
+            elif name in failures:
+                shown = f"FAILED: {failures[name].what}"
+            else:
+                shown = f"FAILED: {type(crashed[name]).__name__}"
             summary.add(name, shown, seconds.get(name, 0.0))
+    if crashed:
+        raise next(iter(crashed.values()))
     failed = [(name, failures[name]) for name in steps if name in failures]
     if len(failed) == 1:
         raise failed[0][1]

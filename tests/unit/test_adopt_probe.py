@@ -20,7 +20,10 @@ from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.config import PACKAGE_DATA
 from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
 from dockstage.core.overlay import overlay_env
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
 from dockstage.flows.pipeline import database_used
+from dockstage.flows.run import Run
 
 OWN_NAMES = """\
 import os
@@ -300,3 +303,28 @@ def test_a_src_layout_and_the_module_the_project_serves(tmp_path: Path) -> None:
         in found.found
     )
     assert (found.test_settings_module, found.test_settings_source) == ("shop.settings.test", "pytest.ini")
+
+
+def test_side_by_side_names_every_failed_step_and_loses_no_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    run = Run(settings=None, reporter=Reporter(quiet=False, ci=True), docker=None)  # type: ignore[arg-type]
+
+    def smoke(_: Run) -> str:
+        raise SmokeCheckFailed("health", "500")
+
+    def tests(_: Run) -> str:
+        raise TestsFailed(1, "2 tests, 1 failed", "r.xml", "python manage.py test")
+
+    summary = pipeline.Summary()
+    with pytest.raises(StepsFailed) as failed:
+        pipeline.side_by_side(run, {"test_image": tests, "checks": lambda _: "4 passed", "smoke_prod": smoke}, summary)
+    assert [row[:2] for row in summary.rows][1] == ("checks", "4 passed")
+    assert summary.rows[2][1] == "FAILED: smoke check 'health' failed: 500"
+    assert "test_image: " in failed.value.what and "smoke_prod: " in failed.value.what
+
+    def crash(_: Run) -> str:
+        raise RuntimeError("a container went away")
+
+    summary = pipeline.Summary()
+    with pytest.raises(RuntimeError, match="went away"):
+        pipeline.side_by_side(run, {"checks": lambda _: "4 passed", "smoke_prod": crash}, summary)
+    assert summary.rows[1][1] == "FAILED: RuntimeError"
