@@ -17,6 +17,7 @@ from dockstage.flows.run import Run
 
 PROBE_SCRIPT = "/usr/local/lib/dockstage/probe.py"
 MARK = "DOCKSTAGE-PROBE "
+PROBE_HOST = "dockstage-probe"
 GUESSED_LINES = ("environment the settings read:", "fixed values:", "the app's own names")
 """What init says from reading the settings' text, replaced by the probe's answer."""
 
@@ -40,9 +41,11 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
             said.append(f"built  the dev image to probe the settings ({time.monotonic() - started:.0f} s)")
             output = run.docker.run(
                 settings.tag("dev"),
-                ["python", PROBE_SCRIPT],
+                ["/opt/venv/bin/python", PROBE_SCRIPT],  # the runtime venv: the interpreter prod imports with
                 envs={"DOCKSTAGE_PROBE": json.dumps({"modules": modules, "names": names(found)})},
                 networks=["none"],  # importing settings needs no network, and gets none
+                hostname=PROBE_HOST,  # resolvable (debug-toolbar settings look their own host up)
+                add_hosts=[(PROBE_HOST, "127.0.0.1")],
                 remove=True,
             )
     except DockstageError as exc:

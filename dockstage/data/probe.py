@@ -21,6 +21,7 @@ import sys
 import traceback
 
 MAX_ATTEMPTS = 16
+NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
 KINDS = ("str", "int", "url", "unset")
 READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
@@ -38,6 +39,11 @@ def sentinel(number: int, kind: str) -> str:
     if kind == "url":
         return f"mysql://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
     return f"ds{number}s"
+
+
+def marker(number: int, kind: str) -> str:
+    """A part of the sentinel that survives in an error message (a URL is often cut at its '.')."""
+    return f"u{number}x" if kind == "url" else sentinel(number, kind)
 
 
 def first_kind(name: str) -> str:
@@ -59,6 +65,21 @@ def plain(value):
     return str(value)
 
 
+def _read_by_the_project(frame) -> bool:
+    """Whether the project's code made this read (its settings, or a helper of theirs such as
+    django-environ called by them), not a library importing itself (setuptools' distutils shim
+    reads SETUPTOOLS_USE_DISTUTILS from inside the import machinery)."""
+    root = os.getcwd() + os.sep
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<frozen importlib"):
+            return False
+        if name.startswith(root) and f"{os.sep}site-packages{os.sep}" not in name:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def once(module: str) -> dict:
     """Import `module` here (a fresh process), recording every environment read."""
     reads: list[str] = []
@@ -66,7 +87,7 @@ def once(module: str) -> dict:
     original = environ_class.__getitem__
 
     def recording(self, key):
-        if key not in reads:
+        if key not in reads and _read_by_the_project(sys._getframe(1)):
             reads.append(key)
         return original(self, key)
 
@@ -107,7 +128,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     `pinned` names keep their value (the engine choice found on a first pass)."""
     pinned = pinned or {}
     skip = {"DJANGO_SETTINGS_MODULE", "DOCKSTAGE_PROBE", "PATH", "HOME", "PYTHONPATH", *pinned}
-    order = [n for n in dict.fromkeys(names) if n not in skip]
+    order = [n for n in dict.fromkeys(names) if n not in skip and not n.startswith(NOT_THE_APPS)]
     kinds = {name: first_kind(name) for name in order}
 
     def env() -> dict:
@@ -116,17 +137,18 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     result: dict = {}
     for _ in range(MAX_ATTEMPTS):
         result = attempt(module, env())
-        new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith("DOCKSTAGE_")]
+        new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
         for name in new:
             order.append(name)
             kinds[name] = first_kind(name)
         if result["ok"] and not new:
             break
         if not result["ok"] and not new:
-            if result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
-                break  # a missing module, an app registry not ready: no value of ours changes that
             current = env()
-            culprit = next((n for n, v in current.items() if v in result["error"]), "")
+            marks = {n: marker(order.index(n), kinds[n]) for n in current if n in order}
+            culprit = next((n for n, mark in marks.items() if mark in result["error"]), "")
+            if not culprit and result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
+                break  # a missing module, an app registry not ready: no value of ours changes that
             if not culprit:
                 culprit = next((n for n in reversed(result["reads"]) if n in current), "")
             if not culprit:
