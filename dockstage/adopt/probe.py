@@ -39,6 +39,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
             started = time.monotonic()
             run.build("dev")
             said.append(f"built  the dev image to probe the settings ({time.monotonic() - started:.0f} s)")
+            started = time.monotonic()
             output = run.docker.run(
                 settings.tag("dev"),
                 ["/opt/venv/bin/python", PROBE_SCRIPT],  # the runtime venv: the interpreter prod imports with
@@ -48,6 +49,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
                 add_hosts=[(PROBE_HOST, "127.0.0.1")],
                 remove=True,
             )
+        said.append(f"probed {', '.join(modules)} in it ({time.monotonic() - started:.0f} s, no network)")
     except DockstageError as exc:
         found.notes.append(
             f"settings not probed ({exc.one_line()}): what init wrote is read from the text; "

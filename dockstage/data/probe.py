@@ -16,14 +16,17 @@ import importlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import traceback
 
-MAX_ATTEMPTS = 16
+MAX_ATTEMPTS = 160
+_NUMBER_PARSE = re.compile(
+    r"invalid literal for int|could not convert string to float|not a valid (integer|number)", re.I
+)
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
-KINDS = ("str", "int", "url", "unset")
 READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
 _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|MAX|MIN)$")
@@ -44,6 +47,14 @@ def sentinel(number: int, kind: str) -> str:
 def marker(number: int, kind: str) -> str:
     """A part of the sentinel that survives in an error message (a URL is often cut at its '.')."""
     return f"u{number}x" if kind == "url" else sentinel(number, kind)
+
+
+def next_kind(kind: str, error: str) -> str:
+    """The form to try after `kind` broke the import with `error`: a number when it was parsed as
+    one, else unset (the settings' own default; a bool parser, a path that must exist...)."""
+    if kind == "str" and _NUMBER_PARSE.search(error):
+        return "int"
+    return "unset"
 
 
 def first_kind(name: str) -> str:
@@ -108,7 +119,11 @@ def once(module: str) -> dict:
 
 
 def attempt(module: str, env: dict) -> dict:
-    base = {k: v for k, v in os.environ.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
+    """One import of `module` with `env`, in a child process (forked: the libraries the parent
+    preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
+    base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
+    if hasattr(os, "fork"):
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module})
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
         env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
@@ -121,6 +136,45 @@ def attempt(module: str, env: dict) -> dict:
         if line.startswith("DOCKSTAGE-ONCE "):
             return json.loads(line.split(" ", 1)[1])
     return {"ok": False, "error": (done.stderr.strip().splitlines() or ["no answer"])[-1][:500], "reads": []}
+
+
+BASE_ENV = dict(os.environ)
+PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
+
+
+def _forked(module: str, env: dict) -> dict:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: this environment, one import, the answer down the pipe
+        os.close(read_end)
+        code = 0
+        try:
+            signal.alarm(120)
+            os.environ.clear()
+            os.environ.update(env)
+            with os.fdopen(write_end, "w") as out:
+                out.write(json.dumps(once(module)))
+        except BaseException:  # noqa: BLE001 - the parent reads "no answer"
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"ok": False, "error": "the import did not answer (a crash or 120 s)", "reads": []}
+
+
+def preload() -> None:
+    """Import what most settings import, once, before the attempts fork."""
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - not installed: the attempts import what they need
+            continue
 
 
 def probe(module: str, names: list, pinned: dict | None = None) -> dict:
@@ -153,7 +207,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
                 culprit = next((n for n in reversed(result["reads"]) if n in current), "")
             if not culprit:
                 break  # the failure is not ours to fix by a value
-            kinds[culprit] = KINDS[(KINDS.index(kinds[culprit]) + 1) % len(KINDS)]
+            kinds[culprit] = next_kind(kinds[culprit], result["error"])
     if result.get("ok") and not _host_is_sentinel(result, env()):
         result = _url_pass(module, kinds, env, result)
     final = env()
@@ -248,6 +302,8 @@ def main(argv: list) -> int:
         print("DOCKSTAGE-ONCE " + json.dumps(once(argv[1])), flush=True)
         return 0
     request = json.loads(os.environ.get("DOCKSTAGE_PROBE", "{}"))
+    sys.path.insert(0, os.getcwd())
+    preload()
     names = list(request.get("names", []))
     results = [probe(module, names) for module in request.get("modules", [])]
     print("DOCKSTAGE-PROBE " + json.dumps({"python": sys.version.split()[0], "results": results}), flush=True)
