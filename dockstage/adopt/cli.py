@@ -93,22 +93,27 @@ def eject(root: Path, force: bool, said: list[str]) -> bool:
     return True
 
 
-def pyproject(root: Path, section: str, force: bool, said: list[str]) -> None:
+def pyproject(root: Path, section: str, force: bool, said: list[str]) -> bool:
     path = root / "pyproject.toml"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     has = "tool" in (table := tomllib.loads(text)) and "dockstage" in table["tool"]
     if has and not force:
         said.append("kept   [tool.dockstage] in pyproject.toml (exists; --force replaces it)")
-        return
+        return False
     body = without_section(text) if has else text
     new = (body.rstrip("\n") + "\n\n" if body.strip() else "") + section
     tomllib.loads(new)  # never write what does not parse
     path.write_text(new, encoding="utf-8")
     said.append(f"wrote  [tool.dockstage] in pyproject.toml{' (replaced)' if has else ''}")
+    return True
 
 
-def init(root: Path, *, force: bool = False, do_eject: bool = False) -> tuple[Findings, list[str]]:
-    """Inspect the project and write the files; (what was found, what was written or kept)."""
+def init(root: Path, *, force: bool = False, do_eject: bool = False, probe: bool = False) -> tuple[Findings, list[str]]:
+    """Inspect the project and write the files; (what was found, what was written or kept).
+
+    With `probe`, once [tool.dockstage] is written the dev image is built and the settings are
+    imported there with a sentinel per environment name; the section is then rewritten with what
+    that showed (names, the overlay)."""
     found = inspect(root)
     root = found.root
     said: list[str] = []
@@ -129,7 +134,18 @@ def init(root: Path, *, force: bool = False, do_eject: bool = False) -> tuple[Fi
     section = render.tool_section(found, env_example=example, env_file=env_file)
     if do_eject and eject(root, force, said):
         section = with_keys(section, EJECTED)
-    pyproject(root, section, force, said)
+    wrote = pyproject(root, section, force, said)
+    if wrote and probe:
+        from dockstage.adopt import probe as probing  # the engine only when asked: the rest reads files
+
+        results = probing.run_probe(root, found, said)
+        if results:
+            probing.apply(found, results)
+            section = render.tool_section(found, env_example=example, env_file=env_file)
+            if do_eject and (root / EJECT_DIR).is_dir():
+                section = with_keys(section, EJECTED)
+            pyproject(root, section, True, [])
+            said.append("wrote  [tool.dockstage] again with what the probe learned")
     if do_eject and not section.count(EJECT_DIR) and (root / EJECT_DIR).is_dir():
         said.append(f"note   set {', '.join(f'{k} = {v!r}' for k, v in EJECTED.items())} in [tool.dockstage]")
     write(root / example, render.env_example(found), force or example != ".env.example", said)
@@ -153,9 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument(
         "--eject", action="store_true", help="copy the suite's Dockerfile, compose files and helpers into the project"
     )
+    command.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not build the dev image to import the settings (names are then read from the text only)",
+    )
     args = parser.parse_args(argv)
     try:
-        found, said = init(Path(args.path), force=args.force, do_eject=args.eject)
+        found, said = init(Path(args.path), force=args.force, do_eject=args.eject, probe=not args.no_probe)
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         print(
             f"config: {exc}: run it in (or point it at) a Django project with a valid pyproject.toml", file=sys.stderr

@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames
+from dockstage.adopt import envnames, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
@@ -31,6 +31,8 @@ class Findings:
     app_dir: str = "."
     settings_module: str = ""
     test_settings_module: str = ""
+    test_settings_source: str = ""
+    python_path: list[str] = field(default_factory=list)  # source dirs under the app dir (a src/ layout)
     settings_files: list[Path] = field(default_factory=list)
     wsgi: str = ""
     asgi: str = ""
@@ -40,6 +42,7 @@ class Findings:
     packages: list[str] = field(default_factory=list)  # top-level packages of the app dir
     env: dict[str, list[str]] = field(default_factory=dict)  # suite value -> names the settings read
     env_values: dict[str, str] = field(default_factory=dict)
+    env_defaults: dict[str, str] = field(default_factory=dict)  # the app's own names the settings need at import
     other_env: list[str] = field(default_factory=list)  # names read that are not the suite's
     health_path: str = "/"
     health_found: bool = False
@@ -55,6 +58,11 @@ class Findings:
     assets_command: str = ""  # package.json's build script, run in the assets stage
     assets_output: list[str] = field(default_factory=list)
     test_setup: list[str] = field(default_factory=list)
+    overlay: list[str] = field(default_factory=list)  # values the suite's settings module sets (probe)
+    test_overlay: list[str] = field(default_factory=list)
+    overlay_reasons: list[str] = field(default_factory=list)
+    learned: str = ""  # how the env table was learned (a comment over it)
+    guesses: list[str] = field(default_factory=list)  # notes from reading the text, dropped when a probe knows
     notes: list[str] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
 
@@ -99,36 +107,66 @@ def _imported(app: Path, main: Path) -> list[Path]:
     return sorted(files, key=str)
 
 
-def _settings(found: Findings, app: Path, manage_text: str) -> None:
+def source_root(app: Path, module: str) -> Path:
+    """Where `module` is importable from: the app dir, or a src/ dir under it (a src layout)."""
+    if not module or module_file(app, module) is not None:
+        return app
+    for candidate in (app / "src", *sorted(p for p in app.iterdir() if p.is_dir() and p.name not in SKIP_DIRS)):
+        if candidate.is_dir() and module_file(candidate, module) is not None:
+            return candidate
+    return app
+
+
+def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str, object]) -> None:
     match = _SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
     if not module:  # a settings.py, or a settings package (its prod module chosen below, else base)
         files = [
-            *_walk(app, "settings.py", 2),
-            *(p.parent for p in _walk(app, "__init__.py", 3) if p.parent.name == "settings"),
+            *_walk(app, "settings.py", 3),
+            *(p.parent for p in _walk(app, "__init__.py", 4) if p.parent.name == "settings"),
         ]
         first = sorted(files, key=lambda p: len(p.parts))[0] if files else None
-        module = ".".join(first.relative_to(app).with_suffix("").parts) if first else ""
+        base = app / "src" if first is not None and (app / "src") in first.parents else app
+        module = ".".join(first.relative_to(base).with_suffix("").parts) if first else ""
         if first is not None and first.is_dir() and (first / "base.py").is_file():
             module += ".base"
         found.notes.append(
             f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module or '?'}; check settings-module"
         )
+    src = source_root(app, module)
+    if src != app:
+        found.python_path = [src.relative_to(app).as_posix()]
+        found.found.append(f"source dir: {found.python_path[0]}/ (on PYTHONPATH: python-path)")
     package, _, leaf = module.rpartition(".")
-    main = module_file(app, module)
+    main = module_file(src, module)
     # A settings package (config/settings/{base,production,test}.py): its modules are read together.
     folder = main.parent if main and (main.name == "__init__.py" or main.parent.name.endswith("settings")) else None
     siblings = {p.stem: p for p in folder.glob("*.py")} if folder else {}
     prefix = module if main and main.name == "__init__.py" else package
-    prod = next((name for name in _PROD_NAMES if name in siblings), "")
-    if prod and leaf != prod:
-        found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
-        module, main = f"{prefix}.{prod}", siblings[prod]
-    test = next((name for name in _TEST_NAMES if name in siblings), "")
-    if test:
-        found.test_settings_module = f"{prefix}.{test}"
+    top = module.split(".")[0]
+    served, where = settingschoice.serving(found.root, module_file(src, f"{top}.wsgi") if top else None)
+    if served and served != module and module_file(src, served) is not None:
+        found.found.append(f"prod settings: {served} (as {where} serves it; manage.py uses {module})")
+        module, main = served, module_file(src, served)
+    elif served == module and where:
+        found.found.append(f"prod settings: {module} (as {where} serves it)")
+    else:
+        prod = next((name for name in _PROD_NAMES if name in siblings), "")
+        if prod and leaf != prod:
+            found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
+            module, main = f"{prefix}.{prod}", siblings[prod]
+    tests, where = settingschoice.for_tests(found.root, app, pyproject)
+    if tests:
+        found.test_settings_module, found.test_settings_source = tests, where
+    else:
+        test = next((name for name in _TEST_NAMES if name in siblings), "")
+        if test:
+            found.test_settings_module = f"{prefix}.{test}"
+            found.test_settings_source = "its name"
     found.settings_module = module
-    found.settings_files = _imported(app, main) if main else []
+    found.settings_files = _imported(src, main) if main else []
+    if found.test_settings_module:
+        found.found.append(f"test settings: {found.test_settings_module} (from {found.test_settings_source})")
     if main is None:
         found.notes.append(f"settings module {module or '?'} not found under {found.app_dir}: check settings-module")
     else:
@@ -136,25 +174,26 @@ def _settings(found: Findings, app: Path, manage_text: str) -> None:
 
 
 def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
+    src = app.joinpath(*found.python_path)
     match = _WSGI_SETTING.search(settings_text)
     if match:
         found.wsgi = f"{match.group(1)}:{match.group(2)}"
     else:
-        wsgi_files = _walk(app, "wsgi.py", 2)
+        wsgi_files = _walk(src, "wsgi.py", 2)
         found.wsgi = (
-            ".".join(wsgi_files[0].relative_to(app).with_suffix("").parts) + ":application" if wsgi_files else ""
+            ".".join(wsgi_files[0].relative_to(src).with_suffix("").parts) + ":application" if wsgi_files else ""
         )
     if not found.wsgi:
         found.wsgi = f"{found.settings_module.split('.')[0]}.wsgi:application"
         found.notes.append(f"no WSGI_APPLICATION or wsgi.py found: check wsgi = {found.wsgi!r}")
     found.found.append(f"WSGI: {found.wsgi}")
     asgi = _ASGI_SETTING.search(settings_text)
-    asgi_files = _walk(app, "asgi.py", 2)
+    asgi_files = _walk(src, "asgi.py", 2)
     if asgi or asgi_files:
         found.asgi = (
             f"{asgi.group(1)}:{asgi.group(2)}"
             if asgi
-            else ".".join(asgi_files[0].relative_to(app).with_suffix("").parts) + ":application"
+            else ".".join(asgi_files[0].relative_to(src).with_suffix("").parts) + ":application"
         )
         found.found.append(f"ASGI: {found.asgi} (noted only: prod serves WSGI with gunicorn)")
 
@@ -168,7 +207,8 @@ def _urls(found: Findings, app: Path) -> list[str]:
 
     `path("api/v3/", include(api_urls))` prefixes the routes of the list api_urls in that file,
     `path("x/", include("pkg.urls"))` those of pkg/urls.py; f-string parts like {prefix} drop out."""
-    texts = {p: read(p) for p in _walk(app, "urls.py", 3)}
+    texts = {p: read(p) for p in _walk(app, "urls.py", 4)}
+    app = app.joinpath(*found.python_path)  # where dotted module names start
     module_prefix: dict[Path, str] = {}
     for text in texts.values():
         for route, target in _ROUTE.findall(text):
@@ -300,18 +340,18 @@ def inspect(root: Path) -> Findings:
     app = manages[0].parent
     found.app_dir = app.relative_to(root).as_posix() or "."
     found.found.append(f"manage.py: {manages[0].relative_to(root)} (app dir {found.app_dir})")
-    _settings(found, app, read(manages[0]))
-    settings_text = "\n".join(read(p) for p in found.settings_files)
-    _wsgi(found, app, settings_text)
     try:
         pyproject = tomllib.loads(read(root / "pyproject.toml"))
     except tomllib.TOMLDecodeError:
         pyproject = {}
+    _settings(found, app, read(manages[0]), pyproject)
+    settings_text = "\n".join(read(p) for p in found.settings_files)
+    _wsgi(found, app, settings_text)
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes
     _python(found, pyproject, app)
-    found.packages = sorted(p.parent.name for p in app.glob("*/__init__.py"))
+    found.packages = sorted(p.parent.name for p in app.joinpath(*found.python_path).glob("*/__init__.py"))
     found.found.append(f"packages: {', '.join(found.packages) or 'none'} (prod gets the app dir minus prod-exclude)")
     names = envnames.classify(settings_text)
     found.env, found.env_values, found.other_env = names.mapping, names.fixed, names.others
@@ -333,11 +373,13 @@ def inspect(root: Path) -> Findings:
             "check --deploy (no database there) is off (deploy-check)"
         )
     found.notes += names.notes
+    found.guesses += names.notes
     found.found += names.describe()
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))
     found.manifest_static = "Manifest" in settings_text
     if not found.static_root:
         found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
+        found.guesses.append(found.notes[-1])
     _routes(found, app)
     _tests(found, app, pyproject)
     _frontend(found, app, settings_text)

@@ -98,7 +98,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("apt-runtime", requirements.apt_runtime, "the libraries they need at run time (stage, prod)"),
         ("prod-exclude", list(DEFAULT_PROD_EXCLUDE), "left out of prod (`**/` any depth, trailing / a directory)"),
         ("health-path", found.health_path, "the prod HEALTHCHECK's URL (must answer 200)"),
-        ("collectstatic", found.static_root, "needs STATIC_ROOT"),
+        ("collectstatic", found.static_root or "static-root" in found.overlay, "needs STATIC_ROOT"),
         ("build-commands", found.build_commands, 'after collectstatic, e.g. ["python manage.py compress"]'),
         ("test-command", found.test_command, 'or "python manage.py test"'),
         ("test-setup", found.test_setup, 'commands before the tests, e.g. ["python manage.py compilejsi18n"]'),
@@ -110,6 +110,14 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
         ("compose-files", [], "more services (redis...): compose files merged over the suite's"),
     ]
+    if found.python_path:
+        pairs.append(("python-path", found.python_path, "source dirs under app-dir on PYTHONPATH (a src/ layout)"))
+    if found.overlay or found.learned:
+        why = (
+            "; ".join(found.overlay_reasons) if found.overlay_reasons else "the settings read everything the suite sets"
+        )
+        pairs.append(("overlay", found.overlay, f"set by the suite's settings module over yours: {why}"))
+        pairs.append(("test-overlay", found.test_overlay, "the same for the tests' settings module"))
     if env_example != ".env.example":
         pairs.append(("env-example", env_example, "the project has its own .env.example"))
     if env_file != ".env":
@@ -118,6 +126,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     lines += [
         "# The environment names the settings read, per value the suite provides (secret-key, debug,",
         "# allowed-hosts, database-host/-port/-name/-user/-password, database-url).",
+        *(f"# {line}" for line in found.learned.splitlines()),
         "[tool.dockstage.env]",
         *(f"{value} = {toml(names if len(names) > 1 else names[0])}" for value, names in found.env.items()),
         "",
@@ -125,10 +134,16 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         "[tool.dockstage.env-values]",
         *(f"{_key(k)} = {toml(v)}" for k, v in found.env_values.items()),
         "",
+        "# The app's own names the settings need at import (found by the probe), a value each that",
+        "# imports; the same name in .env wins: set the real values there.",
+        "[tool.dockstage.env-defaults]",
+        *(f"{_key(k)} = {toml(v)}" for k, v in found.env_defaults.items()),
+        "",
         "# Extra values for the test service only (debug is off there already).",
         "[tool.dockstage.test-env]",
     ]
     if found.test_settings_module:
+        lines.append(f"# the tests' settings, from {found.test_settings_source} (the project's pytest config wins)")
         lines.append(f"DJANGO_SETTINGS_MODULE = {toml(found.test_settings_module)}")
     lines += [f"{_key(k)} = {toml(v)}" for k, v in found.test_env.items()]
     lines += [

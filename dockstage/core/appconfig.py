@@ -19,6 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import OVERLAY_VALUES
 
 DEFAULT_PROD_EXCLUDE: tuple[str, ...] = (
     # tests, also inside packages, and what only runs them
@@ -107,6 +108,7 @@ class App:
     test_command: tuple[str, ...] = ("python", "manage.py", "test")  # or ("pytest",)
     env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # suite value -> the app's names
     env_values: Mapping[str, str] = field(default_factory=dict)  # fixed values the app needs (DB=mysql)
+    env_defaults: Mapping[str, str] = field(default_factory=dict)  # the app's own names its settings need; .env wins
     test_env: Mapping[str, str] = field(default_factory=dict)  # extra values for the test service only
     compose_files: tuple[str, ...] = ()  # more compose files: redis, workers...
     deploy_check: str = "WARNING"  # `check --deploy --fail-level`; "off" skips it
@@ -121,6 +123,9 @@ class App:
     ] = ()  # commands before the tests, e.g. ("python", "manage.py", "compilejsi18n")
     tmpfs: tuple[str, ...] = ()  # writable in-memory paths of the prod services beyond /tmp and /var/tmp
     smoke_urls: bool = False  # the smoke test also GETs every parameterless URL of the URLconf (no 5xx)
+    overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
+    test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
+    python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
 
     @property
     def package(self) -> str:
@@ -240,7 +245,17 @@ def parse_app(raw: Mapping[str, object]) -> App:
         shown = key.replace("_", "-")
         if key in ("requirements", "dev_requirements", "test_requirements", "apt_build", "apt_runtime"):
             values[key] = _strings(shown, value, split=key.startswith("apt"))
-        elif key in ("prod_exclude", "compose_files", "debug_values", "secrets", "assets_output", "tmpfs"):
+        elif key in (
+            "prod_exclude",
+            "compose_files",
+            "debug_values",
+            "secrets",
+            "assets_output",
+            "tmpfs",
+            "overlay",
+            "test_overlay",
+            "python_path",
+        ):
             values[key] = _strings(shown, value)
         elif key in ("test_command", "assets_command"):
             values[key] = _strings(shown, value, split=True)
@@ -249,7 +264,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
             if not isinstance(commands, list):
                 raise ConfigError(f"[tool.dockstage] {shown} must be a list", 'e.g. ["python manage.py compress"]')
             values[key] = tuple(_strings(shown, c, split=True) for c in commands)
-        elif key in ("env_values", "test_env"):
+        elif key in ("env_values", "test_env", "env_defaults"):
             values[key] = MappingProxyType(_table(shown, value))
         elif key == "env":
             values[key] = _env(value)
@@ -277,6 +292,12 @@ def parse_app(raw: Mapping[str, object]) -> App:
     bad_secret = next((name for name in app.secrets if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)), None)
     if bad_secret is not None:
         raise ConfigError(f"[tool.dockstage] secrets: {bad_secret!r} is not a variable name", "name .env variables")
+    for key, overlay in (("overlay", app.overlay), ("test-overlay", app.test_overlay)):
+        unknown = [value for value in overlay if value not in OVERLAY_VALUES]
+        if unknown:
+            raise ConfigError(
+                f"[tool.dockstage] {key} has unknown values {unknown}", f"use {', '.join(OVERLAY_VALUES)}"
+            )
     if app.wsgi and ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
     relative = [p for p in app.tmpfs if not p.startswith("/")]

@@ -216,8 +216,28 @@ class StageBuildFailed(BuildError):
             what = f"building stage {stage!r} failed: a requirement needs Python {needs}, the base image has {have}"
         else:
             what = f"building stage {stage!r} failed (exit {exit_code})"
-            fix = "read the build output above; fix the Dockerfile or the requirements, then build again"
+            fix = build_fix(detail)
         super().__init__(what, fix, detail=detail)
+
+
+_MISSING_NAME = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*)'")
+
+
+def build_fix(detail: str) -> str:
+    """Where to look when a build step failed: the [tool.dockstage] keys behind that step."""
+    missing = _MISSING_NAME.search(detail)
+    if missing:
+        return (
+            f"the settings read {missing.group(1)}, which has no value at build time: name it in "
+            "[tool.dockstage.env] (or give it one in [tool.dockstage.env-values]), or run `dockstage init --force`"
+        )
+    if "buildsteps.py" in detail or "collectstatic" in detail:
+        return (
+            "read the build output above: fix the app, or collectstatic / build-commands / overlay in [tool.dockstage]"
+        )
+    if "install.py" in detail or "uv pip" in detail:
+        return "read the build output above: fix requirements / dev-requirements / test-requirements / apt-build in [tool.dockstage]"
+    return "read the build output above; fix the [tool.dockstage] values it names (requirements, apt-build, app-dir), then build again"
 
 
 class ImageBuildFailed(BuildError):
@@ -308,12 +328,38 @@ class MissingSetting(StackError):
 class TestsFailed(CheckFailed):
     __test__ = False  # not a pytest test class
 
-    def __init__(self, pytest_exit: int | None, summary: str, report: str) -> None:
+    def __init__(self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest") -> None:
         super().__init__(
-            f"the app's tests failed in the test image (pytest exit {pytest_exit}; {summary})",
-            f"see pytest's output above and {report}",
+            f"the app's tests failed in the test image ({runner} exited {pytest_exit}; {summary})",
+            f"see the runner's output above and {report}",
         )
         self.pytest_exit = pytest_exit
+
+
+class TestsNotOnStackDatabase(CheckFailed):
+    """The tests passed, but on another database than the stack's MySQL (a test settings module's SQLite)."""
+
+    __test__ = False
+
+    def __init__(self, used: str, settings_module: str, summary: str = "") -> None:
+        counts = f"; {summary}" if summary else ""
+        super().__init__(
+            f"the app's tests ran on {used}, not on the stack's MySQL (settings {settings_module or '?'}{counts})",
+            'set test-overlay = ["database"] in [tool.dockstage] (the suite then sets DATABASES for the tests), '
+            "or point test-env DJANGO_SETTINGS_MODULE at settings that read the database from the environment",
+        )
+
+
+class StepsFailed(CheckFailed):
+    """More than one step of one run failed: every one is named."""
+
+    def __init__(self, failures: list[tuple[str, DockstageError]]) -> None:
+        super().__init__(
+            f"{len(failures)} steps failed: " + "; ".join(f"{name}: {error.what}" for name, error in failures),
+            " / ".join(dict.fromkeys(error.fix for _, error in failures if error.fix)),
+        )
+        self.failures = failures
+        self.label = failures[0][1].label  # the exit status of the first, as a single failure would give
 
 
 class NoTestsSelected(CheckFailed):

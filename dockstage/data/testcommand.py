@@ -19,6 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 NO_TESTS = 5
+DB_PROOF = "/tmp/dockstage-db.json"  # noqa: S108 - inside the test container; the pipeline copies it out
 SUITE_OPTIONS = ("-p", "-o")  # the options dockstage adds, each with a value
 
 
@@ -39,6 +40,13 @@ def split_args(argv: list[str]) -> tuple[list[str], str, list[str]]:
 
 def unittest_counts(output: str) -> dict[str, int]:
     """tests/failures/errors/skipped from unittest's closing lines (`Ran 3 tests`, `FAILED (failures=1)`)."""
+    summary = re.findall(r"^=+ (.*\d+ (?:passed|failed|errors?|skipped).*) in [\d.]+s.*=+$", output, flags=re.MULTILINE)
+    if summary:  # a wrapped pytest (`sh -c "... && pytest"`): its closing line
+        found = dict((word, int(n)) for n, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", summary[-1]))
+        errors = found.get("error", 0) + found.get("errors", 0)
+        failures, skipped = found.get("failed", 0), found.get("skipped", 0)
+        total = found.get("passed", 0) + failures + errors + skipped
+        return {"tests": total, "failures": failures, "errors": errors, "skipped": skipped}
     ran = re.findall(r"^Ran (\d+) tests? in", output, flags=re.MULTILINE)
     counts = {"tests": int(ran[-1]) if ran else 0, "failures": 0, "errors": 0, "skipped": 0}
     closing = re.findall(r"^(?:OK|FAILED)(?: \((.*)\))?\s*$", output, flags=re.MULTILINE)
@@ -71,6 +79,17 @@ def setup() -> int:
     return 0
 
 
+def with_db_proof(command: list[str], is_pytest: bool) -> list[str]:
+    """The command with the hook that writes which database the tests used (dockstage_dbproof)."""
+    os.environ["DOCKSTAGE_DB_PROOF"] = DB_PROOF
+    if is_pytest:
+        at = next(i for i, word in enumerate(command) if word in ("pytest", "py.test")) + 1
+        return [*command[:at], "-p", "dockstage_dbproof", *command[at:]]
+    if len(command) > 1 and command[0].startswith("python") and command[1].endswith("manage.py"):
+        return [command[0], "-m", "dockstage_dbproof", *command[1:]]
+    return command
+
+
 def main(argv: list[str]) -> int:
     configured = json.loads(os.environ.get("DOCKSTAGE_TEST_COMMAND", '["pytest"]'))
     if argv and argv[0] not in ("pytest", "py.test"):
@@ -82,6 +101,7 @@ def main(argv: list[str]) -> int:
     is_pytest = any(word in ("pytest", "py.test") for word in configured[:3])
     command = [*configured, *ours, *rest] if is_pytest else [*configured, *rest]
     print(f"dockstage: {' '.join(command)}", flush=True)
+    command = with_db_proof(command, is_pytest)
     if is_pytest:
         code = subprocess.run(command, check=False).returncode
         if code == NO_TESTS and not rest:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import threading
 import time
 import uuid
@@ -26,7 +27,9 @@ from dockstage.core.errors import (
     NoTestsSelected,
     ReportUnreadable,
     SmokeCheckFailed,
+    StepsFailed,
     TestsFailed,
+    TestsNotOnStackDatabase,
     docker_errors,
     engine_error,
     swallowed,
@@ -182,25 +185,63 @@ def test_image(
             if lost is not None:
                 raise lost from None
             failed = exc
+        proof = report_dir / "db-proof.json"
+        proof.unlink(missing_ok=True)
         try:
             # Safe: without a report the run still ends in pytest's result, with this warning.
             with swallowed("pytest wrote no junit report"):
                 run.docker.container.copy((name, JUNIT_IN_CONTAINER), junit)
             if not junit.exists():
-                run.reporter.warn("no junit report was written")
+                run.reporter.warn("no junit report was written in this run")
+            # Safe: a missing proof is said by check_database below.
+            with swallowed("the tests wrote no database proof"):
+                run.docker.container.copy((name, DB_PROOF), proof)
         finally:
             with docker_errors(f"removing the test container {name}"):
                 run.docker.container.remove(name, force=True)
+        runner = shlex.join(settings.app.test_command)
         if failed is not None:
             if failed.return_code == PYTEST_NO_TESTS:
                 raise NoTestsSelected(pytest_args)
             run.reporter.step("db logs")
             stack.show_logs(["db"], tail=40)
-            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no report"
-            raise TestsFailed(failed.return_code, summary, str(junit))
-    counts = junit_counts(junit)
-    run.reporter.ok(f"app tests: {describe_counts(counts)}; report {junit}")
+            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no junit report in this run"
+            found = json.loads(proof.read_text(encoding="utf-8")) if proof.is_file() else {}
+            ours, used = database_used(found)
+            if not ours:  # the cause before the failures it made
+                raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
+            raise TestsFailed(failed.return_code, summary, str(junit), runner)
+    counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    used = check_database(run, proof)
+    run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")
     return counts
+
+
+DB_PROOF = "/tmp/dockstage-db.json"  # noqa: S108 - written in the test container by dockstage_dbproof
+STACK_DB_HOST = "db"  # the compose service the suite hands the app as database-host
+
+
+def database_used(found: dict[str, object]) -> tuple[bool, str]:
+    """(whether it was the stack's MySQL, how to name it) from the test run's database proof."""
+    vendor, host = found.get("vendor"), str(found.get("host") or "")
+    if vendor is None:
+        return True, "an unknown database (the tests did not set up Django)"
+    if vendor == "mysql" and host == STACK_DB_HOST:
+        return True, f"MySQL at {host}"
+    where = f" at {host}" if host else ""
+    return False, f"{'SQLite' if vendor == 'sqlite' else vendor}{where}"
+
+
+def check_database(run: Run, proof: Path) -> str:
+    """Which database the tests used; raises when it was not the stack's MySQL."""
+    if not proof.is_file():
+        run.reporter.warn("the test command wrote no database proof: which database the tests used is unknown")
+        return "an unknown database"
+    found = json.loads(proof.read_text(encoding="utf-8"))
+    ours, used = database_used(found)
+    if not ours:
+        raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""))
+    return used
 
 
 def smoke_prod(run: Run) -> list[str]:
@@ -244,11 +285,16 @@ def _urls_of(stack: Stack) -> list[str]:
         ) from None
 
 
-def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, tuple[str, float]]:
+def side_by_side(
+    run: Run, steps: dict[str, Callable[[Run], str]], summary: Summary | None = None
+) -> dict[str, tuple[str, float]]:
     """Run steps at once, each with its own buffered output (printed whole, in order, when all
-    are done); the first failure, in the order given, is raised after that."""
+    are done); every step's row goes to `summary`, failed ones too. One failure is raised as it
+    is, several as one error naming each step."""
     results: dict[str, tuple[str, float]] = {}
     failures: dict[str, DockstageError] = {}
+    crashed: dict[str, Exception] = {}  # not a user-caused error: the boundary above reports it
+    seconds: dict[str, float] = {}
     branches = {name: dataclasses.replace(run, reporter=run.reporter.buffered()) for name in steps}
 
     def work(name: str) -> None:
@@ -257,6 +303,10 @@ def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, 
             results[name] = (steps[name](branches[name]), time.monotonic() - started)
         except DockstageError as exc:
             failures[name] = exc
+        except Exception as exc:  # noqa: BLE001 - not lost in the thread: raised below, after the table
+            crashed[name] = exc
+        finally:
+            seconds[name] = time.monotonic() - started
 
     threads = [threading.Thread(target=work, args=(name,), name=name) for name in steps]
     for thread in threads:
@@ -266,9 +316,22 @@ def side_by_side(run: Run, steps: dict[str, Callable[[Run], str]]) -> dict[str, 
     for name in steps:
         run.reporter.step(name)
         branches[name].reporter.flush_into(run.reporter)
-    for name in steps:
-        if name in failures:
-            raise failures[name]
+    if summary is not None:
+        for name in steps:
+            if name in results:
+                shown = results[name][0]
+            elif name in failures:
+                shown = f"FAILED: {failures[name].what}"
+            else:
+                shown = f"FAILED: {type(crashed[name]).__name__}"
+            summary.add(name, shown, seconds.get(name, 0.0))
+    if crashed:
+        raise next(iter(crashed.values()))
+    failed = [(name, failures[name]) for name in steps if name in failures]
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        raise StepsFailed(failed)
     return {name: results[name] for name in steps}
 
 
@@ -292,16 +355,19 @@ def pipeline(run: Run) -> Summary:
         started = time.monotonic()
         summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)
         started = time.monotonic()
-        results = side_by_side(
-            run,
-            {
-                "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
-                "image checks": lambda branch: f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed",
-                "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
-            },
-        )
-    for name, (result, seconds) in results.items():
-        summary.add(name, result, seconds)
-    summary.add("all of them, side by side", "", time.monotonic() - started)
-    run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
+        try:
+            side_by_side(
+                run,
+                {
+                    "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
+                    "image checks": lambda branch: (
+                        f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed"
+                    ),
+                    "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
+                },
+                summary,
+            )
+        finally:
+            summary.add("all of them, side by side", "", time.monotonic() - started)
+            run.reporter.table("pipeline", ("step", "result", "seconds"), summary.rows)
     return summary

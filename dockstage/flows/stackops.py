@@ -29,7 +29,7 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
 def up(run: Run) -> str:
     """The prod-like stack, detached: db healthy, migrations applied, web healthy; returns its URL."""
     url = _start(run, "prod", "prod", "").url()
-    run.reporter.ok(f"web is healthy at {url}/ (admin: {url}/admin/, health: {url}/healthz)")
+    run.reporter.ok(f"web is healthy at {url}/ (health: {url}{run.settings.app.health_path})")
     return url
 
 

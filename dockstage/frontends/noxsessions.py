@@ -5,6 +5,7 @@ A project's noxfile.py is two lines (see the README); every session is one call 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -40,8 +41,16 @@ def run_action(session: nox.Session, root: Path, action: Callable[[Run], T]) -> 
     return execute(root, NOX_COMMANDS, fail, action, quiet=quiet or None)
 
 
+def _without_uv_lookup_note(record: logging.LogRecord) -> bool:
+    """nox looks for uv before every session, even one with python=False (its venv backend list),
+    and logs "uv binary not found." when there is none: no session here uses a venv, so it is noise."""
+    return record.getMessage() != "uv binary not found."
+
+
 def register(root: Path) -> None:
     """Register the Docker sessions (doctor, bases, build_*, test_image, smoke_prod, pipeline)."""
+    if _without_uv_lookup_note not in nox.logger.logger.filters:
+        nox.logger.logger.addFilter(_without_uv_lookup_note)
 
     def core(session: nox.Session, action: Callable[[Run], T]) -> T:
         return run_action(session, root, action)

@@ -20,6 +20,7 @@ from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.files import write_if_changed
+from dockstage.core.overlay import overlay_env
 from dockstage.images import locks
 from dockstage.images.bases import BaseImages
 
@@ -32,6 +33,9 @@ SUPPORT_FILES = (
     "healthcheck.py",
     "assets.py",
     "urllist.py",
+    "probe.py",
+    "pythonpath/dockstage_settings.py",
+    "pythonpath/dockstage_dbproof.py",
 )
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
 SUITE_RUNTIME = ("gunicorn", "mysqlclient")
@@ -44,7 +48,7 @@ _PYPROJECT = re.compile(r"^(?P<path>(?:.*/)?pyproject\.toml)(?:\[(?P<extras>[^\]
 def placeholders(app: App) -> dict[str, str]:
     """The app's environment at build time: its names with harmless values (no real secret)."""
     values = {
-        "secret-key": "build-time-placeholder-not-a-secret",
+        "secret-key": "build-time-placeholder-not-a-secret-build-time-placeholder-not-a-secret",
         "debug": app.debug_values[0],
         "allowed-hosts": "localhost",
         "database-host": "db",
@@ -55,7 +59,12 @@ def placeholders(app: App) -> dict[str, str]:
         "database-url": "mysql://app:build-time-placeholder@db:3306/app",
     }
     env = {name: values[value] for value, names in app.env.items() for name in names}
-    return {**env, **app.env_values}
+    return {
+        **app.env_defaults,
+        **env,
+        **app.env_values,
+        **overlay_env(app.overlay, app.settings_module, values, debug_on=False),
+    }
 
 
 def build_args(settings: Settings, images: BaseImages, context: Path | None = None) -> dict[str, str]:
@@ -83,6 +92,7 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
         "ASSETS": "node-assets" if app.assets_command else "no-assets",
         "ASSETS_COMMAND": json.dumps(list(app.assets_command)),
         "ASSETS_OUTPUT": json.dumps(list(app.assets_output)),
+        "PYTHON_PATH": ":".join(f"/app/{p.strip('/')}" for p in app.python_path),
     }
 
 

@@ -12,6 +12,7 @@ from dockstage.core import files
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings, parse_env_file
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import overlay_env
 from dockstage.core.report import Reporter
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
@@ -132,12 +133,15 @@ def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
     """The environment of the app's services: .env's own keys as they are (not the suite's), the
     suite's values under the app's names, the app's fixed values, test-env in the test stack."""
     app = settings.app
-    env = {key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}
+    env = {**app.env_defaults, **{key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}}
     values = suite_values(settings, variant)
     env.update({name: values[value] for value, names in app.env.items() for name in names})
     env.update(app.env_values)
     if variant == "test":
         env.update(app.test_env)
+    overlay = app.test_overlay if variant == "test" else app.overlay
+    base = env.get("DJANGO_SETTINGS_MODULE") or app.settings_module
+    env.update(overlay_env(overlay, base, values, values["debug"] == app.debug_values[1]))
     env["DOCKSTAGE_HEALTH_PATH"] = app.health_path
     return env
 

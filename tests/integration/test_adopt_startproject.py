@@ -134,7 +134,7 @@ def test_startproject_with_pytest(django_admin: Path, tmp_path: Path, owned: dic
     before = suite_unchanged()
     root = make_project(django_admin, tmp_path / "mysite", app=False)
     found = run(["dockstage", "init"], root, owned)
-    assert "found  environment the settings read: database-host -> DB_HOST" in found
+    assert "probed mysite.settings in the dev image" in found and "database-host <- DB_HOST" in found
     assert "wrote  [tool.dockstage] in pyproject.toml" in found
     out = run(["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
@@ -149,7 +149,7 @@ def test_startapp_with_manage_py_test(django_admin: Path, tmp_path: Path, owned:
     assert "run with `python manage.py test`" in found
     out = run(["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
-    assert "app tests: 2 tests, 0 failed, 0 errors, 0 skipped" in out
+    assert "app tests (`python manage.py test`): 2 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out
     assert "copied into prod; left out:" in out and "polls/tests.py" in out  # the build log says what prod lacks
     prod = DockerClient().run(
         f"{owned['DOCKSTAGE_IMAGE']}:prod", ["-c", "ls /app /app/polls"], entrypoint="sh", remove=True

@@ -225,7 +225,7 @@ def test_failing_app_test_fails_the_run(
         with pytest.raises(CheckFailed) as failed, Run.open(settings) as run:
             pipeline.test_image(run, ("-p", "no:randomly"))
         junit = copy / settings.state_dir / "reports" / "junit-app.xml"
-        assert "pytest exit 1" in failed.value.one_line()
+        assert "pytest exited 1" in failed.value.one_line()
         assert "test_reliability_deliberate_failure" in junit.read_text(encoding="utf-8")
         assert pipeline.junit_counts(junit)["failures"] == 1
         print(f"RELIABILITY-LINE: {failed.value.one_line()}")

@@ -1,0 +1,137 @@
+"""What the settings do with the environment, learned from the in-image probe's answer (pure).
+
+The probe (data/probe.py) imported each settings module in the dev image with a sentinel per name;
+here a sentinel found in DATABASES['default']['HOST'] makes its name database-host, whatever it is
+called, a sentinel URL's parts in DATABASES make it database-url, and so on. What the suite must
+set but the settings do not read becomes the overlay: the suite's settings module imports the
+project's and sets exactly those values (core/overlay.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockstage.core.overlay import OVERLAY_VALUES
+
+_FIELDS = (
+    ("HOST", "database-host"),
+    ("PORT", "database-port"),
+    ("NAME", "database-name"),
+    ("USER", "database-user"),
+    ("PASSWORD", "database-password"),
+)
+LOCAL_HOSTS = ("*", "localhost", ".localhost", "127.0.0.1")
+
+
+@dataclass
+class Learned:
+    """Suite value -> the names that carry it, fixed values, the overlay, the app's own names."""
+
+    module: str
+    env: dict[str, list[str]] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    overlay: list[str] = field(default_factory=list)
+    debug_values: tuple[str, str] = ("false", "true")
+    others: list[str] = field(default_factory=list)
+    required: dict[str, str] = field(default_factory=dict)  # the app's own names the import needs, a value each
+    engine: str = ""
+    reasons: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def _default(values: dict[str, Any]) -> dict[str, Any]:
+    databases = values.get("DATABASES") or {}
+    default = databases.get("default") if isinstance(databases, dict) else None
+    return default if isinstance(default, dict) else {}
+
+
+def _url_name(env: dict[str, str], host: str) -> str:
+    for name, value in env.items():
+        if value.startswith("mysql://") and f"@{host}:" in value:
+            return name
+    return ""
+
+
+def interpret(result: dict[str, Any]) -> Learned:
+    """The roles of the names one module read, from the probe's answer for it."""
+    learned = Learned(str(result.get("module", "")))
+    if not result.get("ok"):
+        learned.error = str(result.get("error") or "the import failed")
+        return learned
+    engine = result.get("engine") or {}
+    env: dict[str, str] = {k: v for k, v in dict(result.get("env") or {}).items() if k != engine.get("name")}
+    by_value = {value: name for name, value in env.items()}
+    values: dict[str, Any] = result.get("values") or {}
+    if engine.get("name"):
+        learned.fixed[str(engine["name"])] = str(engine["value"])
+    default = _default(values)
+    learned.engine = str(default.get("ENGINE", ""))
+
+    def take(role: str, name: str) -> None:
+        if name and name not in learned.env.setdefault(role, []):
+            learned.env[role].append(name)
+
+    url = _url_name(env, str(default.get("HOST", "")))
+    if url:
+        take("database-url", url)
+    else:
+        for key, role in _FIELDS:
+            take(role, by_value.get(str(default.get(key, "")), ""))
+    engine_name = by_value.get(learned.engine, "")
+    if engine_name:  # the settings take ENGINE as it is from the environment
+        learned.fixed[engine_name] = "django.db.backends.mysql"
+        learned.engine = "django.db.backends.mysql"
+    take("secret-key", by_value.get(str(values.get("SECRET_KEY", "")), ""))
+    hosts = values.get("ALLOWED_HOSTS") or []
+    hosts = hosts if isinstance(hosts, list) else [hosts]
+    for host in hosts:
+        take("allowed-hosts", by_value.get(str(host), ""))
+    debug = result.get("debug") or {}
+    if debug.get("name"):
+        take("debug", str(debug["name"]))
+        off, on = debug["values"]
+        learned.debug_values = (str(off), str(on))
+    learned.env = {role: names for role, names in learned.env.items() if names}
+    _overlay(learned, values, default, hosts)
+    used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
+    learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
+    required = result.get("required") or {}
+    learned.required = {n: str(v) for n, v in required.items() if n in learned.others}
+    return learned
+
+
+def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], hosts: list[Any]) -> None:
+    """What the suite's settings module must set because these settings do not read it."""
+    reads_db = "database-url" in learned.env or "database-host" in learned.env
+    if not reads_db or not learned.engine.endswith("mysql"):
+        learned.overlay.append("database")
+        learned.reasons.append(
+            f"DATABASES is {learned.engine.rsplit('.', 1)[-1] or 'not set'}"
+            + ("" if reads_db else " and its host is not read from the environment")
+        )
+    if "secret-key" not in learned.env:
+        learned.overlay.append("secret-key")
+        learned.reasons.append("SECRET_KEY is not read from the environment")
+    if "allowed-hosts" not in learned.env and not any(str(h) in LOCAL_HOSTS for h in hosts):
+        learned.overlay.append("allowed-hosts")
+        learned.reasons.append(f"ALLOWED_HOSTS ({', '.join(map(str, hosts)) or 'empty'}) does not take localhost")
+    if "debug" not in learned.env and values.get("DEBUG"):
+        learned.overlay.append("debug")
+        learned.reasons.append("DEBUG is True and read from no environment name")
+    apps = values.get("INSTALLED_APPS") or []
+    if not values.get("STATIC_ROOT") and "django.contrib.staticfiles" in apps:
+        learned.overlay.append("static-root")
+        learned.reasons.append("STATIC_ROOT is not set (collectstatic needs it)")
+    assert set(learned.overlay) <= set(OVERLAY_VALUES)
+
+
+def test_overlay(learned: Learned) -> list[str]:
+    """What the tests' settings module needs set: its database, when it does not follow the stack's."""
+    return ["database"] if "database" in learned.overlay else []
+
+
+def describe(learned: Learned, names: int) -> str:
+    """One line: how it was learned."""
+    shown = ", ".join(f"{role} <- {'/'.join(n)}" for role, n in learned.env.items()) or "none of the suite values"
+    return f"probed {learned.module} in the dev image ({names} names, a sentinel each): {shown}"

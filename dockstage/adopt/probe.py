@@ -1,0 +1,112 @@
+"""`dockstage init`'s probe: build the dev image, import the settings there with a sentinel per
+environment name (data/probe.py), and apply what was learned (learn.py) to the findings."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from python_on_whales.exceptions import DockerException
+
+from dockstage.adopt import learn
+from dockstage.adopt.inspect import Findings
+from dockstage.core import config
+from dockstage.core.errors import DockstageError
+from dockstage.flows.run import Run
+
+PROBE_SCRIPT = "/usr/local/lib/dockstage/probe.py"
+MARK = "DOCKSTAGE-PROBE "
+PROBE_HOST = "dockstage-probe"
+GUESSED_LINES = ("environment the settings read:", "fixed values:", "the app's own names")
+"""What init says from reading the settings' text, replaced by the probe's answer."""
+
+
+def names(found: Findings) -> list[str]:
+    """The names read in the source (the probe adds those it sees read at import)."""
+    read = [n for group in found.env.values() for n in group]
+    return list(dict.fromkeys([*read, *found.env_values, *found.other_env]))
+
+
+def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, object]] | None:
+    """Build dev and run the probe in it; None (with a note) when that cannot be done here."""
+    modules = [found.settings_module]
+    if found.test_settings_module and found.test_settings_module != found.settings_module:
+        modules.append(found.test_settings_module)
+    try:
+        settings = config.load(root, None, quiet=True)
+        with Run.open(settings) as run:
+            started = time.monotonic()
+            run.build("dev")
+            said.append(f"built  the dev image to probe the settings ({time.monotonic() - started:.0f} s)")
+            started = time.monotonic()
+            output = run.docker.run(
+                settings.tag("dev"),
+                ["/opt/venv/bin/python", PROBE_SCRIPT],  # the runtime venv: the interpreter prod imports with
+                envs={"DOCKSTAGE_PROBE": json.dumps({"modules": modules, "names": names(found)})},
+                networks=["none"],  # importing settings needs no network, and gets none
+                hostname=PROBE_HOST,  # resolvable (debug-toolbar settings look their own host up)
+                add_hosts=[(PROBE_HOST, "127.0.0.1")],
+                remove=True,
+            )
+        said.append(f"probed {', '.join(modules)} in it ({time.monotonic() - started:.0f} s, no network)")
+    except DockstageError as exc:
+        found.notes.append(
+            f"settings not probed ({exc.one_line()}): what init wrote is read from the text; "
+            "run `dockstage init --force` once the dev image builds"
+        )
+        return None
+    except DockerException as exc:
+        found.notes.append(
+            f"settings not probed (the probe failed: exit {exc.return_code}); check [tool.dockstage.env]"
+        )
+        return None
+    answer = next((line for line in reversed(str(output).splitlines()) if line.startswith(MARK)), "")
+    if not answer:
+        found.notes.append("settings not probed (no answer from the probe); check [tool.dockstage.env]")
+        return None
+    results: list[dict[str, object]] = json.loads(answer[len(MARK) :])["results"]
+    return results
+
+
+def apply(found: Findings, results: list[dict[str, object]]) -> None:
+    """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
+    prod = learn.interpret(results[0])
+    if prod.error:
+        found.notes.append(
+            f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
+        )
+        return
+    found.notes = [note for note in found.notes if note not in found.guesses]
+    found.found = [line for line in found.found if not line.startswith(GUESSED_LINES)]
+    if prod.others:
+        found.found.append(
+            f"the app's own names (set them in .env; they reach the app as they are): {', '.join(prod.others)}"
+        )
+    found.env, found.env_values, found.other_env = prod.env, prod.fixed, prod.others
+    found.env_defaults = prod.required
+    if prod.required:
+        found.notes.append(
+            f"the settings cannot import without {', '.join(prod.required)}: env-defaults gives each a value "
+            "that imports; set the real ones in .env (they win)"
+        )
+    found.debug_values = prod.debug_values
+    found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
+    tests = learn.interpret(results[1]) if len(results) > 1 else prod
+    found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
+    count = len(results[0].get("env") or {})  # type: ignore[arg-type]
+    found.learned = f"Learned by `dockstage init`: {learn.describe(prod, count)}." + (
+        f"\nTests' settings {tests.module}: database {'overlaid' if found.test_overlay else 'read from the environment'}."
+        if tests is not prod
+        else ""
+    )
+    found.found.append(learn.describe(prod, count))
+    if found.overlay:
+        found.found.append(
+            f"overlay: the suite's settings module imports {found.settings_module} and sets "
+            f"{', '.join(found.overlay)} ({'; '.join(found.overlay_reasons)}); your files are not edited"
+        )
+    if found.test_overlay and tests is not prod:
+        found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
+    if tests.error and tests is not prod:
+        found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")

@@ -1,0 +1,94 @@
+"""Which settings module the project serves with, and which its tests use, as it says itself.
+
+Serving: a Procfile's web line (`DJANGO_SETTINGS_MODULE=x` or `--settings x`), a Dockerfile's
+`ENV DJANGO_SETTINGS_MODULE`, then wsgi.py's `setdefault` (manage.py's default is for commands
+run by hand, often the development module). Tests: DJANGO_SETTINGS_MODULE (or `--ds`) in the
+pytest config (pytest.ini, pyproject's [tool.pytest.ini_options], setup.cfg, tox.ini).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+
+_ASSIGNED = re.compile(r"""DJANGO_SETTINGS_MODULE\s*[=\s]\s*["']?([\w.]+)""")
+_SETTINGS_FLAG = re.compile(r"""--settings[=\s]+["']?([\w.]+)""")
+_DS_FLAG = re.compile(r"""--ds[=\s]+["']?([\w.]+)""")
+_SETDEFAULT = re.compile(r"""setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
+
+
+def from_procfile(text: str) -> str:
+    """The settings module of a Procfile's web (else first) process ('' when it names none)."""
+    lines = [line for line in text.splitlines() if ":" in line and not line.lstrip().startswith("#")]
+    web = [line for line in lines if line.split(":", 1)[0].strip() == "web"] or lines
+    for line in web[:1]:
+        match = _ASSIGNED.search(line) or _SETTINGS_FLAG.search(line)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def from_dockerfile(text: str) -> str:
+    """The last `ENV DJANGO_SETTINGS_MODULE` of a Dockerfile (the final stage's, usually)."""
+    found = re.findall(r"""^\s*ENV\s+.*?DJANGO_SETTINGS_MODULE[=\s]+["']?([\w.]+)""", text, re.MULTILINE)
+    return found[-1] if found else ""
+
+
+def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
+    """(module, where it was read) for prod: Procfile, Dockerfile, wsgi.py; ('', '') when none."""
+    for name in ("Procfile",):
+        module = from_procfile(_read(root / name))
+        if module:
+            return module, name
+    for path in (root / "Dockerfile", root / "docker" / "Dockerfile"):
+        module = from_dockerfile(_read(path))
+        if module:
+            return module, path.relative_to(root).as_posix()
+    match = _SETDEFAULT.search(_read(wsgi_file)) if wsgi_file else None
+    if match and wsgi_file is not None:
+        return match.group(1), wsgi_file.relative_to(root).as_posix()
+    return "", ""
+
+
+def from_ini(text: str, section: str) -> str:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return ""
+    if not parser.has_section(section):
+        return ""
+    values = {k.upper(): v for k, v in parser.items(section)}
+    if values.get("DJANGO_SETTINGS_MODULE"):
+        return values["DJANGO_SETTINGS_MODULE"].strip()
+    match = _DS_FLAG.search(values.get("ADDOPTS", ""))
+    return match.group(1) if match else ""
+
+
+def for_tests(root: Path, app: Path, pyproject: dict[str, object]) -> tuple[str, str]:
+    """(module, where) the project's pytest config names for its tests; ('', '') when none."""
+    tool = pyproject.get("tool", {})
+    options = tool.get("pytest", {}).get("ini_options", {}) if isinstance(tool, dict) else {}
+    if isinstance(options, dict):
+        module = options.get("DJANGO_SETTINGS_MODULE")
+        addopts = options.get("addopts", "")
+        addopts = " ".join(addopts) if isinstance(addopts, list) else str(addopts)
+        flag = _DS_FLAG.search(addopts)
+        if isinstance(module, str) and module:
+            return module, "pyproject.toml"
+        if flag:
+            return flag.group(1), "pyproject.toml"
+    for folder in dict.fromkeys((app, root)):
+        for name, section in (("pytest.ini", "pytest"), ("setup.cfg", "tool:pytest"), ("tox.ini", "pytest")):
+            module = from_ini(_read(folder / name), section)
+            if module:
+                return module, (folder / name).relative_to(root).as_posix()
+    return "", ""

@@ -1,0 +1,314 @@
+"""In-image probe (dev image): what the project's settings do with the environment they read.
+
+`dockstage init` runs `python probe.py` in the dev image with DOCKSTAGE_PROBE, a JSON object:
+{"modules": ["pkg.settings", ...], "names": ["DB_HOST", ...]} (the names found in the source).
+Each settings module is imported in a fresh process with a sentinel value for every name it may
+read; every read of os.environ during the import is recorded, and names first seen that way get
+a sentinel in the next attempt. A sentinel that makes the import fail (int("ds3s"), a URL parser)
+is changed to another form (a number, a URL, unset) and the import tried again, a bounded number
+of times. Then DEBUG is flipped through the names that mention it, and a database engine name is
+tried with "mysql". The last line on stdout is `DOCKSTAGE-PROBE <json>`: per module, the sentinel
+each name had and what the settings held (DATABASES, SECRET_KEY, ALLOWED_HOSTS, DEBUG, ...).
+Nothing here connects anywhere: settings are imported, never django.setup().
+"""
+
+import importlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import traceback
+
+MAX_ATTEMPTS = 160
+_NUMBER_PARSE = re.compile(
+    r"invalid literal for int|could not convert string to float|not a valid (integer|number)", re.I
+)
+NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
+NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
+READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
+_URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
+_INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|MAX|MIN)$")
+_DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
+_ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
+_DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
+
+
+def sentinel(number: int, kind: str) -> str:
+    """The value name number `number` gets: unique, and findable in whatever the settings make of it."""
+    if kind == "int":
+        return str(47000 + number)
+    if kind == "url":
+        return f"mysql://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
+    return f"ds{number}s"
+
+
+def marker(number: int, kind: str) -> str:
+    """A part of the sentinel that survives in an error message (a URL is often cut at its '.')."""
+    return f"u{number}x" if kind == "url" else sentinel(number, kind)
+
+
+def next_kind(kind: str, error: str) -> str:
+    """The form to try after `kind` broke the import with `error`: a number when it was parsed as
+    one, else unset (the settings' own default; a bool parser, a path that must exist...)."""
+    if kind == "str" and _NUMBER_PARSE.search(error):
+        return "int"
+    return "unset"
+
+
+def first_kind(name: str) -> str:
+    if _URL_NAME.search(name):
+        return "url"
+    if _INT_NAME.search(name):
+        return "int"
+    return "str"
+
+
+def plain(value):
+    """A JSON-able copy of a settings value."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _read_by_the_project(frame) -> bool:
+    """Whether the project's code made this read (its settings, or a helper of theirs such as
+    django-environ called by them), not a library importing itself (setuptools' distutils shim
+    reads SETUPTOOLS_USE_DISTUTILS from inside the import machinery)."""
+    root = os.getcwd() + os.sep
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<frozen importlib"):
+            return False
+        if name.startswith(root) and f"{os.sep}site-packages{os.sep}" not in name:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def once(module: str) -> dict:
+    """Import `module` here (a fresh process), recording every environment read."""
+    reads: list[str] = []
+    environ_class = type(os.environ)
+    original = environ_class.__getitem__
+
+    def recording(self, key):
+        if key not in reads and _read_by_the_project(sys._getframe(1)):
+            reads.append(key)
+        return original(self, key)
+
+    environ_class.__getitem__ = recording
+    sys.path.insert(0, os.getcwd())
+    try:
+        settings = importlib.import_module(module)
+    except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"ok": False, "error": last[:500], "reads": reads}
+    finally:
+        environ_class.__getitem__ = original
+    values = {name: plain(getattr(settings, name, None)) for name in READ_BACK}
+    databases = getattr(settings, "DATABASES", None)
+    values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
+    values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
+    return {"ok": True, "reads": reads, "values": values}
+
+
+def attempt(module: str, env: dict) -> dict:
+    """One import of `module` with `env`, in a child process (forked: the libraries the parent
+    preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
+    base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
+    if hasattr(os, "fork"):
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module})
+    done = subprocess.run(
+        [sys.executable, __file__, "--once", module],
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("DOCKSTAGE-ONCE "):
+            return json.loads(line.split(" ", 1)[1])
+    return {"ok": False, "error": (done.stderr.strip().splitlines() or ["no answer"])[-1][:500], "reads": []}
+
+
+BASE_ENV = dict(os.environ)
+PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
+
+
+def _forked(module: str, env: dict) -> dict:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: this environment, one import, the answer down the pipe
+        os.close(read_end)
+        code = 0
+        try:
+            signal.alarm(120)
+            os.environ.clear()
+            os.environ.update(env)
+            with os.fdopen(write_end, "w") as out:
+                out.write(json.dumps(once(module)))
+        except BaseException:  # noqa: BLE001 - the parent reads "no answer"
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"ok": False, "error": "the import did not answer (a crash or 120 s)", "reads": []}
+
+
+def preload() -> None:
+    """Import what most settings import, once, before the attempts fork."""
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - not installed: the attempts import what they need
+            continue
+
+
+def probe(module: str, names: list, pinned: dict | None = None) -> dict:
+    """Import `module` until it imports with a sentinel for every name it reads (bounded);
+    `pinned` names keep their value (the engine choice found on a first pass)."""
+    pinned = pinned or {}
+    skip = {"DJANGO_SETTINGS_MODULE", "DOCKSTAGE_PROBE", "PATH", "HOME", "PYTHONPATH", *pinned}
+    order = [n for n in dict.fromkeys(names) if n not in skip and not n.startswith(NOT_THE_APPS)]
+    kinds = {name: first_kind(name) for name in order}
+
+    def env() -> dict:
+        return {**{n: sentinel(i, kinds[n]) for i, n in enumerate(order) if kinds[n] != "unset"}, **pinned}
+
+    result: dict = {}
+    for _ in range(MAX_ATTEMPTS):
+        result = attempt(module, env())
+        new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
+        for name in new:
+            order.append(name)
+            kinds[name] = first_kind(name)
+        if result["ok"] and not new:
+            break
+        if not result["ok"] and not new:
+            current = env()
+            marks = {n: marker(order.index(n), kinds[n]) for n in current if n in order}
+            culprit = next((n for n, mark in marks.items() if mark in result["error"]), "")
+            if not culprit and result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
+                break  # a missing module, an app registry not ready: no value of ours changes that
+            if not culprit:
+                culprit = next((n for n in reversed(result["reads"]) if n in current), "")
+            if not culprit:
+                break  # the failure is not ours to fix by a value
+            kinds[culprit] = next_kind(kinds[culprit], result["error"])
+    if result.get("ok") and not _host_is_sentinel(result, env()):
+        result = _url_pass(module, kinds, env, result)
+    final = env()
+    out = {"module": module, "env": final, "kinds": kinds, **result}
+    if not result.get("ok"):
+        return out
+    engine = {} if pinned else _engine(module, final, result, order)
+    if engine:  # again with the engine chosen: names read only on that branch get sentinels too
+        out = probe(module, [*order, *engine["reads"]], {engine["name"]: engine["value"]})
+        out["engine"] = {"name": engine["name"], "value": engine["value"]}
+        return out
+    out["debug"] = _debug(module, final, result, order)
+    out["engine"] = {}
+    out["required"] = _required(module, final, kinds)
+    return out
+
+
+MAX_REQUIRED_CHECKS = 40
+
+
+def _required(module: str, final: dict, kinds: dict) -> dict:
+    """Names the import cannot do without (os.environ["X"], env("X") with no default), each with
+    the plainest value it imports with: "", "0", or its sentinel."""
+    required = {}
+    for name in list(final)[:MAX_REQUIRED_CHECKS]:
+        without = {k: v for k, v in final.items() if k != name}
+        if attempt(module, without).get("ok"):
+            continue
+        for value in ("", "0", final[name]):
+            if attempt(module, {**without, name: value}).get("ok"):
+                required[name] = value
+                break
+    return required
+
+
+def _default(result: dict) -> dict:
+    return ((result.get("values") or {}).get("DATABASES") or {}).get("default") or {}
+
+
+def _host_is_sentinel(result: dict, env: dict) -> bool:
+    host = str(_default(result).get("HOST", ""))
+    return bool(host) and any(host == v or f"@{host}:" in v for v in env.values())
+
+
+def _url_pass(module: str, kinds: dict, env, result: dict) -> dict:
+    """When no sentinel reached DATABASES' host: give every plain name a URL (a name parsed as a
+    database URL need not say so) and keep that form for the one whose URL's host shows up."""
+    plain_names = [n for n, kind in kinds.items() if kind == "str"]
+    for name in plain_names:
+        kinds[name] = "url"
+    tried = attempt(module, env())
+    host = str(_default(tried).get("HOST", "")) if tried.get("ok") else ""
+    keep = next((n for n, v in env().items() if host and f"@{host}:" in v and n in plain_names), "")
+    for name in plain_names:
+        if name != keep:
+            kinds[name] = "str"
+    return attempt(module, env()) if keep else result
+
+
+def _debug(module: str, final: dict, result: dict, order: list) -> dict:
+    """The name that turns DEBUG on and off, and how it is spelled (empty when none does)."""
+    now = result["values"].get("DEBUG")
+    for name in [n for n in order if "DEBUG" in n.upper()]:
+        for off, on in _DEBUG_SPELLINGS:
+            flipped = attempt(module, {**final, name: off if now else on})
+            if flipped.get("ok") and bool(flipped["values"].get("DEBUG")) != bool(now):
+                back = attempt(module, {**final, name: on if now else off})
+                if back.get("ok") and bool(back["values"].get("DEBUG")) == bool(now):
+                    return {"name": name, "values": [off, on]}
+    return {}
+
+
+def _engine(module: str, final: dict, result: dict, order: list) -> dict:
+    """A name that selects the database engine by value ("mysql"), when the sentinels did not."""
+    engine = str(((result["values"].get("DATABASES") or {}).get("default") or {}).get("ENGINE", ""))
+    if engine.endswith("mysql") or any(v in engine for v in final.values()):
+        return {}
+    for name in order:
+        words = set(name.upper().split("_"))
+        if not (words & set(_DB_WORDS) and words & set(_ENGINE_WORDS)) and name not in ("DB", "DATABASE"):
+            continue
+        for value in ("mysql", "django.db.backends.mysql"):
+            tried = attempt(module, {**final, name: value})
+            default = ((tried.get("values") or {}).get("DATABASES") or {}).get("default") or {}
+            if tried.get("ok") and str(default.get("ENGINE", "")).endswith("mysql"):
+                return {"name": name, "value": value, "reads": tried["reads"]}
+    return {}
+
+
+def main(argv: list) -> int:
+    if argv[:1] == ["--once"]:
+        print("DOCKSTAGE-ONCE " + json.dumps(once(argv[1])), flush=True)
+        return 0
+    request = json.loads(os.environ.get("DOCKSTAGE_PROBE", "{}"))
+    sys.path.insert(0, os.getcwd())
+    preload()
+    names = list(request.get("names", []))
+    results = [probe(module, names) for module in request.get("modules", [])]
+    print("DOCKSTAGE-PROBE " + json.dumps({"python": sys.version.split()[0], "results": results}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

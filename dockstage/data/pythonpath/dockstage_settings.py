@@ -1,0 +1,40 @@
+"""dockstage's settings overlay: the project's settings, plus the values they do not read.
+
+DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ... import *` would,
+underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
+database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
+allowed-hosts (added to the project's), debug, static-root. The project's files are never edited.
+"""
+
+import importlib
+import os
+
+_base = importlib.import_module(os.environ["DOCKSTAGE_BASE_SETTINGS"])
+globals().update({k: v for k, v in vars(_base).items() if not k.startswith("__")})
+_overlay = {v.strip() for v in os.environ.get("DOCKSTAGE_OVERLAY", "").split(",") if v.strip()}
+
+if "database" in _overlay:
+    _databases = dict(globals().get("DATABASES") or {})
+    _default = dict(_databases.get("default") or {})
+    if not str(_default.get("ENGINE", "")).endswith("mysql"):
+        _default = {k: v for k, v in _default.items() if k in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "TIME_ZONE")}
+    _default.update(
+        ENGINE="django.db.backends.mysql",
+        HOST=os.environ["DOCKSTAGE_DATABASE_HOST"],
+        PORT=os.environ["DOCKSTAGE_DATABASE_PORT"],
+        NAME=os.environ["DOCKSTAGE_DATABASE_NAME"],
+        USER=os.environ["DOCKSTAGE_DATABASE_USER"],
+        PASSWORD=os.environ["DOCKSTAGE_DATABASE_PASSWORD"],
+    )
+    _default.setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
+    _databases["default"] = _default
+    DATABASES = _databases
+if "secret-key" in _overlay:
+    SECRET_KEY = os.environ["DOCKSTAGE_SECRET_KEY"]
+if "allowed-hosts" in _overlay:
+    _hosts = [h.strip() for h in os.environ["DOCKSTAGE_ALLOWED_HOSTS"].split(",") if h.strip()]
+    ALLOWED_HOSTS = [*globals().get("ALLOWED_HOSTS", []), *_hosts]
+if "debug" in _overlay:
+    DEBUG = os.environ["DOCKSTAGE_DEBUG"] == "true"
+if "static-root" in _overlay:
+    STATIC_ROOT = os.environ["DOCKSTAGE_STATIC_ROOT"]

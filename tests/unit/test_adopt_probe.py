@@ -1,0 +1,331 @@
+"""The settings probe, pure parts: the in-image script run here on settings modules written to a
+temp dir (plain Python, no Django needed to import them), what its answers mean, the choice of
+settings modules, the overlay's environment, the tests' database proof."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt import learn, render, settingschoice
+from dockstage.adopt.inspect import Findings, inspect
+from dockstage.adopt.probe import apply
+from dockstage.core import resources
+from dockstage.core.appconfig import APP_KEYS, parse_app
+from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
+from dockstage.core.overlay import overlay_env
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
+from dockstage.flows.pipeline import database_used
+from dockstage.flows.run import Run
+
+PACKAGE_DATA = resources.path(resources.SUPPORT)
+OWN_NAMES = """\
+import os
+from urllib.parse import urlparse
+
+SECRET_KEY = os.environ["DJKEY"]
+DEBUG = os.environ.get("LOUD", "no") == "yes-please"
+LOUD_DEBUG = os.environ.get("SITE_DEBUG", "False") == "True"
+DEBUG = DEBUG or LOUD_DEBUG
+ALLOWED_HOSTS = os.environ.get("HOSTS_OK", "").split(",")
+WORKERS = int(os.environ.get("WEIRDNUM", "1"))
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+STATIC_ROOT = "/srv/static"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": os.environ.get("DBHOST", "localhost"),
+        "PORT": int(os.environ.get("DBPORTNUM", "3306")),
+        "NAME": os.environ["DBNAME"],
+        "USER": os.getenv("DBUSER"),
+        "PASSWORD": os.environ.get("DBPASS", ""),
+    }
+}
+"""
+URL_FORM = """\
+import os
+from urllib.parse import urlparse
+
+_url = urlparse(os.environ.get("MAIN_STORE", "sqlite:///x.db"))
+ENGINE = {"mysql": "django.db.backends.mysql"}.get(_url.scheme, "django.db.backends.sqlite3")
+DATABASES = {"default": {"ENGINE": ENGINE, "HOST": _url.hostname or "", "NAME": _url.path.lstrip("/")}}
+SECRET_KEY = "hard-coded"
+DEBUG = True
+ALLOWED_HOSTS = ["example.com"]
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+SENTRY = os.environ["SENTRY_DSN"]
+PAGE = int(os.environ["PAGE_SIZE"])
+"""
+CHOSEN_ENGINE = """\
+import os
+
+if os.environ.get("DB_KIND") == "mysql":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("WHERE_DB", "")}}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}
+SECRET_KEY = os.environ.get("KEY_OF_SITE", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
+
+def probe(tmp_path: Path, modules: dict[str, str], names: list[str]) -> list[dict[str, object]]:
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, text in modules.items():
+        (package / f"{name}.py").write_text(text)
+    request = {"modules": [f"proj.{name}" for name in modules], "names": names}
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    done = subprocess.run(
+        [sys.executable, str(PACKAGE_DATA / "probe.py")],
+        cwd=tmp_path,
+        env={**env, "DOCKSTAGE_PROBE": json.dumps(request)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
+    results: list[dict[str, object]] = json.loads(line.split(" ", 1)[1])["results"]
+    return results
+
+
+def test_own_names_are_mapped_by_what_the_settings_do_with_them(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": OWN_NAMES}, ["DJKEY"])  # the others are seen read at import
+    learned = learn.interpret(result)
+    assert learned.env == {
+        "database-host": ["DBHOST"],
+        "database-port": ["DBPORTNUM"],
+        "database-name": ["DBNAME"],
+        "database-user": ["DBUSER"],
+        "database-password": ["DBPASS"],
+        "secret-key": ["DJKEY"],
+        "allowed-hosts": ["HOSTS_OK"],
+        "debug": ["SITE_DEBUG"],
+    }
+    assert learned.debug_values == ("False", "True")
+    assert learned.overlay == [] and "WEIRDNUM" in learned.others and "LOUD" in learned.others
+
+
+def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
+    learned = learn.interpret(result)
+    assert learned.env == {"database-url": ["MAIN_STORE"]}
+    assert learned.overlay == ["secret-key", "allowed-hosts", "debug", "static-root"]
+    assert "SECRET_KEY is not read from the environment" in learned.reasons
+    assert learned.required == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}  # the app's own, needed at import
+
+
+def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": CHOSEN_ENGINE}, [])
+    learned = learn.interpret(result)
+    assert learned.fixed == {"DB_KIND": "mysql"}
+    assert learned.env == {"database-host": ["WHERE_DB"], "secret-key": ["KEY_OF_SITE"]}
+    assert "database" not in learned.overlay
+
+
+def test_hard_coded_sqlite_is_overlaid_for_the_tests(tmp_path: Path) -> None:
+    tests = "from proj.settings import *\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n"
+    prod, test = probe(tmp_path, {"settings": OWN_NAMES, "settings_test": tests}, [])
+    assert learn.test_overlay(learn.interpret(prod)) == []
+    assert learn.test_overlay(learn.interpret(test)) == ["database"]
+
+
+def test_an_import_that_cannot_succeed_is_reported() -> None:
+    learned = learn.interpret({"module": "x.settings", "ok": False, "error": "ImportError: no module named y"})
+    assert learned.error == "ImportError: no module named y" and learned.env == {}
+
+
+def test_the_overlay_environment() -> None:
+    values = {
+        "secret-key": "s",
+        "allowed-hosts": "localhost",
+        "database-host": "db",
+        "database-port": "3306",
+        "database-name": "app",
+        "database-user": "app",
+        "database-password": "pw",
+    }
+    assert overlay_env([], "p.settings", values, False) == {}
+    env = overlay_env(["database", "debug"], "p.settings", values, True)
+    assert env["DJANGO_SETTINGS_MODULE"] == "dockstage_settings" and env["DOCKSTAGE_BASE_SETTINGS"] == "p.settings"
+    assert env["DOCKSTAGE_DATABASE_HOST"] == "db" and env["DOCKSTAGE_DEBUG"] == "true"
+    assert "DOCKSTAGE_SECRET_KEY" not in env
+
+
+def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/settings.py").write_text(URL_FORM)
+    env = overlay_env(
+        ["database", "allowed-hosts"],
+        "proj.settings",
+        {
+            "allowed-hosts": "localhost",
+            **{f"database-{p}": p for p in ("host", "port", "name", "user", "password")},
+        },
+        False,
+    )
+    code = "import dockstage_settings as s, json; print(json.dumps([s.DATABASES, s.ALLOWED_HOSTS, s.SECRET_KEY]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            **env,
+            "SENTRY_DSN": "",
+            "PAGE_SIZE": "0",
+            "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    databases, hosts, secret = json.loads(done.stdout)
+    assert databases["default"]["ENGINE"] == "django.db.backends.mysql" and databases["default"]["HOST"] == "host"
+    assert hosts == ["example.com", "localhost"] and secret == "hard-coded"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"Procfile": "web: gunicorn x.wsgi --env DJANGO_SETTINGS_MODULE=x.settings.product\n"}, "x.settings.product"),
+        ({"Dockerfile": "FROM python\nENV DJANGO_SETTINGS_MODULE=x.settings.prod\n"}, "x.settings.prod"),
+        (
+            {"x/wsgi.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x.settings.product')\n"},
+            "x.settings.product",
+        ),
+        ({}, ""),
+    ],
+)
+def test_the_prod_settings_module_is_the_one_the_project_serves_with(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    module, _ = settingschoice.serving(tmp_path, tmp_path / "x/wsgi.py")
+    assert module == expected
+
+
+def test_the_pytest_config_names_the_tests_settings(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[tool:pytest]\naddopts = --ds=x.settings.test -q\n")
+    assert settingschoice.for_tests(tmp_path, tmp_path, {}) == ("x.settings.test", "setup.cfg")
+    pyproject = {"tool": {"pytest": {"ini_options": {"DJANGO_SETTINGS_MODULE": "x.ci"}}}}
+    assert settingschoice.for_tests(tmp_path, tmp_path, pyproject) == ("x.ci", "pyproject.toml")
+
+
+def test_the_database_proof_is_read() -> None:
+    assert database_used({"vendor": "mysql", "host": "db"}) == (True, "MySQL at db")
+    assert database_used({"vendor": "sqlite", "host": ""}) == (False, "SQLite")
+    assert database_used({"vendor": "mysql", "host": "localhost"}) == (False, "mysql at localhost")
+
+
+def test_a_failed_build_points_at_the_keys_behind_it() -> None:
+    assert "[tool.dockstage.env]" in build_fix("  File settings.py\nKeyError: 'DJKEY'\n") and "DJKEY" in build_fix(
+        "KeyError: 'DJKEY'"
+    )
+    assert "collectstatic / build-commands" in build_fix("python /mnt/dockstage/buildsteps.py did not complete")
+    assert "Dockerfile" not in build_fix("anything else")
+
+
+def test_every_failed_step_is_named() -> None:
+    error = StepsFailed(
+        [
+            ("test_image", TestsFailed(1, "2 tests, 1 failed", "r.xml", "python manage.py test")),
+            ("smoke_prod", SmokeCheckFailed("health", "500")),
+        ]
+    )
+    assert "test_image: " in error.what and "smoke_prod: smoke check 'health' failed" in error.what
+    assert "python manage.py test exited 1" in error.what and error.label == "check"
+
+
+def test_the_test_command_gets_the_database_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKSTAGE_DB_PROOF", "")  # set by the helper; restored after the test
+    sys.path.insert(0, str(PACKAGE_DATA))
+    try:
+        import testcommand
+    finally:
+        sys.path.remove(str(PACKAGE_DATA))
+    assert testcommand.with_db_proof(["python", "-m", "pytest", "-x"], True) == [
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "dockstage_dbproof",
+        "-x",
+    ]
+    assert testcommand.with_db_proof(["python", "manage.py", "test"], False) == [
+        "python",
+        "-m",
+        "dockstage_dbproof",
+        "manage.py",
+        "test",
+    ]
+    assert testcommand.with_db_proof(["make", "test"], False) == ["make", "test"]
+
+
+def test_what_the_probe_learned_is_written_and_read_back(tmp_path: Path) -> None:
+    found = Findings(tmp_path, settings_module="mysite.settings", wsgi="mysite.wsgi:application")
+    (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
+    apply(found, [result])
+    section = tomllib.loads(render.tool_section(found))["tool"]["dockstage"]
+    app = parse_app({k.replace("-", "_"): v for k, v in section.items() if k.replace("-", "_") in APP_KEYS})
+    assert app.overlay == ("secret-key", "allowed-hosts", "debug", "static-root")
+    assert app.env == {"database-url": ("MAIN_STORE",)} and app.collectstatic
+    assert app.env_defaults == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}
+    assert "# Learned by `dockstage init`: probed proj.settings in the dev image" in render.tool_section(found)
+
+
+def test_a_src_layout_and_the_module_the_project_serves(tmp_path: Path) -> None:
+    (tmp_path / "manage.py").write_text("os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings.devel')\n")
+    settings = tmp_path / "src/shop/settings"
+    settings.mkdir(parents=True)
+    for name in ("__init__", "base", "devel", "product", "test"):
+        (settings / f"{name}.py").write_text("from .base import *\n" if name != "base" else "DEBUG = False\n")
+    (tmp_path / "src/shop/__init__.py").write_text("")
+    (tmp_path / "src/shop/wsgi.py").write_text(
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings.product')\napplication = None\n"
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = shop.settings.test\n")
+    found = inspect(tmp_path)
+    assert found.python_path == ["src"] and found.wsgi == "shop.wsgi:application"
+    assert found.settings_module == "shop.settings.product"
+    assert (
+        "prod settings: shop.settings.product (as src/shop/wsgi.py serves it; manage.py uses shop.settings.devel)"
+        in found.found
+    )
+    assert (found.test_settings_module, found.test_settings_source) == ("shop.settings.test", "pytest.ini")
+
+
+def test_side_by_side_names_every_failed_step_and_loses_no_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    run = Run(settings=None, reporter=Reporter(quiet=False, ci=True), docker=None)  # type: ignore[arg-type]
+
+    def smoke(_: Run) -> str:
+        raise SmokeCheckFailed("health", "500")
+
+    def tests(_: Run) -> str:
+        raise TestsFailed(1, "2 tests, 1 failed", "r.xml", "python manage.py test")
+
+    summary = pipeline.Summary()
+    with pytest.raises(StepsFailed) as failed:
+        pipeline.side_by_side(run, {"test_image": tests, "checks": lambda _: "4 passed", "smoke_prod": smoke}, summary)
+    assert [row[:2] for row in summary.rows][1] == ("checks", "4 passed")
+    assert summary.rows[2][1] == "FAILED: smoke check 'health' failed: 500"
+    assert "test_image: " in failed.value.what and "smoke_prod: " in failed.value.what
+
+    def crash(_: Run) -> str:
+        raise RuntimeError("a container went away")
+
+    summary = pipeline.Summary()
+    with pytest.raises(RuntimeError, match="went away"):
+        pipeline.side_by_side(run, {"checks": lambda _: "4 passed", "smoke_prod": crash}, summary)
+    assert summary.rows[1][1] == "FAILED: RuntimeError"
