@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from python_on_whales import DockerClient
 
-from dockstage.core import config
+from dockstage.core import cabundle, config
 from dockstage.core.config import Settings
 from dockstage.core.errors import ImageCheckFailed, SmokeCheckFailed, StageBuildFailed
 from dockstage.flows import pipeline
@@ -246,7 +246,10 @@ def shop(docker_client: DockerClient, tmp_path_factory: pytest.TempPathFactory) 
     for relative, text in FILES.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(textwrap.dedent(text))
-    subprocess.run([tool("uv"), "lock", "-q"], cwd=root, check=True, timeout=300)
+    # uv reads no pip config: hand it the CA bundle pip uses (a TLS-intercepting proxy's), as the build does
+    bundle = cabundle.find(os.environ)
+    uv_env = {**os.environ, "SSL_CERT_FILE": str(bundle)} if bundle else None
+    subprocess.run([tool("uv"), "lock", "-q"], cwd=root, check=True, timeout=300, env=uv_env)
     subprocess.run([tool("npm"), "install", "--package-lock-only", "-s"], cwd=root, check=True, timeout=300)
     name = f"dsit-build-{uuid.uuid4().hex[:8]}"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
