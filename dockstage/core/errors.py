@@ -128,14 +128,14 @@ class NoEngine(EngineError):
         else:
             super().__init__(
                 "no Docker engine answers",
-                "run `bash .ci/provision` (installs and starts Debian's docker.io, buildx, compose v2)",
+                "start the Docker engine (`systemctl start docker`, or `dockerd &` where systemd runs no services; Debian: `apt-get install docker.io`)",
                 detail=detail,
             )
 
 
 class NoDockerCli(EngineError):
     def __init__(self) -> None:
-        super().__init__("no docker CLI on PATH", "apt-get install docker.io (or run `bash .ci/provision`)")
+        super().__init__("no docker CLI on PATH", "install the docker CLI (Debian: `apt-get install docker.io`)")
 
 
 class EngineLost(EngineError):
@@ -152,7 +152,7 @@ class PluginMissing(EngineError):
         name = "compose v2" if plugin == "compose" else plugin
         super().__init__(
             f"{name} is missing or unusable",
-            f"install the docker-{name} plugin (`bash .ci/provision` does it on Debian 12/13)",
+            f"install the docker-{name} plugin (Debian 13: `apt-get install --no-install-recommends docker-{plugin}`)",
             detail=detail,
         )
 
@@ -181,7 +181,7 @@ class BasePullFailed(EngineError):
 
 class NeedsTool(EngineError):
     def __init__(self, tool: str, package: str) -> None:
-        super().__init__(f"{tool} is not installed", f"apt-get install {package} (or run `bash .ci/provision`)")
+        super().__init__(f"{tool} is not installed", f"install it (Debian: `apt-get install {package}`)")
 
 
 class NeedsRoot(EngineError):

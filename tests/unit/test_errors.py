@@ -209,8 +209,8 @@ def test_a_parse_error_nobody_translated_is_one_line() -> None:
         (
             "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
             ("docker", "--config", "/x", "compose", "--file", "a.yaml", "ps", "--all"),
-            "engine: no Docker engine answers: run `bash .ci/provision` (installs and starts Debian's docker.io, "
-            "buildx, compose v2)",
+            "engine: no Docker engine answers: start the Docker engine (`systemctl start docker`, or `dockerd &` "
+            "where systemd runs no services; Debian: `apt-get install docker.io`)",
             3,
         ),
         (
