@@ -39,6 +39,7 @@ SUPPORT_FILES = (
 )
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
 SUITE_RUNTIME = ("gunicorn", "mysqlclient")
+_SUITE_PIN = re.compile(r"^[ \t]*(gunicorn|mysqlclient)[ \t]*(==[ \t]*[\w.*+!-]+)[ \t]*(?:[;#].*)?$", re.I | re.M)
 """Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
 STAGED = ".dockstage/build"
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
@@ -208,6 +209,20 @@ def requirement_set(context: Path, entries: Iterable[str], extra: Iterable[str] 
     return files
 
 
+def suite_runtime(*sets: dict[str, bytes]) -> list[str]:
+    """gunicorn and mysqlclient for the runtime set, each at the version a dev or test requirement
+    file pins: the tools install under the runtime's versions, so a bare name resolving to another
+    release would turn the app's own pin into a conflict."""
+    pins: dict[str, str] = {}
+    for files in sets:
+        for name, data in files.items():
+            if name in ("args", "export"):
+                continue
+            for found in _SUITE_PIN.finditer(data.decode("utf-8", errors="replace")):
+                pins.setdefault(found[1].lower(), found[1].lower() + found[2].replace(" ", "").replace("\t", ""))
+    return [pins.get(name, name) for name in SUITE_RUNTIME]
+
+
 def _index(app: App) -> list[str]:
     return ["--index-url", app.index_url] if app.index_url else []
 
@@ -224,11 +239,10 @@ def stage(settings: Settings, context: Path) -> Path:
         )
     _sync(target / "support", {name: (support / name).read_bytes() for name in SUPPORT_FILES})
     app = settings.app
-    sets = {
-        "dev": requirement_set(context, app.dev_requirements, _index(app) if app.dev_requirements else ()),
-        "runtime": requirement_set(context, app.requirements, [*SUITE_RUNTIME, *_index(app)]),
-        "test": requirement_set(context, app.test_requirements, _index(app) if app.test_requirements else ()),
-    }
+    dev = requirement_set(context, app.dev_requirements, _index(app) if app.dev_requirements else ())
+    test = requirement_set(context, app.test_requirements, _index(app) if app.test_requirements else ())
+    runtime = requirement_set(context, app.requirements, [*suite_runtime(dev, test), *_index(app)])
+    sets = {"dev": dev, "runtime": runtime, "test": test}
     for name, files in sets.items():
         _sync(target / "requirements" / name, files)
     return target

@@ -12,6 +12,7 @@ from dockstage.core import cabundle
 from dockstage.core.appconfig import parse_app
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
+from dockstage.images import buildfiles
 from dockstage.stack import workers
 from tests.unit.test_adopt_helpers import helper
 from tests.unit.test_adopt_inspect import startproject
@@ -87,3 +88,21 @@ def test_the_tools_venv_may_not_hold_another_version_of_an_app_package() -> None
     tools = install.pins("django==6.1.3\nasgiref==3.9.1\npytest==9.0.0\n")
     assert install.mismatches(app, tools) == ["django 6.1.3 (tools) vs 6.0.10 (app)"]
     assert install.mismatches(app, {"pytest": "9.0.0", "asgiref": "3.9.1"}) == []
+
+
+@pytest.mark.parametrize(
+    ("dev", "expected"),
+    [
+        ("mysqlclient==2.2.8\n", ["gunicorn", "mysqlclient==2.2.8"]),
+        ("Gunicorn == 23.0.0  # prod server\nmysqlclient>=2.2\n", ["gunicorn==23.0.0", "mysqlclient"]),
+        ("django==5.2\n", ["gunicorn", "mysqlclient"]),
+    ],
+    ids=["dev-pins-mysqlclient", "dev-pins-gunicorn-only", "no-pin"],
+)
+def test_the_suites_runtime_packages_take_the_apps_own_pins(dev: str, expected: list[str]) -> None:
+    """The runtime set adds gunicorn and mysqlclient; a dev/test file pinning one (healthchecks pins
+    mysqlclient==2.2.8) gets that version in the runtime set too, not the newest release."""
+    assert (
+        buildfiles.suite_runtime({"requirements-dev.txt": dev.encode(), "args": b"-r requirements-dev.txt\n"})
+        == expected
+    )
