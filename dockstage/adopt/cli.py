@@ -1,7 +1,8 @@
-"""`dockstage init [PATH] [--force] [--eject]`: adopt the suite in an existing Django project.
+"""`dockstage init [PATH] [--force] [--eject] [--no-ci] [--gitlab]`: adopt the suite in a Django project.
 
-Writes [tool.dockstage] (pyproject.toml, made when missing), .env.example and the thin noxfile.py
-and tasks.py; prints what it found and what to check. A file that exists is kept unless --force
+Writes [tool.dockstage] (pyproject.toml, made when missing), .env.example, the thin noxfile.py
+and tasks.py, and a GitHub Actions workflow running the nox sessions (not with --no-ci; a
+.gitlab-ci.yml with --gitlab); prints what it found and what to check. A file that exists is kept unless --force
 (the project's own .env.example or .env is never touched: the suite then uses .env.dockstage*; a
 project with its own .env.example makes its .env from it, so the suite's secrets go to .env.dockstage).
 `--eject` copies the suite's Dockerfile, compose files and helpers into docker/dockstage/ and
@@ -19,7 +20,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from dockstage.adopt import render
+from dockstage.adopt import render, workflow
 from dockstage.adopt.inspect import Findings, inspect
 from dockstage.core import resources
 
@@ -65,14 +66,31 @@ def with_keys(section: str, keys: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(path: Path, text: str, force: bool, said: list[str]) -> bool:
-    """Write `text` unless the file exists (and no --force); say which."""
+def write(path: Path, text: str, force: bool, said: list[str], shown: str = "") -> bool:
+    """Write `text` unless the file exists (and no --force); say which (as `shown`, else its name)."""
+    shown = shown or path.name
     if path.exists() and not force:
-        said.append(f"kept   {path.name} (exists; --force replaces it)")
+        said.append(f"kept   {shown} (exists; --force replaces it)")
         return False
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    said.append(f"wrote  {path.name}")
+    said.append(f"wrote  {shown}")
     return True
+
+
+def write_ci(root: Path, found: Findings, force: bool, said: list[str], *, github: bool, gitlab: bool) -> None:
+    """The CI files: the GitHub workflow (unless not `github`), .gitlab-ci.yml when `gitlab`."""
+    flavours = ", ".join(workflow.Matrix.of(found.python).flavours)
+    if github and write(root / workflow.GITHUB, workflow.github(found.python), force, said, workflow.GITHUB):
+        said[-1] += f" (nox sessions on {flavours}; --no-ci skips it)"
+    if gitlab and write(root / workflow.GITLAB, workflow.gitlab(found.python, render.slug(root.name)), force, said):
+        said[-1] += f" (nox sessions on {flavours}; needs a shell runner tagged {workflow.GITLAB_TAG})"
+    noxfile = root / "noxfile.py"
+    if (github or gitlab) and "noxsessions.register" not in noxfile.read_text(encoding="utf-8", errors="replace"):
+        found.notes.append(
+            "noxfile.py is the project's own: the CI runs the suite's sessions, so add "
+            "`from dockstage.frontends import noxsessions` and `noxsessions.register(ROOT)` to it"
+        )
 
 
 def eject(root: Path, force: bool, said: list[str]) -> bool:
@@ -108,7 +126,15 @@ def pyproject(root: Path, section: str, force: bool, said: list[str]) -> bool:
     return True
 
 
-def init(root: Path, *, force: bool = False, do_eject: bool = False, probe: bool = False) -> tuple[Findings, list[str]]:
+def init(
+    root: Path,
+    *,
+    force: bool = False,
+    do_eject: bool = False,
+    probe: bool = False,
+    ci: bool = True,
+    gitlab: bool = False,
+) -> tuple[Findings, list[str]]:
     """Inspect the project and write the files; (what was found, what was written or kept).
 
     With `probe`, once [tool.dockstage] is written the dev image is built and the settings are
@@ -151,6 +177,7 @@ def init(root: Path, *, force: bool = False, do_eject: bool = False, probe: bool
     write(root / example, render.env_example(found), force or example != ".env.example", said)
     write(root / "noxfile.py", render.NOXFILE, force, said)
     write(root / "tasks.py", render.TASKS, force, said)
+    write_ci(root, found, force, said, github=ci, gitlab=gitlab)
     ignore = (root / ".gitignore").read_text(encoding="utf-8") if (root / ".gitignore").is_file() else ""
     missing = [entry for entry in (env_file, ".dockstage/") if not ignored(ignore, entry)]
     if missing:
@@ -162,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dockstage", description="dockstage: Django + MySQL in containers")
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser(
-        "init", help="adopt the suite in a Django project: [tool.dockstage], .env.example, noxfile.py, tasks.py"
+        "init",
+        help="adopt the suite in a Django project: [tool.dockstage], .env.example, noxfile.py, tasks.py, CI workflow",
     )
     command.add_argument("path", nargs="?", default=".", help="the project (default: here)")
     command.add_argument("--force", action="store_true", help="replace files (and [tool.dockstage]) that exist")
@@ -174,9 +202,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="do not build the dev image to import the settings (names are then read from the text only)",
     )
+    command.add_argument("--no-ci", action="store_true", help=f"do not write the GitHub workflow {workflow.GITHUB}")
+    command.add_argument("--gitlab", action="store_true", help=f"also write {workflow.GITLAB} (GitLab CI)")
     args = parser.parse_args(argv)
     try:
-        found, said = init(Path(args.path), force=args.force, do_eject=args.eject, probe=not args.no_probe)
+        found, said = init(
+            Path(args.path),
+            force=args.force,
+            do_eject=args.eject,
+            probe=not args.no_probe,
+            ci=not args.no_ci,
+            gitlab=args.gitlab,
+        )
     except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
         print(
             f"config: {exc}: run it in (or point it at) a Django project with a valid pyproject.toml", file=sys.stderr

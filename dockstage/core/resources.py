@@ -13,7 +13,7 @@ import atexit
 import contextlib
 import functools
 import tempfile
-from importlib import resources
+from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -87,6 +87,11 @@ def path(name: str) -> Path:
     if item.is_dir():  # importlib.resources.as_file takes folders only from Python 3.12 on
         return _copy(item, Path(_KEPT.enter_context(tempfile.TemporaryDirectory(prefix="dockstage-data-"))))
     return _KEPT.enter_context(resources.as_file(item))
+
+
+def version() -> str:
+    """The installed dockstage's version (its distribution's metadata), e.g. for a pinned requirement."""
+    return metadata.version(PACKAGE)
 
 
 def build_context(dockerfile: str) -> tuple[Path, Path]:

@@ -136,6 +136,12 @@ def _fits(flavour: str, python: str) -> bool:
         return False
 
 
+def flavours_for(python: str) -> tuple[str, ...]:
+    """The flavours a project needing Python `python` builds on: official when a python:<v>-slim
+    fits, then each stand-in flavour whose Python fits (bookworm 3.11, trixie 3.13)."""
+    return tuple(f for f in ("official", *FLAVOURS) if _fits(f, python))
+
+
 def missing(bases: BaseImages, docker: DockerClient) -> list[str]:
     """Image references of `bases` not present locally."""
     return [ref for ref in bases.refs if not docker.image.exists(ref)]

