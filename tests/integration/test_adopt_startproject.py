@@ -136,6 +136,10 @@ def test_startproject_with_pytest(django_admin: Path, tmp_path: Path, owned: dic
     found = run(["dockstage", "init"], root, owned)
     assert "probed mysite.settings in the dev image" in found and "database-host <- DB_HOST" in found
     assert "wrote  [tool.dockstage] in pyproject.toml" in found
+    # The CI workflow by default (Django 5.2: Python >=3.10, so both stand-ins fit), no GitLab file.
+    assert "wrote  .github/workflows/dockstage.yml (nox sessions on official, bookworm, trixie;" in found
+    assert (root / ".github/workflows/dockstage.yml").read_text().startswith("# dockstage: CI for this project")
+    assert not (root / ".gitlab-ci.yml").exists()
     out = run(["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
     assert "ok   smoke health: GET /admin/login/ gave 200" in out and "ok   smoke gunicorn" in out
@@ -145,8 +149,9 @@ def test_startproject_with_pytest(django_admin: Path, tmp_path: Path, owned: dic
 
 def test_startapp_with_manage_py_test(django_admin: Path, tmp_path: Path, owned: dict[str, str]) -> None:
     root = make_project(django_admin, tmp_path / "polls_site", app=True)
-    found = run(["dockstage", "init"], root, owned)
+    found = run(["dockstage", "init", "--no-ci"], root, owned)
     assert "run with `python manage.py test`" in found
+    assert not (root / ".github").exists() and "dockstage.yml" not in found
     out = run(["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
     assert "app tests (`python manage.py test`): 2 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out
