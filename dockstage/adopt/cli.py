@@ -2,9 +2,10 @@
 
 Writes [tool.dockstage] (pyproject.toml, made when missing), .env.example, the thin noxfile.py
 and tasks.py, and a GitHub Actions workflow running the nox sessions (not with --no-ci; a
-.gitlab-ci.yml with --gitlab); prints what it found and what to check. A file that exists is kept unless --force
-(the project's own .env.example or .env is never touched: the suite then uses .env.dockstage*; a
-project with its own .env.example makes its .env from it, so the suite's secrets go to .env.dockstage).
+.gitlab-ci.yml with --gitlab); prints what it found and what to check. A file that exists is
+kept unless --force (the project's own .env.example or .env is never touched: the suite then
+uses .env.dockstage*; a project with its own .env.example makes its .env from it, so the suite's
+secrets go to .env.dockstage).
 `--eject` copies the suite's Dockerfile, compose files and helpers into docker/dockstage/ and
 points [tool.dockstage] at them: from then on the project's copies are used.
 """
