@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from dockstage.core import cabundle, resources
+from dockstage.core import cabundle, dotenv, resources
 from dockstage.core.appconfig import APP_KEYS, App, parse_app
 from dockstage.core.errors import ConfigError
 
 FLAVOUR_CHOICES = ("auto", "official", "bookworm", "trixie")
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,14 @@ class Settings:
         """A copy whose .env values are `dotenv` (a newly written .env), the shell still winning."""
         return dataclasses.replace(self, env=_layer(dotenv, self.shell))
 
+    def reread_dotenv(self) -> Settings:
+        """A copy with the .env as it is on disk now (another step may just have written it)."""
+        return self.with_dotenv(read_env_file(self.path(self.env_file)))
+
+    def example_keys(self) -> frozenset[str]:
+        """The variables the .env example names ({} without one)."""
+        return frozenset(read_env_file(self.path(self.env_example)))
+
     def value(self, key: str) -> str:
         """One value of the project's .env (or the shell's, which wins); '' when unset."""
         return self.env.get(key, "")
@@ -117,35 +124,15 @@ SWARM_KEYS = (
 
 
 def parse_env_file(text: str, source: str = ".env") -> dict[str, str]:
-    """Parse KEY=VALUE lines the way compose does for the simple cases; reject the rest."""
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].lstrip()
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not _KEY.match(key):
-            raise ConfigError(
-                f"{source} line {number} is not KEY=VALUE ({line.strip()[:40]!r})",
-                f"fix or remove that line in {source}",
-            )
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
+    """Parse KEY=VALUE lines the way compose does; refuse the rest by line and key, never value."""
+    return dotenv.parse(text, source)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
     """The variables of an env file, or {} when it does not exist."""
     if not path.is_file():
         return {}
-    return parse_env_file(path.read_text(encoding="utf-8"), source=path.name)
+    return dotenv.parse(dotenv.read_text(path), source=path.name)
 
 
 def _layer(dotenv: Mapping[str, str], shell: Mapping[str, str]) -> Mapping[str, str]:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from dockstage.core import files
+from dockstage.core import dotenv, files
 from dockstage.core.appconfig import App
-from dockstage.core.config import Settings, parse_env_file
+from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.overlay import overlay_env
 from dockstage.core.report import Reporter
@@ -70,20 +70,19 @@ def ensure(settings: Settings, reporter: Reporter) -> Settings:
         example = settings.path(settings.env_example)
         if not example.is_file():
             raise ConfigError(f"{example.name} is missing", "restore it from git (`git checkout -- .env.example`)")
-        text = render_from_example(example.read_text(encoding="utf-8"), secret_keys(settings.app))
+        text = render_from_example(dotenv.read_text(example), secret_keys(settings.app))
         if files.write_private(path, text, exclusive=True):  # steps side by side: the first one writes it
             reporter.ok(f"created {path.name} from {example.name} with fresh secrets (it is never overwritten)")
     # Read from disk: steps run side by side may all have found no .env; one wrote it, all use that one.
-    settings = settings.with_dotenv(parse_env_file(path.read_text(encoding="utf-8"), source=path.name))
+    settings = settings.reread_dotenv()
     validate(settings.env, path.name, secret_keys(settings.app))
-    example = settings.path(settings.env_example)
-    if example.is_file():  # every secret the example names must be set
-        for key in secret_keys(settings.app):
-            if key in parse_env_file(example.read_text(encoding="utf-8"), example.name) and key not in settings.env:
-                raise ConfigError(
-                    f"{key} is not set in {path.name}",
-                    f"add {key}=<a value> to {path.name}, or delete {path.name} to have a fresh one generated",
-                )
+    named = settings.example_keys()
+    for key in secret_keys(settings.app):  # every secret the example names must be set
+        if key in named and key not in settings.env:
+            raise ConfigError(
+                f"{key} is not set in {path.name}",
+                f"add {key}=<a value> to {path.name}, or delete {path.name} to have a fresh one generated",
+            )
     # The generated env files there hold the app's secrets too: the state dir is the owner's only.
     state = settings.path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -165,6 +165,33 @@ def test_malformed_env_one_line(
     del env["DOCKSTAGE_WEB_PORT"]  # the value under test is the one in the file
     one_line(run_cli(args, env, timeout=60), *needles)
     assert original.read_text(encoding="utf-8") == text  # the real .env is untouched
+
+
+@pytest.mark.parametrize(
+    ("broken", "needles"),
+    [
+        (lambda token: f'API_TOKEN="{token}'.encode(), ("line", "(API_TOKEN)", "quote that is never closed")),
+        (lambda token: f"API_TOKEN={token}".encode() + b"\xe9", ("line", "(API_TOKEN)", "not UTF-8")),
+    ],
+    ids=["unterminated-quote", "not-utf8"],
+)
+@pytest.mark.parametrize("args", [["invoke", "ps"], ["nox", "-s", "build_prod"]], ids=["invoke-ps", "nox-build_prod"])
+def test_unreadable_env_names_line_and_key_never_the_token(
+    suite_settings: Settings, tmp_path: Path, broken: Callable[[str], bytes], needles: tuple[str, ...], args: list[str]
+) -> None:
+    """Compose would print the whole token in a traceback; the suite's parser names line and key."""
+    envfile.ensure(suite_settings, Reporter(quiet=True))
+    original = suite_settings.path(suite_settings.env_file)
+    text = original.read_text(encoding="utf-8")
+    token = next(line for line in text.splitlines() if line.startswith("API_TOKEN=")).partition("=")[2]
+    assert len(token) > 10  # the generated one: what must never be printed
+    lines = [broken(token) if line.startswith("API_TOKEN=") else line.encode() for line in text.splitlines()]
+    copy = tmp_path / ".env"
+    copy.write_bytes(b"\n".join(lines) + b"\n")
+    result = run_cli(args, cli_env(suite_settings, DOCKSTAGE_ENV_FILE=str(copy)), timeout=60)
+    one_line(result, *needles)
+    assert result.returncode == errors.EXIT_CODES["config"]
+    assert token not in result.stdout + result.stderr
 
 
 # 5. unknown stage -------------------------------------------------------------------------------

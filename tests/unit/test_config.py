@@ -79,3 +79,52 @@ def test_parse_env_file(text: str, expected: dict[str, str]) -> None:
 def test_parse_env_file_rejects_malformed_lines(line: str) -> None:
     with pytest.raises(ConfigError, match="line 2 is not KEY=VALUE"):
         config.parse_env_file(f"OK=1\n{line}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('A="x" # why\n', {"A": "x"}),
+        ("A='it''\n", None),
+        ('A="one\ntwo"\nB=3\n', {"A": "one\ntwo", "B": "3"}),
+        ('A="tab\\there \\"q\\" \\$HOME \\\\ \\w"\n', {"A": 'tab\there "q" $HOME \\ \\w'}),
+        ("A='no $escape \\n'\n", {"A": "no $escape \\n"}),
+    ],
+    ids=["comment-after-quote", "text-after-quote", "multi-line", "double-escapes", "single-literal"],
+)
+def test_parse_env_file_quotes(text: str, expected: dict[str, str] | None) -> None:
+    if expected is None:
+        with pytest.raises(ConfigError, match=r"line 1 \(A\) has text after its closing quote"):
+            config.parse_env_file(text)
+    else:
+        assert config.parse_env_file(text) == expected
+
+
+SECRET = "s3cr3t-token-value-never-printed"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f'OK=1\nAPI_TOKEN="{SECRET}\nOTHER=2\n', r"line 2 \(API_TOKEN\) opens a double quote that is never closed"),
+        (f"OK=1\nAPI_TOKEN='{SECRET}\n", r"line 2 \(API_TOKEN\) opens a single quote that is never closed"),
+        (f'API_TOKEN="{SECRET}\\"\n', r"line 1 \(API_TOKEN\) opens a double quote"),
+        (f'API_TOKEN="{SECRET}\nB="x"\n', r"line 1 \(API_TOKEN\) has text after its closing quote"),
+        (f"{SECRET}\n", r"line 1 is not KEY=VALUE \(it has no '='\)"),
+        (f"-{SECRET}=1\n", r"line 1 is not KEY=VALUE \(it does not start with a variable name\)"),
+    ],
+    ids=["unterminated-double", "unterminated-single", "escaped-last-quote", "closed-later", "no-equals", "bad-key"],
+)
+def test_env_file_errors_name_line_and_key_never_the_value(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        config.parse_env_file(text)
+    assert SECRET not in caught.value.one_line()
+    assert caught.value.return_code == 2
+
+
+def test_env_file_with_bytes_that_are_not_utf8_names_line_and_key(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes(b"OK=1\nexport API_TOKEN=caf\xe9-" + SECRET.encode() + b"\n")
+    with pytest.raises(ConfigError, match=r"\.env line 2 \(API_TOKEN\) holds bytes that are not UTF-8") as caught:
+        config.read_env_file(env)
+    assert SECRET not in caught.value.one_line()
