@@ -88,6 +88,8 @@ def logs(run: Run, service: str = "", *, follow: bool = False, tail: int = 200) 
     """Logs of one service (or all), optionally followed."""
     stack = run.stack()
     services = [service] if service else []
+    if service and service not in (names := stack.service_names()):
+        raise ConfigError(f"the stack has no service {service!r}", f"name one of {', '.join(names)}")
     try:
         with docker_errors(f"reading the logs of {service or 'the stack'}"):
             if follow:
@@ -128,6 +130,12 @@ def db_shell(run: Run) -> None:
 def db_dump(run: Run, output: Path | None) -> Path:
     path = db.dump(run.stack(), output or default_dump_path(run))
     run.reporter.ok(f"dumped the database to {path} ({path.stat().st_size} bytes)")
+    root, where = run.settings.root.resolve(), path.resolve()
+    if output is not None and where.is_relative_to(root) and not where.is_relative_to(root / "backups"):
+        run.reporter.warn(
+            f"{path} is inside the project, the images' build context: builds leave database dumps out "
+            "(by name and by content), but keep dumps in backups/ or outside the project"
+        )
     return path
 
 

@@ -15,7 +15,7 @@ from dockstage import STAGES
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StageBuildFailed, UnknownStage, docker_detail, docker_errors
 from dockstage.core.report import Reporter, log
-from dockstage.images import buildfiles
+from dockstage.images import buildfiles, contextguard
 from dockstage.images.bases import BaseImages
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
@@ -98,9 +98,16 @@ def build_stage(
     reporter.step(f"building {stage} -> {tag}")
     log.debug("build stage %s -> %s", stage, tag)
     started = time.monotonic()
+    if dockerfile is None:  # the project's build: a dump in its context, whatever its name, stays out
+        dockerfile, dumps = contextguard.guarded_dockerfile(
+            settings.path(settings.dockerfile), context or settings.root, settings.path(settings.state_dir)
+        )
+        if dumps:
+            names = ", ".join(str(dump) for dump in dumps)
+            reporter.warn(f"database dumps left out of the {stage} image: {names} (keep dumps outside the project)")
     options: dict[str, Any] = {
         "context_path": context or settings.root,
-        "file": dockerfile or settings.path(settings.dockerfile),
+        "file": dockerfile,
         "target": stage,
         "tags": [tag],
         "load": True,

@@ -159,6 +159,12 @@ class Stack:
             model = self.compose.config(return_json=True)
         return [name for name in model.get("services", {}) if name not in SUITE_SERVICES]
 
+    def service_names(self) -> list[str]:
+        """Every service of this stack's compose files (the suite's and the project's)."""
+        with docker_errors("reading the stack's compose files"):
+            model = self.compose.config(return_json=True)
+        return list(model.get("services", {}))
+
     def running(self, service: str) -> bool:
         # Safe: only asked before `up`, which makes the same compose call and says what failed.
         with swallowed("compose ps before up; up reports the failure"):

@@ -329,8 +329,12 @@ def dump(docker: Target, output: Path) -> Path:
 
 def read_dump(path: Path) -> bytes:
     """The dump's bytes, refused unless it is a complete mysqldump/mariadb-dump file."""
-    if not path.is_file():
+    if not path.exists():
         raise DatabaseError(f"{path} does not exist", "give the path of a file made by `{db_dump}`")
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory", "give the path of a file made by `{db_dump}` inside it")
+    if not path.is_file():
+        raise DatabaseError(f"{path} is not a regular file", "give the path of a file made by `{db_dump}`")
     raw = path.read_bytes()
     try:
         data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw

@@ -9,6 +9,7 @@ must not have done (the same note ids and texts, the same tables, no rehearsal s
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import re
 import shutil
@@ -264,6 +265,47 @@ def test_no_dump_enters_the_build_context(docker_client: DockerClient, tmp_path:
     )  # exported as files: no image is made
     assert (seen / "app" / "manage.py").is_file()
     assert [name for name in dumps if (seen / name).exists()] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "needles", "code"),
+    [
+        (["db-restore", "/dev/null"], ("/dev/null is not a regular file", "db-dump"), 6),
+        (["db-restore", "DIR"], ("is a directory", "db-dump"), 6),
+        (["logs", "--service", "nope"], ("no service 'nope'", "db", "web"), 2),
+    ],
+    ids=["restore-dev-null", "restore-directory", "logs-unknown-service"],
+)
+def test_a_wrong_argument_is_one_line_with_the_readmes_code(
+    stack: Stack, tmp_path: Path, args: list[str], needles: tuple[str, ...], code: int
+) -> None:
+    with nothing_changes(stack):
+        result = run_cli(["invoke", *[str(tmp_path) if a == "DIR" else a for a in args]], stack.env, timeout=300)
+    one_line(result, *needles)
+    assert result.returncode == code
+
+
+def test_a_dump_under_app_by_any_name_never_enters_an_image(stack: Stack, docker_client: DockerClient) -> None:
+    """`invoke db-dump --output app/dump.gz` (and a plain copy named app/db-backup): the next prod
+    build leaves both out, found by their content, and says so; db-dump warned where it wrote."""
+    gz, plain = ROOT / "app/dump.gz", ROOT / "app/db-backup"
+    try:
+        dumped = run_cli(["invoke", "db-dump", "--output", "app/dump.gz"], stack.env, timeout=300)
+        assert dumped.returncode == 0, dumped.stdout + dumped.stderr
+        assert "inside the project" in dumped.stdout + dumped.stderr
+        plain.write_bytes(gzip.decompress(gz.read_bytes()))
+        built = run_cli(["invoke", "build", "--stage", "prod"], stack.env, timeout=900)
+        output = built.stdout + built.stderr
+        assert built.returncode == 0, output
+        assert "database dumps left out of the prod image: app/db-backup, app/dump.gz" in output
+        listing = docker_client.run(
+            stack.settings.tag("prod"), ["-c", "import os; print(os.listdir('/app'))"], entrypoint="python", remove=True
+        )
+        assert "manage.py" in str(listing)
+        assert "dump.gz" not in str(listing) and "db-backup" not in str(listing)
+    finally:
+        gz.unlink(missing_ok=True)
+        plain.unlink(missing_ok=True)
 
 
 # --- How the dump is read (no engine) ---------------------------------------------------------------

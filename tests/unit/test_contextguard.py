@@ -1,0 +1,64 @@
+"""Dumps found by their content, and the ignore file that keeps them out of a build."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+from pathlib import Path
+
+import pytest
+
+from dockstage.images import contextguard
+
+DUMP = b"-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n-- Host: localhost    Database: app\n"
+MYSQL = b"/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\nCREATE TABLE `t` (id int);\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "dump"),
+    [
+        (DUMP, True),
+        (MYSQL, True),
+        (gzip.compress(DUMP + b"x" * 100_000), True),
+        (lzma.compress(DUMP), True),
+        (bz2.compress(DUMP), True),
+        (b"\x28\xb5\x2f\xfd" + b"\x00" * 20, True),
+        (gzip.compress(b'[{"model": "notes.note", "pk": 1}]'), False),  # a compressed fixture stays
+        (b"# -- MariaDB dump is mentioned in a comment\nprint(1)\n", False),
+        (b"\x1f\x8b broken gzip", False),
+        (b"", False),
+    ],
+    ids=["mariadb", "mysql", "gzip", "xz", "bz2", "zstd", "json-fixture-gz", "python", "bad-gzip", "empty"],
+)
+def test_is_dump_by_content(tmp_path: Path, content: bytes, dump: bool) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(content)
+    assert contextguard.is_dump(path) is dump
+
+
+def test_no_dump_keeps_the_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/models.py").write_text("x = 1\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    assert contextguard.guarded_dockerfile(dockerfile, tmp_path, tmp_path / ".dockstage") == (dockerfile, [])
+    assert not (tmp_path / ".dockstage").exists()
+
+
+def test_dumps_are_named_in_a_copy_of_the_ignore_file(tmp_path: Path) -> None:
+    context, support = tmp_path / "project", tmp_path / "support"
+    for name in ("app/dump.gz", "app/db backup[1]", "app/node_modules/x.sql.gz", "backups/old"):
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
+        (context / name).write_bytes(gzip.compress(DUMP) if name.endswith(".gz") else DUMP)
+    support.mkdir()
+    dockerfile = support / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY app/ /app/\n")
+    (support / "Dockerfile.dockerignore").write_text(".env\n**/node_modules\n")
+    used, found = contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage")
+    assert found == [Path("app/db backup[1]"), Path("app/dump.gz")]  # skipped folders are not read
+    assert used == context / ".dockstage/dockerfile/Dockerfile"
+    assert used.read_text() == dockerfile.read_text()
+    ignore = (used.parent / "Dockerfile.dockerignore").read_text().splitlines()
+    assert ignore[:2] == [".env", "**/node_modules"]  # the Dockerfile's own rules first
+    assert ignore[-2:] == ["/app/db backup\\[1\\]", "/app/dump.gz"]
