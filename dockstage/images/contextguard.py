@@ -23,6 +23,49 @@ SKIPPED_DIRS = frozenset(
     | {".pytest_cache", ".mypy_cache", ".ruff_cache", "staticfiles", "backups"}
 )
 """Folders the ignore file leaves out already (or that never hold the app's code)."""
+CODE_SUFFIXES = frozenset(
+    [
+        ".py",
+        ".pyi",
+        ".pyc",
+        ".html",
+        ".htm",
+        ".txt",
+        ".md",
+        ".rst",
+        ".js",
+        ".mjs",
+        ".ts",
+        ".tsx",
+        ".jsx",
+        ".css",
+        ".scss",
+        ".sass",
+        ".less",
+        ".json",
+        ".yml",
+        ".yaml",
+        ".toml",
+        ".ini",
+        ".cfg",
+        ".po",
+        ".mo",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".svg",
+        ".ico",
+        ".webp",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".eot",
+        ".map",
+        ".lock",
+    ]
+)
+"""Suffixes of code and assets: a dump is never named so, and reading them all would slow every build."""
 SNIFF_BYTES = 4096
 _DUMP_TEXT = re.compile(
     rb"^(-- (MySQL|MariaDB) dump|/\*!\d{5} SET |/\*M!\d+|-- Host: .*Database: )|^(CREATE TABLE|INSERT INTO) `",
@@ -62,6 +105,8 @@ def _files(root: Path) -> Iterator[Path]:
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
         for name in names:
+            if Path(name).suffix.lower() in CODE_SUFFIXES:
+                continue
             path = Path(folder, name)
             if not path.is_symlink() and path.is_file():
                 yield path
