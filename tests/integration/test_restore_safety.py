@@ -285,6 +285,16 @@ def test_a_wrong_argument_is_one_line_with_the_readmes_code(
     assert result.returncode == code
 
 
+def test_db_and_web_come_back_by_themselves(stack: Stack) -> None:
+    """A crashed server restarts without `invoke up`: both live services have a restart policy."""
+    project = ("label", f"com.docker.compose.project={stack.settings.project}")
+    for service in ("db", "web"):
+        (container,) = stack.docker.container.list(
+            filters=[project, ("label", f"com.docker.compose.service={service}")]
+        )
+        assert container.host_config.restart_policy.name == "unless-stopped", service
+
+
 def test_a_dump_under_app_by_any_name_never_enters_an_image(stack: Stack, docker_client: DockerClient) -> None:
     """`invoke db-dump --output app/dump.gz` (and a plain copy named app/db-backup): the next prod
     build leaves both out, found by their content, and says so; db-dump warned where it wrote."""
