@@ -405,7 +405,7 @@ class Unexpected(DockstageError):
 
 # --- The one translation from python-on-whales' DockerException --------------------------------
 
-_MISSING_VARIABLE = re.compile(r"required variable (\w+) is missing|(\w+) is not set")
+_MISSING_VARIABLE = re.compile(r"required variable (\w+) is missing|\b(\w+) is not set")  # \b: linear on long words
 _SERVICE = re.compile(r"(?:container|service) \"?([\w.-]+?)\"? (?:is unhealthy|exited|didn't complete)")
 _NO_DAEMON = re.compile(r"Cannot connect to the Docker daemon at (\S+?)\.? Is the docker daemon running")
 _LOST_SIGNS = ("error during connect", "rpc error: code = Unavailable")

@@ -7,6 +7,8 @@ and every file the run generated is removed when it ends (also on failure).
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,7 +44,8 @@ class Run:
     checked_images: dict[str, list[str]] = field(default_factory=dict)
     generated: list[Path] = field(default_factory=list)
     pending: list[threading.Thread] = field(default_factory=list)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # names the files this run generates
+    # Names the files this run generates; the pid in it tells a later command whether they are stale.
+    id: str = field(default_factory=lambda: f"{os.getpid()}-{uuid.uuid4().hex[:6]}")
     _bases: BaseImages | None = None
     built_bases: list[offline.BuiltBase] = field(default_factory=list)  # stand-ins this run had to build
     _bases_provided: bool = False
@@ -56,6 +59,7 @@ class Run:
         generated files are removed when it ends."""
         run = cls(settings, Reporter(quiet=settings.quiet, ci=settings.ci), engine.client(settings))
         run.commands = commands or {}
+        remove_stale_env_files(settings)
         for note in settings.overridden:  # a .env line beating [tool.dockstage]: said, not silent
             run.reporter.warn(note)
         try:
@@ -203,3 +207,27 @@ class Run:
         """The secret values of this project's .env (kept out of every message)."""
         keys = envfile.secret_keys(self.settings.app)
         return [self.settings.value(key) for key in keys if self.settings.value(key)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_stale_env_files(settings: Settings) -> list[Path]:
+    """The generated env files (secrets inside) of this project whose command is gone (killed
+    before it could remove them): removed. The ones of commands still running are kept."""
+    state = settings.path(settings.state_dir)
+    pattern = re.compile(rf"{re.escape(settings.project)}-(\d+)-[0-9a-f]{{6}}(?:\.test)?\.env")
+    stale = []
+    for path in state.glob(f"{settings.project}-*.env") if state.is_dir() else ():
+        match = pattern.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            stale.append(path)
+    return stale

@@ -57,7 +57,16 @@ def down(run: Run, *, volumes: bool = False, yes: bool = False) -> None:
         )
     stack = run.stack()
     stack.down(volumes=volumes)
+    remove_rehearsals(run)
     run.reporter.ok(f"{stack.project} stopped" + ("; database volume deleted" if volumes else "; database volume kept"))
+
+
+def remove_rehearsals(run: Run) -> None:
+    """Rehearsal servers a killed `db-restore` of this project left behind: removed, said."""
+    with docker_errors("removing rehearsal servers left by a killed db-restore"):
+        names = db.remove_stale_rehearsals(run.docker, run.settings.project)
+    if names:
+        run.reporter.info(f"removed {len(names)} rehearsal server(s) left by a killed db-restore")
 
 
 def ps_rows(stack: Stack) -> list[tuple[str, str, str, str, str]]:
@@ -140,14 +149,16 @@ def db_dump(run: Run, output: Path | None) -> Path:
 
 
 def db_restore(run: Run, path: Path) -> None:
-    db.restore(run.stack(), path)
-    run.reporter.ok(f"restored the database from {path}")
+    remove_rehearsals(run)
+    safety = db.restore(run.stack(), path, run.settings.path("backups"))
+    run.reporter.ok(f"restored the database from {path} (the data before it: {safety})")
 
 
 def clean(run: Run) -> None:
     """Remove the project's containers and networks and this project's dangling images; never volumes."""
     stack = run.stack()
     stack.down(volumes=False)
+    remove_rehearsals(run)
     with docker_errors(f"pruning the dangling {run.settings.image} images"):
         run.docker.image.prune(all=False, filters={"label": f"dockstage.image={run.settings.image}"})
     run.reporter.ok(

@@ -44,6 +44,7 @@ DUMP_TRAILER = b"-- Dump completed"
 DUMP_MODE = 0o600  # like .env: a dump holds every row, password hashes of the app's users included
 REHEARSAL_TIMEOUT = 240.0  # seconds for the throwaway server to accept connections (MySQL 8 inits slowly)
 REHEARSAL_LABEL = "dockstage.role"
+PROJECT_LABEL = "dockstage.project"  # the compose project a rehearsal server belongs to (not compose's own label)
 # Client flags for both loads: binary mode turns off every client command but DELIMITER (and \C),
 # so `use x`, `\u x`, `connect`, `source` or `system` lines in a file cannot act behind the parser.
 _LOAD_FLAGS = "--binary-mode --default-character-set=utf8mb4"
@@ -67,6 +68,7 @@ class Plan:
     text: str
     databases: tuple[str, ...]  # every database the dump names, in order of appearance
     removed: int  # statements taken out (USE, CREATE/DROP DATABASE) or rewritten (ALTER DATABASE)
+    definers: int = 0  # DEFINER clauses taken out: the objects belong to the app user, who loads them
 
 
 _CODE_KEPT = 4096
@@ -86,6 +88,10 @@ _DATABASE = re.compile(
     re.I | re.S,
 )
 _ALTER_OPTIONS = {"default", "character", "charset", "collate", "encryption", "read", "comment", "upgrade"}
+_ACCOUNT = r"(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[A-Za-z0-9_.%$-]+)"
+_DEFINER = re.compile(rf"\bDEFINER\s*=\s*(?:{_ACCOUNT}\s*@\s*{_ACCOUNT}|CURRENT_USER(?:\s*\(\s*\))?)", re.I)
+_SERVER_ONLY = re.compile(r"SET\s+@@(?:SESSION\.|GLOBAL\.)?(?:SQL_LOG_BIN|GTID_PURGED)\b", re.I)
+"""MySQL's GTID lines: they need a privilege the app user has not, and mean nothing to one database."""
 
 
 def _tokens(delimiter: str) -> re.Pattern[str]:
@@ -204,13 +210,25 @@ def plan_restore(text: str, path: Path) -> Plan:
     names: list[str] = []
     pieces: list[str] = []
     done = removed = 0
+    definers = 0
     for statement in statements(text):
+        original = text[statement.start : statement.end]
+        if _SERVER_ONLY.match(statement.code):
+            pieces += [text[done : statement.start], "\n" * original.count("\n")]
+            done = statement.end
+            removed += 1
+            continue
+        if re.match(r"(?:CREATE|ALTER)\b", statement.code, re.I) and _DEFINER.search(statement.code):
+            rewritten, count = _DEFINER.subn("", original)
+            pieces += [text[done : statement.start], rewritten]
+            done = statement.end
+            definers += count
+            continue
         choice = _choice(statement, path)
         if choice is None:
             continue
         name, replacement = choice
         names.append(name)
-        original = text[statement.start : statement.end]
         pieces += [text[done : statement.start], replacement or "", "\n" * original.count("\n")]
         done = statement.end
         removed += 1
@@ -222,7 +240,7 @@ def plan_restore(text: str, path: Path) -> Plan:
             "restore one database at a time: give a dump of the app's database only (`{db_dump}`)",
         )
     pieces.append(text[done:])
-    return Plan("".join(pieces), distinct, removed)
+    return Plan("".join(pieces), distinct, removed, definers)
 
 
 # --- The project ----------------------------------------------------------------------------------
@@ -292,17 +310,10 @@ def _write_private(output: Path, data: bytes) -> None:
         ) from None
 
 
-def dump(docker: Target, output: Path) -> Path:
-    """A consistent dump (single transaction, routines, utf8mb4) of the app database to a file (0600)."""
-    if output.is_dir():
-        raise DatabaseError(
-            f"{output} is a directory",
-            f"give --output a file name, e.g. `{{db_dump}} --output {output / 'app.sql'}`",
-        )
-    project = _project(docker)
-    _db_container(project)
+def _dump_bytes(project: _Project) -> bytes:
+    """A consistent dump of the app database (single transaction, routines, triggers, events, utf8mb4)."""
     script = (
-        f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_DUMP} -uroot --single-transaction --routines --triggers '
+        f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_DUMP} -uroot --single-transaction --routines --triggers --events '
         '--default-character-set=utf8mb4 --no-tablespaces "$MYSQL_DATABASE"'
     )
     with docker_errors(
@@ -317,6 +328,19 @@ def dump(docker: Target, output: Path) -> Path:
         raise DatabaseError(
             "the dump is incomplete (no completion line)", "check free disk space and `{logs} --service db`"
         )
+    return data
+
+
+def dump(docker: Target, output: Path) -> Path:
+    """A consistent dump (single transaction, routines, utf8mb4) of the app database to a file (0600)."""
+    if output.is_dir():
+        raise DatabaseError(
+            f"{output} is a directory",
+            f"give --output a file name, e.g. `{{db_dump}} --output {output / 'app.sql'}`",
+        )
+    project = _project(docker)
+    _db_container(project)
+    data = _dump_bytes(project)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -360,9 +384,29 @@ def _env(container: Container, key: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Rehearsal:
+    """The throwaway server and the account that loads the dump there (the live app user's name)."""
+
+    server: Container
+    user: str
+    password: str
+
+
+def _sql(docker: DockerClient, container: Container, statements: str) -> str:
+    """Statements as root in a db container (passed in the environment: no shell quoting)."""
+    script = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot --batch --skip-column-names -e "$DOCKSTAGE_SQL"'
+    return str(docker.container.execute(container, ["sh", "-c", script], envs={"DOCKSTAGE_SQL": statements}) or "")
+
+
 @contextlib.contextmanager
-def _throwaway_server(docker: DockerClient, project: str, live: Container, database: str) -> Iterator[Container]:
-    """A server from the live db's image: data on tmpfs, no network, random root password; removed after."""
+def _throwaway_server(
+    docker: DockerClient, project: str, live: Container, database: str, user: str
+) -> Iterator[Rehearsal]:
+    """A server from the live db's image: data on tmpfs, no network, random passwords; removed after.
+
+    `user` gets what the live app user has on the app database and nothing else (no test_*
+    databases), so a dump that writes anywhere else fails here."""
     name = f"{project}-restore-rehearsal-{secrets.token_hex(4)}"
 
     def not_started(exc: DockerException) -> DockstageError:
@@ -387,18 +431,45 @@ def _throwaway_server(docker: DockerClient, project: str, live: Container, datab
                     "MYSQL_DATABASE": database,
                     "MYSQL_INITDB_SKIP_TZINFO": "1",
                 },
-                labels={REHEARSAL_LABEL: "restore-rehearsal"},
+                labels={REHEARSAL_LABEL: "restore-rehearsal", PROJECT_LABEL: project},
                 healthcheck=False,  # readiness is polled below, over TCP, as root
                 pull="never",
             )
             assert isinstance(server, Container)
             _wait_ready(docker, server)
-            yield server
+            password = secrets.token_urlsafe(24)
+            grant = (
+                f"CREATE USER {_sql_str(user)}@'%' IDENTIFIED BY {_sql_str(password)}; "
+                f"GRANT ALL ON {_grant_db(database)}.* TO {_sql_str(user)}@'%'"
+            )
+            _sql(docker, server, grant)
+            yield Rehearsal(server, user, password)
     finally:
         # Safe: a server that never started has nothing to remove; one left behind holds only a
-        # tmpfs and is labelled (REHEARSAL_LABEL) for `docker container prune`.
+        # tmpfs and carries the project's label, so the next restore or `down` removes it.
         with swallowed("removing the rehearsal server"):
             docker.container.remove(name, force=True, volumes=True)
+
+
+def remove_stale_rehearsals(docker: DockerClient, project: str) -> list[str]:
+    """Rehearsal servers of `project` left by a killed restore; removed. Their names."""
+    stale = docker.container.list(
+        all=True,
+        filters=[("label", f"{REHEARSAL_LABEL}=restore-rehearsal"), ("label", f"{PROJECT_LABEL}={project}")],
+    )
+    if stale:
+        docker.container.remove(stale, force=True, volumes=True)
+    return [container.name for container in stale]
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _grant_db(database: str) -> str:
+    """The database as a grant names it: backquoted, `_` and `%` escaped (they are wildcards there)."""
+    escaped = database.replace("`", "``").replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    return f"`{escaped}`"
 
 
 def _wait_ready(docker: DockerClient, server: Container) -> None:
@@ -423,52 +494,125 @@ def _wait_ready(docker: DockerClient, server: Container) -> None:
 
 
 def _databases(docker: DockerClient, server: Container) -> set[str]:
-    script = f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot --batch --skip-column-names -e "SHOW DATABASES"'
-    return set(str(docker.container.execute(server, ["sh", "-c", script]) or "").split())
+    return set(_sql(docker, server, "SHOW DATABASES").split())
 
 
-def _load(docker: DockerClient, container: Container, local: Path, remote: str) -> None:
-    """Copy the file into the container and load it as root into its MYSQL_DATABASE."""
+@dataclass(frozen=True)
+class _Account:
+    """Who a load runs as: root (the suite's own safety dump) or the app user (the user's dump)."""
+
+    user: str = "root"
+    password_env: str = "MYSQL_ROOT_PASSWORD"  # noqa: S105 - a variable's name: the variable holding the password inside the container
+    password: str = ""  # or the password itself (the rehearsal's account)
+
+
+ROOT = _Account()
+
+
+def _load(docker: DockerClient, container: Container, local: Path, remote: str, account: _Account = ROOT) -> None:
+    """Copy the file into the container and load it into its MYSQL_DATABASE as `account`."""
     docker.container.copy(local, (container, remote))
+    password = '"$DOCKSTAGE_PWD"' if account.password else f'"${account.password_env}"'
     script = (
-        f'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" {_CLIENT} -uroot {_LOAD_FLAGS} "$MYSQL_DATABASE" < {remote}; '
+        f'MYSQL_PWD={password} {_CLIENT} -u"$DOCKSTAGE_USER" {_LOAD_FLAGS} "$MYSQL_DATABASE" < {remote}; '
         f"rc=$?; rm -f {remote}; exit $rc"
     )
-    docker.container.execute(container, ["sh", "-c", script])
+    envs = {"DOCKSTAGE_USER": account.user, **({"DOCKSTAGE_PWD": account.password} if account.password else {})}
+    docker.container.execute(container, ["sh", "-c", script], envs=envs)
 
 
-def restore(docker: Target, path: Path) -> None:
-    """Load a dump: checked, rehearsed on a throwaway server, then applied to the app's database."""
+_DENIED = re.compile(r"ERROR (1142|1143|1044|1045|1227|1370|1419|1410)\b")
+"""Access denied / command denied / SUPER needed: the dump reaches past the app database."""
+
+
+def _load_failed(path: Path, exc: DockerException) -> DockstageError:
+    last = _last_line(exc)
+    if _DENIED.search(last):
+        return DatabaseError(
+            f"{path} reaches outside the app database or needs a privilege the app user has not ({last}); "
+            "the database was not touched (rehearsed on a throwaway server as the app user)",
+            "give a dump of the app's database only (`{db_dump}`)",
+            detail=exc.stderr or "",
+        )
+    return DatabaseError(
+        f"{path} does not load ({last}); the database was not touched (rehearsed on a throwaway server "
+        "holding a copy of the live data)",
+        "fix the file or make a new dump with `{db_dump}`",
+        detail=exc.stderr or "",
+    )
+
+
+def _schema_options(docker: DockerClient, live: Container, database: str) -> tuple[str, str]:
+    """The app database's default character set and collation (to recreate it exactly)."""
+    row = _sql(
+        docker,
+        live,
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "  # noqa: S608
+        f"WHERE SCHEMA_NAME = {_sql_str(database)}",  # a quoted literal
+    ).split()
+    return (row[0], row[1]) if len(row) == 2 else ("utf8mb4", "utf8mb4_unicode_ci")
+
+
+def _put_back(docker: DockerClient, live: Container, database: str, safety: Path, remote: str) -> None:
+    """Live as it was before the restore: the app database emptied (dropped and made again with
+    its own character set; grants outlive a DROP) and the safety dump loaded as root."""
+    charset, collation = _schema_options(docker, live, database)
+    quoted = "`" + database.replace("`", "``") + "`"
+    _sql(docker, live, f"DROP DATABASE {quoted}; CREATE DATABASE {quoted} CHARACTER SET {charset} COLLATE {collation}")
+    _load(docker, live, safety, remote)
+
+
+def restore(docker: Target, path: Path, safety_dir: Path) -> Path:
+    """Load a dump into the app's database, all or nothing; returns the safety dump of live.
+
+    The dump is checked, then rehearsed on a throwaway server holding a copy of the live data
+    (the safety dump, taken first) as the app user, whose grants end at the app database. Only
+    then is it loaded into live, as the app user; if that fails, live is put back from the
+    safety dump."""
     plan = plan_restore(read_dump(path).decode("utf-8"), path)
     project = _project(docker)
     live = _db_container(project)
     client = project.docker
-    database = _env(live, "MYSQL_DATABASE")
-    if not database:
+    database, user = _env(live, "MYSQL_DATABASE"), _env(live, "MYSQL_USER")
+    if not database or not user:
         raise DatabaseError(
-            "the db service has no MYSQL_DATABASE; the live database was not touched",
-            "set MYSQL_DATABASE in .env (the default is app) and run `{up}`",
+            "the db service has no MYSQL_DATABASE or MYSQL_USER; the live database was not touched",
+            "set MYSQL_DATABASE and MYSQL_USER in .env (the defaults are app) and run `{up}`",
         )
     if plan.databases and plan.databases[0] != database:
         project.say(f"the dump is of database `{plan.databases[0]}`: restoring it into `{database}`")
+    if plan.definers:
+        project.say(
+            f"the dump's DEFINER clauses ({plan.definers}) left out: its views, triggers and routines "
+            f"will belong to `{user}`"
+        )
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    safety = safety_dir / f"{project.name}-before-restore-{stamp}.sql"
+    safety_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(safety, _dump_bytes(project))
+    project.say(f"safety dump of the live database: {safety}")
     remote = f"/tmp/dockstage-restore-{secrets.token_hex(6)}.sql"  # noqa: S108 - inside the containers
+    app_user = _Account(user, "MYSQL_PASSWORD")
     with tempfile.TemporaryDirectory(prefix="dockstage-restore-") as scratch:  # mode 0700
         local = Path(scratch) / "restore.sql"
         _write_private(local, plan.text.encode("utf-8"))
         started = time.monotonic()
-        project.say("rehearsing the restore on a throwaway server (the db image, data on tmpfs, no network)")
-        with _throwaway_server(client, project.name, live, database) as server:
+        project.say("rehearsing the restore on a throwaway server (a copy of the live data, no network)")
+        with _throwaway_server(client, project.name, live, database, user) as rehearsal:
+            server = rehearsal.server
             before = _databases(client, server)
             with docker_errors(
-                "rehearsing the restore",
+                "copying the live data to the rehearsal server",
                 otherwise=lambda exc: DatabaseError(
-                    f"{path} does not load ({_last_line(exc)}); the database was not touched "
-                    "(rehearsed on a throwaway server)",
-                    "fix the file or make a new dump with `{db_dump}`",
+                    f"the live data did not load on the rehearsal server ({_last_line(exc)}); the live database "
+                    "was not touched",
+                    "check `{doctor}` (disk, memory) and run the restore again",
                     detail=exc.stderr or "",
                 ),
             ):
-                _load(client, server, local, remote)
+                _load(client, server, safety, remote)
+            with docker_errors("rehearsing the restore", otherwise=lambda exc: _load_failed(path, exc)):
+                _load(client, server, local, remote, _Account(user, password=rehearsal.password))
             extra = sorted(_databases(client, server) - before)
             if extra:
                 raise DatabaseError(
@@ -477,14 +621,37 @@ def restore(docker: Target, path: Path) -> None:
                     "give a dump of the app's database only (`{db_dump}`)",
                 )
         project.say(f"rehearsal passed in {time.monotonic() - started:.1f} s; loading into `{database}`")
-        with docker_errors(
-            "restoring the live database",
-            engine_first=False,  # even with the engine gone, the user must hear the live data may be half-restored
-            otherwise=lambda exc: DatabaseError(
-                f"the restore into the live database failed after a clean rehearsal ({_last_line(exc)}); "
-                "the live database may be partly restored",
-                "check `{logs} --service db` and free disk space, then run the same `{db_restore}` again",
-                detail=exc.stderr or "",
-            ),
-        ):
-            _load(client, live, local, remote)
+        try:
+            with docker_errors("restoring the live database", engine_first=False, otherwise=_cause):
+                _load(client, live, local, remote, app_user)
+        except DockstageError as failed:
+            raise _after_live_failure(client, live, database, safety, remote, failed) from None
+    return safety
+
+
+def _cause(exc: DockerException) -> DockstageError:
+    """A failed load as its last line (the caller says what it means for the live data)."""
+    return DatabaseError(_last_line(exc), "", detail=exc.stderr or "")
+
+
+def _after_live_failure(
+    docker: DockerClient, live: Container, database: str, safety: Path, remote: str, failed: DockstageError
+) -> DatabaseError:
+    """Put live back from the safety dump; the error says whether that worked."""
+    cause = failed.what
+    try:
+        with docker_errors("putting the live database back", engine_first=False, otherwise=_cause):
+            _put_back(docker, live, database, safety, remote)
+    except DockstageError as also:
+        return DatabaseError(
+            f"the restore into the live database failed after a clean rehearsal ({cause}), and putting the "
+            f"live data back failed too ({also.what}): the live database may be partly restored",
+            f"once the db service runs (`{{logs}} --service db`), restore the safety dump: `{{db_restore}} {safety}`",
+            detail=failed.detail,
+        )
+    return DatabaseError(
+        f"the restore into the live database failed after a clean rehearsal ({cause}); "
+        f"live restored to its state before the restore (from the safety dump {safety})",
+        "check `{logs} --service db` and free disk space, then run the same `{db_restore}` again",
+        detail=failed.detail,
+    )

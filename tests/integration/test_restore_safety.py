@@ -13,6 +13,8 @@ import gzip
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -126,6 +128,8 @@ def stack(docker_client: DockerClient, built_images: list[stages.Built], suite_s
         yield stack
     finally:
         down = run_cli(["invoke", "down", "--volumes", "--yes"], env, timeout=300)
+        for safety in settings.path("backups").glob(f"{settings.project}-before-restore-*.sql"):
+            safety.unlink()  # the safety dumps this module's restores kept
         assert down.returncode == 0, down.stdout + down.stderr
 
 
@@ -316,6 +320,110 @@ def test_a_dump_under_app_by_any_name_never_enters_an_image(stack: Stack, docker
     finally:
         gz.unlink(missing_ok=True)
         plain.unlink(missing_ok=True)
+
+
+# --- All or nothing on live (issue 21) --------------------------------------------------------------
+def checksums(stack: Stack) -> dict[str, str]:
+    """Every table of the app database with its CHECKSUM TABLE value: rows and their order."""
+    names = tables(stack)
+    rows = stack.sql("CHECKSUM TABLE " + ", ".join(f"`{name}`" for name in names)).splitlines()
+    return {row.split("\t")[0]: row.split("\t")[1] for row in rows}
+
+
+def app_dump(stack: Stack, tmp_path: Path) -> str:
+    """A dump made by `invoke db-dump`, as text."""
+    path = tmp_path / "good.sql"
+    result = run_cli(["invoke", "db-dump", "--output", str(path)], stack.env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path.read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def exactly_as_before(stack: Stack) -> Iterator[None]:
+    """Every table of the app database, by checksum, and every note as they were; no rehearsal left."""
+    before, before_notes = checksums(stack), notes(stack)
+    yield
+    assert checksums(stack) == before
+    assert notes(stack) == before_notes
+    assert rehearsal_containers(stack) == []
+
+
+def test_a_collision_with_a_live_only_object_is_refused_in_the_rehearsal(stack: Stack, tmp_path: Path) -> None:
+    """A good dump plus a trigger whose name a live-only table's trigger already holds: an empty
+    rehearsal server would pass it; one holding a copy of live refuses it, live untouched."""
+    text = app_dump(stack, tmp_path)
+    post_note(stack, "written after the dump: a restore would lose me")
+    stack.sql("CREATE TABLE live_only (id INT)")
+    stack.sql("CREATE TRIGGER note_audit BEFORE INSERT ON live_only FOR EACH ROW SET NEW.id = NEW.id")
+    try:
+        trigger = "DELIMITER ;;\nCREATE TRIGGER note_audit BEFORE INSERT ON notes_note FOR EACH ROW SET NEW.text = NEW.text;;\nDELIMITER ;\n"
+        path = tmp_path / "collides.sql"
+        path.write_text(before_trailer(text, trigger), encoding="utf-8")
+        with exactly_as_before(stack):
+            result, _ = restore(stack, path)
+        one_line(result, "does not load", "already exists", "the database was not touched", "copy of the live data")
+        assert result.returncode == 6
+    finally:
+        stack.sql("DROP TABLE live_only")
+
+
+def test_a_write_outside_the_app_database_is_refused(stack: Stack, tmp_path: Path) -> None:
+    text = app_dump(stack, tmp_path)
+    path = tmp_path / "sys.sql"
+    path.write_text(before_trailer(text, "CREATE TABLE sys.t (x INT);\nINSERT INTO sys.t VALUES (1);\n"), "utf-8")
+    sys_before = stack.sql("SHOW TABLES", database="sys")
+    with exactly_as_before(stack):
+        result, _ = restore(stack, path)
+    one_line(result, "reaches outside the app database", "denied", "the database was not touched")
+    assert stack.sql("SHOW TABLES", database="sys") == sys_before
+
+
+def test_a_live_load_that_fails_after_a_clean_rehearsal_puts_live_back(stack: Stack, tmp_path: Path) -> None:
+    """The live server's max_allowed_packet, set at runtime, is not the rehearsal's: a dump with
+    one big row passes the rehearsal, then fails on live after dropping and reloading tables.
+    Live must come back exactly as before, from the safety dump the message names."""
+    post_note(stack, "a note that must survive a failed restore")
+    text = app_dump(stack, tmp_path)
+    big = "x" * 300_000
+    extra = f"CREATE TABLE big_rows (body LONGTEXT);\nINSERT INTO big_rows VALUES ('{big}');\n"
+    path = tmp_path / "big.sql"
+    path.write_text(before_trailer(text, extra), encoding="utf-8")
+    stack.sql("DELETE FROM notes_note WHERE text = 'first note'")  # live differs from the dump
+    original = stack.sql("SELECT @@GLOBAL.max_allowed_packet").strip()
+    stack.sql("SET GLOBAL max_allowed_packet = 131072")
+    try:
+        with exactly_as_before(stack):
+            result, _ = restore(stack, path)
+    finally:
+        stack.sql(f"SET GLOBAL max_allowed_packet = {original}")
+    line = one_line(result, "failed after a clean rehearsal", "live restored to its state before the restore")
+    safety = re.search(r"safety dump (\S+?\.sql)", line)
+    assert safety and Path(safety.group(1)).is_file(), line
+    assert result.returncode == 6
+    assert "big_rows" not in tables(stack)
+
+
+def test_a_killed_restore_leaves_nothing_after_down(stack: Stack, tmp_path: Path) -> None:
+    """kill -9 of `invoke db-restore` while it rehearses, then `invoke down`: no rehearsal server, no
+    generated env file (it holds the secrets) left. Last of the module's stack tests: it stops the stack."""
+    path = tmp_path / "good.sql"
+    path.write_text(app_dump(stack, tmp_path), encoding="utf-8")
+    command = [sys.executable, "-m", "invoke", "db-restore", str(path)]
+    restoring = subprocess.Popen(command, cwd=ROOT, env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not rehearsal_containers(stack) and time.monotonic() < deadline and restoring.poll() is None:
+        time.sleep(0.2)  # polling for the rehearsal server to exist, bounded by the deadline
+    assert rehearsal_containers(stack), "the restore never started its rehearsal"
+    restoring.kill()
+    restoring.wait(timeout=30)
+    state = stack.settings.path(stack.settings.state_dir)
+    left = sorted(state.glob(f"{stack.settings.project}-{restoring.pid}-*.env"))
+    assert left, "the killed command's generated env file should exist until the next command"
+    down = run_cli(["invoke", "down"], stack.env, timeout=300)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "rehearsal server(s) left by a killed db-restore" in down.stdout + down.stderr
+    assert rehearsal_containers(stack) == []
+    assert [p for p in left if p.exists()] == []
 
 
 # --- How the dump is read (no engine) ---------------------------------------------------------------
