@@ -31,6 +31,8 @@ _NUMBER_PARSE = re.compile(
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
 READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
+SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL", "RQ_QUEUES")
+"""Settings that name a service beside the database (read back with any other that mentions redis)."""
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
 _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|MAX|MIN)$")
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
@@ -139,7 +141,22 @@ def once(module: str) -> dict:
     databases = getattr(settings, "DATABASES", None)
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
+    values["SERVICES"] = services(settings)
     return {"ok": True, "reads": reads, "values": values}
+
+
+def services(settings) -> dict:
+    """The settings where a service beside the database (redis) is configured: SERVICE_SETTINGS,
+    and any upper-case setting whose name or value mentions redis (small values only)."""
+    found = {}
+    for name in dir(settings):
+        if not name.isupper():
+            continue
+        value = plain(getattr(settings, name, None))
+        text = json.dumps(value)
+        if name in SERVICE_SETTINGS or (("REDIS" in name or "redis" in text.lower()) and len(text) < 4000):
+            found[name] = value
+    return found
 
 
 def attempt(module: str, env: dict) -> dict:

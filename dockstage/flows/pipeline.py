@@ -169,7 +169,7 @@ def test_image(
     junit.unlink(missing_ok=True)
     with _stack_for(run, stack, "test", "test") as stack:
         run.reporter.step("waiting for db for the tests")
-        stack.up(["db"], action="starting db for the tests")
+        stack.up(stack.backing, action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
@@ -350,7 +350,7 @@ def pipeline(run: Run) -> Summary:
         summary.add("bases", f"{len(run.built_bases)} stand-in images built", time.monotonic() - started)
     with run.throwaway("pipeline", "test") as stack:
         run.reporter.step("starting db (it initialises while the images build)")
-        stack.up(["db"], action="starting db", wait=False)
+        stack.up(stack.backing, action="starting db", wait=False)
         run.reporter.step("build")
         started = time.monotonic()
         summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)

@@ -66,6 +66,7 @@ def compose_values(
         **({"DOCKSTAGE_TEST_ENV_FILE": str(test_env_path)} if test_env_path else {}),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
+        "DOCKSTAGE_REDIS_IMAGE": images.redis,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(settings.uid),
         "DOCKSTAGE_GID": str(settings.gid),
@@ -153,11 +154,17 @@ class Stack:
 
     def added_services(self) -> list[str]:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-        if not self.settings.app.compose_files and not self.settings.app.workers and not self.settings.app.tmpfs:
+        app = self.settings.app
+        if not app.compose_files and not app.workers and not app.tmpfs and not app.services:
             return []
         with docker_errors("reading the compose files of [tool.dockstage] compose-files"):
             model = self.compose.config(return_json=True)
         return [name for name in model.get("services", {}) if name not in SUITE_SERVICES]
+
+    @property
+    def backing(self) -> list[str]:
+        """The services the app needs up before it runs: db and [tool.dockstage] services (redis)."""
+        return ["db", *self.settings.app.services]
 
     def running(self, service: str) -> bool:
         # Safe: only asked before `up`, which makes the same compose call and says what failed.
