@@ -98,8 +98,8 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     found.services_how = prod.services_how or tests.services_how
     if found.services:
         found.found.append(
-            f"services: {', '.join(found.services)} in every stack ({found.services_how}); "
-            f"{', '.join(n for role in ('redis-url', 'redis-host') for n in prod.env.get(role, []))} point at it"
+            f"services: {', '.join(found.services)} in every stack ({found.services_how}); the stack sets "
+            f"{', '.join(n for role in ('redis-url', 'redis-host') for n in prod.env.get(role, []))} to it"
         )
     found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
     count = len(results[0].get("env") or {})  # type: ignore[arg-type]
