@@ -11,9 +11,10 @@ import pytest
 
 from dockstage.adopt import learn, render
 from dockstage.adopt.inspect import Findings
-from dockstage.core.appconfig import parse_app
+from dockstage.core.appconfig import SUITE_VALUES, parse_app
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
+from dockstage.images import buildfiles
 from dockstage.stack import envfile, workers
 from tests.unit.test_adopt_probe import probe
 
@@ -73,6 +74,14 @@ def test_the_names_for_redis_point_at_the_stack_service(tmp_path: Path) -> None:
     app = parse_app({"services": ["redis"], "env": {"redis-url": "REDIS_URL", "redis-host": "REDIS_HOST"}})
     env = envfile.app_env(Settings(root=tmp_path).with_(app=app))
     assert env["REDIS_URL"] == "redis://redis:6379" and env["REDIS_HOST"] == "redis"
+
+
+def test_every_suite_value_has_a_build_time_and_a_stack_value(tmp_path: Path) -> None:
+    app = parse_app({"env": {value: value.upper().replace("-", "_") for value in SUITE_VALUES}})
+    build = buildfiles.placeholders(app)
+    stack = envfile.app_env(Settings(root=tmp_path).with_(app=app))
+    assert build["REDIS_URL"] == stack["REDIS_URL"] == "redis://redis:6379"
+    assert all(value.upper().replace("-", "_") in build for value in SUITE_VALUES)
 
 
 def test_a_sentinel_in_a_redis_cache_maps_its_name_and_asks_for_redis(tmp_path: Path) -> None:
