@@ -236,7 +236,9 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         result = attempt(module, env())
         new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
-        if wanted and wanted not in kinds and wanted not in skip and len(asked) < MAX_MISSING:
+        if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
+            wanted = ""  # it had its sentinel already, or it is the image's (PYTHON_VERSION), not the app's
+        if wanted and len(asked) < MAX_MISSING:
             new, asked = [wanted], [*asked, wanted]
         if time.monotonic() > deadline:
             break
