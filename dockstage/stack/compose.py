@@ -154,8 +154,7 @@ class Stack:
 
     def added_services(self) -> list[str]:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-        app = self.settings.app
-        if not app.compose_files and not app.workers and not app.tmpfs and not app.services:
+        if not self.settings.app.compose_files and not self.settings.app.workers and not self.settings.app.tmpfs:
             return []
         with docker_errors("reading the compose files of [tool.dockstage] compose-files"):
             model = self.compose.config(return_json=True)
