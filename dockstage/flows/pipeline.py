@@ -113,7 +113,8 @@ def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
     """Build the target stages and what they need, print the table, then check the images."""
     built = run.build(*targets)
     images = run.bases()
-    run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}")
+    services = "".join(f", {name} {getattr(images, name, '')}" for name in run.settings.app.services)
+    run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}{services}")
     stages.table(run.reporter, built)
     if check:
         for stage in stages.plan(*targets):
