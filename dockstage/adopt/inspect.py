@@ -61,6 +61,8 @@ class Findings:
     overlay: list[str] = field(default_factory=list)  # values the suite's settings module sets (probe)
     test_overlay: list[str] = field(default_factory=list)
     overlay_reasons: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)  # beside the database, every stack: "redis" (probe)
+    services_how: str = ""
     learned: str = ""  # how the env table was learned (a comment over it)
     guesses: list[str] = field(default_factory=list)  # notes from reading the text, dropped when a probe knows
     notes: list[str] = field(default_factory=list)

@@ -9,6 +9,8 @@ project's and sets exactly those values (core/overlay.py).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,9 @@ _FIELDS = (
     ("PASSWORD", "database-password"),
 )
 LOCAL_HOSTS = ("*", "localhost", ".localhost", "127.0.0.1")
+_HOSTISH = re.compile(r"(HOST|SERVER)(NAME)?$", re.I)
+BROKER_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL")
+"""Settings that hold a broker URL whose kind the value may not say (a sentinel in place of redis://)."""
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Learned:
     required: dict[str, str] = field(default_factory=dict)  # the app's own names the import needs, a value each
     engine: str = ""
     reasons: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)  # beside the database: "redis"
+    services_how: str = ""  # where the sentinel landed that said so
     error: str = ""
 
 
@@ -53,7 +60,33 @@ def _url_name(env: dict[str, str], host: str) -> str:
     return ""
 
 
-def interpret(result: dict[str, Any]) -> Learned:
+def _redis_roles(env: dict[str, str], values: dict[str, Any], redis_dependency: bool) -> tuple[dict[str, str], str]:
+    """Names whose sentinel lands in a redis setting (a cache, channel layer or broker), each with
+    its role (redis-url for a whole URL, redis-host for a host), and where the first one landed."""
+    roles: dict[str, str] = {}
+    how = ""
+    for setting, value in (values.get("SERVICES") or {}).items():
+        text = json.dumps(value)
+        redis = "redis" in text.lower() or "REDIS" in setting or (setting in BROKER_SETTINGS and redis_dependency)
+        if not redis:
+            continue
+        for name, sentinel in env.items():
+            if not sentinel or sentinel not in text or name in roles:
+                continue
+            whole = json.dumps(sentinel)  # the sentinel as a whole string value, not a part of one
+            if sentinel.startswith("mysql://"):
+                roles[name] = "redis-url"
+            elif f"redis://{sentinel}" in text or f"rediss://{sentinel}" in text or _HOSTISH.search(name):
+                roles[name] = "redis-host"
+            elif text == whole or f'"LOCATION": {whole}' in text:  # a broker URL, a cache's location
+                roles[name] = "redis-url"
+            else:
+                continue
+            how = how or f"{name}'s sentinel landed in {setting}"
+    return roles, how
+
+
+def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Learned:
     """The roles of the names one module read, from the probe's answer for it."""
     learned = Learned(str(result.get("module", "")))
     if not result.get("ok"):
@@ -92,6 +125,12 @@ def interpret(result: dict[str, Any]) -> Learned:
         take("debug", str(debug["name"]))
         off, on = debug["values"]
         learned.debug_values = (str(off), str(on))
+    used_so_far = {n for names in learned.env.values() for n in names}
+    redis, how = _redis_roles({k: v for k, v in env.items() if k not in used_so_far}, values, redis_dependency)
+    for name, role in redis.items():
+        take(role, name)
+    if redis:
+        learned.services, learned.services_how = ["redis"], how
     learned.env = {role: names for role, names in learned.env.items() if names}
     _overlay(learned, values, default, hosts)
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)

@@ -71,7 +71,8 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
 
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
-    prod = learn.interpret(results[0])
+    redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
+    prod = learn.interpret(results[0], redis_dependency=redis)
     if prod.error:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
@@ -92,7 +93,14 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         )
     found.debug_values = prod.debug_values
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
-    tests = learn.interpret(results[1]) if len(results) > 1 else prod
+    tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
+    found.services = list(dict.fromkeys([*prod.services, *tests.services]))
+    found.services_how = prod.services_how or tests.services_how
+    if found.services:
+        found.found.append(
+            f"services: {', '.join(found.services)} in every stack ({found.services_how}); the stack sets "
+            f"{', '.join(n for role in ('redis-url', 'redis-host') for n in prod.env.get(role, []))} to it"
+        )
     found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
     count = len(results[0].get("env") or {})  # type: ignore[arg-type]
     found.learned = f"Learned by `dockstage init`: {learn.describe(prod, count)}." + (

@@ -108,7 +108,14 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("smoke-urls", True, "the smoke test also GETs every URL without parameters and fails on a 5xx"),
         ("deploy-check", found.deploy_check, "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
         ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
-        ("compose-files", [], "more services (redis...): compose files merged over the suite's"),
+        (
+            "services",
+            found.services,
+            f"started beside db in every stack, learned by the probe: {found.services_how}"
+            if found.services
+            else 'services beside db in every stack: ["redis"]',
+        ),
+        ("compose-files", [], "more services: compose files merged over the suite's"),
     ]
     if found.python_path:
         pairs.append(("python-path", found.python_path, "source dirs under app-dir on PYTHONPATH (a src/ layout)"))
@@ -125,7 +132,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     lines = ["[tool.dockstage]", *_lines(pairs), ""]
     lines += [
         "# The environment names the settings read, per value the suite provides (secret-key, debug,",
-        "# allowed-hosts, database-host/-port/-name/-user/-password, database-url).",
+        "# allowed-hosts, database-host/-port/-name/-user/-password, database-url, redis-url, redis-host).",
         *(f"# {line}" for line in found.learned.splitlines()),
         "[tool.dockstage.env]",
         *(f"{value} = {toml(names if len(names) > 1 else names[0])}" for value, names in found.env.items()),

@@ -62,6 +62,8 @@ SUITE_VALUES: tuple[str, ...] = (
     "database-user",
     "database-password",
     "database-url",
+    "redis-url",
+    "redis-host",
 )
 """What the suite knows and hands to the app, under the environment names [tool.dockstage.env] gives."""
 
@@ -126,6 +128,7 @@ class App:
     overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
     test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
     python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
+    services: tuple[str, ...] = ()  # services beside the database every stack starts: "redis"
 
     @property
     def package(self) -> str:
@@ -179,7 +182,9 @@ def _env(raw: object) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType(mapping)
 
 
-SUITE_SERVICES = ("db", "migrate", "web", "test")
+KNOWN_SERVICES = ("redis",)
+"""Services beside the database the suite can start in every stack ([tool.dockstage] services)."""
+SUITE_SERVICES = ("db", "migrate", "web", "test", *KNOWN_SERVICES)
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
@@ -255,6 +260,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
             "overlay",
             "test_overlay",
             "python_path",
+            "services",
         ):
             values[key] = _strings(shown, value)
         elif key in ("test_command", "assets_command"):
@@ -300,6 +306,12 @@ def parse_app(raw: Mapping[str, object]) -> App:
             )
     if app.wsgi and ":" not in app.wsgi:
         raise ConfigError(f"[tool.dockstage] wsgi = {app.wsgi!r} has no ':'", 'write it as "package.wsgi:application"')
+    unknown_services = [name for name in app.services if name not in KNOWN_SERVICES]
+    if unknown_services:
+        raise ConfigError(
+            f"[tool.dockstage] services has {unknown_services[0]!r}, which the suite cannot start",
+            f"use {', '.join(KNOWN_SERVICES)}, or add the service in a compose file named by compose-files",
+        )
     relative = [p for p in app.tmpfs if not p.startswith("/")]
     if relative:
         raise ConfigError(

@@ -33,6 +33,7 @@ STANDINS = "standins"
 """Build context of the stand-in images built from Debian when no registry can be reached."""
 PYTHON_STANDIN = "standins/python.Dockerfile"
 MARIADB_STANDIN = "standins/mariadb.Dockerfile"
+REDIS_STANDIN = "standins/redis.Dockerfile"
 REGISTRY_STANDIN = "standins/registry.Dockerfile"
 PROXY_STANDIN = "standins/proxy.Dockerfile"
 PROXY_CONF = "standins/proxy-nginx.conf"
@@ -46,6 +47,7 @@ SERVED = (
     STANDINS,
     PYTHON_STANDIN,
     MARIADB_STANDIN,
+    REDIS_STANDIN,
     REGISTRY_STANDIN,
     PROXY_STANDIN,
     PROXY_CONF,

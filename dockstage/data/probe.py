@@ -4,7 +4,9 @@
 {"modules": ["pkg.settings", ...], "names": ["DB_HOST", ...]} (the names found in the source).
 Each settings module is imported in a fresh process with a sentinel value for every name it may
 read; every read of os.environ during the import is recorded, and names first seen that way get
-a sentinel in the next attempt. A sentinel that makes the import fail (int("ds3s"), a URL parser)
+a sentinel in the next attempt, and so does a name the import died for want of when no read showed
+it (`KeyError: 'X'` from a copy of os.environ, django-environ's "Set the X environment variable"),
+bounded in count and time. A sentinel that makes the import fail (int("ds3s"), a URL parser)
 is changed to another form (a number, a URL, unset) and the import tried again, a bounded number
 of times. Then DEBUG is flipped through the names that mention it, and a database engine name is
 tried with "mysql". The last line on stdout is `DOCKSTAGE-PROBE <json>`: per module, the sentinel
@@ -19,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import traceback
 
 MAX_ATTEMPTS = 160
@@ -28,11 +31,24 @@ _NUMBER_PARSE = re.compile(
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
 READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
+SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL", "RQ_QUEUES")
+"""Settings that name a service beside the database (read back with any other that mentions redis)."""
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
 _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|MAX|MIN)$")
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
+MAX_MISSING = 40
+PROBE_SECONDS = 300
+_ENV_NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
+_MISSING = (
+    re.compile(r"^KeyError: '" + _ENV_NAME + r"'$"),  # os.environ["X"], env = os.environ.copy(); env["X"]
+    re.compile(r"ImproperlyConfigured: Set the " + _ENV_NAME + r" environment variable"),  # django-environ
+    re.compile(r"UndefinedValueError: " + _ENV_NAME + r" not found"),  # python-decouple
+    re.compile(
+        r"(?:Environment variable|env var(?:iable)?) '?" + _ENV_NAME + r"'? (?:is )?(?:not set|missing|required)", re.I
+    ),
+)
 
 
 def sentinel(number: int, kind: str) -> str:
@@ -55,6 +71,16 @@ def next_kind(kind: str, error: str) -> str:
     if kind == "str" and _NUMBER_PARSE.search(error):
         return "int"
     return "unset"
+
+
+def missing_name(error: str) -> str:
+    """The environment name an import died for want of (`KeyError: 'SECRET_KEY'`, django-environ's
+    `Set the X environment variable`, decouple's `X not found`), or "" when the error names none."""
+    for pattern in _MISSING:
+        found = pattern.search(error.strip())
+        if found and found.group(1).upper() == found.group(1):
+            return found.group(1)
+    return ""
 
 
 def first_kind(name: str) -> str:
@@ -115,7 +141,22 @@ def once(module: str) -> dict:
     databases = getattr(settings, "DATABASES", None)
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
+    values["SERVICES"] = services(settings)
     return {"ok": True, "reads": reads, "values": values}
+
+
+def services(settings) -> dict:
+    """The settings where a service beside the database (redis) is configured: SERVICE_SETTINGS,
+    and any upper-case setting whose name or value mentions redis (small values only)."""
+    found = {}
+    for name in dir(settings):
+        if not name.isupper():
+            continue
+        value = plain(getattr(settings, name, None))
+        text = json.dumps(value)
+        if name in SERVICE_SETTINGS or (("REDIS" in name or "redis" in text.lower()) and len(text) < 4000):
+            found[name] = value
+    return found
 
 
 def attempt(module: str, env: dict) -> dict:
@@ -189,9 +230,18 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         return {**{n: sentinel(i, kinds[n]) for i, n in enumerate(order) if kinds[n] != "unset"}, **pinned}
 
     result: dict = {}
+    asked: list[str] = []  # names no read showed, learned from the error the import died with
+    deadline = time.monotonic() + PROBE_SECONDS
     for _ in range(MAX_ATTEMPTS):
         result = attempt(module, env())
         new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
+        wanted = "" if result["ok"] or new else missing_name(result["error"])
+        if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
+            wanted = ""  # it had its sentinel already, or it is the image's (PYTHON_VERSION), not the app's
+        if wanted and len(asked) < MAX_MISSING:
+            new, asked = [wanted], [*asked, wanted]
+        if time.monotonic() > deadline:
+            break
         for name in new:
             order.append(name)
             kinds[name] = first_kind(name)
@@ -212,12 +262,14 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         result = _url_pass(module, kinds, env, result)
     final = env()
     out = {"module": module, "env": final, "kinds": kinds, **result}
+    out["reads"] = list(dict.fromkeys([*result.get("reads", []), *asked]))
     if not result.get("ok"):
         return out
     engine = {} if pinned else _engine(module, final, result, order)
     if engine:  # again with the engine chosen: names read only on that branch get sentinels too
         out = probe(module, [*order, *engine["reads"]], {engine["name"]: engine["value"]})
         out["engine"] = {"name": engine["name"], "value": engine["value"]}
+        out["reads"] = list(dict.fromkeys([*out.get("reads", []), *asked]))
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}

@@ -113,7 +113,8 @@ def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
     """Build the target stages and what they need, print the table, then check the images."""
     built = run.build(*targets)
     images = run.bases()
-    run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}")
+    services = "".join(f", {name} {getattr(images, name, '')}" for name in run.settings.app.services)
+    run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}{services}")
     stages.table(run.reporter, built)
     if check:
         for stage in stages.plan(*targets):
@@ -169,7 +170,7 @@ def test_image(
     junit.unlink(missing_ok=True)
     with _stack_for(run, stack, "test", "test") as stack:
         run.reporter.step("waiting for db for the tests")
-        stack.up(["db"], action="starting db for the tests")
+        stack.up(stack.backing, action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
@@ -350,7 +351,7 @@ def pipeline(run: Run) -> Summary:
         summary.add("bases", f"{len(run.built_bases)} stand-in images built", time.monotonic() - started)
     with run.throwaway("pipeline", "test") as stack:
         run.reporter.step("starting db (it initialises while the images build)")
-        stack.up(["db"], action="starting db", wait=False)
+        stack.up(stack.backing, action="starting db", wait=False)
         run.reporter.step("build")
         started = time.monotonic()
         summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)

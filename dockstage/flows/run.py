@@ -119,7 +119,9 @@ class Run:
         """The base images, decided once per command (official ones pulled when missing)."""
         if self._bases is None:
             self.preflight()
-            self._bases = bases.decide(self.settings.flavour, self.docker, self.reporter, self.settings.app.python)
+            self._bases = bases.decide(
+                self.settings.flavour, self.docker, self.reporter, self.settings.app.python, self.settings.app.services
+            )
             log.debug("base images (%s): %s, %s", self._bases.flavour, self._bases.python, self._bases.mysql)
         return self._bases
 
@@ -127,7 +129,9 @@ class Run:
         """The base images, with any missing stand-in built first."""
         images = self.bases()
         if not self._bases_provided:
-            self.built_bases = [b for b in offline.provide(images, self.docker, self.reporter) if b.built]
+            self.built_bases = [
+                b for b in offline.provide(images, self.docker, self.reporter, self.settings.app.services) if b.built
+            ]
             self._bases_provided = True
         return images
 
@@ -187,7 +191,7 @@ class Run:
             )
         values = compose_values(settings, self.bases(), variant, env_path, test_env, throwaway=bool(suffix))
         generated = self._generate(env_path, envfile.render_generated(values))
-        extra = [path for path in [workers.write(settings)] if path]  # [tool.dockstage] workers and tmpfs, if any
+        extra = [path for path in [workers.write(settings, variant)] if path]  # workers, tmpfs, services, if any
         env_files = [settings.path(settings.env_file), generated]
         # What the suite resolved is interpolated from its env file only: Settings beat the shell.
         return Stack.of(settings, self.docker, self.reporter, variant, env_files, extra, resolved=values)

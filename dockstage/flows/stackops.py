@@ -18,8 +18,10 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
     stack = run.stack(variant)
     stack.check_port_free()
     extra = stack.added_services() if variant == "prod" else []
-    run.reporter.step(f"starting {stack.project}{what}: db, migrate, {', '.join(['web', *extra])}")
-    stack.up(["db"], action="starting db")
+    run.reporter.step(
+        f"starting {stack.project}{what}: {', '.join(stack.backing)}, migrate, {', '.join(['web', *extra])}"
+    )
+    stack.up(stack.backing, action=f"starting {', '.join(stack.backing)}")
     run.reporter.step("applying migrations (one-shot migrate)")
     stack.run_once("migrate", action="migrating the database")
     stack.up(["web", *extra], action=f"starting {', '.join(['web', *extra])}", dependencies=False)
@@ -116,7 +118,7 @@ def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
     `interactive` gives it a terminal (shell, createsuperuser, changepassword)."""
     run.build("dev")
     stack = run.stack("dev")
-    stack.up(["db"], action="starting db")
+    stack.up(stack.backing, action="starting db")
     command = ["python", "manage.py", *args]
     with docker_errors(
         f"running manage.py {' '.join(args)}",

@@ -14,6 +14,7 @@ FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
 """The Debian suites the stand-ins are built from."""
 _PYTHON_VERSION = {"bookworm": "3.11", "trixie": "3.13"}
 _MARIADB_VERSION = {"bookworm": "10.11", "trixie": "11.8"}
+_REDIS_VERSION = {"bookworm": "7.0", "trixie": "8.0"}
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,22 @@ class BaseImages:
     flavour: str  # "official" | "bookworm" | "trixie"
     python: str  # image reference
     mysql: str
+    redis: str = ""
 
     @property
     def refs(self) -> tuple[str, str]:
         return (self.python, self.mysql)
+
+    def service_refs(self, services: tuple[str, ...]) -> tuple[str, ...]:
+        """The images of the services a project asks for beside the database (redis)."""
+        return tuple(ref for ref in (getattr(self, name, "") for name in services if name != "flavour") if ref)
 
     @property
     def stand_in(self) -> bool:
         return self.flavour != "official"
 
 
-OFFICIAL = BaseImages("official", "python:3.12-slim", "mysql:8.4")
+OFFICIAL = BaseImages("official", "python:3.12-slim", "mysql:8.4", "redis:7-bookworm")
 
 
 def stand_in(flavour: str) -> BaseImages:
@@ -42,6 +48,7 @@ def stand_in(flavour: str) -> BaseImages:
         flavour,
         f"dockstage/python:{_PYTHON_VERSION[flavour]}-{flavour}",
         f"dockstage/mariadb:{_MARIADB_VERSION[flavour]}-{flavour}",
+        f"dockstage/redis:{_REDIS_VERSION[flavour]}-{flavour}",
     )
 
 
@@ -86,7 +93,11 @@ def _for_python(flavour: str, python: str) -> BaseImages:
             raise ConfigError(
                 f"no official python image is known for python = {python!r}", 'set python to a version, e.g. "3.12"'
             )
-        return OFFICIAL if version == "3.12" else BaseImages("official", f"python:{version}-slim", OFFICIAL.mysql)
+        return (
+            OFFICIAL
+            if version == "3.12"
+            else BaseImages("official", f"python:{version}-slim", OFFICIAL.mysql, OFFICIAL.redis)
+        )
     if spec.contains(f"{_PYTHON_VERSION[flavour]}.0") or spec.contains(f"{_PYTHON_VERSION[flavour]}.99"):
         return stand_in(flavour)
     fits = [
@@ -101,19 +112,22 @@ def _for_python(flavour: str, python: str) -> BaseImages:
     )
 
 
-def decide(flavour: str, docker: DockerClient, reporter: Reporter, python: str = ">=3.11") -> BaseImages:
+def decide(
+    flavour: str, docker: DockerClient, reporter: Reporter, python: str = ">=3.11", services: tuple[str, ...] = ()
+) -> BaseImages:
     """The one base-image decision of a run, for a project that needs Python `python`.
 
     official: pull each missing image, with progress; a failed pull names the image and the
     registry's reason. auto: the official images when present or pullable, else the first
     stand-ins whose Python fits (bookworm 3.11, trixie 3.13). bookworm/trixie: those stand-ins
     (built on first use, see offline.provide); a Python they lack is a config error naming the fix.
+    The images of `services` (redis) are pulled or stood in with the others.
     """
     if flavour in FLAVOURS:
         return _for_python(flavour, python)
     official = _for_python("official", python)
     quiet = flavour == "auto"
-    for ref in official.refs:
+    for ref in (*official.refs, *official.service_refs(services)):
         if docker.image.exists(ref):
             continue
         failed = pull(ref, docker, reporter, quiet=quiet)
@@ -142,6 +156,6 @@ def flavours_for(python: str) -> tuple[str, ...]:
     return tuple(f for f in ("official", *FLAVOURS) if _fits(f, python))
 
 
-def missing(bases: BaseImages, docker: DockerClient) -> list[str]:
-    """Image references of `bases` not present locally."""
-    return [ref for ref in bases.refs if not docker.image.exists(ref)]
+def missing(bases: BaseImages, docker: DockerClient, services: tuple[str, ...] = ()) -> list[str]:
+    """Image references of `bases` (and of `services`) not present locally."""
+    return [ref for ref in (*bases.refs, *bases.service_refs(services)) if not docker.image.exists(ref)]

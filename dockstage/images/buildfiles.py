@@ -58,6 +58,8 @@ def placeholders(app: App) -> dict[str, str]:
         "database-user": "app",
         "database-password": "build-time-placeholder",
         "database-url": "mysql://app:build-time-placeholder@db:3306/app",
+        "redis-url": "redis://redis:6379",  # nothing connects at build time
+        "redis-host": "redis",
     }
     env = {name: values[value] for value, names in app.env.items() for name in names}
     return {

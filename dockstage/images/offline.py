@@ -1,4 +1,4 @@
-"""Stand-in base images for engines that cannot pull: Debian minbase, Python and MariaDB.
+"""Stand-in base images for engines that cannot pull: Debian minbase, Python, MariaDB and Redis.
 
 The root filesystem comes from debootstrap (the only subprocesses here: debootstrap and tar);
 every Docker call goes through python-on-whales.
@@ -217,11 +217,15 @@ def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, repo
 def build_bases(
     docker: DockerClient, flavour: str, *, force: bool = False, reporter: Reporter | None = None
 ) -> list[BuiltBase]:
-    """Build the rootfs/python/mariadb stand-ins for one flavour, skipping images already present
-    unless force. Returns what it built or found."""
+    """Build the rootfs/python/mariadb/redis stand-ins for one flavour, skipping images already
+    present unless force. Returns what it built or found."""
     reporter = reporter or Reporter(quiet=True)
     images, base = stand_in(flavour), rootfs_tag(flavour)
-    wanted = [(images.python, resources.PYTHON_STANDIN), (images.mysql, resources.MARIADB_STANDIN)]
+    wanted = [
+        (images.python, resources.PYTHON_STANDIN),
+        (images.mysql, resources.MARIADB_STANDIN),
+        (images.redis, resources.REDIS_STANDIN),
+    ]
     todo = [(tag, file) for tag, file in wanted if force or not docker.image.exists(tag)]
     results: list[BuiltBase] = []
     if todo and (force or not docker.image.exists(base)):
@@ -237,8 +241,11 @@ def build_bases(
     return results
 
 
-def provide(images: BaseImages, docker: DockerClient, reporter: Reporter) -> list[BuiltBase]:
-    """Build whatever stand-in of `images` is missing (official images were pulled by bases.decide)."""
-    if not images.stand_in or not bases.missing(images, docker):
+def provide(
+    images: BaseImages, docker: DockerClient, reporter: Reporter, services: tuple[str, ...] = ()
+) -> list[BuiltBase]:
+    """Build whatever stand-in of `images` (and of `services`) is missing (official images were
+    pulled by bases.decide)."""
+    if not images.stand_in or not bases.missing(images, docker, services):
         return []
     return build_bases(docker, images.flavour, reporter=reporter)

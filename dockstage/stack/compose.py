@@ -66,6 +66,7 @@ def compose_values(
         **({"DOCKSTAGE_TEST_ENV_FILE": str(test_env_path)} if test_env_path else {}),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
+        "DOCKSTAGE_REDIS_IMAGE": images.redis,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(settings.uid),
         "DOCKSTAGE_GID": str(settings.gid),
@@ -164,6 +165,11 @@ class Stack:
         with docker_errors("reading the stack's compose files"):
             model = self.compose.config(return_json=True)
         return list(model.get("services", {}))
+
+    @property
+    def backing(self) -> list[str]:
+        """The services the app needs up before it runs: db and [tool.dockstage] services (redis)."""
+        return ["db", *self.settings.app.services]
 
     def running(self, service: str) -> bool:
         # Safe: only asked before `up`, which makes the same compose call and says what failed.

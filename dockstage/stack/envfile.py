@@ -125,6 +125,8 @@ def suite_values(settings: Settings, variant: str = "prod") -> dict[str, str]:
         "database-user": user,
         "database-password": password,
         "database-url": f"mysql://{quote(user, safe='')}:{quote(password, safe='')}@db:3306/{quote(name, safe='')}",
+        "redis-url": "redis://redis:6379",  # the stack's redis service ([tool.dockstage] services); no db path: the app may add one
+        "redis-host": "redis",
     }
 
 

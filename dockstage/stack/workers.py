@@ -1,8 +1,11 @@
-"""The compose file the suite generates from [tool.dockstage]: worker services, and more tmpfs paths.
+"""The compose file the suite generates from [tool.dockstage]: worker services, more tmpfs paths,
+and the services beside the database (`services = ["redis"]`).
 
 Workers ([tool.dockstage.workers]) are management-command processes beside web. Each entry (`mailer = "python manage.py send_queued_mail --loop"`) becomes a compose service of
 the prod image with the app's environment, hardened like web, started after the migrations and
-restarted unless stopped. The flow that prepares a stack writes them into a generated compose
+restarted unless stopped. A service of `services` (redis) is the base image of the run's flavour
+(official redis, or the Debian stand-in) on the stack's network, no port published, healthy when it
+answers PING, nothing kept on disk; migrate, web, the workers and the tests wait for it. The flow that prepares a stack writes them into a generated compose
 file in the state dir (no secret in it: the environment comes from the app env file), merged
 over the suite's own; loading the settings writes nothing.
 `tmpfs` (paths beyond compose.yaml's /tmp and /var/tmp) adds in-memory writable paths to migrate,
@@ -20,7 +23,11 @@ from dockstage.core.config import Settings
 
 FILE_NAME = "compose.generated.yaml"
 INTERVAL = "${DOCKSTAGE_HEALTH_INTERVAL:?DOCKSTAGE_HEALTH_INTERVAL is written by dockstage}"
-HEADER = "# written by dockstage from [tool.dockstage] workers and tmpfs in pyproject.toml; edit those, not this file\n"
+HEADER = (
+    "# written by dockstage from [tool.dockstage] workers, tmpfs and services in pyproject.toml; "
+    "edit those, not this file\n"
+)
+APP_SERVICES = ("migrate", "web")  # the suite's prod-image services; test is added in the test variant
 TMPFS = ("/tmp", "/var/tmp")  # noqa: S108 - in-memory paths inside the prod containers (compose.yaml's)
 
 
@@ -53,19 +60,54 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
     }
 
 
-def render(app: App) -> str:
-    """The compose file of the app's workers and extra tmpfs paths (JSON, which compose reads as YAML)."""
+def redis() -> dict[str, object]:
+    """The redis service: a cache or broker the app reaches at redis:6379 (envfile's redis-url)."""
+    return {
+        "image": "${DOCKSTAGE_REDIS_IMAGE:?DOCKSTAGE_REDIS_IMAGE is written by dockstage}",
+        # Every interface of the stack's network (Debian's config binds loopback), nothing on disk.
+        "command": ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no"],  # noqa: S104 - inside the container, on the stack's network only
+        "read_only": True,
+        "tmpfs": ["/data"],
+        "security_opt": ["no-new-privileges:true"],  # no cap_drop: the official entrypoint switches user
+        "healthcheck": {
+            "test": ["CMD-SHELL", '[ "$$(redis-cli ping)" = PONG ]'],
+            "interval": INTERVAL,
+            "timeout": "3s",
+            "retries": 10,
+        },
+        "restart": "unless-stopped",
+    }
+
+
+SERVICE_DEFINITIONS = {"redis": redis}
+
+
+def render(app: App, variant: str = "prod") -> str:
+    """The compose file of the app's workers, extra tmpfs paths and services (JSON, which compose
+    reads as YAML); the test service waits for the services too in the test variant."""
     services: dict[str, dict[str, object]] = {name: service(command) for name, command in app.workers.items()}
     for name in ("migrate", "web", *app.workers):
         if app.tmpfs:
             services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *app.tmpfs]
+    waiting = [*APP_SERVICES, *app.workers, *(("test",) if variant == "test" else ())]
+    for extra in app.services:
+        services[extra] = SERVICE_DEFINITIONS[extra]()
+        for name in waiting:
+            depends = services.setdefault(name, {}).setdefault("depends_on", {})
+            depends[extra] = {"condition": "service_healthy"}  # type: ignore[index]
     return HEADER + json.dumps({"services": services}, indent=2) + "\n"
 
 
-def write(settings: Settings) -> Path | None:
-    """Write the generated compose file when there are workers or tmpfs paths (atomically: steps run side by side)."""
-    if not (settings.app.workers or settings.app.tmpfs):
+def compose_file_of(settings: Settings, variant: str) -> Path:
+    """Where the generated compose file of `variant` is written (the state dir)."""
+    return compose_file(settings) if variant != "test" else compose_file(settings).with_suffix(".test.yaml")
+
+
+def write(settings: Settings, variant: str = "prod") -> Path | None:
+    """Write the generated compose file when there are workers, tmpfs paths or services
+    (atomically: steps run side by side)."""
+    if not (settings.app.workers or settings.app.tmpfs or settings.app.services):
         return None
-    path = compose_file(settings)
-    files.write_if_changed(path, render(settings.app))
+    path = compose_file_of(settings, variant)
+    files.write_if_changed(path, render(settings.app, variant))
     return path

@@ -106,7 +106,7 @@ def test_the_installed_wheel_adopts_a_new_project(tmp_path: Path, owned: dict[st
         {**env, "DOCKSTAGE_DEBUG": "1"},
     )
     assert "Session bases was successful" in bases
-    for dockerfile in ("python.Dockerfile", "mariadb.Dockerfile"):  # built from the wheel's files
+    for dockerfile in ("python.Dockerfile", "mariadb.Dockerfile", "redis.Dockerfile"):  # built from the wheel's files
         assert f"--file {package / 'data' / 'standins' / dockerfile}" in bases
     assert str(ROOT) not in bases
 

@@ -75,6 +75,28 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = []
 """
 
+COPIED_ENVIRON = """\
+import os
+
+
+class ImproperlyConfigured(Exception):
+    pass
+
+
+def env_or_die(name):  # django-environ's way: a copy of the environment, a message naming the name
+    copy = dict(os.environ)
+    if name not in copy:
+        raise ImproperlyConfigured(f"Set the {name} environment variable")
+    return copy[name]
+
+
+env = os.environ.copy()
+SECRET_KEY = env["SITE_SECRET"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": env_or_die("WHERE_DB")}}
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
 
 def probe(tmp_path: Path, modules: dict[str, str], names: list[str]) -> list[dict[str, object]]:
     package = tmp_path / "proj"
@@ -122,6 +144,36 @@ def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> No
     assert learned.overlay == ["secret-key", "allowed-hosts", "debug", "static-root"]
     assert "SECRET_KEY is not read from the environment" in learned.reasons
     assert learned.required == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}  # the app's own, needed at import
+
+
+@pytest.mark.parametrize(
+    ("error", "name"),
+    [
+        ("KeyError: 'SECRET_KEY'", "SECRET_KEY"),
+        ("django.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable", "DATABASE_URL"),
+        (
+            "decouple.UndefinedValueError: REDIS_URL not found. Declare it as envvar or define a default value.",
+            "REDIS_URL",
+        ),
+        ("KeyError: 'default'", ""),  # a dict's key, not an environment name
+        ("KeyError: 0", ""),
+        ("ValueError: invalid literal for int() with base 10: 'ds3s'", ""),
+    ],
+)
+def test_the_name_an_import_died_for_is_read_from_its_error(error: str, name: str) -> None:
+    sys.path.insert(0, str(PACKAGE_DATA))
+    try:
+        import probe as in_image  # the in-image script, shipped as package data
+    finally:
+        sys.path.remove(str(PACKAGE_DATA))
+    assert in_image.missing_name(error) == name
+
+
+def test_names_read_from_a_copy_of_the_environment_are_learned_from_the_error(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": COPIED_ENVIRON}, [])  # no read of os.environ shows either
+    learned = learn.interpret(result)
+    assert learned.env == {"database-host": ["WHERE_DB"], "secret-key": ["SITE_SECRET"]}
+    assert "secret-key" not in learned.overlay and "database" not in learned.overlay
 
 
 def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:

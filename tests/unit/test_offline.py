@@ -14,8 +14,11 @@ from dockstage.images import bases, offline
 
 def test_stand_in_tags() -> None:
     assert offline.stand_in("bookworm") == offline.BaseImages(
-        "bookworm", "dockstage/python:3.11-bookworm", "dockstage/mariadb:10.11-bookworm"
+        "bookworm", "dockstage/python:3.11-bookworm", "dockstage/mariadb:10.11-bookworm", "dockstage/redis:7.0-bookworm"
     )
+    assert offline.stand_in("trixie").redis == "dockstage/redis:8.0-trixie"
+    assert offline.stand_in("trixie").service_refs(("redis",)) == ("dockstage/redis:8.0-trixie",)
+    assert offline.stand_in("trixie").service_refs(()) == ()
     assert offline.stand_in("trixie").python == "dockstage/python:3.13-trixie"
     assert offline.stand_in("trixie").mysql == "dockstage/mariadb:11.8-trixie"
     assert offline.rootfs_tag("trixie") == "dockstage/debian:trixie-minbase"
@@ -25,6 +28,7 @@ def test_no_official_names() -> None:
     for flavour in offline.FLAVOURS:
         bases = offline.stand_in(flavour)
         assert bases.python.startswith("dockstage/") and bases.mysql.startswith("dockstage/")
+        assert bases.redis.startswith("dockstage/")
 
 
 @pytest.mark.parametrize("flavour", ["sid", "official", "", "Bookworm"])
