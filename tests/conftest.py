@@ -41,7 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 ENGINE_FIXTURES = {"docker_client", "built_images"}
-SLOW_FIXTURES = {"built_images", "adopted_site"}  # adopted_site: tests/integration/test_adopt_details.py
+# adopted_site: tests/integration/test_adopt_details.py; wheel_env: tests/integration/wheelenv.py
+SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,22 +5,23 @@ whose tools would pull a newer one), npm assets built by package.json's script, 
 helper from the app's `tests/` package, a management command named `send_tests.py`, an app that
 INSTALLED_APPS adds by a computed name, django-statici18n (its catalogue compiled before the tests),
 a migration writing /var/tmp, settings that open a lock file in /tmp at import (collectstatic
-makes it as root at build time). `dockstage init` adopts it and `nox -s pipeline` goes green as is;
-then the suite's flows are driven in-process for what must fail: a 5xx on a parameterless URL, and
-a prune pattern that drops a module only a computed import names. The module owns its images and
+makes it as root at build time). The installed wheel's `dockstage init` adopts it and its
+`nox -s pipeline` goes green as is (tests/integration/wheelenv.py); then what must fail: a prune
+pattern that drops a module only a computed import names (`nox -s build_prod` from the wheel, and
+the prod image's import check in-process), a 5xx on a parameterless URL (the flows in-process). The module owns its images and
 compose projects and removes them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import textwrap
-import uuid
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,53 +31,32 @@ from python_on_whales import DockerClient
 
 from dockstage.core import cabundle, config
 from dockstage.core.config import Settings
-from dockstage.core.errors import ImageCheckFailed, SmokeCheckFailed, StageBuildFailed
+from dockstage.core.errors import ImageCheckFailed, SmokeCheckFailed
 from dockstage.flows import pipeline
 from dockstage.flows.run import Run
 from dockstage.images import imagechecks
 from tests.conftest import TEST_FLAVOUR, free_port
-from tests.integration.test_adopt_details import remove_owned
+from tests.integration.projects import mysite_files, new_name, owned_environ, remove_owned, settings_py, write_files
+from tests.integration.wheelenv import WheelEnv
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SETTINGS = """\
-import os
-from pathlib import Path
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-# As a library's file lock does: made at import by whoever imports first (root at build time), and
-# opened for writing by every later import (the non-root user in prod).
-with open("/tmp/shop-settings.lock", "a"):
-    pass
-SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
-DEBUG = os.environ.get("DJANGO_DEBUG", "false") == "true"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
-EXTRA_APPS = ["extras"]
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "django.contrib.staticfiles",
-    "statici18n",
-    "shop",
-] + ["shop." + name for name in EXTRA_APPS]
-MIDDLEWARE = []
-ROOT_URLCONF = "mysite.urls"
-WSGI_APPLICATION = "mysite.wsgi.application"
-TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.mysql",
-        "HOST": os.environ.get("DATABASE_HOST", "localhost"),
-        "PORT": os.environ.get("DATABASE_PORT", "3306"),
-        "NAME": os.environ.get("DATABASE_NAME", "shop"),
-        "USER": os.environ.get("DATABASE_USER", "shop"),
-        "PASSWORD": os.environ.get("DATABASE_PASSWORD", ""),
-    }
-}
-STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USE_TZ = True
-"""
+SETTINGS = settings_py(
+    apps='[\n    "django.contrib.contenttypes",\n    "django.contrib.staticfiles",\n    "statici18n",\n    "shop",\n]'
+    ' + ["shop." + name for name in EXTRA_APPS]',
+    name="shop",
+    db="DATABASE_",
+    debug="DJANGO_DEBUG",
+    hosts="DJANGO_ALLOWED_HOSTS",
+    at_import=(
+        "# As a library's file lock does: made at import by whoever imports first (root at build time), and\n"
+        "# opened for writing by every later import (the non-root user in prod).\n"
+        'with open("/tmp/shop-settings.lock", "a"):\n'
+        "    pass\n"
+        'EXTRA_APPS = ["extras"]\n'
+    ),
+    extra='STATIC_URL = "/static/"\nSTATIC_ROOT = BASE_DIR / "staticfiles"\n',
+)
 VIEWS = """\
 import os
 
@@ -144,17 +124,20 @@ const isNumber = require("is-number");
 fs.mkdirSync("shop/static/shop", { recursive: true });
 fs.writeFileSync("shop/static/shop/app.css", `body { color: teal } /* built by npm: ${isNumber(7)} */\\n`);
 """
+URLS = """\
+from django.urls import path
+
+from shop import views
+
+urlpatterns = [
+    path("healthz", views.healthz),
+    path("names/", views.names, name="names"),
+    path("report/", views.report, name="report"),
+    path("item/<int:pk>/", views.names, name="item"),
+]
+"""
 FILES = {
-    "manage.py": """\
-        import os
-        import sys
-
-        if __name__ == "__main__":
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-            from django.core.management import execute_from_command_line
-
-            execute_from_command_line(sys.argv)
-        """,
+    **mysite_files(SETTINGS, URLS),
     "pyproject.toml": """\
         [project]
         name = "shop"
@@ -171,28 +154,6 @@ FILES = {
     "package.json": '{"name": "shop-assets", "version": "1.0.0", "private": true, '
     '"scripts": {"build": "node build.js"}, "dependencies": {"is-number": "7.0.0"}}\n',
     "build.js": BUILD_JS,
-    "mysite/__init__.py": "",
-    "mysite/settings.py": SETTINGS,
-    "mysite/wsgi.py": """\
-        import os
-
-        from django.core.wsgi import get_wsgi_application
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-        application = get_wsgi_application()
-        """,
-    "mysite/urls.py": """\
-        from django.urls import path
-
-        from shop import views
-
-        urlpatterns = [
-            path("healthz", views.healthz),
-            path("names/", views.names, name="names"),
-            path("report/", views.report, name="report"),
-            path("item/<int:pk>/", views.names, name="item"),
-        ]
-        """,
     "shop/__init__.py": "",
     "shop/views.py": VIEWS,
     "shop/migrations/__init__.py": "",
@@ -228,6 +189,7 @@ class Shop:
 
     root: Path
     settings: Settings
+    environ: dict[str, str]  # what init and the pipeline ran with (the module's image and project)
     init_output: str
     pipeline_output: str
 
@@ -240,36 +202,20 @@ def tool(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def shop(docker_client: DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    """The project written and locked (uv lock, npm's package-lock), `dockstage init`, `nox -s pipeline`."""
-    root = tmp_path_factory.mktemp("build") / "shop"
-    for relative, text in FILES.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(textwrap.dedent(text))
+def shop(docker_client: DockerClient, wheel_env: WheelEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """The project written and locked (uv lock, npm's package-lock), then the installed wheel's
+    `dockstage init` and `nox -s pipeline` run in it."""
+    root = write_files(tmp_path_factory.mktemp("build") / "shop", FILES)
     # uv reads no pip config: hand it the CA bundle pip uses (a TLS-intercepting proxy's), as the build does
     bundle = cabundle.find(os.environ)
     uv_env = {**os.environ, "SSL_CERT_FILE": str(bundle)} if bundle else None
     subprocess.run([tool("uv"), "lock", "-q"], cwd=root, check=True, timeout=300, env=uv_env)
     subprocess.run([tool("npm"), "install", "--package-lock-only", "-s"], cwd=root, check=True, timeout=300)
-    name = f"dsit-build-{uuid.uuid4().hex[:8]}"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
-    environ.update(DOCKSTAGE_IMAGE=f"{name}/site", DOCKSTAGE_PROJECT=name, NO_COLOR="1", PYTHONUNBUFFERED="1")
-    environ.update(DOCKSTAGE_WEB_PORT=str(free_port()), DOCKSTAGE_FLAVOUR=TEST_FLAVOUR)
+    name = new_name("build")
+    environ = owned_environ(name, "site", DOCKSTAGE_WEB_PORT=str(free_port()), DOCKSTAGE_FLAVOUR=TEST_FLAVOUR)
     try:
-        init = subprocess.run(
-            [sys.executable, "-m", "dockstage.adopt.cli", "init"], cwd=root, env=environ, capture_output=True, text=True
-        )
-        assert init.returncode == 0, init.stdout + init.stderr
-        done = subprocess.run(
-            [sys.executable, "-m", "nox", "-s", "pipeline"],
-            cwd=root,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-6000:]
+        init = wheel_env.run(["dockstage", "init"], root, environ)
+        output = wheel_env.run(["nox", "-s", "pipeline"], root, environ)
         settings = config.load(
             root,
             environ={k: v for k, v in environ.items() if not k.startswith("DOCKSTAGE_")},
@@ -279,7 +225,7 @@ def shop(docker_client: DockerClient, tmp_path_factory: pytest.TempPathFactory) 
             flavour=TEST_FLAVOUR,
             quiet=True,
         )
-        yield Shop(root, settings, init.stdout, output)
+        yield Shop(root, settings, environ, init, output)
     finally:
         remove_owned(docker_client, name)
         remove_owned(docker_client, f"{name}-pruned")
@@ -352,21 +298,33 @@ def test_a_5xx_on_a_parameterless_url_fails_the_smoke(shop: Shop, capsys: pytest
     assert "ok   smoke urls" not in shown and '"GET /report/ HTTP/1.1" 500' in shown  # web's log below the FAIL
 
 
-def test_a_prune_that_drops_imported_code_is_named(shop: Shop, docker_client: DockerClient) -> None:
-    """A pattern dropping the app INSTALLED_APPS names by a computed string (no scan can see it):
-    the build's collectstatic fails naming the left-out path and the key; so does the prod image's
-    import check on an image pruned that way (built here without its build steps' Django)."""
-    app = dataclasses.replace(shop.settings.app, prod_exclude=(*shop.settings.app.prod_exclude, "shop/extras/"))
-    settings = shop.settings.with_(app=app, image=f"{shop.settings.project}-pruned/site")
-    with Run.open(settings) as run, pytest.raises(StageBuildFailed) as caught:
-        run.build("prod")
-    line = caught.value.one_line()
-    assert "No module named 'shop.extras': the prune left out shop/extras/" in line
-    assert "take the pattern matching shop/extras/ out of prod-exclude in [tool.dockstage]" in line
-    unchecked = settings.with_(app=dataclasses.replace(app, collectstatic=False))
-    with Run.open(unchecked) as run:
+def test_a_prune_that_drops_imported_code_is_named(
+    shop: Shop, wheel_env: WheelEnv, docker_client: DockerClient, tmp_path: Path
+) -> None:
+    """A pattern dropping the app INSTALLED_APPS names by a computed string (no scan can see it), set
+    in a copy of the project's [tool.dockstage]: the installed wheel's `nox -s build_prod` fails in
+    collectstatic naming the left-out path and the key; so does the prod image's import check on an
+    image pruned that way (built here in-process without its build steps' Django)."""
+    root = shutil.copytree(shop.root, tmp_path / "shop")
+    pyproject = root / "pyproject.toml"
+    excluded = [*tomllib.loads(pyproject.read_text())["tool"]["dockstage"]["prod-exclude"], "shop/extras/"]
+    text, replaced = re.subn(
+        r"(?m)^prod-exclude = .*$", lambda _: f"prod-exclude = {json.dumps(excluded)}", pyproject.read_text()
+    )
+    assert replaced == 1, text
+    pyproject.write_text(text)
+    image = f"{shop.settings.project}-pruned/site"
+    done = wheel_env.call(["nox", "-s", "build_prod"], root, {**shop.environ, "DOCKSTAGE_IMAGE": image})
+    shown = done.stdout + done.stderr
+    assert done.returncode != 0, shown[-4000:]
+    assert "No module named 'shop.extras': the prune left out shop/extras/" in shown, shown[-4000:]
+    assert "take the pattern matching shop/extras/ out of prod-exclude in [tool.dockstage]" in shown
+    settings = shop.settings.with_(
+        app=dataclasses.replace(shop.settings.app, prod_exclude=tuple(excluded), collectstatic=False), image=image
+    )
+    with Run.open(settings) as run:
         run.build("prod")
     with pytest.raises(ImageCheckFailed) as found:
-        imagechecks.check_imports(docker_client, unchecked.tag("prod"), unchecked)
+        imagechecks.check_imports(docker_client, settings.tag("prod"), settings)
     assert "No module named 'shop.extras': the prune left out shop/extras/" in found.value.one_line()
     assert "prod-exclude" in found.value.one_line()

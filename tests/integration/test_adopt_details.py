@@ -2,7 +2,7 @@
 
 The project is written here as a real one is laid out: `requirements/base.txt` includes
 `../requirements.txt`, the settings read CHANGELOG.md at import, a template, a data file, tests
-inside the package, two management-command workers. `dockstage init` adopts it and
+inside the package, two management-command workers. `dockstage init` (the installed wheel's: tests/integration/wheelenv.py) adopts it and
 [tool.dockstage] is adjusted (configuration only); the suite's own flows then build it, run its
 tests with a test environment, smoke-test it (a 5xx shows its body and web's log), start the
 workers with `up`, and fail a build on the base image's Python with the version to set.
@@ -13,21 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
-import sys
-import textwrap
 import tomllib
-import uuid
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES
 from dockstage.adopt.render import toml
 from dockstage.core import config
 from dockstage.core.appconfig import SmokeCheck
@@ -36,37 +29,25 @@ from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, StageBuildFai
 from dockstage.flows import pipeline, stackops
 from dockstage.flows.run import Run
 from tests.conftest import TEST_FLAVOUR, free_port
+from tests.integration.projects import (
+    mysite_files,
+    new_name,
+    owned_environ,
+    remove_owned,
+    settings_py,
+    write_files,
+)
+from tests.integration.wheelenv import WheelEnv
 
-SETTINGS = """\
-import os
-from pathlib import Path
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-# Read at import, as the real project's settings did: prod needs the file.
-VERSION = (BASE_DIR / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
-SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
-DEBUG = os.environ.get("DEBUG", "false") == "true"
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")
-INSTALLED_APPS = ["django.contrib.contenttypes", "notes"]
-MIDDLEWARE = []
-ROOT_URLCONF = "mysite.urls"
-WSGI_APPLICATION = "mysite.wsgi.application"
-TEMPLATES = [
-    {"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [BASE_DIR / "templates"], "APP_DIRS": True}
-]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.mysql",
-        "HOST": os.environ.get("DB_HOST", "localhost"),
-        "PORT": os.environ.get("DB_PORT", "3306"),
-        "NAME": os.environ.get("DB_NAME", "site"),
-        "USER": os.environ.get("DB_USER", "site"),
-        "PASSWORD": os.environ.get("DB_PASSWORD", ""),
-    }
-}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USE_TZ = True
-"""
+SETTINGS = settings_py(
+    apps='["django.contrib.contenttypes", "notes"]',
+    name="site",
+    template_dirs='[BASE_DIR / "templates"]',
+    at_import=(
+        "# Read at import, as the real project's settings did: prod needs the file.\n"
+        'VERSION = (BASE_DIR / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()\n'
+    ),
+)
 VIEWS = """\
 from pathlib import Path
 
@@ -129,37 +110,18 @@ def test_the_test_environment_is_the_projects():
 def test_the_database_is_mysql():
     assert connection.vendor == "mysql"
 """
+URLS = """\
+from django.urls import path
+
+from notes import views
+
+urlpatterns = [path("healthz", views.healthz), path("", views.home), path("boom/", views.boom)]
+"""
 FILES = {
-    "manage.py": """\
-        import os
-        import sys
-
-        if __name__ == "__main__":
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-            from django.core.management import execute_from_command_line
-
-            execute_from_command_line(sys.argv)
-        """,
+    **mysite_files(SETTINGS, URLS),
     "CHANGELOG.md": "# release 1.4.2\n\n- the first one\n",
     "requirements.txt": "Django>=5.2,<6\n",
     "requirements/base.txt": "-r ../requirements.txt\n",
-    "mysite/__init__.py": "",
-    "mysite/settings.py": SETTINGS,
-    "mysite/wsgi.py": """\
-        import os
-
-        from django.core.wsgi import get_wsgi_application
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-        application = get_wsgi_application()
-        """,
-    "mysite/urls.py": """\
-        from django.urls import path
-
-        from notes import views
-
-        urlpatterns = [path("healthz", views.healthz), path("", views.home), path("boom/", views.boom)]
-        """,
     "templates/home.html": "<p>{{ version }} with {{ names|length }} names</p>\n",
     "notes/__init__.py": "",
     "notes/views.py": VIEWS,
@@ -207,44 +169,24 @@ class Site:
     init_output: str
 
 
-def remove_owned(docker: DockerClient, name: str) -> None:
-    """Every container, volume and image of the projects and image named `name`."""
-    for suffix in ("", "-test", "-smoke", "-pipeline"):
-        label = f"com.docker.compose.project={name}{suffix}"
-        with suppress(DockerException):
-            for container in docker.container.list(all=True, filters=[("label", label)]):
-                container.remove(force=True, volumes=True)
-        with suppress(DockerException):
-            for network in docker.network.list(filters=[("label", label)]):
-                network.remove()
-        with suppress(DockerException):
-            for volume in docker.volume.list(filters=[("label", label)]):
-                volume.remove()
-    for stage in STAGES:
-        with suppress(DockerException):
-            docker.image.remove(f"{name}/site:{stage}", force=True)
-
-
 @pytest.fixture(scope="module")
-def adopted_site(docker_client: DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The project written, `dockstage init` run on it (the CLI), [tool.dockstage] adjusted, all four stages built."""
-    root = tmp_path_factory.mktemp("details") / "site"
-    for relative, text in FILES.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(textwrap.dedent(text))
-    done = subprocess.run(
-        [sys.executable, "-m", "dockstage.adopt.cli", "init"], cwd=root, capture_output=True, text=True, check=True
-    )
-    (root / "pyproject.toml").write_text(adjusted_pyproject((root / "pyproject.toml").read_text()))
-    name = f"dsit-details-{uuid.uuid4().hex[:8]}"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
-    settings = config.load(
-        root, environ, image=f"{name}/site", project=name, web_port=free_port(), flavour=TEST_FLAVOUR, quiet=True
-    )
+def adopted_site(
+    docker_client: DockerClient, wheel_env: WheelEnv, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """The project written, `dockstage init` run on it (the installed wheel's), [tool.dockstage]
+    adjusted, all four stages built."""
+    root = write_files(tmp_path_factory.mktemp("details") / "site", FILES)
+    name = new_name("details")
     try:
+        init = wheel_env.run(["dockstage", "init"], root, owned_environ(name, "site"))  # its probe: {name}/site:dev
+        (root / "pyproject.toml").write_text(adjusted_pyproject((root / "pyproject.toml").read_text()))
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
+        settings = config.load(
+            root, environ, image=f"{name}/site", project=name, web_port=free_port(), flavour=TEST_FLAVOUR, quiet=True
+        )
         with Run.open(settings) as run:
             run.build()
-        yield Site(root, settings, done.stdout)
+        yield Site(root, settings, init)
     finally:
         remove_owned(docker_client, name)
 

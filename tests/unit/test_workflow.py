@@ -503,11 +503,12 @@ class Workflow:
     defaults: tuple[str, ...]
     runs_sessions: frozenset[str]  # the sessions a person runs, which some leg must run
     legs: list[Leg] = field(default_factory=list, repr=False)
+    noxfile: str | None = field(default=None, repr=False)  # its text; None: this repository's
 
     @classmethod
     def load(cls, name: str, text: str, noxfile: str | None, runs_sessions: set[str]) -> Workflow:
         sessions, defaults = noxfile_sessions(text=noxfile)
-        workflow = cls(name, text, sessions, defaults, frozenset(runs_sessions))
+        workflow = cls(name, text, sessions, defaults, frozenset(runs_sessions), noxfile=noxfile)
         workflow.legs = load_legs(workflow)
         return workflow
 
@@ -665,8 +666,8 @@ def stand_ins_of(workflow: Workflow) -> list[str]:
     return sorted(built | needed)
 
 
-def pip_installers() -> Iterator[tuple[Leg, Step]]:
-    for leg in ALL_LEGS:
+def pip_installers(legs: list[Leg] = ALL_LEGS) -> Iterator[tuple[Leg, Step]]:
+    for leg in legs:
         for step in leg.steps:
             if re.search(r"\bpip\s+install\b", step.run):
                 yield leg, step
@@ -756,6 +757,10 @@ def test_noxfile_sessions_are_parsed_not_imported() -> None:
 
 @pytest.mark.parametrize("workflow", ADOPTED, ids=lambda w: w.name)
 def test_an_adopted_projects_sessions_are_its_noxfiles(workflow: Workflow) -> None:
+    check_sessions_are_the_packages(workflow)
+
+
+def check_sessions_are_the_packages(workflow: Workflow) -> None:
     """The noxfile init writes registers the package's Docker sessions, not this repository's own."""
     for name in ("doctor", "bases", "build_dev", "build_prod", "test_image", "smoke_prod", "pipeline"):
         assert is_session(name, workflow.sessions), (name, workflow.sessions)
@@ -775,6 +780,10 @@ def test_stand_in_flavours_are_the_cores() -> None:
     ids=[f"{w.name}-{f}" for w in WORKFLOWS for f in STANDIN_FLAVOURS],
 )
 def test_each_stand_in_flavour_is_built_at_most_once_per_run(workflow: Workflow, flavour: str) -> None:
+    check_built_at_most_once_as_root(workflow, flavour)
+
+
+def check_built_at_most_once_as_root(workflow: Workflow, flavour: str) -> None:
     places = builds(workflow.legs)[flavour]
     assert len(places) <= 1, f"{flavour} is built {len(places)} times: " + "; ".join(
         f"{leg.id} step {step.index}: {call.text}" for leg, step, call in places
@@ -803,6 +812,10 @@ def test_the_suites_own_workflow_builds_every_stand_in() -> None:
     ids=[f"{leg.id}-step{step.index}-{'+'.join(call.sessions)}" for leg, step, call in consumers()],
 )
 def test_stand_in_users_load_the_images_of_the_bases_job(leg: Leg, step: Step, call: NoxCall) -> None:
+    check_loads_the_bases_jobs_images(leg, step, call)
+
+
+def check_loads_the_bases_jobs_images(leg: Leg, step: Step, call: NoxCall) -> None:
     before = [s for s in leg.steps if s.index < step.index and s.surely_runs]
     for flavour in sorted(needed_flavours(step, call)):
         builder, artifacts = artifacts_of(flavour, leg.workflow.legs)
@@ -824,6 +837,10 @@ def test_stand_in_users_load_the_images_of_the_bases_job(leg: Leg, step: Step, c
     "leg", [leg for leg in ALL_LEGS if leg.matrix.get("flavour") == "official"], ids=lambda leg: leg.id
 )
 def test_official_legs_build_no_stand_in(leg: Leg) -> None:
+    check_builds_no_stand_in(leg)
+
+
+def check_builds_no_stand_in(leg: Leg) -> None:
     for step in (s for s in leg.steps if s.may_run):
         assert "debootstrap" not in step.run, f"{leg.id} step {step.index} installs debootstrap"
         assert not any("bases" in c.sessions for c in step.nox()), f"{leg.id} step {step.index} builds stand-ins"
@@ -831,6 +848,10 @@ def test_official_legs_build_no_stand_in(leg: Leg) -> None:
 
 @pytest.mark.parametrize(("leg", "installer"), list(pip_installers()), ids=[leg.id for leg, _ in pip_installers()])
 def test_pip_downloads_are_cached(leg: Leg, installer: Step) -> None:
+    check_pip_cache_before(leg, installer)
+
+
+def check_pip_cache_before(leg: Leg, installer: Step) -> None:
     before = [s for s in leg.steps if s.index < installer.index and s.surely_runs]
     setup_python = [
         s
@@ -858,6 +879,10 @@ def test_pip_downloads_are_cached(leg: Leg, installer: Step) -> None:
     ids=[f"{leg.id}-step{step.index}-{'+'.join(call.sessions)}" for leg, step, call in calls(ALL_LEGS)],
 )
 def test_nox_calls_name_sessions_of_the_noxfile(leg: Leg, step: Step, call: NoxCall) -> None:
+    check_names_sessions_of_the_noxfile(leg, step, call)
+
+
+def check_names_sessions_of_the_noxfile(leg: Leg, step: Step, call: NoxCall) -> None:
     assert call.sessions, f"{leg.id} step {step.index}: `{call.text}` names no session"
     unknown = [s for s in call.sessions if not is_session(s, leg.workflow.sessions)]
     assert not unknown, f"{leg.id} step {step.index}: `{call.text}`: no such session in noxfile.py: {unknown}"
@@ -865,9 +890,72 @@ def test_nox_calls_name_sessions_of_the_noxfile(leg: Leg, step: Step, call: NoxC
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
 def test_the_matrix_runs_the_sessions_a_person_runs(workflow: Workflow) -> None:
+    check_runs_the_sessions_a_person_runs(workflow)
+
+
+def check_runs_the_sessions_a_person_runs(workflow: Workflow) -> None:
     ran = {s for _, step, call in calls(workflow.legs) if step.may_run for s in call.sessions}
     missing = workflow.runs_sessions - ran
     assert not missing, f"{workflow.name}: no job runs nox -s {' / '.join(sorted(missing))}"
+
+
+def check_adopted_structure(workflow: Workflow) -> None:
+    """Every structural check above on one adopted project's workflow (the integration tests run it
+    on the workflow the installed wheel's `dockstage init` wrote: test_adopt_startproject.py)."""
+    check_sessions_are_the_packages(workflow)
+    for flavour in STANDIN_FLAVOURS:
+        check_built_at_most_once_as_root(workflow, flavour)
+    for flavour in stand_ins_of(workflow):
+        assert artifacts_of(flavour, workflow.legs)[1], (workflow.name, flavour)
+    for leg, step, call in consumers(workflow.legs):
+        check_loads_the_bases_jobs_images(leg, step, call)
+    for leg in workflow.legs:
+        if leg.matrix.get("flavour") == "official":
+            check_builds_no_stand_in(leg)
+    for leg, installer in pip_installers(workflow.legs):
+        check_pip_cache_before(leg, installer)
+    for leg, step, call in calls(workflow.legs):
+        check_names_sessions_of_the_noxfile(leg, step, call)
+    check_runs_the_sessions_a_person_runs(workflow)
+
+
+def load_adopted(root: Path, *, stand_ins: bool) -> Workflow:
+    """The workflow init wrote in the project at `root`, with the noxfile.py it wrote there."""
+    from dockstage.adopt import workflow
+
+    text = (root / workflow.GITHUB).read_text(encoding="utf-8")
+    noxfile = (root / "noxfile.py").read_text(encoding="utf-8")
+    return Workflow.load(f"adopted-{root.name}", text, noxfile, ADOPTED_SESSIONS | ({"bases"} if stand_ins else set()))
+
+
+@pytest.mark.parametrize("workflow", ADOPTED, ids=lambda w: w.name)
+def test_the_adopted_structure_check_passes_inits_workflows(workflow: Workflow) -> None:
+    check_adopted_structure(workflow)
+
+
+def test_the_adopted_structure_check_fails_a_broken_workflow() -> None:
+    """A call of a session the noxfile lacks, and a matrix that never runs smoke_prod: both caught."""
+    (default,) = [w for w in ADOPTED if w.name == "adopted-default"]
+    assert "- run: nox -s smoke_prod\n" in default.text
+    broken = default.text.replace("- run: nox -s smoke_prod\n", "- run: nox -s smoke_prd\n")
+    workflow = Workflow.load("broken", broken, default.noxfile, set(default.runs_sessions))
+    with pytest.raises(AssertionError, match=re.escape("no such session in noxfile.py: ['smoke_prd']")):
+        check_adopted_structure(workflow)
+    with pytest.raises(AssertionError, match="no job runs nox -s smoke_prod"):
+        check_runs_the_sessions_a_person_runs(workflow)
+
+
+def lint_workflows(files: list[Path]) -> str:
+    """The offline linter (actionlint) on `files`: its output, asserted clean but for tolerated noise."""
+    result = subprocess.run(
+        [str(LINTER), *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{len(files)} file(s): 0 finding(s)" in result.stderr, output
+    findings = [line for line in result.stdout.splitlines() if line.strip()]
+    assert all("[runner-label]" in line and "(tolerated:" in line for line in findings), output
+    return output
 
 
 def test_swarm_flavour_is_the_harness_one() -> None:
@@ -927,11 +1015,4 @@ def test_offline_linter_passes_the_adopted_projects_workflows(tmp_path: Path) ->
     for workflow in ADOPTED:
         files.append(tmp_path / f"{workflow.name}.yml")
         files[-1].write_text(workflow.text, encoding="utf-8")
-    result = subprocess.run(
-        [str(LINTER), *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert f"{len(files)} file(s): 0 finding(s)" in result.stderr, output
-    findings = [line for line in result.stdout.splitlines() if line.strip()]
-    assert all("[runner-label]" in line and "(tolerated:" in line for line in findings), output
+    lint_workflows(files)
