@@ -29,7 +29,7 @@ from dockstage.core.errors import (
     docker_errors,
 )
 from dockstage.core.report import Reporter
-from dockstage.images import bases
+from dockstage.images import bases, standinenv
 from dockstage.images.bases import FLAVOURS, BaseImages
 
 _DPKG_EXCLUDES = """\
@@ -194,24 +194,55 @@ def standin_fix(dockerfile: Path) -> str:
 
 def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, reporter: Reporter) -> BuiltBase:
     """Build one stand-in Dockerfile of the package (`dockerfile`: a resources name) on `base`
-    and load it into the engine."""
+    and load it into the engine. The python stand-in is built in two steps: its `python` stage,
+    whose Python's full version becomes PYTHON_VERSION of the whole build (cached, offline)."""
     reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
     context, file = resources.build_context(dockerfile)
-    with docker_errors(
-        f"building {tag}",
-        otherwise=lambda exc: BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)),
-    ):
-        docker.buildx.build(
-            context_path=context,
-            file=file,
-            build_args={"BASE": base},
-            tags=[tag],
-            load=True,
-        )
+    python = dockerfile == resources.PYTHON_STANDIN
+
+    def build(target: str | None = None, **args: str) -> None:
+        with docker_errors(
+            f"building {tag}",
+            otherwise=lambda exc: BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)),
+        ):
+            docker.buildx.build(
+                context_path=context,
+                file=file,
+                build_args={"BASE": base, **args},
+                tags=[tag],
+                target=target,
+                load=True,
+            )
+
+    if python:
+        build(standinenv.PYTHON_VERSION_STAGE)
+        version = python_version(docker, tag)
+        build(PYTHON_VERSION=version)
+        check_python_env(docker, tag, version, file)
+    else:
+        build()
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
+
+
+def python_version(docker: DockerClient, image: str) -> str:
+    """The full version of the Python in `image` (runs it once, no network)."""
+    with docker_errors(f"reading the Python version of {image}"):
+        out = docker.container.run(image, standinenv.PYTHON_VERSION_PROBE, remove=True, networks=["none"])
+    return str(out).strip()
+
+
+def check_python_env(docker: DockerClient, image: str, version: str, file: Path) -> None:
+    """Fail when the python stand-in's environment differs from the official image's."""
+    env = standinenv.env_of(docker.image.inspect(image).config.env)
+    found = standinenv.differences(env, version)
+    if found:
+        raise BuildError(
+            f"{image} does not have the official python image's environment: {'; '.join(found)}",
+            f"fix the ENV lines of {file.name}",
+        )
 
 
 def build_bases(
