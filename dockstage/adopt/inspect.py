@@ -305,25 +305,53 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     )
 
 
+BUILD_SCRIPTS = ("build", "build:prod", "build:production", "prod", "production", "dist", "compile", "assets")
+"""package.json scripts taken as the front-end build, in order of preference."""
+
+
+def package_jsons(app: Path, root: Path) -> list[Path]:
+    """package.json files init looks at: the app dir's, the project root's, then one level below the
+    app dir (assets/, frontend/...; never node_modules), sorted."""
+    below = sorted(p for p in app.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
+    return [p for p in (app / "package.json", root / "package.json") if p.is_file()] + below
+
+
+def build_script(scripts: object) -> str | None:
+    """The script of package.json's `scripts` that builds the front end, by its common names."""
+    if not isinstance(scripts, dict):
+        return None
+    return next((name for name in BUILD_SCRIPTS if isinstance(scripts.get(name), str)), None)
+
+
 def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     """A package.json with a build script: the assets stage runs it (and keeps node_modules when the
     settings serve from it); django-statici18n: its catalogue is compiled before the tests."""
-    package = next((p for p in (app / "package.json", found.root / "package.json") if p.is_file()), None)
+    packages = package_jsons(app, found.root)
+    package = packages[0] if packages else None
     try:
         scripts = json.loads(read(package)).get("scripts", {}) if package else {}
     except (ValueError, AttributeError):
         scripts = {}
-    if package is not None and package.parent != app:
+    script = build_script(scripts)
+    if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
             f"{package.relative_to(found.root)} is outside the app dir: the assets stage does not see it"
         )
-    elif isinstance(scripts, dict) and isinstance(scripts.get("build"), str):
-        found.assets_command = "npm run build"
+    elif package is not None and script is None:
+        shown = f" (its scripts: {', '.join(sorted(scripts))})" if isinstance(scripts, dict) and scripts else ""
+        found.notes.append(
+            f"{package.relative_to(found.root)} has no build script{shown}: set assets-command (and assets-output "
+            "for files it builds outside the app's static dirs) in [tool.dockstage] to build the front end"
+        )
+    elif package is not None and script is not None:
+        where = package.parent.relative_to(app).as_posix()
+        prefix = "" if where == "." else f"--prefix {where} "
+        found.assets_command = f"npm {prefix}run {script}"
         if "node_modules" in settings_text:
-            found.assets_output = ["node_modules"]
+            found.assets_output = [f"{where}/node_modules" if prefix else "node_modules"]
         found.found.append(
-            f"assets: package.json's build script ({scripts['build']!r}) runs in the assets stage before "
-            f"collectstatic{' (node_modules kept: the settings read it)' if found.assets_output else ''}"
+            f"assets: {package.relative_to(found.root)}'s {script} script ({scripts[script]!r}) runs in the assets "
+            f"stage before collectstatic{' (node_modules kept: the settings read it)' if found.assets_output else ''}"
         )
     if "statici18n" in settings_text:
         found.test_setup.append("python manage.py compilejsi18n")
