@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dockstage.adopt import envnames, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements
+from dockstage.images import buildfiles
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
@@ -311,9 +312,11 @@ BUILD_SCRIPTS = ("build", "build:prod", "build:production", "prod", "production"
 
 def package_jsons(app: Path, root: Path) -> list[Path]:
     """package.json files init looks at: the app dir's, the project root's, then one level below the
-    app dir (assets/, frontend/...; never node_modules), sorted."""
-    below = sorted(p for p in app.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
-    return [p for p in (app / "package.json", root / "package.json") if p.is_file()] + below
+    app dir, then below the root (assets/, frontend/...; never node_modules), each sorted."""
+    found = [p for p in (app / "package.json", root / "package.json") if p.is_file()]
+    for folder in dict.fromkeys((app, root)):
+        found += sorted(p for p in folder.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
+    return list(dict.fromkeys(found))
 
 
 def build_script(scripts: object) -> str | None:
@@ -335,7 +338,8 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     script = build_script(scripts)
     if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
-            f"{package.relative_to(found.root)} is outside the app dir: the assets stage does not see it"
+            f"{package.relative_to(found.root)} is outside the app dir ({found.app_dir}): the assets stage, which "
+            "builds in the app dir (assets-command, assets-output in [tool.dockstage]), does not see it"
         )
     elif package is not None and script is None:
         shown = f" (its scripts: {', '.join(sorted(scripts))})" if isinstance(scripts, dict) and scripts else ""
@@ -358,6 +362,22 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
         found.found.append("django-statici18n: `manage.py compilejsi18n` runs before the tests (test-setup)")
 
 
+def index_notes(texts: list[str]) -> list[str]:
+    """One line per package index the requirement files name themselves (-i / --extra-index-url):
+    what the build does with it (buildfiles.without_own_index)."""
+    urls = dict.fromkeys(url for text in texts for url in buildfiles.index_lines(text))
+    return [
+        f"a requirements file names the index {re.sub(r'//[^@/]*@', '//', url)}: "
+        + (
+            "that is PyPI, the build's default index, so the line is skipped; set index-url in [tool.dockstage] "
+            "for another (your organisation's index wins over the files' own)"
+            if buildfiles.is_pypi(url)
+            else "the build uses it; set index-url in [tool.dockstage] to use your own instead (it then wins)"
+        )
+        for url in urls
+    ]
+
+
 def inspect(root: Path) -> Findings:
     """Everything `dockstage init` writes, found in the project at `root`."""
     root = root.resolve()
@@ -378,6 +398,7 @@ def inspect(root: Path) -> Findings:
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes
+    found.notes += index_notes(found.requirements.texts)
     _python(found, pyproject, app)
     found.packages = sorted(p.parent.name for p in app.joinpath(*found.python_path).glob("*/__init__.py"))
     found.found.append(f"packages: {', '.join(found.packages) or 'none'} (prod gets the app dir minus prod-exclude)")

@@ -129,3 +129,28 @@ def test_an_unreachable_index_names_index_url_and_never_credentials() -> None:
     assert fix.startswith("the build could not reach the package index https://pypi.python.org: set index-url")
     assert "s3cret" not in fix
     assert "index-url" not in build_fix("install.py: No solution found when resolving dependencies")
+
+
+def test_a_package_json_beside_a_src_app_dir_is_named_as_unseen(tmp_path: Path) -> None:
+    root = startproject(tmp_path / "src", "", {})
+    (tmp_path / "requirements.txt").write_text("Django>=5.2,<6\n")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "package.json").write_text('{"dependencies": {"esbuild": "0.28.0"}}')
+    found = inspect(root.parent)
+    assert found.app_dir == "src" and found.assets_command == ""
+    (note,) = [n for n in found.notes if "package.json" in n]
+    assert note.startswith("assets/package.json is outside the app dir (src): the assets stage")
+
+
+def test_init_says_what_the_build_does_with_a_files_own_index(tmp_path: Path) -> None:
+    root = startproject(
+        tmp_path, "", {"requirements.txt": BABYBUDDY_LIKE.replace("https://private", "https://u:p@private")}
+    )
+    notes = [n for n in inspect(root).notes if "names the index" in n]
+    assert notes == [
+        "a requirements file names the index https://pypi.python.org/simple: that is PyPI, the build's default "
+        "index, so the line is skipped; set index-url in [tool.dockstage] for another (your organisation's index "
+        "wins over the files' own)",
+        "a requirements file names the index https://private.example.org/simple: the build uses it; set index-url "
+        "in [tool.dockstage] to use your own instead (it then wins)",
+    ]
