@@ -47,6 +47,7 @@ def minbase(client: DockerClient) -> str:
 def test_python_stand_in_has_the_official_images_environment(client: DockerClient, tag: str, minbase: str) -> None:
     image = f"{tag}/python:{FLAVOUR}"
     offline.build_image(client, resources.PYTHON_STANDIN, minbase, image, Reporter(quiet=True))
+    assert offline.is_current(client, image, resources.PYTHON_STANDIN)  # labelled: not rebuilt next time
     env = standinenv.env_of(client.image.inspect(image).config.env)
     version = offline.python_version(client, image)
     assert version.count(".") == 2, version  # the full version, e.g. 3.11.2

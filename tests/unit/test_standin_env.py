@@ -64,3 +64,18 @@ def test_the_stand_in_dockerfile_sets_what_the_check_expects() -> None:
     assert f"PATH={standinenv.OFFICIAL_PATH}" in env_lines
     assert "ENV DEBIAN_FRONTEND" not in text and "PYTHONDONTWRITEBYTECODE" not in text
     assert f"AS {standinenv.PYTHON_VERSION_STAGE}\n" in text
+
+
+def test_a_stand_ins_digest_covers_its_dockerfile_and_the_files_it_copies() -> None:
+    from dockstage.images import offline
+
+    mariadb = resources.path(resources.MARIADB_STANDIN).read_text()
+    assert offline.copied_sources(mariadb) == [
+        "mariadb-dockstage.cnf",
+        "mariadb-entrypoint.sh",
+        "mariadb-healthcheck.sh",
+    ]
+    assert offline.copied_sources("COPY --chmod=0644 a b /dst/\nCOPY --from=x c /d\nRUN x\n") == ["a", "b"]
+    digests = {offline.standin_digest(name) for name in (resources.PYTHON_STANDIN, resources.MARIADB_STANDIN)}
+    assert len(digests) == 2 and all(len(d) == 16 and int(d, 16) >= 0 for d in digests)
+    assert offline.standin_digest(resources.MARIADB_STANDIN) == offline.standin_digest(resources.MARIADB_STANDIN)
