@@ -31,9 +31,11 @@ def tag() -> Iterator[str]:
     """A unique tag prefix; every image under it is removed at the end."""
     prefix = f"dockstage-fidelity-{uuid.uuid4().hex[:8]}"
     yield prefix
+    # Only this test's tags: an image built from cache may carry other tags (the shared stand-ins).
     for image in docker.image.list(repository_or_tag=f"{prefix}/*"):
         for ref in image.repo_tags:
-            docker.image.remove(ref, force=True)
+            if ref.startswith(f"{prefix}/"):
+                docker.image.remove(ref)
 
 
 @pytest.fixture(scope="module")
