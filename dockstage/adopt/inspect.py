@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dockstage.adopt import envnames, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements
+from dockstage.images import buildfiles
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
@@ -307,29 +308,76 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     )
 
 
+BUILD_SCRIPTS = ("build", "build:prod", "build:production", "prod", "production", "dist", "compile", "assets")
+"""package.json scripts taken as the front-end build, in order of preference."""
+
+
+def package_jsons(app: Path, root: Path) -> list[Path]:
+    """package.json files init looks at: the app dir's, the project root's, then one level below the
+    app dir, then below the root (assets/, frontend/...; never node_modules), each sorted."""
+    found = [p for p in (app / "package.json", root / "package.json") if p.is_file()]
+    for folder in dict.fromkeys((app, root)):
+        found += sorted(p for p in folder.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
+    return list(dict.fromkeys(found))
+
+
+def build_script(scripts: object) -> str | None:
+    """The script of package.json's `scripts` that builds the front end, by its common names."""
+    if not isinstance(scripts, dict):
+        return None
+    return next((name for name in BUILD_SCRIPTS if isinstance(scripts.get(name), str)), None)
+
+
 def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     """A package.json with a build script: the assets stage runs it (and keeps node_modules when the
     settings serve from it); django-statici18n: its catalogue is compiled before the tests."""
-    package = next((p for p in (app / "package.json", found.root / "package.json") if p.is_file()), None)
+    packages = package_jsons(app, found.root)
+    package = packages[0] if packages else None
     try:
         scripts = json.loads(read(package)).get("scripts", {}) if package else {}
     except (ValueError, AttributeError):
         scripts = {}
-    if package is not None and package.parent != app:
+    script = build_script(scripts)
+    if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
-            f"{package.relative_to(found.root)} is outside the app dir: the assets stage does not see it"
+            f"{package.relative_to(found.root)} is outside the app dir ({found.app_dir}): the assets stage, which "
+            "builds in the app dir (assets-command, assets-output in [tool.dockstage]), does not see it"
         )
-    elif isinstance(scripts, dict) and isinstance(scripts.get("build"), str):
-        found.assets_command = "npm run build"
+    elif package is not None and script is None:
+        shown = f" (its scripts: {', '.join(sorted(scripts))})" if isinstance(scripts, dict) and scripts else ""
+        found.notes.append(
+            f"{package.relative_to(found.root)} has no build script{shown}: set assets-command (and assets-output "
+            "for files it builds outside the app's static dirs) in [tool.dockstage] to build the front end"
+        )
+    elif package is not None and script is not None:
+        where = package.parent.relative_to(app).as_posix()
+        prefix = "" if where == "." else f"--prefix {where} "
+        found.assets_command = f"npm {prefix}run {script}"
         if "node_modules" in settings_text:
-            found.assets_output = ["node_modules"]
+            found.assets_output = [f"{where}/node_modules" if prefix else "node_modules"]
         found.found.append(
-            f"assets: package.json's build script ({scripts['build']!r}) runs in the assets stage before "
-            f"collectstatic{' (node_modules kept: the settings read it)' if found.assets_output else ''}"
+            f"assets: {package.relative_to(found.root)}'s {script} script ({scripts[script]!r}) runs in the assets "
+            f"stage before collectstatic{' (node_modules kept: the settings read it)' if found.assets_output else ''}"
         )
     if "statici18n" in settings_text:
         found.test_setup.append("python manage.py compilejsi18n")
         found.found.append("django-statici18n: `manage.py compilejsi18n` runs before the tests (test-setup)")
+
+
+def index_notes(texts: list[str]) -> list[str]:
+    """One line per package index the requirement files name themselves (-i / --extra-index-url):
+    what the build does with it (buildfiles.without_own_index)."""
+    urls = dict.fromkeys(url for text in texts for url in buildfiles.index_lines(text))
+    return [
+        f"a requirements file names the index {re.sub(r'//[^@/]*@', '//', url)}: "
+        + (
+            "that is PyPI, the build's default index, so the line is skipped; set index-url in [tool.dockstage] "
+            "for another (your organisation's index wins over the files' own)"
+            if buildfiles.is_pypi(url)
+            else "the build uses it; set index-url in [tool.dockstage] to use your own instead (it then wins)"
+        )
+        for url in urls
+    ]
 
 
 def inspect(root: Path) -> Findings:
@@ -352,6 +400,7 @@ def inspect(root: Path) -> Findings:
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes
+    found.notes += index_notes(found.requirements.texts)
     _python(found, pyproject, app)
     found.packages = sorted(p.parent.name for p in app.joinpath(*found.python_path).glob("*/__init__.py"))
     found.found.append(f"packages: {', '.join(found.packages) or 'none'} (prod gets the app dir minus prod-exclude)")

@@ -221,6 +221,11 @@ class StageBuildFailed(BuildError):
 
 
 _MISSING_NAME = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*)'")
+_INDEX_UNREACHED = re.compile(
+    r"(?:Failed to fetch: `|error sending request for url \()(https?://)(?:[^@/\s`)]*@)?([^/\s`)]+)"
+    r"|(?:Could not fetch URL |HTTPSConnectionPool\(host=')(https?://)?(?:[^@/\s`)]*@)?([^/\s`)':]+)"
+)
+"""uv's (and pip's) words for a package index it could not reach; the URL's userinfo is skipped."""
 
 
 def build_fix(detail: str) -> str:
@@ -234,6 +239,13 @@ def build_fix(detail: str) -> str:
     if "buildsteps.py" in detail or "collectstatic" in detail:
         return (
             "read the build output above: fix the app, or collectstatic / build-commands / overlay in [tool.dockstage]"
+        )
+    unreached = _INDEX_UNREACHED.search(detail)
+    if unreached:
+        scheme, host = (unreached[1], unreached[2]) if unreached[2] else (unreached[3] or "https://", unreached[4])
+        return (
+            f"the build could not reach the package index {scheme}{host}: set index-url in [tool.dockstage] to an "
+            "index this machine reaches (it wins over a requirements file's own -i / --index-url / --extra-index-url)"
         )
     if "install.py" in detail or "uv pip" in detail:
         return "read the build output above: fix requirements / dev-requirements / test-requirements / apt-build in [tool.dockstage]"

@@ -1,7 +1,7 @@
 """Build helper (assets stage): the project's front-end build, and only its output for stage.
 
-`python3 assets.py SRC OUT`, in SRC (the app dir): `npm ci` (`npm install` without a lock), then
-ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
+`python3 assets.py SRC OUT`, in SRC (the app dir): `npm ci` (`npm install` without a lock) where
+package.json is (SRC, else one level down, e.g. assets/), then in SRC ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
 outside node_modules is copied to OUT at the same path, and so is each path of ASSETS_OUTPUT (JSON,
 relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The host's npm config and CA arrive as the BuildKit secrets `npmrc`
 and `npm_cert` (read in place, never copied).
@@ -43,17 +43,28 @@ def npm_environment(environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def package_dir(src: Path) -> Path:
+    """Where npm installs: SRC when it holds package.json, else the first directory one level down
+    that does (assets/, frontend/...; never node_modules), as `dockstage init` picks it."""
+    if (src / "package.json").is_file():
+        return src
+    below = sorted(p.parent for p in src.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
+    return below[0] if below else src
+
+
 def main(src: Path, out: Path) -> int:
     command = [str(w) for w in json.loads(os.environ.get("ASSETS_COMMAND", "[]"))]
     outputs = [str(p).strip("/") for p in json.loads(os.environ.get("ASSETS_OUTPUT", "[]"))]
     env = npm_environment(dict(os.environ))
-    lock = any((src / name).is_file() for name in ("package-lock.json", "npm-shrinkwrap.json"))
+    package = package_dir(src)
+    lock = any((package / name).is_file() for name in ("package-lock.json", "npm-shrinkwrap.json"))
     before = snapshot(src)
-    for step in (["npm", "ci"] if lock else ["npm", "install"], command):
+    for step, cwd in ((["npm", "ci"] if lock else ["npm", "install"], package), (command, src)):
         if not step:
             continue
-        print(f"dockstage: {shlex.join(step)}", flush=True)
-        code = subprocess.run(step, cwd=src, env=env, check=False).returncode
+        where = "" if cwd == src else f" (in {cwd.relative_to(src)})"
+        print(f"dockstage: {shlex.join(step)}{where}", flush=True)
+        code = subprocess.run(step, cwd=cwd, env=env, check=False).returncode
         if code:
             print(
                 f"dockstage: `{shlex.join(step)}` failed (exit {code}) in the assets stage: fix package.json, "

@@ -43,6 +43,35 @@ _SUITE_PIN = re.compile(r"^[ \t]*(gunicorn|mysqlclient)[ \t]*(==[ \t]*[\w.*+!-]+
 """Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
 STAGED = ".dockstage/build"
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_INDEX_LINE = re.compile(r"^[ \t]*(?:-i|--index-url|--extra-index-url)(?:[ \t]+|=|(?<=-i))(\S+)[^\n]*$", re.M)
+PYPI_HOSTS = ("pypi.org", "www.pypi.org", "pypi.python.org", "pypi.io")
+"""Hosts of PyPI's simple index (old names included): the build's default index, by any name."""
+
+
+def is_pypi(url: str) -> bool:
+    """Whether an index URL is PyPI's own simple index under one of its names."""
+    host = re.sub(r"^[a-z+]+://(?:[^@/]*@)?", "", url.strip().lower()).split("/", 1)
+    return host[0].split(":")[0] in PYPI_HOSTS and host[1:2] in ([""], ["simple"], ["simple/"])
+
+
+def index_lines(text: str) -> list[str]:
+    """The index URLs a requirements file names itself (-i / --index-url / --extra-index-url)."""
+    return [m[1] for m in _INDEX_LINE.finditer(text)]
+
+
+def without_own_index(text: str, *, index_url: bool) -> str:
+    """A requirements file as staged: its own index lines commented out when [tool.dockstage]
+    index-url is set (the configured index wins, as a policy) or when they name PyPI (the build's
+    default index already; an old name such as pypi.python.org may not resolve behind a proxy).
+    Any other index the file names is kept: the project needs it."""
+
+    def replace(match: re.Match[str]) -> str:
+        drop = index_url or is_pypi(match[1])
+        return f"# dockstage: {match[0].strip()}" if drop else match[0]
+
+    return _INDEX_LINE.sub(replace, text)
+
+
 _PYPROJECT = re.compile(r"^(?P<path>(?:.*/)?pyproject\.toml)(?:\[(?P<extras>[^\]]*)\]|:(?P<group>[\w.-]+))?$")
 
 
@@ -127,7 +156,7 @@ def _inside(context: Path, path: Path, what: str) -> str:
         ) from None
 
 
-def requirement_files(context: Path, entry: str, found: dict[str, bytes]) -> list[str]:
+def requirement_files(context: Path, entry: str, found: dict[str, bytes], *, index_url: bool = False) -> list[str]:
     """uv's arguments for one requirements entry; the files it reads are added to `found`.
 
     A `.txt`/`.in` file (its -r/-c includes followed), a `pyproject.toml` (`pyproject.toml[extra]`,
@@ -162,8 +191,9 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes]) -> lis
         relative = _inside(context, current, entry)
         if relative in found:
             continue
-        found[relative] = current.read_bytes()
-        for line in found[relative].decode("utf-8", errors="replace").splitlines():
+        text = current.read_bytes().decode("utf-8", errors="replace")
+        found[relative] = without_own_index(text, index_url=index_url).encode("utf-8")
+        for line in text.splitlines():
             include = _INCLUDE.match(line)
             if include:
                 pending.append(current.parent / include.group(1))
@@ -200,12 +230,15 @@ def _lock_files(context: Path, lock: re.Match[str], found: dict[str, bytes]) -> 
     return ["-r", name]
 
 
-def requirement_set(context: Path, entries: Iterable[str], extra: Iterable[str] = ()) -> dict[str, bytes]:
-    """The staged files of one set: the requirement files and `args`."""
+def requirement_set(
+    context: Path, entries: Iterable[str], extra: Iterable[str] = (), *, index_url: bool = False
+) -> dict[str, bytes]:
+    """The staged files of one set: the requirement files and `args` (index_url: [tool.dockstage]
+    sets one, so the files' own index lines are dropped)."""
     files: dict[str, bytes] = {}
     args: list[str] = []
     for entry in entries:
-        args += requirement_files(context, entry, files)
+        args += requirement_files(context, entry, files, index_url=index_url)
     args += list(extra)
     files["args"] = "".join(f"{arg}\n" for arg in args).encode("utf-8")
     return files
@@ -241,9 +274,10 @@ def stage(settings: Settings, context: Path) -> Path:
         )
     _sync(target / "support", {name: (support / name).read_bytes() for name in SUPPORT_FILES})
     app = settings.app
-    dev = requirement_set(context, app.dev_requirements, _index(app) if app.dev_requirements else ())
-    test = requirement_set(context, app.test_requirements, _index(app) if app.test_requirements else ())
-    runtime = requirement_set(context, app.requirements, [*suite_runtime(dev, test), *_index(app)])
+    own = bool(app.index_url)
+    dev = requirement_set(context, app.dev_requirements, _index(app) if app.dev_requirements else (), index_url=own)
+    test = requirement_set(context, app.test_requirements, _index(app) if app.test_requirements else (), index_url=own)
+    runtime = requirement_set(context, app.requirements, [*suite_runtime(dev, test), *_index(app)], index_url=own)
     sets = {"dev": dev, "runtime": runtime, "test": test}
     for name, files in sets.items():
         _sync(target / "requirements" / name, files)

@@ -6,6 +6,7 @@ every Docker call goes through python-on-whales.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from dockstage.core.errors import (
     docker_errors,
 )
 from dockstage.core.report import Reporter
-from dockstage.images import bases
+from dockstage.images import bases, standinenv
 from dockstage.images.bases import FLAVOURS, BaseImages
 
 _DPKG_EXCLUDES = """\
@@ -184,6 +185,37 @@ def _first_source(root: Path) -> str:
     return found
 
 
+STANDIN_LABEL = "org.dockstage.standin"
+"""Label of a stand-in image: the digest of the Dockerfile and the files it copies (standin_digest)."""
+_COPY = re.compile(r"^COPY[ \t]+((?:--\S+[ \t]+)*)(.+)$", re.MULTILINE)
+
+
+def copied_sources(text: str) -> list[str]:
+    """The build-context files a Dockerfile's COPY lines take (options such as --chmod skipped; a
+    COPY --from takes another stage's files, not the context's)."""
+    copies = (copy for copy in _COPY.finditer(text) if "--from=" not in copy[1])
+    return [source for copy in copies for source in copy[2].split()[:-1]]
+
+
+def standin_digest(dockerfile: str) -> str:
+    """What a stand-in image is built from: its Dockerfile and each file a COPY takes from the
+    context. A present image with another digest is from an older Dockerfile and gets rebuilt."""
+    context, file = resources.build_context(dockerfile)
+    text = file.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for source in copied_sources(text):
+        digest.update(source.encode("utf-8") + b"\0" + (context / source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_current(docker: DockerClient, tag: str, dockerfile: str) -> bool:
+    """Whether `tag` exists and was built from the package's current stand-in Dockerfile."""
+    if not docker.image.exists(tag):
+        return False
+    labels = docker.image.inspect(tag).config.labels or {}
+    return labels.get(STANDIN_LABEL) == standin_digest(dockerfile)
+
+
 def standin_fix(dockerfile: Path) -> str:
     """What to do when a stand-in failed to build: its Dockerfile only installs Debian packages."""
     return (
@@ -194,31 +226,64 @@ def standin_fix(dockerfile: Path) -> str:
 
 def build_image(docker: DockerClient, dockerfile: str, base: str, tag: str, reporter: Reporter) -> BuiltBase:
     """Build one stand-in Dockerfile of the package (`dockerfile`: a resources name) on `base`
-    and load it into the engine."""
+    and load it into the engine. The python stand-in is built in two steps: its `python` stage,
+    whose Python's full version becomes PYTHON_VERSION of the whole build (cached, offline)."""
     reporter.step(f"build {tag} on {base}")
     start = time.monotonic()
     context, file = resources.build_context(dockerfile)
-    with docker_errors(
-        f"building {tag}",
-        otherwise=lambda exc: BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)),
-    ):
-        docker.buildx.build(
-            context_path=context,
-            file=file,
-            build_args={"BASE": base},
-            tags=[tag],
-            load=True,
-        )
+    python = dockerfile == resources.PYTHON_STANDIN
+
+    def build(target: str | None = None, **args: str) -> None:
+        # Only the whole build is labelled: an image left by a failed second step counts as stale.
+        with docker_errors(
+            f"building {tag}",
+            otherwise=lambda exc: BuildError(f"building {tag} failed", standin_fix(file), detail=docker_detail(exc)),
+        ):
+            docker.buildx.build(
+                context_path=context,
+                file=file,
+                build_args={"BASE": base, **args},
+                tags=[tag],
+                target=target,
+                labels={} if target else {STANDIN_LABEL: standin_digest(dockerfile)},
+                load=True,
+            )
+
+    if python:
+        build(standinenv.PYTHON_VERSION_STAGE)
+        version = python_version(docker, tag)
+        build(PYTHON_VERSION=version)
+        check_python_env(docker, tag, version, file)
+    else:
+        build()
     built = BuiltBase(tag, int(docker.image.inspect(tag).size), time.monotonic() - start, True)
     reporter.ok(f"{tag} ({built.size_bytes / 1e6:.0f} MB, {built.seconds:.0f} s)")
     return built
+
+
+def python_version(docker: DockerClient, image: str) -> str:
+    """The full version of the Python in `image` (runs it once, no network)."""
+    with docker_errors(f"reading the Python version of {image}"):
+        out = docker.container.run(image, standinenv.PYTHON_VERSION_PROBE, remove=True, networks=["none"])
+    return str(out).strip()
+
+
+def check_python_env(docker: DockerClient, image: str, version: str, file: Path) -> None:
+    """Fail when the python stand-in's environment differs from the official image's."""
+    env = standinenv.env_of(docker.image.inspect(image).config.env)
+    found = standinenv.differences(env, version)
+    if found:
+        raise BuildError(
+            f"{image} does not have the official python image's environment: {'; '.join(found)}",
+            f"fix the ENV lines of {file.name}",
+        )
 
 
 def build_bases(
     docker: DockerClient, flavour: str, *, force: bool = False, reporter: Reporter | None = None
 ) -> list[BuiltBase]:
     """Build the rootfs/python/mariadb/redis stand-ins for one flavour, skipping images already
-    present unless force. Returns what it built or found."""
+    present and built from the package's current Dockerfiles, unless force. Returns what it built or found."""
     reporter = reporter or Reporter(quiet=True)
     images, base = stand_in(flavour), rootfs_tag(flavour)
     wanted = [
@@ -226,7 +291,7 @@ def build_bases(
         (images.mysql, resources.MARIADB_STANDIN),
         (images.redis, resources.REDIS_STANDIN),
     ]
-    todo = [(tag, file) for tag, file in wanted if force or not docker.image.exists(tag)]
+    todo = [(tag, file) for tag, file in wanted if force or not is_current(docker, tag, file)]
     results: list[BuiltBase] = []
     if todo and (force or not docker.image.exists(base)):
         results.append(build_rootfs(docker, flavour, reporter))
@@ -234,6 +299,8 @@ def build_bases(
         results.append(_found(base, docker))
     for tag, file in wanted:
         if (tag, file) in todo:
+            if not force and docker.image.exists(tag):
+                reporter.info(f"{tag} is from an older stand-in Dockerfile of this package: rebuilding it")
             results.append(build_image(docker, file, base, tag, reporter))
         else:
             reporter.info(f"{tag} already present")
@@ -244,8 +311,11 @@ def build_bases(
 def provide(
     images: BaseImages, docker: DockerClient, reporter: Reporter, services: tuple[str, ...] = ()
 ) -> list[BuiltBase]:
-    """Build whatever stand-in of `images` (and of `services`) is missing (official images were
-    pulled by bases.decide)."""
-    if not images.stand_in or not bases.missing(images, docker, services):
+    """Build whatever stand-in of `images` (and of `services`) is missing or from an older
+    Dockerfile of the package (official images were pulled by bases.decide)."""
+    wanted = [(images.python, resources.PYTHON_STANDIN), (images.mysql, resources.MARIADB_STANDIN)]
+    if "redis" in services:
+        wanted.append((images.redis, resources.REDIS_STANDIN))
+    if not images.stand_in or all(is_current(docker, tag, file) for tag, file in wanted):
         return []
     return build_bases(docker, images.flavour, reporter=reporter)

@@ -262,10 +262,12 @@ def test_empty_volume_initialises_and_serves_utf8mb4_over_the_network(
     seconds = wait_healthy(standin_client, fleet.name("main"))
     print(f"empty volume -> healthy in {seconds:.1f} s")
     query = (
-        "SELECT @@character_set_server, @@collation_server;"
+        "SELECT @@character_set_server, @@collation_server, @@collation_connection;"
         "CREATE TABLE t (s VARCHAR(10)) ;"
         f"INSERT INTO t VALUES ('{EMOJI}');"
         "SELECT s, HEX(s), @@character_set_connection FROM t;"
+        # error 1267 (Illegal mix of collations) when the table's collation is not the connection's
+        "SELECT COUNT(*) FROM t WHERE s = CAST(1 AS CHAR);"
         "CREATE DATABASE test_app; DROP DATABASE test_app;"
     )
     # A second container on the network: TCP through bind-address 0.0.0.0, as the app user.
@@ -287,8 +289,10 @@ def test_empty_volume_initialises_and_serves_utf8mb4_over_the_network(
         remove=True,
     )
     lines = str(out).strip().splitlines()
-    assert lines[0].split("\t") == ["utf8mb4", "utf8mb4_unicode_ci"]
+    # The server's collation is the one a utf8mb4 client gets (utf8mb4's default), as on MySQL 8.
+    assert lines[0].split("\t") == ["utf8mb4", "utf8mb4_general_ci", "utf8mb4_general_ci"]
     assert lines[1].split("\t") == [EMOJI, "F09F9880", "utf8mb4"]
+    assert lines[2] == "0"
     # The app user sees only its own databases.
     dbs = sql(standin_client, fleet.name("main"), "SHOW DATABASES", "-uapp", "-papp'pw").split()
     assert "app" in dbs and "mysql" not in dbs

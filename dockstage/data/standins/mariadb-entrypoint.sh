@@ -73,11 +73,15 @@ mysql_get_config() {
 
 # MySQL 8 has utf8mb4 compiled in, so a charset or collation given anywhere simply wins. MariaDB
 # 10.11's compiled default is latin1, and a collation set in a config file makes mariadbd reject a
-# charset given on the command line. So the image's config files set neither, and these arguments
-# play the compiled defaults: --character-set-server=utf8mb4 unless the config files or the
-# arguments set a character set, and --collation-server=utf8mb4_unicode_ci unless they set either.
+# charset given on the command line. So the image's config files set neither, and this argument
+# plays the compiled default: --character-set-server=utf8mb4 unless the config files or the
+# arguments set a character set. No collation is added: the server then takes
+# utf8mb4's own default (utf8mb4_general_ci on 10.11, utf8mb4_uca1400_ai_ci on 11.8), the one a
+# client gets from its handshake or `SET NAMES utf8mb4`, so tables and connections agree, as on
+# MySQL 8 (utf8mb4_0900_ai_ci for both). A server collation that differs from the connection's
+# makes `column = CAST(x AS CHAR)` fail on 10.11 with error 1267 (Illegal mix of collations).
 utf8mb4_defaults() {
-    local arg defaults_args=() options have_charset='' have_collation=''
+    local arg defaults_args=() options have_charset=''
     UTF8MB4_DEFAULTS=()
     # Options naming option files come first; my_print_defaults takes the same ones.
     for arg in "${@:2}"; do
@@ -93,11 +97,9 @@ utf8mb4_defaults() {
     for arg in "${all[@]}" "${@:2}"; do
         case "$arg" in
             --character[-_]set[-_]server*|--loose-character[-_]set[-_]server*|-C*) have_charset=1 ;;
-            --collation[-_]server*|--loose-collation[-_]server*) have_collation=1 ;;
         esac
     done
     if [ -z "$have_charset" ]; then UTF8MB4_DEFAULTS+=(--character-set-server=utf8mb4); fi
-    if [ -z "$have_charset$have_collation" ]; then UTF8MB4_DEFAULTS+=(--collation-server=utf8mb4_unicode_ci); fi
 }
 
 # _mysql_passfile [--dont-use-mysql-root-password]: an option file with the root password.

@@ -1,0 +1,156 @@
+"""init's npm assets one level down, and a requirements file's own package index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt.inspect import build_script, inspect
+from dockstage.core.errors import build_fix
+from dockstage.images.buildfiles import index_lines, is_pypi, requirement_set, without_own_index
+from tests.unit.test_adopt_inspect import startproject
+from tests.unit.test_build_keys import helper
+
+REQ = {"requirements.txt": "Django>=5.2,<6\n"}
+
+
+@pytest.mark.parametrize(
+    ("scripts", "expected"),
+    [
+        ({"build": "vite build", "dev": "vite"}, "build"),
+        ({"build:prod": "webpack --mode production", "dev": "x"}, "build:prod"),
+        ({"watch": "x", "production": "mix --production"}, "production"),
+        ({"build:js": "esbuild", "build:css": "tailwind"}, None),
+        ({}, None),
+        ("not a mapping", None),
+    ],
+    ids=["build", "build-prod", "production", "only-parts", "none", "malformed"],
+)
+def test_build_script_by_common_names(scripts: object, expected: str | None) -> None:
+    assert build_script(scripts) == expected
+
+
+def test_a_package_json_one_level_down_gets_a_prefixed_command(tmp_path: Path) -> None:
+    root = startproject(
+        tmp_path,
+        "STATICFILES_DIRS = [BASE_DIR / 'frontend' / 'node_modules']\n",
+        {**REQ, "frontend/package.json": '{"scripts": {"build": "vite build"}}'},
+    )
+    found = inspect(root)
+    assert (found.assets_command, found.assets_output) == ("npm --prefix frontend run build", ["frontend/node_modules"])
+    assert any("frontend/package.json's build script" in line for line in found.found)
+
+
+def test_node_modules_package_jsons_are_not_the_projects(tmp_path: Path) -> None:
+    root = startproject(tmp_path, "", {**REQ, "node_modules/package.json": '{"scripts": {"build": "x"}}'})
+    found = inspect(root)
+    assert found.assets_command == "" and not any("package.json" in note for note in found.notes)
+
+
+def test_no_build_script_says_which_keys_to_set(tmp_path: Path) -> None:
+    """docker-django-example's shape: assets/package.json, dependencies only, built by its own run script."""
+    root = startproject(tmp_path, "", {**REQ, "assets/package.json": '{"dependencies": {"esbuild": "0.28.0"}}'})
+    found = inspect(root)
+    assert found.assets_command == ""
+    (note,) = [n for n in found.notes if "package.json" in n]
+    assert note.startswith("assets/package.json has no build script: set assets-command")
+    assert "assets-output" in note and "[tool.dockstage]" in note
+
+
+def test_npm_installs_where_package_json_is(tmp_path: Path) -> None:
+    assets = helper("assets")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "package.json").write_text("{}")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "package.json").write_text("{}")
+    assert assets.package_dir(tmp_path) == tmp_path / "assets"
+    (tmp_path / "package.json").write_text("{}")
+    assert assets.package_dir(tmp_path) == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("url", "pypi"),
+    [
+        ("https://pypi.python.org/simple", True),
+        ("https://pypi.org/simple/", True),
+        ("http://user:pw@pypi.org:443/simple", True),
+        ("https://pypi.org/project/django", False),
+        ("https://mirror.example.org/pypi/simple", False),
+        ("https://test.pypi.org/simple", False),
+    ],
+)
+def test_is_pypi(url: str, pypi: bool) -> None:
+    assert is_pypi(url) is pypi
+
+
+BABYBUDDY_LIKE = """\
+-i https://pypi.python.org/simple
+--extra-index-url=https://private.example.org/simple
+django==5.2.8 ; python_version >= '3.10'
+"""
+
+
+def test_own_index_lines_are_dropped_when_pypi_or_when_index_url_is_set() -> None:
+    assert index_lines(BABYBUDDY_LIKE) == ["https://pypi.python.org/simple", "https://private.example.org/simple"]
+    kept = without_own_index(BABYBUDDY_LIKE, index_url=False)
+    assert kept.splitlines()[:2] == [
+        "# dockstage: -i https://pypi.python.org/simple",
+        "--extra-index-url=https://private.example.org/simple",
+    ]
+    assert index_lines(without_own_index(BABYBUDDY_LIKE, index_url=True)) == []
+    assert without_own_index("django\n-r base.txt\n", index_url=True) == "django\n-r base.txt\n"
+
+
+def test_the_staged_set_carries_the_rewritten_file(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(BABYBUDDY_LIKE)
+    files = requirement_set(
+        tmp_path, ["requirements.txt"], ["--index-url", "https://org.example/simple"], index_url=True
+    )
+    assert index_lines(files["requirements.txt"].decode()) == []
+    assert files["args"].decode().splitlines() == [
+        "-r",
+        "requirements.txt",
+        "--index-url",
+        "https://org.example/simple",
+    ]
+
+
+UV_UNREACHED = """\
+#12 3.2 error: Request failed after 3 retries
+#12 3.2   Caused by: Failed to fetch: `https://pypi.python.org/simple/django/`
+#12 3.2   Caused by: error sending request for url (https://pypi.python.org/simple/django/)
+#12 3.2   Caused by: dns error: failed to lookup address information
+"""
+
+
+def test_an_unreachable_index_names_index_url_and_never_credentials() -> None:
+    fix = build_fix("install.py\n" + UV_UNREACHED.replace("https://pypi", "https://me:s3cret@pypi"))
+    assert fix.startswith("the build could not reach the package index https://pypi.python.org: set index-url")
+    assert "s3cret" not in fix
+    assert "index-url" not in build_fix("install.py: No solution found when resolving dependencies")
+
+
+def test_a_package_json_beside_a_src_app_dir_is_named_as_unseen(tmp_path: Path) -> None:
+    root = startproject(tmp_path / "src", "", {})
+    (tmp_path / "requirements.txt").write_text("Django>=5.2,<6\n")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "package.json").write_text('{"dependencies": {"esbuild": "0.28.0"}}')
+    found = inspect(root.parent)
+    assert found.app_dir == "src" and found.assets_command == ""
+    (note,) = [n for n in found.notes if "package.json" in n]
+    assert note.startswith("assets/package.json is outside the app dir (src): the assets stage")
+
+
+def test_init_says_what_the_build_does_with_a_files_own_index(tmp_path: Path) -> None:
+    root = startproject(
+        tmp_path, "", {"requirements.txt": BABYBUDDY_LIKE.replace("https://private", "https://u:p@private")}
+    )
+    notes = [n for n in inspect(root).notes if "names the index" in n]
+    assert notes == [
+        "a requirements file names the index https://pypi.python.org/simple: that is PyPI, the build's default "
+        "index, so the line is skipped; set index-url in [tool.dockstage] for another (your organisation's index "
+        "wins over the files' own)",
+        "a requirements file names the index https://private.example.org/simple: the build uses it; set index-url "
+        "in [tool.dockstage] to use your own instead (it then wins)",
+    ]
