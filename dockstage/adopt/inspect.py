@@ -49,6 +49,7 @@ class Findings:
     admin_path: str = ""
     static_root: bool = False
     manifest_static: bool = False
+    unprobed: tuple[int, str] | None = None  # (exit status, why) when init's probe could not run
     test_command: str = "pytest"
     build_commands: list[str] = field(default_factory=list)
     test_env: dict[str, str] = field(default_factory=dict)
