@@ -286,7 +286,8 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
             if run.settings.app.smoke_urls:
                 lines.append(smoke.crawl(base, _urls_of(stack), run.reporter, run.settings.app.smoke_skip))
         except SmokeCheckFailed:
-            stack.show_logs(["web", "migrate"], tail=60)
+            stack.show_logs(["migrate"], tail=20)
+            stack.show_logs(["web"], tail=150)  # last, not interleaved: a 5xx's traceback ends right above
             raise
     return lines
 
