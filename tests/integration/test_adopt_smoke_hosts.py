@@ -9,7 +9,8 @@ environment, nothing else changed by hand beyond what real projects do):
 - one URL answers 500: smoke-urls names it in one line with the page's title, the hint names
   smoke-skip, and the traceback is in web's log (no LOGGING in the settings); with smoke-skip the
   smoke passes;
-- without the overlay, the HEALTHCHECK's 400 ends in a line that says DisallowedHost/ALLOWED_HOSTS.
+- without the overlay, the HEALTHCHECK's 400 ends in a line that says DisallowedHost/ALLOWED_HOSTS;
+- a migration that crashes while the test database is made: the tests "did not start", and why.
 The test owns its image names and compose projects and removes them.
 """
 
@@ -86,6 +87,17 @@ class PageTests(TestCase):
         answer = self.client.get("/page/")
         self.assertEqual(answer.status_code, 200)
         self.assertRegex(answer.content.decode(), r"/static/pages/site\\.[0-9a-f]{12}\\.css")
+"""
+
+CRASHING_MIGRATION = """from django.db import migrations
+
+
+def crash(apps, schema_editor):
+    raise RuntimeError("dockstage-migration-boom")
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.RunPython(crash)]
 """
 
 
@@ -188,3 +200,10 @@ def test_hosts_manifest_and_a_broken_url(django_admin: Path, tmp_path: Path, own
     out = run(["nox", "-s", "smoke_prod"], root, env, expect=5)
     assert "web did not become healthy (its healthcheck got 400: Django's DisallowedHost" in out
     assert 'add "allowed-hosts" to overlay in [tool.dockstage]' in out
+
+    # A migration that crashes while the test database is made: no "0 tests, 0 failed".
+    (root / "pages/migrations/0001_crash.py").write_text(CRASHING_MIGRATION)
+    out = run(["nox", "-s", "test_image"], root, owned, expect=7)
+    assert "dockstage: the tests did not start (exit 1): RuntimeError: dockstage-migration-boom" in out
+    assert "the tests did not start: RuntimeError: dockstage-migration-boom" in out.splitlines()[-1]
+    assert "0 tests, 0 failed" not in out
