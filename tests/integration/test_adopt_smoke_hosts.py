@@ -207,3 +207,18 @@ def test_hosts_manifest_and_a_broken_url(django_admin: Path, tmp_path: Path, own
     assert "dockstage: the tests did not start (exit 1): RuntimeError: dockstage-migration-boom" in out
     assert "the tests did not start: RuntimeError: dockstage-migration-boom" in out.splitlines()[-1]
     assert "0 tests, 0 failed" not in out
+
+
+def test_init_that_cannot_build_the_dev_image_is_partial(
+    django_admin: Path, tmp_path: Path, owned: dict[str, str]
+) -> None:
+    """A requirement no index has: the probe's dev build fails; init still writes what the text
+    gave, but ends with a `partial:` line and the build's exit status, not like a success."""
+    root = make_project(django_admin, tmp_path / "unbuildable")
+    (root / "requirements.txt").write_text("Django>=5.2,<6\nno-such-package-dockstage-xyz==1.0\n")
+    out = run(["dockstage", "init", "--no-ci"], root, owned, expect=4)
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("partial: settings not probed (the dev image did not build: build:")
+    assert "dockstage init --force" in last and "no-such-package-dockstage-xyz" in out  # uv's reason above
+    assert "next   `nox -s pipeline`" not in out
+    assert "[tool.dockstage]" in (root / "pyproject.toml").read_text()
