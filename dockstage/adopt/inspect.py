@@ -8,8 +8,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames, settingschoice
+from dockstage.adopt import envnames, learn, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements
+
+MANIFEST_GUESS = "a manifest static storage in the settings' text:"
+"""How the text-only guess of test-setup's collectstatic starts (the probe replaces it)."""
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
@@ -378,6 +381,9 @@ def inspect(root: Path) -> Findings:
     found.found += names.describe()
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))
     found.manifest_static = "Manifest" in settings_text
+    if re.search(r"Manifest\w*Storage", settings_text) and found.static_root:
+        found.test_setup.append(learn.COLLECTSTATIC)
+        found.found.append(f"{MANIFEST_GUESS} `{learn.COLLECTSTATIC}` runs before the tests (test-setup)")
     if not found.static_root:
         found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
         found.guesses.append(found.notes[-1])

@@ -10,7 +10,7 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
-from dockstage.adopt.inspect import Findings
+from dockstage.adopt.inspect import MANIFEST_GUESS, Findings
 from dockstage.core import config
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
@@ -100,12 +100,17 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
     storage = (tests if not tests.error else prod).manifest
     found.manifest_static = bool(prod.manifest or storage)
-    if storage and learn.COLLECTSTATIC not in found.test_setup:
-        found.test_setup.append(learn.COLLECTSTATIC)
-        found.found.append(
+    if not storage and any(line.startswith(MANIFEST_GUESS) for line in found.found):  # the text misled
+        found.test_setup = [c for c in found.test_setup if c != learn.COLLECTSTATIC]
+    found.found = [line for line in found.found if not line.startswith(MANIFEST_GUESS)]
+    if storage:
+        if learn.COLLECTSTATIC not in found.test_setup:
+            found.test_setup.append(learn.COLLECTSTATIC)
+        line = (
             f"{storage.rsplit('.', 1)[-1]}: the tests' pages need the static manifest, "
             f"so `{learn.COLLECTSTATIC}` runs before the tests (test-setup)"
         )
+        found.found += [line] if line not in found.found else []
     count = len(results[0].get("env") or {})  # type: ignore[arg-type]
     found.learned = f"Learned by `dockstage init`: {learn.describe(prod, count)}." + (
         f"\nTests' settings {tests.module}: database {'overlaid' if found.test_overlay else 'read from the environment'}."

@@ -269,3 +269,32 @@ def test_init_that_could_not_probe_ends_partial_and_non_zero(
     assert "dockstage init --force" in shown.err and "next " not in shown.out
     assert (tmp_path / "pyproject.toml").is_file()  # what the text gave is still written
     assert "smoke-skip" in shown.out
+
+
+def test_the_texts_manifest_guess_is_replaced_by_the_probe(tmp_path: Path) -> None:
+    from dockstage.adopt.inspect import MANIFEST_GUESS, inspect
+
+    (tmp_path / "manage.py").write_text(
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n"
+    )
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site1" / "settings.py").write_text(
+        "STATIC_ROOT = '/srv/static'\n"
+        "# STATICFILES_STORAGE = 'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'  (off)\n"
+    )
+    found = inspect(tmp_path)
+    assert found.test_setup == [learn.COLLECTSTATIC]  # read from the text: a guess
+    assert any(line.startswith(MANIFEST_GUESS) for line in found.found)
+    apply(found, [_probe_answer(ALLOWED_HOSTS=["*"])])  # the probe saw the default storage
+    assert found.test_setup == [] and not any(line.startswith(MANIFEST_GUESS) for line in found.found)
+
+    found = inspect(tmp_path)
+    answer = _probe_answer(
+        ALLOWED_HOSTS=["*"], STATICFILES_STORAGE="django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    )
+    apply(found, [answer])
+    assert found.test_setup == [learn.COLLECTSTATIC]
+    assert [line for line in found.found if "static manifest" in line or line.startswith(MANIFEST_GUESS)] == [
+        "ManifestStaticFilesStorage: the tests' pages need the static manifest, so "
+        f"`{learn.COLLECTSTATIC}` runs before the tests (test-setup)"
+    ]
