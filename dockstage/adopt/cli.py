@@ -173,6 +173,11 @@ def init(
                 section = with_keys(section, EJECTED)
             pyproject(root, section, True, [])
             said.append("wrote  [tool.dockstage] again with what the probe learned")
+    if wrote:
+        said.append(
+            "smoke  smoke-urls is on: the smoke test GETs every URL without parameters and fails on a 5xx; "
+            'leave URLs out with smoke-skip = ["/path/*"] in [tool.dockstage]'
+        )
     if do_eject and not section.count(EJECT_DIR) and (root / EJECT_DIR).is_dir():
         said.append(f"note   set {', '.join(f'{k} = {v!r}' for k, v in EJECTED.items())} in [tool.dockstage]")
     write(root / example, render.env_example(found), force or example != ".env.example", said)
@@ -227,6 +232,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     for line in found.notes:
         print(f"check  {line}")
+    if found.unprobed:
+        code, why = found.unprobed
+        print(
+            f"partial: settings not probed ({why}); [tool.dockstage] is read from the settings' text only: "
+            "fix the cause (the build output is above) and run `dockstage init --force`",
+            file=sys.stderr,
+        )
+        return code
     print("next   `nox -s pipeline` (builds, tests, smoke-tests); `invoke up` for the stack")
     return 0
 

@@ -8,9 +8,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames, settingschoice
+from dockstage.adopt import envnames, learn, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements
 from dockstage.images import buildfiles
+
+MANIFEST_GUESS = "a manifest static storage in the settings' text:"
+"""How the text-only guess of test-setup's collectstatic starts (the probe replaces it)."""
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
@@ -50,6 +53,7 @@ class Findings:
     admin_path: str = ""
     static_root: bool = False
     manifest_static: bool = False
+    unprobed: tuple[int, str] | None = None  # (exit status, why) when init's probe could not run
     test_command: str = "pytest"
     build_commands: list[str] = field(default_factory=list)
     test_env: dict[str, str] = field(default_factory=dict)
@@ -428,6 +432,9 @@ def inspect(root: Path) -> Findings:
     found.found += names.describe()
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))
     found.manifest_static = "Manifest" in settings_text
+    if re.search(r"Manifest\w*Storage", settings_text) and found.static_root:
+        found.test_setup.append(learn.COLLECTSTATIC)
+        found.found.append(f"{MANIFEST_GUESS} `{learn.COLLECTSTATIC}` runs before the tests (test-setup)")
     if not found.static_root:
         found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
         found.guesses.append(found.notes[-1])

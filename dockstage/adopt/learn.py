@@ -27,6 +27,11 @@ LOCAL_HOSTS = ("*", "localhost", ".localhost", "127.0.0.1")
 _HOSTISH = re.compile(r"(HOST|SERVER)(NAME)?$", re.I)
 BROKER_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL")
 """Settings that hold a broker URL whose kind the value may not say (a sentinel in place of redis://)."""
+SUITE_HOST = "localhost"
+"""The Host header of every request the suite sends itself (healthcheck, smoke, load: core/loopback.py)."""
+MANIFEST_STORAGES = ("ManifestStaticFilesStorage", "CompressedManifestStaticFilesStorage", "ManifestFilesMixin")
+"""Static storages that need collectstatic's manifest before a page that uses {% static %} renders."""
+COLLECTSTATIC = "python manage.py collectstatic --noinput"
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Learned:
     services: list[str] = field(default_factory=list)  # beside the database: "redis"
     services_how: str = ""  # where the sentinel landed that said so
     error: str = ""
+    manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -133,11 +139,35 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
         learned.services, learned.services_how = ["redis"], how
     learned.env = {role: names for role, names in learned.env.items() if names}
     _overlay(learned, values, default, hosts)
+    learned.manifest = manifest_storage(values)
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
     learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
     required = result.get("required") or {}
     learned.required = {n: str(v) for n, v in required.items() if n in learned.others}
     return learned
+
+
+def allows(patterns: list[Any], host: str = SUITE_HOST) -> bool:
+    """Whether ALLOWED_HOSTS `patterns` let `host` in, as Django's validate_host decides: `*`, the
+    name itself, or `.name` (the name and its subdomains)."""
+    for pattern in (str(p).lower() for p in patterns):
+        if (
+            pattern == "*"
+            or pattern == host
+            or (pattern.startswith(".") and (host.endswith(pattern) or host == pattern[1:]))
+        ):
+            return True
+    return False
+
+
+def manifest_storage(values: dict[str, Any]) -> str:
+    """The manifest static storage the settings use (STORAGES' staticfiles, or the older
+    STATICFILES_STORAGE), or '' when there is none: its pages need collectstatic's manifest."""
+    storages = values.get("STORAGES")
+    staticfiles = storages.get("staticfiles") if isinstance(storages, dict) else None
+    backend = str(staticfiles.get("BACKEND", "")) if isinstance(staticfiles, dict) else ""
+    backend = backend or str(values.get("STATICFILES_STORAGE") or "")
+    return backend if backend.rsplit(".", 1)[-1] in MANIFEST_STORAGES else ""
 
 
 def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], hosts: list[Any]) -> None:
@@ -152,9 +182,12 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
     if "secret-key" not in learned.env:
         learned.overlay.append("secret-key")
         learned.reasons.append("SECRET_KEY is not read from the environment")
-    if "allowed-hosts" not in learned.env and not any(str(h) in LOCAL_HOSTS for h in hosts):
+    if "allowed-hosts" not in learned.env and not allows(hosts):
         learned.overlay.append("allowed-hosts")
-        learned.reasons.append(f"ALLOWED_HOSTS ({', '.join(map(str, hosts)) or 'empty'}) does not take localhost")
+        learned.reasons.append(
+            f"ALLOWED_HOSTS ({', '.join(map(str, hosts)) or 'empty'}) does not take {SUITE_HOST}, "
+            "the Host of the suite's healthcheck and smoke requests"
+        )
     if "debug" not in learned.env and values.get("DEBUG"):
         learned.overlay.append("debug")
         learned.reasons.append("DEBUG is True and read from no environment name")
@@ -166,8 +199,16 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
 
 
 def test_overlay(learned: Learned) -> list[str]:
-    """What the tests' settings module needs set: its database, when it does not follow the stack's."""
-    return ["database"] if "database" in learned.overlay else []
+    """What the tests' settings module needs set: its database, when it does not follow the stack's;
+    STATIC_ROOT too when its static storage needs collectstatic before the tests (test_setup)."""
+    needed = ["database"] if "database" in learned.overlay else []
+    return [*needed, "static-root"] if learned.manifest and "static-root" in learned.overlay else needed
+
+
+def test_setup(learned: Learned) -> list[str]:
+    """Commands before the tests: collectstatic when the static storage is a manifest one (its
+    {% static %} raises "Missing staticfiles manifest entry" until the manifest exists)."""
+    return [COLLECTSTATIC] if learned.manifest else []
 
 
 def describe(learned: Learned, names: int) -> str:

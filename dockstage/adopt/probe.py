@@ -10,9 +10,9 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
-from dockstage.adopt.inspect import Findings
+from dockstage.adopt.inspect import MANIFEST_GUESS, Findings
 from dockstage.core import config
-from dockstage.core.errors import DockstageError
+from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
 PROBE_SCRIPT = "/usr/local/lib/dockstage/probe.py"
@@ -49,24 +49,28 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
                 add_hosts=[(PROBE_HOST, "127.0.0.1")],
                 remove=True,
             )
-        said.append(f"probed {', '.join(modules)} in it ({time.monotonic() - started:.0f} s, no network)")
+        took = f"{time.monotonic() - started:.0f} s, no network"
     except DockstageError as exc:
-        found.notes.append(
-            f"settings not probed ({exc.one_line()}): what init wrote is read from the text; "
-            "run `dockstage init --force` once the dev image builds"
-        )
+        found.unprobed = (exc.return_code, f"the dev image did not build: {exc.one_line()}")
         return None
     except DockerException as exc:
-        found.notes.append(
-            f"settings not probed (the probe failed: exit {exc.return_code}); check [tool.dockstage.env]"
-        )
+        found.unprobed = (EXIT_CODES["error"], f"the probe failed in the dev image (exit {exc.return_code})")
         return None
     answer = next((line for line in reversed(str(output).splitlines()) if line.startswith(MARK)), "")
     if not answer:
-        found.notes.append("settings not probed (no answer from the probe); check [tool.dockstage.env]")
+        found.unprobed = (EXIT_CODES["error"], "the probe gave no answer in the dev image")
         return None
     results: list[dict[str, object]] = json.loads(answer[len(MARK) :])["results"]
+    said.append(probed_line(results, took))
     return results
+
+
+def probed_line(results: list[dict[str, object]], took: str) -> str:
+    """What the probe did, module by module: imported, or failed (the reason is init's `check` line)."""
+    imported = [str(r.get("module")) for r in results if r.get("ok")]
+    failed = [str(r.get("module")) for r in results if not r.get("ok")]
+    line = f"probed {', '.join(imported)} in it" if imported else "probed nothing in it"
+    return line + (f"; importing {', '.join(failed)} failed (see below)" if failed else "") + f" ({took})"
 
 
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
@@ -102,6 +106,19 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"{', '.join(n for role in ('redis-url', 'redis-host') for n in prod.env.get(role, []))} to it"
         )
     found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
+    storage = (tests if not tests.error else prod).manifest
+    found.manifest_static = bool(prod.manifest or storage)
+    if not storage and any(line.startswith(MANIFEST_GUESS) for line in found.found):  # the text misled
+        found.test_setup = [c for c in found.test_setup if c != learn.COLLECTSTATIC]
+    found.found = [line for line in found.found if not line.startswith(MANIFEST_GUESS)]
+    if storage:
+        if learn.COLLECTSTATIC not in found.test_setup:
+            found.test_setup.append(learn.COLLECTSTATIC)
+        line = (
+            f"{storage.rsplit('.', 1)[-1]}: the tests' pages need the static manifest, "
+            f"so `{learn.COLLECTSTATIC}` runs before the tests (test-setup)"
+        )
+        found.found += [line] if line not in found.found else []
     count = len(results[0].get("env") or {})  # type: ignore[arg-type]
     found.learned = f"Learned by `dockstage init`: {learn.describe(prod, count)}." + (
         f"\nTests' settings {tests.module}: database {'overlaid' if found.test_overlay else 'read from the environment'}."

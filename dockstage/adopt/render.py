@@ -106,6 +106,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("assets-output", found.assets_output, "copied into the app besides every file the build wrote"),
         ("tmpfs", [], "writable in-memory paths of the prod services beyond /tmp and /var/tmp"),
         ("smoke-urls", True, "the smoke test also GETs every URL without parameters and fails on a 5xx"),
+        ("smoke-skip", [], 'URL paths smoke-urls leaves out, glob patterns: ["/accounts/login/code/*"]'),
         ("deploy-check", found.deploy_check, "`check --deploy --fail-level`: set WARNING once it is clean, or off"),
         ("debug-values", list(found.debug_values), "how the settings spell debug off and on"),
         (

@@ -125,6 +125,7 @@ class App:
     ] = ()  # commands before the tests, e.g. ("python", "manage.py", "compilejsi18n")
     tmpfs: tuple[str, ...] = ()  # writable in-memory paths of the prod services beyond /tmp and /var/tmp
     smoke_urls: bool = False  # the smoke test also GETs every parameterless URL of the URLconf (no 5xx)
+    smoke_skip: tuple[str, ...] = ()  # glob patterns of URL paths smoke-urls leaves out ("/accounts/login/code/*")
     overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
     test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
     python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
@@ -261,6 +262,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
             "test_overlay",
             "python_path",
             "services",
+            "smoke_skip",
         ):
             values[key] = _strings(shown, value)
         elif key in ("test_command", "assets_command"):

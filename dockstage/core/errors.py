@@ -293,13 +293,31 @@ class ImageMissing(StackError):
 
 
 class ServiceFailed(StackError):
-    def __init__(self, action: str, services: Iterable[str], detail: str = "") -> None:
+    def __init__(self, action: str, services: Iterable[str], detail: str = "", *, why: str = "", fix: str = "") -> None:
         names = ", ".join(services) or "a service"
         super().__init__(
-            f"{action}: {names} did not become healthy",
-            "its log is above; fix the cause and run again",
+            f"{action}: {names} did not become healthy{f' ({why})' if why else ''}",
+            fix or "its log is above; fix the cause and run again",
             detail=detail,
         )
+
+
+DISALLOWED_HOST_FIX = (
+    'add "allowed-hosts" to overlay in [tool.dockstage] (the suite\'s settings module then adds localhost '
+    "to ALLOWED_HOSTS in its own stacks; your files are not edited), or run `dockstage init --force`"
+)
+
+
+def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
+    """(why, fix) from the last healthcheck outputs of the unhealthy containers; ('', '') when
+    they say nothing known. A 400 is Django refusing the Host (DisallowedHost)."""
+    for output in outputs:
+        if re.search(r"gave 400\b|HTTP Error 400\b", output):
+            return (
+                "its healthcheck got 400: Django's DisallowedHost, ALLOWED_HOSTS does not take localhost",
+                DISALLOWED_HOST_FIX,
+            )
+    return "", ""
 
 
 class NoPublishedPort(StackError):
@@ -384,8 +402,8 @@ class NoTestsSelected(CheckFailed):
 
 
 class SmokeCheckFailed(CheckFailed):
-    def __init__(self, check: str, reason: str) -> None:
-        super().__init__(f"smoke check {check!r} failed: {reason}", "see the container logs above")
+    def __init__(self, check: str, reason: str, fix: str = "see the container logs above") -> None:
+        super().__init__(f"smoke check {check!r} failed: {reason}", fix)
 
 
 class ImageCheckFailed(CheckFailed):

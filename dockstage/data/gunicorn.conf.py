@@ -86,3 +86,19 @@ def on_starting(server: object) -> None:
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"gunicorn: the app is not configured: {exc}\n")
         sys.exit(3)
+
+
+def post_worker_init(worker: object) -> None:
+    """A 5xx's traceback reaches the container log even when the settings set no LOGGING (with DEBUG
+    off, Django sends django.request's errors to mail_admins only): a stderr handler for them."""
+    import logging
+    import sys
+
+    from django.conf import settings
+
+    if getattr(settings, "LOGGING", None) or settings.DEBUG:
+        return  # the project's own logging (or Django's debug console) decides
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("django.request").addHandler(handler)

@@ -7,6 +7,7 @@ It names itself in User-Agent; gunicorn.conf.py leaves its successful probes out
 
 import os
 import sys
+import urllib.error
 import urllib.request
 
 # Keep in step with HEALTHCHECK_USER_AGENT in gunicorn.conf.py (beside this file).
@@ -21,6 +22,11 @@ request = urllib.request.Request(
 try:
     with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 (loopback only)
         sys.exit(0 if response.status == 200 else 1)
+except urllib.error.HTTPError as exc:
+    # 400 from Django for a Host it does not allow (DisallowedHost): the suite reads this line.
+    hint = " (Host: localhost; DisallowedHost? ALLOWED_HOSTS must take localhost)" if exc.code == 400 else ""
+    print(f"unhealthy: GET {path} gave {exc.code}{hint}", file=sys.stderr)
+    sys.exit(1)
 except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
     print(f"unhealthy: {exc}", file=sys.stderr)
     sys.exit(1)

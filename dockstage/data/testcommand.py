@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 NO_TESTS = 5
 DB_PROOF = "/tmp/dockstage-db.json"  # noqa: S108 - inside the test container; the pipeline copies it out
@@ -57,10 +57,25 @@ def unittest_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def write_junit(path: str, counts: dict[str, int], command: list[str]) -> None:
+_ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Failure)\b.*")
+
+
+def last_error(output: str) -> str:
+    """The line that says why a run stopped: the last exception line (`django.db.utils.OperationalError:
+    (1050, ...)`), else the last non-empty line; at most 300 characters."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if _ERROR_LINE.match(line)]
+    line = errors[-1] if errors else lines[-1] if lines else ""
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def write_junit(path: str, counts: dict[str, int], command: list[str], stopped: str = "") -> None:
+    """A junit report of the counts; `stopped`: why the runner ran no test (kept as the suite's system-err)."""
     attrs = " ".join(f'{k}="{v}"' for k, v in counts.items())
+    name = quoteattr(" ".join(command))
+    inner = f"<system-err>{escape(stopped)}</system-err>" if stopped else ""
     Path(path).write_text(
-        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name={quoteattr(" ".join(command))} {attrs}/></testsuites>\n',
+        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name={name} {attrs}>{inner}</testsuite></testsuites>\n',
         encoding="utf-8",
     )
 
@@ -118,9 +133,13 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         lines.append(line)
     code = process.wait()
-    counts = unittest_counts("".join(lines))
+    output = "".join(lines)
+    counts = unittest_counts(output)
+    stopped = last_error(output) if code and counts["tests"] == 0 else ""
+    if stopped:
+        print(f"dockstage: the tests did not start (exit {code}): {stopped}", flush=True)
     if junit:
-        write_junit(junit, counts, command)
+        write_junit(junit, counts, command, stopped)
     if counts["tests"] == 0 and code == 0:
         if rest:
             return NO_TESTS

@@ -137,6 +137,23 @@ def junit_counts(path: Path) -> dict[str, int]:
         raise ReportUnreadable(str(path), f"a count is not a number: {exc}") from None
 
 
+def junit_stopped(path: Path) -> str:
+    """Why the runner ran no test, as the test command kept it in the report (its system-err), or ''."""
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - written by our own test command in the test image
+    except ET.ParseError:
+        return ""
+    found = root.find(".//system-err")
+    return (found.text or "").strip() if found is not None else ""
+
+
+def failed_summary(counts: dict[str, int], stopped: str) -> str:
+    """The counts of a failed run, or, when it ran no test, that the tests did not start and why."""
+    if counts["tests"] == 0 and counts["errors"] == 0:
+        return f"the tests did not start: {stopped or 'the runner stopped before its first test (its output is above)'}"
+    return describe_counts(counts)
+
+
 def describe_counts(counts: dict[str, int]) -> str:
     """'40 tests, 1 failed, 0 errors, 2 skipped' for a junit summary."""
     return (
@@ -206,7 +223,11 @@ def test_image(
                 raise NoTestsSelected(pytest_args)
             run.reporter.step("db logs")
             stack.show_logs(["db"], tail=40)
-            summary = describe_counts(junit_counts(junit)) if junit.exists() else "no junit report in this run"
+            summary = (
+                failed_summary(junit_counts(junit), junit_stopped(junit))
+                if junit.exists()
+                else "no junit report in this run"
+            )
             found = json.loads(proof.read_text(encoding="utf-8")) if proof.is_file() else {}
             ours, used = database_used(found)
             if not ours:  # the cause before the failures it made
@@ -264,9 +285,10 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
         try:
             lines += smoke.run_http_checks(base, run.reporter, run.settings)
             if run.settings.app.smoke_urls:
-                lines.append(smoke.crawl(base, _urls_of(stack), run.reporter))
+                lines.append(smoke.crawl(base, _urls_of(stack), run.reporter, run.settings.app.smoke_skip))
         except SmokeCheckFailed:
-            stack.show_logs(["web", "migrate"], tail=60)
+            stack.show_logs(["migrate"], tail=20)
+            stack.show_logs(["web"], tail=150)  # last, not interleaved: a 5xx's traceback ends right above
             raise
     return lines
 

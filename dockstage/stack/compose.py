@@ -21,6 +21,7 @@ from dockstage.core.errors import (
     PortInUse,
     ServiceFailed,
     docker_errors,
+    health_diagnosis,
     swallowed,
 )
 from dockstage.core.report import Reporter, log
@@ -233,7 +234,8 @@ class Stack:
         """Show the failing services' logs and raise the error naming them."""
         bad = failing_services(self, services)
         if isinstance(error, ServiceFailed):
-            error = ServiceFailed(action, bad, error.detail)
+            why, fix = health_diagnosis(health_outputs(self, bad))
+            error = ServiceFailed(action, bad, error.detail, why=why, fix=fix)
         self.show_logs(bad)
         raise error from None
 
@@ -276,3 +278,16 @@ def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
         if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0):
             bad.append(str((c.config.labels or {}).get("com.docker.compose.service", c.name)))
     return bad or list(wanted)
+
+
+def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
+    """The last healthcheck output of each container of `services` (what the probe printed)."""
+    wanted, outputs = set(services), []
+    # Safe: read only to explain an error that is raised anyway (without the explanation then).
+    with swallowed("reading the healthchecks of a failing service"):
+        for c in stack.compose.ps(all=True):
+            service = str((c.config.labels or {}).get("com.docker.compose.service", c.name))
+            log_ = (c.state.health.log or []) if c.state.health else []
+            if service in wanted and log_:
+                outputs.append(str(log_[-1].output or ""))
+    return outputs

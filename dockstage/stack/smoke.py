@@ -3,13 +3,15 @@
 The checks are data ([[tool.dockstage.smoke]], the bundled app's notes API by default): each is
 one request (method, path, JSON body, a bearer token from an .env key) and what the answer must
 be (status, JSON fields, a substring; a hashed static file it links to). After them, the suite
-checks that gunicorn served. A failing check names itself; on a 5xx the start of the body shows.
+checks that gunicorn served. A failing check names itself; on a 5xx the start of the body shows (smoke-urls: the page's title).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dockstage.core import loopback
@@ -142,25 +144,59 @@ def run_http_checks(base: str, reporter: Reporter, settings: Settings) -> list[s
 
 
 MAX_URLS = 200  # a bounded crawl: at most this many GETs, one at a time
+SHOWN_FAILURES = 10  # failing URLs named one a line; the rest counted
+SHOWN_TEXT = 80  # characters of a failing page's title (or first line of text)
+SKIP_KEY = "smoke-skip"
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TAG = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.I | re.S)
 
 
-def crawl(base: str, paths: list[str], reporter: Reporter) -> str:
-    """GET every path (the URLconf's parameterless URLs, as the prod image resolved them) through the
-    proxy headers, following nothing; any 5xx fails, naming the path and the start of its body."""
+def page_text(body: bytes) -> str:
+    """What a page says in one short line: its <title>, else its first line of text (tags removed)."""
+    title = _TITLE.search(body)
+    text = title.group(1).decode("utf-8", "replace") if title else ""
+    if not text.strip():
+        plain = _TAG.sub("\n", body[:20000].decode("utf-8", "replace"))
+        text = next((line for line in plain.splitlines() if line.strip()), "")
+    text = html.unescape(" ".join(text.split()))
+    return text if len(text) <= SHOWN_TEXT else text[: SHOWN_TEXT - 3] + "..."
+
+
+def skipped(path: str, patterns: Sequence[str]) -> bool:
+    """Whether `path` matches one of the smoke-skip glob patterns (`*` spans `/` too)."""
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
+
+
+def crawl(base: str, paths: list[str], reporter: Reporter, skip: Sequence[str] = ()) -> str:
+    """GET every path (the URLconf's parameterless URLs, as the prod image resolved them, less those
+    smoke-skip matches) through the proxy headers, following nothing. Every 5xx (or no answer) is
+    one line, status and the page's title; any fails the check, naming them all (bounded)."""
+    wanted = [path for path in paths if not skipped(path, skip)]
     statuses: dict[int, int] = {}
-    for path in paths[:MAX_URLS]:
+    failures: list[tuple[str, str]] = []  # (path, its line)
+    for path in wanted[:MAX_URLS]:
         try:
             r = fetch(base + path)
-        except OSError as exc:
-            reporter.fail(f"smoke urls: GET {path}: {exc}")
-            raise SmokeCheckFailed("urls", f"GET {path}: {exc}") from None
+        except loopback.NO_ANSWER as exc:
+            failures.append((path, f"GET {path}: no answer ({exc or type(exc).__name__})"))
+            continue
         if r.status >= 500:
-            reason = f"GET {path} gave {r.status}: {r.excerpt()!r}"
-            reporter.fail(f"smoke urls: {reason}")
-            raise SmokeCheckFailed("urls", reason) from None
+            failures.append((path, f"GET {path} gave {r.status}: {page_text(r.body) or '(empty page)'}"))
         statuses[r.status] = statuses.get(r.status, 0) + 1
+    if failures:
+        for _path, line in failures[:SHOWN_FAILURES]:
+            reporter.fail(f"smoke urls: {line}")
+        more = f" (+{len(failures) - SHOWN_FAILURES} more)" if len(failures) > SHOWN_FAILURES else ""
+        named = ", ".join(path for path, _line in failures[:SHOWN_FAILURES])
+        raise SmokeCheckFailed(
+            "urls",
+            f"{len(failures)} of {min(len(wanted), MAX_URLS)} URLs gave a 5xx or no answer: {named}{more}",
+            "the tracebacks are in web's log above; fix the views, or leave URLs out with "
+            f'{SKIP_KEY} = ["/path/*"] in [tool.dockstage] (glob patterns)',
+        ) from None
     shown = ", ".join(f"{count}x {status}" for status, count in sorted(statuses.items()))
-    more = f" (the first {MAX_URLS} of {len(paths)})" if len(paths) > MAX_URLS else ""
-    line = f"{min(len(paths), MAX_URLS)} URLs without parameters{more}, no 5xx: {shown or 'none'}"
+    more = f" (the first {MAX_URLS} of {len(wanted)})" if len(wanted) > MAX_URLS else ""
+    left = f", {len(paths) - len(wanted)} left out by {SKIP_KEY}" if len(wanted) < len(paths) else ""
+    line = f"{min(len(wanted), MAX_URLS)} URLs without parameters{more}{left}, no 5xx: {shown or 'none'}"
     reporter.ok(f"smoke urls: {line}")
     return line

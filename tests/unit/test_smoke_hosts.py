@@ -1,0 +1,300 @@
+"""Pure parts of what adopted projects tripped on: the Host the suite sends and ALLOWED_HOSTS, a
+manifest static storage before the tests, the URL crawl's failure lines and skip patterns, a
+healthcheck's 400, a test run that never started, and init's probe lines."""
+
+from __future__ import annotations
+
+import http.server
+import importlib.util
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from dockstage.adopt import learn
+from dockstage.adopt.cli import main as init_main
+from dockstage.adopt.inspect import Findings
+from dockstage.adopt.probe import apply, probed_line
+from dockstage.core import resources
+from dockstage.core.appconfig import parse_app
+from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis
+from dockstage.core.report import Reporter
+from dockstage.flows import pipeline
+from dockstage.stack import smoke
+
+
+def helper(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, resources.path(resources.SUPPORT) / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("hosts", "allowed"),
+    [
+        (["127.0.0.1"], False),
+        ([".railway.app", ".pythonanywhere.com", "127.0.0.1"], False),
+        (["*"], True),
+        (["localhost"], True),
+        ([".localhost"], True),
+        (["LOCALHOST"], True),
+        (["example.com", ".ocalhost"], False),
+        ([], False),
+    ],
+)
+def test_allowed_hosts_are_judged_by_the_host_the_suite_sends(hosts: list[str], allowed: bool) -> None:
+    assert learn.allows(hosts) is allowed
+
+
+def _probe_answer(**values: object) -> dict[str, object]:
+    return {
+        "module": "site.settings",
+        "ok": True,
+        "env": {"DATABASE_URL": "mysql://u1x:p1x@h1x.probe:47001/n1x", "DJANGO_SECRET_KEY": "ds2s"},
+        "reads": ["DATABASE_URL", "DJANGO_SECRET_KEY"],
+        "values": {
+            "DATABASES": {"default": {"ENGINE": "django.db.backends.mysql", "HOST": "h1x.probe", "PORT": 47001}},
+            "SECRET_KEY": "ds2s",
+            "DEBUG": False,
+            "STATIC_ROOT": "/app/staticfiles",
+            "INSTALLED_APPS": ["django.contrib.staticfiles"],
+            **values,
+        },
+    }
+
+
+def test_hard_coded_hosts_without_localhost_are_overlaid() -> None:
+    learned = learn.interpret(_probe_answer(ALLOWED_HOSTS=[".railway.app", ".pythonanywhere.com", "127.0.0.1"]))
+    assert learned.overlay == ["allowed-hosts"]
+    assert "does not take localhost" in learned.reasons[0]
+    assert learn.interpret(_probe_answer(ALLOWED_HOSTS=["localhost", "127.0.0.1"])).overlay == []
+
+
+@pytest.mark.parametrize(
+    ("values", "storage"),
+    [
+        (
+            {"STORAGES": {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}},
+            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        ),
+        (
+            {"STATICFILES_STORAGE": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+            "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+        ),
+        ({"STORAGES": {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}}, ""),
+        ({"STORAGES": None, "STATICFILES_STORAGE": None}, ""),
+    ],
+)
+def test_a_manifest_storage_is_recognised(values: dict[str, object], storage: str) -> None:
+    assert learn.manifest_storage(values) == storage
+
+
+def test_a_manifest_storage_gets_collectstatic_before_the_tests() -> None:
+    answer = _probe_answer(
+        ALLOWED_HOSTS=["*"],
+        STORAGES={"staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}},
+    )
+    found = Findings(Path("."), settings_module="site.settings")
+    apply(found, [answer])
+    assert found.test_setup == [learn.COLLECTSTATIC]
+    assert any("CompressedManifestStaticFilesStorage" in line and "test-setup" in line for line in found.found)
+    apply(found, [answer])  # once only
+    assert found.test_setup == [learn.COLLECTSTATIC]
+    plain = Findings(Path("."), settings_module="site.settings")
+    apply(plain, [_probe_answer(ALLOWED_HOSTS=["*"])])
+    assert plain.test_setup == []
+
+
+def test_without_static_root_the_tests_get_it_for_collectstatic() -> None:
+    answer = _probe_answer(
+        ALLOWED_HOSTS=["*"],
+        STATIC_ROOT=None,
+        STATICFILES_STORAGE="django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+    )
+    found = Findings(Path("."), settings_module="site.settings")
+    apply(found, [answer])
+    assert "static-root" in found.overlay and found.test_overlay == ["static-root"]
+
+
+def test_the_probe_line_names_what_imported_and_what_did_not() -> None:
+    both = [{"module": "config.base", "ok": False}, {"module": "config.test", "ok": True}]
+    line = probed_line(both, "1 s, no network")
+    assert line == "probed config.test in it; importing config.base failed (see below) (1 s, no network)"
+    assert probed_line([{"module": "a.settings", "ok": True}], "2 s") == "probed a.settings in it (2 s)"
+    assert "probed nothing" in probed_line([{"module": "a.settings", "ok": False}], "2 s")
+
+
+def test_a_page_says_its_title_or_first_line() -> None:
+    page = b"\n<!DOCTYPE html>\n<html><head><title>\n  Server Error (500) &amp; more\n</title></head></html>"
+    assert smoke.page_text(page) == "Server Error (500) & more"
+    assert smoke.page_text(b"<html><body><style>p{}</style><h1>Server Error (500)</h1></body></html>") == (
+        "Server Error (500)"
+    )
+    assert smoke.page_text(b"") == ""
+    long = smoke.page_text(b"<title>" + b"x" * 500 + b"</title>")
+    assert len(long) == smoke.SHOWN_TEXT and long.endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("path", "patterns", "skipped"),
+    [
+        ("/accounts/login/code/confirm/", ["/accounts/login/code/*"], True),
+        ("/accounts/login/", ["/accounts/login/code/*"], False),
+        ("/a/b/c/", ["/a/*"], True),
+        ("/oauth/google/login/", ["*/google/*", "/x/"], True),
+        ("/x/", [], False),
+    ],
+)
+def test_skip_patterns_are_globs(path: str, patterns: list[str], skipped: bool) -> None:
+    assert smoke.skipped(path, patterns) is skipped
+
+
+def test_smoke_skip_is_a_list_of_strings() -> None:
+    assert parse_app({"smoke_skip": ["/a/*", "/b/"]}).smoke_skip == ("/a/*", "/b/")
+
+
+class _Pages(http.server.BaseHTTPRequestHandler):
+    """500 with a real-looking page under /broken/, 200 elsewhere."""
+
+    def do_GET(self) -> None:
+        broken = self.path.startswith("/broken/")
+        body = b"\n<!DOCTYPE html>\n<html><head><title>Server Error (500)</title></head><body>x</body></html>"
+        self.send_response(500 if broken else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def pages() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_crawl_names_every_failing_url_one_line_each(pages: str, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = ["/", "/broken/a/", "/broken/b/", "/ok/"]
+    with pytest.raises(SmokeCheckFailed) as failed:
+        smoke.crawl(pages, paths, Reporter())
+    shown = capsys.readouterr()
+    lines = [line for line in (shown.out + shown.err).splitlines() if "smoke urls" in line]
+    assert len(lines) == 2 and all("gave 500: Server Error (500)" in line for line in lines)
+    assert "DOCTYPE" not in shown.out + shown.err
+    message = failed.value.one_line()
+    assert "2 of 4 URLs" in message and "/broken/a/, /broken/b/" in message and "smoke-skip" in message
+
+
+def test_skipped_urls_are_not_fetched(pages: str) -> None:
+    line = smoke.crawl(pages, ["/", "/broken/a/", "/broken/b/"], Reporter(), ["/broken/*"])
+    assert line.startswith("1 URLs without parameters, 2 left out by smoke-skip, no 5xx: 1x 200")
+
+
+def test_the_crawl_lists_a_bounded_number_of_failures(pages: str) -> None:
+    paths = [f"/broken/{n}/" for n in range(smoke.SHOWN_FAILURES + 5)]
+    with pytest.raises(SmokeCheckFailed) as failed:
+        smoke.crawl(pages, paths, Reporter())
+    assert "(+5 more)" in failed.value.one_line()
+
+
+def test_a_healthcheck_answered_400_is_named_disallowed_host() -> None:
+    why, fix = health_diagnosis(["unhealthy: GET /admin/login/ gave 400 (Host: localhost; DisallowedHost?)"])
+    assert "DisallowedHost" in why and "ALLOWED_HOSTS" in why and "allowed-hosts" in fix and "overlay" in fix
+    assert health_diagnosis(["unhealthy: HTTP Error 400: Bad Request"])[0]
+    assert health_diagnosis(["unhealthy: <urlopen error [Errno 111] Connection refused>", ""]) == ("", "")
+    error = ServiceFailed("starting the smoke stack", ["web"], why=why, fix=fix)
+    assert "web did not become healthy (its healthcheck got 400" in error.one_line()
+
+
+def test_the_last_error_line_of_a_run_that_stopped() -> None:
+    output = (
+        "Creating test database for alias 'default'...\n"
+        "Traceback (most recent call last):\n"
+        '  File "manage.py", line 22, in <module>\n'
+        "django.db.utils.OperationalError: (1067, \"Invalid default value for 'created'\")\n"
+        "\n"
+    )
+    command = helper("testcommand")
+    assert (
+        command.last_error(output)
+        == "django.db.utils.OperationalError: (1067, \"Invalid default value for 'created'\")"
+    )
+    assert command.last_error("something\nlast words\n") == "last words"
+
+
+def test_a_run_that_never_started_says_so(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    command = helper("testcommand")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    command.write_junit(str(junit), counts, ["python", "manage.py", "test"], "OperationalError: <1050> & 'x'")
+    assert pipeline.junit_counts(junit) == counts
+    stopped = pipeline.junit_stopped(junit)
+    assert stopped == "OperationalError: <1050> & 'x'"
+    assert pipeline.failed_summary(counts, stopped) == f"the tests did not start: {stopped}"
+    ran = {"tests": 3, "failures": 1, "errors": 0, "skipped": 0}
+    assert pipeline.failed_summary(ran, "") == "3 tests, 1 failed, 0 errors, 0 skipped"
+    command.write_junit(str(junit), counts, ["python", "manage.py", "test"])
+    assert pipeline.junit_stopped(junit) == ""
+
+
+def test_init_that_could_not_probe_ends_partial_and_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dockstage.adopt import probe
+
+    def unbuildable(root: Path, found: Findings, said: list[str]) -> None:
+        found.unprobed = (4, "the dev image did not build: pip could not install foo")
+
+    (tmp_path / "manage.py").write_text(
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n"
+    )
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site1" / "__init__.py").write_text("")
+    (tmp_path / "site1" / "settings.py").write_text("SECRET_KEY = 'x'\nALLOWED_HOSTS = []\n")
+    (tmp_path / "site1" / "wsgi.py").write_text("")
+    (tmp_path / "requirements.txt").write_text("Django==5.2\n")
+    monkeypatch.setattr(probe, "run_probe", unbuildable)
+    assert init_main(["init", str(tmp_path)]) == 4
+    shown = capsys.readouterr()
+    assert shown.err.startswith("partial: settings not probed (the dev image did not build")
+    assert "dockstage init --force" in shown.err and "next " not in shown.out
+    assert (tmp_path / "pyproject.toml").is_file()  # what the text gave is still written
+    assert "smoke-skip" in shown.out
+
+
+def test_the_texts_manifest_guess_is_replaced_by_the_probe(tmp_path: Path) -> None:
+    from dockstage.adopt.inspect import MANIFEST_GUESS, inspect
+
+    (tmp_path / "manage.py").write_text(
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n"
+    )
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site1" / "settings.py").write_text(
+        "STATIC_ROOT = '/srv/static'\n"
+        "# STATICFILES_STORAGE = 'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'  (off)\n"
+    )
+    found = inspect(tmp_path)
+    assert found.test_setup == [learn.COLLECTSTATIC]  # read from the text: a guess
+    assert any(line.startswith(MANIFEST_GUESS) for line in found.found)
+    apply(found, [_probe_answer(ALLOWED_HOSTS=["*"])])  # the probe saw the default storage
+    assert found.test_setup == [] and not any(line.startswith(MANIFEST_GUESS) for line in found.found)
+
+    found = inspect(tmp_path)
+    answer = _probe_answer(
+        ALLOWED_HOSTS=["*"], STATICFILES_STORAGE="django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    )
+    apply(found, [answer])
+    assert found.test_setup == [learn.COLLECTSTATIC]
+    assert [line for line in found.found if "static manifest" in line or line.startswith(MANIFEST_GUESS)] == [
+        "ManifestStaticFilesStorage: the tests' pages need the static manifest, so "
+        f"`{learn.COLLECTSTATIC}` runs before the tests (test-setup)"
+    ]
