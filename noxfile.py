@@ -50,7 +50,9 @@ def lint(session: nox.Session) -> None:
     dockerfiles = sorted(
         str(p.relative_to(ROOT))
         for p in ROOT.glob("**/*Dockerfile*")
-        if ".nox" not in p.parts and p.suffix != ".dockerignore" and not p.is_symlink()
+        if not {".nox", ".dockstage", "build"} & set(p.relative_to(ROOT).parts)  # tools' and builds' copies
+        and p.suffix != ".dockerignore"
+        and not p.is_symlink()
     )
     session.run("hadolint", *dockerfiles)
     scripts = [

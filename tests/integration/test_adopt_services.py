@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_adopt_probe import _with_polls, digest
-from tests.integration.test_adopt_startproject import (
-    django_admin,  # noqa: F401 - the module's Django venv fixture
-    owned,  # noqa: F401 - the test's own image and compose names
-    run,
-)
+from tests.integration.projects import startproject
+from tests.integration.test_adopt_probe import digest
+from tests.integration.test_adopt_startproject import owned
+from tests.integration.wheelenv import WheelEnv
+
+__all__ = ["owned"]  # the fixture: the test's own image and compose names
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,8 +47,7 @@ class CacheTests(SimpleTestCase):
 
 def redis_project(bin_dir: Path, root: Path) -> Path:
     """startproject + polls; the settings' CACHES read REDIS_URL; a cache test beside polls'."""
-    root.mkdir()
-    _with_polls(bin_dir, root)
+    startproject(bin_dir, root, polls=True)
     settings = root / "mysite/settings.py"
     text = settings.read_text().replace("from pathlib import Path\n", "import os\nfrom pathlib import Path\n", 1)
     settings.write_text(text + REDIS_CACHE)
@@ -57,17 +56,17 @@ def redis_project(bin_dir: Path, root: Path) -> Path:
     return root
 
 
-def test_a_redis_cache_is_learned_and_served(django_admin: Path, tmp_path: Path, owned: dict[str, str]) -> None:  # noqa: F811
-    root = redis_project(django_admin, tmp_path / "cached")
+def test_a_redis_cache_is_learned_and_served(wheel_env: WheelEnv, tmp_path: Path, owned: dict[str, str]) -> None:
+    root = redis_project(wheel_env.bin, tmp_path / "cached")
     before = {p: digest(p) for p in root.rglob("*.py")}
-    found = run(["dockstage", "init"], root, owned)
+    found = wheel_env.run(["dockstage", "init"], root, owned)
     assert "redis-url <- REDIS_URL" in found, found
     assert "services: redis in every stack (REDIS_URL's sentinel landed in CACHES)" in found
     text = (root / "pyproject.toml").read_text()
     table = tomllib.loads(text)["tool"]["dockstage"]
     assert table["services"] == ["redis"] and table["env"]["redis-url"] == "REDIS_URL"
     assert "learned by the probe: REDIS_URL's sentinel landed in CACHES" in text
-    out = run(["nox", "-s", "pipeline"], root, owned)
+    out = wheel_env.run(["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
     assert "3 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out, out[-3000:]
     assert "REDIS-SERVER " in out  # the test reached a real redis server at the stack's `redis`

@@ -10,8 +10,11 @@ ENV LANG=C.UTF-8 \
 # The package starts the service during install unless policy-rc.d says no (exit 101).
 # Versions come from the Debian suite of BASE (bookworm 7.0, trixie 8.0).
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# The redis user first, with the official image's fixed ids (999), so USER can be numeric.
 # hadolint ignore=DL3008
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
+RUN groupadd --system --gid 999 redis \
+    && useradd --system --uid 999 --gid redis --home-dir /var/lib/redis --shell /usr/sbin/nologin redis \
+    && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && chmod 0755 /usr/sbin/policy-rc.d \
     && apt-get update \
     && apt-get install -y --no-install-recommends redis-server \
@@ -22,7 +25,7 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && redis-server --version
 
 WORKDIR /data
-USER redis
+USER 999:999
 EXPOSE 6379
 # Debian's /etc/redis/redis.conf binds loopback only: no config file, every interface, no
 # protected mode (reachable only on the stack's own network), nothing written to disk.
