@@ -38,7 +38,9 @@ def bench(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The suite's own tests: unit tests and integration tests on the real engine."""
     session.install("-e", ".[test,bench]")
-    session.run("pytest", *session.posargs)
+    # The suite's own timings: the 30 slowest printed, every test's seconds in the junit file.
+    report = ROOT / ".dockstage" / "reports" / "suite-junit.xml"
+    session.run("pytest", "--durations=30", f"--junitxml={report}", *session.posargs)
 
 
 @nox.session
