@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from pathlib import Path
 
 from dockstage.core.errors import ConfigError, StackError, docker_errors
@@ -116,6 +117,15 @@ def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
 
     Nothing else runs first (no migrations): `showmigrations` shows what is pending.
     `interactive` gives it a terminal (shell, createsuperuser, changepassword)."""
+    passed = superuser_env(run.settings.shell)
+    if args[:1] == ["createsuperuser"] and not interactive and "--noinput" not in args and "--no-input" not in args:
+        if not {"DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_PASSWORD"} <= set(passed):
+            raise ConfigError(
+                "createsuperuser needs a terminal to ask its questions, and there is none",
+                "run it in a terminal, or set DJANGO_SUPERUSER_USERNAME, DJANGO_SUPERUSER_EMAIL and "
+                "DJANGO_SUPERUSER_PASSWORD in the shell (they reach the command, which then runs --noinput)",
+            )
+        args = [*args, "--noinput"]
     run.build("dev")
     stack = run.stack("dev")
     stack.up(stack.backing, action="starting db")
@@ -127,11 +137,16 @@ def manage(run: Run, args: list[str], *, interactive: bool = False) -> None:
         ),
     ):
         if interactive:
-            stack.compose.run("web", command, tty=True, remove=True, dependencies=False)
+            stack.compose.run("web", command, tty=True, remove=True, dependencies=False, envs=passed)
         else:
             run.reporter.stream(
-                stack.compose.run("web", command, tty=False, remove=True, stream=True, dependencies=False)
+                stack.compose.run("web", command, tty=False, remove=True, stream=True, dependencies=False, envs=passed)
             )
+
+
+def superuser_env(shell: Mapping[str, str]) -> dict[str, str]:
+    """The shell's DJANGO_SUPERUSER_* variables, which Django's createsuperuser reads (--noinput)."""
+    return {key: value for key, value in shell.items() if key.startswith("DJANGO_SUPERUSER_") and value}
 
 
 def db_shell(run: Run) -> None:

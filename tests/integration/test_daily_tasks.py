@@ -59,6 +59,23 @@ def test_createsuperuser_and_changepassword_get_a_terminal(daily: Settings) -> N
     assert "Battery-Staple-7?" not in text
 
 
+def test_createsuperuser_without_a_terminal_refuses_or_takes_the_shells_values(daily: Settings) -> None:
+    """No terminal (run_cli's stdin is not one): Django would skip and exit 0 having made nobody."""
+    env = cli_env(daily)
+    ok(run_cli(["invoke", "migrate"], env))
+    refused = run_cli(["invoke", "manage", "--", "createsuperuser"], env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "createsuperuser needs a terminal" in refused.stderr + refused.stdout
+    assert "DJANGO_SUPERUSER_PASSWORD" in refused.stderr + refused.stdout
+    given = {"DJANGO_SUPERUSER_USERNAME": "grace", "DJANGO_SUPERUSER_EMAIL": "g@example.com"}
+    made = ok(
+        run_cli(["invoke", "manage", "--", "createsuperuser"], {**env, **given, "DJANGO_SUPERUSER_PASSWORD": "Pw-9!x"})
+    )
+    assert "Superuser created successfully" in made and "Pw-9!x" not in made
+    again = run_cli(["invoke", "manage", "--", "createsuperuser"], {**env, **given, "DJANGO_SUPERUSER_PASSWORD": "x"})
+    assert again.returncode != 0 and "already taken" in again.stdout + again.stderr  # grace exists: made above
+
+
 def test_logs_without_a_service_and_following(daily: Settings) -> None:
     env = cli_env(daily)
     ok(run_cli(["invoke", "up", "--quiet"], env))
