@@ -6,7 +6,9 @@ import datetime
 from collections.abc import Mapping
 from pathlib import Path
 
-from dockstage.core.errors import ConfigError, StackError, docker_errors
+from python_on_whales.exceptions import DockerException
+
+from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.flows.run import Run
 from dockstage.stack import db
 from dockstage.stack.compose import Stack
@@ -167,8 +169,22 @@ def db_dump(run: Run, output: Path | None) -> Path:
 
 def db_restore(run: Run, path: Path) -> None:
     remove_rehearsals(run)
-    safety = db.restore(run.stack(), path, run.settings.path("backups"))
+    stack = run.stack()
+    safety = db.restore(stack, path, run.settings.path("backups"))
     run.reporter.ok(f"restored the database from {path} (the data before it: {safety})")
+    if stack.running("web") and not migrations_applied(stack):
+        run.reporter.warn(
+            f"the restored data lacks migrations the running code has: run `{run.commands.get('migrate', 'migrate')}`"
+        )
+
+
+def migrations_applied(stack: Stack) -> bool:
+    """Whether the running web's code finds every migration applied (`migrate --check`)."""
+    try:
+        stack.compose.execute("web", ["python", "manage.py", "migrate", "--check", "--noinput"], tty=False)
+    except DockerException as exc:
+        return exc.return_code != 1  # 1: unapplied migrations; anything else says nothing about them
+    return True
 
 
 def clean(run: Run) -> None:
@@ -177,7 +193,15 @@ def clean(run: Run) -> None:
     stack.down(volumes=False)
     remove_rehearsals(run)
     with docker_errors(f"pruning the dangling {run.settings.image} images"):
-        run.docker.image.prune(all=False, filters={"label": f"dockstage.image={run.settings.image}"})
+        for image in run.docker.image.list(
+            filters=[
+                ("dangling", "true"),
+                ("label", f"dockstage.image={run.settings.image}"),
+                ("label", f"dockstage.project={run.settings.project}"),
+            ]
+        ):
+            with swallowed("removing a dangling image another one still uses"):
+                run.docker.image.remove(image.id)
     run.reporter.ok(
         f"{stack.project}: containers and networks removed, dangling {run.settings.image} images pruned; volumes kept"
     )

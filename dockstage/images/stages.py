@@ -113,7 +113,11 @@ def build_stage(
         "load": True,
         "cache": cache,
         "build_args": build_args(settings, images, context),
-        "labels": {"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
+        "labels": {
+            "dockstage.flavour": images.flavour,
+            "dockstage.image": settings.image,
+            "dockstage.project": settings.project,  # `clean` prunes this project's dangling images only
+        },
         "secrets": secrets(settings),
     }
 

@@ -534,6 +534,13 @@ def _load_failed(path: Path, exc: DockerException) -> DockstageError:
             "give a dump of the app's database only (`{db_dump}`)",
             detail=exc.stderr or "",
         )
+    if "0900_" in last and "collation" in last.lower():
+        return DatabaseError(
+            f"{path} comes from MySQL 8 and this server is MariaDB ({last}); the database was not touched",
+            "restore it into MySQL (DOCKSTAGE_FLAVOUR=official), or convert the file first: "
+            "sed -i 's/utf8mb4_0900_ai_ci/utf8mb4_unicode_ci/g' <file>",
+            detail=exc.stderr or "",
+        )
     return DatabaseError(
         f"{path} does not load ({last}); the database was not touched (rehearsed on a throwaway server "
         "holding a copy of the live data)",

@@ -129,23 +129,28 @@ def test_clean_prunes_only_this_projects_dangling_images(
 ) -> None:
     other = f"dockstage-other-{uuid.uuid4().hex[:8]}"
     ids = {}
-    for image in (daily.image, other):
+    # (image name, compose project): this project's, another image's, the same image name of another project
+    owners = [(daily.image, daily.project), (other, daily.project), (daily.image, f"{daily.project}-elsewhere")]
+    for image, project in owners:
         for round_ in ("a", "b"):  # the second build takes the tag: the first becomes dangling
             (tmp_path / "Dockerfile").write_text(
-                f"FROM {daily.tag('prod')}\nLABEL dockstage.image={image} round={round_}\n"
+                f"FROM {daily.tag('prod')}\n"
+                f"LABEL dockstage.image={image} dockstage.project={project} round={round_}-{project}\n"
             )
-            docker_client.buildx.build(tmp_path, tags=[f"{image}:dangle"], load=True, progress=False)
-            ids[(image, round_)] = docker_client.image.inspect(f"{image}:dangle").id
+            tag = f"{image}:dangle-{project}"
+            docker_client.buildx.build(tmp_path, tags=[tag], load=True, progress=False)
+            ids[(image, project, round_)] = docker_client.image.inspect(tag).id
     try:
         ok(run_cli(["invoke", "clean"], cli_env(daily)))
-        assert not docker_client.image.exists(ids[(daily.image, "a")])  # this project's leftover is gone
-        assert docker_client.image.exists(ids[(other, "a")])  # another checkout's stays
+        assert not docker_client.image.exists(ids[(*owners[0], "a")])  # this project's leftover is gone
+        assert docker_client.image.exists(ids[(*owners[1], "a")])  # another image's stays
+        assert docker_client.image.exists(ids[(*owners[2], "a")])  # another checkout's (same image name) stays
     finally:
-        for image in (daily.image, other):
+        for image, project in owners:
             with contextlib.suppress(DockerException):
-                docker_client.image.remove(f"{image}:dangle", force=True)
-        with contextlib.suppress(DockerException):
-            docker_client.image.remove(ids[(other, "a")], force=True)
+                docker_client.image.remove(f"{image}:dangle-{project}", force=True)
+            with contextlib.suppress(DockerException):
+                docker_client.image.remove(ids[(image, project, "a")], force=True)
 
 
 def test_messages_point_the_right_way(daily: Settings, tmp_path: Path) -> None:
