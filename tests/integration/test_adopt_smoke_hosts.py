@@ -16,37 +16,24 @@ The test owns its image names and compose projects and removes them.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import tomllib
-import uuid
-import venv
-from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
-from dockstage import STAGES
+from tests.integration.projects import DATABASES_FROM_ENV
+from tests.integration.test_adopt_startproject import owned
+from tests.integration.wheelenv import WheelEnv
+
+__all__ = ["owned"]  # the fixture: the test's own image and compose names
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SETTINGS_TAIL = """
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.mysql",
-        "HOST": os.environ.get("DB_HOST", "localhost"),
-        "PORT": os.environ.get("DB_PORT", "3306"),
-        "NAME": os.environ.get("DB_NAME", "mysite"),
-        "USER": os.environ.get("DB_USER", "mysite"),
-        "PASSWORD": os.environ.get("DB_PASSWORD", ""),
-    }
-}
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only")
+SETTINGS_TAIL = (
+    DATABASES_FROM_ENV
+    + """SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only")
 DEBUG = os.environ.get("DJANGO_DEBUG", "False") == "True"
 ALLOWED_HOSTS = [".railway.example", "127.0.0.1"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -55,6 +42,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 """
+)
 VIEWS = """from django.shortcuts import render
 
 
@@ -101,15 +89,6 @@ class Migration(migrations.Migration):
 """
 
 
-@pytest.fixture(scope="module")
-def django_admin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """django-admin from a throwaway venv (Django from the package index, as a developer has it)."""
-    where = tmp_path_factory.mktemp("django-venv")
-    venv.create(where, with_pip=True)
-    subprocess.run([where / "bin/python", "-m", "pip", "install", "-q", "Django>=5.2,<6"], check=True, timeout=300)
-    return where / "bin"
-
-
 def make_project(bin_dir: Path, root: Path) -> Path:
     root.mkdir()
     subprocess.run([bin_dir / "django-admin", "startproject", "mysite", "."], cwd=root, check=True)
@@ -133,32 +112,9 @@ def make_project(bin_dir: Path, root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def owned(docker_client: DockerClient) -> Iterator[dict[str, str]]:
-    """This test's image name and compose project (shell variables beat [tool.dockstage]); removed after."""
-    name = f"dsit-hosts-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
-    env.update(DOCKSTAGE_IMAGE=f"{name}/app", DOCKSTAGE_PROJECT=name, NO_COLOR="1", PYTHONUNBUFFERED="1")
-    yield env
-    for suffix in ("", "-test", "-smoke", "-pipeline"):
-        with suppress(DockerException):
-            for container in docker_client.container.list(
-                all=True, filters=[("label", f"com.docker.compose.project={name}{suffix}")]
-            ):
-                container.remove(force=True, volumes=True)
-        with suppress(DockerException):
-            for volume in docker_client.volume.list(filters=[("label", f"com.docker.compose.project={name}{suffix}")]):
-                volume.remove()
-    for stage in STAGES:
-        with suppress(DockerException):
-            docker_client.image.remove(f"{name}/app:{stage}", force=True)
-
-
-def run(args: list[str], cwd: Path, env: dict[str, str], expect: int = 0) -> str:
-    tool = {"dockstage": [sys.executable, "-m", "dockstage.adopt.cli"], "nox": [sys.executable, "-m", "nox"]}[args[0]]
-    done = subprocess.run(
-        [*tool, *args[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=1500, check=False
-    )
+def run(wheel_env: WheelEnv, args: list[str], cwd: Path, env: dict[str, str], expect: int = 0) -> str:
+    """A program of the installed wheel's venv in the project; its output, the exit status checked."""
+    done = wheel_env.call(args, cwd, env, timeout=1500)
     output = done.stdout + done.stderr
     assert done.returncode == expect, output[-4000:]
     return output
@@ -172,9 +128,9 @@ def set_key(root: Path, line: str, replaces: str) -> None:
     tomllib.loads(text)
 
 
-def test_hosts_manifest_and_a_broken_url(django_admin: Path, tmp_path: Path, owned: dict[str, str]) -> None:
-    root = make_project(django_admin, tmp_path / "hosts_site")
-    found = run(["dockstage", "init", "--no-ci"], root, owned)
+def test_hosts_manifest_and_a_broken_url(wheel_env: WheelEnv, tmp_path: Path, owned: dict[str, str]) -> None:
+    root = make_project(wheel_env.bin, tmp_path / "hosts_site")
+    found = run(wheel_env, ["dockstage", "init", "--no-ci"], root, owned)
     assert "sets allowed-hosts" in found and "does not take localhost" in found
     assert "ManifestStaticFilesStorage: the tests' pages need the static manifest" in found
     assert 'smoke-skip = ["/path/*"]' in found and "smoke-urls is on" in found
@@ -183,7 +139,7 @@ def test_hosts_manifest_and_a_broken_url(django_admin: Path, tmp_path: Path, own
     assert section["test-setup"] == ["python manage.py collectstatic --noinput"]
 
     # The broken URL fails the smoke, named with its page's title; its traceback is in web's log.
-    out = run(["nox", "-s", "pipeline"], root, owned, expect=7)
+    out = run(wheel_env, ["nox", "-s", "pipeline"], root, owned, expect=7)
     assert "app tests (`python manage.py test`): 1 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out
     assert "smoke health: GET /admin/login/ gave 200" in out  # the HEALTHCHECK passed: web became healthy
     assert "smoke urls: GET /broken/now/ gave 500: Server Error (500)" in out
@@ -191,32 +147,32 @@ def test_hosts_manifest_and_a_broken_url(django_admin: Path, tmp_path: Path, own
     assert "RuntimeError: dockstage-smoke-boom" in out  # the traceback, from web's log
 
     set_key(root, 'smoke-skip = ["/broken/*"]', "smoke-skip")
-    out = run(["nox", "-s", "smoke_prod"], root, owned)
+    out = run(wheel_env, ["nox", "-s", "smoke_prod"], root, owned)
     assert "left out by smoke-skip, no 5xx" in out
 
     # Without the overlay's hosts, the HEALTHCHECK's 400 is named for what it is.
     set_key(root, "overlay = []", "overlay")
     env = {**owned, "DOCKSTAGE_WAIT_TIMEOUT": "40"}
-    out = run(["nox", "-s", "smoke_prod"], root, env, expect=5)
+    out = run(wheel_env, ["nox", "-s", "smoke_prod"], root, env, expect=5)
     assert "web did not become healthy (its healthcheck got 400: Django's DisallowedHost" in out
     assert 'add "allowed-hosts" to overlay in [tool.dockstage]' in out
 
     # A migration that crashes while the test database is made: no "0 tests, 0 failed".
     (root / "pages/migrations/0001_crash.py").write_text(CRASHING_MIGRATION)
-    out = run(["nox", "-s", "test_image"], root, owned, expect=7)
+    out = run(wheel_env, ["nox", "-s", "test_image"], root, owned, expect=7)
     assert "dockstage: the tests did not start (exit 1): RuntimeError: dockstage-migration-boom" in out
     assert "the tests did not start: RuntimeError: dockstage-migration-boom" in out.splitlines()[-1]
     assert "0 tests, 0 failed" not in out
 
 
 def test_init_that_cannot_build_the_dev_image_is_partial(
-    django_admin: Path, tmp_path: Path, owned: dict[str, str]
+    wheel_env: WheelEnv, tmp_path: Path, owned: dict[str, str]
 ) -> None:
     """A requirement no index has: the probe's dev build fails; init still writes what the text
     gave, but ends with a `partial:` line and the build's exit status, not like a success."""
-    root = make_project(django_admin, tmp_path / "unbuildable")
+    root = make_project(wheel_env.bin, tmp_path / "unbuildable")
     (root / "requirements.txt").write_text("Django>=5.2,<6\nno-such-package-dockstage-xyz==1.0\n")
-    out = run(["dockstage", "init", "--no-ci"], root, owned, expect=4)
+    out = run(wheel_env, ["dockstage", "init", "--no-ci"], root, owned, expect=4)
     last = out.strip().splitlines()[-1]
     assert last.startswith("partial: settings not probed (the dev image did not build: build:")
     assert "dockstage init --force" in last and "no-such-package-dockstage-xyz" in out  # uv's reason above
