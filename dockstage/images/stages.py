@@ -77,6 +77,16 @@ def _image_id(docker: DockerClient, tag: str) -> str | None:
         return None
 
 
+def suite_needs(settings: Settings, context: Path) -> list[Path]:
+    """Files of the app the suite's stages run (manage.py, the settings and wsgi modules), relative
+    to the context: kept in the build whatever the project's .dockerignore says."""
+    app = settings.app
+    manage = context / settings.app_dir.strip("/") / "manage.py"
+    modules = [m for m in (app.settings_module, app.wsgi) if m]
+    found = contextguard.module_files(context, settings.app_dir, modules, app.python_path)
+    return [*([manage.relative_to(context)] if manage.is_file() else []), *found]
+
+
 def build_stage(
     settings: Settings,
     docker: DockerClient,
@@ -100,7 +110,10 @@ def build_stage(
     started = time.monotonic()
     if dockerfile is None:  # the project's build: a dump in its context, whatever its name, stays out
         dockerfile, dumps = contextguard.guarded_dockerfile(
-            settings.path(settings.dockerfile), context or settings.root, settings.path(settings.state_dir)
+            settings.path(settings.dockerfile),
+            context or settings.root,
+            settings.path(settings.state_dir),
+            suite_needs(settings, context or settings.root),
         )
         if dumps:
             names = ", ".join(str(dump) for dump in dumps)

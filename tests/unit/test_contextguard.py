@@ -62,3 +62,55 @@ def test_dumps_are_named_in_a_copy_of_the_ignore_file(tmp_path: Path) -> None:
     ignore = (used.parent / "Dockerfile.dockerignore").read_text().splitlines()
     assert ignore[:2] == [".env", "**/node_modules"]  # the Dockerfile's own rules first
     assert ignore[-2:] == ["/app/db backup\\[1\\]", "/app/dump.gz"]
+
+
+LINKDING_IGNORE = """\
+# Ignore everything
+*
+
+# Include files required for build or at runtime
+!/bookmarks
+!/manage.py
+!/pyproject.toml
+!/uv.lock
+
+ # Remove dev settings
+/bookmarks/settings/dev.py
+"""
+
+
+def test_the_project_dockerignore_is_honoured_with_the_suite_needs_re_included(tmp_path: Path) -> None:
+    context, support = tmp_path / "project", tmp_path / "support"
+    for name in ("manage.py", "bookmarks/settings/__init__.py", "bookmarks/settings/dev.py", "bookmarks/wsgi.py"):
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
+        (context / name).write_text("x = 1\n")
+    (context / ".dockerignore").write_text(LINKDING_IGNORE)
+    support.mkdir()
+    dockerfile = support / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY . /app/\n")
+    (support / "Dockerfile.dockerignore").write_text(".env\n**/*.sqlite3\n.dockstage/*\n!.dockstage/build\n")
+    needs = [Path("manage.py"), *contextguard.module_files(context, ".", ["bookmarks.settings", "bookmarks.wsgi:app"])]
+    assert needs == [Path("manage.py"), Path("bookmarks/settings/__init__.py"), Path("bookmarks/wsgi.py")]
+    used, found = contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage", needs)
+    assert found == [] and used == context / ".dockstage/dockerfile/Dockerfile"
+    lines = [line for line in (used.parent / "Dockerfile.dockerignore").read_text().splitlines() if line]
+    project = [line for line in LINKDING_IGNORE.splitlines() if line]
+    start = lines.index(project[0])
+    assert lines[start : start + len(project)] == project  # verbatim, in order
+    suite = lines.index(".env")
+    assert suite > start + len(project) - 1  # the suite's exclusions win over the project's `!` lines
+    assert lines[-4:] == [
+        "!/.dockstage/build",
+        "!/manage.py",
+        "!/bookmarks/settings/__init__.py",
+        "!/bookmarks/wsgi.py",
+    ]
+    assert "!/bookmarks/settings/dev.py" not in lines  # the project's exclusion stands
+
+
+def test_a_project_dockerignore_is_not_repeated_when_it_is_the_build_own(tmp_path: Path) -> None:
+    (tmp_path / ".dockerignore").write_text("*.log\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    assert contextguard.project_ignore(dockerfile, tmp_path) is None  # BuildKit reads it itself
+    assert contextguard.guarded_dockerfile(dockerfile, tmp_path, tmp_path / ".dockstage") == (dockerfile, [])
