@@ -134,7 +134,7 @@ def once(module: str) -> dict:
         settings = importlib.import_module(module)
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"ok": False, "error": last[:500], "reads": reads}
+        return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
     finally:
         environ_class.__getitem__ = original
     values = {name: plain(getattr(settings, name, None)) for name in READ_BACK}
@@ -157,6 +157,55 @@ def services(settings) -> dict:
         if name in SERVICE_SETTINGS or (("REDIS" in name or "redis" in text.lower()) and len(text) < 4000):
             found[name] = value
     return found
+
+
+MISSING_FILE = re.compile(r"unable to open database file|No such file or directory", re.I)
+MAX_DIRS = 3  # writable dirs made for the import (writable-dirs), at most
+
+
+def _paths_near(exc: BaseException) -> list:
+    """The path-like values the failing frames held, innermost first: their string locals and the
+    string attributes of their objects (huey's SqliteStorage keeps its file in self.filename)."""
+    found = [exc.filename] if isinstance(exc, OSError) and isinstance(exc.filename, str) else []
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    frames = [f for f in frames if not f.f_code.co_filename.startswith("<") and f.f_code.co_filename != __file__]
+    for frame in reversed(frames[-8:]):  # the import machinery's own frames (.pyc paths) left out
+        for value in list(frame.f_locals.values())[:40]:
+            if isinstance(value, (str, os.PathLike)):
+                found.append(os.fspath(value))
+            else:
+                attributes = getattr(value, "__dict__", None)
+                if isinstance(attributes, dict):
+                    found += [v for v in list(attributes.values())[:40] if isinstance(v, str)]
+    return [
+        path
+        for path in found
+        if isinstance(path, str) and "/" in path and len(path) < 400 and not path.endswith((".py", ".pyc"))
+    ]
+
+
+def missing_dir(exc: BaseException, app: str) -> str:
+    """The dir under the app dir an import died for want of (sqlite's "unable to open database
+    file", FileNotFoundError), relative to it; "" when the error is another one."""
+    if not MISSING_FILE.search(str(exc)) and not isinstance(exc, FileNotFoundError):
+        return ""
+    root = os.path.realpath(app)
+    for path in _paths_near(exc):
+        full = os.path.realpath(os.path.join(root, path))
+        if not full.startswith(root + os.sep) or os.path.exists(full):
+            continue
+        folder = os.path.dirname(full)  # the file's dir ...
+        if os.path.isdir(folder):  # ... which exists: the path itself is the missing dir, if it reads as one
+            if not isinstance(exc, FileNotFoundError) or "." in os.path.basename(full):
+                continue
+            folder = full
+        if folder != root:
+            return os.path.relpath(folder, root)
+    return ""
 
 
 def attempt(module: str, env: dict) -> dict:
@@ -232,8 +281,14 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     result: dict = {}
     asked: list[str] = []  # names no read showed, learned from the error the import died with
     deadline = time.monotonic() + PROBE_SECONDS
+    made: list = []  # dirs under the app dir the import needed (writable-dirs)
     for _ in range(MAX_ATTEMPTS):
         result = attempt(module, env())
+        needed = result.get("missing_dir") or ""
+        if needed and len(made) < MAX_DIRS and needed not in made:
+            os.makedirs(needed, exist_ok=True)  # in the probe's throwaway container
+            made.append(needed)
+            continue
         new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
         if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
@@ -261,7 +316,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     if result.get("ok") and not _host_is_sentinel(result, env()):
         result = _url_pass(module, kinds, env, result)
     final = env()
-    out = {"module": module, "env": final, "kinds": kinds, **result}
+    out = {"module": module, "env": final, "kinds": kinds, **result, "writable_dirs": made}
     out["reads"] = list(dict.fromkeys([*result.get("reads", []), *asked]))
     if not result.get("ok"):
         return out
@@ -270,6 +325,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         out = probe(module, [*order, *engine["reads"]], {engine["name"]: engine["value"]})
         out["engine"] = {"name": engine["name"], "value": engine["value"]}
         out["reads"] = list(dict.fromkeys([*out.get("reads", []), *asked]))
+        out["writable_dirs"] = list(dict.fromkeys([*made, *out.get("writable_dirs", [])]))
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}

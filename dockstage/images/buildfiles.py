@@ -125,6 +125,7 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
         "ASSETS_COMMAND": json.dumps(list(app.assets_command)),
         "ASSETS_OUTPUT": json.dumps(list(app.assets_output)),
         "PYTHON_PATH": ":".join(f"/app/{p.strip('/')}" for p in app.python_path),
+        "WRITABLE_DIRS": " ".join(app.writable_paths),
     }
 
 
