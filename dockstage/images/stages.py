@@ -77,14 +77,21 @@ def _image_id(docker: DockerClient, tag: str) -> str | None:
         return None
 
 
+SUITE_FILES = ("manage.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini", "conftest.py")
+"""Files at the app dir the suite's stages read (the tests' configuration), when the project has them."""
+ASSETS_FILES = ("package.json", "package-lock.json", "npm-shrinkwrap.json")
+
+
 def suite_needs(settings: Settings, context: Path) -> list[Path]:
-    """Files of the app the suite's stages run (manage.py, the settings and wsgi modules), relative
-    to the context: kept in the build whatever the project's .dockerignore says."""
+    """Files of the app the suite's stages run (manage.py, the test configuration, package.json when
+    there is an assets-command, the settings and wsgi modules), relative to the context: kept in the
+    build whatever the project's .dockerignore says."""
     app = settings.app
-    manage = context / settings.app_dir.strip("/") / "manage.py"
+    folder = context / settings.app_dir.strip("/")
+    names = [*SUITE_FILES, *(ASSETS_FILES if app.assets_command else ())]
+    files = [(folder / name).relative_to(context) for name in names if (folder / name).is_file()]
     modules = [m for m in (app.settings_module, app.wsgi) if m]
-    found = contextguard.module_files(context, settings.app_dir, modules, app.python_path)
-    return [*([manage.relative_to(context)] if manage.is_file() else []), *found]
+    return [*files, *contextguard.module_files(context, settings.app_dir, modules, app.python_path)]
 
 
 def build_stage(

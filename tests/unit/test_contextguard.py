@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage.images import contextguard
+from dockstage.core.appconfig import parse_app
+from dockstage.core.config import Settings
+from dockstage.images import contextguard, stages
 
 DUMP = b"-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n-- Host: localhost    Database: app\n"
 MYSQL = b"/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\nCREATE TABLE `t` (id int);\n"
@@ -114,3 +116,17 @@ def test_a_project_dockerignore_is_not_repeated_when_it_is_the_build_own(tmp_pat
     dockerfile.write_text("FROM scratch\n")
     assert contextguard.project_ignore(dockerfile, tmp_path) is None  # BuildKit reads it itself
     assert contextguard.guarded_dockerfile(dockerfile, tmp_path, tmp_path / ".dockstage") == (dockerfile, [])
+
+
+def test_the_suite_needs_what_its_stages_run(tmp_path: Path) -> None:
+    for name in ("site/manage.py", "site/pyproject.toml", "site/package.json", "site/src/shop/settings.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "site/src/shop/wsgi").mkdir()
+    (tmp_path / "site/src/shop/wsgi/__init__.py").write_text("")
+    app = parse_app({"settings_module": "shop.settings", "wsgi": "shop.wsgi:application", "python_path": ["src"]})
+    settings = Settings(root=tmp_path, app_dir="site", app=app)
+    needs = ["site/manage.py", "site/pyproject.toml", "site/src/shop/settings.py", "site/src/shop/wsgi/__init__.py"]
+    assert [p.as_posix() for p in stages.suite_needs(settings, tmp_path)] == needs
+    with_assets = settings.with_(app=parse_app({"assets_command": "npm run build"}))
+    assert [p.as_posix() for p in stages.suite_needs(with_assets, tmp_path)] == [*needs[:2], "site/package.json"]
