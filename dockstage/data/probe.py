@@ -117,8 +117,9 @@ def _read_by_the_project(frame) -> bool:
     return False
 
 
-def once(module: str) -> dict:
-    """Import `module` here (a fresh process), recording every environment read."""
+def once(module: str, setup: bool = False) -> dict:
+    """Import `module` here (a fresh process), recording every environment read; with `setup`,
+    django.setup() after it (apps such as huey's open their files when loaded, not in the settings)."""
     reads: list[str] = []
     environ_class = type(os.environ)
     original = environ_class.__getitem__
@@ -132,6 +133,10 @@ def once(module: str) -> dict:
     sys.path.insert(0, os.getcwd())
     try:
         settings = importlib.import_module(module)
+        if setup:
+            import django
+
+            django.setup()
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
@@ -208,12 +213,12 @@ def missing_dir(exc: BaseException, app: str) -> str:
     return ""
 
 
-def attempt(module: str, env: dict) -> dict:
+def attempt(module: str, env: dict, setup: bool = False) -> dict:
     """One import of `module` with `env`, in a child process (forked: the libraries the parent
     preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
     base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
     if hasattr(os, "fork"):
-        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module})
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup)
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
         env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
@@ -232,7 +237,7 @@ BASE_ENV = dict(os.environ)
 PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
 
 
-def _forked(module: str, env: dict) -> dict:
+def _forked(module: str, env: dict, setup: bool = False) -> dict:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
@@ -243,7 +248,7 @@ def _forked(module: str, env: dict) -> dict:
             os.environ.clear()
             os.environ.update(env)
             with os.fdopen(write_end, "w") as out:
-                out.write(json.dumps(once(module)))
+                out.write(json.dumps(once(module, setup)))
         except BaseException:  # noqa: BLE001 - the parent reads "no answer"
             code = 1
         finally:
@@ -316,6 +321,12 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     if result.get("ok") and not _host_is_sentinel(result, env()):
         result = _url_pass(module, kinds, env, result)
     final = env()
+    while result.get("ok") and len(made) < MAX_DIRS:  # the apps loaded too: files they open at setup
+        needed = attempt(module, final, setup=True).get("missing_dir") or ""
+        if not needed or needed in made:
+            break
+        os.makedirs(needed, exist_ok=True)
+        made.append(needed)
     out = {"module": module, "env": final, "kinds": kinds, **result, "writable_dirs": made}
     out["reads"] = list(dict.fromkeys([*result.get("reads", []), *asked]))
     if not result.get("ok"):

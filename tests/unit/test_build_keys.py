@@ -50,8 +50,9 @@ def test_writable_dirs_are_made_in_the_build_and_tmpfs_in_prod(tmp_path: Path) -
     app = parse_app({"writable_dirs": ["data", "var/cache/"], "workers": {"tasks": "python manage.py run_huey"}})
     assert app.writable_paths == ("/app/data", "/app/var/cache")
     services = json.loads(workers.render(app).split("\n", 1)[1])["services"]
-    assert services["web"] == {"tmpfs": ["/app/data", "/app/var/cache"]}
-    assert services["tasks"]["tmpfs"] == ["/tmp", "/var/tmp", "/app/data", "/app/var/cache"]
+    owned = ["/app/data:uid=10001,gid=10001", "/app/var/cache:uid=10001,gid=10001"]
+    assert services["web"] == {"tmpfs": owned}
+    assert services["tasks"]["tmpfs"] == ["/tmp", "/var/tmp", *owned]
     settings = Settings(root=tmp_path, state_dir=".ds").with_(app=parse_app({"writable_dirs": ["data"]}))
     assert workers.write(settings) == tmp_path / ".ds" / "compose.generated.yaml"  # a tmpfs alone writes it
 

@@ -56,3 +56,32 @@ def test_a_missing_path_outside_the_app_is_not_learned(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": OUTSIDE}, [])
     assert result["ok"] is False and "unable to open database file" in str(result["error"])
     assert result["writable_dirs"] == []
+
+
+APP_OPENS_AT_SETUP = """\
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "x"
+INSTALLED_APPS = ["proj.queueapp"]
+"""
+QUEUE_APP = """\
+import sqlite3
+from pathlib import Path
+
+from django.conf import settings
+
+
+class Storage:  # huey.contrib.djhuey: the queue made when the app loads, its file under BASE_DIR
+    def __init__(self, filename):
+        self.filename = filename
+        self.conn = sqlite3.connect(filename)
+
+
+HUEY = Storage(str(Path(settings.BASE_DIR) / "data" / "tasks.sqlite3"))
+"""
+
+
+def test_a_dir_an_app_opens_when_loaded_is_learned_too(tmp_path: Path) -> None:
+    result = probe(tmp_path, {"settings": APP_OPENS_AT_SETUP, "queueapp": QUEUE_APP}, [])[0]
+    assert result["ok"] is True and result["writable_dirs"] == ["data"]
