@@ -173,13 +173,14 @@ def ignore_text(suite: str, project: str, needs: Iterable[Path], dumps: Iterable
 
 
 def guarded_dockerfile(
-    dockerfile: Path, context: Path, state_dir: Path, needs: Iterable[Path] = ()
+    dockerfile: Path, context: Path, state_dir: Path, needs: Iterable[Path] = (), variant: str = ""
 ) -> tuple[Path, list[Path]]:
     """The Dockerfile to build with, and the dumps it leaves out of the context.
 
     No dump and no project .dockerignore to honour: the Dockerfile itself. Otherwise a copy under
     `state_dir`, beside an ignore file made by `ignore_text` (`needs`: context-relative files the
-    build uses that the project's rules must not leave out)."""
+    build uses that the project's rules must not leave out; `variant`: a folder of its own, for a
+    target whose needs differ)."""
     found = dumps_in(context)
     project = project_ignore(dockerfile, context)
     if not found and project is None:
@@ -188,7 +189,7 @@ def guarded_dockerfile(
     base = own if own.is_file() else context / ".dockerignore"
     suite = base.read_text(encoding="utf-8") if base.is_file() else ""
     rules = project.read_text(encoding="utf-8", errors="replace") if project else ""
-    folder = state_dir / "dockerfile"
+    folder = state_dir / "dockerfile" / variant if variant else state_dir / "dockerfile"
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / dockerfile.name
     files.write_if_changed(copy, dockerfile.read_text(encoding="utf-8"))

@@ -82,15 +82,20 @@ SUITE_FILES = ("manage.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.in
 ASSETS_FILES = ("package.json", "package-lock.json", "npm-shrinkwrap.json")
 
 
-def suite_needs(settings: Settings, context: Path) -> list[Path]:
+def suite_needs(settings: Settings, context: Path, stage: str = "") -> list[Path]:
     """Files of the app the suite's stages run (manage.py, the test configuration, package.json when
-    there is an assets-command, the settings and wsgi modules), relative to the context: kept in the
-    build whatever the project's .dockerignore says."""
+    there is an assets-command, the settings and wsgi modules; for the test stage the tests' settings
+    module of test-env too), relative to the context: kept in the build whatever the project's
+    .dockerignore says."""
     app = settings.app
     folder = context / settings.app_dir.strip("/")
     names = [*SUITE_FILES, *(ASSETS_FILES if app.assets_command else ())]
     files = [(folder / name).relative_to(context) for name in names if (folder / name).is_file()]
     modules = [m for m in (app.settings_module, app.wsgi) if m]
+    if stage == "test" and app.test_env.get("DJANGO_SETTINGS_MODULE"):
+        # linkding's .dockerignore removes settings/dev.py from its images, and its tests run on it:
+        # the test image (built from devdeps, not from dev) gets it; dev, stage and prod do not.
+        modules.append(app.test_env["DJANGO_SETTINGS_MODULE"])
     return [*files, *contextguard.module_files(context, settings.app_dir, modules, app.python_path)]
 
 
@@ -120,7 +125,8 @@ def build_stage(
             settings.path(settings.dockerfile),
             context or settings.root,
             settings.path(settings.state_dir),
-            suite_needs(settings, context or settings.root),
+            suite_needs(settings, context or settings.root, stage),
+            "test" if stage == "test" else "",
         )
         if dumps:
             names = ", ".join(str(dump) for dump in dumps)

@@ -130,3 +130,19 @@ def test_the_suite_needs_what_its_stages_run(tmp_path: Path) -> None:
     assert [p.as_posix() for p in stages.suite_needs(settings, tmp_path)] == needs
     with_assets = settings.with_(app=parse_app({"assets_command": "npm run build"}))
     assert [p.as_posix() for p in stages.suite_needs(with_assets, tmp_path)] == [*needs[:2], "site/package.json"]
+
+
+def test_the_test_stage_needs_the_tests_settings_module_too(tmp_path: Path) -> None:
+    for name in ("bookmarks/settings/__init__.py", "bookmarks/settings/dev.py", "bookmarks/wsgi.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    app = parse_app(
+        {
+            "settings_module": "bookmarks.settings",
+            "wsgi": "bookmarks.wsgi:application",
+            "test_env": {"DJANGO_SETTINGS_MODULE": "bookmarks.settings.dev"},
+        }
+    )
+    settings = Settings(root=tmp_path, app_dir=".", app=app)
+    assert Path("bookmarks/settings/dev.py") not in stages.suite_needs(settings, tmp_path, "prod")
+    assert Path("bookmarks/settings/dev.py") in stages.suite_needs(settings, tmp_path, "test")
