@@ -173,6 +173,11 @@ def init(
                 section = with_keys(section, EJECTED)
             pyproject(root, section, True, [])
             said.append("wrote  [tool.dockstage] again with what the probe learned")
+    if wrote and (root / ".dockerignore").is_file():
+        said.append(
+            "ignore the project's .dockerignore is honoured in every stage: its rules, then dockstage's "
+            "(secrets, caches, dumps stay out); manage.py and the settings and wsgi modules always go in"
+        )
     if wrote:
         said.append(
             "smoke  smoke-urls is on: the smoke test GETs every URL without parameters and fails on a 5xx; "

@@ -77,6 +77,13 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
     prod = learn.interpret(results[0], redis_dependency=redis)
+    made = [str(d) for r in results for d in r.get("writable_dirs") or []]  # type: ignore[attr-defined]
+    found.writable_dirs = list(dict.fromkeys(made))
+    if found.writable_dirs:
+        found.found.append(
+            f"writable-dirs: {', '.join(found.writable_dirs)} (the import opens a file there; made in every "
+            "stage, the app user's, a tmpfs in prod)"
+        )
     if prod.error:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"

@@ -105,6 +105,13 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("assets-command", found.assets_command, "the front-end build after `npm ci`, in a node stage prod never sees"),
         ("assets-output", found.assets_output, "copied into the app besides every file the build wrote"),
         ("tmpfs", [], "writable in-memory paths of the prod services beyond /tmp and /var/tmp"),
+        (
+            "writable-dirs",
+            found.writable_dirs,
+            "dirs under app-dir the app writes from import on, learned by the probe (its import died without them)"
+            if found.writable_dirs
+            else 'dirs under app-dir the app writes from import on: ["data"] (a tmpfs in prod)',
+        ),
         ("smoke-urls", True, "the smoke test also GETs every URL without parameters and fails on a 5xx"),
         ("smoke-skip", [], 'URL paths smoke-urls leaves out, glob patterns: ["/accounts/login/code/*"]'),
         ("deploy-check", found.deploy_check, "`check --deploy --fail-level`: set WARNING once it is clean, or off"),

@@ -124,12 +124,20 @@ class App:
         tuple[str, ...], ...
     ] = ()  # commands before the tests, e.g. ("python", "manage.py", "compilejsi18n")
     tmpfs: tuple[str, ...] = ()  # writable in-memory paths of the prod services beyond /tmp and /var/tmp
+    writable_dirs: tuple[
+        str, ...
+    ] = ()  # app-dir-relative dirs the app writes (from import on): made, app-owned, tmpfs in prod
     smoke_urls: bool = False  # the smoke test also GETs every parameterless URL of the URLconf (no 5xx)
     smoke_skip: tuple[str, ...] = ()  # glob patterns of URL paths smoke-urls leaves out ("/accounts/login/code/*")
     overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
     test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
     python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
     services: tuple[str, ...] = ()  # services beside the database every stack starts: "redis"
+
+    @property
+    def writable_paths(self) -> tuple[str, ...]:
+        """writable-dirs as paths in the containers (the app dir is /app)."""
+        return tuple(f"/app/{d.strip('/')}" for d in self.writable_dirs)
 
     @property
     def package(self) -> str:
@@ -187,6 +195,8 @@ KNOWN_SERVICES = ("redis",)
 """Services beside the database the suite can start in every stack ([tool.dockstage] services)."""
 SUITE_SERVICES = ("db", "migrate", "web", "test", *KNOWN_SERVICES)
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+WRITABLE_DIR = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?")
+"""A writable-dirs entry: relative, no spaces (the Dockerfile splits the list on them)."""
 
 
 def _workers(raw: object) -> Mapping[str, tuple[str, ...]]:
@@ -258,6 +268,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
             "secrets",
             "assets_output",
             "tmpfs",
+            "writable_dirs",
             "overlay",
             "test_overlay",
             "python_path",
@@ -313,6 +324,14 @@ def parse_app(raw: Mapping[str, object]) -> App:
         raise ConfigError(
             f"[tool.dockstage] services has {unknown_services[0]!r}, which the suite cannot start",
             f"use {', '.join(KNOWN_SERVICES)}, or add the service in a compose file named by compose-files",
+        )
+    bad_dir = next(
+        (d for d in app.writable_dirs if not WRITABLE_DIR.fullmatch(d) or {".", ".."} & set(d.split("/"))), None
+    )
+    if bad_dir is not None:
+        raise ConfigError(
+            f"[tool.dockstage] writable-dirs {bad_dir!r} is not a path inside the app dir",
+            'write it relative to the app dir, without spaces, "." or "..": writable-dirs = ["data"]',
         )
     relative = [p for p in app.tmpfs if not p.startswith("/")]
     if relative:

@@ -117,8 +117,9 @@ def _read_by_the_project(frame) -> bool:
     return False
 
 
-def once(module: str) -> dict:
-    """Import `module` here (a fresh process), recording every environment read."""
+def once(module: str, setup: bool = False) -> dict:
+    """Import `module` here (a fresh process), recording every environment read; with `setup`,
+    django.setup() after it (apps such as huey's open their files when loaded, not in the settings)."""
     reads: list[str] = []
     environ_class = type(os.environ)
     original = environ_class.__getitem__
@@ -132,9 +133,13 @@ def once(module: str) -> dict:
     sys.path.insert(0, os.getcwd())
     try:
         settings = importlib.import_module(module)
+        if setup:
+            import django
+
+            django.setup()
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"ok": False, "error": last[:500], "reads": reads}
+        return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
     finally:
         environ_class.__getitem__ = original
     values = {name: plain(getattr(settings, name, None)) for name in READ_BACK}
@@ -159,12 +164,61 @@ def services(settings) -> dict:
     return found
 
 
-def attempt(module: str, env: dict) -> dict:
+MISSING_FILE = re.compile(r"unable to open database file|No such file or directory", re.I)
+MAX_DIRS = 3  # writable dirs made for the import (writable-dirs), at most
+
+
+def _paths_near(exc: BaseException) -> list:
+    """The path-like values the failing frames held, innermost first: their string locals and the
+    string attributes of their objects (huey's SqliteStorage keeps its file in self.filename)."""
+    found = [exc.filename] if isinstance(exc, OSError) and isinstance(exc.filename, str) else []
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    frames = [f for f in frames if not f.f_code.co_filename.startswith("<") and f.f_code.co_filename != __file__]
+    for frame in reversed(frames[-8:]):  # the import machinery's own frames (.pyc paths) left out
+        for value in list(frame.f_locals.values())[:40]:
+            if isinstance(value, (str, os.PathLike)):
+                found.append(os.fspath(value))
+            else:
+                attributes = getattr(value, "__dict__", None)
+                if isinstance(attributes, dict):
+                    found += [v for v in list(attributes.values())[:40] if isinstance(v, str)]
+    return [
+        path
+        for path in found
+        if isinstance(path, str) and "/" in path and len(path) < 400 and not path.endswith((".py", ".pyc"))
+    ]
+
+
+def missing_dir(exc: BaseException, app: str) -> str:
+    """The dir under the app dir an import died for want of (sqlite's "unable to open database
+    file", FileNotFoundError), relative to it; "" when the error is another one."""
+    if not MISSING_FILE.search(str(exc)) and not isinstance(exc, FileNotFoundError):
+        return ""
+    root = os.path.realpath(app)
+    for path in _paths_near(exc):
+        full = os.path.realpath(os.path.join(root, path))
+        if not full.startswith(root + os.sep) or os.path.exists(full):
+            continue
+        folder = os.path.dirname(full)  # the file's dir ...
+        if os.path.isdir(folder):  # ... which exists: the path itself is the missing dir, if it reads as one
+            if not isinstance(exc, FileNotFoundError) or "." in os.path.basename(full):
+                continue
+            folder = full
+        if folder != root:
+            return os.path.relpath(folder, root)
+    return ""
+
+
+def attempt(module: str, env: dict, setup: bool = False) -> dict:
     """One import of `module` with `env`, in a child process (forked: the libraries the parent
     preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
     base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
     if hasattr(os, "fork"):
-        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module})
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup)
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
         env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
@@ -183,7 +237,7 @@ BASE_ENV = dict(os.environ)
 PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
 
 
-def _forked(module: str, env: dict) -> dict:
+def _forked(module: str, env: dict, setup: bool = False) -> dict:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
@@ -194,7 +248,7 @@ def _forked(module: str, env: dict) -> dict:
             os.environ.clear()
             os.environ.update(env)
             with os.fdopen(write_end, "w") as out:
-                out.write(json.dumps(once(module)))
+                out.write(json.dumps(once(module, setup)))
         except BaseException:  # noqa: BLE001 - the parent reads "no answer"
             code = 1
         finally:
@@ -232,8 +286,14 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     result: dict = {}
     asked: list[str] = []  # names no read showed, learned from the error the import died with
     deadline = time.monotonic() + PROBE_SECONDS
+    made: list = []  # dirs under the app dir the import needed (writable-dirs)
     for _ in range(MAX_ATTEMPTS):
         result = attempt(module, env())
+        needed = result.get("missing_dir") or ""
+        if needed and len(made) < MAX_DIRS and needed not in made:
+            os.makedirs(needed, exist_ok=True)  # in the probe's throwaway container
+            made.append(needed)
+            continue
         new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
         if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
@@ -261,7 +321,13 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     if result.get("ok") and not _host_is_sentinel(result, env()):
         result = _url_pass(module, kinds, env, result)
     final = env()
-    out = {"module": module, "env": final, "kinds": kinds, **result}
+    while result.get("ok") and len(made) < MAX_DIRS:  # the apps loaded too: files they open at setup
+        needed = attempt(module, final, setup=True).get("missing_dir") or ""
+        if not needed or needed in made:
+            break
+        os.makedirs(needed, exist_ok=True)
+        made.append(needed)
+    out = {"module": module, "env": final, "kinds": kinds, **result, "writable_dirs": made}
     out["reads"] = list(dict.fromkeys([*result.get("reads", []), *asked]))
     if not result.get("ok"):
         return out
@@ -270,6 +336,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         out = probe(module, [*order, *engine["reads"]], {engine["name"]: engine["value"]})
         out["engine"] = {"name": engine["name"], "value": engine["value"]}
         out["reads"] = list(dict.fromkeys([*out.get("reads", []), *asked]))
+        out["writable_dirs"] = list(dict.fromkeys([*made, *out.get("writable_dirs", [])]))
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}

@@ -125,6 +125,7 @@ def build_args(settings: Settings, images: BaseImages, context: Path | None = No
         "ASSETS_COMMAND": json.dumps(list(app.assets_command)),
         "ASSETS_OUTPUT": json.dumps(list(app.assets_output)),
         "PYTHON_PATH": ":".join(f"/app/{p.strip('/')}" for p in app.python_path),
+        "WRITABLE_DIRS": " ".join(app.writable_paths),
     }
 
 
@@ -173,7 +174,7 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes], *, ind
                 f"requirements entry {entry!r}: {path} does not exist", "fix [tool.dockstage] requirements"
             )
         relative = _inside(context, path, entry)
-        found[relative] = path.read_bytes()
+        found[relative] = locks.resolver_pyproject(path.read_bytes())
         if pyproject["group"]:
             return ["--group", f"{relative}:{pyproject['group']}"]
         extras = [e.strip() for e in (pyproject["extras"] or "").split(",") if e.strip()]
@@ -215,7 +216,7 @@ def _lock_files(context: Path, lock: re.Match[str], found: dict[str, bytes]) -> 
                 f"two uv.lock entries in one requirements set ({lock[0]})", "list one uv.lock entry per set"
             )
         found[relative] = path.read_bytes()
-        found[_inside(context, pyproject_path, lock[0])] = pyproject_text
+        found[_inside(context, pyproject_path, lock[0])] = locks.resolver_pyproject(pyproject_text)
         folder = Path(relative).parent.as_posix()
         found["export"] = "".join(f"{a}\n" for a in [folder, *locks.uv_export_args(lock["group"])]).encode("utf-8")
         return []

@@ -4,6 +4,9 @@ The ignore file beside the Dockerfile leaves out dumps by name (`*.sql*`, `*.dum
 a dump saved as `app/dump.gz` or `app/db-backup` has no such name. Before a build the context is
 scanned for files that read as a MySQL/MariaDB dump (plain, gzip, xz or bzip2) and, when there
 are any, the build uses a copy of the Dockerfile whose ignore file also names those files.
+
+The project's own .dockerignore is honoured the same way: BuildKit reads only the ignore file beside
+the Dockerfile, so the copy's ignore file starts with the project's rules.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dockstage.core import files
@@ -71,6 +74,8 @@ _DUMP_TEXT = re.compile(
     rb"^(-- (MySQL|MariaDB) dump|/\*!\d{5} SET |/\*M!\d+|-- Host: .*Database: )|^(CREATE TABLE|INSERT INTO) `",
     re.MULTILINE,
 )
+STAGED_DIR = ".dockstage/build"
+"""What the build stages for the Dockerfile (buildfiles.STAGED), re-included after the project's rules."""
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -122,24 +127,71 @@ def _pattern(relative: Path) -> str:
     return "/" + re.sub(r"([*?\[\]\\!#])", r"\\\1", relative.as_posix())
 
 
-def guarded_dockerfile(dockerfile: Path, context: Path, state_dir: Path) -> tuple[Path, list[Path]]:
+def project_ignore(dockerfile: Path, context: Path) -> Path | None:
+    """The project's own .dockerignore when the build would otherwise not read it (the Dockerfile
+    has its own ignore file beside it, which BuildKit reads instead)."""
+    own = dockerfile.with_name(dockerfile.name + ".dockerignore")
+    project = context / ".dockerignore"
+    if own.is_file() and project.is_file() and own.resolve() != project.resolve():
+        return project
+    return None
+
+
+def module_files(context: Path, app_dir: str, modules: Iterable[str], python_path: Iterable[str] = ()) -> list[Path]:
+    """The files of dotted modules (`pkg.settings`, `pkg.wsgi:application`) under the app dir (or a
+    python-path folder of it) that exist, relative to `context`."""
+    app = context / app_dir.strip("/")
+    roots = [app, *(app / p.strip("/") for p in python_path)]
+    found: list[Path] = []
+    for module in modules:
+        parts = module.split(":", 1)[0].strip().split(".")
+        if not all(parts):
+            continue
+        for root in roots:
+            for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+                if candidate.is_file():
+                    found.append(candidate.relative_to(context))
+    return list(dict.fromkeys(found))
+
+
+def ignore_text(suite: str, project: str, needs: Iterable[Path], dumps: Iterable[Path]) -> str:
+    """The ignore file of a guarded build: the project's rules first (what it keeps out of its own
+    images stays out of every stage), then the suite's (secrets, caches and dumps stay out whatever
+    the project's rules re-include), then what the suite's build needs (its staged files, manage.py,
+    the settings and wsgi modules) re-included, then the dumps found by their content."""
+    parts: list[str] = []
+    if project:
+        parts.append(f"# The project's own .dockerignore (dockstage honours it)\n{project.rstrip()}\n")
+    parts.append(suite.rstrip() + "\n")
+    if project:
+        lines = "".join(f"!{_pattern(path)}\n" for path in [Path(STAGED_DIR), *needs])
+        parts.append(f"# What the suite's build needs, whatever the project's rules leave out (dockstage)\n{lines}")
+    dump_lines = "".join(f"{_pattern(path)}\n" for path in dumps)
+    if dump_lines:
+        parts.append(f"# Database dumps found in the context by their content (dockstage)\n{dump_lines}")
+    return "".join(parts)
+
+
+def guarded_dockerfile(
+    dockerfile: Path, context: Path, state_dir: Path, needs: Iterable[Path] = (), variant: str = ""
+) -> tuple[Path, list[Path]]:
     """The Dockerfile to build with, and the dumps it leaves out of the context.
 
-    No dump: the Dockerfile itself. Otherwise a copy under `state_dir`, beside an ignore file that
-    is the Dockerfile's own (or the context's .dockerignore) plus one line per dump."""
+    No dump and no project .dockerignore to honour: the Dockerfile itself. Otherwise a copy under
+    `state_dir`, beside an ignore file made by `ignore_text` (`needs`: context-relative files the
+    build uses that the project's rules must not leave out; `variant`: a folder of its own, for a
+    target whose needs differ)."""
     found = dumps_in(context)
-    if not found:
+    project = project_ignore(dockerfile, context)
+    if not found and project is None:
         return dockerfile, []
     own = dockerfile.with_name(dockerfile.name + ".dockerignore")
     base = own if own.is_file() else context / ".dockerignore"
-    ignore = base.read_text(encoding="utf-8") if base.is_file() else ""
-    lines = "".join(f"{_pattern(path)}\n" for path in found)
-    folder = state_dir / "dockerfile"
+    suite = base.read_text(encoding="utf-8") if base.is_file() else ""
+    rules = project.read_text(encoding="utf-8", errors="replace") if project else ""
+    folder = state_dir / "dockerfile" / variant if variant else state_dir / "dockerfile"
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / dockerfile.name
     files.write_if_changed(copy, dockerfile.read_text(encoding="utf-8"))
-    files.write_if_changed(
-        folder / f"{dockerfile.name}.dockerignore",
-        f"{ignore.rstrip()}\n# Database dumps found in the context by their content (dockstage)\n{lines}",
-    )
+    files.write_if_changed(folder / f"{dockerfile.name}.dockerignore", ignore_text(suite, rules, needs, found))
     return copy, found

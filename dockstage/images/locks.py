@@ -83,3 +83,56 @@ def poetry_requirements(lock_text: str, pyproject: Mapping[str, Any], group: str
             pending += [canonical(d) for d in packages[name].get("dependencies", {})]
     lines = [_requirement(packages[n]) for n in sorted(chosen)]
     return [f"{line}{_marker(packages[n], group)}" for n, line in zip(sorted(chosen), lines, strict=True) if line]
+
+
+_HEADER = re.compile(r"""^\[\[?\s*(?P<name>[A-Za-z0-9_\-."' ]+?)\s*\]\]?\s*(?:#.*)?$""")
+_RESOLVER_TOOLS = ("uv", "poetry")
+_RESOLVER_TABLES = ("project", "dependency-groups", "build-system")
+
+
+def _keeps(header: str) -> bool:
+    parts = [p.strip().strip("\"'") for p in header.split(".")]
+    if parts[0] in _RESOLVER_TABLES:
+        return True
+    return parts[0] == "tool" and len(parts) > 1 and parts[1] in _RESOLVER_TOOLS
+
+
+def _resolver_view(document: Mapping[str, Any]) -> dict[str, Any]:
+    view = {key: document[key] for key in _RESOLVER_TABLES if key in document}
+    tools = {key: value for key, value in document.get("tool", {}).items() if key in _RESOLVER_TOOLS}
+    if tools:
+        view["tool"] = tools
+    return view
+
+
+def resolver_pyproject(data: bytes) -> bytes:
+    """The pyproject.toml a resolver reads, for staging into the build context: [project],
+    [dependency-groups], [build-system], [tool.uv] and [tool.poetry], without [tool.dockstage] and
+    other tools' tables, so editing those does not bust the dependency layers.
+
+    The file as it is when it cannot be cut safely: unparsable, dependencies `dynamic` (the build
+    backend's own tables are then needed), or a cut that does not parse back to the same tables.
+    """
+    text = data.decode("utf-8", errors="replace")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return data
+    dynamic = document.get("project", {}).get("dynamic", [])
+    if {"dependencies", "optional-dependencies"} & set(dynamic):
+        return data
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines():
+        header = _HEADER.match(line.strip()) if line[:1] == "[" else None
+        if header:
+            keep = _keeps(header["name"])
+        if keep:
+            kept.append(line)
+    cut = "".join(f"{line}\n" for line in kept)
+    try:
+        if tomllib.loads(cut) != _resolver_view(document):
+            return data
+    except tomllib.TOMLDecodeError:
+        return data
+    return cut.encode("utf-8")

@@ -77,6 +77,28 @@ def _image_id(docker: DockerClient, tag: str) -> str | None:
         return None
 
 
+SUITE_FILES = ("manage.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini", "conftest.py")
+"""Files at the app dir the suite's stages read (the tests' configuration), when the project has them."""
+ASSETS_FILES = ("package.json", "package-lock.json", "npm-shrinkwrap.json")
+
+
+def suite_needs(settings: Settings, context: Path, stage: str = "") -> list[Path]:
+    """Files of the app the suite's stages run (manage.py, the test configuration, package.json when
+    there is an assets-command, the settings and wsgi modules; for the test stage the tests' settings
+    module of test-env too), relative to the context: kept in the build whatever the project's
+    .dockerignore says."""
+    app = settings.app
+    folder = context / settings.app_dir.strip("/")
+    names = [*SUITE_FILES, *(ASSETS_FILES if app.assets_command else ())]
+    files = [(folder / name).relative_to(context) for name in names if (folder / name).is_file()]
+    modules = [m for m in (app.settings_module, app.wsgi) if m]
+    if stage == "test" and app.test_env.get("DJANGO_SETTINGS_MODULE"):
+        # linkding's .dockerignore removes settings/dev.py from its images, and its tests run on it:
+        # the test image (built from devdeps, not from dev) gets it; dev, stage and prod do not.
+        modules.append(app.test_env["DJANGO_SETTINGS_MODULE"])
+    return [*files, *contextguard.module_files(context, settings.app_dir, modules, app.python_path)]
+
+
 def build_stage(
     settings: Settings,
     docker: DockerClient,
@@ -100,7 +122,11 @@ def build_stage(
     started = time.monotonic()
     if dockerfile is None:  # the project's build: a dump in its context, whatever its name, stays out
         dockerfile, dumps = contextguard.guarded_dockerfile(
-            settings.path(settings.dockerfile), context or settings.root, settings.path(settings.state_dir)
+            settings.path(settings.dockerfile),
+            context or settings.root,
+            settings.path(settings.state_dir),
+            suite_needs(settings, context or settings.root, stage),
+            "test" if stage == "test" else "",
         )
         if dumps:
             names = ", ".join(str(dump) for dump in dumps)

@@ -155,7 +155,8 @@ class Stack:
 
     def added_services(self) -> list[str]:
         """The services the project adds ([tool.dockstage] workers and compose-files), started with web."""
-        if not self.settings.app.compose_files and not self.settings.app.workers and not self.settings.app.tmpfs:
+        app = self.settings.app
+        if not (app.compose_files or app.workers or app.tmpfs or app.writable_dirs):
             return []
         with docker_errors("reading the compose files of [tool.dockstage] compose-files"):
             model = self.compose.config(return_json=True)

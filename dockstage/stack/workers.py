@@ -9,7 +9,11 @@ answers PING, nothing kept on disk; migrate, web, the workers and the tests wait
 file in the state dir (no secret in it: the environment comes from the app env file), merged
 over the suite's own; loading the settings writes nothing.
 `tmpfs` (paths beyond compose.yaml's /tmp and /var/tmp) adds in-memory writable paths to migrate,
-web and the workers: compose appends them to the hardened services' own list.
+web and the workers: compose appends them to the hardened services' own list. `writable-dirs`
+(app-dir-relative, e.g. `data` for a task queue's sqlite file opened at import) are tmpfs there too:
+on the read-only root they start empty with every container, owned by the app user (uid/gid
+options: a tmpfs over the image's dir would be root's); what must outlive a container belongs in a
+volume of a compose file named by compose-files.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ HEADER = (
     "edit those, not this file\n"
 )
 APP_SERVICES = ("migrate", "web")  # the suite's prod-image services; test is added in the test variant
+APP_UID = 10001  # the prod image's user (the Dockerfile's APP_UID)
 TMPFS = ("/tmp", "/var/tmp")  # noqa: S108 - in-memory paths inside the prod containers (compose.yaml's)
 
 
@@ -86,9 +91,11 @@ def render(app: App, variant: str = "prod") -> str:
     """The compose file of the app's workers, extra tmpfs paths and services (JSON, which compose
     reads as YAML); the test service waits for the services too in the test variant."""
     services: dict[str, dict[str, object]] = {name: service(command) for name, command in app.workers.items()}
+    # A tmpfs over a dir of the image takes that dir's mode with root as owner: the app user's by option.
+    extra_tmpfs = [*app.tmpfs, *(f"{path}:uid={APP_UID},gid={APP_UID}" for path in app.writable_paths)]
     for name in ("migrate", "web", *app.workers):
-        if app.tmpfs:
-            services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *app.tmpfs]
+        if extra_tmpfs:
+            services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *extra_tmpfs]
     waiting = [*APP_SERVICES, *app.workers, *(("test",) if variant == "test" else ())]
     for extra in app.services:
         services[extra] = SERVICE_DEFINITIONS[extra]()
@@ -106,7 +113,7 @@ def compose_file_of(settings: Settings, variant: str) -> Path:
 def write(settings: Settings, variant: str = "prod") -> Path | None:
     """Write the generated compose file when there are workers, tmpfs paths or services
     (atomically: steps run side by side)."""
-    if not (settings.app.workers or settings.app.tmpfs or settings.app.services):
+    if not (settings.app.workers or settings.app.tmpfs or settings.app.writable_dirs or settings.app.services):
         return None
     path = compose_file_of(settings, variant)
     files.write_if_changed(path, render(settings.app, variant))

@@ -96,8 +96,9 @@ def _volumes(service: Mapping[str, Any]) -> list[dict[str, Any]]:
     # Service-level `tmpfs:` is compose-only; swarm gets the same as tmpfs mounts.
     targets = {v["target"] for v in out}
     for path in service.get("tmpfs") or []:
-        if path not in targets:
-            out.append({"type": "tmpfs", "target": path})
+        target = str(path).split(":", 1)[0]  # compose's `path:uid=...` options have no swarm form
+        if target not in targets:
+            out.append({"type": "tmpfs", "target": target})
     return out
 
 

@@ -249,3 +249,15 @@ def test_an_env_the_suite_made_stays_the_suites(tmp_path: Path) -> None:
 )
 def test_gitignore_lines_are_matched_as_patterns(gitignore: str, entry: str, expected: bool) -> None:
     assert cli.ignored(gitignore, entry) is expected
+
+
+def test_init_says_the_project_dockerignore_is_honoured(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    _, said = cli.init(root)
+    assert not [line for line in said if line.startswith("ignore ")]
+    (root / ".dockerignore").write_text("*\n!/mysite\n!/manage.py\n")
+    _, said = cli.init(root, force=True)
+    assert [line for line in said if line.startswith("ignore ")] == [
+        "ignore the project's .dockerignore is honoured in every stage: its rules, then dockstage's "
+        "(secrets, caches, dumps stay out); manage.py and the settings and wsgi modules always go in"
+    ]

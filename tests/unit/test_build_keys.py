@@ -46,6 +46,23 @@ def test_more_tmpfs_paths_reach_migrate_web_and_the_workers(tmp_path: Path) -> N
     assert workers.write(settings) is None  # nothing to add: no generated compose file
 
 
+def test_writable_dirs_are_made_in_the_build_and_tmpfs_in_prod(tmp_path: Path) -> None:
+    app = parse_app({"writable_dirs": ["data", "var/cache/"], "workers": {"tasks": "python manage.py run_huey"}})
+    assert app.writable_paths == ("/app/data", "/app/var/cache")
+    services = json.loads(workers.render(app).split("\n", 1)[1])["services"]
+    owned = ["/app/data:uid=10001,gid=10001", "/app/var/cache:uid=10001,gid=10001"]
+    assert services["web"] == {"tmpfs": owned}
+    assert services["tasks"]["tmpfs"] == ["/tmp", "/var/tmp", *owned]
+    settings = Settings(root=tmp_path, state_dir=".ds").with_(app=parse_app({"writable_dirs": ["data"]}))
+    assert workers.write(settings) == tmp_path / ".ds" / "compose.generated.yaml"  # a tmpfs alone writes it
+
+
+@pytest.mark.parametrize("bad", ["/app/data", "../data", ".", "a b", "data/./x", ""])
+def test_a_writable_dir_outside_the_app_dir_is_refused(bad: str) -> None:
+    with pytest.raises(ConfigError, match=r"writable-dirs .* is not a path inside the app dir"):
+        parse_app({"writable_dirs": [bad]})
+
+
 def test_init_finds_the_npm_build_and_statici18n(tmp_path: Path) -> None:
     settings = 'INSTALLED_APPS = ["statici18n"]\nSTATICFILES_DIRS = [BASE_DIR / "node_modules"]\n'
     root = startproject(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dockstage.images import contextguard
+from dockstage.core.appconfig import parse_app
+from dockstage.core.config import Settings
+from dockstage.images import contextguard, stages
 
 DUMP = b"-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n-- Host: localhost    Database: app\n"
 MYSQL = b"/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\nCREATE TABLE `t` (id int);\n"
@@ -62,3 +64,85 @@ def test_dumps_are_named_in_a_copy_of_the_ignore_file(tmp_path: Path) -> None:
     ignore = (used.parent / "Dockerfile.dockerignore").read_text().splitlines()
     assert ignore[:2] == [".env", "**/node_modules"]  # the Dockerfile's own rules first
     assert ignore[-2:] == ["/app/db backup\\[1\\]", "/app/dump.gz"]
+
+
+LINKDING_IGNORE = """\
+# Ignore everything
+*
+
+# Include files required for build or at runtime
+!/bookmarks
+!/manage.py
+!/pyproject.toml
+!/uv.lock
+
+ # Remove dev settings
+/bookmarks/settings/dev.py
+"""
+
+
+def test_the_project_dockerignore_is_honoured_with_the_suite_needs_re_included(tmp_path: Path) -> None:
+    context, support = tmp_path / "project", tmp_path / "support"
+    for name in ("manage.py", "bookmarks/settings/__init__.py", "bookmarks/settings/dev.py", "bookmarks/wsgi.py"):
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
+        (context / name).write_text("x = 1\n")
+    (context / ".dockerignore").write_text(LINKDING_IGNORE)
+    support.mkdir()
+    dockerfile = support / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY . /app/\n")
+    (support / "Dockerfile.dockerignore").write_text(".env\n**/*.sqlite3\n.dockstage/*\n!.dockstage/build\n")
+    needs = [Path("manage.py"), *contextguard.module_files(context, ".", ["bookmarks.settings", "bookmarks.wsgi:app"])]
+    assert needs == [Path("manage.py"), Path("bookmarks/settings/__init__.py"), Path("bookmarks/wsgi.py")]
+    used, found = contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage", needs)
+    assert found == [] and used == context / ".dockstage/dockerfile/Dockerfile"
+    lines = [line for line in (used.parent / "Dockerfile.dockerignore").read_text().splitlines() if line]
+    project = [line for line in LINKDING_IGNORE.splitlines() if line]
+    start = lines.index(project[0])
+    assert lines[start : start + len(project)] == project  # verbatim, in order
+    suite = lines.index(".env")
+    assert suite > start + len(project) - 1  # the suite's exclusions win over the project's `!` lines
+    assert lines[-4:] == [
+        "!/.dockstage/build",
+        "!/manage.py",
+        "!/bookmarks/settings/__init__.py",
+        "!/bookmarks/wsgi.py",
+    ]
+    assert "!/bookmarks/settings/dev.py" not in lines  # the project's exclusion stands
+
+
+def test_a_project_dockerignore_is_not_repeated_when_it_is_the_build_own(tmp_path: Path) -> None:
+    (tmp_path / ".dockerignore").write_text("*.log\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    assert contextguard.project_ignore(dockerfile, tmp_path) is None  # BuildKit reads it itself
+    assert contextguard.guarded_dockerfile(dockerfile, tmp_path, tmp_path / ".dockstage") == (dockerfile, [])
+
+
+def test_the_suite_needs_what_its_stages_run(tmp_path: Path) -> None:
+    for name in ("site/manage.py", "site/pyproject.toml", "site/package.json", "site/src/shop/settings.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "site/src/shop/wsgi").mkdir()
+    (tmp_path / "site/src/shop/wsgi/__init__.py").write_text("")
+    app = parse_app({"settings_module": "shop.settings", "wsgi": "shop.wsgi:application", "python_path": ["src"]})
+    settings = Settings(root=tmp_path, app_dir="site", app=app)
+    needs = ["site/manage.py", "site/pyproject.toml", "site/src/shop/settings.py", "site/src/shop/wsgi/__init__.py"]
+    assert [p.as_posix() for p in stages.suite_needs(settings, tmp_path)] == needs
+    with_assets = settings.with_(app=parse_app({"assets_command": "npm run build"}))
+    assert [p.as_posix() for p in stages.suite_needs(with_assets, tmp_path)] == [*needs[:2], "site/package.json"]
+
+
+def test_the_test_stage_needs_the_tests_settings_module_too(tmp_path: Path) -> None:
+    for name in ("bookmarks/settings/__init__.py", "bookmarks/settings/dev.py", "bookmarks/wsgi.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    app = parse_app(
+        {
+            "settings_module": "bookmarks.settings",
+            "wsgi": "bookmarks.wsgi:application",
+            "test_env": {"DJANGO_SETTINGS_MODULE": "bookmarks.settings.dev"},
+        }
+    )
+    settings = Settings(root=tmp_path, app_dir=".", app=app)
+    assert Path("bookmarks/settings/dev.py") not in stages.suite_needs(settings, tmp_path, "prod")
+    assert Path("bookmarks/settings/dev.py") in stages.suite_needs(settings, tmp_path, "test")

@@ -84,6 +84,51 @@ def test_uv_lock_sets_stage_the_lock_and_the_export_arguments(tmp_path: Path) ->
         buildfiles.requirement_set(tmp_path, ["uv.lock", "uv.lock:dev"])
 
 
+LINKDING_LIKE = """\
+# a comment before the first table
+[project]
+name = "linkding"
+version = "1.0"
+dependencies = [
+    "django>=5.2",
+    "huey[redis]>=2.5",
+]
+
+[dependency-groups]
+dev = ["pytest", "pytest-django"]
+
+[tool.uv]
+package = false
+
+[tool.ruff]
+line-length = 120
+
+[tool.dockstage]
+app-name = "linkding"
+"""
+
+
+@pytest.mark.parametrize("entry", ["uv.lock", "pyproject.toml:dev", "pyproject.toml"])
+def test_staged_pyproject_does_not_change_when_other_tables_change(tmp_path: Path, entry: str) -> None:
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "pyproject.toml").write_text(LINKDING_LIKE)
+    before = buildfiles.requirement_set(tmp_path, [entry])
+    staged = tomllib.loads(before["pyproject.toml"].decode())
+    assert set(staged) == {"project", "dependency-groups", "tool"} and set(staged["tool"]) == {"uv"}
+    assert staged["project"]["dependencies"] == ["django>=5.2", "huey[redis]>=2.5"]
+    edited = LINKDING_LIKE.replace('app-name = "linkding"', 'app-name = "bookmarks"\nwritable-dirs = ["data"]')
+    (tmp_path / "pyproject.toml").write_text(edited.replace("line-length = 120", "line-length = 88"))
+    assert buildfiles.requirement_set(tmp_path, [entry]) == before
+
+
+def test_a_pyproject_that_cannot_be_cut_safely_is_staged_whole() -> None:
+    dynamic = b'[project]\nname = "x"\ndynamic = ["dependencies"]\n[tool.setuptools.dynamic]\ndependencies = {file = "r.txt"}\n'
+    assert locks.resolver_pyproject(dynamic) == dynamic
+    tricky = b'[project]\nname = "x"\ndescription = """\n[tool.dockstage]\n"""\n[tool.dockstage]\napp-name = "y"\n'
+    assert locks.resolver_pyproject(tricky) == tricky
+    assert locks.resolver_pyproject(b"not toml [") == b"not toml ["
+
+
 def test_poetry_lock_sets_stage_a_pinned_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
     (tmp_path / "poetry.lock").write_text(POETRY_2)

@@ -1,0 +1,87 @@
+"""writable-dirs learned by the probe: an import that dies opening a file under a missing dir of
+the app (huey's sqlite queue, a log file) is retried with the dir made, and the dir is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockstage.adopt import render
+from dockstage.adopt.inspect import Findings
+from dockstage.adopt.probe import apply
+from tests.unit.test_adopt_probe import probe
+
+HUEY_LIKE = """\
+import sqlite3
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class SqliteStorage:  # as huey's: the file is an attribute, the connection made at import
+    def __init__(self, filename):
+        self.filename = filename
+        self.conn = self._create_connection()
+
+    def _create_connection(self):
+        return sqlite3.connect(self.filename)
+
+
+HUEY = SqliteStorage(str(BASE_DIR / "data" / "tasks.sqlite3"))
+LOG = open(BASE_DIR / "var" / "log" / "app.log", "a")
+SECRET_KEY = "x"
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
+OUTSIDE = """\
+import sqlite3
+sqlite3.connect("/nonexistent-dockstage/tasks.sqlite3")
+SECRET_KEY = "x"
+"""
+
+
+def test_a_missing_dir_under_the_app_is_made_and_learned(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": HUEY_LIKE}, [])
+    assert result["ok"] is True
+    assert result["writable_dirs"] == ["data", "var/log"]
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    apply(found, [result])
+    assert found.writable_dirs == ["data", "var/log"]
+    assert any(line.startswith("writable-dirs: data, var/log") for line in found.found)
+    section = render.tool_section(found, env_example=".env.example", env_file=".env")
+    assert 'writable-dirs = ["data", "var/log"]' in section
+
+
+def test_a_missing_path_outside_the_app_is_not_learned(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": OUTSIDE}, [])
+    assert result["ok"] is False and "unable to open database file" in str(result["error"])
+    assert result["writable_dirs"] == []
+
+
+APP_OPENS_AT_SETUP = """\
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "x"
+INSTALLED_APPS = ["proj.queueapp"]
+"""
+QUEUE_APP = """\
+import sqlite3
+from pathlib import Path
+
+from django.conf import settings
+
+
+class Storage:  # huey.contrib.djhuey: the queue made when the app loads, its file under BASE_DIR
+    def __init__(self, filename):
+        self.filename = filename
+        self.conn = sqlite3.connect(filename)
+
+
+HUEY = Storage(str(Path(settings.BASE_DIR) / "data" / "tasks.sqlite3"))
+"""
+
+
+def test_a_dir_an_app_opens_when_loaded_is_learned_too(tmp_path: Path) -> None:
+    result = probe(tmp_path, {"settings": APP_OPENS_AT_SETUP, "queueapp": QUEUE_APP}, [])[0]
+    assert result["ok"] is True and result["writable_dirs"] == ["data"]
