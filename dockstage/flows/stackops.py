@@ -168,8 +168,8 @@ def db_dump(run: Run, output: Path | None) -> Path:
 
 
 def db_restore(run: Run, path: Path) -> None:
+    stack = run.stack()  # the preflight first: the engine is there
     remove_rehearsals(run)
-    stack = run.stack()
     safety = db.restore(stack, path, run.settings.path("backups"))
     run.reporter.ok(f"restored the database from {path} (the data before it: {safety})")
     if stack.running("web") and not migrations_applied(stack):

@@ -457,9 +457,13 @@ def remove_stale_rehearsals(docker: DockerClient, project: str) -> list[str]:
         all=True,
         filters=[("label", f"{REHEARSAL_LABEL}=restore-rehearsal"), ("label", f"{PROJECT_LABEL}={project}")],
     )
-    if stale:
-        docker.container.remove(stale, force=True, volumes=True)
-    return [container.name for container in stale]
+    names = []
+    for container in stale:
+        # Safe: one removed meanwhile (its own restore ending) is what this wanted anyway.
+        with swallowed("removing a rehearsal server that may be gone already"):
+            names.append(container.name)  # read before the removal: the object inspects lazily
+            docker.container.remove(container, force=True, volumes=True)
+    return names
 
 
 def _sql_str(value: str) -> str:
