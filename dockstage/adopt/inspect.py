@@ -291,6 +291,7 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         or any((found.root / name).is_file() for name in ("pytest.ini", "conftest.py"))
         or "pytest" in pyproject.get("tool", {})  # type: ignore[operator]
         or "[tool:pytest]" in read(found.root / "setup.cfg")
+        or "[pytest]" in read(found.root / "tox.ini")
     )
     candidates = (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
     test_files = [
@@ -302,8 +303,8 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     uses_pytest = (
         has_pytest_config or found.requirements.mentions("pytest") or found.requirements.mentions("pytest-django")
     )
-    only_testcases = test_files and all(p.name == "tests.py" or "TestCase" in read(p) for p in test_files)
-    found.test_command = "python manage.py test" if (only_testcases and not uses_pytest) else "pytest"
+    # tests but no pytest config or requirement: the project runs them with manage.py test
+    found.test_command = "python manage.py test" if (test_files and not uses_pytest) else "pytest"
     if found.test_command == "pytest" and not found.requirements.mentions("pytest-django"):
         found.requirements.test_extra += ["pytest", "pytest-django"]
     found.found.append(

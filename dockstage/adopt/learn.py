@@ -51,6 +51,7 @@ class Learned:
     services_how: str = ""  # where the sentinel landed that said so
     error: str = ""
     manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
+    static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +193,7 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
         learned.overlay.append("debug")
         learned.reasons.append("DEBUG is True and read from no environment name")
     apps = values.get("INSTALLED_APPS") or []
+    learned.static_root = bool(values.get("STATIC_ROOT"))
     if not values.get("STATIC_ROOT") and "django.contrib.staticfiles" in apps:
         learned.overlay.append("static-root")
         learned.reasons.append("STATIC_ROOT is not set (collectstatic needs it)")

@@ -103,6 +103,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             "that imports; set the real ones in .env (they win)"
         )
     found.debug_values = prod.debug_values
+    found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
     tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))

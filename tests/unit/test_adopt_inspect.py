@@ -247,3 +247,20 @@ def test_settings_package_without_a_default_reads_what_base_imports(tmp_path: Pa
     assert [p.name for p in found.settings_files] == ["base.py", "shared.py"]
     assert found.env == {"secret-key": ["SECRET_KEY"], "database-host": ["DB_HOST"]}  # not the cloud module's
     assert found.test_command == "python manage.py test"  # settings/test.py is no test file
+
+
+def test_tests_without_pytest_config_run_with_manage_py_test(tmp_path: Path) -> None:
+    root = startproject(
+        tmp_path,
+        extra={
+            "requirements.txt": "Django>=5.2,<6\n",
+            "functional_tests/__init__.py": "",
+            "functional_tests/test_site.py": "import unittest\nclass T(unittest.TestCase):\n    pass\n",
+            "lists/__init__.py": "",
+            "lists/tests/__init__.py": "",
+            "lists/tests/test_models.py": "def helper():\n    return 1\n",
+        },
+    )
+    assert inspect(root).test_command == "python manage.py test"
+    (root / "tox.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = mysite.settings\n")
+    assert inspect(root).test_command == "pytest"

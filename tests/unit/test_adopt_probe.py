@@ -381,3 +381,14 @@ def test_side_by_side_names_every_failed_step_and_loses_no_crash(capsys: pytest.
     with pytest.raises(RuntimeError, match="went away"):
         pipeline.side_by_side(run, {"checks": lambda _: "4 passed", "smoke_prod": crash}, summary)
     assert summary.rows[1][1] == "FAILED: RuntimeError"
+
+
+def test_static_root_set_in_an_imported_module_turns_collectstatic_on(tmp_path: Path) -> None:
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
+    base = 'INSTALLED_APPS = ["django.contrib.staticfiles"]\nSTATIC_ROOT = "/app/static"\nSECRET_KEY = "x"\n'
+    results = probe(tmp_path, {"settings": "from .base import *\n", "base": base}, [])
+    assert not found.static_root  # the settings' own text sets no STATIC_ROOT
+    apply(found, results)
+    assert found.static_root and "static-root" not in found.overlay
+    section = tomllib.loads(render.tool_section(found))["tool"]["dockstage"]
+    assert section["collectstatic"] is True
