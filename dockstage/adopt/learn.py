@@ -140,6 +140,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
         learned.services, learned.services_how = ["redis"], how
     learned.env = {role: names for role, names in learned.env.items() if names}
     _overlay(learned, values, default, hosts)
+    _not_followed(learned, values, result.get("alone") or {})
     learned.manifest = manifest_storage(values)
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
     learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
@@ -198,6 +199,38 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
         learned.overlay.append("static-root")
         learned.reasons.append("STATIC_ROOT is not set (collectstatic needs it)")
     assert set(learned.overlay) <= set(OVERLAY_VALUES)
+
+
+def _not_followed(learned: Learned, values: dict[str, Any], alone: dict[str, Any]) -> None:
+    """Overlay what the settings do not take from the names the suite sets when only those are
+    set (prod's environment): a file that branches on another name (`if "X" in os.environ`) runs
+    its other branch in prod, with its own DEBUG, key, hosts or database."""
+    if not alone.get("ok") or alone.get("same"):
+        return
+    prod = alone.get("values") or {}
+    hosts = prod.get("ALLOWED_HOSTS") or []
+    drift = {
+        "debug": bool(prod.get("DEBUG")) and not bool(values.get("DEBUG")),
+        "secret-key": prod.get("SECRET_KEY") != values.get("SECRET_KEY"),
+        "allowed-hosts": prod.get("ALLOWED_HOSTS") != values.get("ALLOWED_HOSTS")
+        and not allows(hosts if isinstance(hosts, list) else [hosts]),
+        "database": _default(prod) != _default(values),
+    }
+    for key, drifted in drift.items():
+        if drifted and key not in learned.overlay:
+            learned.overlay.append(key)
+            learned.reasons.append(
+                f"{SUITE_SETTING_NAMES[key]} takes another branch when only the names the suite sets are set "
+                "(the settings switch on a name of their own)"
+            )
+
+
+SUITE_SETTING_NAMES = {
+    "debug": "DEBUG",
+    "secret-key": "SECRET_KEY",
+    "allowed-hosts": "ALLOWED_HOSTS",
+    "database": "DATABASES",
+}
 
 
 def test_overlay(learned: Learned) -> list[str]:

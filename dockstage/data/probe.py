@@ -341,7 +341,26 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
     out["required"] = _required(module, final, kinds)
+    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""))
     return out
+
+
+SUITE_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
+_SENTINEL = re.compile(r"ds\d+s|47\d{3}|mysql://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
+
+
+def _alone(module: str, final: dict, result: dict, debug_name: str) -> dict:
+    """The settings as the suite's environment will make them: only the names whose sentinel shows
+    in a value the suite sets (and the DEBUG switch) are set, every other name unset. A settings
+    file that branches on a name the suite does not set (a flag) takes its other branch here."""
+    shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
+    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or v in shown}
+    if kept == final:
+        return {"ok": True, "same": True}
+    tried = attempt(module, kept)
+    if not tried.get("ok"):
+        return {"ok": False, "error": tried.get("error", "")}
+    return {"ok": True, "same": False, "values": {k: tried["values"].get(k) for k in SUITE_SETTINGS}}
 
 
 MAX_REQUIRED_CHECKS = 40

@@ -392,3 +392,37 @@ def test_static_root_set_in_an_imported_module_turns_collectstatic_on(tmp_path: 
     assert found.static_root and "static-root" not in found.overlay
     section = tomllib.loads(render.tool_section(found))["tool"]["dockstage"]
     assert section["collectstatic"] is True
+
+
+FLAG_BRANCH = """\
+import os
+
+if "DJANGO_DEBUG_FALSE" in os.environ:
+    DEBUG = False
+    SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+    ALLOWED_HOSTS = [os.environ["DJANGO_ALLOWED_HOST"]]
+else:
+    DEBUG = True
+    SECRET_KEY = "insecure-key-for-dev"
+    ALLOWED_HOSTS = []
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "localhost")}}
+"""
+
+
+def test_settings_that_branch_on_a_flag_the_suite_does_not_set_are_overlaid(tmp_path: Path) -> None:
+    """book-example's shape: with every name set the probe sees the prod branch; prod sets only the
+    mapped names, so without the flag it would run DEBUG=True with the hard-coded key."""
+    (result,) = probe(tmp_path, {"settings": FLAG_BRANCH}, [])
+    learned = learn.interpret(result)
+    assert learned.env["secret-key"] == ["DJANGO_SECRET_KEY"]
+    assert {"debug", "secret-key", "allowed-hosts"} <= set(learned.overlay), learned.overlay
+    assert "database" not in learned.overlay  # DB_HOST is read on both branches
+    assert any("takes another branch" in reason for reason in learned.reasons)
+
+
+def test_settings_without_a_flag_are_not_overlaid_by_the_second_pass(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": OWN_NAMES}, ["DJKEY"])
+    assert result["alone"]["ok"] is True
+    learned = learn.interpret(result)
+    assert not any("takes another branch" in reason for reason in learned.reasons)
