@@ -88,6 +88,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
         )
+        overlay_from_text(found)
         return
     found.notes = [note for note in found.notes if note not in found.guesses]
     found.found = [line for line in found.found if not line.startswith(GUESSED_LINES)]
@@ -143,3 +144,30 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
+
+
+def overlay_from_text(found: Findings) -> None:
+    """The probe could not import the settings: overlay what their text shows they do not read
+    from the environment. The overlay only sets values the suite has, so where the settings do
+    read them after all nothing changes; where they do not, no one has to edit the project."""
+    roles = set(found.env)
+    wanted = {
+        "database": not {"database-host", "database-url"} & roles,
+        "secret-key": "secret-key" not in roles,
+        "allowed-hosts": "allowed-hosts" not in roles,
+        "debug": "debug" not in roles,
+    }
+    found.overlay = [key for key, needed in wanted.items() if needed]
+    if not found.overlay:
+        return
+    found.overlay_reasons = [f"{', '.join(found.overlay)}: not read from the environment in the settings' text"]
+    found.test_overlay = ["database"] if "database" in found.overlay else []
+    found.notes = [n for n in found.notes if not n.startswith(TEXT_ONLY_NOTES)]
+
+
+TEXT_ONLY_NOTES = (
+    "the settings do not read the database from the environment",
+    "SECRET_KEY is not read from the environment",
+    "ALLOWED_HOSTS is not read from the environment",
+)
+"""The text's notes asking for an edit of the project, which the overlay makes needless."""

@@ -181,4 +181,10 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             found.apt_runtime += runtime_libs.split()
             if not runtime_libs:
                 found.notes.append(f"{package} builds from source: check apt-runtime for the library it links")
+    if any(_VCS.search(text) for text in found.texts) and "git" not in found.apt_build:
+        found.apt_build.append("git")  # uv clones `pkg @ git+https://...` itself, with the git command
+        found.notes.append("a requirement comes from a git repository: git is in apt-build (the dev build clones it)")
     return found
+
+
+_VCS = re.compile(r"(?:^|[\s@=])git\+(?:https?|ssh|git)://", re.M)

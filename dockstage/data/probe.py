@@ -99,7 +99,12 @@ def plain(value):
         return [plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    return str(value)
+    if type(value).__name__ == "__proxy__":  # a lazy translation: str() needs the app registry
+        return "<lazy>"
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a value that cannot say itself says nothing to the probe
+        return f"<{type(value).__name__}>"
 
 
 def _read_by_the_project(frame) -> bool:

@@ -426,3 +426,37 @@ def test_settings_without_a_flag_are_not_overlaid_by_the_second_pass(tmp_path: P
     assert result["alone"]["ok"] is True
     learned = learn.interpret(result)
     assert not any("takes another branch" in reason for reason in learned.reasons)
+
+
+def test_settings_the_probe_cannot_import_get_the_overlay_their_text_calls_for(tmp_path: Path) -> None:
+    """django-crm's shape: nothing read from the environment, and an import the probe could not
+    finish. The overlay follows the text instead of asking the user to edit the settings."""
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    found.env = {"debug": ["DJANGO_DEBUG"]}
+    found.notes = [
+        "the settings do not read the database from the environment: make DATABASES read e.g. DB_HOST",
+        "SECRET_KEY is not read from the environment: read it (e.g. SECRET_KEY) before you ship",
+        "something else",
+    ]
+    apply(found, [{"module": "proj.settings", "ok": False, "error": "AppRegistryNotReady: ...", "reads": []}])
+    assert found.overlay == ["database", "secret-key", "allowed-hosts"]
+    assert found.test_overlay == ["database"]
+    assert found.notes[0] == "something else" and "importing proj.settings in the dev image failed" in found.notes[1]
+
+
+LAZY_SETTINGS = """\
+class Lazy:  # as gettext_lazy's proxy: str() needs Django's app registry
+    def __str__(self):
+        raise RuntimeError("The translation infrastructure cannot be initialized before the apps registry is ready")
+
+
+Lazy.__name__ = "__proxy__"
+LANGUAGES = [("en", Lazy())]
+ODD = Lazy.__new__(type("Odd", (), {"__str__": lambda self: 1 / 0}))
+SECRET_KEY = "x"
+"""
+
+
+def test_a_value_that_cannot_be_shown_does_not_fail_the_probe(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": LAZY_SETTINGS}, [])
+    assert result["ok"] is True, result

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dockstage.adopt.inspect import build_script, inspect
+from dockstage.adopt.requirements import find_requirements
 from dockstage.core.errors import build_fix
 from dockstage.images.buildfiles import index_lines, is_pypi, requirement_set, without_own_index
 from tests.unit.test_adopt_inspect import startproject
@@ -154,3 +155,18 @@ def test_init_says_what_the_build_does_with_a_files_own_index(tmp_path: Path) ->
         "a requirements file names the index https://private.example.org/simple: the build uses it; set index-url "
         "in [tool.dockstage] to use your own instead (it then wins)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "git"),
+    [
+        ("django-cdt-identity @ git+https://github.com/example/identity.git@c635773\n", True),
+        ("-e git+ssh://git@example.com/repo.git#egg=repo\n", True),
+        ("gitpython==3.1\n", False),
+    ],
+    ids=["pep508-url", "editable-vcs", "a-package-named-git"],
+)
+def test_a_requirement_from_git_puts_git_in_apt_build(tmp_path: Path, line: str, git: bool) -> None:
+    (tmp_path / "requirements.txt").write_text("Django>=5.2\n" + line)
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    assert ("git" in found.apt_build) is git
