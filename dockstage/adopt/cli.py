@@ -166,6 +166,14 @@ def init(
         from dockstage.adopt import probe as probing  # the engine only when asked: the rest reads files
 
         results = probing.run_probe(root, found, said)
+        if results is None and found.needs_python and found.needs_python != found.python:
+            said.append(
+                f"python {found.needs_python}: a requirement needs it (the dev build said so); building again with it"
+            )
+            found.python, found.python_reason = found.needs_python, "a requirement needs it (the first dev build)"
+            found.unprobed, found.needs_python = None, ""
+            pyproject(root, render.tool_section(found, env_example=example, env_file=env_file), True, [])
+            results = probing.run_probe(root, found, said)
         if results:
             probing.apply(found, results)
             section = render.tool_section(found, env_example=example, env_file=env_file)

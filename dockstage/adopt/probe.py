@@ -52,6 +52,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
         took = f"{time.monotonic() - started:.0f} s, no network"
     except DockstageError as exc:
         found.unprobed = (exc.return_code, f"the dev image did not build: {exc.one_line()}")
+        found.needs_python = getattr(exc, "needs_python", "")
         return None
     except DockerException as exc:
         found.unprobed = (EXIT_CODES["error"], f"the probe failed in the dev image (exit {exc.return_code})")

@@ -208,6 +208,7 @@ _HELPER_ERROR = re.compile(r"dockstage: error: (.+?); fix: (.+?)\s*$", re.MULTIL
 class StageBuildFailed(BuildError):
     def __init__(self, stage: str, exit_code: int | None, detail: str = "") -> None:
         hint = _PYTHON_HINT.search(detail)
+        self.needs_python = hint.group(1) if hint else ""  # what a requirement needs (init retries with it)
         known = _HELPER_ERROR.findall(detail)
         if known and not hint:
             what, fix = f"building stage {stage!r} failed: {known[-1][0]}", known[-1][1]

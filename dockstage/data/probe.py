@@ -57,6 +57,8 @@ def sentinel(number: int, kind: str) -> str:
         return str(47000 + number)
     if kind == "url":
         return f"mysql://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
+    if kind == "zero":  # a name that must be set but took no sentinel: "0" passes bool, int and str parsers
+        return "0"
     return f"ds{number}s"
 
 
@@ -301,6 +303,9 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
             continue
         new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
+        if kinds.get(wanted) == "unset":  # its sentinel broke the import, and unset it is missing: "0"
+            kinds[wanted] = "zero"
+            continue
         if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
             wanted = ""  # it had its sentinel already, or it is the image's (PYTHON_VERSION), not the app's
         if wanted and len(asked) < MAX_MISSING:

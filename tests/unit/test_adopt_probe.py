@@ -460,3 +460,32 @@ SECRET_KEY = "x"
 def test_a_value_that_cannot_be_shown_does_not_fail_the_probe(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": LAZY_SETTINGS}, [])
     assert result["ok"] is True, result
+
+
+BOOL_REQUIRED = """\
+import os
+
+
+class ImproperlyConfigured(Exception):
+    pass
+
+
+def env_bool(name):  # as a strict env.bool(name) with no default: set, and a boolean
+    if name not in os.environ:
+        raise ImproperlyConfigured(f"Set the {name} environment variable")
+    raw = os.environ[name].lower()
+    if raw not in ("0", "1", "true", "false"):
+        raise ImproperlyConfigured(f"{name}={raw} is not a boolean")
+    return raw in ("1", "true")
+
+
+DEBUG = env_bool("DEBUG")
+SECRET_KEY = os.environ["SECRET_KEY"]
+"""
+
+
+def test_a_required_name_its_sentinel_breaks_is_given_a_zero(tmp_path: Path) -> None:
+    """ephios' shape: the sentinel breaks the bool parser, unset the import dies naming the name."""
+    (result,) = probe(tmp_path, {"settings": BOOL_REQUIRED}, [])
+    assert result["ok"] is True, result
+    assert result["env"]["DEBUG"] == "0"

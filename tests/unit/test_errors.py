@@ -242,3 +242,14 @@ def test_debug_shows_the_detail_of_the_last_resort(
     monkeypatch.setenv("DOCKSTAGE_DEBUG", "1")
     executed(raising(docker_failure("something nobody foresaw", command=("docker", "image", "prune"))))
     assert "$ docker image prune\nexit code 1" in capsys.readouterr().err
+
+
+def test_a_build_that_needs_another_python_says_which() -> None:
+    detail = (
+        "#10 0.828 dockstage: a requirement needs Python >=3.12 and this base image has 3.11.2: set python = "
+        '">=3.12" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)\n'
+    )
+    failed = errors.StageBuildFailed("dev", 1, detail)
+    assert failed.needs_python == ">=3.12"  # init builds again with it
+    assert "a requirement needs Python >=3.12, the base image has 3.11.2" in failed.what
+    assert errors.StageBuildFailed("dev", 1, "E: Unable to locate package nope").needs_python == ""
