@@ -302,7 +302,10 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     ]
     found.has_tests = bool(test_files)
     uses_pytest = (
-        has_pytest_config or found.requirements.mentions("pytest") or found.requirements.mentions("pytest-django")
+        has_pytest_config
+        or found.requirements.mentions("pytest")
+        or found.requirements.mentions("pytest-django")
+        or any(_PYTEST_STYLE.search(read(p)) for p in test_files)  # tests written for pytest, no config
     )
     # tests but no pytest config or requirement: the project runs them with manage.py test
     found.test_command = "python manage.py test" if (test_files and not uses_pytest) else "pytest"
@@ -314,6 +317,9 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         else f"tests: none found (`{found.test_command}` will run none)"
     )
 
+
+_PYTEST_STYLE = re.compile(r"^\s*(?:import pytest|from pytest\b|@pytest\.)", re.M)
+"""A test module written for pytest: manage.py test could not run it."""
 
 BUILD_SCRIPTS = ("build", "build:prod", "build:production", "prod", "production", "dist", "compile", "assets")
 """package.json scripts taken as the front-end build, in order of preference."""

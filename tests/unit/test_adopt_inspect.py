@@ -262,5 +262,10 @@ def test_tests_without_pytest_config_run_with_manage_py_test(tmp_path: Path) -> 
         },
     )
     assert inspect(root).test_command == "python manage.py test"
+    (root / "lists/tests/test_views.py").write_text(
+        "import pytest\n\n\n@pytest.mark.django_db\ndef test_home():\n    pass\n"
+    )
+    assert inspect(root).test_command == "pytest"  # written for pytest: manage.py test could not run it
+    (root / "lists/tests/test_views.py").unlink()
     (root / "tox.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = mysite.settings\n")
     assert inspect(root).test_command == "pytest"
