@@ -10,6 +10,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.flows.run import Run
+from dockstage.images import stages
 from dockstage.stack import db
 from dockstage.stack.compose import Stack
 
@@ -193,15 +194,14 @@ def clean(run: Run) -> None:
     stack.down(volumes=False)
     remove_rehearsals(run)
     with docker_errors(f"pruning the dangling {run.settings.image} images"):
-        for image in run.docker.image.list(
-            filters=[
-                ("dangling", "true"),
-                ("label", f"dockstage.image={run.settings.image}"),
-                ("label", f"dockstage.project={run.settings.project}"),
-            ]
-        ):
-            with swallowed("removing a dangling image another one still uses"):
-                run.docker.image.remove(image.id)
+        ours = set(stages.built_here(run.settings))  # built by this checkout: another's stay
+        dangling = run.docker.image.list(
+            filters=[("dangling", "true"), ("label", f"dockstage.image={run.settings.image}")]
+        )
+        for image in dangling:
+            if image.id in ours:
+                with swallowed("removing a dangling image another one still uses"):
+                    run.docker.image.remove(image.id)
     run.reporter.ok(
         f"{stack.project}: containers and networks removed, dangling {run.settings.image} images pruned; volumes kept"
     )

@@ -12,6 +12,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException, NoSuchImage
 
 from dockstage import STAGES
+from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StageBuildFailed, UnknownStage, docker_detail, docker_errors
 from dockstage.core.report import Reporter, log
@@ -139,11 +140,7 @@ def build_stage(
         "load": True,
         "cache": cache,
         "build_args": build_args(settings, images, context),
-        "labels": {
-            "dockstage.flavour": images.flavour,
-            "dockstage.image": settings.image,
-            "dockstage.project": settings.project,  # `clean` prunes this project's dangling images only
-        },
+        "labels": {"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
         "secrets": secrets(settings),
     }
 
@@ -164,7 +161,30 @@ def build_stage(
             docker.buildx.build(**options, progress="auto")
     seconds = time.monotonic() - started
     image = docker.image.inspect(tag)
+    remember(settings, image.id)
     return Built(stage, tag, image.size or 0, seconds, cached=before == image.id)
+
+
+BUILT_LIST = "built-images.txt"
+"""In the state dir: the image ids this checkout built (`clean` removes only those when dangling).
+A label would do it too, but would make the same build differ from one checkout to the next."""
+KEPT_IDS = 400
+
+
+def remember(settings: Settings, image_id: str) -> None:
+    """Add `image_id` to the checkout's list of the images it built (the newest KEPT_IDS)."""
+    path = settings.path(settings.state_dir) / BUILT_LIST
+    ids = built_here(settings)
+    if image_id in ids:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files.write_private(path, "\n".join([*ids, image_id][-KEPT_IDS:]) + "\n")
+
+
+def built_here(settings: Settings) -> list[str]:
+    """The image ids this checkout built, oldest first."""
+    path = settings.path(settings.state_dir) / BUILT_LIST
+    return path.read_text(encoding="utf-8").split() if path.is_file() else []
 
 
 def table(reporter: Reporter, built: list[Built]) -> None:

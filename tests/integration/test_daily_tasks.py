@@ -19,6 +19,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.core import errors
 from dockstage.core.config import Settings
+from dockstage.images import stages
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 from tests.integration.test_failures import one_line
 from tests.integration.test_frontends import dialogue, ok
@@ -129,28 +130,29 @@ def test_clean_prunes_only_this_projects_dangling_images(
 ) -> None:
     other = f"dockstage-other-{uuid.uuid4().hex[:8]}"
     ids = {}
-    # (image name, compose project): this project's, another image's, the same image name of another project
-    owners = [(daily.image, daily.project), (other, daily.project), (daily.image, f"{daily.project}-elsewhere")]
-    for image, project in owners:
+    # (image name, checkout): this checkout's, another image's, the same image name built by another checkout
+    owners = [(daily.image, "here"), (other, "here"), (daily.image, "elsewhere")]
+    for image, checkout in owners:
         for round_ in ("a", "b"):  # the second build takes the tag: the first becomes dangling
             (tmp_path / "Dockerfile").write_text(
-                f"FROM {daily.tag('prod')}\n"
-                f"LABEL dockstage.image={image} dockstage.project={project} round={round_}-{project}\n"
+                f"FROM {daily.tag('prod')}\nLABEL dockstage.image={image} round={round_}-{checkout}\n"
             )
-            tag = f"{image}:dangle-{project}"
+            tag = f"{image}:dangle-{checkout}"
             docker_client.buildx.build(tmp_path, tags=[tag], load=True, progress=False)
-            ids[(image, project, round_)] = docker_client.image.inspect(tag).id
+            ids[(image, checkout, round_)] = docker_client.image.inspect(tag).id
+            if checkout == "here":  # as stages.build does for every image this checkout builds
+                stages.remember(daily, ids[(image, checkout, round_)])
     try:
         ok(run_cli(["invoke", "clean"], cli_env(daily)))
-        assert not docker_client.image.exists(ids[(*owners[0], "a")])  # this project's leftover is gone
+        assert not docker_client.image.exists(ids[(*owners[0], "a")])  # this checkout's leftover is gone
         assert docker_client.image.exists(ids[(*owners[1], "a")])  # another image's stays
         assert docker_client.image.exists(ids[(*owners[2], "a")])  # another checkout's (same image name) stays
     finally:
-        for image, project in owners:
+        for image, checkout in owners:
             with contextlib.suppress(DockerException):
-                docker_client.image.remove(f"{image}:dangle-{project}", force=True)
+                docker_client.image.remove(f"{image}:dangle-{checkout}", force=True)
             with contextlib.suppress(DockerException):
-                docker_client.image.remove(ids[(image, project, "a")], force=True)
+                docker_client.image.remove(ids[(image, checkout, "a")], force=True)
 
 
 def test_messages_point_the_right_way(daily: Settings, tmp_path: Path) -> None:

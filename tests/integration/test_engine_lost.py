@@ -99,7 +99,7 @@ LATER: list[tuple[list[str], Callable[[str, str], bool]]] = [
     (["ps"], at("/containers/json")),
     (["down"], at("/containers/json")),
     (["logs", "--service", "db"], at("/containers/json")),
-    (["clean"], at("/images/prune")),
+    (["clean"], at("/images/json")),
     (["db-dump"], at("/containers/json")),
 ]
 
