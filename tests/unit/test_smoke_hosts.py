@@ -5,11 +5,9 @@ healthcheck's 400, a test run that never started, and init's probe lines."""
 from __future__ import annotations
 
 import http.server
-import importlib.util
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -17,20 +15,12 @@ from dockstage.adopt import learn
 from dockstage.adopt.cli import main as init_main
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import apply, probed_line
-from dockstage.core import resources
 from dockstage.core.appconfig import parse_app
 from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.stack import smoke
-
-
-def helper(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, resources.path(resources.SUPPORT) / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.unit.test_adopt_helpers import helper
 
 
 @pytest.mark.parametrize(
