@@ -37,7 +37,8 @@ from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.run import Run
 from dockstage.images import bases
-from dockstage.swarm import deploy, images, probe, registry, release
+from dockstage.images import services as images
+from dockstage.swarm import deploy, probe, registry, release
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from harness.load import Load, LoadResult, timed
 

@@ -15,7 +15,8 @@ from dockstage.core import loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError, docker_errors
 from dockstage.flows.run import Run
-from dockstage.swarm import images, probe
+from dockstage.images import services as images
+from dockstage.swarm import probe
 from dockstage.swarm.options import SwarmOptions
 
 LABEL = "dockstage.registry"  # value: the owning project (or harness run)

@@ -19,7 +19,8 @@ from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError
 from dockstage.flows.run import Run
-from dockstage.swarm import images, registry
+from dockstage.images import services as images
+from dockstage.swarm import registry
 from dockstage.swarm.options import SwarmOptions
 
 VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a Docker tag

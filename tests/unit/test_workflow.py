@@ -37,7 +37,7 @@ NOXFILE = ROOT / "noxfile.py"
 LINTER = ROOT / ".ci" / "lint-workflow"
 STANDIN_FLAVOURS = ("bookworm", "trixie")
 DEFAULT_FLAVOUR = "auto"  # [tool.dockstage] flavour: on a runner that can pull, that is official
-SWARM_FLAVOUR = "bookworm"  # the harness's stand-ins (dockstage.swarm.images.FLAVOUR)
+SWARM_FLAVOUR = "bookworm"  # the harness's stand-ins (dockstage.images.services.FLAVOUR)
 HARNESS_JSON = "benchmarks/results/swarm.json"
 CI_RUN = ROOT / ".ci" / "run"
 
@@ -616,7 +616,7 @@ IMAGE_SESSIONS = {"pipeline", "build_dev", "build_test", "build_stage", "build_p
 def needed_flavours(step: Step, call: NoxCall) -> set[str]:
     """Stand-ins a session needs: the suite's tests use both; the pipeline and its parts use their
     own flavour; the swarm harness bookworm (its nodes' root filesystem, the stand-ins it pushes as
-    the official names: dockstage/swarm/images.py). `--install-only` runs nothing, so it needs none."""
+    the official names: dockstage/images/services.py). `--install-only` runs nothing, so it needs none."""
     needed: set[str] = set()
     if "--install-only" in call.flags:
         return needed
@@ -959,7 +959,7 @@ def lint_workflows(files: list[Path]) -> str:
 
 
 def test_swarm_flavour_is_the_harness_one() -> None:
-    from dockstage.swarm import images
+    from dockstage.images import services as images
 
     assert images.FLAVOUR == SWARM_FLAVOUR
 

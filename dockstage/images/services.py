@@ -1,4 +1,4 @@
-"""Images the swarm pieces run: official ones where they can be had, else stand-ins from Debian.
+"""Service images (the registry, the proxy): official ones where they can be had, else stand-ins from Debian.
 
 Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile the package ships
 (data/standins/, through core.resources) on the debootstrap root filesystem image, through buildx,
