@@ -284,6 +284,18 @@ class PortInUse(StackError):
         )
 
 
+class ReleaseKept(StackError):
+    """A new web that never became healthy, removed; the one that served before still serves."""
+
+    def __init__(self, url: str, old_image: str, why: str) -> None:
+        short = old_image.removeprefix("sha256:")[:12]
+        super().__init__(
+            f"the new web did not become healthy ({why}), so it was removed; the running site was kept: "
+            f"{url} still serves the image it served before ({short})",
+            "its log is above; fix the release and run `{up}` again",
+        )
+
+
 class ImageMissing(StackError):
     def __init__(self, action: str, detail: str = "") -> None:
         super().__init__(

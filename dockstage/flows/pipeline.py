@@ -276,7 +276,7 @@ def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
     """db + migrate + web from the built prod image in a throwaway stack (or `stack`, sharing its
     db server: the tests use their own test_ database on it), checked over HTTP."""
     lines: list[str] = []
-    with _stack_for(run, stack, "smoke", "prod") as stack:
+    with _stack_for(run, stack, "smoke", "smoke") as stack:
         services = ["web", *stack.added_services()]  # the project's workers start too, and must stay up
         run.reporter.step(f"starting db, migrate and {', '.join(services)} from the prod image")
         stack.up(services, action="starting the smoke stack")
@@ -299,7 +299,7 @@ def _urls_of(stack: Stack) -> list[str]:
         "listing the URLconf in web",
         otherwise=lambda exc: SmokeCheckFailed("urls", f"listing the URLconf in web failed: {str(exc).strip()[-300:]}"),
     ):
-        output = stack.compose.execute("web", ["python", imagechecks.URL_LISTER], tty=False)
+        output = stack.execute_in_web(["python", imagechecks.URL_LISTER])
     try:
         return [str(p) for p in json.loads(str(output).strip().splitlines()[-1])]
     except (ValueError, IndexError):

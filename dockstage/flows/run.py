@@ -21,12 +21,19 @@ from python_on_whales import DockerClient
 from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
-from dockstage.core.errors import ConfigError, DockstageError
+from dockstage.core.errors import BasePullFailed, ConfigError, DockstageError, docker_detail, engine_error
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile, workers
-from dockstage.stack.compose import Stack, compose_values, generated_env_file, test_env_file
+from dockstage.stack.compose import (
+    Stack,
+    app_env_file,
+    app_variant,
+    compose_values,
+    generated_env_file,
+    test_env_file,
+)
 
 BUILD_CHECKS = ("engine", "buildx", "disk")
 STACK_CHECKS = ("engine", "compose")
@@ -135,6 +142,20 @@ class Run:
             self._bases_provided = True
         return images
 
+    def proxy_image(self) -> str:
+        """The image of the proxy in front of web in `invoke up` (nginx, or its stand-in from
+        Debian), pulled or built when missing."""
+        images = self.bases()
+        if images.stand_in:
+            provided = offline.provide(images, self.docker, self.reporter, ("proxy",))
+            self.built_bases += [b for b in provided if b.built]
+        elif not self.docker.image.exists(images.proxy):
+            failed = bases.pull(images.proxy, self.docker, self.reporter, quiet=False)
+            if failed is not None:
+                lost = engine_error(failed, f"pulling {images.proxy}")
+                raise lost or BasePullFailed(images.proxy, bases.pull_reason(failed), docker_detail(failed))
+        return images.proxy
+
     # --- builds ------------------------------------------------------------------------------
 
     def build(self, *targets: str, check: bool = False) -> list[stages.Built]:
@@ -189,7 +210,17 @@ class Run:
             test_env = self._generate(
                 test_env_file(settings, self.id), envfile.render_generated(envfile.app_env(settings, "test"))
             )
-        values = compose_values(settings, self.bases(), variant, env_path, test_env, throwaway=bool(suffix))
+        # The app containers read only the app's environment, from a file of the project (one per
+        # throwaway stack's run): what compose alone needs (images, ports, this command's paths)
+        # stays out of them, so a release keeps the same configuration from one command to the
+        # next (compose's config hash: `up` keeps a web that is current). `down` removes it.
+        app_text = envfile.render_generated(envfile.app_env(settings, app_variant(variant)))
+        if suffix:
+            app_path = self._generate(app_env_file(settings, self.id), app_text)
+        else:
+            app_path = app_env_file(settings)
+            files.write_private(app_path, app_text)
+        values = compose_values(settings, self.bases(), variant, app_path, test_env, throwaway=bool(suffix))
         generated = self._generate(env_path, envfile.render_generated(values))
         extra = [path for path in [workers.write(settings, variant)] if path]  # workers, tmpfs, services, if any
         env_files = [settings.path(settings.env_file), generated]
@@ -227,7 +258,7 @@ def remove_stale_env_files(settings: Settings) -> list[Path]:
     """The generated env files (secrets inside) of this project whose command is gone (killed
     before it could remove them): removed. The ones of commands still running are kept."""
     state = settings.path(settings.state_dir)
-    pattern = re.compile(rf"{re.escape(settings.project)}-(\d+)-[0-9a-f]{{6}}(?:\.test)?\.env")
+    pattern = re.compile(rf"{re.escape(settings.project)}-(\d+)-[0-9a-f]{{6}}(?:\.test|\.app)?\.env")
     stale = []
     for path in state.glob(f"{settings.project}-*.env") if state.is_dir() else ():
         match = pattern.fullmatch(path.name)

@@ -11,25 +11,60 @@ from python_on_whales.exceptions import DockerException
 from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.flows.run import Run
 from dockstage.images import stages
-from dockstage.stack import db
+from dockstage.stack import db, rollout
 from dockstage.stack.compose import Stack
 
 
 def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
     """Build, then db healthy, the one-shot migrate, and web healthy; a failed migration leaves a
-    running web untouched (web is only replaced once migrate has succeeded)."""
+    running web untouched (web is only replaced once migrate has succeeded). In the prod variant
+    the port is the proxy's, and a running web is replaced beside itself (stack/rollout.py)."""
     run.build(image_stage)
+    if variant == "prod":
+        run.proxy_image()
     stack = run.stack(variant)
-    stack.check_port_free()
+    stack.check_port_free()  # before anything stops: a taken port leaves the running site alone
     extra = stack.added_services() if variant == "prod" else []
-    run.reporter.step(
-        f"starting {stack.project}{what}: {', '.join(stack.backing)}, migrate, {', '.join(['web', *extra])}"
-    )
+    front = ["web", *extra, *(["proxy"] if variant == "prod" else [])]
+    run.reporter.step(f"starting {stack.project}{what}: {', '.join(stack.backing)}, migrate, {', '.join(front)}")
+    if variant != "prod" and rollout.remove_proxy(stack):
+        run.reporter.info("removed the proxy of `up`: the dev server publishes the port itself")
     stack.up(stack.backing, action=f"starting {', '.join(stack.backing)}")
     run.reporter.step("applying migrations (one-shot migrate)")
     stack.run_once("migrate", action="migrating the database")
-    stack.up(["web", *extra], action=f"starting {', '.join(['web', *extra])}", dependencies=False)
+    if variant == "prod" and rollout.running_webs(stack) and rollout.proxy_container(stack) is not None:
+        _replace_web(run, stack, extra)
+    else:
+        stack.up(["web", *extra], action=f"starting {', '.join(['web', *extra])}", dependencies=False)
+        if variant == "prod":
+            _start_proxy(stack)
     return stack
+
+
+def _start_proxy(stack: Stack) -> None:
+    """The proxy in front of the (healthy) web: its network made first, web put on it, then started."""
+    with docker_errors("creating the proxy"):
+        stack.compose.up(["proxy"], detach=True, start=False, dependencies=False, pull="never", quiet=True)
+    webs = rollout.running_webs(stack)
+    for web in webs:
+        rollout.go_live(stack, web)
+    stack.up(["proxy"], action="starting the proxy", dependencies=False)
+    if len(webs) == 1:
+        rollout.record(stack, webs[0], rollout.fingerprint(stack, stack.settings.tag("prod")))
+
+
+def _replace_web(run: Run, stack: Stack, extra: list[str]) -> None:
+    """A new web beside the running one, switched to once healthy; the old one kept otherwise."""
+    image = run.settings.tag("prod")
+    run.reporter.step(f"starting a new web from {image} beside the running one (the proxy keeps serving)")
+    outcome = rollout.replace_web(stack, image, stack.url())
+    if outcome.action == "unchanged":
+        run.reporter.info(f"web ({outcome.container}) already runs {image} with this configuration: kept")
+    else:
+        run.reporter.info(f"the proxy now serves {outcome.container}; the old web finished its requests and stopped")
+    # The proxy is recreated only if its own configuration changed (a new port: the one moment
+    # a release is not served, since the address itself changes).
+    stack.up(["proxy", *extra], action=f"starting {', '.join(['proxy', *extra])}", dependencies=False)
 
 
 def up(run: Run) -> str:
@@ -182,7 +217,7 @@ def db_restore(run: Run, path: Path) -> None:
 def migrations_applied(stack: Stack) -> bool:
     """Whether the running web's code finds every migration applied (`migrate --check`)."""
     try:
-        stack.compose.execute("web", ["python", "manage.py", "migrate", "--check", "--noinput"], tty=False)
+        stack.execute_in_web(["python", "manage.py", "migrate", "--check", "--noinput"])
     except DockerException as exc:
         return exc.return_code != 1  # 1: unapplied migrations; anything else says nothing about them
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from python_on_whales import DockerClient
@@ -15,6 +16,7 @@ FLAVOURS: tuple[str, ...] = ("bookworm", "trixie")
 _PYTHON_VERSION = {"bookworm": "3.11", "trixie": "3.13"}
 _MARIADB_VERSION = {"bookworm": "10.11", "trixie": "11.8"}
 _REDIS_VERSION = {"bookworm": "7.0", "trixie": "8.0"}
+_NGINX_VERSION = {"bookworm": "1.22", "trixie": "1.26"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class BaseImages:
     python: str  # image reference
     mysql: str
     redis: str = ""
+    proxy: str = ""  # nginx in front of web in `invoke up` (compose.proxy.yaml)
 
     @property
     def refs(self) -> tuple[str, str]:
@@ -39,7 +42,7 @@ class BaseImages:
         return self.flavour != "official"
 
 
-OFFICIAL = BaseImages("official", "python:3.12-slim", "mysql:8.4", "redis:7-bookworm")
+OFFICIAL = BaseImages("official", "python:3.12-slim", "mysql:8.4", "redis:7-bookworm", "nginx:1.27")
 
 
 def stand_in(flavour: str) -> BaseImages:
@@ -49,6 +52,7 @@ def stand_in(flavour: str) -> BaseImages:
         f"dockstage/python:{_PYTHON_VERSION[flavour]}-{flavour}",
         f"dockstage/mariadb:{_MARIADB_VERSION[flavour]}-{flavour}",
         f"dockstage/redis:{_REDIS_VERSION[flavour]}-{flavour}",
+        f"dockstage/nginx:{_NGINX_VERSION[flavour]}-{flavour}",
     )
 
 
@@ -93,11 +97,7 @@ def _for_python(flavour: str, python: str) -> BaseImages:
             raise ConfigError(
                 f"no official python image is known for python = {python!r}", 'set python to a version, e.g. "3.12"'
             )
-        return (
-            OFFICIAL
-            if version == "3.12"
-            else BaseImages("official", f"python:{version}-slim", OFFICIAL.mysql, OFFICIAL.redis)
-        )
+        return OFFICIAL if version == "3.12" else dataclasses.replace(OFFICIAL, python=f"python:{version}-slim")
     if spec.contains(f"{_PYTHON_VERSION[flavour]}.0") or spec.contains(f"{_PYTHON_VERSION[flavour]}.99"):
         return stand_in(flavour)
     fits = [

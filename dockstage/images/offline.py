@@ -282,7 +282,7 @@ def check_python_env(docker: DockerClient, image: str, version: str, file: Path)
 def build_bases(
     docker: DockerClient, flavour: str, *, force: bool = False, reporter: Reporter | None = None
 ) -> list[BuiltBase]:
-    """Build the rootfs/python/mariadb/redis stand-ins for one flavour, skipping images already
+    """Build the rootfs/python/mariadb/redis/nginx stand-ins for one flavour, skipping images already
     present and built from the package's current Dockerfiles, unless force. Returns what it built or found."""
     reporter = reporter or Reporter(quiet=True)
     images, base = stand_in(flavour), rootfs_tag(flavour)
@@ -290,6 +290,7 @@ def build_bases(
         (images.python, resources.PYTHON_STANDIN),
         (images.mysql, resources.MARIADB_STANDIN),
         (images.redis, resources.REDIS_STANDIN),
+        (images.proxy, resources.PROXY_STANDIN),
     ]
     todo = [(tag, file) for tag, file in wanted if force or not is_current(docker, tag, file)]
     results: list[BuiltBase] = []
@@ -316,6 +317,8 @@ def provide(
     wanted = [(images.python, resources.PYTHON_STANDIN), (images.mysql, resources.MARIADB_STANDIN)]
     if "redis" in services:
         wanted.append((images.redis, resources.REDIS_STANDIN))
+    if "proxy" in services:
+        wanted.append((images.proxy, resources.PROXY_STANDIN))
     if not images.stand_in or all(is_current(docker, tag, file) for tag, file in wanted):
         return []
     return build_bases(docker, images.flavour, reporter=reporter)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from python_on_whales import DockerClient
+from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 
 from dockstage.core.appconfig import SUITE_SERVICES
@@ -30,7 +30,8 @@ from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 
 COMPOSE_VARIANTS = {
-    "prod": ("compose.yaml",),
+    "prod": ("compose.yaml", "compose.proxy.yaml"),  # `invoke up`: the port is the proxy's
+    "smoke": ("compose.yaml",),  # the pipeline's throwaway prod stack: web publishes its port
     "dev": ("compose.yaml", "compose.dev.yaml"),
     "test": ("compose.yaml", "compose.test.yaml"),
 }
@@ -40,6 +41,23 @@ def generated_env_file(settings: Settings, run_id: str) -> Path:
     """The env file one command generates for this compose project (removed when it ends); named
     per command, so two commands on the same project never remove each other's."""
     return settings.path(settings.state_dir) / f"{settings.project}-{run_id}.env"
+
+
+def app_env_file(settings: Settings, run_id: str = "") -> Path:
+    """The app services' env file (the app's environment only): the project's own, or one run's
+    (a throwaway stack's, removed when the run ends)."""
+    name = f"{settings.project}-{run_id}.app.env" if run_id else f"{settings.project}.app.env"
+    return settings.path(settings.state_dir) / name
+
+
+def release_file(settings: Settings) -> Path:
+    """Where `up` notes which web container runs which release (stack/rollout.py); `down` removes it."""
+    return settings.path(settings.state_dir) / f"{settings.project}.release"
+
+
+def app_variant(variant: str) -> str:
+    """The app environment a compose variant's app services get (test and smoke: prod's)."""
+    return "prod" if variant in ("test", "smoke") else variant
 
 
 def test_env_file(settings: Settings, run_id: str) -> Path:
@@ -63,11 +81,12 @@ def compose_values(
     In the test variant migrate and web keep the prod environment; the test service reads the
     test one from `test_env_path`."""
     return {
-        **envfile.app_env(settings, "prod" if variant == "test" else variant),
+        **envfile.app_env(settings, app_variant(variant)),
         **({"DOCKSTAGE_TEST_ENV_FILE": str(test_env_path)} if test_env_path else {}),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,
         "DOCKSTAGE_REDIS_IMAGE": images.redis,
+        "DOCKSTAGE_PROXY_IMAGE": images.proxy,
         "DOCKSTAGE_PUBLISH_PORT": str(settings.web_port) if settings.web_port else "",
         "DOCKSTAGE_UID": str(settings.uid),
         "DOCKSTAGE_GID": str(settings.gid),
@@ -179,10 +198,24 @@ class Stack:
             return any(c.state.running for c in self.compose.ps(services=[service]))
         return False
 
+    def publishes(self, port: int) -> bool:
+        """Whether a running container of this project already publishes `port` on the host."""
+        # Safe: only asked before `up`, which binds the port itself and says what failed.
+        with swallowed("compose ps before up; up reports the failure"):
+            return any(
+                binding.get("HostPort") == str(port)
+                for c in self.compose.ps()
+                if c.state.running
+                for bindings in (c.network_settings.ports or {}).values()
+                for binding in bindings or []
+            )
+        return False
+
     def check_port_free(self) -> None:
-        """Fail early, with the fix, when the web port on 127.0.0.1 is taken by something else."""
+        """Fail early, with the fix, when the web port on 127.0.0.1 is taken by something else
+        (before anything is stopped: a changed port that is taken leaves the running site alone)."""
         port = self.settings.web_port
-        if not port or self.running("web"):
+        if not port or self.publishes(port):
             return
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -241,10 +274,13 @@ class Stack:
         raise error from None
 
     def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:
-        """Stop and remove the project's containers and networks; volumes only when asked
-        (`timeout`: seconds each container gets to stop, else its stop_grace_period)."""
+        """Stop and remove the project's containers and networks (and the app env file `up`
+        left); volumes only when asked (`timeout`: seconds each container gets to stop, else its
+        stop_grace_period)."""
         with docker_errors(f"stopping {self.project}"):
             self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
+        app_env_file(self.settings).unlink(missing_ok=True)
+        release_file(self.settings).unlink(missing_ok=True)
 
     def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> None:
         """Print recent logs of the project's services (used when something failed)."""
@@ -255,16 +291,37 @@ class Stack:
         if text:
             self.reporter.raw(str(text))
 
-    def url(self, service: str = "web") -> str:
-        """The base URL of a service's published port 8000 on 127.0.0.1."""
-        with docker_errors(f"finding the port of {service}"):
-            containers = self.compose.ps(services=[service])
-        for container in containers:
-            bindings = (container.network_settings.ports or {}).get("8000/tcp") or []
-            for binding in bindings:
-                if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
-                    return f"http://127.0.0.1:{binding['HostPort']}"
-        raise NoPublishedPort(service)
+    def url(self, service: str = "") -> str:
+        """The base URL of the stack on 127.0.0.1: the proxy's published port 8080 where it runs
+        (`invoke up`), else web's port 8000 (dev, test and throwaway stacks); or `service`'s."""
+        wanted = [(service, SERVICE_PORTS.get(service, "8000/tcp"))] if service else list(SERVICE_PORTS.items())
+        with docker_errors(f"finding the port of {service or 'the stack'}"):
+            containers = self.compose.ps()
+        for name, inside in wanted:
+            for container in containers:
+                if service_of(container) != name:
+                    continue
+                for binding in (container.network_settings.ports or {}).get(inside) or []:
+                    if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                        return f"http://127.0.0.1:{binding['HostPort']}"
+        raise NoPublishedPort(service or "web")
+
+    def execute_in_web(self, command: list[str]) -> str:
+        """Run `command` in the running web container, whichever number it has (a replaced web is
+        web-2, web-3...; compose exec assumes 1)."""
+        webs = [c for c in self.compose.ps(services=["web"]) if c.state.running]
+        if not webs:
+            raise NoPublishedPort("web")
+        return str(self.docker.container.execute(webs[0], command) or "")
+
+
+SERVICE_PORTS = {"proxy": "8080/tcp", "web": "8000/tcp"}
+"""The port inside each service that the stack publishes, in the order url() looks for them."""
+
+
+def service_of(container: Container) -> str:
+    """The compose service a container belongs to (its name when it has no compose label)."""
+    return str((container.config.labels or {}).get("com.docker.compose.service", container.name))
 
 
 def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:

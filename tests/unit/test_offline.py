@@ -14,8 +14,13 @@ from dockstage.images import bases, offline
 
 def test_stand_in_tags() -> None:
     assert offline.stand_in("bookworm") == offline.BaseImages(
-        "bookworm", "dockstage/python:3.11-bookworm", "dockstage/mariadb:10.11-bookworm", "dockstage/redis:7.0-bookworm"
+        "bookworm",
+        "dockstage/python:3.11-bookworm",
+        "dockstage/mariadb:10.11-bookworm",
+        "dockstage/redis:7.0-bookworm",
+        "dockstage/nginx:1.22-bookworm",
     )
+    assert offline.stand_in("trixie").proxy == "dockstage/nginx:1.26-trixie"
     assert offline.stand_in("trixie").redis == "dockstage/redis:8.0-trixie"
     assert offline.stand_in("trixie").service_refs(("redis",)) == ("dockstage/redis:8.0-trixie",)
     assert offline.stand_in("trixie").service_refs(()) == ()
