@@ -38,7 +38,7 @@ from dockstage.images import stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
-from harness.bench import loadgen, pipelines
+from harness.bench import loadgen, pipelines, rollout
 from harness.bench import stats as benchstats
 from harness.bench import swarm as benchswarm
 
@@ -204,7 +204,7 @@ def stack_bench(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Up-to-healthy times (fresh and existing volume), then load: gunicorn, the seed's prod, runserver."""
     run.settings = run.settings.with_(image=BENCH_IMAGES["suite"], project=PROJECT, web_port=0, quiet=True)
-    prod = run.stack("prod")
+    prod = run.stack("smoke")  # web publishes its own port (no proxy): gunicorn itself is measured
     health: dict[str, list[dict[str, float]]] = {"fresh_volume": [], "existing_volume": []}
     try:
         prod.down(volumes=True)
@@ -244,7 +244,7 @@ def stack_bench(
 
 
 def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
-    images = [*BENCH_IMAGES.values(), pipelines.IMAGE]
+    images = [*BENCH_IMAGES.values(), pipelines.IMAGE, rollout.IMAGE]
     tags = [f"{image}:{stage}" for image in images for stage in benchstats.STAGE_NAMES] + list(extra)
     for tag in tags:
         with contextlib.suppress(DockerException):
@@ -302,6 +302,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None, swarm
                 "web": benchstats.lookup(health, "fresh_volume", "web_up_seconds"),
             }
             timed = pipelines.measure(run.settings, Path(tmp) / "pipelines", runs, parts, run.reporter)
+            rolled = rollout.measure(run.settings, Path(tmp) / "rollout", runs, run.reporter)
             shipped: dict[str, Any] = {"measured": False, "reason": "not asked for: `--swarm`"}
             if swarm:  # the prod image built from the real checkout for the sizes
                 run.reporter.step("swarm: rollout and rollback on a one-node swarm")
@@ -344,6 +345,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None, swarm
         "pipelines": timed,
         "fresh_machine": fresh,
         "http": http,
+        "rollout": rolled,
         "swarm": shipped,
         "notes": _method_notes(params, generator),
     }

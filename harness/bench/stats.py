@@ -243,6 +243,22 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
             failed=bool(lookup(results, "pipelines", "app_change", "failed_runs")),
         ),
         Target(
+            "failed requests during `invoke up` of a changed release = 0",
+            lookup(results, "rollout", "changed_release", "failed_requests"),
+            0.0,
+            "requests",
+            "<=",
+            failed=bool(lookup(results, "rollout", "changed_release", "failed_runs")),
+        ),
+        Target(
+            "failed requests during `invoke up` of a broken release = 0",
+            lookup(results, "rollout", "broken_release", "failed_requests"),
+            0.0,
+            "requests",
+            "<=",
+            failed=bool(lookup(results, "rollout", "broken_release", "failed_runs")),
+        ),
+        Target(
             "fresh machine -> pipeline green <= 90 s",
             fresh_seconds,
             90.0,
@@ -282,6 +298,10 @@ def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     for scenario in PIPELINE_SCENARIOS:
         value = lookup(results, "pipelines", scenario, "seconds")
         rows.append((f"pipeline {scenario}: seconds", fmt(value), "", ""))
+    for scenario in ("changed_release", "broken_release"):
+        for key in ("seconds", "failed_requests", "requests"):
+            value = lookup(results, "rollout", scenario, key)
+            rows.append((f"invoke up of a {scenario.replace('_', ' ')}: {key}", fmt(value, 1), "", ""))
     for path in ("healthz", "notes"):
         for key in ("rps", "p50_ms", "p99_ms"):
             g = lookup(results, "http", "gunicorn", path, key)

@@ -8,6 +8,7 @@ wsgi.py broken) and brought up again while a bounded GET load runs against the p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -58,7 +59,10 @@ class Site:
     def webs(self, docker: DockerClient) -> list[str]:
         """The image ids of the project's running web containers."""
         found = docker.container.list(
-            filters=[("label", f"com.docker.compose.project={self.project}"), ("label", "com.docker.compose.service=web")]
+            filters=[
+                ("label", f"com.docker.compose.project={self.project}"),
+                ("label", "com.docker.compose.service=web"),
+            ]
         )
         return [c.image for c in found]
 
@@ -92,10 +96,8 @@ def site(
     finally:
         site.invoke("down", "--volumes", "--yes")
         for stage in stages.STAGES:
-            try:
+            with contextlib.suppress(DockerException):
                 docker_client.image.remove(f"{image}:{stage}", force=True)
-            except DockerException:
-                pass
 
 
 def under_load(site: Site, *args: str, **extra: str) -> tuple[subprocess.CompletedProcess[str], LoadResult]:

@@ -49,6 +49,10 @@ def results(**over: Any) -> dict[str, Any]:
             "dependency_change": {"seconds": 20.0, "pytest_seconds": 2.0, "unavoidable_seconds": 9.0},
         },
         "fresh_machine": {"measured": False},
+        "rollout": {
+            "changed_release": {"seconds": 9.0, "failed_requests": 0, "requests": 2000, "failed_runs": 0},
+            "broken_release": {"seconds": 14.0, "failed_requests": 3, "requests": 2500, "failed_runs": 0},
+        },
         "notes": ["a method note"],
     }
     data.update(over)
@@ -92,7 +96,7 @@ def test_summarize_load_and_median_of_runs() -> None:
 
 def test_targets_met_and_not_met() -> None:
     targets = {t.name: t for t in benchstats.evaluate_targets(results())}
-    assert len(targets) == 9
+    assert len(targets) == 11
 
     def target(start: str) -> benchstats.Target:
         (found,) = [t for name, t in targets.items() if name.startswith(start)]
@@ -115,6 +119,15 @@ def test_targets_met_and_not_met() -> None:
     assert target("warm pipeline").verdict() == "NOT met"
     assert target("app-code change -> pipeline").met is True  # 14 s <= 15 s
     assert target("fresh machine").verdict() == "not measured"  # no --fresh-machine
+    assert target("failed requests during `invoke up` of a changed").met is True  # 0 <= 0
+    assert target("failed requests during `invoke up` of a broken").met is False  # 3 > 0
+
+
+def test_rollout_target_fails_when_the_release_did_not_go_live() -> None:
+    rolled = {"changed_release": {"failed_requests": 0, "failed_runs": 1}, "broken_release": {}}
+    targets = benchstats.evaluate_targets(results(rollout=rolled))
+    (changed,) = [t for t in targets if "changed release" in t.name]
+    assert changed.verdict() == "NOT met (failed)"
 
 
 @pytest.mark.parametrize(
