@@ -42,13 +42,9 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
 
 
 def _start_proxy(stack: Stack) -> None:
-    """The proxy in front of the (healthy) web: its network made first, web put on it, then started."""
-    with docker_errors("creating the proxy"):
-        stack.compose.up(["proxy"], detach=True, start=False, dependencies=False, pull="never", quiet=True)
-    webs = rollout.running_webs(stack)
-    for web in webs:
-        rollout.go_live(stack, web)
+    """The proxy in front of the (healthy) web, which compose put on the proxy's network."""
     stack.up(["proxy"], action="starting the proxy", dependencies=False)
+    webs = rollout.running_webs(stack)
     if len(webs) == 1:
         rollout.record(stack, webs[0], rollout.fingerprint(stack, stack.settings.tag("prod")))
 

@@ -1,10 +1,11 @@
 """A new web beside the running one, behind the stack's proxy: switched to only once it is healthy.
 
 `invoke up` of a changed release, on one host, the way Kamal's proxy does it. The published port
-belongs to the proxy (compose.proxy.yaml), which sends requests to `web-live` on its own network;
-a web container is connected there under that alias only once it is healthy. So:
-1. a second web is started from the new image beside the running one, and its healthcheck waited on;
-2. it is connected to the proxy's network: the proxy now round-robins over both;
+belongs to the proxy (compose.proxy.yaml), which sends requests to `web-live` on its own network,
+web's alias there. So:
+1. a second web is created from the new image beside the running one, taken off the proxy's
+   network before it starts, started, and its healthcheck waited on;
+2. it is connected to the proxy's network again: the proxy now round-robins over both;
 3. after a short wait (the proxy's DNS answers are kept 1 s) the old web is stopped (gunicorn
    finishes its requests; the proxy retries a refused connection on the new web) and removed.
 A new web that crashes, turns unhealthy or is not healthy in time is never connected, and is
@@ -86,7 +87,7 @@ def live_network(stack: Stack) -> str:
 
 
 def go_live(stack: Stack, web: Container) -> None:
-    """Connect a healthy web to the proxy's network under the name the proxy serves (once)."""
+    """Connect a healthy web to the proxy's network under the name the proxy serves (unless it is)."""
     network = live_network(stack)
     with docker_errors(f"connecting {web.name} to the proxy"):
         if network not in (stack.docker.container.inspect(web.id).network_settings.networks or {}):
@@ -121,10 +122,11 @@ def replace_web(stack: Stack, image: str, url: str) -> Outcome:
     if len(old) == 1 and is_current(stack, old[0], wanted):
         go_live(stack, old[0])
         return Outcome("unchanged", old[0].name)
-    with docker_errors("starting the new web beside the running one"):
+    with docker_errors("creating the new web beside the running one"):
         stack.compose.up(
             ["web"],
             detach=True,
+            start=False,
             scales={"web": len(old) + 1},
             recreate=False,
             dependencies=False,
@@ -135,6 +137,9 @@ def replace_web(stack: Stack, image: str, url: str) -> Outcome:
     new = next((c for c in running_or_not(stack) if c.id not in known), None)
     if new is None:
         raise ReleaseKept(url, old[0].image, "no new web container was created")
+    with docker_errors(f"starting {new.name} off the proxy's network"):
+        stack.docker.network.disconnect(live_network(stack), new.id)
+        stack.docker.container.start(new.id)
     why = wait_healthy(stack, new, stack.settings.wait_timeout)
     if why:
         stack.show_logs(["web"], tail=60)

@@ -331,17 +331,21 @@ def test_sigterm_lets_in_flight_requests_finish(stack: Stack) -> None:
 
 # 11 (runtime part). the prod stack runs hardened -----------------------------------------------
 def test_prod_stack_runs_hardened(stack: Stack) -> None:
-    web, db = stack.container("web"), stack.container("db")
-    host = web.host_config
-    assert host.readonly_rootfs is True
-    assert "/tmp" in {str(path) for path in host.tmpfs or {}}
-    assert [c.upper() for c in host.cap_drop or []] == ["ALL"]
-    assert any(o.replace("=", ":") == "no-new-privileges:true" for o in host.security_opt or [])
-    bindings = (web.network_settings.ports or {}).get("8000/tcp") or []
+    """web and the proxy in front of it: read-only root, tmpfs /tmp, no capabilities, no new
+    privileges, not root; only the proxy publishes a port, on 127.0.0.1 only."""
+    web, db, proxy = stack.container("web"), stack.container("db"), stack.container("proxy")
+    for container in (web, proxy):
+        host = container.host_config
+        assert host.readonly_rootfs is True
+        assert "/tmp" in {str(path) for path in host.tmpfs or {}}
+        assert [c.upper() for c in host.cap_drop or []] == ["ALL"]
+        assert any(o.replace("=", ":") == "no-new-privileges:true" for o in host.security_opt or [])
+        user = container.config.user or ""
+        assert user
+        assert not user.startswith(("0", "root"))
+    bindings = (proxy.network_settings.ports or {}).get("8080/tcp") or []
     assert bindings
     assert all(b["HostIp"] == "127.0.0.1" for b in bindings)
-    assert not db.host_config.port_bindings
-    assert not any((db.network_settings.ports or {}).values())
-    user = web.config.user or ""
-    assert user
-    assert not user.startswith(("0", "root"))
+    for container in (web, db):
+        assert not container.host_config.port_bindings
+        assert not any((container.network_settings.ports or {}).values())
