@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
+from dockstage.flows import watch
 from dockstage.flows.run import Run
 from dockstage.images import stages
 from dockstage.stack import db, rollout
@@ -71,18 +73,40 @@ def up(run: Run) -> str:
 
 
 def dev(run: Run, *, detach: bool = False) -> str:
-    """The dev stack: the dev image, source bind-mounted, runserver reloading on every edit."""
+    """The dev stack: the dev image, source bind-mounted, runserver reloading on every edit; unless
+    detached, web's logs followed while the files the dev image is built from are watched."""
     stack = _start(run, "dev", "dev", " (dev)")
     url = stack.url()
     run.reporter.ok(f"dev server at {url}/ reloads when files under {run.settings.app_dir}/ change")
     if not detach:
         down = run.commands.get("down", "down")
-        run.reporter.info(f"following logs; Ctrl-C stops following (the stack keeps running; `{down}` stops it)")
+        run.reporter.info(f"following web's logs; Ctrl-C stops following and watching (`{down}` stops the stack)")
+        threading.Thread(target=_follow, args=(run, stack), daemon=True, name="dev-logs").start()
         try:  # noqa: SIM105 - Ctrl-C only stops following; the stack keeps running
-            run.reporter.stream(stack.compose.logs(services=["web"], follow=True, stream=True))
+            watch.watch(run)
         except KeyboardInterrupt:
             pass
     return url
+
+
+def _follow(run: Run, stack: Stack) -> None:
+    """web's logs, followed until the command ends (a thread beside the watcher)."""
+    # Safe: following logs is a convenience beside the watcher; the stack's state is `ps`'s to say.
+    with swallowed("following web's logs"):
+        run.reporter.stream(stack.compose.logs(services=["web"], follow=True, stream=True))
+
+
+def watch_dev(run: Run) -> None:
+    """Watch the dev image's files for a dev stack started with `dev --detach` (Ctrl-C stops)."""
+    stack = run.stack("dev")
+    with docker_errors("looking for the dev stack's web"):
+        running = any(c.state.running for c in stack.compose.ps(services=["web"]))
+    if not running:
+        raise StackError("the dev stack is not running", "start it with `{dev} --detach` first")
+    try:  # noqa: SIM105 - Ctrl-C stops watching; the stack keeps running
+        watch.watch(run)
+    except KeyboardInterrupt:
+        pass
 
 
 def down(run: Run, *, volumes: bool = False, yes: bool = False) -> None:

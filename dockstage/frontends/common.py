@@ -25,7 +25,7 @@ from dockstage.flows.run import Run
 T = TypeVar("T")
 
 INVOKE_TASKS = (
-    "dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
+    "dev", "watch", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
     "db_shell", "db_dump", "db_restore", "clean", "doctor", "bases",
     "registry", "release", "deploy", "rollback", "stack_ps", "stack_logs", "undeploy",
 )  # fmt: skip

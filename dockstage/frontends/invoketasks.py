@@ -53,6 +53,12 @@ def dev(c: Context, detach: bool = False) -> None:
     core(c, lambda run: stackops.dev(run, detach=detach))
 
 
+@task
+def watch(c: Context) -> None:
+    """Rebuild dev and recreate web when a file the dev image is built from changes (for `dev --detach`)."""
+    core(c, stackops.watch_dev)
+
+
 @task(help={"quiet": "less output"})
 def up(c: Context, quiet: bool = False) -> None:
     """Prod-like stack, detached: db healthy, migrations applied, web healthy; prints the URL."""
@@ -224,7 +230,7 @@ def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
 
 
 TASKS = (
-    dev, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
+    dev, watch, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
     db_shell, db_dump, db_restore, clean, doctor, bases,
     registry_, release_, deploy_, rollback, stack_ps, stack_logs, undeploy,
 )  # fmt: skip

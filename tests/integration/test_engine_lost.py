@@ -67,6 +67,7 @@ NOX = [
 ]
 INVOKE: list[tuple[list[str], Callable[[str, str], bool]]] = [
     (["dev", "--detach"], after_preflight),
+    (["watch"], after_preflight),
     (["up"], after_preflight),
     (["down"], after_preflight),
     (["ps"], after_preflight),

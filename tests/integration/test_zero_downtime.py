@@ -8,96 +8,31 @@ wsgi.py broken) and brought up again while a bounded GET load runs against the p
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
-from dockstage.core import loopback
 from dockstage.images import stages
 from harness.load import Load, LoadResult
-from tests.conftest import ROOT, RUN_ID, TEST_FLAVOUR, free_port
+from tests.integration.sitecopy import Site, site_copy
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Site:
-    """The copied project, its front-end environment and the port its proxy publishes."""
-
-    root: Path
-    env: dict[str, str]
-    port: int
-    image: str
-    project: str
-
-    def invoke(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "invoke", *args],
-            cwd=self.root,
-            env={**self.env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-
-    def status(self, path: str = "/healthz") -> int:
-        with loopback.Connection(self.port) as conn:
-            return conn.request("GET", path).status
-
-    def webs(self, docker: DockerClient) -> list[str]:
-        """The image ids of the project's running web containers."""
-        found = docker.container.list(
-            filters=[
-                ("label", f"com.docker.compose.project={self.project}"),
-                ("label", "com.docker.compose.service=web"),
-            ]
-        )
-        return [c.image for c in found]
 
 
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, docker_client: DockerClient, built_images: list[stages.Built]
 ) -> Iterator[Site]:
-    """The copy, up and serving (its images share the build cache of `built_images`); downed with
-    its volume and images afterwards."""
-    root = tmp_path_factory.mktemp("site")
-    for name in ("pyproject.toml", "tasks.py", ".dockerignore", ".env.example"):
-        shutil.copy2(ROOT / name, root / name)
-    shutil.copytree(ROOT / "app", root / "app", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    image, project, port = f"dockstage-it-{RUN_ID}/zerodown", f"dsit-{RUN_ID}-zd", free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKSTAGE_")}
-    env.update(
-        DOCKSTAGE_IMAGE=image,
-        DOCKSTAGE_PROJECT=project,
-        DOCKSTAGE_WEB_PORT=str(port),
-        DOCKSTAGE_FLAVOUR=TEST_FLAVOUR,
-        NO_COLOR="1",
-        PYTHONUNBUFFERED="1",
-    )
-    site = Site(root, env, port, image, project)
-    try:
+    """The copy, up and serving (its images share the build cache of `built_images`)."""
+    with site_copy(tmp_path_factory.mktemp("site"), docker_client, "zerodown") as site:
         first = site.invoke("up")
         assert first.returncode == 0, first.stdout + first.stderr
         assert site.status() == 200
         yield site
-    finally:
-        site.invoke("down", "--volumes", "--yes")
-        for stage in stages.STAGES:
-            with contextlib.suppress(DockerException):
-                docker_client.image.remove(f"{image}:{stage}", force=True)
 
 
 def under_load(site: Site, *args: str, **extra: str) -> tuple[subprocess.CompletedProcess[str], LoadResult]:

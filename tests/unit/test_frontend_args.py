@@ -44,7 +44,7 @@ def test_quiet_is_the_suites_and_the_rest_is_pytests(
 def test_invoke_collection_has_every_task_with_help() -> None:
     ns = invoketasks.collection(ROOT)
     expected = {
-        "dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate",
+        "dev", "watch", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate",
         "makemigrations", "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
         "registry", "release", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy",
     }  # fmt: skip

@@ -1,0 +1,114 @@
+"""The dev loop's other half: a change to what the dev image is built from rebuilds it.
+
+Code under the app dir is bind-mounted into the dev web (runserver reloads on an edit). What is
+baked into the dev image is watched instead (with watchfiles: inotify, no polling loop of ours):
+the runtime and dev requirement sets with their -r/-c includes, their lock files, pyproject.toml
+([tool.dockstage]: requirements, apt packages) and the project's own Dockerfile when it has one.
+A change rebuilds the dev stage (its cached layers: only what changed runs) in a fresh Run with
+the settings read again, then recreates web on the new image, and says so in one line with the
+seconds it took. A build that fails leaves the running web alone and prints the build's error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import watchfiles
+
+from dockstage.core import config
+from dockstage.core.config import Settings
+from dockstage.core.errors import ConfigError, DockstageError
+from dockstage.flows.run import Run
+from dockstage.images import buildfiles
+
+DEBOUNCE_MS = 400
+"""Changes closer together than this are one change (an editor's save is several writes)."""
+
+
+def dev_inputs(settings: Settings) -> set[Path]:
+    """The files the dev image is built from, outside the bind-mounted code (see the module doc)."""
+    root = settings.root
+    found: dict[str, bytes] = {}
+    wanted: set[Path] = {root / "pyproject.toml"}
+    for entry in (*settings.app.requirements, *settings.app.dev_requirements):
+        try:
+            buildfiles.requirement_files(root, entry, found)
+        except ConfigError:  # a file that does not exist yet: watched, so creating it counts
+            if entry.endswith((".txt", ".in", ".lock", ".toml")):
+                wanted.add(root / entry.split("[")[0].split(":")[0])
+    wanted |= {root / name for name in found if (root / name).is_file()}
+    dockerfile = settings.path(settings.dockerfile)
+    if dockerfile.is_relative_to(root):
+        wanted.add(dockerfile)
+    return {path.resolve() for path in wanted}
+
+
+def describe(paths: Iterable[Path], root: Path) -> str:
+    """The changed files, relative to the project, shortest first (at most three named)."""
+    names = sorted((p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p) for p in paths), key=len)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def reloaded(settings: Settings) -> Settings:
+    """The settings read again (pyproject or .env may have changed), keeping the running stack's
+    identity: its image name, compose project, port and .env file."""
+    fresh = config.load(settings.root, settings.shell, quiet=settings.quiet)
+    return fresh.with_(
+        image=settings.image, project=settings.project, web_port=settings.web_port, env_file=settings.env_file
+    )
+
+
+def rebuild(run: Run, changed: Iterable[Path]) -> bool:
+    """Rebuild dev and recreate web on it in a fresh Run; one line either way. True on success."""
+    names = describe(changed, run.settings.root)
+    started = time.monotonic()
+    try:
+        settings = reloaded(run.settings)
+        with Run.open(settings, run.commands) as fresh:
+            fresh.reporter.step(f"{names} changed: rebuilding the dev image")
+            fresh.build("dev")
+            stack = fresh.stack("dev")
+            stack.up(["web"], action="recreating web on the new dev image", dependencies=False)
+    except DockstageError as exc:
+        run.reporter.warn(f"{names} changed, but {exc.one_line(run.commands)}; the running web was kept")
+        return False
+    run.reporter.ok(f"{names} changed: dev image rebuilt and web recreated in {time.monotonic() - started:.1f} s")
+    return True
+
+
+def _only(wanted: set[Path]) -> Callable[[watchfiles.Change, str], bool]:
+    """watchfiles' filter: changes to the files of `wanted` (a set the caller keeps up to date)."""
+    return lambda _change, path: Path(path).resolve() in wanted
+
+
+def watch(run: Run, stop: threading.Event | None = None) -> None:
+    """Rebuild on every change to the dev image's inputs until `stop` is set (or Ctrl-C)."""
+    stop = stop or threading.Event()
+    inputs = dev_inputs(run.settings)
+    folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
+    run.reporter.info(
+        f"watching {len(inputs)} file(s) the dev image is built from ({describe(inputs, run.settings.root)}): "
+        "a change rebuilds it and recreates web"
+    )
+    while not stop.is_set():
+        for changes in watchfiles.watch(
+            *folders,
+            watch_filter=_only(inputs),
+            debounce=DEBOUNCE_MS,
+            stop_event=stop,
+            recursive=False,
+            raise_interrupt=True,
+        ):
+            rebuild(run, {Path(path) for _change, path in changes})
+            try:
+                now = dev_inputs(reloaded(run.settings))
+            except DockstageError:
+                now = inputs  # pyproject unreadable now: the build just said so; keep watching
+            if now != inputs:  # a new include or lock: watch it too
+                inputs.clear()
+                inputs.update(now)
+                folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
+                break

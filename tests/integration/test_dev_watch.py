@@ -1,0 +1,116 @@
+"""`invoke watch` beside `invoke dev --detach`: a requirement added reaches the running dev web; a
+broken one leaves it serving and shows the build's error.
+
+The project is a copy of the bundled one outside the checkout (tests/integration/sitecopy.py):
+its requirement file is edited as a user would, while the real `invoke watch` runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from python_on_whales import DockerClient
+
+from dockstage.images import stages
+from tests.integration.sitecopy import Site, site_copy
+
+pytestmark = pytest.mark.integration
+
+REQUIREMENTS = "app/requirements/base.txt"
+REBUILT = re.compile(r"changed: dev image rebuilt and web recreated in ([0-9.]+) s")
+
+
+class Watcher:
+    """`invoke watch` running in the background; its output read line by line."""
+
+    def __init__(self, site: Site) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "invoke", "watch"],
+            cwd=site.root,
+            env=site.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        """The first new line containing `pattern` (fails after `timeout` seconds, showing the output)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if pattern in line:
+                return line
+        pytest.fail(f"no line with {pattern!r} in {timeout:.0f} s:\n" + "\n".join(self.seen[-80:]))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def dev_site(
+    tmp_path_factory: pytest.TempPathFactory, docker_client: DockerClient, built_images: list[stages.Built]
+) -> Iterator[Site]:
+    """The copy's dev stack, started detached."""
+    with site_copy(tmp_path_factory.mktemp("dev"), docker_client, "devwatch") as site:
+        started = site.invoke("dev", "--detach")
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert site.status() == 200
+        yield site
+
+
+def web_container(site: Site, docker: DockerClient) -> str:
+    (found,) = docker.container.list(
+        filters=[("label", f"com.docker.compose.project={site.project}"), ("label", "com.docker.compose.service=web")]
+    )
+    return found.id
+
+
+def test_a_requirement_added_then_a_broken_one(dev_site: Site, docker_client: DockerClient) -> None:
+    watcher = Watcher(dev_site)
+    try:
+        watcher.wait_for("watching", 60)
+        before = web_container(dev_site, docker_client)
+        dev_site.append(REQUIREMENTS, "six  # added by the dev-watch test")
+        line = watcher.wait_for("changed: dev image rebuilt and web recreated in", 600)
+        match = REBUILT.search(line)
+        assert match and REQUIREMENTS in line, line
+        print(f"DEV-WATCH: dependency change seen by invoke watch: {match.group(1)} s")
+        web = web_container(dev_site, docker_client)
+        assert web != before  # recreated on the new image
+        assert str(docker_client.container.execute(web, ["python", "-c", "import six; print('ok')"])).strip() == "ok"
+        assert dev_site.status() == 200
+
+        dev_site.append(REQUIREMENTS, "dockstage-no-such-package==0.0.1")
+        kept = watcher.wait_for("the running web was kept", 600)
+        assert "build:" in kept and REQUIREMENTS in kept, kept
+        assert any("dockstage-no-such-package" in seen for seen in watcher.seen), "\n".join(watcher.seen[-60:])
+        assert web_container(dev_site, docker_client) == web  # the old web was left alone
+        assert dev_site.status() == 200
+    finally:
+        watcher.stop()
+    assert watcher.process.returncode in (0, 130, -signal.SIGINT), watcher.process.returncode
