@@ -38,7 +38,7 @@ from dockstage.images import stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import smoke
 from dockstage.stack.compose import Stack
-from harness.bench import loadgen, pipelines, rollout
+from harness.bench import devloop, loadgen, pipelines, rollout
 from harness.bench import stats as benchstats
 from harness.bench import swarm as benchswarm
 
@@ -244,7 +244,7 @@ def stack_bench(
 
 
 def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
-    images = [*BENCH_IMAGES.values(), pipelines.IMAGE, rollout.IMAGE]
+    images = [*BENCH_IMAGES.values(), pipelines.IMAGE, rollout.IMAGE, devloop.IMAGE]
     tags = [f"{image}:{stage}" for image in images for stage in benchstats.STAGE_NAMES] + list(extra)
     for tag in tags:
         with contextlib.suppress(DockerException):
@@ -303,6 +303,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None, swarm
             }
             timed = pipelines.measure(run.settings, Path(tmp) / "pipelines", runs, parts, run.reporter)
             rolled = rollout.measure(run.settings, Path(tmp) / "rollout", runs, run.reporter)
+            looped = devloop.measure(run.settings, Path(tmp) / "devloop", runs, run.reporter)
             shipped: dict[str, Any] = {"measured": False, "reason": "not asked for: `--swarm`"}
             if swarm:  # the prod image built from the real checkout for the sizes
                 run.reporter.step("swarm: rollout and rollback on a one-node swarm")
@@ -346,6 +347,7 @@ def measure(run: Run, quick: bool, fresh_machine_tool: Path | None = None, swarm
         "fresh_machine": fresh,
         "http": http,
         "rollout": rolled,
+        "devloop": looped,
         "swarm": shipped,
         "notes": _method_notes(params, generator),
     }

@@ -227,17 +227,17 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[Target]:
             ">=",
         ),
         Target(
-            "warm pipeline (images cached, nothing changed) <= 10 s",
+            "warm pipeline (images cached, nothing changed) <= 5 s",
             lookup(results, "pipelines", "warm", "seconds"),
-            10.0,
+            5.0,
             "s",
             "<=",
             failed=bool(lookup(results, "pipelines", "warm", "failed_runs")),
         ),
         Target(
-            "app-code change -> pipeline green <= 15 s",
+            "app-code change -> pipeline green <= 8 s",
             lookup(results, "pipelines", "app_change", "seconds"),
-            15.0,
+            8.0,
             "s",
             "<=",
             failed=bool(lookup(results, "pipelines", "app_change", "failed_runs")),
@@ -298,6 +298,14 @@ def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     for scenario in PIPELINE_SCENARIOS:
         value = lookup(results, "pipelines", scenario, "seconds")
         rows.append((f"pipeline {scenario}: seconds", fmt(value), "", ""))
+    rows.append(
+        (
+            "dependency change seen by invoke dev: seconds",
+            fmt(lookup(results, "devloop", "dependency_change_seconds"), 1),
+            "",
+            "",
+        )
+    )
     for scenario in ("changed_release", "broken_release"):
         for key in ("seconds", "failed_requests", "requests"):
             value = lookup(results, "rollout", scenario, key)
