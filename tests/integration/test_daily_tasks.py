@@ -100,9 +100,11 @@ def test_ps_shows_exit_codes_and_ports(daily: Settings) -> None:
     ok(run_cli(["invoke", "up", "--quiet"], env))
     rows = {line.split("│")[1].strip(): line for line in ok(run_cli(["invoke", "ps"], env)).splitlines() if "│" in line}
     migrate = next(line for name, line in rows.items() if name.endswith("migrate-1"))
-    web = next(line for name, line in rows.items() if name.endswith("web-1"))
+    web = next(line for name, line in rows.items() if "-web-" in name)
+    proxy = next(line for name, line in rows.items() if name.endswith("proxy-1"))
     assert "exited" in migrate and "│ 0 " in migrate and "unhealthy" not in migrate
-    assert f"127.0.0.1:{daily.web_port}->8000/tcp" in web and "healthy" in web
+    assert "healthy" in web and "127.0.0.1:" not in web  # web is reached through the proxy only
+    assert f"127.0.0.1:{daily.web_port}->8080/tcp" in proxy and "healthy" in proxy
 
 
 def test_a_failed_migration_leaves_the_running_web_serving(daily: Settings, docker_client: DockerClient) -> None:

@@ -248,7 +248,7 @@ def test_manage_migrate_makemigrations_ps_logs_clean(up_stack: dict[str, str]) -
     assert "No migrations to apply" in ok(run_cli(["invoke", "migrate"], up_stack))
     assert "No changes detected" in ok(run_cli(["invoke", "makemigrations"], up_stack))
     ps = ok(run_cli(["invoke", "ps"], up_stack))
-    assert "web-1" in ps and "healthy" in ps
+    assert "-web-" in ps and "proxy-1" in ps and "healthy" in ps
     assert "Booting worker" in ok(run_cli(["invoke", "logs", "--service", "web"], up_stack))
     assert "Booting worker" in ok(run_cli(["invoke", "logs"], up_stack))  # every service, none named
     missing = run_cli(["invoke", "manage"], up_stack)
