@@ -193,7 +193,7 @@ def _env(raw: object) -> Mapping[str, tuple[str, ...]]:
 
 KNOWN_SERVICES = ("redis",)
 """Services beside the database the suite can start in every stack ([tool.dockstage] services)."""
-SUITE_SERVICES = ("db", "migrate", "web", "test", *KNOWN_SERVICES)
+SUITE_SERVICES = ("db", "migrate", "web", "test", "proxy", *KNOWN_SERVICES)
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 WRITABLE_DIR = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?")
 """A writable-dirs entry: relative, no spaces (the Dockerfile splits the list on them)."""
