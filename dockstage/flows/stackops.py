@@ -72,7 +72,7 @@ def up(run: Run) -> str:
     return url
 
 
-def dev(run: Run, *, detach: bool = False) -> str:
+def dev(run: Run, *, detach: bool = False, test: bool = False) -> str:
     """The dev stack: the dev image, source bind-mounted, runserver reloading on every edit; unless
     detached, web's logs followed while the files the dev image is built from are watched."""
     stack = _start(run, "dev", "dev", " (dev)")
@@ -83,7 +83,7 @@ def dev(run: Run, *, detach: bool = False) -> str:
         run.reporter.info(f"following web's logs; Ctrl-C stops following and watching (`{down}` stops the stack)")
         threading.Thread(target=_follow, args=(run, stack), daemon=True, name="dev-logs").start()
         try:  # noqa: SIM105 - Ctrl-C only stops following; the stack keeps running
-            watch.watch(run)
+            watch.watch(run, test=test)
         except KeyboardInterrupt:
             pass
     return url
@@ -96,7 +96,7 @@ def _follow(run: Run, stack: Stack) -> None:
         run.reporter.stream(stack.compose.logs(services=["web"], follow=True, stream=True))
 
 
-def watch_dev(run: Run) -> None:
+def watch_dev(run: Run, *, test: bool = False) -> None:
     """Watch the dev image's files for a dev stack started with `dev --detach` (Ctrl-C stops)."""
     stack = run.stack("dev")
     with docker_errors("looking for the dev stack's web"):
@@ -104,7 +104,7 @@ def watch_dev(run: Run) -> None:
     if not running:
         raise StackError("the dev stack is not running", "start it with `{dev} --detach` first")
     try:  # noqa: SIM105 - Ctrl-C stops watching; the stack keeps running
-        watch.watch(run)
+        watch.watch(run, test=test)
     except KeyboardInterrupt:
         pass
 

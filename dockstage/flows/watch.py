@@ -7,10 +7,15 @@ the runtime and dev requirement sets with their -r/-c includes, their lock files
 A change rebuilds the dev stage (its cached layers: only what changed runs) in a fresh Run with
 the settings read again, then recreates web on the new image, and says so in one line with the
 seconds it took. A build that fails leaves the running web alone and prints the build's error.
+
+With tests on (`invoke dev --test`), the code under the app dir is watched too, and after every
+change the app's tests run in the rebuilt test image against the dev stack's database server,
+ending in one line: passed, with counts and seconds, or failed.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +26,7 @@ import watchfiles
 from dockstage.core import config
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, DockstageError
+from dockstage.flows import pipeline
 from dockstage.flows.run import Run
 from dockstage.images import buildfiles
 
@@ -79,36 +85,102 @@ def rebuild(run: Run, changed: Iterable[Path]) -> bool:
     return True
 
 
+def run_tests(run: Run, changed: Iterable[Path]) -> bool:
+    """The app's tests in the (re)built test image against the dev stack's database server, in a
+    fresh Run (all of them: each run is a new container, with no cache of the last failures).
+    One line either way; True when they passed."""
+    names = describe(changed, run.settings.root)
+    started = time.monotonic()
+    try:
+        with Run.open(reloaded(run.settings), run.commands) as fresh:
+            counts = pipeline.test_image(fresh, stack=fresh.stack("test"))
+    except DockstageError as exc:
+        run.reporter.warn(f"{names} changed: {exc.one_line(run.commands)}")
+        return False
+    seconds = time.monotonic() - started
+    run.reporter.ok(f"{names} changed: tests passed in {seconds:.1f} s ({pipeline.describe_counts(counts)})")
+    return True
+
+
+class CodeFilter(watchfiles.DefaultFilter):
+    """Changes to the app's code (watchfiles' default ignores: caches, VCS, editors' swap files),
+    never to the suite's own state folder."""
+
+    def __init__(self, ignored: Iterable[Path]) -> None:
+        super().__init__()
+        self.ignored = tuple(ignored)
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        resolved = Path(path).resolve()
+        return not any(resolved.is_relative_to(folder) for folder in self.ignored) and super().__call__(change, path)
+
+
 def _only(wanted: set[Path]) -> Callable[[watchfiles.Change, str], bool]:
     """watchfiles' filter: changes to the files of `wanted` (a set the caller keeps up to date)."""
     return lambda _change, path: Path(path).resolve() in wanted
 
 
-def watch(run: Run, stop: threading.Event | None = None) -> None:
-    """Rebuild on every change to the dev image's inputs until `stop` is set (or Ctrl-C)."""
+def _feed(
+    into: queue.Queue[set[Path]],
+    folders: list[Path],
+    keep: Callable[[watchfiles.Change, str], bool],
+    stop: threading.Event,
+    *,
+    recursive: bool,
+) -> None:
+    """One watchfiles watcher: each batch of changes it sees, put on `into`, until `stop`."""
+    if not folders:
+        return
+    for changes in watchfiles.watch(
+        *folders, watch_filter=keep, debounce=DEBOUNCE_MS, stop_event=stop, recursive=recursive, raise_interrupt=False
+    ):
+        into.put({Path(path).resolve() for _change, path in changes})
+
+
+def watch(run: Run, stop: threading.Event | None = None, *, test: bool = False) -> None:
+    """Rebuild on every change to the dev image's inputs until `stop` is set (or Ctrl-C); with
+    `test`, also run the app's tests after every change to its code or its dev image."""
     stop = stop or threading.Event()
-    inputs = dev_inputs(run.settings)
+    settings = run.settings
+    inputs = dev_inputs(settings)
+    changes: queue.Queue[set[Path]] = queue.Queue()
     folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
-    run.reporter.info(
-        f"watching {len(inputs)} file(s) the dev image is built from ({describe(inputs, run.settings.root)}): "
-        "a change rebuilds it and recreates web"
-    )
-    while not stop.is_set():
-        for changes in watchfiles.watch(
-            *folders,
-            watch_filter=_only(inputs),
-            debounce=DEBOUNCE_MS,
-            stop_event=stop,
-            recursive=False,
-            raise_interrupt=True,
-        ):
-            rebuild(run, {Path(path) for _change, path in changes})
+    feeds = [threading.Event()]
+    threading.Thread(target=_feed, args=(changes, folders, _only(inputs), feeds[0]), kwargs={"recursive": False},
+                     daemon=True, name="watch-inputs").start()  # fmt: skip
+    what = f"{len(inputs)} file(s) the dev image is built from ({describe(inputs, settings.root)})"
+    if test:
+        code = settings.path(settings.app_dir).resolve()
+        ignored = [settings.path(settings.state_dir).resolve(), settings.root / ".git", settings.root / ".nox"]
+        feeds.append(threading.Event())
+        threading.Thread(target=_feed, args=(changes, [code], CodeFilter(ignored), feeds[1]),
+                         kwargs={"recursive": True}, daemon=True, name="watch-code").start()  # fmt: skip
+        what += f" and the code under {settings.app_dir}/ (the tests run after each change)"
+    run.reporter.info(f"watching {what}: a change to the first rebuilds the dev image and recreates web")
+    try:
+        while not stop.is_set():
+            try:
+                changed = changes.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            while not changes.empty():  # what arrived meanwhile is part of the same change
+                changed |= changes.get_nowait()
+            built = {path for path in changed if path in inputs}
+            ready = rebuild(run, built) if built else True
+            if test and ready:
+                run_tests(run, changed)
             try:
                 now = dev_inputs(reloaded(run.settings))
             except DockstageError:
-                now = inputs  # pyproject unreadable now: the build just said so; keep watching
-            if now != inputs:  # a new include or lock: watch it too
+                now = set(inputs)  # pyproject unreadable now: the build just said so; keep watching
+            if now != inputs:  # a new include or lock: watched too (the inputs' watcher restarted)
                 inputs.clear()
                 inputs.update(now)
+                feeds[0].set()
+                feeds[0] = threading.Event()
                 folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
-                break
+                threading.Thread(target=_feed, args=(changes, folders, _only(inputs), feeds[0]),
+                                 kwargs={"recursive": False}, daemon=True, name="watch-inputs").start()  # fmt: skip
+    finally:
+        for feed in feeds:
+            feed.set()

@@ -47,16 +47,21 @@ def core(c: Context, action: Callable[[Run], T], **overrides: object) -> T:
 # --- the daily stack ----------------------------------------------------------------------------
 
 
-@task(help={"detach": "start in the background instead of following the logs"})
-def dev(c: Context, detach: bool = False) -> None:
-    """Dev stack: dev image, source bind-mounted, runserver with hot reload; follows logs."""
-    core(c, lambda run: stackops.dev(run, detach=detach))
+@task(
+    help={
+        "detach": "start in the background instead of following the logs and watching",
+        "test": "also run the app's tests after every change to its code",
+    }
+)
+def dev(c: Context, detach: bool = False, test: bool = False) -> None:
+    """Dev stack: dev image, source bind-mounted, runserver with hot reload; follows logs, watches the dev image's files."""
+    core(c, lambda run: stackops.dev(run, detach=detach, test=test))
 
 
-@task
-def watch(c: Context) -> None:
+@task(help={"test": "also run the app's tests after every change to its code"})
+def watch(c: Context, test: bool = False) -> None:
     """Rebuild dev and recreate web when a file the dev image is built from changes (for `dev --detach`)."""
-    core(c, stackops.watch_dev)
+    core(c, lambda run: stackops.watch_dev(run, test=test))
 
 
 @task(help={"quiet": "less output"})

@@ -31,9 +31,9 @@ REBUILT = re.compile(r"changed: dev image rebuilt and web recreated in ([0-9.]+)
 class Watcher:
     """`invoke watch` running in the background; its output read line by line."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "invoke", "watch"],
+            [sys.executable, "-m", "invoke", "watch", *args],
             cwd=site.root,
             env=site.env,
             stdout=subprocess.PIPE,
@@ -91,6 +91,8 @@ def web_container(site: Site, docker: DockerClient) -> str:
 
 
 def test_a_requirement_added_then_a_broken_one(dev_site: Site, docker_client: DockerClient) -> None:
+    requirements = dev_site.root / REQUIREMENTS
+    original = requirements.read_text(encoding="utf-8")
     watcher = Watcher(dev_site)
     try:
         watcher.wait_for("watching", 60)
@@ -113,4 +115,25 @@ def test_a_requirement_added_then_a_broken_one(dev_site: Site, docker_client: Do
         assert dev_site.status() == 200
     finally:
         watcher.stop()
+        requirements.write_text(original, encoding="utf-8")  # the module's next test builds from it
     assert watcher.process.returncode in (0, 130, -signal.SIGINT), watcher.process.returncode
+
+
+def test_watch_with_tests_runs_them_after_a_code_change(dev_site: Site) -> None:
+    """`invoke watch --test`: a failing test added under app/ fails the run (one line, the watcher
+    keeps going); fixing it passes."""
+    added = dev_site.root / "app" / "tests" / "test_watch_added.py"
+    watcher = Watcher(dev_site, "--test")
+    try:
+        watcher.wait_for("the tests run after each change", 60)
+        added.write_text("def test_added_by_the_watch_test():\n    assert 1 == 2\n", encoding="utf-8")
+        failed = watcher.wait_for("app/tests/test_watch_added.py changed: check:", 600)
+        assert "the app's tests failed" in failed and "1 failed" in failed, failed
+        assert any("test_added_by_the_watch_test" in seen for seen in watcher.seen)
+        added.write_text("def test_added_by_the_watch_test():\n    assert 2 == 2\n", encoding="utf-8")
+        passed = watcher.wait_for("changed: tests passed in", 600)
+        assert "0 failed" in passed, passed
+        print(f"DEV-WATCH: {passed.strip()}")
+    finally:
+        watcher.stop()
+        added.unlink(missing_ok=True)
