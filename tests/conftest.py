@@ -7,7 +7,6 @@ asks for the engine is `integration`; one that asks for built images is also `sl
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -19,7 +18,7 @@ import pytest
 from python_on_whales import DockerClient, docker
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import config, engine
+from dockstage.core import config, engine, loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError
 from dockstage.flows.run import Run
@@ -57,9 +56,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return loopback.free_port()
 
 
 @pytest.fixture(scope="session")

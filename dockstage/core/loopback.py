@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,6 +34,13 @@ class Response:
 
     def excerpt(self) -> str:
         return self.body[:SHOWN_BODY].decode("utf-8", errors="replace")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a stack published on any free port)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
 
 
 def split(url: str) -> tuple[int, str]:

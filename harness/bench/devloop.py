@@ -8,7 +8,6 @@ container, healthy: what a user waits for between saving the file and using the 
 
 from __future__ import annotations
 
-import socket
 import statistics
 import threading
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import config
+from dockstage.core import config, loopback
 from dockstage.core.report import Reporter
 from dockstage.flows import stackops, watch
 from dockstage.flows.run import Run
@@ -27,12 +26,6 @@ from harness.bench import pipelines
 IMAGE = "dockstage-bench/devloop"
 PROJECT = "dockstage-bench-devloop"
 LIMIT_S = 600.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _healthy_web(stack: Stack) -> str:
@@ -51,7 +44,9 @@ def _healthy_web(stack: Stack) -> str:
 def measure(settings: config.Settings, workdir: Path, runs: int, reporter: Reporter) -> dict[str, Any]:
     """Per run: a requirement added, seconds until the dev web is healthy on the rebuilt image."""
     checkout = pipelines.checkout_copy(settings.root, workdir)
-    copy = config.load(checkout, settings.shell, image=IMAGE, project=PROJECT, web_port=_free_port(), quiet=True)
+    copy = config.load(
+        checkout, settings.shell, image=IMAGE, project=PROJECT, web_port=loopback.free_port(), quiet=True
+    )
     original = (checkout / pipelines.REQUIREMENTS).read_text(encoding="utf-8")
     seconds: list[float] = []
     reporter.step(f"invoke dev's watcher: a requirement added, on a copy of the checkout (project {PROJECT})")

@@ -9,14 +9,13 @@ every answer other than 200, and every connection error, is a failed request.
 
 from __future__ import annotations
 
-import socket
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockstage.core import config
+from dockstage.core import config, loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError
 from dockstage.core.report import Reporter
@@ -28,12 +27,6 @@ from harness.load import Load
 IMAGE = "dockstage-bench/rollout"
 PROJECT = "dockstage-bench-rollout"
 WSGI = Path("app/project_playground/wsgi.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _up(settings: Settings, load: Load | None) -> dict[str, Any]:
@@ -59,7 +52,7 @@ def _up(settings: Settings, load: Load | None) -> dict[str, Any]:
 def measure(settings: Settings, workdir: Path, runs: int, reporter: Reporter) -> dict[str, Any]:
     """Per run: an `up` of a changed release and of a broken one, each under load."""
     checkout = pipelines.checkout_copy(settings.root, workdir)
-    port = _free_port()
+    port = loopback.free_port()
     copy = config.load(checkout, settings.shell, image=IMAGE, project=PROJECT, web_port=port, quiet=True)
     wsgi = checkout / WSGI
     good = wsgi.read_text(encoding="utf-8")

@@ -40,14 +40,6 @@ LOAD = {"connections": 2, "pace_seconds": 0.02, "max_requests": 20_000, "max_sec
 HARNESS_JSON = "benchmarks/results/swarm.json"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _remove_tags(docker: DockerClient, prefixes: tuple[str, ...]) -> None:
     for image in docker.image.list():
         for tag in image.repo_tags or []:
@@ -110,7 +102,10 @@ def measure(settings: Settings, docker: DockerClient, reporter: Reporter, source
     run = Run(bench, reporter, docker)  # the swarm flows' one context: this engine, this .env
     run.ensure_env()
     options = SwarmOptions(
-        registry_port=_free_port(), proxy_port=_free_port(), replicas=REPLICAS, stack=f"{PROJECT}-{run_id}"
+        registry_port=loopback.free_port(),
+        proxy_port=loopback.free_port(),
+        replicas=REPLICAS,
+        stack=f"{PROJECT}-{run_id}",
     )
     versions = {"v1": f"bench-{run_id}-v1", "v2": f"bench-{run_id}-v2", "bad": f"bench-{run_id}-unhealthy"}
     variant_repo = f"{PROJECT}/variant-{run_id}"
