@@ -137,3 +137,4 @@ def project_stack(settings: Settings, variant: str = "prod") -> Iterator[Stack]:
         finally:
             with suppress(DockerException, DockstageError):  # Stack.down translates docker's failures
                 stack.down(volumes=True)
+            stack.forget()

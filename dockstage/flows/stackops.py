@@ -118,6 +118,7 @@ def down(run: Run, *, volumes: bool = False, yes: bool = False) -> None:
         )
     stack = run.stack()
     stack.down(volumes=volumes)
+    stack.forget()
     remove_rehearsals(run)
     run.reporter.ok(f"{stack.project} stopped" + ("; database volume deleted" if volumes else "; database volume kept"))
 
@@ -247,6 +248,7 @@ def clean(run: Run) -> None:
     """Remove the project's containers and networks and this project's dangling images; never volumes."""
     stack = run.stack()
     stack.down(volumes=False)
+    stack.forget()
     remove_rehearsals(run)
     with docker_errors(f"pruning the dangling {run.settings.image} images"):
         ours = set(stages.built_here(run.settings))  # built by this checkout: another's stay

@@ -274,11 +274,15 @@ class Stack:
         raise error from None
 
     def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:
-        """Stop and remove the project's containers and networks (and the app env file `up`
-        left); volumes only when asked (`timeout`: seconds each container gets to stop, else its
-        stop_grace_period)."""
+        """Stop and remove the project's containers and networks; volumes only when asked
+        (`timeout`: seconds each container gets to stop, else its stop_grace_period)."""
         with docker_errors(f"stopping {self.project}"):
             self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
+
+    def forget(self) -> None:
+        """Remove the files the project's stack keeps between commands (its app env file, with
+        secrets, and the note of its release): once it is down for good (`down`, `clean`). Not
+        part of down(): this command's compose calls still read the env file."""
         app_env_file(self.settings).unlink(missing_ok=True)
         release_file(self.settings).unlink(missing_ok=True)
 
