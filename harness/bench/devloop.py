@@ -31,13 +31,12 @@ LIMIT_S = 600.0
 def _healthy_web(stack: Stack) -> str:
     """The running web container's id when it is healthy, else '' (also while compose replaces it)."""
     try:
-        containers = stack.compose.ps(services=["web"])
+        for container in stack.compose.ps(services=["web"]):
+            health = container.state.health.status if container.state.health else None
+            if container.state.running and health == "healthy":
+                return str(container.id)
     except DockerException:  # a container removed between compose's listing and its inspect
         return ""
-    for container in containers:
-        health = container.state.health.status if container.state.health else None
-        if container.state.running and health == "healthy":
-            return str(container.id)
     return ""
 
 
