@@ -281,6 +281,14 @@ def test_the_database_proof_is_read() -> None:
     assert database_used({"vendor": "mysql", "host": "localhost"}) == (False, "mysql at localhost")
 
 
+def test_failed_tests_still_say_which_database_they_ran_on() -> None:
+    proof = {"vendor": "mysql", "host": "db", "settings": "dockstage_settings"}
+    _, used = database_used(proof)
+    assert pipeline.tests_ran_on(used, proof) == "the app's tests ran on MySQL at db (settings dockstage_settings)"
+    failed = TestsFailed(1, "342 tests, 1 failed", "r.xml", "python manage.py test", used)
+    assert failed.what.startswith("the app's tests failed in the test image on MySQL at db (python manage.py test")
+
+
 def test_a_failed_build_points_at_the_keys_behind_it() -> None:
     assert "[tool.dockstage.env]" in build_fix("  File settings.py\nKeyError: 'DJKEY'\n") and "DJKEY" in build_fix(
         "KeyError: 'DJKEY'"
