@@ -250,3 +250,48 @@ def describe(learned: Learned, names: int) -> str:
     """One line: how it was learned."""
     shown = ", ".join(f"{role} <- {'/'.join(n)}" for role, n in learned.env.items()) or "none of the suite values"
     return f"probed {learned.module} in the dev image ({names} names, a sentinel each): {shown}"
+
+
+HEALTH_KINDS = {
+    "health": "the project's health URL",
+    "root": "the site's root",
+    "admin": "the admin's login page (no health URL in the URLconf)",
+}
+
+
+@dataclass
+class Health:
+    """The health path the probe chose by resolving candidates in the URLconf ('' when none did)."""
+
+    path: str = ""
+    admin_path: str = ""  # the admin's prefix, from its login URL as the URLconf reverses it
+    line: str = ""  # what init says it chose and why
+    note: str = ""  # what to check when nothing was chosen
+
+
+def health(answer: object) -> Health:
+    """The probe's health answer (data/probe.py health_path) read: the path, one line of why."""
+    if not isinstance(answer, dict):
+        return Health()
+    admin = str(answer.get("admin") or "")
+    chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
+    if answer.get("error"):
+        chosen.note = (
+            f"the URLconf did not load in the probe ({answer['error']}): health-path is a guess from the text; "
+            "check that it answers 200"
+        )
+        return chosen
+    tried = [str(t) for t in answer.get("tried") or []]
+    path = str(answer.get("path") or "")
+    if not path:
+        chosen.note = (
+            f"no health path resolves in the URLconf ({'; '.join(tried) or 'no candidate'}): "
+            "set health-path to a URL that answers 200"
+        )
+        return chosen
+    chosen.path = path
+    why = HEALTH_KINDS.get(str(answer.get("kind")), "a URL of the project")
+    view = f" ({answer['view']})" if answer.get("view") else ""
+    before = f"; {', '.join(tried)}" if tried else ""
+    chosen.line = f"health-path {path}: {why}{view}, resolved by the URLconf in the dev image{before}"
+    return chosen

@@ -10,7 +10,7 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
-from dockstage.adopt.inspect import MANIFEST_GUESS, Findings
+from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings
 from dockstage.core import config
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
@@ -28,6 +28,12 @@ def names(found: Findings) -> list[str]:
     return list(dict.fromkeys([*read, *found.env_values, *found.other_env]))
 
 
+def request(found: Findings, modules: list[str]) -> dict[str, object]:
+    """What the probe is asked: the modules, the names, and the health path candidates."""
+    paths = [found.health_path] if found.health_found else []
+    return {"modules": modules, "names": names(found), "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
+
+
 def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, object]] | None:
     """Build dev and run the probe in it; None (with a note) when that cannot be done here."""
     modules = [found.settings_module]
@@ -43,7 +49,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
             output = run.docker.run(
                 settings.tag("dev"),
                 ["/opt/venv/bin/python", PROBE_SCRIPT],  # the runtime venv: the interpreter prod imports with
-                envs={"DOCKSTAGE_PROBE": json.dumps({"modules": modules, "names": names(found)})},
+                envs={"DOCKSTAGE_PROBE": json.dumps(request(found, modules))},
                 networks=["none"],  # importing settings needs no network, and gets none
                 hostname=PROBE_HOST,  # resolvable (debug-toolbar settings look their own host up)
                 add_hosts=[(PROBE_HOST, "127.0.0.1")],
@@ -78,6 +84,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
     prod = learn.interpret(results[0], redis_dependency=redis)
+    apply_health(found, learn.health(results[0].get("health")))
     made = [str(d) for r in results for d in r.get("writable_dirs") or []]  # type: ignore[attr-defined]
     found.writable_dirs = list(dict.fromkeys(made))
     if found.writable_dirs:
@@ -145,6 +152,25 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
+
+
+HEALTH_GUESSES = ("no health URL found", "health URL:")
+"""What init says of the health path from the text, replaced when the probe resolved one."""
+
+
+def apply_health(found: Findings, chosen: learn.Health) -> None:
+    """The health path (and the admin's prefix) the probe resolved in the URLconf, said in one line;
+    the text's guess stays, with a note, when the URLconf did not load."""
+    if chosen.admin_path:
+        found.admin_path = chosen.admin_path
+    if chosen.note:
+        found.notes.append(chosen.note)
+    if not chosen.path:
+        return
+    found.health_path, found.health_found = chosen.path, True
+    found.notes = [n for n in found.notes if not n.startswith(HEALTH_GUESSES)]
+    found.found = [line for line in found.found if not line.startswith(HEALTH_GUESSES)]
+    found.found.append(chosen.line)
 
 
 def overlay_from_text(found: Findings) -> None:

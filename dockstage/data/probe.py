@@ -11,7 +11,10 @@ is changed to another form (a number, a URL, unset) and the import tried again, 
 of times. Then DEBUG is flipped through the names that mention it, and a database engine name is
 tried with "mysql". The last line on stdout is `DOCKSTAGE-PROBE <json>`: per module, the sentinel
 each name had and what the settings held (DATABASES, SECRET_KEY, ALLOWED_HOSTS, DEBUG, ...).
-Nothing here connects anywhere: settings are imported, never django.setup().
+With {"health": {"paths": [...], "words": [...]}} in the request, the first module's apps and
+URLconf are loaded once more (django.setup()) and the health path candidates are resolved there
+(health_path): the first module's answer carries the path chosen and why the others were not.
+Nothing here connects anywhere: settings and URLconf are imported, no request is made.
 """
 
 import importlib
@@ -124,9 +127,10 @@ def _read_by_the_project(frame) -> bool:
     return False
 
 
-def once(module: str, setup: bool = False) -> dict:
+def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     """Import `module` here (a fresh process), recording every environment read; with `setup`,
-    django.setup() after it (apps such as huey's open their files when loaded, not in the settings)."""
+    django.setup() after it (apps such as huey's open their files when loaded, not in the settings);
+    with `health` too, the URLconf is loaded and the health path chosen (health_path)."""
     reads: list[str] = []
     environ_class = type(os.environ)
     original = environ_class.__getitem__
@@ -140,10 +144,11 @@ def once(module: str, setup: bool = False) -> dict:
     sys.path.insert(0, os.getcwd())
     try:
         settings = importlib.import_module(module)
-        if setup:
+        if setup or health is not None:
             import django
 
             django.setup()
+        chosen = health_path(health) if health is not None else None
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
@@ -154,7 +159,50 @@ def once(module: str, setup: bool = False) -> dict:
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
+    if chosen is not None:
+        values["HEALTH"] = chosen
     return {"ok": True, "reads": reads, "values": values}
+
+
+def health_path(request: dict) -> dict:
+    """The first candidate health path that resolves to a view without parameters (after
+    django.setup()): the project's own health URLs (the paths init found in the text, then every
+    parameterless URL whose last word is a health word: health, healthz, ping...), then `/`, then
+    the admin's login page as the URLconf reverses it (its prefix and language as the project
+    sets them). Each rejected candidate says why; nothing is requested, only resolved."""
+    from django.urls import Resolver404, resolve, reverse
+
+    words = {str(w).lower() for w in request.get("words", [])}
+    try:
+        from urllist import parameterless  # beside this script (the image's helpers)
+
+        listed = parameterless()
+    except Exception:  # noqa: BLE001 - without the list, the other candidates are tried
+        listed = []
+    worded = [p for p in listed if p.strip("/").rsplit("/", 1)[-1].lower() in words]
+    try:
+        admin = reverse("admin:login")
+    except Exception:  # noqa: BLE001 - no admin, or not under that name
+        admin = ""
+    kinds = {path: "health" for path in [*request.get("paths", []), *worded]}
+    kinds.setdefault("/", "root")
+    if admin:
+        kinds.setdefault(admin, "admin")
+    tried = []
+    for path, kind in kinds.items():
+        try:
+            match = resolve(path)
+        except Resolver404:
+            tried.append(f"{path} does not resolve")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a URLconf that fails on this path
+            tried.append(f"{path}: {type(exc).__name__}")
+            continue
+        if match.args or getattr(match, "captured_kwargs", match.kwargs):
+            tried.append(f"{path} takes parameters")
+            continue
+        return {"path": path, "kind": kind, "view": match._func_path, "tried": tried, "admin": admin}
+    return {"path": "", "kind": "", "view": "", "tried": tried, "admin": admin}
 
 
 def services(settings) -> dict:
@@ -220,12 +268,12 @@ def missing_dir(exc: BaseException, app: str) -> str:
     return ""
 
 
-def attempt(module: str, env: dict, setup: bool = False) -> dict:
+def attempt(module: str, env: dict, setup: bool = False, health: dict | None = None) -> dict:
     """One import of `module` with `env`, in a child process (forked: the libraries the parent
     preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
     base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
     if hasattr(os, "fork"):
-        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup)
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup, health)
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
         env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
@@ -244,7 +292,7 @@ BASE_ENV = dict(os.environ)
 PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
 
 
-def _forked(module: str, env: dict, setup: bool = False) -> dict:
+def _forked(module: str, env: dict, setup: bool = False, health: dict | None = None) -> dict:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
@@ -255,7 +303,7 @@ def _forked(module: str, env: dict, setup: bool = False) -> dict:
             os.environ.clear()
             os.environ.update(env)
             with os.fdopen(write_end, "w") as out:
-                out.write(json.dumps(once(module, setup)))
+                out.write(json.dumps(once(module, setup, health)))
         except BaseException:  # noqa: BLE001 - the parent reads "no answer"
             code = 1
         finally:
@@ -445,6 +493,15 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     return {}
 
 
+def check_health(result: dict, request: dict) -> dict:
+    """The health path of the prod settings (health_path), with the environment they imported with;
+    {"error": ...} when the apps or the URLconf do not load here."""
+    tried = attempt(result["module"], result.get("env") or {}, setup=True, health=request)
+    if not tried.get("ok"):
+        return {"path": "", "error": tried.get("error", "no answer")}
+    return tried["values"].get("HEALTH") or {"path": "", "error": "no answer"}
+
+
 def main(argv: list) -> int:
     if argv[:1] == ["--once"]:
         print("DOCKSTAGE-ONCE " + json.dumps(once(argv[1])), flush=True)
@@ -454,6 +511,8 @@ def main(argv: list) -> int:
     preload()
     names = list(request.get("names", []))
     results = [probe(module, names) for module in request.get("modules", [])]
+    if results and results[0].get("ok") and isinstance(request.get("health"), dict):
+        results[0]["health"] = check_health(results[0], request["health"])
     print("DOCKSTAGE-PROBE " + json.dumps({"python": sys.version.split()[0], "results": results}), flush=True)
     return 0
 
