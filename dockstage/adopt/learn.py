@@ -295,3 +295,29 @@ def health(answer: object) -> Health:
     before = f"; {', '.join(tried)}" if tried else ""
     chosen.line = f"health-path {path}: {why}{view}, resolved by the URLconf in the dev image{before}"
     return chosen
+
+
+@dataclass
+class LogDirs:
+    """What LOGGING's file handlers need written (probe's LOG_FILES): dirs under the app dir, and
+    files the suite cannot make writable by a dir (the app dir itself, or outside it)."""
+
+    dirs: dict[str, str] = field(default_factory=dict)  # dir under the app dir -> why (handler: file)
+    elsewhere: list[str] = field(default_factory=list)  # "handler: file" written in the app dir or outside it
+
+
+def log_dirs(values: dict[str, Any]) -> LogDirs:
+    """The dirs the settings' LOGGING handlers write files in, read from the probe's answer."""
+    found = LogDirs()
+    for entry in values.get("LOG_FILES") or []:
+        if not isinstance(entry, dict):
+            continue
+        where = f"handler {entry.get('handler')!r} writes {entry.get('file')}"
+        folder = str(entry.get("dir") or "")
+        if not folder and str(entry.get("file") or "").startswith(("/tmp/", "/var/tmp/")):  # noqa: S108
+            continue  # outside the app, in a tmpfs prod has already
+        if folder and folder != "." and not folder.startswith(".."):
+            found.dirs.setdefault(folder, where)
+        else:
+            found.elsewhere.append(where)
+    return found

@@ -92,6 +92,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"writable-dirs: {', '.join(found.writable_dirs)} (the import opens a file there; made in every "
             "stage, the app user's, a tmpfs in prod)"
         )
+    apply_log_dirs(found, learn.log_dirs(dict(results[0].get("values") or {})))  # type: ignore[call-overload]
     if prod.error:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
@@ -152,6 +153,23 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
+
+
+def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:
+    """The dirs LOGGING's file handlers write in become writable-dirs (the app user's after the
+    build steps, which ran as root and may have made them; a tmpfs in prod, whose root is read-only)."""
+    new = [d for d in logs.dirs if d not in found.writable_dirs]
+    if new:
+        found.writable_dirs += new
+        found.found.append(
+            f"writable-dirs: {', '.join(new)} (LOGGING: {'; '.join(logs.dirs[d] for d in new)}; "
+            "the app user's after the build steps, a tmpfs in prod)"
+        )
+    for where in logs.elsewhere:
+        found.notes.append(
+            f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "
+            "(writable-dirs) or a path in tmpfs: point the handler at such a dir, or log to the console"
+        )
 
 
 HEALTH_GUESSES = ("no health URL found", "health URL:")

@@ -159,9 +159,27 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
+    values["LOG_FILES"] = log_files(getattr(settings, "LOGGING", None), os.getcwd())
     if chosen is not None:
         values["HEALTH"] = chosen
     return {"ok": True, "reads": reads, "values": values}
+
+
+def log_files(logging: object, app: str) -> list:
+    """The files LOGGING's handlers write (a `filename` key: FileHandler, RotatingFileHandler...),
+    each with the dir under the app dir that holds it ("." for the app dir itself, "" outside)."""
+    handlers = logging.get("handlers") if isinstance(logging, dict) else None
+    found = []
+    root = os.path.realpath(app)
+    for name, handler in (handlers or {}).items() if isinstance(handlers, dict) else ():
+        filename = handler.get("filename") if isinstance(handler, dict) else None
+        if not isinstance(filename, (str, os.PathLike)):
+            continue
+        full = os.path.realpath(os.path.join(root, os.fspath(filename)))
+        folder = os.path.dirname(full)
+        inside = folder == root or folder.startswith(root + os.sep)
+        found.append({"handler": str(name), "file": full, "dir": os.path.relpath(folder, root) if inside else ""})
+    return found
 
 
 def health_path(request: dict) -> dict:
