@@ -256,6 +256,7 @@ HEALTH_KINDS = {
     "health": "the project's health URL",
     "root": "the site's root",
     "admin": "the admin's login page (no health URL in the URLconf)",
+    "login": "LOGIN_URL (no health URL in the URLconf)",
 }
 
 
@@ -293,7 +294,8 @@ def health(answer: object) -> Health:
     why = HEALTH_KINDS.get(str(answer.get("kind")), "a URL of the project")
     view = f" ({answer['view']})" if answer.get("view") else ""
     before = f"; {', '.join(tried)}" if tried else ""
-    chosen.line = f"health-path {path}: {why}{view}, resolved by the URLconf in the dev image{before}"
+    answered = f", answered {answer['answered']}" if answer.get("answered") else ""
+    chosen.line = f"health-path {path}: {why}{view}, resolved by the URLconf in the dev image{answered}{before}"
     return chosen
 
 

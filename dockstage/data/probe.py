@@ -17,6 +17,7 @@ URLconf are loaded once more (django.setup()) and the health path candidates are
 Nothing here connects anywhere: settings and URLconf are imported, no request is made.
 """
 
+import contextlib
 import importlib
 import json
 import os
@@ -183,12 +184,15 @@ def log_files(logging: object, app: str) -> list:
 
 
 def health_path(request: dict) -> dict:
-    """The first candidate health path that resolves to a view without parameters (after
-    django.setup()): the project's own health URLs (the paths init found in the text, then every
-    parameterless URL whose last word is a health word: health, healthz, ping...), then `/`, then
-    the admin's login page as the URLconf reverses it (its prefix and language as the project
-    sets them). Each rejected candidate says why; nothing is requested, only resolved."""
-    from django.urls import Resolver404, resolve, reverse
+    """The first candidate health path that resolves to a view without parameters and does not end
+    in a 404 when requested (after django.setup()): the project's own health URLs (the paths init
+    found in the text, then every parameterless URL whose last word is a health word: health,
+    healthz, ping...), then `/`, then the login page of each admin site as the URLconf reverses it
+    (its prefix and language as the project sets them), then LOGIN_URL. Each is requested with
+    Django's test client, redirects followed: a page that needs the database (there is none here)
+    is taken on its resolving alone. Each rejected candidate says why."""
+    from django.conf import settings
+    from django.urls import Resolver404, resolve
 
     words = {str(w).lower() for w in request.get("words", [])}
     try:
@@ -198,14 +202,15 @@ def health_path(request: dict) -> dict:
     except Exception:  # noqa: BLE001 - without the list, the other candidates are tried
         listed = []
     worded = [p for p in listed if p.strip("/").rsplit("/", 1)[-1].lower() in words]
-    try:
-        admin = reverse("admin:login")
-    except Exception:  # noqa: BLE001 - no admin, or not under that name
-        admin = ""
     kinds = {path: "health" for path in [*request.get("paths", []), *worded]}
     kinds.setdefault("/", "root")
-    if admin:
-        kinds.setdefault(admin, "admin")
+    admin = ""
+    for login in _admin_logins():
+        admin = admin or login
+        kinds.setdefault(login, "admin")
+    login_url = str(getattr(settings, "LOGIN_URL", "") or "")
+    if login_url.startswith("/"):
+        kinds.setdefault(login_url, "login")
     tried = []
     for path, kind in kinds.items():
         try:
@@ -219,8 +224,57 @@ def health_path(request: dict) -> dict:
         if match.args or getattr(match, "captured_kwargs", match.kwargs):
             tried.append(f"{path} takes parameters")
             continue
-        return {"path": path, "kind": kind, "view": match._func_path, "tried": tried, "admin": admin}
+        refused, answered = _requested(path)
+        if refused:
+            tried.append(f"{path} {refused}")
+            continue
+        return {
+            "path": path,
+            "kind": kind,
+            "view": match._func_path,
+            "answered": answered,
+            "tried": tried,
+            "admin": admin,
+        }
     return {"path": "", "kind": "", "view": "", "tried": tried, "admin": admin}
+
+
+def _admin_logins() -> list:
+    """The login URL of every admin site the URLconf includes (the default one first)."""
+    from django.contrib.admin import sites
+    from django.urls import reverse
+
+    names = ["admin", *sorted(s.name for s in getattr(sites, "all_sites", ()) if s.name != "admin")]
+    found = []
+    for name in names:
+        try:
+            found.append(reverse(f"{name}:login"))
+        except Exception:  # noqa: BLE001, S112 - a site not in the URLconf
+            continue
+    return found
+
+
+def _requested(path: str) -> tuple:
+    """(why `path` is refused, or "", what it answered) from a GET with Django's test client,
+    redirects followed. Only a 404 or a redirect to one refuses it: an error from the database
+    (none here) or another failure leaves the path as it resolved."""
+    from django.db import Error as DatabaseError
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    with contextlib.suppress(RuntimeError):  # set up by an earlier candidate
+        setup_test_environment()  # its host, testserver, allowed; mail kept in memory
+    try:
+        response = Client().get(path, follow=True, secure=True)
+    except DatabaseError as exc:
+        return "", f"needs the database ({type(exc).__name__}): taken as it resolves"
+    except Exception as exc:  # noqa: BLE001 - the app's own failure, without its services
+        return "", f"{type(exc).__name__} here (no database, no services): taken as it resolves"
+    chain = [url for url, _ in getattr(response, "redirect_chain", [])]
+    via = f" (redirected to {chain[-1]})" if chain else ""
+    if response.status_code == 404:
+        return f"answers 404{via}", ""
+    return "", f"{response.status_code}{via}"
 
 
 def services(settings) -> dict:

@@ -56,11 +56,11 @@ urlpatterns = [
 """
 
 
-def run(tmp_path: Path, urls: str, paths: list[str]) -> dict[str, object]:
+def run(tmp_path: Path, urls: str, paths: list[str], settings: str = SETTINGS) -> dict[str, object]:
     package = tmp_path / "proj"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
-    (package / "settings.py").write_text(SETTINGS)
+    (package / "settings.py").write_text(settings)
     (package / "urls.py").write_text(urls)
     request = {"modules": ["proj.settings"], "names": [], "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -111,3 +111,41 @@ def test_an_answer_without_a_path_keeps_the_guess_and_says_so() -> None:
     assert failed.path == "" and "did not load in the probe" in failed.note
     none = learn.health({"path": "", "tried": ["/ does not resolve"], "admin": ""})
     assert none.path == "" and "/ does not resolve" in none.note and "set health-path" in none.note
+
+
+REDIRECTING_URLS = """\
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.urls import path
+
+crm_site = AdminSite(name="site")
+urlpatterns = i18n_patterns(
+    path(settings.SECRET_ADMIN_PREFIX, admin.site.urls),
+    path("crm/", crm_site.urls),
+)
+"""
+AWAY_FROM_ADMIN = """\
+from django.http import HttpResponseRedirect
+
+
+class Away:  # as django-crm's AdminRedirectMiddleware: the admin is sent to a path that is not there
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "a7-admin/" in request.path:
+            return HttpResponseRedirect(request.path.replace("a7-admin/", "nowhere/"))
+        return self.get_response(request)
+"""
+
+
+def test_a_login_that_redirects_to_a_404_is_passed_over_for_another_admin_site(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "away.py").write_text(AWAY_FROM_ADMIN)
+    settings = SETTINGS + 'MIDDLEWARE = ["proj.away.Away"]\n'
+    result = run(tmp_path, REDIRECTING_URLS, [], settings)
+    chosen = learn.health(result["health"])
+    assert chosen.path == "/en/crm/login/", chosen
+    assert "/en/a7-admin/login/ answers 404 (redirected to /en/nowhere/login/)" in chosen.line
