@@ -32,6 +32,8 @@ SUITE_HOST = "localhost"
 MANIFEST_STORAGES = ("ManifestStaticFilesStorage", "CompressedManifestStaticFilesStorage", "ManifestFilesMixin")
 """Static storages that need collectstatic's manifest before a page that uses {% static %} renders."""
 COLLECTSTATIC = "python manage.py collectstatic --noinput"
+URL_SENTINEL = re.compile(r"\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")
+"""A URL sentinel of the probe (data/probe.py sentinel()): mysql://, smtp://, redis://..."""
 
 
 @dataclass
@@ -62,7 +64,7 @@ def _default(values: dict[str, Any]) -> dict[str, Any]:
 
 def _url_name(env: dict[str, str], host: str) -> str:
     for name, value in env.items():
-        if value.startswith("mysql://") and f"@{host}:" in value:
+        if URL_SENTINEL.fullmatch(value) and f"@{host}:" in value:
             return name
     return ""
 
@@ -74,14 +76,15 @@ def _redis_roles(env: dict[str, str], values: dict[str, Any], redis_dependency: 
     how = ""
     for setting, value in (values.get("SERVICES") or {}).items():
         text = json.dumps(value)
-        redis = "redis" in text.lower() or "REDIS" in setting or (setting in BROKER_SETTINGS and redis_dependency)
+        bare = URL_SENTINEL.sub("", text).lower()  # a sentinel's own scheme (redis://) says nothing of the app
+        redis = "redis" in bare or "REDIS" in setting or (setting in BROKER_SETTINGS and redis_dependency)
         if not redis:
             continue
         for name, sentinel in env.items():
             if not sentinel or sentinel not in text or name in roles:
                 continue
             whole = json.dumps(sentinel)  # the sentinel as a whole string value, not a part of one
-            if sentinel.startswith("mysql://"):
+            if URL_SENTINEL.fullmatch(sentinel):
                 roles[name] = "redis-url"
             elif f"redis://{sentinel}" in text or f"rediss://{sentinel}" in text or _HOSTISH.search(name):
                 roles[name] = "redis-host"
@@ -275,6 +278,11 @@ def health(answer: object) -> Health:
     if not isinstance(answer, dict):
         return Health()
     admin = str(answer.get("admin") or "")
+    tried = [str(t) for t in answer.get("tried") or []]
+    if answer.get("kind") == "admin":  # the admin site whose login answered
+        admin = str(answer.get("path") or "")
+    elif any(t.startswith(f"{admin} answers 404") for t in tried):
+        admin = ""  # its login page is sent elsewhere: no smoke check on it
     chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
     if answer.get("error"):
         chosen.note = (
@@ -282,7 +290,6 @@ def health(answer: object) -> Health:
             "check that it answers 200"
         )
         return chosen
-    tried = [str(t) for t in answer.get("tried") or []]
     path = str(answer.get("path") or "")
     if not path:
         chosen.note = (
@@ -293,9 +300,9 @@ def health(answer: object) -> Health:
     chosen.path = path
     why = HEALTH_KINDS.get(str(answer.get("kind")), "a URL of the project")
     view = f" ({answer['view']})" if answer.get("view") else ""
-    before = f"; {', '.join(tried)}" if tried else ""
-    answered = f", answered {answer['answered']}" if answer.get("answered") else ""
-    chosen.line = f"health-path {path}: {why}{view}, resolved by the URLconf in the dev image{answered}{before}"
+    before = f"; passed over: {', '.join(tried)}" if tried else ""
+    answered = f" ({answer['answered']})" if answer.get("answered") else ""
+    chosen.line = f"health-path {path}: {why}{view}, resolved and requested in the dev image{answered}{before}"
     return chosen
 
 

@@ -179,7 +179,7 @@ HEALTH_GUESSES = ("no health URL found", "health URL:")
 def apply_health(found: Findings, chosen: learn.Health) -> None:
     """The health path (and the admin's prefix) the probe resolved in the URLconf, said in one line;
     the text's guess stays, with a note, when the URLconf did not load."""
-    if chosen.admin_path:
+    if chosen.path or chosen.admin_path:  # the URLconf loaded: its admin login, or none that answers
         found.admin_path = chosen.admin_path
     if chosen.note:
         found.notes.append(chosen.note)

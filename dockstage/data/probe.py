@@ -42,6 +42,13 @@ _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
+URL_KINDS = ("url", "url:smtp", "url:redis", "url:elasticsearch")
+"""The URL sentinels tried in turn on a name whose URL the settings' parser refused."""
+PARSER_SCHEMES = {"email": "smtp", "cache": "redis", "search": "elasticsearch", "db": "mysql", "database": "mysql"}
+"""The scheme a URL parser that names its kind wants (django-environ's email_url, cache_url...)."""
+_SCHEMA_ERROR = re.compile(r"Invalid (\w+) schema")  # django-environ: "Invalid email schema mysql"
+_NAME_SCHEMES = (("EMAIL", "smtp"), ("SMTP", "smtp"), ("CACHE", "redis"), ("SEARCH", "elasticsearch"))
+"""A URL name's words that say its kind before any parser does (EMAIL_URL: smtp://)."""
 MAX_MISSING = 40
 PROBE_SECONDS = 300
 _ENV_NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
@@ -59,8 +66,9 @@ def sentinel(number: int, kind: str) -> str:
     """The value name number `number` gets: unique, and findable in whatever the settings make of it."""
     if kind == "int":
         return str(47000 + number)
-    if kind == "url":
-        return f"mysql://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
+    if kind.startswith("url"):  # "url" (mysql), or "url:<scheme>" for a parser of another kind of URL
+        scheme = kind.partition(":")[2] or "mysql"
+        return f"{scheme}://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
     if kind == "zero":  # a name that must be set but took no sentinel: "0" passes bool, int and str parsers
         return "0"
     return f"ds{number}s"
@@ -68,14 +76,23 @@ def sentinel(number: int, kind: str) -> str:
 
 def marker(number: int, kind: str) -> str:
     """A part of the sentinel that survives in an error message (a URL is often cut at its '.')."""
-    return f"u{number}x" if kind == "url" else sentinel(number, kind)
+    return f"u{number}x" if kind.startswith("url") else sentinel(number, kind)
 
 
 def next_kind(kind: str, error: str) -> str:
     """The form to try after `kind` broke the import with `error`: a number when it was parsed as
-    one, else unset (the settings' own default; a bool parser, a path that must exist...)."""
+    one; a URL of the scheme the parser asked for ("Invalid email schema mysql": smtp), else the
+    next scheme of URL_KINDS; else unset (the settings' own default; a bool parser, a path...)."""
     if kind == "str" and _NUMBER_PARSE.search(error):
         return "int"
+    asked = _SCHEMA_ERROR.search(error)
+    scheme = PARSER_SCHEMES.get(asked.group(1).lower(), "") if asked else ""
+    if scheme and (kind == "str" or kind.startswith("url")):
+        wanted = "url" if scheme == "mysql" else f"url:{scheme}"
+        if wanted != kind:
+            return wanted
+    if kind in URL_KINDS[:-1]:
+        return URL_KINDS[URL_KINDS.index(kind) + 1]
     return "unset"
 
 
@@ -91,7 +108,7 @@ def missing_name(error: str) -> str:
 
 def first_kind(name: str) -> str:
     if _URL_NAME.search(name):
-        return "url"
+        return next((f"url:{scheme}" for word, scheme in _NAME_SCHEMES if word in name), "url")
     if _INT_NAME.search(name):
         return "int"
     return "str"
@@ -267,14 +284,14 @@ def _requested(path: str) -> tuple:
     try:
         response = Client().get(path, follow=True, secure=True)
     except DatabaseError as exc:
-        return "", f"needs the database ({type(exc).__name__}): taken as it resolves"
+        return "", f"it needs the database ({type(exc).__name__} here): taken as it resolves"
     except Exception as exc:  # noqa: BLE001 - the app's own failure, without its services
         return "", f"{type(exc).__name__} here (no database, no services): taken as it resolves"
     chain = [url for url, _ in getattr(response, "redirect_chain", [])]
     via = f" (redirected to {chain[-1]})" if chain else ""
     if response.status_code == 404:
         return f"answers 404{via}", ""
-    return "", f"{response.status_code}{via}"
+    return "", f"it answered {response.status_code}{via}"
 
 
 def services(settings) -> dict:
@@ -476,7 +493,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
 
 
 SUITE_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
-_SENTINEL = re.compile(r"ds\d+s|47\d{3}|mysql://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
+_SENTINEL = re.compile(r"ds\d+s|47\d{3}|\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
 
 
 def _alone(module: str, final: dict, result: dict, debug_name: str) -> dict:

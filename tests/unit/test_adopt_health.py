@@ -147,5 +147,22 @@ def test_a_login_that_redirects_to_a_404_is_passed_over_for_another_admin_site(t
     settings = SETTINGS + 'MIDDLEWARE = ["proj.away.Away"]\n'
     result = run(tmp_path, REDIRECTING_URLS, [], settings)
     chosen = learn.health(result["health"])
-    assert chosen.path == "/en/crm/login/", chosen
-    assert "/en/a7-admin/login/ answers 404 (redirected to /en/nowhere/login/)" in chosen.line
+    assert chosen.path == "/en/crm/login/" and chosen.admin_path == "/en/crm/", chosen
+    assert "passed over: / does not resolve, /en/a7-admin/login/ answers 404 (redirected to /en/nowhere/login/)" in (
+        chosen.line
+    )
+    found = Findings(root=tmp_path, settings_module="proj.settings", admin_path="/en/a7-admin/")
+    apply(found, [result])
+    assert [c["path"] for c in render.smoke_checks(found)] == ["/en/crm/login/"]  # no check on the redirected one
+
+
+def test_an_admin_login_sent_elsewhere_gets_no_smoke_check(tmp_path: Path) -> None:
+    answer = {
+        "path": "/",
+        "kind": "root",
+        "tried": ["/en/x/login/ answers 404 (redirected to /en/y/)"],
+        "admin": "/en/x/login/",
+    }
+    assert learn.health(answer).admin_path == ""
+    answer["tried"] = []
+    assert learn.health(answer).admin_path == "/en/x/"
