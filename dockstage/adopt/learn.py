@@ -54,6 +54,7 @@ class Learned:
     error: str = ""
     manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
     static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
+    compress: dict[str, Any] = field(default_factory=dict)  # django-compressor: offline, or the name turning it on
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +146,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     _overlay(learned, values, default, hosts)
     _not_followed(learned, values, result.get("alone") or {})
     learned.manifest = manifest_storage(values)
+    learned.compress = dict(result.get("compress") or {})
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
     learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
     required = result.get("required") or {}

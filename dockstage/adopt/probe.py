@@ -115,6 +115,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     found.debug_values = prod.debug_values
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
+    apply_compress(found, prod.compress)
     tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))
     found.services_how = prod.services_how or tests.services_how
@@ -153,6 +154,44 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
+
+
+COMPRESS = "python manage.py compress --force"
+"""django-compressor's offline files, made at build time whatever COMPRESS_ENABLED says then."""
+
+
+def apply_compress(found: Findings, compress: dict[str, object]) -> None:
+    """django-compressor under prod's read-only root: its files are made at build time (`compress`)
+    and prod reads them (COMPRESS_OFFLINE on: through the name the settings read it from, else the
+    overlay); the tests keep compressing as they run (their image has no offline manifest)."""
+    if not compress.get("app"):
+        return
+    ours = [c for c in found.build_commands if c.startswith("python manage.py compress")]
+    if compress.get("offline"):
+        if not ours:
+            found.build_commands.append(COMPRESS)
+            found.found.append(f"django-compressor offline (COMPRESS_OFFLINE is on): `{COMPRESS}` runs at build time")
+        return
+    found.build_commands = [*(c for c in found.build_commands if c not in ours), COMPRESS]
+    name = str(compress.get("name") or "")
+    if name:
+        on, off = str(compress["on"]), str(compress["off"])
+        found.env_values[name] = on
+        found.test_env.setdefault(name, off)
+        found.other_env = [n for n in found.other_env if n != name]
+        found.env_defaults.pop(name, None)
+        how = f"{name} = {on!r} in env-values, {off!r} in test-env"
+    else:
+        if "compress-offline" not in found.overlay:
+            found.overlay.append("compress-offline")
+        found.overlay_reasons.append(
+            "django-compressor would write its files at request time under prod's read-only root"
+        )
+        how = "COMPRESS_OFFLINE = True in the overlay, prod only"
+    found.found.append(
+        f"django-compressor: `{COMPRESS}` runs at build time after collectstatic and prod reads its files "
+        f"({how}): prod's root is read-only, so nothing is compressed at request time; the tests compress as they run"
+    )
 
 
 def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:

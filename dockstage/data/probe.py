@@ -34,7 +34,16 @@ _NUMBER_PARSE = re.compile(
 )
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
-READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
+READ_BACK = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "STATIC_ROOT",
+    "STORAGES",
+    "STATICFILES_STORAGE",
+    "COMPRESS_ENABLED",
+    "COMPRESS_OFFLINE",
+)
 SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL", "RQ_QUEUES")
 """Settings that name a service beside the database (read back with any other that mentions redis)."""
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
@@ -488,6 +497,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
     out["required"] = _required(module, final, kinds)
+    out["compress"] = _compress(module, final, result, order)
     out["alone"] = _alone(module, final, result, out["debug"].get("name", ""))
     return out
 
@@ -563,6 +573,25 @@ def _debug(module: str, final: dict, result: dict, order: list) -> dict:
                 if back.get("ok") and bool(back["values"].get("DEBUG")) == bool(now):
                     return {"name": name, "values": [off, on]}
     return {}
+
+
+_ON_OFF = (("True", "False"), ("true", "false"), ("1", "0"))
+
+
+def _compress(module: str, final: dict, result: dict, order: list) -> dict:
+    """django-compressor: whether COMPRESS_OFFLINE is on, else the name (one that mentions
+    COMPRESS) that turns it on and how it is spelled; {} when compressor is not installed."""
+    apps = result["values"].get("INSTALLED_APPS") or []
+    if not any(str(app).split(".")[0] == "compressor" for app in apps):
+        return {}
+    if result["values"].get("COMPRESS_OFFLINE") is True:
+        return {"app": True, "offline": True}
+    for name in [n for n in order if "COMPRESS" in n.upper()]:
+        for on, off in _ON_OFF:
+            tried = attempt(module, {**final, name: on})
+            if tried.get("ok") and tried["values"].get("COMPRESS_OFFLINE") is True:
+                return {"app": True, "offline": False, "name": name, "on": on, "off": off}
+    return {"app": True, "offline": False}
 
 
 def _engine(module: str, final: dict, result: dict, order: list) -> dict:
