@@ -288,7 +288,7 @@ def health(answer: object) -> Health:
     chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
     if answer.get("error"):
         chosen.note = (
-            f"the URLconf did not load in the probe ({answer['error']}): health-path is a guess from the text; "
+            f"the URLconf did not load in the probe ({answer['error']}): health-path is the text's guess; "
             "check that it answers 200"
         )
         return chosen

@@ -84,6 +84,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
     prod = learn.interpret(results[0], redis_dependency=redis)
+    prod.others = [n for n in prod.others if n != prod.compress.get("name")]  # set by apply_compress
     apply_health(found, learn.health(results[0].get("health")))
     made = [str(d) for r in results for d in r.get("writable_dirs") or []]  # type: ignore[attr-defined]
     found.writable_dirs = list(dict.fromkeys(made))

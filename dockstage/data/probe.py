@@ -218,8 +218,13 @@ def health_path(request: dict) -> dict:
     Django's test client, redirects followed: a page that needs the database (there is none here)
     is taken on its resolving alone. Each rejected candidate says why."""
     from django.conf import settings
-    from django.urls import Resolver404, resolve
+    from django.urls import Resolver404, get_resolver, resolve
 
+    try:
+        _ = get_resolver().url_patterns  # the URLconf, imported once: a failure here is no candidate's
+    except Exception as exc:  # noqa: BLE001 - said to init, which keeps the text's guess
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"path": "", "error": last[:300]}
     words = {str(w).lower() for w in request.get("words", [])}
     try:
         from urllist import parameterless  # beside this script (the image's helpers)

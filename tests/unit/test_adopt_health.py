@@ -166,3 +166,15 @@ def test_an_admin_login_sent_elsewhere_gets_no_smoke_check(tmp_path: Path) -> No
     assert learn.health(answer).admin_path == ""
     answer["tried"] = []
     assert learn.health(answer).admin_path == "/en/x/"
+
+
+def test_a_urlconf_that_does_not_load_keeps_the_guess_and_names_the_error(tmp_path: Path) -> None:
+    broken = "import os\nCACHE = int(os.environ.get('SITE_CACHE_URL', 'x'))  # as a cache reached at import\n"
+    result = run(tmp_path, broken + I18N_URLS, [])
+    assert result["ok"] is True
+    answer = result["health"]
+    assert isinstance(answer, dict) and answer["path"] == "" and "ValueError" in answer["error"]
+    found = Findings(root=tmp_path, settings_module="proj.settings", health_path="/health/", health_found=True)
+    apply(found, [result])
+    assert found.health_path == "/health/"
+    assert any(n.startswith("the URLconf did not load in the probe (ValueError: invalid literal") for n in found.notes)
