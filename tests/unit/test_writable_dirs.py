@@ -118,3 +118,17 @@ def test_the_dirs_of_logging_file_handlers_become_writable_dirs(tmp_path: Path) 
     assert [n for n in found.notes if n.startswith("LOGGING's handler 'beside' writes")], found.notes
     assert not any("scratch" in n for n in found.notes)  # /tmp is a tmpfs in prod already
     assert 'writable-dirs = ["logs"]' in render.tool_section(found)
+
+
+def test_the_dirs_build_steps_make_are_named_static_files_aside() -> None:
+    from tests.unit.test_adopt_helpers import helper
+
+    steps = helper("buildsteps")
+    before = {"blog", "blog/static"}
+    after = before | {"logs", "logs/archive", "collectedstatic", "collectedstatic/CACHE", "media"}
+    assert steps.made_dirs(before, after, ["collectedstatic", "collectedstatic"]) == ["logs", "media"]
+    assert steps.made_dirs(before, after | {"var", "var/static"}, ["var/static"]) == [
+        "collectedstatic",
+        "logs",
+        "media",
+    ]
