@@ -222,6 +222,10 @@ def apply_health(found: Findings, chosen: learn.Health) -> None:
     if chosen.path or chosen.admin_path:  # the URLconf loaded: its admin login, or none that answers
         found.admin_path = chosen.admin_path
     if chosen.note:
+        if chosen.admin_path or not chosen.note.startswith(
+            "the URLconf did not load"
+        ):  # it loaded: the text's note is stale
+            found.notes = [n for n in found.notes if not n.startswith(HEALTH_GUESSES)]
         found.notes.append(chosen.note)
     if not chosen.path:
         return

@@ -225,6 +225,7 @@ def health_path(request: dict) -> dict:
     except Exception as exc:  # noqa: BLE001 - said to init, which keeps the text's guess
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"path": "", "error": last[:300]}
+    serving_language()
     words = {str(w).lower() for w in request.get("words", [])}
     try:
         from urllist import parameterless  # beside this script (the image's helpers)
@@ -244,6 +245,7 @@ def health_path(request: dict) -> dict:
         kinds.setdefault(login_url, "login")
     tried = []
     for path, kind in kinds.items():
+        serving_language()  # again: a request of the test client leaves its own active
         try:
             match = resolve(path)
         except Resolver404:
@@ -268,6 +270,19 @@ def health_path(request: dict) -> dict:
             "admin": admin,
         }
     return {"path": "", "kind": "", "view": "", "tried": tried, "admin": admin}
+
+
+def serving_language() -> None:
+    """Activate the language a request without one is served in: LANGUAGE_CODE, as LocaleMiddleware
+    reads it when it is installed ("en-us" is served as "en" when only "en" is in LANGUAGES)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    code = settings.LANGUAGE_CODE
+    if "django.middleware.locale.LocaleMiddleware" in (settings.MIDDLEWARE or []):
+        with contextlib.suppress(LookupError):
+            code = translation.get_supported_language_variant(code)
+    translation.activate(code)
 
 
 def _admin_logins() -> list:

@@ -20,7 +20,7 @@ SECRET_KEY = "x"
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "proj.urls"
 USE_I18N = True
-LANGUAGE_CODE = "en"
+LANGUAGE_CODE = "en-us"  # as startproject: LocaleMiddleware serves it as /en/
 SECRET_ADMIN_PREFIX = "a7-admin/"
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -30,6 +30,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
 """
 I18N_URLS = """\
 from django.conf import settings
@@ -144,7 +149,7 @@ class Away:  # as django-crm's AdminRedirectMiddleware: the admin is sent to a p
 def test_a_login_that_redirects_to_a_404_is_passed_over_for_another_admin_site(tmp_path: Path) -> None:
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / "away.py").write_text(AWAY_FROM_ADMIN)
-    settings = SETTINGS + 'MIDDLEWARE = ["proj.away.Away"]\n'
+    settings = SETTINGS + 'MIDDLEWARE.append("proj.away.Away")\n'
     result = run(tmp_path, REDIRECTING_URLS, [], settings)
     chosen = learn.health(result["health"])
     assert chosen.path == "/en/crm/login/" and chosen.admin_path == "/en/crm/", chosen
@@ -178,3 +183,9 @@ def test_a_urlconf_that_does_not_load_keeps_the_guess_and_names_the_error(tmp_pa
     apply(found, [result])
     assert found.health_path == "/health/"
     assert any(n.startswith("the URLconf did not load in the probe (ValueError: invalid literal") for n in found.notes)
+
+
+def test_without_locale_middleware_the_prefix_is_language_code_itself(tmp_path: Path) -> None:
+    settings = SETTINGS.replace('    "django.middleware.locale.LocaleMiddleware",\n', "")
+    chosen = learn.health(run(tmp_path, I18N_URLS, [], settings)["health"])
+    assert chosen.path == "/en-us/a7-admin/login/", chosen
