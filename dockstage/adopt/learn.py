@@ -317,11 +317,19 @@ class LogDirs:
     elsewhere: list[str] = field(default_factory=list)  # "handler: file" written in the app dir or outside it
 
 
-def log_dirs(values: dict[str, Any]) -> LogDirs:
-    """The dirs the settings' LOGGING handlers write files in, read from the probe's answer."""
+_PROBE_VALUE = re.compile(r"ds\d+s|47\d{3}|://u\d+x:")
+"""A sentinel of the probe inside a path: the path an app's own name would set, not prod's."""
+
+
+def log_dirs(result: dict[str, Any]) -> LogDirs:
+    """The dirs the settings' LOGGING handlers write files in, read from the probe's answer: as
+    prod's environment makes them (the `alone` import) when it imported, else with the sentinels'
+    paths left out."""
+    alone = result.get("alone") or {}
+    values = alone.get("values") if alone.get("ok") and alone.get("values") else result.get("values")
     found = LogDirs()
-    for entry in values.get("LOG_FILES") or []:
-        if not isinstance(entry, dict):
+    for entry in (values or {}).get("LOG_FILES") or []:
+        if not isinstance(entry, dict) or _PROBE_VALUE.search(str(entry.get("file") or "")):
             continue
         where = f"handler {entry.get('handler')!r} writes {entry.get('file')}"
         folder = str(entry.get("dir") or "")

@@ -93,7 +93,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"writable-dirs: {', '.join(found.writable_dirs)} (the import opens a file there; made in every "
             "stage, the app user's, a tmpfs in prod)"
         )
-    apply_log_dirs(found, learn.log_dirs(dict(results[0].get("values") or {})))  # type: ignore[call-overload]
+    apply_log_dirs(found, learn.log_dirs(results[0]))
     if prod.error:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"

@@ -518,7 +518,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     out["engine"] = {}
     out["required"] = _required(module, final, kinds)
     out["compress"] = _compress(module, final, result, order)
-    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""))
+    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
     return out
 
 
@@ -526,18 +526,28 @@ SUITE_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
 _SENTINEL = re.compile(r"ds\d+s|47\d{3}|\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
 
 
-def _alone(module: str, final: dict, result: dict, debug_name: str) -> dict:
+def _shows(value: str, shown: str) -> bool:
+    """Whether a sentinel shows in the settings' text: whole, or a URL's host (a parsed URL)."""
+    host = re.search(r"@(h\d+x\.probe):", value)
+    return value in shown or bool(host and host.group(1) in shown)
+
+
+def _alone(module: str, final: dict, result: dict, debug_name: str, required: dict) -> dict:
     """The settings as the suite's environment will make them: only the names whose sentinel shows
-    in a value the suite sets (and the DEBUG switch) are set, every other name unset. A settings
-    file that branches on a name the suite does not set (a flag) takes its other branch here."""
+    in a value the suite sets (and the DEBUG switch) are set, and the names the import requires
+    with the value init gives them (env-defaults), every other name unset. A settings file that
+    branches on a name the suite does not set (a flag) takes its other branch here; the paths
+    and URLs the app's own names would set take their defaults (LOGGING's files, STATIC_URL)."""
     shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
-    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or v in shown}
+    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
+    kept.update({n: v for n, v in required.items() if n not in kept})  # the suite's own names keep theirs
     if kept == final:
         return {"ok": True, "same": True}
     tried = attempt(module, kept)
     if not tried.get("ok"):
         return {"ok": False, "error": tried.get("error", "")}
-    return {"ok": True, "same": False, "values": {k: tried["values"].get(k) for k in SUITE_SETTINGS}}
+    values = {k: tried["values"].get(k) for k in (*SUITE_SETTINGS, "LOG_FILES")}
+    return {"ok": True, "same": False, "values": values, "env": kept}
 
 
 MAX_REQUIRED_CHECKS = 40
@@ -634,7 +644,9 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
 def check_health(result: dict, request: dict) -> dict:
     """The health path of the prod settings (health_path), with the environment they imported with;
     {"error": ...} when the apps or the URLconf do not load here."""
-    tried = attempt(result["module"], result.get("env") or {}, setup=True, health=request)
+    alone = result.get("alone") or {}
+    env = alone.get("env") if alone.get("ok") and alone.get("env") else result.get("env")  # as prod's
+    tried = attempt(result["module"], env or {}, setup=True, health=request)
     if not tried.get("ok"):
         return {"path": "", "error": tried.get("error", "no answer")}
     return tried["values"].get("HEALTH") or {"path": "", "error": "no answer"}

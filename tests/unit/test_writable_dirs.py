@@ -132,3 +132,28 @@ def test_the_dirs_build_steps_make_are_named_static_files_aside() -> None:
         "logs",
         "media",
     ]
+
+
+LOG_DIR_FROM_ENV = """\
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOG_DIR = os.environ.get("LOG_DIR", str(BASE_DIR / "data" / "logs"))  # as ephios: the app's own name
+SITE_URL = os.environ["SITE_URL"]  # required: prod gets init's env-defaults value
+os.makedirs(LOG_DIR, exist_ok=True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+LOGGING = {
+    "version": 1,
+    "handlers": {"file": {"class": "logging.FileHandler", "filename": os.path.join(LOG_DIR, "app.log")}},
+}
+"""
+
+
+def test_a_log_dir_from_an_app_name_is_learned_as_prod_makes_it(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": LOG_DIR_FROM_ENV}, [])
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    apply(found, [result])
+    assert found.writable_dirs == ["data/logs"], found.found  # not the sentinel's path (LOG_DIR=ds1s)
