@@ -51,12 +51,19 @@ _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
-URL_KINDS = ("url", "url:smtp", "url:redis", "url:elasticsearch")
-"""The URL sentinels tried in turn on a name whose URL the settings' parser refused."""
-PARSER_SCHEMES = {"email": "smtp", "cache": "redis", "search": "elasticsearch", "db": "mysql", "database": "mysql"}
+URL_KINDS = ("url", "url:smtp", "url:locmemcache", "url:elasticsearch", "url:redis")
+"""The URL sentinels tried in turn on a name whose URL the settings' parser refused (redis last:
+a cache the sentinel's scheme made a redis one would start a redis the app does not use)."""
+PARSER_SCHEMES = {
+    "email": "smtp",
+    "cache": "locmemcache",
+    "search": "elasticsearch",
+    "db": "mysql",
+    "database": "mysql",
+}
 """The scheme a URL parser that names its kind wants (django-environ's email_url, cache_url...)."""
 _SCHEMA_ERROR = re.compile(r"Invalid (\w+) schema")  # django-environ: "Invalid email schema mysql"
-_NAME_SCHEMES = (("EMAIL", "smtp"), ("SMTP", "smtp"), ("CACHE", "redis"), ("SEARCH", "elasticsearch"))
+_NAME_SCHEMES = (("EMAIL", "smtp"), ("SMTP", "smtp"), ("SEARCH", "elasticsearch"))
 """A URL name's words that say its kind before any parser does (EMAIL_URL: smtp://)."""
 MAX_MISSING = 40
 PROBE_SECONDS = 300
@@ -96,7 +103,7 @@ def next_kind(kind: str, error: str) -> str:
         return "int"
     asked = _SCHEMA_ERROR.search(error)
     scheme = PARSER_SCHEMES.get(asked.group(1).lower(), "") if asked else ""
-    if scheme and (kind == "str" or kind.startswith("url")):
+    if scheme and kind in ("str", "url"):  # the first forms only: then each scheme in turn, never back
         wanted = "url" if scheme == "mysql" else f"url:{scheme}"
         if wanted != kind:
             return wanted

@@ -530,19 +530,22 @@ def test_a_name_read_as_a_url_of_another_kind_gets_a_sentinel_of_that_scheme(tmp
     assert result["ok"] is True, result.get("error")
     env = result["env"]
     assert isinstance(env, dict)
-    assert env["EMAIL_URL"].startswith("smtp://") and env["CACHE_URL"].startswith("redis://")
-    assert env["SESSION_STORE"].startswith("redis://")  # a plain name turned URL by the parser's message
-    assert learn.interpret(result).env["secret-key"] == ["SECRET_KEY"]
+    assert env["EMAIL_URL"].startswith("smtp://") and env["CACHE_URL"].startswith("locmemcache://")
+    assert env["SESSION_STORE"].startswith("redis://")  # a plain name turned URL, then the scheme it takes
+    learned = learn.interpret(result)
+    assert learned.env["secret-key"] == ["SECRET_KEY"]
+    assert "CACHE_URL" in learned.others  # a cache URL read as locmem: no redis made up by the sentinel
+    assert learned.env["redis-url"] == ["SESSION_STORE"]  # its parser takes redis only: a redis it is
 
 
 @pytest.mark.parametrize(
     ("kind", "error", "then"),
     [
         ("url", "ImproperlyConfigured: Invalid email schema mysql", "url:smtp"),
-        ("url", "ImproperlyConfigured: Invalid cache schema mysql", "url:redis"),
-        ("str", "ImproperlyConfigured: Invalid cache schema ", "url:redis"),
-        ("url:smtp", "ValueError: something else", "url:redis"),
-        ("url:elasticsearch", "ValueError: something else", "unset"),
+        ("url", "ImproperlyConfigured: Invalid cache schema mysql", "url:locmemcache"),
+        ("str", "ImproperlyConfigured: Invalid cache schema ", "url:locmemcache"),
+        ("url:smtp", "ValueError: something else", "url:locmemcache"),
+        ("url:redis", "ValueError: something else", "unset"),
         ("str", "ValueError: invalid literal for int() with base 10: 'ds1s'", "int"),
         ("str", "ValueError: not a bool", "unset"),
     ],
