@@ -189,6 +189,11 @@ def apply_compress(found: Findings, compress: dict[str, object]) -> None:
             "django-compressor would write its files at request time under prod's read-only root"
         )
         how = "COMPRESS_OFFLINE = True in the overlay, prod only"
+    found.notes.append(
+        "django-compressor offline: a page that answers 500 with OfflineGenerationError (a key missing from the "
+        "offline manifest) has a {% compress %} block that renders differently per request (its language, the "
+        "user): give the settings a COMPRESS_OFFLINE_CONTEXT that covers it"
+    )
     found.found.append(
         f"django-compressor: `{COMPRESS}` runs at build time after collectstatic and prod reads its files "
         f"({how}): prod's root is read-only, so nothing is compressed at request time; the tests compress as they run"
