@@ -8,8 +8,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames, learn, settingschoice
-from dockstage.adopt.requirements import Requirements, find_requirements
+from dockstage.adopt import envnames, learn, poetry, settingschoice
+from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.images import buildfiles
 
 MANIFEST_GUESS = "a manifest static storage in the settings' text:"
@@ -268,8 +268,11 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
     requires = project.get("requires-python") if isinstance(project, dict) else None
     pinned = next((p for p in (found.root / ".python-version", manage_dir / "runtime.txt") if p.is_file()), None)
     floor = found.requirements.django_python_floor()
+    poetry_python = poetry.python(poetry_table(pyproject).get("dependencies"))
     if isinstance(requires, str):
         found.python, found.python_reason = requires.strip(), "requires-python"
+    elif poetry_python:
+        found.python, found.python_reason = poetry_python, "[tool.poetry.dependencies] python"
     elif pinned is not None:
         version = re.search(r"(\d+\.\d+)", read(pinned))
         if version:

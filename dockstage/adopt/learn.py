@@ -32,6 +32,8 @@ SUITE_HOST = "localhost"
 MANIFEST_STORAGES = ("ManifestStaticFilesStorage", "CompressedManifestStaticFilesStorage", "ManifestFilesMixin")
 """Static storages that need collectstatic's manifest before a page that uses {% static %} renders."""
 COLLECTSTATIC = "python manage.py collectstatic --noinput"
+URL_SENTINEL = re.compile(r"\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")
+"""A URL sentinel of the probe (data/probe.py sentinel()): mysql://, smtp://, redis://..."""
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Learned:
     error: str = ""
     manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
     static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
+    compress: dict[str, Any] = field(default_factory=dict)  # django-compressor: offline, or the name turning it on
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +65,7 @@ def _default(values: dict[str, Any]) -> dict[str, Any]:
 
 def _url_name(env: dict[str, str], host: str) -> str:
     for name, value in env.items():
-        if value.startswith("mysql://") and f"@{host}:" in value:
+        if URL_SENTINEL.fullmatch(value) and f"@{host}:" in value:
             return name
     return ""
 
@@ -74,14 +77,15 @@ def _redis_roles(env: dict[str, str], values: dict[str, Any], redis_dependency: 
     how = ""
     for setting, value in (values.get("SERVICES") or {}).items():
         text = json.dumps(value)
-        redis = "redis" in text.lower() or "REDIS" in setting or (setting in BROKER_SETTINGS and redis_dependency)
+        bare = URL_SENTINEL.sub("", text).lower()  # a sentinel's own scheme (redis://) says nothing of the app
+        redis = "redis" in bare or "REDIS" in setting or (setting in BROKER_SETTINGS and redis_dependency)
         if not redis:
             continue
         for name, sentinel in env.items():
             if not sentinel or sentinel not in text or name in roles:
                 continue
             whole = json.dumps(sentinel)  # the sentinel as a whole string value, not a part of one
-            if sentinel.startswith("mysql://"):
+            if URL_SENTINEL.fullmatch(sentinel):
                 roles[name] = "redis-url"
             elif f"redis://{sentinel}" in text or f"rediss://{sentinel}" in text or _HOSTISH.search(name):
                 roles[name] = "redis-host"
@@ -142,6 +146,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     _overlay(learned, values, default, hosts)
     _not_followed(learned, values, result.get("alone") or {})
     learned.manifest = manifest_storage(values)
+    learned.compress = dict(result.get("compress") or {})
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
     learned.others = [n for n in (result.get("reads") or []) if n in env and n not in used]
     required = result.get("required") or {}
@@ -250,3 +255,88 @@ def describe(learned: Learned, names: int) -> str:
     """One line: how it was learned."""
     shown = ", ".join(f"{role} <- {'/'.join(n)}" for role, n in learned.env.items()) or "none of the suite values"
     return f"probed {learned.module} in the dev image ({names} names, a sentinel each): {shown}"
+
+
+HEALTH_KINDS = {
+    "health": "the project's health URL",
+    "root": "the site's root",
+    "admin": "the admin's login page (no health URL in the URLconf)",
+    "login": "LOGIN_URL (no health URL in the URLconf)",
+}
+
+
+@dataclass
+class Health:
+    """The health path the probe chose by resolving candidates in the URLconf ('' when none did)."""
+
+    path: str = ""
+    admin_path: str = ""  # the admin's prefix, from its login URL as the URLconf reverses it
+    line: str = ""  # what init says it chose and why
+    note: str = ""  # what to check when nothing was chosen
+
+
+def health(answer: object) -> Health:
+    """The probe's health answer (data/probe.py health_path) read: the path, one line of why."""
+    if not isinstance(answer, dict):
+        return Health()
+    admin = str(answer.get("admin") or "")
+    tried = [str(t) for t in answer.get("tried") or []]
+    if answer.get("kind") == "admin":  # the admin site whose login answered
+        admin = str(answer.get("path") or "")
+    elif any(t.startswith(f"{admin} answers 404") for t in tried):
+        admin = ""  # its login page is sent elsewhere: no smoke check on it
+    chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
+    if answer.get("error"):
+        chosen.note = (
+            f"the URLconf did not load in the probe ({answer['error']}): health-path is the text's guess; "
+            "check that it answers 200"
+        )
+        return chosen
+    path = str(answer.get("path") or "")
+    if not path:
+        chosen.note = (
+            f"no health path resolves in the URLconf ({'; '.join(tried) or 'no candidate'}): "
+            "set health-path to a URL that answers 200"
+        )
+        return chosen
+    chosen.path = path
+    why = HEALTH_KINDS.get(str(answer.get("kind")), "a URL of the project")
+    view = f" ({answer['view']})" if answer.get("view") else ""
+    before = f"; passed over: {', '.join(tried)}" if tried else ""
+    answered = f" ({answer['answered']})" if answer.get("answered") else ""
+    chosen.line = f"health-path {path}: {why}{view}, resolved and requested in the dev image{answered}{before}"
+    return chosen
+
+
+@dataclass
+class LogDirs:
+    """What LOGGING's file handlers need written (probe's LOG_FILES): dirs under the app dir, and
+    files the suite cannot make writable by a dir (the app dir itself, or outside it)."""
+
+    dirs: dict[str, str] = field(default_factory=dict)  # dir under the app dir -> why (handler: file)
+    elsewhere: list[str] = field(default_factory=list)  # "handler: file" written in the app dir or outside it
+
+
+_PROBE_VALUE = re.compile(r"ds\d+s|47\d{3}|://u\d+x:")
+"""A sentinel of the probe inside a path: the path an app's own name would set, not prod's."""
+
+
+def log_dirs(result: dict[str, Any]) -> LogDirs:
+    """The dirs the settings' LOGGING handlers write files in, read from the probe's answer: as
+    prod's environment makes them (the `alone` import) when it imported, else with the sentinels'
+    paths left out."""
+    alone = result.get("alone") or {}
+    values = alone.get("values") if alone.get("ok") and alone.get("values") else result.get("values")
+    found = LogDirs()
+    for entry in (values or {}).get("LOG_FILES") or []:
+        if not isinstance(entry, dict) or _PROBE_VALUE.search(str(entry.get("file") or "")):
+            continue
+        where = f"handler {entry.get('handler')!r} writes {entry.get('file')}"
+        folder = str(entry.get("dir") or "")
+        if not folder and str(entry.get("file") or "").startswith(("/tmp/", "/var/tmp/")):  # noqa: S108
+            continue  # outside the app, in a tmpfs prod has already
+        if folder and folder != "." and not folder.startswith(".."):
+            found.dirs.setdefault(folder, where)
+        else:
+            found.elsewhere.append(where)
+    return found

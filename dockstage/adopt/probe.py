@@ -10,7 +10,7 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
-from dockstage.adopt.inspect import MANIFEST_GUESS, Findings
+from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings
 from dockstage.core import config
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
@@ -28,6 +28,12 @@ def names(found: Findings) -> list[str]:
     return list(dict.fromkeys([*read, *found.env_values, *found.other_env]))
 
 
+def request(found: Findings, modules: list[str]) -> dict[str, object]:
+    """What the probe is asked: the modules, the names, and the health path candidates."""
+    paths = [found.health_path] if found.health_found else []
+    return {"modules": modules, "names": names(found), "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
+
+
 def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, object]] | None:
     """Build dev and run the probe in it; None (with a note) when that cannot be done here."""
     modules = [found.settings_module]
@@ -43,7 +49,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
             output = run.docker.run(
                 settings.tag("dev"),
                 ["/opt/venv/bin/python", PROBE_SCRIPT],  # the runtime venv: the interpreter prod imports with
-                envs={"DOCKSTAGE_PROBE": json.dumps({"modules": modules, "names": names(found)})},
+                envs={"DOCKSTAGE_PROBE": json.dumps(request(found, modules))},
                 networks=["none"],  # importing settings needs no network, and gets none
                 hostname=PROBE_HOST,  # resolvable (debug-toolbar settings look their own host up)
                 add_hosts=[(PROBE_HOST, "127.0.0.1")],
@@ -78,6 +84,8 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
     prod = learn.interpret(results[0], redis_dependency=redis)
+    prod.others = [n for n in prod.others if n != prod.compress.get("name")]  # set by apply_compress
+    apply_health(found, learn.health(results[0].get("health")))
     made = [str(d) for r in results for d in r.get("writable_dirs") or []]  # type: ignore[attr-defined]
     found.writable_dirs = list(dict.fromkeys(made))
     if found.writable_dirs:
@@ -85,6 +93,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"writable-dirs: {', '.join(found.writable_dirs)} (the import opens a file there; made in every "
             "stage, the app user's, a tmpfs in prod)"
         )
+    apply_log_dirs(found, learn.log_dirs(results[0]))
     if prod.error:
         found.notes.append(
             f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
@@ -107,6 +116,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     found.debug_values = prod.debug_values
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
+    apply_compress(found, prod.compress)
     tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))
     found.services_how = prod.services_how or tests.services_how
@@ -145,6 +155,89 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
+
+
+COMPRESS = "python manage.py compress --force"
+"""django-compressor's offline files, made at build time whatever COMPRESS_ENABLED says then."""
+
+
+def apply_compress(found: Findings, compress: dict[str, object]) -> None:
+    """django-compressor under prod's read-only root: its files are made at build time (`compress`)
+    and prod reads them (COMPRESS_OFFLINE on: through the name the settings read it from, else the
+    overlay); the tests keep compressing as they run (their image has no offline manifest)."""
+    if not compress.get("app"):
+        return
+    ours = [c for c in found.build_commands if c.startswith("python manage.py compress")]
+    if compress.get("offline"):
+        if not ours:
+            found.build_commands.append(COMPRESS)
+            found.found.append(f"django-compressor offline (COMPRESS_OFFLINE is on): `{COMPRESS}` runs at build time")
+        return
+    found.build_commands = [*(c for c in found.build_commands if c not in ours), COMPRESS]
+    name = str(compress.get("name") or "")
+    if name:
+        on, off = str(compress["on"]), str(compress["off"])
+        found.env_values[name] = on
+        found.test_env.setdefault(name, off)
+        found.other_env = [n for n in found.other_env if n != name]
+        found.env_defaults.pop(name, None)
+        how = f"{name} = {on!r} in env-values, {off!r} in test-env"
+    else:
+        if "compress-offline" not in found.overlay:
+            found.overlay.append("compress-offline")
+        found.overlay_reasons.append(
+            "django-compressor would write its files at request time under prod's read-only root"
+        )
+        how = "COMPRESS_OFFLINE = True in the overlay, prod only"
+    found.notes.append(
+        "django-compressor offline: a page that answers 500 with OfflineGenerationError (a key missing from the "
+        "offline manifest) has a {% compress %} block that renders differently per request (its language, the "
+        "user): give the settings a COMPRESS_OFFLINE_CONTEXT that covers it"
+    )
+    found.found.append(
+        f"django-compressor: `{COMPRESS}` runs at build time after collectstatic and prod reads its files "
+        f"({how}): prod's root is read-only, so nothing is compressed at request time; the tests compress as they run"
+    )
+
+
+def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:
+    """The dirs LOGGING's file handlers write in become writable-dirs (the app user's after the
+    build steps, which ran as root and may have made them; a tmpfs in prod, whose root is read-only)."""
+    new = [d for d in logs.dirs if d not in found.writable_dirs]
+    if new:
+        found.writable_dirs += new
+        found.found.append(
+            f"writable-dirs: {', '.join(new)} (LOGGING: {'; '.join(logs.dirs[d] for d in new)}; "
+            "the app user's after the build steps, a tmpfs in prod)"
+        )
+    for where in logs.elsewhere:
+        found.notes.append(
+            f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "
+            "(writable-dirs) or a path in tmpfs: point the handler at such a dir, or log to the console"
+        )
+
+
+HEALTH_GUESSES = ("no health URL found", "health URL:")
+"""What init says of the health path from the text, replaced when the probe resolved one."""
+
+
+def apply_health(found: Findings, chosen: learn.Health) -> None:
+    """The health path (and the admin's prefix) the probe resolved in the URLconf, said in one line;
+    the text's guess stays, with a note, when the URLconf did not load."""
+    if chosen.path or chosen.admin_path:  # the URLconf loaded: its admin login, or none that answers
+        found.admin_path = chosen.admin_path
+    if chosen.note:
+        if chosen.admin_path or not chosen.note.startswith(
+            "the URLconf did not load"
+        ):  # it loaded: the text's note is stale
+            found.notes = [n for n in found.notes if not n.startswith(HEALTH_GUESSES)]
+        found.notes.append(chosen.note)
+    if not chosen.path:
+        return
+    found.health_path, found.health_found = chosen.path, True
+    found.notes = [n for n in found.notes if not n.startswith(HEALTH_GUESSES)]
+    found.found = [line for line in found.found if not line.startswith(HEALTH_GUESSES)]
+    found.found.append(chosen.line)
 
 
 def overlay_from_text(found: Findings) -> None:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockstage.adopt import poetry
+
 _DJANGO = re.compile(
     r"^\s*[\"']?django(?![-_.\w])\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE
 )
@@ -124,6 +126,41 @@ def _locks(found: Requirements, root: Path, pyproject: dict[str, object]) -> Non
     found.notes.append(f"{lock} found: the build installs its exact versions (runtime set, then its groups)")
 
 
+def poetry_table(pyproject: dict[str, object]) -> dict[str, object]:
+    """[tool.poetry] ({} when there is none)."""
+    tool = pyproject.get("tool", {})
+    table = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    return table if isinstance(table, dict) else {}
+
+
+def _poetry(found: Requirements, pyproject: dict[str, object]) -> None:
+    """[tool.poetry.dependencies] (and its dev/test groups) as package specs, for the sets nothing
+    else gave (a poetry.lock, read after this, wins: its exact versions)."""
+    table = poetry_table(pyproject)
+    groups = table.get("group", {})
+    groups = groups if isinstance(groups, dict) else {}
+    sets = {
+        "runtime": poetry.requirements(table.get("dependencies")),
+        "dev": poetry.requirements(
+            (groups.get("dev") or {}).get("dependencies") if isinstance(groups.get("dev"), dict) else None
+        )
+        or poetry.requirements(table.get("dev-dependencies")),
+        "test": next(
+            (poetry.requirements(groups[n].get("dependencies")) for n in TEST_NAMES if isinstance(groups.get(n), dict)),
+            [],
+        ),
+    }
+    used = [kind for kind, specs in sets.items() if specs and not getattr(found, kind)]
+    for kind in used:
+        setattr(found, kind, sets[kind])
+        found.texts.append("\n".join(sets[kind]))
+    if "runtime" in used:
+        found.notes.append(
+            "[tool.poetry.dependencies] read as package specs (^ and ~ as Poetry reads them); without a "
+            "poetry.lock the build resolves their newest allowed versions"
+        )
+
+
 def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
@@ -163,6 +200,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         elif extra:
             setattr(found, kind, [f"pyproject.toml[{extra}]"])
             found.texts.append("\n".join(str(d) for d in extras[extra]))
+    _poetry(found, pyproject)
     _locks(found, root, pyproject)
     match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
     if match:

@@ -371,9 +371,12 @@ class MissingSetting(StackError):
 class TestsFailed(CheckFailed):
     __test__ = False  # not a pytest test class
 
-    def __init__(self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest") -> None:
+    def __init__(
+        self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest", database: str = ""
+    ) -> None:
+        where = f" on {database}" if database else ""
         super().__init__(
-            f"the app's tests failed in the test image ({runner} exited {pytest_exit}; {summary})",
+            f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
             f"see the runner's output above and {report}",
         )
         self.pytest_exit = pytest_exit

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-OVERLAY_VALUES = ("database", "secret-key", "allowed-hosts", "debug", "static-root")
-"""What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT."""
+OVERLAY_VALUES = ("database", "secret-key", "allowed-hosts", "debug", "static-root", "compress-offline")
+"""What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT,
+COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time)."""
 OVERLAY_MODULE = "dockstage_settings"
 STATIC_ROOT = "/app/staticfiles"
 

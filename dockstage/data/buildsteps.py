@@ -2,7 +2,9 @@
 
 The settings import with placeholder values under the app's own environment names (BUILD_ENV,
 JSON): nothing connects to a database here and no real secret is used. COLLECTSTATIC=true runs
-collectstatic first; BUILD_COMMANDS is a JSON list of argv lists.
+collectstatic first; BUILD_COMMANDS is a JSON list of argv lists. The steps run as root: the dirs
+they make under the app dir (a log dir the settings make; STATIC_ROOT aside) are given to the app
+user (APP_UID) and named, so the non-root stage can write them (prod's needs writable-dirs).
 
 A step failing on a module the prune left out (PRUNED, the list prune.py wrote) says which path:
 one `dockstage: error: ...; fix: ...` line, which the suite's build error shows as its own.
@@ -30,11 +32,65 @@ def pruned_cause(output: str, pruned: list[str]) -> str:
     return ""
 
 
+APP = Path("/app")
+
+
+def dirs_under(root: Path) -> set[str]:
+    """Every dir under `root`, relative to it."""
+    return {os.path.relpath(os.path.join(top, name), root) for top, names, _ in os.walk(root) for name in names}
+
+
+def made_dirs(before: set[str], after: set[str], static_roots: list[str]) -> list[str]:
+    """The top-most dirs the build steps made (not inside another one they made), the static files'
+    dirs (STATIC_ROOT: collectstatic's, compress's) left out."""
+    new = sorted(after - before)
+    top = [d for d in new if not any(d.startswith(f"{other}/") for other in new if other != d)]
+    return [d for d in top if not any(d == s or s.startswith(f"{d}/") for s in static_roots)]
+
+
+def _static_roots(env: dict[str, str]) -> list[str]:
+    """STATIC_ROOT (and COMPRESS_ROOT) relative to the app dir, as the settings say."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STATIC_ROOTS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    roots = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    return [os.path.relpath(r, APP) for r in roots if os.path.isabs(r)]
+
+
+_STATIC_ROOTS = (
+    "from django.conf import settings\n"
+    "for name in ('STATIC_ROOT', 'COMPRESS_ROOT'):\n"
+    "    print(str(getattr(settings, name, '') or ''))\n"
+)
+
+
+def give_made_dirs(env: dict[str, str], before: set[str]) -> None:
+    """The dirs the steps (run as root) made under the app dir become the app user's, so the
+    non-root stage does not crash on them; prod's root is read-only, so the line says the key."""
+    made = made_dirs(before, dirs_under(APP), _static_roots(env))
+    uid = int(os.environ.get("APP_UID", "10001"))
+    for relative in made:
+        for top, names, files in os.walk(APP / relative):
+            for name in [".", *names, *files]:
+                os.chown(os.path.join(top, name), uid, uid)
+    if made:
+        print(
+            f"dockstage: the build steps made {', '.join(d + '/' for d in made)} under the app dir: given to the app "
+            "user; prod's root is read-only, so list the ones the app writes in writable-dirs ([tool.dockstage])",
+            flush=True,
+        )
+
+
 def main() -> int:
     env = {**os.environ, **json.loads(os.environ.get("BUILD_ENV", "{}"))}
     commands = [list(c) for c in json.loads(os.environ.get("BUILD_COMMANDS", "[]"))]
     if os.environ.get("COLLECTSTATIC", "true") == "true":
         commands.insert(0, ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"])
+    before = dirs_under(APP) if APP.is_dir() else set()
     for command in commands:
         print(f"dockstage: {shlex.join(command)}", flush=True)
         done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True)
@@ -55,6 +111,8 @@ def main() -> int:
                 file=sys.stderr,
             )
             return code
+    if commands and APP.is_dir():
+        give_made_dirs(env, before)
     return 0
 
 

@@ -11,9 +11,13 @@ is changed to another form (a number, a URL, unset) and the import tried again, 
 of times. Then DEBUG is flipped through the names that mention it, and a database engine name is
 tried with "mysql". The last line on stdout is `DOCKSTAGE-PROBE <json>`: per module, the sentinel
 each name had and what the settings held (DATABASES, SECRET_KEY, ALLOWED_HOSTS, DEBUG, ...).
-Nothing here connects anywhere: settings are imported, never django.setup().
+With {"health": {"paths": [...], "words": [...]}} in the request, the first module's apps and
+URLconf are loaded once more (django.setup()) and the health path candidates are resolved there
+(health_path): the first module's answer carries the path chosen and why the others were not.
+Nothing here connects anywhere: settings and URLconf are imported, no request is made.
 """
 
+import contextlib
 import importlib
 import json
 import os
@@ -30,7 +34,16 @@ _NUMBER_PARSE = re.compile(
 )
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
-READ_BACK = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE")
+READ_BACK = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "STATIC_ROOT",
+    "STORAGES",
+    "STATICFILES_STORAGE",
+    "COMPRESS_ENABLED",
+    "COMPRESS_OFFLINE",
+)
 SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL", "RQ_QUEUES")
 """Settings that name a service beside the database (read back with any other that mentions redis)."""
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
@@ -38,6 +51,20 @@ _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
+URL_KINDS = ("url", "url:smtp", "url:locmemcache", "url:elasticsearch", "url:redis")
+"""The URL sentinels tried in turn on a name whose URL the settings' parser refused (redis last:
+a cache the sentinel's scheme made a redis one would start a redis the app does not use)."""
+PARSER_SCHEMES = {
+    "email": "smtp",
+    "cache": "locmemcache",
+    "search": "elasticsearch",
+    "db": "mysql",
+    "database": "mysql",
+}
+"""The scheme a URL parser that names its kind wants (django-environ's email_url, cache_url...)."""
+_SCHEMA_ERROR = re.compile(r"Invalid (\w+) schema")  # django-environ: "Invalid email schema mysql"
+_NAME_SCHEMES = (("EMAIL", "smtp"), ("SMTP", "smtp"), ("SEARCH", "elasticsearch"))
+"""A URL name's words that say its kind before any parser does (EMAIL_URL: smtp://)."""
 MAX_MISSING = 40
 PROBE_SECONDS = 300
 _ENV_NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
@@ -55,8 +82,9 @@ def sentinel(number: int, kind: str) -> str:
     """The value name number `number` gets: unique, and findable in whatever the settings make of it."""
     if kind == "int":
         return str(47000 + number)
-    if kind == "url":
-        return f"mysql://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
+    if kind.startswith("url"):  # "url" (mysql), or "url:<scheme>" for a parser of another kind of URL
+        scheme = kind.partition(":")[2] or "mysql"
+        return f"{scheme}://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
     if kind == "zero":  # a name that must be set but took no sentinel: "0" passes bool, int and str parsers
         return "0"
     return f"ds{number}s"
@@ -64,14 +92,23 @@ def sentinel(number: int, kind: str) -> str:
 
 def marker(number: int, kind: str) -> str:
     """A part of the sentinel that survives in an error message (a URL is often cut at its '.')."""
-    return f"u{number}x" if kind == "url" else sentinel(number, kind)
+    return f"u{number}x" if kind.startswith("url") else sentinel(number, kind)
 
 
 def next_kind(kind: str, error: str) -> str:
     """The form to try after `kind` broke the import with `error`: a number when it was parsed as
-    one, else unset (the settings' own default; a bool parser, a path that must exist...)."""
+    one; a URL of the scheme the parser asked for ("Invalid email schema mysql": smtp), else the
+    next scheme of URL_KINDS; else unset (the settings' own default; a bool parser, a path...)."""
     if kind == "str" and _NUMBER_PARSE.search(error):
         return "int"
+    asked = _SCHEMA_ERROR.search(error)
+    scheme = PARSER_SCHEMES.get(asked.group(1).lower(), "") if asked else ""
+    if scheme and kind in ("str", "url"):  # the first forms only: then each scheme in turn, never back
+        wanted = "url" if scheme == "mysql" else f"url:{scheme}"
+        if wanted != kind:
+            return wanted
+    if kind in URL_KINDS[:-1]:
+        return URL_KINDS[URL_KINDS.index(kind) + 1]
     return "unset"
 
 
@@ -87,7 +124,7 @@ def missing_name(error: str) -> str:
 
 def first_kind(name: str) -> str:
     if _URL_NAME.search(name):
-        return "url"
+        return next((f"url:{scheme}" for word, scheme in _NAME_SCHEMES if word in name), "url")
     if _INT_NAME.search(name):
         return "int"
     return "str"
@@ -124,9 +161,10 @@ def _read_by_the_project(frame) -> bool:
     return False
 
 
-def once(module: str, setup: bool = False) -> dict:
+def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     """Import `module` here (a fresh process), recording every environment read; with `setup`,
-    django.setup() after it (apps such as huey's open their files when loaded, not in the settings)."""
+    django.setup() after it (apps such as huey's open their files when loaded, not in the settings);
+    with `health` too, the URLconf is loaded and the health path chosen (health_path)."""
     reads: list[str] = []
     environ_class = type(os.environ)
     original = environ_class.__getitem__
@@ -140,10 +178,11 @@ def once(module: str, setup: bool = False) -> dict:
     sys.path.insert(0, os.getcwd())
     try:
         settings = importlib.import_module(module)
-        if setup:
+        if setup or health is not None:
             import django
 
             django.setup()
+        chosen = health_path(health) if health is not None else None
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
@@ -154,7 +193,161 @@ def once(module: str, setup: bool = False) -> dict:
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
+    values["LOG_FILES"] = log_files(getattr(settings, "LOGGING", None), os.getcwd())
+    if chosen is not None:
+        values["HEALTH"] = chosen
     return {"ok": True, "reads": reads, "values": values}
+
+
+def log_files(logging: object, app: str) -> list:
+    """The files LOGGING's handlers write (a `filename` key: FileHandler, RotatingFileHandler...),
+    each with the dir under the app dir that holds it ("." for the app dir itself, "" outside)."""
+    handlers = logging.get("handlers") if isinstance(logging, dict) else None
+    found = []
+    root = os.path.realpath(app)
+    for name, handler in (handlers or {}).items() if isinstance(handlers, dict) else ():
+        filename = handler.get("filename") if isinstance(handler, dict) else None
+        if not isinstance(filename, (str, os.PathLike)):
+            continue
+        full = os.path.realpath(os.path.join(root, os.fspath(filename)))
+        folder = os.path.dirname(full)
+        inside = folder == root or folder.startswith(root + os.sep)
+        found.append({"handler": str(name), "file": full, "dir": os.path.relpath(folder, root) if inside else ""})
+    return found
+
+
+def health_path(request: dict) -> dict:
+    """The first candidate health path that resolves to a view without parameters and does not end
+    in a 404 when requested (after django.setup()): the project's own health URLs (the paths init
+    found in the text, then every parameterless URL whose last word is a health word: health,
+    healthz, ping...), then `/`, then the login page of each admin site as the URLconf reverses it
+    (its prefix and language as the project sets them), then LOGIN_URL. Each is requested with
+    Django's test client, redirects followed: a page that needs the database (there is none here)
+    is taken on its resolving alone. Each rejected candidate says why."""
+    from django.conf import settings
+    from django.urls import Resolver404, get_resolver, resolve
+
+    try:
+        _ = get_resolver().url_patterns  # the URLconf, imported once: a failure here is no candidate's
+    except Exception as exc:  # noqa: BLE001 - said to init, which keeps the text's guess
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"path": "", "error": last[:300]}
+    serving_language()
+    unreachable_services(settings)
+    words = {str(w).lower() for w in request.get("words", [])}
+    try:
+        from urllist import parameterless  # beside this script (the image's helpers)
+
+        listed = parameterless()
+    except Exception:  # noqa: BLE001 - without the list, the other candidates are tried
+        listed = []
+    worded = [p for p in listed if p.strip("/").rsplit("/", 1)[-1].lower() in words]
+    kinds = {path: "health" for path in [*request.get("paths", []), *worded]}
+    kinds.setdefault("/", "root")
+    admin = ""
+    for login in _admin_logins():
+        admin = admin or login
+        kinds.setdefault(login, "admin")
+    login_url = str(getattr(settings, "LOGIN_URL", "") or "")
+    if login_url.startswith("/"):
+        kinds.setdefault(login_url, "login")
+    tried = []
+    started = time.monotonic()
+    for path, kind in kinds.items():
+        serving_language()  # again: a request of the test client leaves its own active
+        try:
+            match = resolve(path)
+        except Resolver404:
+            tried.append(f"{path} does not resolve")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a URLconf that fails on this path
+            tried.append(f"{path}: {type(exc).__name__}")
+            continue
+        if match.args or getattr(match, "captured_kwargs", match.kwargs):
+            tried.append(f"{path} takes parameters")
+            continue
+        in_time = time.monotonic() < started + REQUESTS_SECONDS
+        refused, answered = (
+            _requested(path) if in_time else ("", "not requested (the probe's time for requests ran out)")
+        )
+        if refused:
+            tried.append(f"{path} {refused}")
+            continue
+        return {
+            "path": path,
+            "kind": kind,
+            "view": match._func_path,
+            "answered": answered,
+            "tried": tried,
+            "admin": admin,
+        }
+    return {"path": "", "kind": "", "view": "", "tried": tried, "admin": admin}
+
+
+REQUESTS_SECONDS = 30  # the health candidates' requests, all together
+
+
+def unreachable_services(settings) -> None:
+    """Before the candidates are requested: every database server is 127.0.0.1:1 (refused at once;
+    a sentinel host was looked up for a minute with no network) and every cache in memory."""
+    for database in (settings.DATABASES or {}).values():
+        if isinstance(database, dict) and "sqlite" not in str(database.get("ENGINE", "")):
+            database.update(HOST="127.0.0.1", PORT="1")
+    settings.CACHES = {
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"probe-{alias}"}
+        for alias in (settings.CACHES or {"default": {}})
+    }
+
+
+def serving_language() -> None:
+    """Activate the language a request without one is served in: LANGUAGE_CODE, as LocaleMiddleware
+    reads it when it is installed ("en-us" is served as "en" when only "en" is in LANGUAGES)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    code = settings.LANGUAGE_CODE
+    if "django.middleware.locale.LocaleMiddleware" in (settings.MIDDLEWARE or []):
+        with contextlib.suppress(LookupError):
+            code = translation.get_supported_language_variant(code)
+    translation.activate(code)
+
+
+def _admin_logins() -> list:
+    """The login URL of every admin site the URLconf includes (the default one first)."""
+    from django.contrib.admin import sites
+    from django.urls import reverse
+
+    names = ["admin", *sorted(s.name for s in getattr(sites, "all_sites", ()) if s.name != "admin")]
+    found = []
+    for name in names:
+        try:
+            found.append(reverse(f"{name}:login"))
+        except Exception:  # noqa: BLE001, S112 - a site not in the URLconf
+            continue
+    return found
+
+
+def _requested(path: str) -> tuple:
+    """(why `path` is refused, or "", what it answered) from a GET with Django's test client,
+    redirects followed. Only a 404 or a redirect to one refuses it: an error from the database
+    (none here) or another failure leaves the path as it resolved."""
+    from django.db import Error as DatabaseError
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    with contextlib.suppress(RuntimeError):  # set up by an earlier candidate
+        setup_test_environment()  # its host, testserver, allowed; mail kept in memory
+    try:
+        response = Client().get(path, follow=True, secure=True)
+    except DatabaseError as exc:
+        return "", f"it needs the database ({type(exc).__name__} here): taken as it resolves"
+    except Exception as exc:  # noqa: BLE001 - the app's own failure, without its services
+        return "", f"{type(exc).__name__} here (no database, no services): taken as it resolves"
+    chain = [url for url, _ in getattr(response, "redirect_chain", [])]
+    via = f" (redirected to {chain[-1]})" if chain else ""
+    if response.status_code == 404:
+        return f"answers 404{via}", ""
+    return "", f"it answered {response.status_code}{via}"
 
 
 def services(settings) -> dict:
@@ -220,12 +413,12 @@ def missing_dir(exc: BaseException, app: str) -> str:
     return ""
 
 
-def attempt(module: str, env: dict, setup: bool = False) -> dict:
+def attempt(module: str, env: dict, setup: bool = False, health: dict | None = None) -> dict:
     """One import of `module` with `env`, in a child process (forked: the libraries the parent
     preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
     base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
     if hasattr(os, "fork"):
-        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup)
+        return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup, health)
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
         env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
@@ -244,7 +437,7 @@ BASE_ENV = dict(os.environ)
 PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
 
 
-def _forked(module: str, env: dict, setup: bool = False) -> dict:
+def _forked(module: str, env: dict, setup: bool = False, health: dict | None = None) -> dict:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
@@ -255,7 +448,7 @@ def _forked(module: str, env: dict, setup: bool = False) -> dict:
             os.environ.clear()
             os.environ.update(env)
             with os.fdopen(write_end, "w") as out:
-                out.write(json.dumps(once(module, setup)))
+                out.write(json.dumps(once(module, setup, health)))
         except BaseException:  # noqa: BLE001 - the parent reads "no answer"
             code = 1
         finally:
@@ -351,26 +544,37 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
     out["required"] = _required(module, final, kinds)
-    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""))
+    out["compress"] = _compress(module, final, result, order)
+    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
     return out
 
 
 SUITE_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
-_SENTINEL = re.compile(r"ds\d+s|47\d{3}|mysql://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
+_SENTINEL = re.compile(r"ds\d+s|47\d{3}|\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
 
 
-def _alone(module: str, final: dict, result: dict, debug_name: str) -> dict:
+def _shows(value: str, shown: str) -> bool:
+    """Whether a sentinel shows in the settings' text: whole, or a URL's host (a parsed URL)."""
+    host = re.search(r"@(h\d+x\.probe):", value)
+    return value in shown or bool(host and host.group(1) in shown)
+
+
+def _alone(module: str, final: dict, result: dict, debug_name: str, required: dict) -> dict:
     """The settings as the suite's environment will make them: only the names whose sentinel shows
-    in a value the suite sets (and the DEBUG switch) are set, every other name unset. A settings
-    file that branches on a name the suite does not set (a flag) takes its other branch here."""
+    in a value the suite sets (and the DEBUG switch) are set, and the names the import requires
+    with the value init gives them (env-defaults), every other name unset. A settings file that
+    branches on a name the suite does not set (a flag) takes its other branch here; the paths
+    and URLs the app's own names would set take their defaults (LOGGING's files, STATIC_URL)."""
     shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
-    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or v in shown}
+    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
+    kept.update({n: v for n, v in required.items() if n not in kept})  # the suite's own names keep theirs
     if kept == final:
         return {"ok": True, "same": True}
     tried = attempt(module, kept)
     if not tried.get("ok"):
         return {"ok": False, "error": tried.get("error", "")}
-    return {"ok": True, "same": False, "values": {k: tried["values"].get(k) for k in SUITE_SETTINGS}}
+    values = {k: tried["values"].get(k) for k in (*SUITE_SETTINGS, "LOG_FILES")}
+    return {"ok": True, "same": False, "values": values, "env": kept}
 
 
 MAX_REQUIRED_CHECKS = 40
@@ -428,6 +632,25 @@ def _debug(module: str, final: dict, result: dict, order: list) -> dict:
     return {}
 
 
+_ON_OFF = (("True", "False"), ("true", "false"), ("1", "0"))
+
+
+def _compress(module: str, final: dict, result: dict, order: list) -> dict:
+    """django-compressor: whether COMPRESS_OFFLINE is on, else the name (one that mentions
+    COMPRESS) that turns it on and how it is spelled; {} when compressor is not installed."""
+    apps = result["values"].get("INSTALLED_APPS") or []
+    if not any(str(app).split(".")[0] == "compressor" for app in apps):
+        return {}
+    if result["values"].get("COMPRESS_OFFLINE") is True:
+        return {"app": True, "offline": True}
+    for name in [n for n in order if "COMPRESS" in n.upper()]:
+        for on, off in _ON_OFF:
+            tried = attempt(module, {**final, name: on})
+            if tried.get("ok") and tried["values"].get("COMPRESS_OFFLINE") is True:
+                return {"app": True, "offline": False, "name": name, "on": on, "off": off}
+    return {"app": True, "offline": False}
+
+
 def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     """A name that selects the database engine by value ("mysql"), when the sentinels did not."""
     engine = str(((result["values"].get("DATABASES") or {}).get("default") or {}).get("ENGINE", ""))
@@ -445,6 +668,17 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     return {}
 
 
+def check_health(result: dict, request: dict) -> dict:
+    """The health path of the prod settings (health_path), with the environment they imported with;
+    {"error": ...} when the apps or the URLconf do not load here."""
+    alone = result.get("alone") or {}
+    env = alone.get("env") if alone.get("ok") and alone.get("env") else result.get("env")  # as prod's
+    tried = attempt(result["module"], env or {}, setup=True, health=request)
+    if not tried.get("ok"):
+        return {"path": "", "error": tried.get("error", "no answer")}
+    return tried["values"].get("HEALTH") or {"path": "", "error": "no answer"}
+
+
 def main(argv: list) -> int:
     if argv[:1] == ["--once"]:
         print("DOCKSTAGE-ONCE " + json.dumps(once(argv[1])), flush=True)
@@ -454,6 +688,8 @@ def main(argv: list) -> int:
     preload()
     names = list(request.get("names", []))
     results = [probe(module, names) for module in request.get("modules", [])]
+    if results and results[0].get("ok") and isinstance(request.get("health"), dict):
+        results[0]["health"] = check_health(results[0], request["health"])
     print("DOCKSTAGE-PROBE " + json.dumps({"python": sys.version.split()[0], "results": results}), flush=True)
     return 0
 

@@ -232,7 +232,9 @@ def test_image(
             ours, used = database_used(found)
             if not ours:  # the cause before the failures it made
                 raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
-            raise TestsFailed(failed.return_code, summary, str(junit), runner)
+            if found:  # said as when they pass: a failure is read knowing where the tests ran
+                run.reporter.info(tests_ran_on(used, found))
+            raise TestsFailed(failed.return_code, summary, str(junit), runner, used if found else "")
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
     run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")
@@ -252,6 +254,12 @@ def database_used(found: dict[str, object]) -> tuple[bool, str]:
         return True, f"MySQL at {host}"
     where = f" at {host}" if host else ""
     return False, f"{'SQLite' if vendor == 'sqlite' else vendor}{where}"
+
+
+def tests_ran_on(used: str, found: dict[str, object]) -> str:
+    """The line naming the database the tests used (vendor and host) and the settings they ran with."""
+    settings = str(found.get("settings") or "")
+    return f"the app's tests ran on {used}" + (f" (settings {settings})" if settings else "")
 
 
 def check_database(run: Run, proof: Path) -> str:

@@ -30,6 +30,33 @@ URL_LISTER = "/usr/local/lib/dockstage/urllist.py"
 _EXCEPTION = re.compile(r"^(\w+(?:\.\w+)*(?:Error|Exception|Warning)\b.*)$", re.MULTILINE)
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _DENIED = re.compile(r"PermissionError: \[Errno 13\] Permission denied: '([^']+)'")
+_SERVICE_UNREACHED = (
+    re.compile(r"redis\.exceptions\.ConnectionError: Error -?\d+ connecting to ([\w.-]+):\d+"),
+    re.compile(
+        r"OperationalError: \(\d+, \"(?:Unknown (?:MySQL )?server host|Can't connect to (?:MySQL )?server on) '([\w.-]+)"
+    ),
+)
+"""An import that reached a service of the stack (redis, the database), which the image check has not."""
+
+
+def service_at_import(output: str) -> str:
+    """The service host an import died reaching (an app that reads its cache when its URLconf
+    loads), or '' when the failure is another one."""
+    for pattern in _SERVICE_UNREACHED:
+        found = pattern.search(output)
+        if found:
+            return found.group(1)
+    return ""
+
+
+class _ServiceAtImport(ImageCheckFailed):
+    """The import reached a service the check runs without: the smoke stack checks it with them."""
+
+    def __init__(self, tag: str, service: str) -> None:
+        super().__init__(tag, f"the import reached {service}", "")
+        self.service = service
+
+
 HEADER_DIRS = ("/usr/include/mysql", "/usr/include/mariadb")
 
 MARK = "@@dockstage-probe"
@@ -121,11 +148,21 @@ def check_imports(docker: DockerClient, tag: str, settings: Settings | None = No
     app = settings.app if settings else App()
 
     def refused(exc: DockerException) -> DockstageError:
-        what, fix = diagnose(_failure_output(exc), _pruned(docker, tag))
+        text, pruned = _failure_output(exc), _pruned(docker, tag)
+        service = service_at_import(text)
+        if service and not _NO_MODULE.search(text):  # a module the prune left out comes first
+            return _ServiceAtImport(tag, service)
+        what, fix = diagnose(text, pruned)
         return ImageCheckFailed(tag, f"the apps or the URLconf do not import: {what}", fix)
 
-    with docker_errors(f"checking {tag}", otherwise=refused):
-        output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app))
+    try:
+        with docker_errors(f"checking {tag}", otherwise=refused):
+            output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app))
+    except _ServiceAtImport as reached:
+        return (
+            f"the apps or the URLconf reach {reached.service} when they load (not here): "
+            "their import is checked in the smoke stack, which has it"
+        )
     urls = json.loads(str(output).strip().splitlines()[-1])
     return f"every installed app and the URLconf import ({len(urls)} URLs without parameters)"
 

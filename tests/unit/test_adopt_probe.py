@@ -24,6 +24,7 @@ from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.pipeline import database_used
 from dockstage.flows.run import Run
+from tests.unit.test_adopt_helpers import helper
 
 PACKAGE_DATA = resources.path(resources.SUPPORT)
 OWN_NAMES = """\
@@ -281,6 +282,14 @@ def test_the_database_proof_is_read() -> None:
     assert database_used({"vendor": "mysql", "host": "localhost"}) == (False, "mysql at localhost")
 
 
+def test_failed_tests_still_say_which_database_they_ran_on() -> None:
+    proof = {"vendor": "mysql", "host": "db", "settings": "dockstage_settings"}
+    _, used = database_used(proof)
+    assert pipeline.tests_ran_on(used, proof) == "the app's tests ran on MySQL at db (settings dockstage_settings)"
+    failed = TestsFailed(1, "342 tests, 1 failed", "r.xml", "python manage.py test", used)
+    assert failed.what.startswith("the app's tests failed in the test image on MySQL at db (python manage.py test")
+
+
 def test_a_failed_build_points_at_the_keys_behind_it() -> None:
     assert "[tool.dockstage.env]" in build_fix("  File settings.py\nKeyError: 'DJKEY'\n") and "DJKEY" in build_fix(
         "KeyError: 'DJKEY'"
@@ -489,3 +498,61 @@ def test_a_required_name_its_sentinel_breaks_is_given_a_zero(tmp_path: Path) -> 
     (result,) = probe(tmp_path, {"settings": BOOL_REQUIRED}, [])
     assert result["ok"] is True, result
     assert result["env"]["DEBUG"] == "0"
+
+
+URL_PARSERS = """\
+import os
+from urllib.parse import urlparse
+
+
+class ImproperlyConfigured(Exception):
+    pass
+
+
+def parsed(name, kind, schemes):  # as django-environ's email_url, cache_url: the scheme picks the backend
+    url = urlparse(os.environ[name])
+    if url.scheme not in schemes:
+        raise ImproperlyConfigured(f"Invalid {kind} schema {url.scheme}")
+    return {"BACKEND": schemes[url.scheme], "LOCATION": os.environ[name]}
+
+
+EMAIL = parsed("EMAIL_URL", "email", {"smtp": "smtp.EmailBackend", "consolemail": "console.EmailBackend"})
+CACHES = {"default": parsed("CACHE_URL", "cache", {"redis": "redis.RedisCache", "locmemcache": "LocMemCache"})}
+SESSIONS = parsed("SESSION_STORE", "cache", {"redis": "redis.RedisCache"})  # its name says nothing of a URL
+SECRET_KEY = os.environ["SECRET_KEY"]
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
+
+def test_a_name_read_as_a_url_of_another_kind_gets_a_sentinel_of_that_scheme(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": URL_PARSERS}, [])
+    assert result["ok"] is True, result.get("error")
+    env = result["env"]
+    assert isinstance(env, dict)
+    assert env["EMAIL_URL"].startswith("smtp://") and env["CACHE_URL"].startswith("locmemcache://")
+    assert env["SESSION_STORE"].startswith("redis://")  # a plain name turned URL, then the scheme it takes
+    learned = learn.interpret(result)
+    assert learned.env["secret-key"] == ["SECRET_KEY"]
+    assert "CACHE_URL" in learned.others  # a cache URL read as locmem: no redis made up by the sentinel
+    assert learned.env["redis-url"] == ["SESSION_STORE"]  # its parser takes redis only: a redis it is
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "then"),
+    [
+        ("url", "ImproperlyConfigured: Invalid email schema mysql", "url:smtp"),
+        ("url", "ImproperlyConfigured: Invalid cache schema mysql", "url:locmemcache"),
+        ("str", "ImproperlyConfigured: Invalid cache schema ", "url:locmemcache"),
+        ("url:smtp", "ValueError: something else", "url:locmemcache"),
+        ("url:redis", "ValueError: something else", "unset"),
+        ("str", "ValueError: invalid literal for int() with base 10: 'ds1s'", "int"),
+        ("str", "ValueError: not a bool", "unset"),
+    ],
+    ids=["email", "cache", "plain-name", "next-scheme", "schemes-spent", "number", "other"],
+)
+def test_the_form_tried_after_a_refused_sentinel(kind: str, error: str, then: str) -> None:
+    in_image = helper("probe")  # the in-image script, as a module
+    assert in_image.next_kind(kind, error) == then
+    assert in_image.sentinel(3, "url:smtp") == "smtp://u3x:p3x@h3x.probe:47003/n3x"
+    assert in_image.first_kind("EMAIL_URL") == "url:smtp" and in_image.first_kind("DATABASE_URL") == "url"

@@ -85,3 +85,75 @@ HUEY = Storage(str(Path(settings.BASE_DIR) / "data" / "tasks.sqlite3"))
 def test_a_dir_an_app_opens_when_loaded_is_learned_too(tmp_path: Path) -> None:
     result = probe(tmp_path, {"settings": APP_OPENS_AT_SETUP, "queueapp": QUEUE_APP}, [])[0]
     assert result["ok"] is True and result["writable_dirs"] == ["data"]
+
+
+LOGS_IN_THE_APP = """\
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+os.makedirs(BASE_DIR / "logs", exist_ok=True)  # as DjangoBlog: the settings make it themselves
+SECRET_KEY = "x"
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+LOGGING = {
+    "version": 1,
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "log_file": {"class": "logging.handlers.RotatingFileHandler", "filename": BASE_DIR / "logs" / "site.log"},
+        "scratch": {"class": "logging.FileHandler", "filename": "/tmp/scratch.log"},
+        "beside": {"class": "logging.FileHandler", "filename": str(BASE_DIR / "debug.log")},
+    },
+}
+"""
+
+
+def test_the_dirs_of_logging_file_handlers_become_writable_dirs(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": LOGS_IN_THE_APP}, [])
+    assert result["ok"] is True and result["writable_dirs"] == []  # the import made its dir itself
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    apply(found, [result])
+    assert found.writable_dirs == ["logs"]
+    assert any(line.startswith("writable-dirs: logs (LOGGING: handler 'log_file' writes") for line in found.found)
+    assert [n for n in found.notes if n.startswith("LOGGING's handler 'beside' writes")], found.notes
+    assert not any("scratch" in n for n in found.notes)  # /tmp is a tmpfs in prod already
+    assert 'writable-dirs = ["logs"]' in render.tool_section(found)
+
+
+def test_the_dirs_build_steps_make_are_named_static_files_aside() -> None:
+    from tests.unit.test_adopt_helpers import helper
+
+    steps = helper("buildsteps")
+    before = {"blog", "blog/static"}
+    after = before | {"logs", "logs/archive", "collectedstatic", "collectedstatic/CACHE", "media"}
+    assert steps.made_dirs(before, after, ["collectedstatic", "collectedstatic"]) == ["logs", "media"]
+    assert steps.made_dirs(before, after | {"var", "var/static"}, ["var/static"]) == [
+        "collectedstatic",
+        "logs",
+        "media",
+    ]
+
+
+LOG_DIR_FROM_ENV = """\
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOG_DIR = os.environ.get("LOG_DIR", str(BASE_DIR / "data" / "logs"))  # as ephios: the app's own name
+SITE_URL = os.environ["SITE_URL"]  # required: prod gets init's env-defaults value
+os.makedirs(LOG_DIR, exist_ok=True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+LOGGING = {
+    "version": 1,
+    "handlers": {"file": {"class": "logging.FileHandler", "filename": os.path.join(LOG_DIR, "app.log")}},
+}
+"""
+
+
+def test_a_log_dir_from_an_app_name_is_learned_as_prod_makes_it(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": LOG_DIR_FROM_ENV}, [])
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    apply(found, [result])
+    assert found.writable_dirs == ["data/logs"], found.found  # not the sentinel's path (LOG_DIR=ds1s)

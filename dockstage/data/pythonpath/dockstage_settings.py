@@ -3,7 +3,8 @@
 DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ... import *` would,
 underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
 database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
-allowed-hosts (added to the project's), debug, static-root. The project's files are never edited.
+allowed-hosts (added to the project's), debug, static-root, compress-offline. The project's files are
+never edited.
 """
 
 import importlib
@@ -38,3 +39,5 @@ if "debug" in _overlay:
     DEBUG = os.environ["DOCKSTAGE_DEBUG"] == "true"
 if "static-root" in _overlay:
     STATIC_ROOT = os.environ["DOCKSTAGE_STATIC_ROOT"]
+if "compress-offline" in _overlay:  # prod's root is read-only: the files `compress` made at build time
+    COMPRESS_OFFLINE = True

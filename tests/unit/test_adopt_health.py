@@ -1,0 +1,191 @@
+"""The health path chosen by resolving candidates in the project's URLconf (the probe, after
+django.setup()), not guessed: a project's health URL, then `/`, then the admin's login page as
+the URLconf reverses it (i18n_patterns, a prefix from the settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dockstage.adopt import learn, render
+from dockstage.adopt.inspect import HEALTH_WORDS, Findings
+from dockstage.adopt.probe import apply
+from dockstage.core import resources
+
+SETTINGS = """\
+SECRET_KEY = "x"
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "proj.urls"
+USE_I18N = True
+LANGUAGE_CODE = "en-us"  # as startproject: LocaleMiddleware serves it as /en/
+SECRET_ADMIN_PREFIX = "a7-admin/"
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+"""
+I18N_URLS = """\
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import path
+
+urlpatterns = i18n_patterns(
+    path(settings.SECRET_ADMIN_PREFIX, admin.site.urls),
+    path("deal/<int:pk>/", lambda request, pk: HttpResponse("deal")),
+)
+"""
+HEALTH_URLS = """\
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", lambda request: HttpResponse("home")),
+    path("ops/ping/", lambda request: HttpResponse("pong")),
+]
+"""
+
+
+def run(tmp_path: Path, urls: str, paths: list[str], settings: str = SETTINGS) -> dict[str, object]:
+    package = tmp_path / "proj"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text(settings)
+    (package / "urls.py").write_text(urls)
+    request = {"modules": ["proj.settings"], "names": [], "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(
+        [sys.executable, str(resources.path(resources.SUPPORT) / "probe.py")],
+        cwd=tmp_path,
+        env={**env, "DOCKSTAGE_PROBE": json.dumps(request)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
+    (result,) = json.loads(line.split(" ", 1)[1])["results"]
+    assert isinstance(result, dict)
+    return result
+
+
+def test_root_not_resolving_falls_to_the_admin_login_under_its_prefix(tmp_path: Path) -> None:
+    result = run(tmp_path, I18N_URLS, [])
+    chosen = learn.health(result["health"])
+    assert chosen.path == "/en/a7-admin/login/" and chosen.admin_path == "/en/a7-admin/"
+    assert "/ does not resolve" in chosen.line and "the admin's login page" in chosen.line
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    found.notes.append("no health URL found: using / (it must answer 200); set health-path")
+    apply(found, [result])
+    assert found.health_path == "/en/a7-admin/login/" and not any("no health URL" in n for n in found.notes)
+    assert [line for line in found.found if line.startswith("health-path ")] == [chosen.line]
+    section = render.tool_section(found)
+    assert 'health-path = "/en/a7-admin/login/"' in section
+    assert section.count('path = "/en/a7-admin/login/"') == 2  # health-path and the health smoke check only
+
+
+def test_a_health_url_of_the_project_wins_over_the_root(tmp_path: Path) -> None:
+    chosen = learn.health(run(tmp_path, HEALTH_URLS, [])["health"])
+    assert chosen.path == "/ops/ping/" and "the project's health URL" in chosen.line
+
+
+def test_a_text_found_path_that_takes_parameters_is_passed_over(tmp_path: Path) -> None:
+    chosen = learn.health(run(tmp_path, I18N_URLS, ["/en/deal/7/"])["health"])
+    assert chosen.path == "/en/a7-admin/login/"
+    assert "/en/deal/7/ takes parameters" in chosen.line
+
+
+def test_an_answer_without_a_path_keeps_the_guess_and_says_so() -> None:
+    assert learn.health(None) == learn.Health()
+    failed = learn.health({"path": "", "error": "ImportError: no module named x"})
+    assert failed.path == "" and "did not load in the probe" in failed.note
+    none = learn.health({"path": "", "tried": ["/ does not resolve"], "admin": ""})
+    assert none.path == "" and "/ does not resolve" in none.note and "set health-path" in none.note
+
+
+REDIRECTING_URLS = """\
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.urls import path
+
+crm_site = AdminSite(name="site")
+urlpatterns = i18n_patterns(
+    path(settings.SECRET_ADMIN_PREFIX, admin.site.urls),
+    path("crm/", crm_site.urls),
+)
+"""
+AWAY_FROM_ADMIN = """\
+from django.http import HttpResponseRedirect
+
+
+class Away:  # as django-crm's AdminRedirectMiddleware: the admin is sent to a path that is not there
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "a7-admin/" in request.path:
+            return HttpResponseRedirect(request.path.replace("a7-admin/", "nowhere/"))
+        return self.get_response(request)
+"""
+
+
+def test_a_login_that_redirects_to_a_404_is_passed_over_for_another_admin_site(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "away.py").write_text(AWAY_FROM_ADMIN)
+    settings = SETTINGS + 'MIDDLEWARE.append("proj.away.Away")\n'
+    result = run(tmp_path, REDIRECTING_URLS, [], settings)
+    chosen = learn.health(result["health"])
+    assert chosen.path == "/en/crm/login/" and chosen.admin_path == "/en/crm/", chosen
+    assert "passed over: / does not resolve, /en/a7-admin/login/ answers 404 (redirected to /en/nowhere/login/)" in (
+        chosen.line
+    )
+    found = Findings(root=tmp_path, settings_module="proj.settings", admin_path="/en/a7-admin/")
+    apply(found, [result])
+    assert [c["path"] for c in render.smoke_checks(found)] == ["/en/crm/login/"]  # no check on the redirected one
+
+
+def test_an_admin_login_sent_elsewhere_gets_no_smoke_check(tmp_path: Path) -> None:
+    answer = {
+        "path": "/",
+        "kind": "root",
+        "tried": ["/en/x/login/ answers 404 (redirected to /en/y/)"],
+        "admin": "/en/x/login/",
+    }
+    assert learn.health(answer).admin_path == ""
+    answer["tried"] = []
+    assert learn.health(answer).admin_path == "/en/x/"
+
+
+def test_a_urlconf_that_does_not_load_keeps_the_guess_and_names_the_error(tmp_path: Path) -> None:
+    broken = "import os\nCACHE = int(os.environ.get('SITE_CACHE_URL', 'x'))  # as a cache reached at import\n"
+    result = run(tmp_path, broken + I18N_URLS, [])
+    assert result["ok"] is True
+    answer = result["health"]
+    assert isinstance(answer, dict) and answer["path"] == "" and "ValueError" in answer["error"]
+    found = Findings(root=tmp_path, settings_module="proj.settings", health_path="/health/", health_found=True)
+    apply(found, [result])
+    assert found.health_path == "/health/"
+    assert any(n.startswith("the URLconf did not load in the probe (ValueError: invalid literal") for n in found.notes)
+
+
+def test_without_locale_middleware_the_prefix_is_language_code_itself(tmp_path: Path) -> None:
+    settings = SETTINGS.replace('    "django.middleware.locale.LocaleMiddleware",\n', "")
+    chosen = learn.health(run(tmp_path, I18N_URLS, [], settings)["health"])
+    assert chosen.path == "/en-us/a7-admin/login/", chosen

@@ -1,0 +1,97 @@
+"""[tool.poetry.dependencies] without a poetry.lock read as the project's requirements (pure)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dockstage.adopt import poetry
+from dockstage.adopt.inspect import inspect
+from dockstage.adopt.requirements import find_requirements
+
+
+@pytest.mark.parametrize(
+    ("constraint", "spec"),
+    [
+        ("^5.2", ">=5.2,<6"),
+        ("^1.2.3", ">=1.2.3,<2"),
+        ("^0.10.2", ">=0.10.2,<0.11"),
+        ("^0.0.3", ">=0.0.3,<0.0.4"),
+        ("^0", ">=0,<1"),
+        ("~1.2.3", ">=1.2.3,<1.3"),
+        ("~1", ">=1,<2"),
+        ("~=1.2", "~=1.2"),
+        (">=1.2 <2.0", ">=1.2,<2.0"),
+        (">=1.2, !=1.5", ">=1.2,!=1.5"),
+        ("1.2.3", "==1.2.3"),
+        ("*", ""),
+        ("^1.0 || ^2.0", ""),
+    ],
+    ids=lambda value: value,
+)
+def test_poetry_constraints_become_pip_specifiers(constraint: str, spec: str) -> None:
+    assert poetry.specifier(constraint) == spec
+
+
+def test_table_entries_become_requirement_lines() -> None:
+    table = {
+        "python": "^3.12",
+        "Django": "^5.2",
+        "celery": {"extras": ["redis"], "version": "^5.3.6"},
+        "tool": {"git": "https://example.org/tool.git", "rev": "abc123"},
+        "local": {"path": "../local"},
+        "maybe": {"version": "^1", "optional": True},
+    }
+    assert poetry.requirements(table) == [
+        "Django>=5.2,<6",
+        "celery[redis]>=5.3.6,<6",
+        "tool @ git+https://example.org/tool.git@abc123",
+    ]
+    assert poetry.python(table) == ">=3.12,<4"
+
+
+BOILERPLATE = """\
+[tool.poetry]
+name = "x"
+package-mode = false
+
+[tool.poetry.dependencies]
+python = "^3.12"
+Django = "^5.2"
+python-decouple = "^3.8"
+
+[tool.poetry.group.dev.dependencies]
+model-bakery = "^1.12.0"
+"""
+
+
+def test_a_poetry_project_without_a_lock_gets_its_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(BOILERPLATE)
+    found = find_requirements(tmp_path, tmp_path, tomllib.loads(BOILERPLATE), "")
+    assert found.runtime == ["Django>=5.2,<6", "python-decouple>=3.8,<4"]
+    assert found.dev == ["model-bakery>=1.12.0,<2"]
+    assert found.django == "Django>=5.2,<6" and found.mentions("python-decouple")
+    assert any(n.startswith("[tool.poetry.dependencies] read as package specs") for n in found.notes)
+
+
+def test_the_lock_and_requirement_files_win_over_the_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(BOILERPLATE)
+    (tmp_path / "requirements.txt").write_text("Django==5.2.1\n")
+    assert find_requirements(tmp_path, tmp_path, tomllib.loads(BOILERPLATE), "").runtime == ["requirements.txt"]
+    (tmp_path / "requirements.txt").unlink()
+    (tmp_path / "poetry.lock").write_text("# locked\n")
+    assert find_requirements(tmp_path, tmp_path, tomllib.loads(BOILERPLATE), "").runtime == ["poetry.lock"]
+
+
+def test_init_takes_the_python_of_the_poetry_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(BOILERPLATE)
+    backend = tmp_path / "backend"
+    (backend / "site").mkdir(parents=True)
+    (backend / "manage.py").write_text('os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")\n')
+    (backend / "site" / "__init__.py").write_text("")
+    (backend / "site" / "settings.py").write_text("SECRET_KEY = 'x'\n")
+    found = inspect(tmp_path)
+    assert (found.python, found.python_reason) == (">=3.12,<4", "[tool.poetry.dependencies] python")
+    assert found.requirements.runtime[0] == "Django>=5.2,<6"
