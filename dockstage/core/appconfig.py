@@ -135,6 +135,18 @@ class App:
     services: tuple[str, ...] = ()  # services beside the database every stack starts: "redis"
 
     @property
+    def tmpfs_mounts(self) -> tuple[str, ...]:
+        """The extra tmpfs mounts of the prod containers (tmpfs, then writable-dirs under /app),
+        each the app user's: a tmpfs over a dir of the image would take that dir's root owner."""
+        mounts = []
+        for path in (*self.tmpfs, *self.writable_paths):
+            where, _, options = path.partition(":")
+            if "uid=" not in options:
+                options = ",".join(o for o in (options, f"uid={APP_UID},gid={APP_UID}") if o)
+            mounts.append(f"{where}:{options}")
+        return tuple(mounts)
+
+    @property
     def writable_paths(self) -> tuple[str, ...]:
         """writable-dirs as paths in the containers (the app dir is /app)."""
         return tuple(f"/app/{d.strip('/')}" for d in self.writable_dirs)
@@ -193,6 +205,8 @@ def _env(raw: object) -> Mapping[str, tuple[str, ...]]:
 
 KNOWN_SERVICES = ("redis",)
 """Services beside the database the suite can start in every stack ([tool.dockstage] services)."""
+APP_UID = 10001
+"""The prod image's user (the Dockerfile's APP_UID)."""
 SUITE_SERVICES = ("db", "migrate", "web", "test", "proxy", *KNOWN_SERVICES)
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 WRITABLE_DIR = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?")

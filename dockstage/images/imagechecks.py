@@ -126,10 +126,17 @@ def _failure_output(exc: DockerException) -> str:
     return "\n".join(part for part in (exc.stdout, exc.stderr) if part)
 
 
-def _run_merged(docker: DockerClient, tag: str, argv: list[str], envs: dict[str, str]) -> str:
+def _run_merged(
+    docker: DockerClient, tag: str, argv: list[str], envs: dict[str, str], tmpfs: tuple[str, ...] = ()
+) -> str:
     """`argv` in a throwaway container with its stderr in its stdout: python-on-whales captures only
-    stdout of `docker run`, and a traceback is on stderr (an empty detail otherwise)."""
-    return str(docker.run(tag, ["-c", 'exec "$@" 2>&1', "sh", *argv], entrypoint="sh", envs=envs, remove=True))
+    stdout of `docker run`, and a traceback is on stderr (an empty detail otherwise). `tmpfs`: the
+    extra writable paths prod's containers get ([tool.dockstage] tmpfs and writable-dirs)."""
+    return str(
+        docker.run(
+            tag, ["-c", 'exec "$@" 2>&1', "sh", *argv], entrypoint="sh", envs=envs, remove=True, tmpfs=list(tmpfs)
+        )
+    )
 
 
 def _pruned(docker: DockerClient, tag: str) -> list[str]:
@@ -157,7 +164,7 @@ def check_imports(docker: DockerClient, tag: str, settings: Settings | None = No
 
     try:
         with docker_errors(f"checking {tag}", otherwise=refused):
-            output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app))
+            output = _run_merged(docker, tag, ["python", URL_LISTER], buildfiles.placeholders(app), app.tmpfs_mounts)
     except _ServiceAtImport as reached:
         return (
             f"the apps or the URLconf reach {reached.service} when they load (not here): "
@@ -195,7 +202,11 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
 
     with docker_errors(f"checking {tag}", otherwise=refused):
         output = _run_merged(
-            docker, tag, ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check], envs
+            docker,
+            tag,
+            ["python", "manage.py", "check", "--deploy", "--fail-level", app.deploy_check],
+            envs,
+            app.tmpfs_mounts,
         )
     last = str(output).strip().splitlines()[-1] if str(output).strip() else "clean"
     level = "" if app.deploy_check == "WARNING" else f" (fail level {app.deploy_check})"

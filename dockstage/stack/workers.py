@@ -32,7 +32,6 @@ HEADER = (
     "edit those, not this file\n"
 )
 APP_SERVICES = ("migrate", "web")  # the suite's prod-image services; test is added in the test variant
-APP_UID = 10001  # the prod image's user (the Dockerfile's APP_UID)
 TMPFS = ("/tmp", "/var/tmp")  # noqa: S108 - in-memory paths inside the prod containers (compose.yaml's)
 
 
@@ -91,8 +90,7 @@ def render(app: App, variant: str = "prod") -> str:
     """The compose file of the app's workers, extra tmpfs paths and services (JSON, which compose
     reads as YAML); the test service waits for the services too in the test variant."""
     services: dict[str, dict[str, object]] = {name: service(command) for name, command in app.workers.items()}
-    # A tmpfs over a dir of the image takes that dir's mode with root as owner: the app user's by option.
-    extra_tmpfs = [*app.tmpfs, *(f"{path}:uid={APP_UID},gid={APP_UID}" for path in app.writable_paths)]
+    extra_tmpfs = list(app.tmpfs_mounts)  # each the app user's (a tmpfs over an image dir would be root's)
     for name in ("migrate", "web", *app.workers):
         if extra_tmpfs:
             services.setdefault(name, {})["tmpfs"] = [*(TMPFS if name in app.workers else ()), *extra_tmpfs]

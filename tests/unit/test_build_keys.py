@@ -37,10 +37,14 @@ def test_the_new_keys_parse_and_a_relative_tmpfs_is_refused() -> None:
 
 
 def test_more_tmpfs_paths_reach_migrate_web_and_the_workers(tmp_path: Path) -> None:
-    app = parse_app({"tmpfs": ["/app/media"], "workers": {"mailer": "python manage.py x"}})
+    app = parse_app({"tmpfs": ["/app/media", "/log:size=1m"], "workers": {"mailer": "python manage.py x"}})
+    # each the app user's: a tmpfs over a dir of the image would be root's, not writable by the app
+    owned = ["/app/media:uid=10001,gid=10001", "/log:size=1m,uid=10001,gid=10001"]
+    assert app.tmpfs_mounts == tuple(owned)
     services = json.loads(workers.render(app).split("\n", 1)[1])["services"]
-    assert services["web"] == {"tmpfs": ["/app/media"]} and services["migrate"] == {"tmpfs": ["/app/media"]}
-    assert services["mailer"]["tmpfs"] == ["/tmp", "/var/tmp", "/app/media"]
+    assert services["web"] == {"tmpfs": owned} and services["migrate"] == {"tmpfs": owned}
+    assert services["mailer"]["tmpfs"] == ["/tmp", "/var/tmp", *owned]
+    assert parse_app({"tmpfs": ["/x:uid=0"]}).tmpfs_mounts == ("/x:uid=0",)  # an owner given is kept
     settings = Settings(root=tmp_path, state_dir=".ds")
     assert workers.write(settings.with_(app=app)) == tmp_path / ".ds" / "compose.generated.yaml"
     assert workers.write(settings) is None  # nothing to add: no generated compose file
