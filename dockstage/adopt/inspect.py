@@ -329,11 +329,18 @@ BUILD_SCRIPTS = ("build", "build:prod", "build:production", "prod", "production"
 
 
 def package_jsons(app: Path, root: Path) -> list[Path]:
-    """package.json files init looks at: the app dir's, the project root's, then one level below the
-    app dir, then below the root (assets/, frontend/...; never node_modules), each sorted."""
+    """package.json files init looks at: the app dir's, the project root's, then one and two levels
+    below the app dir, then below the root (assets/, frontend/, django-tailwind's theme/static_src/;
+    never in node_modules or a hidden folder), each sorted."""
     found = [p for p in (app / "package.json", root / "package.json") if p.is_file()]
-    for folder in dict.fromkeys((app, root)):
-        found += sorted(p for p in folder.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
+    for pattern in ("*/package.json", "*/*/package.json"):
+        for folder in dict.fromkeys((app, root)):
+            found += sorted(
+                p
+                for p in folder.glob(pattern)
+                if p.is_file()
+                and not any(part == "node_modules" or part.startswith(".") for part in p.relative_to(folder).parts[:-1])
+            )
     return list(dict.fromkeys(found))
 
 

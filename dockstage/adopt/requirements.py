@@ -27,6 +27,9 @@ APT = {
 """Packages that build from source: (apt-build, apt-runtime); an empty runtime means "check"."""
 
 
+_PSYCOPG = re.compile(r"^\s*[\"']?psycopg(?:\[([^\]]*)\])?(?![-_.\w\[])", re.IGNORECASE | re.MULTILINE)
+
+
 @dataclass
 class Requirements:
     """The requirement entries of each set ([tool.dockstage] requirements, dev-..., test-...)."""
@@ -219,6 +222,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             found.apt_runtime += runtime_libs.split()
             if not runtime_libs:
                 found.notes.append(f"{package} builds from source: check apt-runtime for the library it links")
+    _psycopg(found)
     if any(_VCS.search(text) for text in found.texts) and "git" not in found.apt_build:
         found.apt_build.append("git")  # uv clones `pkg @ git+https://...` itself, with the git command
         found.notes.append("a requirement comes from a git repository: git is in apt-build (the dev build clones it)")
@@ -226,3 +230,17 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
 
 
 _VCS = re.compile(r"(?:^|[\s@=])git\+(?:https?|ssh|git)://", re.M)
+
+
+def _psycopg(found: Requirements) -> None:
+    """psycopg 3 links libpq unless it is psycopg[binary]: psycopg[c] compiles against it (libpq-dev
+    to build), and plain psycopg loads it at run time (libpq5)."""
+    for text in found.texts:
+        for match in _PSYCOPG.finditer(text):
+            extras = {e.strip().lower() for e in (match.group(1) or "").split(",")}
+            if "binary" in extras:
+                continue
+            if "c" in extras and "libpq-dev" not in found.apt_build:
+                found.apt_build.append("libpq-dev")
+            if "libpq5" not in found.apt_runtime:
+                found.apt_runtime.append("libpq5")

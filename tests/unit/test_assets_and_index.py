@@ -43,6 +43,38 @@ def test_a_package_json_one_level_down_gets_a_prefixed_command(tmp_path: Path) -
     assert any("frontend/package.json's build script" in line for line in found.found)
 
 
+def test_a_package_json_two_levels_down_is_found(tmp_path: Path) -> None:
+    """django-tailwind's shape: theme/static_src/package.json builds the theme's CSS."""
+    root = startproject(
+        tmp_path,
+        "",
+        {
+            **REQ,
+            "theme/static_src/package.json": '{"scripts": {"build": "tailwindcss -o ../static/css/dist/styles.css"}}',
+            "theme/node_modules/x/package.json": '{"scripts": {"build": "not ours"}}',
+        },
+    )
+    found = inspect(root)
+    assert found.assets_command == "npm --prefix theme/static_src run build"
+
+
+@pytest.mark.parametrize(
+    ("line", "build", "runtime"),
+    [
+        ("psycopg[c]>=3.2", ["libpq-dev"], ["libpq5"]),
+        ("psycopg[c,pool]==3.2.3", ["libpq-dev"], ["libpq5"]),
+        ("psycopg>=3.2", [], ["libpq5"]),
+        ("psycopg[binary]>=3.2", [], []),
+        ("psycopg2-binary", [], []),
+    ],
+    ids=["c", "c-and-pool", "plain", "binary", "psycopg2-binary"],
+)
+def test_psycopg_gets_libpq_unless_binary(tmp_path: Path, line: str, build: list[str], runtime: list[str]) -> None:
+    root = startproject(tmp_path, "", {"requirements.txt": f"Django>=5.2,<6\n{line}\n"})
+    found = inspect(root).requirements
+    assert (found.apt_build, found.apt_runtime) == (build, runtime)
+
+
 def test_node_modules_package_jsons_are_not_the_projects(tmp_path: Path) -> None:
     root = startproject(tmp_path, "", {**REQ, "node_modules/package.json": '{"scripts": {"build": "x"}}'})
     found = inspect(root)
