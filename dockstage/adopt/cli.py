@@ -112,6 +112,27 @@ def eject(root: Path, force: bool, said: list[str]) -> bool:
     return True
 
 
+KEPT_KEYS = {"apt-build": "apt_build", "apt-runtime": "apt_runtime"}
+"""[tool.dockstage] lists a user extends by hand when a build asks (init's own message says so):
+their entries outlive `init --force`, which would otherwise write the list init found again."""
+
+
+def keep_hand_set(root: Path, found: Findings) -> None:
+    """The entries of KEPT_KEYS in the [tool.dockstage] table being replaced, added to what init found."""
+    path = root / "pyproject.toml"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except tomllib.TOMLDecodeError:
+        return
+    existing = table.get("tool", {}).get("dockstage", {})
+    for key, field_name in KEPT_KEYS.items():
+        mine: list[str] = getattr(found.requirements, field_name)
+        added = [v for v in existing.get(key, []) if isinstance(v, str) and v not in mine]
+        if added:
+            mine += added
+            found.notes.append(f"{key} keeps {', '.join(added)} from the [tool.dockstage] it replaces")
+
+
 def pyproject(root: Path, section: str, force: bool, said: list[str]) -> bool:
     path = root / "pyproject.toml"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -144,6 +165,7 @@ def init(
     found = inspect(root)
     root = found.root
     said: list[str] = []
+    keep_hand_set(root, found)
     example = (
         ".env.example"
         if not (root / ".env.example").exists() or _is_ours(root / ".env.example")

@@ -101,6 +101,22 @@ def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
     assert "noxsessions" in (root / "noxfile.py").read_text()
 
 
+def test_init_force_keeps_apt_packages_set_by_hand(tmp_path: Path) -> None:
+    """init's own message says to add what a build needs to apt-build and run init --force: that
+    must not write the list back to what init found (held-out yadsapp: psycopg needs libpq-dev)."""
+    root = project(tmp_path)
+    cli.init(root)
+    text = (root / "pyproject.toml").read_text()
+    table = tomllib.loads(text)["tool"]["dockstage"]
+    assert table["apt-build"] == [] and table["apt-runtime"] == []
+    text = text.replace("apt-build = []", 'apt-build = ["libxmlsec1-dev"]')
+    (root / "pyproject.toml").write_text(text.replace("apt-runtime = []", 'apt-runtime = ["libxmlsec1"]'))
+    found, _ = cli.init(root, force=True)
+    table = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["dockstage"]
+    assert (table["apt-build"], table["apt-runtime"]) == (["libxmlsec1-dev"], ["libxmlsec1"])
+    assert "apt-build keeps libxmlsec1-dev from the [tool.dockstage] it replaces" in found.notes
+
+
 def test_eject_copies_the_suites_files_and_points_at_them(tmp_path: Path) -> None:
     root = project(tmp_path)
     cli.init(root, do_eject=True)
