@@ -442,25 +442,36 @@ def _forked(module: str, env: dict, setup: bool = False, health: dict | None = N
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
         os.close(read_end)
-        code = 0
+        code, answer = 0, ""
         try:
             signal.alarm(120)
             os.environ.clear()
             os.environ.update(env)
-            with os.fdopen(write_end, "w") as out:
-                out.write(json.dumps(once(module, setup, health)))
-        except BaseException:  # noqa: BLE001 - the parent reads "no answer"
+            answer = json.dumps(once(module, setup, health))
+        except BaseException as exc:  # noqa: BLE001 - a SystemExit at import, an answer json cannot write
             code = 1
+            stopped = f"the import stopped the probe: {type(exc).__name__}: {str(exc)[:300]}"
+            answer = json.dumps({"ok": False, "error": stopped, "reads": []})
         finally:
-            os._exit(code)
+            try:
+                with os.fdopen(write_end, "w") as out:
+                    out.write(answer)
+            finally:
+                os._exit(code)
     os.close(write_end)
     with os.fdopen(read_end) as answer:
         text = answer.read()
-    os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
     try:
         return json.loads(text)
     except ValueError:
-        return {"ok": False, "error": "the import did not answer (a crash or 120 s)", "reads": []}
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
+            why = "the import did not finish in 120 s"
+        elif os.WIFSIGNALED(status):
+            why = f"the import crashed the interpreter (signal {os.WTERMSIG(status)})"
+        else:
+            why = f"the import ended the interpreter (exit {os.WEXITSTATUS(status)}) without an answer"
+        return {"ok": False, "error": why, "reads": []}
 
 
 def preload() -> None:
