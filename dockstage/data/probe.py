@@ -437,6 +437,11 @@ BASE_ENV = dict(os.environ)
 PRELOAD = ("django", "django.conf", "django.core.exceptions", "django.utils.translation", "environ", "decouple")
 
 
+def _as_text(value: object) -> str:
+    """What json cannot write in an answer (a setting holding bytes, a path object): as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def _forked(module: str, env: dict, setup: bool = False, health: dict | None = None) -> dict:
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -447,7 +452,7 @@ def _forked(module: str, env: dict, setup: bool = False, health: dict | None = N
             signal.alarm(120)
             os.environ.clear()
             os.environ.update(env)
-            answer = json.dumps(once(module, setup, health))
+            answer = json.dumps(once(module, setup, health), default=_as_text)
         except BaseException as exc:  # noqa: BLE001 - a SystemExit at import, an answer json cannot write
             code = 1
             stopped = f"the import stopped the probe: {type(exc).__name__}: {str(exc)[:300]}"
