@@ -70,6 +70,7 @@ class Findings:
     services: list[str] = field(default_factory=list)  # beside the database, every stack: "redis" (probe)
     services_how: str = ""
     writable_dirs: list[str] = field(default_factory=list)  # under the app dir, needed at import (probe)
+    tmpfs: list[str] = field(default_factory=list)  # absolute dirs outside the app a log handler writes in (probe)
     learned: str = ""  # how the env table was learned (a comment over it)
     guesses: list[str] = field(default_factory=list)  # notes from reading the text, dropped when a probe knows
     notes: list[str] = field(default_factory=list)

@@ -315,6 +315,7 @@ class LogDirs:
 
     dirs: dict[str, str] = field(default_factory=dict)  # dir under the app dir -> why (handler: file)
     elsewhere: list[str] = field(default_factory=list)  # "handler: file" written in the app dir or outside it
+    outside: dict[str, str] = field(default_factory=dict)  # absolute dir outside the app -> why (a tmpfs in prod)
 
 
 _PROBE_VALUE = re.compile(r"ds\d+s|47\d{3}|://u\d+x:")
@@ -335,8 +336,11 @@ def log_dirs(result: dict[str, Any]) -> LogDirs:
         folder = str(entry.get("dir") or "")
         if not folder and str(entry.get("file") or "").startswith(("/tmp/", "/var/tmp/")):  # noqa: S108
             continue  # outside the app, in a tmpfs prod has already
+        file = str(entry.get("file") or "")
         if folder and folder != "." and not folder.startswith(".."):
             found.dirs.setdefault(folder, where)
+        elif not folder and file.startswith("/") and file.count("/") >= 2:
+            found.outside.setdefault(file.rsplit("/", 1)[0], where)  # /logs/x.log: /logs, in memory in prod
         else:
             found.elsewhere.append(where)
     return found

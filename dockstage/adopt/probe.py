@@ -210,6 +210,13 @@ def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:
             f"writable-dirs: {', '.join(new)} (LOGGING: {'; '.join(logs.dirs[d] for d in new)}; "
             "the app user's after the build steps, a tmpfs in prod)"
         )
+    outside = [d for d in logs.outside if d not in found.tmpfs]
+    if outside:
+        found.tmpfs += outside
+        found.found.append(
+            f"tmpfs: {', '.join(outside)} (LOGGING: {'; '.join(logs.outside[d] for d in outside)}; outside the app "
+            "dir: in memory in prod and the image checks, the app user's; point the handler at stdout to keep its lines)"
+        )
     for where in logs.elsewhere:
         found.notes.append(
             f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "

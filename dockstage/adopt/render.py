@@ -104,7 +104,13 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("test-setup", found.test_setup, 'commands before the tests, e.g. ["python manage.py compilejsi18n"]'),
         ("assets-command", found.assets_command, "the front-end build after `npm ci`, in a node stage prod never sees"),
         ("assets-output", found.assets_output, "copied into the app besides every file the build wrote"),
-        ("tmpfs", [], "writable in-memory paths of the prod services beyond /tmp and /var/tmp"),
+        (
+            "tmpfs",
+            found.tmpfs,
+            "LOGGING writes there, outside the app dir (learned by the probe): in memory in prod"
+            if found.tmpfs
+            else "writable in-memory paths of the prod services beyond /tmp and /var/tmp",
+        ),
         (
             "writable-dirs",
             found.writable_dirs,

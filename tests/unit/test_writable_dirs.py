@@ -157,3 +157,24 @@ def test_a_log_dir_from_an_app_name_is_learned_as_prod_makes_it(tmp_path: Path) 
     found = Findings(root=tmp_path, settings_module="proj.settings")
     apply(found, [result])
     assert found.writable_dirs == ["data/logs"], found.found  # not the sentinel's path (LOG_DIR=ds1s)
+
+
+LOGS_OUTSIDE_THE_APP = """\
+SECRET_KEY = "x"
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+LOGGING = {
+    "version": 1,
+    "handlers": {"file": {"class": "logging.FileHandler", "filename": "/dockstage-test-logs/hci.log", "delay": True}},
+}
+"""
+
+
+def test_a_log_dir_outside_the_app_becomes_a_tmpfs(tmp_path: Path) -> None:
+    """hla-curation-interface's shape: prod settings log to /logs/hci.log; prod's root is read-only."""
+    (result,) = probe(tmp_path, {"settings": LOGS_OUTSIDE_THE_APP}, [])
+    found = Findings(root=tmp_path, settings_module="proj.settings")
+    apply(found, [result])
+    assert found.tmpfs == ["/dockstage-test-logs"], (found.found, found.notes)
+    assert any(line.startswith("tmpfs: /dockstage-test-logs (LOGGING: handler 'file' writes") for line in found.found)
+    assert 'tmpfs = ["/dockstage-test-logs"]' in render.tool_section(found)
