@@ -1,7 +1,7 @@
 """Build helper (assets stage): the project's front-end build, and only its output for stage.
 
 `python3 assets.py SRC OUT`, in SRC (the app dir): `npm ci` (`npm install` without a lock) where
-package.json is (SRC, else one level down, e.g. assets/), then in SRC ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
+package.json is (the command's --prefix, SRC, else one or two levels down, e.g. assets/), then in SRC ASSETS_COMMAND (JSON argv, e.g. ["npm", "run", "build"]). Every file the build made or changed
 outside node_modules is copied to OUT at the same path, and so is each path of ASSETS_OUTPUT (JSON,
 relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The host's npm config and CA arrive as the BuildKit secrets `npmrc`
 and `npm_cert` (read in place, never copied).
@@ -43,20 +43,34 @@ def npm_environment(environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def package_dir(src: Path) -> Path:
-    """Where npm installs: SRC when it holds package.json, else the first directory one level down
-    that does (assets/, frontend/...; never node_modules), as `dockstage init` picks it."""
+def package_dir(src: Path, command: list[str] | None = None) -> Path:
+    """Where npm installs: the command's `--prefix DIR` when it names one with a package.json, else
+    SRC when it holds package.json, else the first directory one, then two levels down that does
+    (assets/, frontend/, theme/static_src/...; never in node_modules or a hidden folder), as
+    `dockstage init` picks it."""
+    words = command or []
+    for flag, value in zip(words, words[1:]):
+        if flag == "--prefix" and (src / value / "package.json").is_file():
+            return src / value
     if (src / "package.json").is_file():
         return src
-    below = sorted(p.parent for p in src.glob("*/package.json") if p.parent.name != "node_modules" and p.is_file())
-    return below[0] if below else src
+    for pattern in ("*/package.json", "*/*/package.json"):
+        below = sorted(
+            p.parent
+            for p in src.glob(pattern)
+            if p.is_file()
+            and not any(part == "node_modules" or part.startswith(".") for part in p.relative_to(src).parts[:-1])
+        )
+        if below:
+            return below[0]
+    return src
 
 
 def main(src: Path, out: Path) -> int:
     command = [str(w) for w in json.loads(os.environ.get("ASSETS_COMMAND", "[]"))]
     outputs = [str(p).strip("/") for p in json.loads(os.environ.get("ASSETS_OUTPUT", "[]"))]
     env = npm_environment(dict(os.environ))
-    package = package_dir(src)
+    package = package_dir(src, command)
     lock = any((package / name).is_file() for name in ("package-lock.json", "npm-shrinkwrap.json"))
     before = snapshot(src)
     for step, cwd in ((["npm", "ci"] if lock else ["npm", "install"], package), (command, src)):

@@ -102,6 +102,21 @@ def test_npm_installs_where_package_json_is(tmp_path: Path) -> None:
     assert assets.package_dir(tmp_path) == tmp_path
 
 
+def test_npm_installs_two_levels_down_or_where_the_command_says(tmp_path: Path) -> None:
+    """django-tailwind's theme/static_src/package.json (held-out ticketize: npm looked in /src)."""
+    assets = helper("assets")
+    (tmp_path / "theme" / "static_src").mkdir(parents=True)
+    (tmp_path / "theme" / "static_src" / "package.json").write_text("{}")
+    (tmp_path / "theme" / "node_modules" / "x").mkdir(parents=True)
+    (tmp_path / "theme" / "node_modules" / "x" / "package.json").write_text("{}")
+    assert assets.package_dir(tmp_path) == tmp_path / "theme" / "static_src"
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "package.json").write_text("{}")
+    assert assets.package_dir(tmp_path) == tmp_path / "web"  # one level down comes first
+    command = ["npm", "--prefix", "theme/static_src", "run", "build"]
+    assert assets.package_dir(tmp_path, command) == tmp_path / "theme" / "static_src"
+
+
 @pytest.mark.parametrize(
     ("url", "pypi"),
     [
