@@ -7,6 +7,7 @@ relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The hos
 and `npm_cert` (read in place, never copied).
 """
 
+import itertools
 import json
 import os
 import shlex
@@ -49,7 +50,7 @@ def package_dir(src: Path, command: list[str] | None = None) -> Path:
     (assets/, frontend/, theme/static_src/...; never in node_modules or a hidden folder), as
     `dockstage init` picks it."""
     words = command or []
-    for flag, value in zip(words, words[1:]):
+    for flag, value in itertools.pairwise(words):
         if flag == "--prefix" and (src / value / "package.json").is_file():
             return src / value
     if (src / "package.json").is_file():
