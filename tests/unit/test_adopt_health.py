@@ -4,16 +4,12 @@ the URLconf reverses it (i18n_patterns, a prefix from the settings)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from dockstage.adopt import learn, render
 from dockstage.adopt.inspect import HEALTH_WORDS, Findings
 from dockstage.adopt.probe import apply
-from dockstage.core import resources
+from tests.unit.test_adopt_probe import probe
 
 SETTINGS = """\
 SECRET_KEY = "x"
@@ -62,25 +58,8 @@ urlpatterns = [
 
 
 def run(tmp_path: Path, urls: str, paths: list[str], settings: str = SETTINGS) -> dict[str, object]:
-    package = tmp_path / "proj"
-    package.mkdir(exist_ok=True)
-    (package / "__init__.py").write_text("")
-    (package / "settings.py").write_text(settings)
-    (package / "urls.py").write_text(urls)
-    request = {"modules": ["proj.settings"], "names": [], "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    done = subprocess.run(
-        [sys.executable, str(resources.path(resources.SUPPORT) / "probe.py")],
-        cwd=tmp_path,
-        env={**env, "DOCKSTAGE_PROBE": json.dumps(request)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
-    (result,) = json.loads(line.split(" ", 1)[1])["results"]
-    assert isinstance(result, dict)
+    health = {"paths": paths, "words": list(HEALTH_WORDS)}
+    (result,) = probe(tmp_path, {"settings": settings, "urls": urls}, [], health)
     return result
 
 

@@ -99,13 +99,19 @@ INSTALLED_APPS = []
 """
 
 
-def probe(tmp_path: Path, modules: dict[str, str], names: list[str]) -> list[dict[str, object]]:
+def probe(
+    tmp_path: Path, modules: dict[str, str], names: list[str], health: dict[str, object] | None = None
+) -> list[dict[str, object]]:
+    """The in-image probe run here on `modules` of a package `proj` (its request: these modules,
+    `names` given sentinels, `health` candidates to resolve); its results."""
     package = tmp_path / "proj"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
     for name, text in modules.items():
         (package / f"{name}.py").write_text(text)
-    request = {"modules": [f"proj.{name}" for name in modules], "names": names}
+    request: dict[str, object] = {"modules": [f"proj.{name}" for name in modules if name != "urls"], "names": names}
+    if health is not None:
+        request["health"] = health
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     done = subprocess.run(
         [sys.executable, str(PACKAGE_DATA / "probe.py")],
