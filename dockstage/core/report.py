@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 log = logging.getLogger("dockstage")
@@ -47,7 +48,7 @@ class Reporter:
     def step(self, text: str) -> None:
         """A step starts."""
         if not self.quiet:
-            self._console.print(f"[bold cyan]==>[/] {text}")
+            self._console.print(f"[bold cyan]==>[/] {escape(text)}")
 
     def info(self, text: str) -> None:
         """A detail of the current step."""
@@ -56,15 +57,15 @@ class Reporter:
 
     def ok(self, text: str) -> None:
         """A check passed or a step finished."""
-        self._console.print(f"[green]ok[/]   {text}")
+        self._console.print(f"[green]ok[/]   {escape(text)}")
 
     def warn(self, text: str) -> None:
         """Something the user should know, not fatal."""
-        self._console.print(f"[yellow]warn[/] {text}")
+        self._console.print(f"[yellow]warn[/] {escape(text)}")
 
     def fail(self, text: str) -> None:
         """A check failed."""
-        self._console.print(f"[red]FAIL[/] {text}")
+        self._console.print(f"[red]FAIL[/] {escape(text)}")
 
     def raw(self, text: str) -> None:
         """Output of a tool (pytest, logs), printed as is."""

@@ -121,3 +121,21 @@ def test_swarm_options_come_from_the_settings(tmp_path: Path) -> None:
         "vip",
         5000,
     )
+
+
+def test_messages_keep_their_square_brackets() -> None:
+    """A message naming `[tool.dockstage]` or a TOML list is printed as written, never read as
+    rich markup (held-out django-blog: 'set test-command in  to where they are')."""
+    import io
+
+    from dockstage.core.report import Reporter
+
+    buffer = io.StringIO()
+    reporter = Reporter(ci=True, buffer=buffer)
+    reporter.warn('set test-command in [tool.dockstage]; smoke-skip = ["/x/*"]')
+    reporter.ok("[bold]as written[/]")
+    reporter.step("[tool.dockstage] read")
+    reporter.fail("[red]x[/]")
+    text = buffer.getvalue()
+    assert 'set test-command in [tool.dockstage]; smoke-skip = ["/x/*"]' in text
+    assert "[bold]as written[/]" in text and "[tool.dockstage] read" in text and "[red]x[/]" in text
