@@ -202,26 +202,33 @@ def apply_compress(found: Findings, compress: dict[str, object]) -> None:
 
 def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:
     """The dirs LOGGING's file handlers write in become writable-dirs (the app user's after the
-    build steps, which ran as root and may have made them; a tmpfs in prod, whose root is read-only)."""
-    new = [d for d in logs.dirs if d not in found.writable_dirs]
-    if new:
-        found.writable_dirs += new
-        found.found.append(
-            f"writable-dirs: {', '.join(new)} (LOGGING: {'; '.join(logs.dirs[d] for d in new)}; "
-            "the app user's after the build steps, a tmpfs in prod)"
-        )
-    outside = [d for d in logs.outside if d not in found.tmpfs]
-    if outside:
-        found.tmpfs += outside
-        found.found.append(
-            f"tmpfs: {', '.join(outside)} (LOGGING: {'; '.join(logs.outside[d] for d in outside)}; outside the app "
-            "dir: in memory in prod and the image checks, the app user's; point the handler at stdout to keep its lines)"
-        )
+    build steps, which ran as root and may have made them; a tmpfs in prod, whose root is read-only),
+    or tmpfs entries when they are outside the app dir."""
+    _learn_dirs(
+        found, found.writable_dirs, logs.dirs, "writable-dirs", "the app user's after the build steps, a tmpfs in prod"
+    )
+    _learn_dirs(
+        found,
+        found.tmpfs,
+        logs.outside,
+        "tmpfs",
+        "outside the app dir: in memory in prod and the image checks, the app user's; "
+        "point the handler at stdout to keep its lines",
+    )
     for where in logs.elsewhere:
         found.notes.append(
             f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "
             "(writable-dirs) or a path in tmpfs: point the handler at such a dir, or log to the console"
         )
+
+
+def _learn_dirs(found: Findings, known: list[str], dirs: dict[str, str], key: str, how: str) -> None:
+    """The `dirs` LOGGING writes in (dir -> which handler writes what) not yet in `known` (a list of
+    `found`'s, the key's value), added to it and said in one line."""
+    new = [d for d in dirs if d not in known]
+    if new:
+        known += new
+        found.found.append(f"{key}: {', '.join(new)} (LOGGING: {'; '.join(dirs[d] for d in new)}; {how})")
 
 
 HEALTH_GUESSES = ("no health URL found", "health URL:")

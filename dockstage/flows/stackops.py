@@ -34,7 +34,7 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
     stack.up(stack.backing, action=f"starting {', '.join(stack.backing)}")
     run.reporter.step("applying migrations (one-shot migrate)")
     stack.run_once("migrate", action="migrating the database")
-    if variant == "prod" and rollout.running_webs(stack) and rollout.proxy_container(stack) is not None:
+    if variant == "prod" and stack.running("web") and stack.running("proxy"):
         _replace_web(run, stack, extra)
     else:
         stack.up(["web", *extra], action=f"starting {', '.join(['web', *extra])}", dependencies=False)
@@ -46,7 +46,7 @@ def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
 def _start_proxy(stack: Stack) -> None:
     """The proxy in front of the (healthy) web, which compose put on the proxy's network."""
     stack.up(["proxy"], action="starting the proxy", dependencies=False)
-    webs = rollout.running_webs(stack)
+    webs = stack.running_containers("web")
     if len(webs) == 1:
         rollout.record(stack, webs[0], rollout.fingerprint(stack, stack.settings.tag("prod")))
 
@@ -99,9 +99,7 @@ def _follow(run: Run, stack: Stack) -> None:
 def watch_dev(run: Run, *, test: bool = False) -> None:
     """Watch the dev image's files for a dev stack started with `dev --detach` (Ctrl-C stops)."""
     stack = run.stack("dev")
-    with docker_errors("looking for the dev stack's web"):
-        running = any(c.state.running for c in stack.compose.ps(services=["web"]))
-    if not running:
+    if not stack.running_containers("web"):
         raise StackError("the dev stack is not running", "start it with `{dev} --detach` first")
     try:  # noqa: SIM105 - Ctrl-C stops watching; the stack keeps running
         watch.watch(run, test=test)

@@ -137,6 +137,27 @@ def _feed(
         into.put({Path(path).resolve() for _change, path in changes})
 
 
+def _start_feed(
+    into: queue.Queue[set[Path]],
+    folders: list[Path],
+    keep: Callable[[watchfiles.Change, str], bool],
+    *,
+    recursive: bool,
+    name: str,
+) -> threading.Event:
+    """A watcher thread feeding `into` (see _feed); the event that stops it."""
+    stop = threading.Event()
+    threading.Thread(
+        target=_feed, args=(into, folders, keep, stop), kwargs={"recursive": recursive}, daemon=True, name=name
+    ).start()
+    return stop
+
+
+def _folders(files: Iterable[Path]) -> list[Path]:
+    """The existing folders of `files`, each once, sorted (what a non-recursive watcher watches)."""
+    return sorted({path.parent for path in files if path.parent.is_dir()})
+
+
 def watch(run: Run, stop: threading.Event | None = None, *, test: bool = False) -> None:
     """Rebuild on every change to the dev image's inputs until `stop` is set (or Ctrl-C); with
     `test`, also run the app's tests after every change to its code or its dev image."""
@@ -144,17 +165,12 @@ def watch(run: Run, stop: threading.Event | None = None, *, test: bool = False) 
     settings = run.settings
     inputs = dev_inputs(settings)
     changes: queue.Queue[set[Path]] = queue.Queue()
-    folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
-    feeds = [threading.Event()]
-    threading.Thread(target=_feed, args=(changes, folders, _only(inputs), feeds[0]), kwargs={"recursive": False},
-                     daemon=True, name="watch-inputs").start()  # fmt: skip
+    feeds = [_start_feed(changes, _folders(inputs), _only(inputs), recursive=False, name="watch-inputs")]
     what = f"{len(inputs)} file(s) the dev image is built from ({describe(inputs, settings.root)})"
     if test:
         code = settings.path(settings.app_dir).resolve()
         ignored = [settings.path(settings.state_dir).resolve(), settings.root / ".git", settings.root / ".nox"]
-        feeds.append(threading.Event())
-        threading.Thread(target=_feed, args=(changes, [code], CodeFilter(ignored), feeds[1]),
-                         kwargs={"recursive": True}, daemon=True, name="watch-code").start()  # fmt: skip
+        feeds.append(_start_feed(changes, [code], CodeFilter(ignored), recursive=True, name="watch-code"))
         what += f" and the code under {settings.app_dir}/ (the tests run after each change)"
     run.reporter.info(f"watching {what}: a change to the first rebuilds the dev image and recreates web")
     try:
@@ -177,10 +193,7 @@ def watch(run: Run, stop: threading.Event | None = None, *, test: bool = False) 
                 inputs.clear()
                 inputs.update(now)
                 feeds[0].set()
-                feeds[0] = threading.Event()
-                folders = sorted({path.parent for path in inputs if path.parent.is_dir()})
-                threading.Thread(target=_feed, args=(changes, folders, _only(inputs), feeds[0]),
-                                 kwargs={"recursive": False}, daemon=True, name="watch-inputs").start()  # fmt: skip
+                feeds[0] = _start_feed(changes, _folders(inputs), _only(inputs), recursive=False, name="watch-inputs")
     finally:
         for feed in feeds:
             feed.set()

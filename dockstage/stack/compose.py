@@ -310,15 +310,23 @@ class Stack:
                         return f"http://127.0.0.1:{binding['HostPort']}"
         raise NoPublishedPort(service or "web")
 
+    def running_containers(self, service: str) -> list[Container]:
+        """The service's running containers, oldest first (by compose's number: a web `up`
+        replaced is web-2, web-3...)."""
+        with docker_errors(f"listing the running {service} containers"):
+            found = [c for c in self.compose.ps(services=[service]) if c.state.running]
+        return sorted(found, key=lambda c: int((c.config.labels or {}).get(NUMBER_LABEL, "0")))
+
     def execute_in_web(self, command: list[str]) -> str:
-        """Run `command` in the running web container, whichever number it has (a replaced web is
-        web-2, web-3...; compose exec assumes 1)."""
-        webs = [c for c in self.compose.ps(services=["web"]) if c.state.running]
+        """Run `command` in the running web container, whichever number it has (compose exec
+        assumes 1)."""
+        webs = self.running_containers("web")
         if not webs:
             raise NoPublishedPort("web")
         return str(self.docker.container.execute(webs[0], command) or "")
 
 
+NUMBER_LABEL = "com.docker.compose.container-number"
 SERVICE_PORTS = {"proxy": "8080/tcp", "web": "8000/tcp"}
 """The port inside each service that the stack publishes, in the order url() looks for them."""
 
@@ -338,7 +346,7 @@ def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
     for c in containers:
         health = c.state.health.status if c.state.health else None
         if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0):
-            bad.append(str((c.config.labels or {}).get("com.docker.compose.service", c.name)))
+            bad.append(service_of(c))
     return bad or list(wanted)
 
 
@@ -348,7 +356,7 @@ def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
     # Safe: read only to explain an error that is raised anyway (without the explanation then).
     with swallowed("reading the healthchecks of a failing service"):
         for c in stack.compose.ps(all=True):
-            service = str((c.config.labels or {}).get("com.docker.compose.service", c.name))
+            service = service_of(c)
             log_ = (c.state.health.log or []) if c.state.health else []
             if service in wanted and log_:
                 outputs.append(str(log_[-1].output or ""))

@@ -23,7 +23,7 @@ from pathlib import Path
 from python_on_whales import Container
 
 from dockstage.core import files
-from dockstage.core.errors import ReleaseKept, docker_errors, swallowed
+from dockstage.core.errors import ReleaseKept, docker_errors
 from dockstage.core.report import log
 from dockstage.stack.compose import Stack, release_file
 
@@ -33,22 +33,14 @@ LIVE_NETWORK = "live"
 """The proxy's network in compose.proxy.yaml (compose names it <project>_live)."""
 DNS_SECONDS = 1.5
 """How long the proxy may still use a DNS answer without the new web (proxy.conf: valid=1s)."""
-NUMBER_LABEL = "com.docker.compose.container-number"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an `up` did to web: kept (nothing changed), replaced beside the old, or started."""
+    """What an `up` of a running site did to web: kept (nothing changed), or replaced beside the old."""
 
-    action: str  # "unchanged" | "replaced" | "started"
+    action: str  # "unchanged" | "replaced"
     container: str
-
-
-def running_webs(stack: Stack) -> list[Container]:
-    """The project's running web containers, oldest first."""
-    with docker_errors("listing the running web containers"):
-        webs = [c for c in stack.compose.ps(services=["web"]) if c.state.running]
-    return sorted(webs, key=lambda c: int((c.config.labels or {}).get(NUMBER_LABEL, "0")))
 
 
 def fingerprint(stack: Stack, image: str) -> str:
@@ -72,14 +64,6 @@ def is_current(stack: Stack, web: Container, fingerprint_: str) -> bool:
     """Whether `web` is the container `up` recorded for this very fingerprint."""
     path = release_file(stack.settings)
     return path.is_file() and path.read_text(encoding="utf-8").split() == [web.id, fingerprint_]
-
-
-def proxy_container(stack: Stack) -> Container | None:
-    """The project's running proxy, if any."""
-    # Safe: no proxy found means the plain start path, which reports its own failures.
-    with swallowed("looking for the running proxy"):
-        return next((c for c in stack.compose.ps(services=["proxy"]) if c.state.running), None)
-    return None
 
 
 def live_network(stack: Stack) -> str:
@@ -117,7 +101,7 @@ def replace_web(stack: Stack, image: str, url: str) -> Outcome:
     """Start a web from `image` beside the running one, put it behind the proxy once healthy, then
     stop the old one. Raises ReleaseKept (the old web serving, the new one removed) when the new
     web is not healthy."""
-    old = running_webs(stack)
+    old = stack.running_containers("web")
     wanted = fingerprint(stack, image)
     if len(old) == 1 and is_current(stack, old[0], wanted):
         go_live(stack, old[0])

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_on_whales import DockerClient
+from python_on_whales import Container, DockerClient
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core import loopback
@@ -52,15 +52,18 @@ class Site:
         path = self.root / relative
         path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
 
-    def webs(self, docker: DockerClient) -> list[str]:
-        """The image ids of the project's running web containers."""
-        found = docker.container.list(
+    def web_containers(self, docker: DockerClient) -> list[Container]:
+        """The project's running web containers."""
+        return docker.container.list(
             filters=[
                 ("label", f"com.docker.compose.project={self.project}"),
                 ("label", "com.docker.compose.service=web"),
             ]
         )
-        return [c.image for c in found]
+
+    def webs(self, docker: DockerClient) -> list[str]:
+        """The image ids of the project's running web containers."""
+        return [c.image for c in self.web_containers(docker)]
 
 
 @contextlib.contextmanager

@@ -84,9 +84,7 @@ def dev_site(
 
 
 def web_container(site: Site, docker: DockerClient) -> str:
-    (found,) = docker.container.list(
-        filters=[("label", f"com.docker.compose.project={site.project}"), ("label", "com.docker.compose.service=web")]
-    )
+    (found,) = site.web_containers(docker)
     return found.id
 
 
