@@ -40,7 +40,10 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test,bench]")
     # The suite's own timings: the 30 slowest printed, every test's seconds in the junit file.
     report = ROOT / ".dockstage" / "reports" / "suite-junit.xml"
-    session.run("pytest", "--durations=30", f"--junitxml={report}", *session.posargs)
+    # Two or more workers (pytest-xdist, one per core): a module's tests stay on one worker, the
+    # engine-wide modules on one (tests/conftest.py's xdist_group); `-n 0` after `--` runs serially.
+    workers = ("-n", "auto", "--dist", "loadgroup")
+    session.run("pytest", *workers, "--durations=30", f"--junitxml={report}", *session.posargs)
 
 
 @nox.session

@@ -7,6 +7,7 @@ asks for the engine is `integration`; one that asks for built images is also `sl
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -27,6 +28,9 @@ from dockstage.stack.compose import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
+# This run's own state dir in the checkout (reports, generated env files, release records): runs side
+# by side (pytest-xdist's workers, a developer's `invoke up`) never read each other's.
+STATE_DIR = f".dockstage/it-{RUN_ID}"
 TEST_FLAVOUR = os.environ.get("DOCKSTAGE_TEST_FLAVOUR", "auto")
 
 
@@ -40,18 +44,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 ENGINE_FIXTURES = {"docker_client", "built_images"}
-# adopted_site: tests/integration/test_adopt_details.py; wheel_env: tests/integration/wheelenv.py
-SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env"}
+# adopted_site: tests/integration/test_adopt_details.py; wheel_env: tests/integration/wheelenv.py;
+# fleet: tests/integration/test_standin_mysql.py (a dozen MariaDB servers, each initialising its data dir)
+SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet"}
 
 
+# Modules that change the engine for everyone (swarm mode on and off) or whose assertions need it
+# unchanged (test_engine_lost counts the calls of a deploy on an engine that is no swarm manager):
+# run one after the other, on one pytest-xdist worker.
+ENGINE_WIDE = {"tests.integration.test_swarm", "tests.integration.test_engine_lost"}
+
+
+def xdist_group(item: pytest.Item) -> str:
+    """The pytest-xdist group of a test (`--dist loadgroup`): its module, so a module's stacks are
+    made once on one worker, or "engine-wide" for the modules that must not overlap each other."""
+    module = getattr(item, "module", None)
+    name = module.__name__ if module is not None else item.nodeid.split("::")[0]
+    return "engine-wide" if name in ENGINE_WIDE else name
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by the fixtures it uses: the engine makes it integration, images make it slow."""
+    """Mark each test by the fixtures it uses: the engine makes it integration, images make it slow;
+    and by its pytest-xdist group."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & ENGINE_FIXTURES:
             item.add_marker(pytest.mark.integration)
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
 
 
 def free_port() -> int:
@@ -86,8 +108,16 @@ def suite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         env_file=str(env_dir / ".env"),
         web_port=free_port(),
         flavour=TEST_FLAVOUR,
+        state_dir=STATE_DIR,
         quiet=True,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_state_dir() -> Iterator[None]:
+    """The run's state dir goes with the run (a failed run's stays for a look until the next one)."""
+    yield
+    shutil.rmtree(ROOT / STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +142,7 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
         DOCKSTAGE_ENV_FILE=str(settings.path(settings.env_file)),
         DOCKSTAGE_WEB_PORT=str(settings.web_port),
         DOCKSTAGE_FLAVOUR=settings.flavour,
+        DOCKSTAGE_STATE_DIR=settings.state_dir,
         PYTHONUNBUFFERED="1",
         NO_COLOR="1",
     )

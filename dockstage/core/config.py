@@ -105,6 +105,7 @@ _ENV_KEYS = {
     "DOCKSTAGE_WEB_PORT": "web_port",
     "DOCKSTAGE_WAIT_TIMEOUT": "wait_timeout",
     "DOCKSTAGE_ENV_FILE": "env_file",
+    "DOCKSTAGE_STATE_DIR": "state_dir",
     "DOCKSTAGE_QUIET": "quiet",
     "DOCKSTAGE_DEBUG": "debug",
     "DOCKSTAGE_UID": "uid",

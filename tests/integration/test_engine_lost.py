@@ -126,7 +126,7 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, suite_settings: Settings)
         "images": {role: f"{settings.image}:v1@sha256:{'0' * 64}" for role in ("web", "mysql", "proxy")},
     }  # fmt: skip
     state = root / settings.state_dir
-    state.mkdir()
+    state.mkdir(parents=True)
     (state / "releases.json").write_text(json.dumps({"releases": [release]}), encoding="utf-8")
     (root / "backup.sql").write_text(DUMP, encoding="utf-8")
     return settings

@@ -70,7 +70,8 @@ def test_nox_pipeline_builds_tests_and_smokes_in_one_run(built_images: object, s
     generated = re.compile(
         rf"{re.escape(suite_settings.project)}(-test|-smoke|-pipeline)?-[0-9a-f]{{8}}\.(env|test\.env|health\.yaml)"
     )
-    assert not [p for p in (ROOT / ".dockstage").iterdir() if generated.fullmatch(p.name)]  # generated files removed
+    state = suite_settings.path(suite_settings.state_dir)
+    assert not [p for p in state.iterdir() if generated.fullmatch(p.name)]  # generated files removed
 
 
 @pytest.mark.slow

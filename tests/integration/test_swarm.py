@@ -338,7 +338,7 @@ def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
     stack = f"{suite_settings.project}-swarm"  # the default stack name
     namespace: list[tuple[Literal["label"], str]] = [("label", f"com.docker.stack.namespace={stack}")]
     volume = f"{stack}_db-data"
-    releases = ROOT / ".dockstage" / "releases.json"
+    releases = suite_settings.path(suite_settings.state_dir) / "releases.json"
     had_releases = releases.is_file()
     had_bridge = harness.network_exists(docker_client, "docker_gwbridge")
     seconds: dict[str, float] = {}

@@ -33,6 +33,13 @@ def test_layering_shell_beats_env_file_beats_pyproject(tmp_path: Path) -> None:
     assert config.load(root, environ={"DOCKSTAGE_WEB_PORT": "18080"}, web_port=0).web_port == 0
 
 
+def test_state_dir_from_the_environment_beats_pyproject(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.dockstage]\nstate-dir = ".state"\n')
+    assert config.load(root, environ={}).state_dir == ".state"
+    moved = config.load(root, environ={"DOCKSTAGE_STATE_DIR": ".dockstage/ci-1"})
+    assert moved.path(moved.state_dir) == tmp_path / ".dockstage" / "ci-1"
+
+
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
