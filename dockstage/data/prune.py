@@ -8,7 +8,9 @@ files, a CHANGELOG read at import).
 A pattern never drops code that is used: every kept Python file is read (its imports, absolute and
 relative, and its dotted string literals such as INSTALLED_APPS entries and `include("x.urls")`)
 and an excluded module they name is kept, with the packages above it; the kept modules are read in
-turn. Files Django finds by their place (migrations, management commands, template tags) are never
+turn. A string naming a package (an INSTALLED_APPS entry such as "tests", or its "x.apps.XConfig")
+keeps that whole package but the Python files the patterns drop inside it (its own tests): Django
+imports an app's models and admin, and finds its templates (templates/<label>/) by their place. Files Django finds by their place (migrations, management commands, template tags) are never
 dropped. The build log lists what was left out and what was kept because it is used; LIST, when
 given, receives the left-out paths one per line (the prod image's import check names them).
 """
@@ -70,6 +72,38 @@ def module_name(relative: str) -> str:
     return ".".join(parts) if all(p.isidentifier() for p in parts) else ""
 
 
+_NAMING_CALLS = {"append", "insert", "include", "import_module", "__import__"}
+"""Calls whose string argument names a module even without a dot: INSTALLED_APPS.append("tests")."""
+
+
+def _spelled(node: ast.AST) -> list[str]:
+    """The strings `node` spells as module names: dotted literals anywhere, plain identifiers where
+    they are items of a list, tuple or set (INSTALLED_APPS = [..., "tests"]) or a naming call's argument."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.fullmatch(node.value):
+        return [node.value]
+    items: list[ast.expr] = []
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = node.elts
+    elif isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        items = node.args if name in _NAMING_CALLS else []
+    return [
+        item.value
+        for item in items
+        if isinstance(item, ast.Constant) and isinstance(item.value, str) and item.value.isidentifier()
+    ]
+
+
+def names_spelled(source: str) -> set[str]:
+    """The module names a module's source spells as strings (see _spelled)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    return {name for node in ast.walk(tree) for name in _spelled(node)}
+
+
 def names_used(source: str, module: str, is_package: bool) -> set[str]:
     """The dotted names a module's source imports or spells as strings (relative imports resolved)."""
     try:
@@ -77,7 +111,7 @@ def names_used(source: str, module: str, is_package: bool) -> set[str]:
     except (SyntaxError, ValueError):
         return set()
     package = module if is_package else module.rpartition(".")[0]
-    used: set[str] = set()
+    used: set[str] = names_spelled(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             used.update(alias.name for alias in node.names)
@@ -90,9 +124,24 @@ def names_used(source: str, module: str, is_package: bool) -> set[str]:
             if base:
                 used.add(base)
                 used.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.fullmatch(node.value):
-            used.add(node.value)
     return used
+
+
+def named_app(name: str, by_module: dict[str, str]) -> str:
+    """The package directory ("shop/") a string names as an app: the package itself, or its
+    `apps` module's config ("shop.apps.ShopConfig"); '' otherwise."""
+    parts = name.split(".")
+    for depth in range(len(parts), 0, -1):
+        module = ".".join(parts[:depth])
+        target = by_module.get(module, "")
+        if target.endswith("__init__.py") and (depth == len(parts)):
+            return target[: -len("__init__.py")]
+        if parts[depth - 1] == "apps" and depth > 1 and target and not target.endswith("__init__.py"):
+            parent = by_module.get(".".join(parts[: depth - 1]), "")
+            return parent[: -len("__init__.py")] if parent.endswith("__init__.py") else ""
+        if target:
+            return ""
+    return ""
 
 
 def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -110,6 +159,15 @@ def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], 
     while pending:
         relative = pending.pop()
         module = module_name(relative)
+        for name in sorted(names_spelled(files[relative])):  # an app named: all of it but its own tests
+            folder = named_app(name, by_module)
+            inside = [d for d in dropped if folder and d.startswith(folder)]
+            own_tests = excluded_paths([d[len(folder) :] for d in inside if d.endswith(".py")], patterns)
+            for target in [d for d in inside if d[len(folder) :] not in own_tests]:
+                kept[target] = f"{relative} names the app {name}"
+                del dropped[target]
+                if module_name(target):
+                    pending.append(target)
         for name in sorted(names_used(files[relative], module, relative.endswith("__init__.py"))):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):  # the module and every package above it

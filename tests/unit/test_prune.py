@@ -41,8 +41,50 @@ def test_relative_imports_and_dotted_strings_count_as_uses() -> None:
         "tests/test_other.py": "",
     }
     dropped, kept = prune.decide(files, PATTERNS)
-    assert set(kept) == {"tests/__init__.py", "tests/testapp/__init__.py", "tests/urls_helpers.py"}
-    assert set(dropped) == {"tests/testapp/models.py", "tests/test_other.py"}
+    # The installed app "tests.testapp" is kept whole (Django imports its models by their place).
+    assert set(kept) == {
+        "tests/__init__.py",
+        "tests/testapp/__init__.py",
+        "tests/testapp/models.py",
+        "tests/urls_helpers.py",
+    }
+    assert kept["tests/testapp/models.py"] == "mysite/settings.py names the app tests.testapp"
+    assert set(dropped) == {"tests/test_other.py"}
+
+
+def test_an_app_named_without_a_dot_is_kept_whole() -> None:
+    """INSTALLED_APPS = [..., "tests"]: a project whose app is called tests (a default pattern)."""
+    files = {
+        "site/__init__.py": "",
+        "site/settings.py": 'INSTALLED_APPS = ["django.contrib.auth", "tests"]\nTITLE = "tests"\n',
+        "tests/__init__.py": "",
+        "tests/models.py": "",
+        "tests/migrations/0001_initial.py": "",
+        "tests/templates/tests/page.html": "",
+        "tests/test_views.py": "",  # the app's own tests stay out
+        "other/__init__.py": "",
+        "other/tests/__init__.py": "",
+        "other/tests/test_x.py": "",
+    }
+    dropped, kept = prune.decide(files, PATTERNS)
+    assert {"tests/__init__.py", "tests/models.py", "tests/templates/tests/page.html"} <= set(kept)
+    assert kept["tests/models.py"] == "site/settings.py names the app tests"
+    assert set(dropped) == {"tests/test_views.py", "other/tests/__init__.py", "other/tests/test_x.py"}
+
+
+def test_an_app_config_path_keeps_its_package_and_a_plain_string_names_nothing() -> None:
+    files = {
+        "site/settings.py": 'INSTALLED_APPS = ("shop.apps.ShopConfig",)\nif "test" in ARGV: pass\n',
+        "shop/__init__.py": "",
+        "shop/apps.py": "",
+        "shop/tests/__init__.py": "",
+        "shop/tests/test_a.py": "",
+        "test/__init__.py": "",
+        "test/test_b.py": "",
+    }
+    dropped, kept = prune.decide(files, PATTERNS)
+    assert not kept  # shop/ itself was never dropped, its tests stay out; "test" is no module name here
+    assert set(dropped) == {"shop/tests/__init__.py", "shop/tests/test_a.py", "test/__init__.py", "test/test_b.py"}
 
 
 def test_a_management_command_named_like_a_test_file_is_kept() -> None:
