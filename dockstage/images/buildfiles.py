@@ -39,7 +39,11 @@ SUPPORT_FILES = (
 )
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""
 SUITE_RUNTIME = ("gunicorn", "mysqlclient")
-_SUITE_PIN = re.compile(r"^[ \t]*(gunicorn|mysqlclient)[ \t]*(==[ \t]*[\w.*+!-]+)[ \t]*(?:[;#].*)?$", re.I | re.M)
+_SUITE_PIN = re.compile(
+    r"^[ \t]*(gunicorn|mysqlclient)[ \t]*((?:===|==|~=|>=|<=|!=|>|<)[ \t]*[\w.*+!-]+"
+    r"(?:[ \t]*,[ \t]*(?:===|==|~=|>=|<=|!=|>|<)[ \t]*[\w.*+!-]+)*)[ \t]*(?:[;#].*)?$",
+    re.I | re.M,
+)
 """Always in the runtime venv: prod serves with gunicorn and talks to MySQL with mysqlclient."""
 STAGED = ".dockstage/build"
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
@@ -246,9 +250,10 @@ def requirement_set(
 
 
 def suite_runtime(*sets: dict[str, bytes]) -> list[str]:
-    """gunicorn and mysqlclient for the runtime set, each at the version a dev or test requirement
-    file pins: the tools install under the runtime's versions, so a bare name resolving to another
-    release would turn the app's own pin into a conflict."""
+    """gunicorn and mysqlclient for the runtime set, each under the version specifier a dev or test
+    requirement file gives it (`==2.2.8`, `~=2.2.8`, `>=2.2,<2.3`): the tools install under the
+    runtime's versions, so a bare name resolving to another release would turn the app's own
+    specifier into a conflict."""
     pins: dict[str, str] = {}
     for files in sets:
         for name, data in files.items():

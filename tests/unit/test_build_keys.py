@@ -115,10 +115,12 @@ def test_the_tools_venv_may_not_hold_another_version_of_an_app_package() -> None
     ("dev", "expected"),
     [
         ("mysqlclient==2.2.8\n", ["gunicorn", "mysqlclient==2.2.8"]),
-        ("Gunicorn == 23.0.0  # prod server\nmysqlclient>=2.2\n", ["gunicorn==23.0.0", "mysqlclient"]),
-        ("django==5.2\n", ["gunicorn", "mysqlclient"]),
+        ("Gunicorn == 23.0.0  # prod server\nmysqlclient>=2.2\n", ["gunicorn==23.0.0", "mysqlclient>=2.2"]),
+        ("mysqlclient~=2.2.8  ; python_version >= '3.8'\n", ["gunicorn", "mysqlclient~=2.2.8"]),
+        ("mysqlclient >= 2.2, < 2.3\n", ["gunicorn", "mysqlclient>=2.2,<2.3"]),
+        ("django==5.2\nmysqlclient-stubs==1.0\n", ["gunicorn", "mysqlclient"]),
     ],
-    ids=["dev-pins-mysqlclient", "dev-pins-gunicorn-only", "no-pin"],
+    ids=["dev-pins-mysqlclient", "dev-pins-gunicorn-and-a-range", "compatible-release", "range", "no-pin"],
 )
 def test_the_suites_runtime_packages_take_the_apps_own_pins(dev: str, expected: list[str]) -> None:
     """The runtime set adds gunicorn and mysqlclient; a dev/test file pinning one (healthchecks pins
