@@ -352,15 +352,25 @@ def build_script(scripts: object) -> str | None:
     return next((name for name in BUILD_SCRIPTS if isinstance(scripts.get(name), str)), None)
 
 
+def _scripts(package: Path) -> dict[str, str]:
+    """A package.json's scripts ({} when it has none or does not parse)."""
+    try:
+        scripts = json.loads(read(package)).get("scripts", {})
+    except (ValueError, AttributeError):
+        return {}
+    return scripts if isinstance(scripts, dict) else {}
+
+
 def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     """A package.json with a build script: the assets stage runs it (and keeps node_modules when the
     settings serve from it); django-statici18n: its catalogue is compiled before the tests."""
+    # The first with a build script, the app dir's first (a root package.json holding only
+    # tooling does not hide django-tailwind's theme/static_src/); else the first, for the note.
     packages = package_jsons(app, found.root)
-    package = packages[0] if packages else None
-    try:
-        scripts = json.loads(read(package)).get("scripts", {}) if package else {}
-    except (ValueError, AttributeError):
-        scripts = {}
+    scripted = [(p, _scripts(p)) for p in packages]
+    building = [(p, s) for p, s in scripted if build_script(s) is not None]
+    building.sort(key=lambda pair: not pair[0].parent.is_relative_to(app))
+    package, scripts = (building or scripted or [(None, {})])[0]
     script = build_script(scripts)
     if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
@@ -368,7 +378,7 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
             "builds in the app dir (assets-command, assets-output in [tool.dockstage]), does not see it"
         )
     elif package is not None and script is None:
-        shown = f" (its scripts: {', '.join(sorted(scripts))})" if isinstance(scripts, dict) and scripts else ""
+        shown = f" (its scripts: {', '.join(sorted(scripts))})" if scripts else ""
         found.notes.append(
             f"{package.relative_to(found.root)} has no build script{shown}: set assets-command (and assets-output "
             "for files it builds outside the app's static dirs) in [tool.dockstage] to build the front end"

@@ -58,6 +58,22 @@ def test_a_package_json_two_levels_down_is_found(tmp_path: Path) -> None:
     assert found.assets_command == "npm --prefix theme/static_src run build"
 
 
+def test_a_root_package_json_without_a_build_script_does_not_hide_one_below(tmp_path: Path) -> None:
+    """Held-out django-bmx: a root package.json with dependencies only, django-tailwind's below it."""
+    root = startproject(
+        tmp_path,
+        "",
+        {
+            **REQ,
+            "package.json": '{"dependencies": {"htmx.org": "2.0.0"}}',
+            "theme/static_src/package.json": '{"scripts": {"build": "tailwindcss -o ../static/css/dist/styles.css"}}',
+        },
+    )
+    found = inspect(root)
+    assert found.assets_command == "npm --prefix theme/static_src run build"
+    assert not [note for note in found.notes if "has no build script" in note]
+
+
 @pytest.mark.parametrize(
     ("line", "build", "runtime"),
     [
