@@ -233,7 +233,7 @@ def test_image(
             if not ours:  # the cause before the failures it made
                 raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
             if found:  # said as when they pass: a failure is read knowing where the tests ran
-                run.reporter.info(tests_ran_on(used, found))
+                run.reporter.info(tests_ran_on(used, found, started="did not start" not in summary))
             raise TestsFailed(failed.return_code, summary, str(junit), runner, used if found else "")
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
@@ -262,10 +262,13 @@ def database_used(found: dict[str, object]) -> tuple[bool, str]:
     return False, f"{'SQLite' if vendor == 'sqlite' else vendor}{where}"
 
 
-def tests_ran_on(used: str, found: dict[str, object]) -> str:
-    """The line naming the database the tests used (vendor and host) and the settings they ran with."""
-    settings = str(found.get("settings") or "")
-    return f"the app's tests ran on {used}" + (f" (settings {settings})" if settings else "")
+def tests_ran_on(used: str, found: dict[str, object], *, started: bool = True) -> str:
+    """The line naming the database the tests used (vendor and host) and the settings they ran with;
+    of tests that did not start (their test database failed), the database they were given."""
+    settings = f"settings {found['settings']}" if found.get("settings") else ""
+    if not started:
+        return f"the app's tests did not start; their database was {used}" + (f" ({settings})" if settings else "")
+    return f"the app's tests ran on {used}" + (f" ({settings})" if settings else "")
 
 
 def check_database(run: Run, proof: Path) -> str:

@@ -300,6 +300,10 @@ def test_failed_tests_still_say_which_database_they_ran_on() -> None:
     proof = {"vendor": "mysql", "host": "db", "settings": "dockstage_settings"}
     _, used = database_used(proof)
     assert pipeline.tests_ran_on(used, proof) == "the app's tests ran on MySQL at db (settings dockstage_settings)"
+    # held-out django-bmx: the test database's migrations failed, no test ran
+    assert pipeline.tests_ran_on(used, proof, started=False) == (
+        "the app's tests did not start; their database was MySQL at db (settings dockstage_settings)"
+    )
     failed = TestsFailed(1, "342 tests, 1 failed", "r.xml", "python manage.py test", used)
     assert failed.what.startswith("the app's tests failed in the test image on MySQL at db (python manage.py test")
 
