@@ -243,7 +243,8 @@ def health_path(request: dict) -> dict:
         listed = parameterless()
     except Exception:  # noqa: BLE001 - without the list, the other candidates are tried
         listed = []
-    worded = [p for p in listed if p.strip("/").rsplit("/", 1)[-1].lower() in words]
+    # the last segment's words: /status/, /api-status/, /health_check/
+    worded = [p for p in listed if words & set(re.split(r"[-_.]", p.strip("/").rsplit("/", 1)[-1].lower()))]
     kinds = {path: "health" for path in [*request.get("paths", []), *worded]}
     kinds.setdefault("/", "root")
     admin = ""
@@ -691,7 +692,10 @@ def check_health(result: dict, request: dict) -> dict:
     {"error": ...} when the apps or the URLconf do not load here."""
     alone = result.get("alone") or {}
     env = alone.get("env") if alone.get("ok") and alone.get("env") else result.get("env")  # as prod's
-    tried = attempt(result["module"], env or {}, setup=True, health=request)
+    # A name the settings take ENGINE from as it is gets MySQL's, as init writes it (env-values).
+    engine = str(_default(result).get("ENGINE", ""))
+    env = {n: "django.db.backends.mysql" if engine and v == engine else v for n, v in (env or {}).items()}
+    tried = attempt(result["module"], env, setup=True, health=request)
     if not tried.get("ok"):
         return {"path": "", "error": tried.get("error", "no answer")}
     return tried["values"].get("HEALTH") or {"path": "", "error": "no answer"}

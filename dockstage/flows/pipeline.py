@@ -262,7 +262,7 @@ def database_used(found: dict[str, object]) -> tuple[bool, str]:
     return False, f"{'SQLite' if vendor == 'sqlite' else vendor}{where}"
 
 
-def tests_ran_on(used: str, found: dict[str, object], *, started: bool = True) -> str:
+def tests_ran_on(used: str, found: dict[str, object], *, started: bool = True) -> str:  # noqa: PT028 - not a test
     """The line naming the database the tests used (vendor and host) and the settings they ran with;
     of tests that did not start (their test database failed), the database they were given."""
     settings = f"settings {found['settings']}" if found.get("settings") else ""

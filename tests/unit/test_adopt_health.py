@@ -83,6 +83,15 @@ def test_a_health_url_of_the_project_wins_over_the_root(tmp_path: Path) -> None:
     assert chosen.path == "/ops/ping/" and "the project's health URL" in chosen.line
 
 
+def test_a_health_word_inside_a_hyphenated_segment_counts(tmp_path: Path) -> None:
+    """Held-out PARTs_WebAPI: /public/api-status/ is its health view (no `/` in its URLconf)."""
+    urls = HEALTH_URLS.replace('path("", lambda request: HttpResponse("home")),\n', "").replace(
+        "ops/ping/", "public/api-status/"
+    )
+    chosen = learn.health(run(tmp_path, urls, [])["health"])
+    assert chosen.path == "/public/api-status/" and "the project's health URL" in chosen.line
+
+
 def test_a_text_found_path_that_takes_parameters_is_passed_over(tmp_path: Path) -> None:
     chosen = learn.health(run(tmp_path, I18N_URLS, ["/en/deal/7/"])["health"])
     assert chosen.path == "/en/a7-admin/login/"
