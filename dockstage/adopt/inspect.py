@@ -370,7 +370,8 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     scripted = [(p, _scripts(p)) for p in packages]
     building = [(p, s) for p, s in scripted if build_script(s) is not None]
     building.sort(key=lambda pair: not pair[0].parent.is_relative_to(app))
-    package, scripts = (building or scripted or [(None, {})])[0]
+    chosen = (building or scripted)[:1]
+    package, scripts = chosen[0] if chosen else (None, {})
     script = build_script(scripts)
     if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
