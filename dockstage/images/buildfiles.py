@@ -264,6 +264,20 @@ def suite_runtime(*sets: dict[str, bytes]) -> list[str]:
     return [pins.get(name, name) for name in SUITE_RUNTIME]
 
 
+_TEST_TOOL = re.compile(r"^[ \t]*(pytest(?:[-_][\w-]+)?)[ \t]*(?:[=<>~!;\[#\\]|$)", re.I | re.M)
+
+
+def runtime_test_tools(settings: Settings) -> list[str]:
+    """The test tools (pytest, pytest-*) the app's own runtime requirements name, as last staged:
+    prod holds them because the app asks for them, not because the suite leaked its own."""
+    folder = settings.root / STAGED / "requirements" / "runtime"
+    found: list[str] = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.is_file() and path.name != "args":
+            found += [m[1].lower() for m in _TEST_TOOL.finditer(path.read_text(encoding="utf-8", errors="replace"))]
+    return list(dict.fromkeys(found))
+
+
 def _index(app: App) -> list[str]:
     return ["--index-url", app.index_url] if app.index_url else []
 

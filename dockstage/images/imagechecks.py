@@ -233,13 +233,26 @@ def _judge_toolchain(tag: str, output: str, status: int, user: str) -> str:
     return "no gcc/cc/make/pkg-config/node/npm, no MySQL headers, no pytest"
 
 
-NO_TOOLCHAIN = Probe(
+_NO_TOOLS = (
     f"for t in {' '.join(TOOLS)}; do command -v $t >/dev/null 2>&1 && echo tool:$t; done; "
     f"for d in {' '.join(HEADER_DIRS)}; do [ -e $d ] && echo headers:$d; done; "
-    "python -c 'import pytest' 2>/dev/null && echo package:pytest; true",
-    _judge_toolchain,
 )
+NO_TOOLCHAIN = Probe(_NO_TOOLS + "python -c 'import pytest' 2>/dev/null && echo package:pytest; true", _judge_toolchain)
 """No compiler, build tool, MySQL headers or pytest."""
+
+
+def _app_asks_for(tools: list[str]) -> Probe:
+    """NO_TOOLCHAIN for an app whose own runtime requirements name pytest: no compiler, build tool
+    or headers; pytest is there by the app's choice, said (not failed) with where to move it."""
+
+    def judge(tag: str, output: str, status: int, user: str) -> str:
+        _judge_toolchain(tag, output, status, user)
+        return (
+            f"no gcc/cc/make/pkg-config/node/npm, no MySQL headers; {', '.join(tools)} in prod because the app's "
+            "runtime requirements name them: move them to test-requirements (or a dev group) to leave them out"
+        )
+
+    return Probe(_NO_TOOLS + "true", judge)
 
 
 def _judge_links(tag: str, output: str, status: int, user: str) -> str:
@@ -286,4 +299,10 @@ def run(docker: DockerClient, stage: str, tag: str, settings: Settings) -> list[
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
     lines = [check_deploy(docker, tag, settings)] if stage in DEPLOY_CHECKED else []
     lines += [check_imports(docker, tag, settings)] if stage in IMPORTS_CHECKED else []
-    return lines + (_probes(docker, tag, PROBES[stage]) if stage in PROBES else [])
+    from dockstage.images import buildfiles  # what the app's runtime requirements ask for
+
+    probes = PROBES.get(stage, ())
+    asked = buildfiles.runtime_test_tools(settings) if NO_TOOLCHAIN in probes else []
+    if asked:
+        probes = tuple(_app_asks_for(asked) if probe is NO_TOOLCHAIN else probe for probe in probes)
+    return lines + (_probes(docker, tag, probes) if probes else [])

@@ -11,8 +11,8 @@ from dockstage.adopt.inspect import inspect
 from dockstage.core import cabundle
 from dockstage.core.appconfig import parse_app
 from dockstage.core.config import Settings
-from dockstage.core.errors import ConfigError
-from dockstage.images import buildfiles
+from dockstage.core.errors import ConfigError, ImageCheckFailed
+from dockstage.images import buildfiles, imagechecks
 from dockstage.stack import workers
 from tests.unit.test_adopt_helpers import helper
 from tests.unit.test_adopt_inspect import startproject
@@ -129,3 +129,25 @@ def test_the_suites_runtime_packages_take_the_apps_own_pins(dev: str, expected: 
         buildfiles.suite_runtime({"requirements-dev.txt": dev.encode(), "args": b"-r requirements-dev.txt\n"})
         == expected
     )
+
+
+def test_the_test_tools_the_apps_runtime_requirements_name(tmp_path: Path) -> None:
+    """Held-out spending_tracker lists pytest and pytest-django in its only requirements.txt."""
+    settings = Settings(root=tmp_path)
+    assert buildfiles.runtime_test_tools(settings) == []
+    runtime = tmp_path / buildfiles.STAGED / "requirements" / "runtime"
+    runtime.mkdir(parents=True)
+    (runtime / "requirements.txt").write_text("Django==5.2\npytest==9.0.2\nPytest-Django>=4 ; python_version>'3'\n")
+    (runtime / "export").write_text("pytest-cov==6.0 \\\n    --hash=sha256:00\npytestify==1\n")
+    (runtime / "args").write_text("-r requirements.txt\npytest-xdist\n")  # the suite's own args: not the app's
+    assert buildfiles.runtime_test_tools(settings) == ["pytest-cov", "pytest", "pytest-django"]
+
+
+def test_prod_without_the_apps_pytest_still_fails_on_a_compiler() -> None:
+    """The toolchain check for an app that asks for pytest: pytest is said, a compiler still fails."""
+    probe = imagechecks._app_asks_for(["pytest"])
+    assert "import pytest" not in probe.script and "command -v $t" in probe.script
+    line = probe.judge("app:prod", "", 0, "10001")
+    assert "pytest in prod because the app's runtime requirements name them: move them to test-requirements" in line
+    with pytest.raises(ImageCheckFailed, match="tool:gcc"):
+        probe.judge("app:prod", "tool:gcc\n", 0, "10001")
