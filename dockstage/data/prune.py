@@ -9,8 +9,8 @@ A pattern never drops code that is used: every kept Python file is read (its imp
 relative, and its dotted string literals such as INSTALLED_APPS entries and `include("x.urls")`)
 and an excluded module they name is kept, with the packages above it; the kept modules are read in
 turn. A string naming a package (an INSTALLED_APPS entry such as "tests", or its "x.apps.XConfig")
-keeps that whole package but the Python files the patterns drop inside it (its own tests): Django
-imports an app's models and admin, and finds its templates (templates/<label>/) by their place. Files Django finds by their place (migrations, management commands, template tags) are never
+keeps the app's own files (not its sub-packages, not the Python files the patterns drop inside it:
+its tests): Django imports an app's models and admin, and finds its templates/<label>/ by their place. Files Django finds by their place (migrations, management commands, template tags) are never
 dropped. The build log lists what was left out and what was kept because it is used; LIST, when
 given, receives the left-out paths one per line (the prod image's import check names them).
 """
@@ -144,6 +144,12 @@ def named_app(name: str, by_module: dict[str, str]) -> str:
     return ""
 
 
+def _in_subpackage(relative: str, folder: str, files: dict[str, str]) -> bool:
+    """Whether `relative` lies in a package below the app's `folder` (another module, kept only if used)."""
+    parts = relative[len(folder) :].split("/")[:-1]
+    return any(f"{folder}{'/'.join(parts[: i + 1])}/__init__.py" in files for i in range(len(parts)))
+
+
 def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Which files to leave out: (left out -> matching excluded path, kept although matched -> why).
 
@@ -159,9 +165,9 @@ def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], 
     while pending:
         relative = pending.pop()
         module = module_name(relative)
-        for name in sorted(names_spelled(files[relative])):  # an app named: all of it but its own tests
+        for name in sorted(names_spelled(files[relative])):  # an app named: its own files, not its tests
             folder = named_app(name, by_module)
-            inside = [d for d in dropped if folder and d.startswith(folder)]
+            inside = [d for d in dropped if folder and d.startswith(folder) and not _in_subpackage(d, folder, files)]
             own_tests = excluded_paths([d[len(folder) :] for d in inside if d.endswith(".py")], patterns)
             for target in [d for d in inside if d[len(folder) :] not in own_tests]:
                 kept[target] = f"{relative} names the app {name}"

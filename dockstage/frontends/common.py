@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TextIO, TypeVar
 
 import pydantic
 from python_on_whales.exceptions import DockerException
@@ -57,13 +57,26 @@ PARSE_ERRORS: Mapping[type[Exception], str] = MappingProxyType(
 """Parse failures the last resort in `execute` turns into one line, and what was being done."""
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to sys.stderr as it is when a line is logged (not as it was when the
+    handler was made: a stream swapped since, by a test runner's capture, may be closed)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        pass  # StreamHandler.__init__ and setStream assign it: always sys.stderr here
+
+
 def configure_logging(debug: bool) -> None:
     """Debug lines (dockstage's and python-on-whales' docker argv) on stderr, only when asked."""
     if not debug:
         for name in ("dockstage", "python_on_whales"):
             logging.getLogger(name).setLevel(logging.WARNING)
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("debug %(name)s: %(message)s"))
     for name in ("dockstage", "python_on_whales"):
         logger = logging.getLogger(name)

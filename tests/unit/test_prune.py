@@ -169,3 +169,27 @@ def test_a_build_step_failing_on_a_pruned_module_says_which_path_and_the_error_s
         "building stage 'stage' failed: `python manage.py collectstatic` failed: it",
         "take it out of prod-exclude",
     )
+
+
+def test_naming_an_app_keeps_none_of_its_sub_packages_a_pattern_drops() -> None:
+    """INSTALLED_APPS names "shop" and, by a computed string, "shop.extras": a pattern dropping
+    shop/extras/ still drops it (the build's import check then names it), and shop's own tests."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/settings.py": 'INSTALLED_APPS = ["shop"] + ["shop." + n for n in EXTRA]\nEXTRA = ["extras"]\n',
+        "shop/models.py": "",
+        "shop/extras/__init__.py": "",
+        "shop/extras/apps.py": 'NAME = "shop.extras"\n',
+        "shop/extras/templates/extras/page.html": "",
+        "shop/tests/__init__.py": "",
+        "shop/tests/test_shop.py": "",
+    }
+    dropped, kept = prune.decide(files, [*PATTERNS, "shop/extras/"])
+    assert not kept
+    assert set(dropped) == {
+        "shop/extras/__init__.py",
+        "shop/extras/apps.py",
+        "shop/extras/templates/extras/page.html",
+        "shop/tests/__init__.py",
+        "shop/tests/test_shop.py",
+    }
