@@ -64,6 +64,7 @@ class Findings:
     assets_command: str = ""  # package.json's build script, run in the assets stage
     assets_output: list[str] = field(default_factory=list)
     test_setup: list[str] = field(default_factory=list)
+    test_files: list[str] = field(default_factory=list)  # project-root tests beside an app dir such as src/
     overlay: list[str] = field(default_factory=list)  # values the suite's settings module sets (probe)
     test_overlay: list[str] = field(default_factory=list)
     overlay_reasons: list[str] = field(default_factory=list)
@@ -298,7 +299,9 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         or "[tool:pytest]" in read(found.root / "setup.cfg")
         or "[pytest]" in read(found.root / "tox.ini")
     )
+    outside = _root_tests(found, app)
     candidates = (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
+    candidates += tuple(p for d in outside if (found.root / d).is_dir() for p in _walk(found.root / d, "test*.py", 4))
     test_files = [
         p
         for p in candidates
@@ -320,6 +323,37 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         if test_files
         else f"tests: none found (`{found.test_command}` will run none)"
     )
+
+
+PYTEST_CONFIGS = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg")
+"""Project-root files that hold pytest's config (pyproject.toml's is the project's own file too)."""
+
+
+def _root_tests(found: Findings, app: Path) -> list[str]:
+    """With an app dir below the root (src/): the root's test dirs and pytest config, which the test
+    image adds to the app dir (test-files), so pytest finds them where the project runs them."""
+    if app.resolve() == found.root.resolve():
+        return []
+    dirs = [
+        name
+        for name in ("tests", "test")
+        if (found.root / name).is_dir() and not (app / name).exists() and _walk(found.root / name, "test*.py", 4)
+    ]
+    if not dirs:
+        return []
+    configs = [
+        name
+        for name in PYTEST_CONFIGS
+        if (found.root / name).is_file()
+        and not (app / name).exists()
+        and (name in ("pytest.ini", "conftest.py") or "pytest" in read(found.root / name))
+    ]
+    found.test_files = [*configs, *dirs]
+    found.found.append(
+        f"test-files: {', '.join(found.test_files)} at the project root, beside the app dir ({found.app_dir}): the "
+        "test image adds them to the app dir, so the tests run as the project runs them"
+    )
+    return dirs
 
 
 _PYTEST_STYLE = re.compile(r"^\s*(?:import pytest|from pytest\b|@pytest\.)", re.M)

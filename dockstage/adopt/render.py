@@ -102,6 +102,7 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         ("build-commands", found.build_commands, 'after collectstatic, e.g. ["python manage.py compress"]'),
         ("test-command", found.test_command, 'or "python manage.py test"'),
         ("test-setup", found.test_setup, 'commands before the tests, e.g. ["python manage.py compilejsi18n"]'),
+        ("test-files", found.test_files, "project-root tests and pytest config the test image adds to the app dir"),
         ("assets-command", found.assets_command, "the front-end build after `npm ci`, in a node stage prod never sees"),
         ("assets-output", found.assets_output, "copied into the app besides every file the build wrote"),
         (

@@ -91,4 +91,23 @@ def for_tests(root: Path, app: Path, pyproject: dict[str, object]) -> tuple[str,
             module = from_ini(_read(folder / name), section)
             if module:
                 return module, (folder / name).relative_to(root).as_posix()
+    for folder in dict.fromkeys((app, root)):
+        module = from_tox_setenv(_read(folder / "tox.ini"))
+        if module:
+            return module, f"{(folder / 'tox.ini').relative_to(root).as_posix()} [testenv] setenv"
     return "", ""
+
+
+def from_tox_setenv(text: str) -> str:
+    """DJANGO_SETTINGS_MODULE as tox's [testenv] setenv sets it for the tests ('' when it does not)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return ""
+    setenv = parser.get("testenv", "setenv", fallback="")
+    for line in setenv.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().upper() == "DJANGO_SETTINGS_MODULE" and re.fullmatch(r"[\w.]+", value.strip()):
+            return value.strip()
+    return ""

@@ -132,6 +132,9 @@ class App:
     overlay: tuple[str, ...] = ()  # values the suite's settings module sets over the project's (core/overlay.py)
     test_overlay: tuple[str, ...] = ()  # the same, for the test service's settings module
     python_path: tuple[str, ...] = ()  # dirs (relative to app-dir) on PYTHONPATH, e.g. ["src"]
+    # Project-root files and dirs the test image adds to the app dir: tests and pytest config kept
+    # beside an app-dir such as src/ (["pytest.ini", "tests"]); never in stage or prod.
+    test_files: tuple[str, ...] = ()
     services: tuple[str, ...] = ()  # services beside the database every stack starts: "redis"
 
     @property
@@ -288,6 +291,7 @@ def parse_app(raw: Mapping[str, object]) -> App:
             "python_path",
             "services",
             "smoke_skip",
+            "test_files",
         ):
             values[key] = _strings(shown, value)
         elif key in ("test_command", "assets_command"):
@@ -354,4 +358,10 @@ def parse_app(raw: Mapping[str, object]) -> App:
         )
     if not app.health_path.startswith("/"):
         raise ConfigError(f"[tool.dockstage] health-path = {app.health_path!r}", "start it with / (e.g. /healthz)")
+    outside = next((p for p in app.test_files if p.startswith("/") or ".." in p.split("/") or p in ("", ".")), None)
+    if outside is not None:
+        raise ConfigError(
+            f"[tool.dockstage] test-files {outside!r} is not a path inside the project",
+            'name files and dirs relative to the project root: test-files = ["pytest.ini", "tests"]',
+        )
     return app

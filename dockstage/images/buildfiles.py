@@ -301,7 +301,28 @@ def stage(settings: Settings, context: Path) -> Path:
     sets = {"dev": dev, "runtime": runtime, "test": test}
     for name, files in sets.items():
         _sync(target / "requirements" / name, files)
+    (target / "testfiles").mkdir(parents=True, exist_ok=True)  # the test stage copies it, empty or not
+    _sync(target / "testfiles", test_files(context, app.test_files))
     return target
+
+
+def test_files(context: Path, entries: tuple[str, ...]) -> dict[str, bytes]:
+    """test-files as the test image adds them to the app dir (relative path -> content): each file,
+    each dir's files but bytecode and caches."""
+    found: dict[str, bytes] = {}
+    for entry in entries:
+        path = context / entry
+        if not path.exists():
+            raise ConfigError(
+                f"test-files names {entry}, which is not in the project",
+                "name files and dirs relative to the project root in test-files in [tool.dockstage]",
+            )
+        _inside(context, path, f"test-files {entry}")
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            parts = file.relative_to(context).parts
+            if file.is_file() and not {"__pycache__", ".pytest_cache"} & set(parts) and file.suffix != ".pyc":
+                found[file.relative_to(context).as_posix()] = file.read_bytes()
+    return found
 
 
 def describe(args: dict[str, str]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockstage.adopt import envnames
+from dockstage.adopt import envnames, render
 from dockstage.adopt.inspect import inspect
 
 MANAGE = """\
@@ -82,6 +82,36 @@ def test_app_in_a_subdirectory_with_a_settings_package(tmp_path: Path) -> None:
         "database-url": ["DATABASE_URL"],
     }
     assert (found.health_path, found.health_found) == ("/healthz/", True)
+
+
+def test_tests_at_the_root_beside_a_src_app_dir_are_test_files(tmp_path: Path) -> None:
+    """Held-out PARTs_WebAPI: src/manage.py, and tests/ with pytest.ini at the root (pythonpath = src)."""
+    root = tree(
+        tmp_path,
+        {
+            "src/manage.py": MANAGE.format(module="site_api.settings"),
+            "src/site_api/__init__.py": "",
+            "src/site_api/settings.py": "SECRET_KEY = 'x'\n",
+            "src/site_api/wsgi.py": "",
+            "src/site_api/urls.py": "urlpatterns = []\n",
+            "pytest.ini": "[pytest]\nDJANGO_SETTINGS_MODULE = site_api.settings\npythonpath = src\n",
+            "tox.ini": "[flake8]\nmax-line-length = 99\n",  # no pytest config in it: not copied
+            "tests/conftest.py": "",
+            "tests/alerts/test_alerts.py": "def test_a():\n    assert True\n",
+            "docs/test_notes.py": "",  # not a test dir
+        },
+    )
+    found = inspect(root)
+    assert found.app_dir == "src"
+    assert found.test_files == ["pytest.ini", "tests"]
+    assert found.has_tests and found.test_command == "pytest"
+    assert any(line.startswith("test-files: pytest.ini, tests at the project root") for line in found.found)
+    assert 'test-files = ["pytest.ini", "tests"]' in render.tool_section(found)
+
+
+def test_an_app_at_the_root_has_no_test_files(tmp_path: Path) -> None:
+    found = inspect(startproject(tmp_path, extra={"tests/test_x.py": "", "pytest.ini": "[pytest]\n"}))
+    assert found.test_files == []
 
 
 def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:

@@ -290,6 +290,17 @@ def test_the_pytest_config_names_the_tests_settings(tmp_path: Path) -> None:
     assert settingschoice.for_tests(tmp_path, tmp_path, pyproject) == ("x.ci", "pyproject.toml")
 
 
+def test_tox_setenv_names_the_tests_settings_when_no_pytest_config_does(tmp_path: Path) -> None:
+    """Held-out patchwork: `manage.py test` under tox with DJANGO_SETTINGS_MODULE in [testenv] setenv."""
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenvlist = py312\n\n[testenv]\nsetenv =\n    DJANGO_SETTINGS_MODULE = pw.settings.dev\n"
+        "    PYTHONDEVMODE = 1\ncommands = python manage.py test\n"
+    )
+    assert settingschoice.for_tests(tmp_path, tmp_path, {}) == ("pw.settings.dev", "tox.ini [testenv] setenv")
+    (tmp_path / "tox.ini").write_text("[testenv]\nsetenv = DJANGO_SETTINGS_MODULE={env:DSM}\n")
+    assert settingschoice.for_tests(tmp_path, tmp_path, {}) == ("", "")  # a substitution names no module
+
+
 def test_the_database_proof_is_read() -> None:
     assert database_used({"vendor": "mysql", "host": "db"}) == (True, "MySQL at db")
     assert database_used({"vendor": "sqlite", "host": ""}) == (False, "SQLite")

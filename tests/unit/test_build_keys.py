@@ -151,3 +151,18 @@ def test_prod_without_the_apps_pytest_still_fails_on_a_compiler() -> None:
     assert "pytest in prod because the app's runtime requirements name them: move them to test-requirements" in line
     with pytest.raises(ImageCheckFailed, match="tool:gcc"):
         probe.judge("app:prod", "tool:gcc\n", 0, "10001")
+
+
+def test_test_files_are_staged_for_the_test_image_only_and_must_be_in_the_project(tmp_path: Path) -> None:
+    (tmp_path / "tests" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a(): pass\n")
+    (tmp_path / "tests" / "__pycache__" / "test_a.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    assert buildfiles.test_files(tmp_path, ("pytest.ini", "tests")) == {
+        "pytest.ini": b"[pytest]\n",
+        "tests/test_a.py": b"def test_a(): pass\n",
+    }
+    with pytest.raises(ConfigError, match="test-files names tests2, which is not in the project"):
+        buildfiles.test_files(tmp_path, ("tests2",))
+    with pytest.raises(ConfigError, match=r"test-files '\.\./x' is not a path inside the project"):
+        parse_app({"test_files": ["../x"]})
