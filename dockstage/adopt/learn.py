@@ -145,6 +145,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     learned.env = {role: names for role, names in learned.env.items() if names}
     _overlay(learned, values, default, hosts)
     _not_followed(learned, values, result.get("alone") or {})
+    _behind_the_proxy(learned, values, result.get("alone") or {})
     learned.manifest = manifest_storage(values)
     learned.compress = dict(result.get("compress") or {})
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
@@ -228,6 +229,20 @@ def _not_followed(learned: Learned, values: dict[str, Any], alone: dict[str, Any
                 f"{SUITE_SETTING_NAMES[key]} takes another branch when only the names the suite sets are set "
                 "(the settings switch on a name of their own)"
             )
+
+
+def _behind_the_proxy(learned: Learned, values: dict[str, Any], alone: dict[str, Any]) -> None:
+    """SECURE_SSL_REDIRECT on (as prod's environment makes it) with no SECURE_PROXY_SSL_HEADER:
+    behind the suite's proxy, which passes X-Forwarded-Proto on, every request would be sent to
+    https:// again; the overlay trusts that header, as a TLS-terminating deployment needs."""
+    prod = alone.get("values") if alone.get("ok") and not alone.get("same") else values
+    prod = prod or values
+    if prod.get("SECURE_SSL_REDIRECT") and not prod.get("SECURE_PROXY_SSL_HEADER"):
+        learned.overlay.append("proxy-ssl-header")
+        learned.reasons.append(
+            "SECURE_SSL_REDIRECT is on and SECURE_PROXY_SSL_HEADER is not set: behind a proxy every request "
+            "would be redirected to https (the overlay reads X-Forwarded-Proto)"
+        )
 
 
 SUITE_SETTING_NAMES = {

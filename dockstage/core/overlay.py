@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-OVERLAY_VALUES = ("database", "secret-key", "allowed-hosts", "debug", "static-root", "compress-offline")
+OVERLAY_VALUES = (
+    "database",
+    "secret-key",
+    "allowed-hosts",
+    "debug",
+    "static-root",
+    "compress-offline",
+    "proxy-ssl-header",
+)
 """What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT,
-COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time)."""
+COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time),
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy)."""
 OVERLAY_MODULE = "dockstage_settings"
 STATIC_ROOT = "/app/staticfiles"
 

@@ -43,6 +43,8 @@ READ_BACK = (
     "STATICFILES_STORAGE",
     "COMPRESS_ENABLED",
     "COMPRESS_OFFLINE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_PROXY_SSL_HEADER",
 )
 SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL", "RQ_QUEUES")
 """Settings that name a service beside the database (read back with any other that mentions redis)."""
@@ -592,8 +594,12 @@ def _alone(module: str, final: dict, result: dict, debug_name: str, required: di
     tried = attempt(module, kept)
     if not tried.get("ok"):
         return {"ok": False, "error": tried.get("error", "")}
-    values = {k: tried["values"].get(k) for k in (*SUITE_SETTINGS, "LOG_FILES")}
+    values = {k: tried["values"].get(k) for k in (*SUITE_SETTINGS, *PROXY_SETTINGS, "LOG_FILES")}
     return {"ok": True, "same": False, "values": values, "env": kept}
+
+
+PROXY_SETTINGS = ("SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER")
+"""Read back as prod's environment makes them too: an ssl redirect defaulting on behind the proxy."""
 
 
 MAX_REQUIRED_CHECKS = 40

@@ -466,6 +466,43 @@ def test_settings_without_a_flag_are_not_overlaid_by_the_second_pass(tmp_path: P
     assert not any("takes another branch" in reason for reason in learned.reasons)
 
 
+SSL_REDIRECT = """\
+import os
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+ALLOWED_HOSTS = ["localhost"]
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "localhost")}}
+SECURE_SSL_REDIRECT = os.getenv("SECURE_SSL_REDIRECT", "True").lower() in ("true", "1", "t")
+"""
+
+
+def test_an_ssl_redirect_with_no_proxy_header_gets_the_overlays_header(tmp_path: Path) -> None:
+    """Held-out PARTs_WebAPI: SECURE_SSL_REDIRECT defaults on (the probe's sentinel turned it off),
+    and nothing sets SECURE_PROXY_SSL_HEADER: behind the proxy every GET answered 301 to https."""
+    (result,) = probe(tmp_path, {"settings": SSL_REDIRECT}, [])
+    learned = learn.interpret(result)
+    assert "proxy-ssl-header" in learned.overlay
+    assert any("SECURE_SSL_REDIRECT is on and SECURE_PROXY_SSL_HEADER is not set" in r for r in learned.reasons)
+    header = SSL_REDIRECT + 'SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")\n'
+    (tmp_path / "with-header").mkdir()
+    (result,) = probe(tmp_path / "with-header", {"settings": header}, [])
+    assert "proxy-ssl-header" not in learn.interpret(result).overlay
+    pythonpath = resources.path(resources.SUPPORT) / "pythonpath"
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{pythonpath}{os.pathsep}{tmp_path}",
+        "DJANGO_SECRET_KEY": "k",
+        "DOCKSTAGE_BASE_SETTINGS": "proj.settings",
+        "DOCKSTAGE_OVERLAY": "proxy-ssl-header",
+    }
+    shown = "import dockstage_settings as s; print(s.SECURE_SSL_REDIRECT, *s.SECURE_PROXY_SSL_HEADER)"
+    done = subprocess.run(
+        [sys.executable, "-c", shown], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "HTTP_X_FORWARDED_PROTO", "https"]
+
+
 def test_settings_the_probe_cannot_import_get_the_overlay_their_text_calls_for(tmp_path: Path) -> None:
     """django-crm's shape: nothing read from the environment, and an import the probe could not
     finish. The overlay follows the text instead of asking the user to edit the settings."""
