@@ -49,10 +49,10 @@ ENGINE_FIXTURES = {"docker_client", "built_images"}
 SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet"}
 
 
-# Modules that change the engine for everyone (swarm mode on and off) or whose assertions need it
-# unchanged (test_engine_lost counts the calls of a deploy on an engine that is no swarm manager):
-# run one after the other, on one pytest-xdist worker.
-ENGINE_WIDE = {"tests.integration.test_swarm", "tests.integration.test_engine_lost"}
+# Modules that change the engine for everyone (swarm mode on and off): one after the other, on one
+# pytest-xdist worker. (test_engine_lost's deploy tasks lose the engine before their first call, so a
+# swarm on another worker does not change them.)
+ENGINE_WIDE = {"tests.integration.test_swarm"}
 
 
 def xdist_group(item: pytest.Item) -> str:
