@@ -122,15 +122,16 @@ def _own_state_dir() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def built_images(docker_client: DockerClient, suite_settings: Settings) -> Iterator[list[stages.Built]]:
-    """All four stages built once for the run under the run's own image name; removed afterwards."""
-    with Run.open(suite_settings) as run:
-        built = run.build()
-    yield built
-    for stage in stages.STAGES:
-        try:
-            docker_client.image.remove(suite_settings.tag(stage), force=True)
-        except DockerException:
-            pass
+    """All four stages built once for the run under the run's own image name; removed afterwards
+    (also the stages a failed build did make)."""
+    try:
+        with Run.open(suite_settings) as run:
+            built = run.build()
+        yield built
+    finally:
+        for stage in stages.STAGES:
+            with suppress(DockerException):
+                docker_client.image.remove(suite_settings.tag(stage), force=True)
 
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
