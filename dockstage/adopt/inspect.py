@@ -180,6 +180,14 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         found.found.append(f"test settings: {found.test_settings_module} (from {found.test_settings_source})")
     if main is None:
         found.notes.append(f"settings module {module or '?'} not found under {found.app_dir}: check settings-module")
+        leaf_path = src.joinpath(*module.split(".")) if module else src
+        templates = sorted(leaf_path.parent.glob(f"{leaf_path.name}.*.py")) if module else []
+        if templates:  # production.example.py: the project's deployer makes production.py from it
+            found.notes[-1] = (
+                f"settings module {module} is not in the project, only {templates[0].relative_to(found.root)}: "
+                f"the project expects {leaf_path.name}.py made from it at deploy time; make it (then run init "
+                "again), or set settings-module to a module that is there"
+            )
     else:
         found.found.append(f"settings: {module} ({main.relative_to(found.root)})")
 
@@ -492,15 +500,22 @@ def inspect(root: Path) -> Findings:
             f"{checks[0].relative_to(root)} registers a system check that queries the database: the image's "
             "check --deploy (no database there) is off (deploy-check)"
         )
-    found.notes += names.notes
-    found.guesses += names.notes
-    found.found += names.describe()
+    missing = not found.settings_files  # no text to read: say so, claim nothing about it
+    found.notes += [] if missing else names.notes
+    found.guesses += [] if missing else names.notes
+    found.found += (
+        [
+            f"environment the settings read: unknown ({found.settings_module or 'the settings module'} is not in the project)"
+        ]
+        if missing
+        else names.describe()
+    )
     found.static_root = bool(re.search(r"^\s*STATIC_ROOT\s*=", settings_text, re.MULTILINE))
     found.manifest_static = "Manifest" in settings_text
     if re.search(r"Manifest\w*Storage", settings_text) and found.static_root:
         found.test_setup.append(learn.COLLECTSTATIC)
         found.found.append(f"{MANIFEST_GUESS} `{learn.COLLECTSTATIC}` runs before the tests (test-setup)")
-    if not found.static_root:
+    if not found.static_root and not missing:
         found.notes.append("no STATIC_ROOT in the settings: collectstatic is off, prod serves no static files")
         found.guesses.append(found.notes[-1])
     _routes(found, app)

@@ -299,3 +299,30 @@ def test_tests_without_pytest_config_run_with_manage_py_test(tmp_path: Path) -> 
     (root / "lists/tests/test_views.py").unlink()
     (root / "tox.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = mysite.settings\n")
     assert inspect(root).test_command == "pytest"
+
+
+def test_a_prod_settings_module_made_at_deploy_time_is_said_and_nothing_claimed_of_it(tmp_path: Path) -> None:
+    """Held-out patchwork: manage.py and wsgi.py name settings.production, which the deployer makes
+    from production.example.py; init said the settings read no database name (they were never read)."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="pw.settings.production"),
+            "pw/__init__.py": "",
+            "pw/settings/__init__.py": "",
+            "pw/settings/base.py": "import os\nDATABASES = {'default': {'HOST': os.environ.get('DATABASE_HOST')}}\n",
+            "pw/settings/dev.py": "from .base import *\n",
+            "pw/settings/production.example.py": "from .base import *\n",
+            "pw/wsgi.py": "",
+            "pw/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert any(
+        n.startswith(
+            "settings module pw.settings.production is not in the project, only pw/settings/production.example.py"
+        )
+        for n in found.notes
+    ), found.notes
+    assert "environment the settings read: unknown (pw.settings.production is not in the project)" in found.found
+    assert not any("do not read the database" in n or "no STATIC_ROOT" in n for n in found.notes)
