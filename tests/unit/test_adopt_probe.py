@@ -153,6 +153,31 @@ def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> No
     assert learned.required == {"SENTRY_DSN": "", "PAGE_SIZE": "0"}  # the app's own, needed at import
 
 
+GUARDED_BY_DEBUG = """\
+import os
+
+
+def flag(name, default="false"):  # django-bmx's config_bool: an unknown word is truthy
+    raw = os.environ.get(name, default).strip().lower()
+    return raw in ("1", "true", "yes", "on") or (raw not in ("", "0", "false", "no", "off") and bool(raw))
+
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+DEBUG = flag("DEBUG")
+if not DEBUG:  # prod: a name with a default the probe's sentinel does not pass
+    assert os.environ.get("SENTRY_ENV", "prod") in ("prod", "staging")
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "localhost")}}
+"""
+
+
+def test_a_name_is_not_required_when_prods_environment_imports_without_it(tmp_path: Path) -> None:
+    """Held-out django-bmx: with every name at its sentinel, DEBUG off broke another name's branch, so
+    DEBUG looked required and init wrote env-defaults DEBUG = "ds0s" (a truthy word in prod)."""
+    (result,) = probe(tmp_path, {"settings": GUARDED_BY_DEBUG}, [])
+    assert learn.interpret(result).required == {}
+
+
 @pytest.mark.parametrize(
     ("error", "name"),
     [
