@@ -273,9 +273,25 @@ def runtime_test_tools(settings: Settings) -> list[str]:
     folder = settings.root / STAGED / "requirements" / "runtime"
     found: list[str] = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():
-        if path.is_file() and path.name != "args":
-            found += [m[1].lower() for m in _TEST_TOOL.finditer(path.read_text(encoding="utf-8", errors="replace"))]
+        if not path.is_file() or path.name in ("args", "export") or path.name.endswith(".lock"):
+            continue  # the suite's own lines; a lock lists every group, the runtime set is its project's
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.name == "pyproject.toml":  # uv.lock / poetry.lock sets install its project's dependencies
+            text = "\n".join(_project_dependencies(text))
+        found += [m[1].lower() for m in _TEST_TOOL.finditer(text)]
     return list(dict.fromkeys(found))
+
+
+def _project_dependencies(text: str) -> list[str]:
+    """[project] dependencies and [tool.poetry.dependencies] names of a pyproject.toml, as lines."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    project = data.get("project", {})
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    listed = project.get("dependencies", []) if isinstance(project, dict) else []
+    return [str(d) for d in listed if isinstance(d, str)] + [str(n) for n in poetry if isinstance(poetry, dict)]
 
 
 def _index(app: App) -> list[str]:

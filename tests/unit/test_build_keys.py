@@ -138,9 +138,17 @@ def test_the_test_tools_the_apps_runtime_requirements_name(tmp_path: Path) -> No
     runtime = tmp_path / buildfiles.STAGED / "requirements" / "runtime"
     runtime.mkdir(parents=True)
     (runtime / "requirements.txt").write_text("Django==5.2\npytest==9.0.2\nPytest-Django>=4 ; python_version>'3'\n")
-    (runtime / "export").write_text("pytest-cov==6.0 \\\n    --hash=sha256:00\npytestify==1\n")
     (runtime / "args").write_text("-r requirements.txt\npytest-xdist\n")  # the suite's own args: not the app's
-    assert buildfiles.runtime_test_tools(settings) == ["pytest-cov", "pytest", "pytest-django"]
+    assert buildfiles.runtime_test_tools(settings) == ["pytest", "pytest-django"]
+    # held-out python-project-52: uv.lock, pytest in [project] dependencies (the lock lists every group)
+    (runtime / "requirements.txt").unlink()
+    (runtime / "export").write_text(".\n--no-default-groups\n")
+    (runtime / "uv.lock").write_text('[[package]]\nname = "pytest-cov"\n')
+    (runtime / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["django>=5", "pytest>=8.4.0", "pytestify==1"]\n'
+        '[dependency-groups]\ndev = ["pytest-cov"]\n'
+    )
+    assert buildfiles.runtime_test_tools(settings) == ["pytest"]
 
 
 def test_prod_without_the_apps_pytest_still_fails_on_a_compiler() -> None:
