@@ -5,8 +5,9 @@ Two projects made on the spot with `django-admin startproject`, each adopted wit
 through `nox -s pipeline`, with no key set by hand and no edit to the project:
 - a src/ layout whose settings read their own names (DJKEY, DBHOST, DBNAME, DBUSER, DBPASS) and
   whose pytest config names a test settings module that hard-codes SQLite (overlaid for the tests);
-- an untouched startproject with an app (settings.py byte-identical after init and pipeline).
-Both must end with their tests proven to have run on the stack's MariaDB.
+- an untouched startproject with an app (settings.py byte-identical after init and pipeline);
+- manage.py in src/ (the app dir) with tests/ and pytest.ini at the project root (test-files).
+Each must end with its tests proven to have run on the stack's MariaDB.
 """
 
 from __future__ import annotations
@@ -61,6 +62,31 @@ def test_own_names_src_layout_sqlite_test_settings(wheel_env: WheelEnv, tmp_path
         "the app's tests ran on SQLite, not on the stack's MySQL (settings mysite.settings_test; 2 tests, 1 failed"
         in done.stdout + done.stderr
     )
+
+
+def test_root_tests_beside_a_src_app_dir_run_in_the_test_image(
+    wheel_env: WheelEnv, tmp_path: Path, owned: dict[str, str]
+) -> None:
+    """Held-out PARTs_WebAPI's shape: src/manage.py, tests/ and pytest.ini (pythonpath = src) at the
+    root. init makes them test-files; the test image adds them to the app dir and runs them on MySQL."""
+    root = tmp_path / "roottests"
+    root.mkdir()
+    startproject(wheel_env.bin, root / "src", polls=True)
+    (root / "tests").mkdir()
+    (root / "src/polls/tests.py").rename(root / "tests/test_polls.py")
+    (root / "tests/conftest.py").write_text("")
+    (root / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = mysite.settings\npythonpath = src\n")
+    (root / "requirements.txt").write_text("Django>=5.2,<6\n")
+    (root / "requirements-test.txt").write_text("pytest\npytest-django\n")
+    found = wheel_env.run(["dockstage", "init", "--no-ci"], root, owned)
+    assert "manage.py: src/manage.py (app dir src)" in found, found
+    assert "test-files: pytest.ini, tests at the project root, beside the app dir (src)" in found
+    assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["dockstage"]["test-files"] == [
+        "pytest.ini",
+        "tests",
+    ]
+    out = wheel_env.run(["nox", "-s", "test_image"], root, owned)
+    assert "app tests (`pytest`): 2 tests, 0 failed, 0 errors, 0 skipped on MySQL at db" in out, out[-3000:]
 
 
 def test_untouched_startproject(wheel_env: WheelEnv, tmp_path: Path, owned: dict[str, str]) -> None:

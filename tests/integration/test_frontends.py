@@ -277,10 +277,12 @@ def test_dev_stack_reloads_an_edited_view_without_rebuild(
     port = free_port()
     settings = suite_settings.with_(project=f"{suite_settings.project}-dev", web_port=port)
     env = cli_env(settings)
-    image_id = docker_client.image.inspect(settings.tag("dev")).id
     try:
         ok(subprocess.run([sys.executable, "-m", "invoke", "dev", "--detach"], cwd=copy, env=env,
                           capture_output=True, text=True, timeout=600, check=False))  # fmt: skip
+        # The image the dev stack runs (built from the copy if the checkout changed since the
+        # session's build: a test on another worker may have written into app/ through its mount).
+        image_id = docker_client.image.inspect(settings.tag("dev")).id
         url = f"http://127.0.0.1:{port}/healthz"
         assert json.loads(smoke.fetch(url).body) == {"status": "ok", "database": "ok"}
         view = copy / "app" / "project_playground" / "views.py"
