@@ -40,10 +40,15 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test,bench]")
     # The suite's own timings: the 30 slowest printed, every test's seconds in the junit file.
     report = ROOT / ".dockstage" / "reports" / "suite-junit.xml"
-    # Two or more workers (pytest-xdist, one per core): a module's tests stay on one worker, the
-    # engine-wide modules on one (tests/conftest.py's xdist_group); `-n 0` after `--` runs serially.
+    # pytest-xdist, a worker per core, a module's tests on one worker (tests/conftest.py's xdist_group;
+    # `-- -n 0` runs them serially); then, alone, the tests that switch the engine into swarm mode and
+    # out, which changes it for every container on it (none selected: pytest's exit 5 is no failure).
     workers = ("-n", "auto", "--dist", "loadgroup")
-    session.run("pytest", *workers, "--durations=30", f"--junitxml={report}", *session.posargs)
+    session.run("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
+    alone = report.with_name("suite-junit-swarm-mode.xml")
+    session.run(
+        "pytest", "--engine-wide=only", "--durations=5", f"--junitxml={alone}", *session.posargs, success_codes=[0, 5]
+    )
 
 
 @nox.session

@@ -41,6 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=bool(os.environ.get("CI")),
         help="fail (instead of skip) integration tests when no Docker engine is usable (default on when CI is set)",
     )
+    parser.addoption(
+        "--engine-wide",
+        choices=("all", "skip", "only"),
+        default="all",
+        help="the tests that switch the engine into swarm mode and out: run them too (all), leave them out "
+        "(skip: for pytest-xdist's workers), or run only them (only: alone, after the rest)",
+    )
 
 
 ENGINE_FIXTURES = {"docker_client", "built_images"}
@@ -49,24 +56,28 @@ ENGINE_FIXTURES = {"docker_client", "built_images"}
 SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet"}
 
 
-# Modules that change the engine for everyone (swarm mode on and off): one after the other, on one
-# pytest-xdist worker. (test_engine_lost's deploy tasks lose the engine before their first call, so a
-# swarm on another worker does not change them.)
-ENGINE_WIDE = {"tests.integration.test_swarm"}
+SWARM_FIXTURES = {"swarm_mode"}
+"""Tests that switch the engine into swarm mode and out (tests/integration/test_swarm.py): that changes
+the engine for every container on it (a compose network's DNS answered "Unknown server host 'db'" in
+a stack of another pytest-xdist worker), so they run alone: `nox -s tests` runs them after the rest."""
 
 
 def xdist_group(item: pytest.Item) -> str:
     """The pytest-xdist group of a test (`--dist loadgroup`): its module, so a module's stacks are
-    made once on one worker, or "engine-wide" for the modules that must not overlap each other."""
+    made once, on one worker."""
     module = getattr(item, "module", None)
-    name = module.__name__ if module is not None else item.nodeid.split("::")[0]
-    return "engine-wide" if name in ENGINE_WIDE else name
+    return module.__name__ if module is not None else item.nodeid.split("::")[0]
+
+
+def engine_wide(item: pytest.Item) -> bool:
+    """Whether the test switches the engine into swarm mode (it asks for the swarm_mode fixture)."""
+    return bool(set(getattr(item, "fixturenames", ())) & SWARM_FIXTURES)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by the fixtures it uses: the engine makes it integration, images make it slow;
-    and by its pytest-xdist group."""
+    and by its pytest-xdist group. --engine-wide keeps or leaves out the swarm-mode tests."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & ENGINE_FIXTURES:
@@ -74,6 +85,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+    choice = config.getoption("--engine-wide")
+    if choice != "all":
+        kept = [item for item in items if engine_wide(item) == (choice == "only")]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 def free_port() -> int:

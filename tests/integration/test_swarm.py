@@ -170,6 +170,13 @@ def test_swarm_options_are_checked(changes: dict[str, object], message: str) -> 
 
 
 @pytest.fixture
+def swarm_mode(docker_client: DockerClient) -> DockerClient:
+    """The engine, for a test that switches it into swarm mode and out (harness.single_node): asking
+    for it runs the test alone, after the others (tests/conftest.py's SWARM_FIXTURES)."""
+    return docker_client
+
+
+@pytest.fixture
 def swarm_settings(suite_settings: Settings, tmp_path: Path) -> Settings:
     return _settings(suite_settings, tmp_path)
 
@@ -234,6 +241,7 @@ def _clients() -> list[object]:
 
 @pytest.mark.parametrize("client_binary", _clients())
 def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
+    swarm_mode: DockerClient,
     docker_client: DockerClient,
     built_images: list[stages.Built],
     suite_settings: Settings,
@@ -321,7 +329,11 @@ def _without_releases_of(path: Path, image: str, existed: bool) -> None:
 
 
 def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
-    docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings, tmp_path: Path
+    swarm_mode: DockerClient,
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    suite_settings: Settings,
+    tmp_path: Path,
 ) -> None:
     """The README's path as typed: invoke registry, release, deploy; a note through the proxy;
     stack-ps, stack-logs; undeploy (volume kept), undeploy --volumes --yes, registry --stop."""
@@ -409,7 +421,11 @@ def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
     reason="the three-node harness runs only with DOCKSTAGE_SWARM_HARNESS=1",
 )
 def test_three_node_harness(
-    docker_client: DockerClient, built_images: list[stages.Built], suite_settings: Settings, tmp_path: Path
+    swarm_mode: DockerClient,
+    docker_client: DockerClient,
+    built_images: list[stages.Built],
+    suite_settings: Settings,
+    tmp_path: Path,
 ) -> None:
     results = tmp_path / "swarm.json"
     doctor: list[subprocess.CompletedProcess[str]] = []
