@@ -266,6 +266,7 @@ def _values(
         "DOCKSTAGE_PROXY_IMAGE": target.pinned("proxy", address),
         "DOCKSTAGE_WEB_REPLICAS": str(web_replicas),
         "DOCKSTAGE_ENDPOINT_MODE": options.endpoint_mode,
+        "DOCKSTAGE_UPDATE_MONITOR": f"{options.update_monitor}s",
         "DOCKSTAGE_PROXY_PORT": str(options.proxy_port),
         "DOCKSTAGE_CONFIG_PROXY_CONF": proxy_conf,
         "DOCKSTAGE_SECRETS_REVISION": revision,

@@ -19,7 +19,7 @@ class SwarmOptions:
 
     Front-ends fill these from DOCKSTAGE_REGISTRY_PORT, DOCKSTAGE_REGISTRY_ADDRESS,
     DOCKSTAGE_REGISTRY_PUSH, DOCKSTAGE_REGISTRY_AUTH, DOCKSTAGE_STACK, DOCKSTAGE_PROXY_PORT,
-    DOCKSTAGE_WEB_REPLICAS and DOCKSTAGE_ENDPOINT_MODE (see docs/DEPLOY.md).
+    DOCKSTAGE_WEB_REPLICAS, DOCKSTAGE_ENDPOINT_MODE and DOCKSTAGE_UPDATE_MONITOR (see docs/DEPLOY.md).
     """
 
     registry_port: int = 5000  # the local registry, on 127.0.0.1
@@ -34,6 +34,9 @@ class SwarmOptions:
     proxy_port: int = 8080  # host-mode port of the proxy on the node labelled dockstage.proxy
     replicas: int = 2  # web replicas
     endpoint_mode: str = "dnsrr"  # vip where the swarm has IPVS
+    # Seconds swarm watches each new web task (update_config/rollback_config monitor) before the
+    # next: a task unhealthy within them rolls the update back.
+    update_monitor: int = 10
 
     def __post_init__(self) -> None:
         if self.endpoint_mode not in ENDPOINT_MODES:
@@ -44,6 +47,11 @@ class SwarmOptions:
         for name, port in (("registry port", self.registry_port), ("proxy port", self.proxy_port)):
             if not 1 <= port <= 65535:
                 raise ConfigError(f"{name} {port} is out of range", "use a TCP port between 1 and 65535")
+        if not 1 <= self.update_monitor <= 600:
+            raise ConfigError(
+                f"update monitor of {self.update_monitor} s",
+                "watch each new task 1 to 600 s (DOCKSTAGE_UPDATE_MONITOR)",
+            )
         if self.replicas < 1:
             raise ConfigError(f"{self.replicas} web replicas", "deploy at least one replica")
         if self.stack and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", self.stack):
@@ -71,6 +79,7 @@ class SwarmOptions:
             proxy_port=number("DOCKSTAGE_PROXY_PORT", 8080),
             replicas=number("DOCKSTAGE_WEB_REPLICAS", 2),
             endpoint_mode=values.get("DOCKSTAGE_ENDPOINT_MODE", "dnsrr"),
+            update_monitor=number("DOCKSTAGE_UPDATE_MONITOR", 10),
         )
 
     def stack_name(self, settings: Settings) -> str:

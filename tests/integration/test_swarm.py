@@ -158,15 +158,33 @@ def test_secret_names_change_with_their_content_only() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"endpoint_mode": "ipvs"}, "endpoint mode"), ({"replicas": 0}, "replicas"), ({"stack": "Bad Name"}, "stack")],
-    ids=["endpoint-mode", "no-replicas", "stack-name"],
+    [
+        ({"endpoint_mode": "ipvs"}, "endpoint mode"),
+        ({"replicas": 0}, "replicas"),
+        ({"stack": "Bad Name"}, "stack"),
+        ({"update_monitor": 0}, "update monitor of 0 s"),
+    ],
+    ids=["endpoint-mode", "no-replicas", "stack-name", "no-monitor"],
 )
 def test_swarm_options_are_checked(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         SwarmOptions(**changes)  # type: ignore[arg-type]
 
 
+def test_the_update_monitor_comes_from_the_environment_in_seconds(tmp_path: Path) -> None:
+    settings = config.load(tmp_path, environ={"DOCKSTAGE_UPDATE_MONITOR": "4"})
+    assert SwarmOptions.from_settings(settings).update_monitor == 4
+    assert SwarmOptions.from_settings(config.load(tmp_path, environ={})).update_monitor == 10
+    with pytest.raises(ConfigError, match="DOCKSTAGE_UPDATE_MONITOR is '4s', not a number"):
+        SwarmOptions.from_settings(config.load(tmp_path, environ={"DOCKSTAGE_UPDATE_MONITOR": "4s"}))
+
+
 # --- the engine -------------------------------------------------------------------------------
+
+
+MONITOR = 3
+"""Seconds swarm watches each new web task in the suite's deploys (DOCKSTAGE_UPDATE_MONITOR; 10 by
+default): the rolling updates stay health-gated, three of them take a minute less per flow."""
 
 
 @pytest.fixture
@@ -184,7 +202,11 @@ def swarm_settings(suite_settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def options(suite_settings: Settings) -> SwarmOptions:
     return SwarmOptions(
-        registry_port=free_port(), proxy_port=free_port(), replicas=2, stack=f"{suite_settings.project}-sw"
+        registry_port=free_port(),
+        proxy_port=free_port(),
+        replicas=2,
+        stack=f"{suite_settings.project}-sw",
+        update_monitor=MONITOR,  # the rolling updates' watch per task, shortened for the suite's clock
     )
 
 
@@ -280,6 +302,9 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             for key in ("DJANGO_SECRET_KEY", "API_TOKEN", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"):
                 assert settings.value(key) not in specs
             assert "DJANGO_SECRET_KEY_FILE=/run/secrets/django_secret_key" in specs
+            (web,) = [s for s in docker.service.list(filters=namespace) if s.spec.name == f"{stack}_web"]
+            assert web.spec.update_config is not None and web.spec.rollback_config is not None
+            assert web.spec.update_config.monitor == web.spec.rollback_config.monitor == MONITOR * 10**9
 
             # Rotation: a new value is a new secret and a rolling update; the old token stops working.
             new_token = uuid.uuid4().hex
@@ -346,6 +371,7 @@ def test_a_new_user_ships_to_a_single_node_swarm_with_invoke(
         DOCKSTAGE_ENV_FILE=str(tmp_path / ".env"),
         DOCKSTAGE_REGISTRY_PORT=str(registry_port),
         DOCKSTAGE_PROXY_PORT=str(proxy_port),
+        DOCKSTAGE_UPDATE_MONITOR=str(MONITOR),
     )
     stack = f"{suite_settings.project}-swarm"  # the default stack name
     namespace: list[tuple[Literal["label"], str]] = [("label", f"com.docker.stack.namespace={stack}")]
