@@ -235,8 +235,7 @@ def _behind_the_proxy(learned: Learned, values: dict[str, Any], alone: dict[str,
     """SECURE_SSL_REDIRECT on (as prod's environment makes it) with no SECURE_PROXY_SSL_HEADER:
     behind the suite's proxy, which passes X-Forwarded-Proto on, every request would be sent to
     https:// again; the overlay trusts that header, as a TLS-terminating deployment needs."""
-    prod = alone.get("values") if alone.get("ok") and not alone.get("same") else values
-    prod = prod or values
+    prod = (alone.get("values") if alone.get("ok") and not alone.get("same") else None) or values
     if prod.get("SECURE_SSL_REDIRECT") and not prod.get("SECURE_PROXY_SSL_HEADER"):
         learned.overlay.append("proxy-ssl-header")
         learned.reasons.append(

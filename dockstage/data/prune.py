@@ -10,7 +10,8 @@ relative, and its dotted string literals such as INSTALLED_APPS entries and `inc
 and an excluded module they name is kept, with the packages above it; the kept modules are read in
 turn. A string naming a package (an INSTALLED_APPS entry such as "tests", or its "x.apps.XConfig")
 keeps the app's own files (not its sub-packages, not the Python files the patterns drop inside it:
-its tests): Django imports an app's models and admin, and finds its templates/<label>/ by their place. Files Django finds by their place (migrations, management commands, template tags) are never
+its tests): Django imports an app's models and admin, and finds its templates/<label>/ by their
+place. Files Django finds by their place (migrations, management commands, template tags) are never
 dropped. The build log lists what was left out and what was kept because it is used; LIST, when
 given, receives the left-out paths one per line (the prod image's import check names them).
 """
@@ -95,23 +96,28 @@ def _spelled(node: ast.AST) -> list[str]:
     ]
 
 
-def names_spelled(source: str) -> set[str]:
-    """The module names a module's source spells as strings (see _spelled)."""
+def _parsed(source: str) -> ast.AST | None:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError):
-        return set()
-    return {name for node in ast.walk(tree) for name in _spelled(node)}
+        return None
+
+
+def names_spelled(tree: ast.AST | None) -> set[str]:
+    """The module names a parsed module spells as strings (see _spelled)."""
+    return {name for node in ast.walk(tree) for name in _spelled(node)} if tree else set()
 
 
 def names_used(source: str, module: str, is_package: bool) -> set[str]:
     """The dotted names a module's source imports or spells as strings (relative imports resolved)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    return _names_used(_parsed(source), module, is_package)
+
+
+def _names_used(tree: ast.AST | None, module: str, is_package: bool) -> set[str]:
+    if tree is None:
         return set()
     package = module if is_package else module.rpartition(".")[0]
-    used: set[str] = names_spelled(source)
+    used: set[str] = names_spelled(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             used.update(alias.name for alias in node.names)
@@ -165,7 +171,8 @@ def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], 
     while pending:
         relative = pending.pop()
         module = module_name(relative)
-        for name in sorted(names_spelled(files[relative])):  # an app named: its own files, not its tests
+        tree = _parsed(files[relative])  # read once: the apps it names, then what it imports or names
+        for name in sorted(names_spelled(tree)):  # an app named: its own files, not its tests
             folder = named_app(name, by_module)
             inside = [d for d in dropped if folder and d.startswith(folder) and not _in_subpackage(d, folder, files)]
             own_tests = excluded_paths([d[len(folder) :] for d in inside if d.endswith(".py")], patterns)
@@ -174,7 +181,7 @@ def decide(files: dict[str, str], patterns: list[str]) -> tuple[dict[str, str], 
                 del dropped[target]
                 if module_name(target):
                     pending.append(target)
-        for name in sorted(names_used(files[relative], module, relative.endswith("__init__.py"))):
+        for name in sorted(_names_used(tree, module, relative.endswith("__init__.py"))):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):  # the module and every package above it
                 target = by_module.get(".".join(parts[:depth]))

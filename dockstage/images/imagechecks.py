@@ -224,13 +224,16 @@ NON_ROOT = Probe("id -u", _judge_user)
 """The image's user is not root, by name and by the uid it really runs as."""
 
 
+_NO_TOOLS_LINE = "no gcc/cc/make/pkg-config/node/npm, no MySQL headers"
+
+
 def _judge_toolchain(tag: str, output: str, status: int, user: str) -> str:
     found = output.split()
     if found:
         raise ImageCheckFailed(
             tag, f"holds what prod must not: {', '.join(found)}", "keep build tools in the dev stage"
         )
-    return "no gcc/cc/make/pkg-config/node/npm, no MySQL headers, no pytest"
+    return f"{_NO_TOOLS_LINE}, no pytest"
 
 
 _NO_TOOLS = (
@@ -248,7 +251,7 @@ def _app_asks_for(tools: list[str]) -> Probe:
     def judge(tag: str, output: str, status: int, user: str) -> str:
         _judge_toolchain(tag, output, status, user)
         return (
-            f"no gcc/cc/make/pkg-config/node/npm, no MySQL headers; {', '.join(tools)} in prod because the app's "
+            f"{_NO_TOOLS_LINE}; {', '.join(tools)} in prod because the app's "
             "runtime requirements name them: move them to test-requirements (or a dev group) to leave them out"
         )
 
