@@ -6,7 +6,7 @@ web's alias there. So:
 1. a second web is created from the new image beside the running one, taken off the proxy's
    network before it starts, started, and its healthcheck waited on;
 2. it is connected to the proxy's network again: the proxy now round-robins over both;
-3. after a short wait (the proxy's DNS answers are kept 1 s) the old web is stopped (gunicorn
+3. after a short wait (the proxy may use a DNS answer up to 2 s) the old web is stopped (gunicorn
    finishes its requests; the proxy retries a refused connection on the new web) and removed.
 A new web that crashes, turns unhealthy or is not healthy in time is never connected, and is
 removed; the old one never stopped serving. The proxy is never reloaded, so no client connection
@@ -31,8 +31,11 @@ LIVE_ALIAS = "web-live"
 """The name the proxy sends requests to (proxy.conf), on its `live` network."""
 LIVE_NETWORK = "live"
 """The proxy's network in compose.proxy.yaml (compose names it <project>_live)."""
-DNS_SECONDS = 1.5
-"""How long the proxy may still use a DNS answer without the new web (proxy.conf: valid=1s)."""
+DNS_SECONDS = 3.0
+"""How long the proxy may still use a DNS answer without the new web. proxy.conf says valid=1s, but
+nginx counts it in whole seconds (an answer is used while `valid >= now`, both in seconds), so an
+answer got at second X is used until X+2: waiting 1.5 s left up to 0.5 s in which the old web
+stopped while the proxy knew no other, and those requests got 502."""
 
 
 @dataclass(frozen=True)
