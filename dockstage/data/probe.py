@@ -564,7 +564,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
-    out["required"] = _required(module, final, kinds, _suite_set(final, result, out["debug"].get("name", "")))
+    out["required"] = _required(module, final, _suite_set(final, result, out["debug"].get("name", "")))
     out["compress"] = _compress(module, final, result, order)
     out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
     return out
@@ -611,13 +611,39 @@ def _suite_set(final: dict, result: dict, debug_name: str) -> dict:
     return {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
 
 
-def _required(module: str, final: dict, kinds: dict, suite_set: dict) -> dict:
+def _required(module: str, final: dict, suite_set: dict) -> dict:
     """Names the import cannot do without (os.environ["X"], env("X") with no default), each with
-    the plainest value it imports with: "", "0", or its sentinel. None when the settings import with
-    the suite's names alone (prod's environment): a name is not needed because, with every other
-    name at its sentinel, a branch it guards breaks (held-out django-bmx's DEBUG got "ds0s")."""
-    if attempt(module, suite_set).get("ok"):
-        return {}
+    the plainest value it imports with: "", "0", or its sentinel. Learned from prod's environment
+    (the suite's names alone), adding each name the import then dies for want of: a name is not
+    needed because, with every other name at its sentinel, a branch it guards breaks (held-out
+    django-bmx's DEBUG got "ds0s"). Only when an error names no name, each name of `final` is
+    left out in turn."""
+    required: dict = {}
+    for _ in range(MAX_REQUIRED_CHECKS):
+        tried = attempt(module, {**suite_set, **required})
+        if tried.get("ok"):
+            return required
+        name = missing_name(tried.get("error", ""))
+        if not name or name in required or name not in final:
+            break
+        value = _plainest(module, {**suite_set, **required}, name, final[name])
+        if value is None:
+            break
+        required[name] = value
+    return _left_out_in_turn(module, final)
+
+
+def _plainest(module: str, env: dict, name: str, sentinel_: str) -> str | None:
+    """The plainest value of `name` that gets the import past wanting it ("", "0", its sentinel)."""
+    for value in ("", "0", sentinel_):
+        tried = attempt(module, {**env, name: value})
+        if tried.get("ok") or missing_name(tried.get("error", "")) != name:
+            return value
+    return None
+
+
+def _left_out_in_turn(module: str, final: dict) -> dict:
+    """The names of `final` whose absence breaks the import, each with its plainest value."""
     required = {}
     for name in list(final)[:MAX_REQUIRED_CHECKS]:
         without = {k: v for k, v in final.items() if k != name}

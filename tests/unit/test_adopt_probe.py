@@ -178,6 +178,15 @@ def test_a_name_is_not_required_when_prods_environment_imports_without_it(tmp_pa
     assert learn.interpret(result).required == {}
 
 
+def test_required_names_are_learned_from_prods_environment_not_from_every_sentinel(tmp_path: Path) -> None:
+    """Held-out django-bmx again: a name prod really needs (its OPENAI_API_KEY) made the suite's names
+    alone fail, and DEBUG still came out required at its sentinel: only the names the import dies
+    for want of, from prod's environment, are required."""
+    settings = GUARDED_BY_DEBUG + 'OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]\n'
+    (result,) = probe(tmp_path, {"settings": settings}, [])
+    assert learn.interpret(result).required == {"OPENAI_API_KEY": ""}
+
+
 @pytest.mark.parametrize(
     ("error", "name"),
     [
