@@ -452,6 +452,7 @@ def _forked(module: str, env: dict, setup: bool = False, health: dict | None = N
     pid = os.fork()
     if pid == 0:  # the child: this environment, one import, the answer down the pipe
         os.close(read_end)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # warnings, a request's logged 500: not init's output
         code, answer = 0, ""
         try:
             signal.alarm(120)

@@ -104,6 +104,16 @@ def probe(
 ) -> list[dict[str, object]]:
     """The in-image probe run here on `modules` of a package `proj` (its request: these modules,
     `names` given sentinels, `health` candidates to resolve); its results."""
+    done = run_probe(tmp_path, modules, names, health)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
+    results: list[dict[str, object]] = json.loads(line.split(" ", 1)[1])["results"]
+    return results
+
+
+def run_probe(
+    tmp_path: Path, modules: dict[str, str], names: list[str], health: dict[str, object] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The probe script's run, as `probe` makes it (its stdout and stderr)."""
     package = tmp_path / "proj"
     package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
@@ -113,7 +123,7 @@ def probe(
     if health is not None:
         request["health"] = health
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(PACKAGE_DATA / "probe.py")],
         cwd=tmp_path,
         env={**env, "DOCKSTAGE_PROBE": json.dumps(request)},
@@ -122,9 +132,18 @@ def probe(
         timeout=120,
         check=True,
     )
+
+
+def test_what_an_import_writes_to_stderr_stays_out_of_inits_output(tmp_path: Path) -> None:
+    """Held-out bakerydemo and django-bmx: a warning at import (once per attempt) and a probe request's
+    logged 500 filled the top of init's output; the answer still says how an import failed."""
+    noisy = 'import sys, warnings\nwarnings.warn("set REDIS_URL in prod")\nsys.stderr.write("noise\\n")\n'
+    done = run_probe(tmp_path, {"settings": noisy + "SECRET_KEY = 'x'\n", "broken": noisy + "1 / 0\n"}, [])
+    assert done.stderr == ""
     line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
-    results: list[dict[str, object]] = json.loads(line.split(" ", 1)[1])["results"]
-    return results
+    ok, broken = json.loads(line.split(" ", 1)[1])["results"]
+    assert ok["ok"] is True and broken["ok"] is False
+    assert "ZeroDivisionError" in broken["error"], broken
 
 
 def test_own_names_are_mapped_by_what_the_settings_do_with_them(tmp_path: Path) -> None:
