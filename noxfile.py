@@ -41,11 +41,11 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test,bench]")
     # The suite's own timings: the 30 slowest printed, every test's seconds in the junit file.
     report = ROOT / ".dockstage" / "reports" / "suite-junit.xml"
-    # DOCKSTAGE_TEST_WORKERS=auto (or a number): pytest-xdist workers, a module's tests on one worker
-    # (tests/conftest.py's xdist_group); serial by default until parallel runs are proven flake-free on
-    # a fresh machine. Then, alone, the tests that switch the engine into swarm mode and out, which
-    # changes it for every container on it (none selected: pytest's exit 5 is no failure).
-    count = os.environ.get("DOCKSTAGE_TEST_WORKERS", "0")
+    # pytest-xdist workers, one per core (DOCKSTAGE_TEST_WORKERS: a number; 0 runs serially), a
+    # module's tests on one worker (tests/conftest.py's xdist_group). Then, alone, the tests that
+    # switch the engine into swarm mode and out, which changes it for every container on it (none
+    # selected: pytest's exit 5 is no failure).
+    count = os.environ.get("DOCKSTAGE_TEST_WORKERS", "auto")
     workers = ("-n", count, "--dist", "loadgroup") if count not in ("", "0") else ()
     session.run("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
     alone = report.with_name("suite-junit-swarm-mode.xml")
