@@ -92,6 +92,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker of `--dist loadgroup`: stop when the groups did not apply (pytest-xdist
+    3.8 renames each test to `<id>@<group>`, which pytest 9.2 ignores: every test then ran alone, a
+    module's fixtures were made on both workers, and its BuildKit steps raced)."""
+    if getattr(session.config.option, "loadgroup", False) and any("@" not in i.nodeid for i in session.items):
+        raise pytest.UsageError(
+            f"pytest-xdist's --dist loadgroup did not group the tests under pytest {pytest.__version__}: "
+            "install the pytest the test extra pins (pip install -e '.[test]')"
+        )
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     return loopback.free_port()
