@@ -8,6 +8,7 @@ does. Optionally, the README's main job on a simulated fresh machine (a tool out
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -159,6 +160,7 @@ def fresh_machine(tool: Path, root: Path, reporter: Reporter, limit_s: int = FRE
         "seconds": seconds,
         "exit_code": code,
         "green": code == 0,
+        "split": fresh_split(output),
     }
     if code != 0:
         result["output_tail"] = output.strip().splitlines()[-20:]
@@ -166,3 +168,20 @@ def fresh_machine(tool: Path, root: Path, reporter: Reporter, limit_s: int = FRE
     else:
         reporter.info(f"fresh machine: pipeline green after {seconds:.1f}s")
     return result
+
+
+_SPLIT_LINES = (
+    ("provision", re.compile(r"^\[provision\] .*ready in (\d+) s$", re.MULTILINE)),
+    ("bootstrap", re.compile(r"^\[bootstrap\] installed in (\d+) s$", re.MULTILINE)),
+)
+_SPLIT_ROW = re.compile(
+    r"^│ (doctor|bases|build|test_image|image checks|smoke_prod) +│[^│\n]*│ ([\d.]+) +│$", re.MULTILINE
+)
+
+
+def fresh_split(output: str) -> dict[str, float]:
+    """Where the main job's seconds went, from its own output: provision and bootstrap (their last
+    lines), then the pipeline's table (doctor, bases, build, tests, image checks, smoke)."""
+    split = {name: float(found[1]) for name, pattern in _SPLIT_LINES if (found := pattern.search(output))}
+    split.update({row[1]: float(row[2]) for row in _SPLIT_ROW.finditer(output)})
+    return split

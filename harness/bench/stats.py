@@ -345,6 +345,9 @@ def pipeline_rows(results: Mapping[str, Any]) -> list[tuple[str, ...]]:
     fresh_seconds, fresh_failed = _fresh_machine(results)
     fresh = results.get("fresh_machine", {})
     shown = "not measured" if not fresh.get("measured") else fmt(fresh_seconds) + (" (failed)" if fresh_failed else "")
+    split = fresh.get("split") or {}
+    if split:
+        shown += " (" + ", ".join(f"{step} {fmt(seconds)}" for step, seconds in split.items()) + ")"
     rows.append(("fresh machine: the README's main job", shown, "", "", "", "", ""))
     return rows
 

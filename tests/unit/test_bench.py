@@ -643,3 +643,43 @@ def test_pid_stat_gives_user_plus_system_seconds() -> None:
     # a command name with spaces and a paren, as /proc shows it; utime 250, stime 50 ticks
     text = "4242 (docker-proxy (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 123 0 0"
     assert cpu.parse_pid_stat(text, 100) == 3.0
+
+
+FRESH_OUTPUT = """\
+[provision] installing docker.io (engine, containerd, runc)
+[provision] engine 20.10.24+dfsg1, github.com/docker/buildx 0.13.1+ds1, 2.26.1-4; ready in 15 s
+[bootstrap] installing the suite (pip install -e .)
+[bootstrap] installed in 6 s
+┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┓
+┃ step         ┃ result                  ┃ seconds ┃
+┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩
+│ doctor       │ 5 checks green          │ 0.4     │
+│ bases        │ 3 stand-in images built │ 42.3    │
+│ build        │ 4 stages                │ 31.3    │
+│ test_image   │ 47 tests, 0 failed      │ 3.0     │
+│ image checks │ 5 passed                │ 1.7     │
+│ smoke_prod   │ 7 checks passed         │ 3.6     │
+└──────────────┴─────────────────────────┴─────────┘
+"""
+
+
+def test_the_fresh_machines_split_is_read_from_its_output_and_reported(tmp_path: Path) -> None:
+    split = pipelines.fresh_split(FRESH_OUTPUT)
+    assert split == {
+        "provision": 15.0,
+        "bootstrap": 6.0,
+        "doctor": 0.4,
+        "bases": 42.3,
+        "build": 31.3,
+        "test_image": 3.0,
+        "image checks": 1.7,
+        "smoke_prod": 3.6,
+    }
+    assert pipelines.fresh_split("[provision] fast path: engine ... already present\n") == {}
+    data = results(fresh_machine={"measured": True, "seconds": 107.0, "green": True, "split": split})
+    targets = benchstats.evaluate_targets(data)
+    text = benchstats.write_markdown(tmp_path / "REPORT.md", data, targets).read_text()
+    assert (
+        "| fresh machine: the README's main job | 107.00 (provision 15.00, bootstrap 6.00, doctor 0.40, bases 42.30,"
+        in text
+    )
