@@ -188,8 +188,11 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 600) -> subpr
 
 @contextmanager
 def project_stack(settings: Settings, variant: str = "prod") -> Iterator[Stack]:
-    """One compose project, owned: its containers, networks and volumes are removed afterwards."""
+    """One compose project, owned: its containers, networks and volumes are removed afterwards. Its
+    base images are made first, as a command would (a db-only stack needs the MariaDB stand-in,
+    which no other test may have built yet on this engine)."""
     with Run.open(settings) as run:
+        run.provided_bases()
         stack = run.stack(variant)
         try:
             yield stack
