@@ -7,7 +7,8 @@ own output never reaches the one line: it is kept in `detail`, shown with DOCKST
 
 A failed docker call becomes one of these in one place, `from_docker` (used through
 `docker_errors`); a call whose failure is expected and harmless goes through `swallowed`, which
-says why; whatever escapes both is translated by the front-ends' `execute()`.
+says why; a swarm command whose manager goes away while it waits says what it last saw
+(`ManagerLost`, from swarm/waits.py); whatever escapes them is translated by the front-ends' `execute()`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import ClassVar, Literal
 
 from python_on_whales.exceptions import (
     DockerException,
@@ -143,6 +145,30 @@ class EngineLost(EngineError):
         super().__init__(
             f"the Docker engine stopped answering while {action}",
             "check that it runs (`{doctor}`), then run the command again",
+            detail=detail,
+        )
+
+
+SwarmHolds = Literal["update", "removal", "nothing"]
+"""What the swarm holds of a command whose manager went away (ManagerLost)."""
+
+
+class ManagerLost(EngineError):
+    """The swarm manager went away while a swarm command worked with it: what it last saw, and
+    what the swarm does by itself once a manager is back (it holds the desired state, not the
+    client). `then`: "update" (a deploy was handed over), "removal" (an undeploy), "nothing" (the
+    command had not changed the stack yet)."""
+
+    FIXES: ClassVar[Mapping[str, str]] = {
+        "update": "the swarm resumes it by itself once a manager is back (no command needed); check with `{stack_ps}`",
+        "removal": "the swarm goes on removing it once a manager is back; then run `{undeploy}` again to finish",
+        "nothing": "the stack was not changed; run the command again once a manager is back (`{stack_ps}` answers then)",
+    }
+
+    def __init__(self, doing: str, seen: str = "", *, then: SwarmHolds = "update", detail: str = "") -> None:
+        super().__init__(
+            f"the swarm manager stopped answering while {doing}{f' ({seen})' if seen else ''}",
+            self.FIXES[then],
             detail=detail,
         )
 
@@ -456,6 +482,12 @@ _SERVICE = re.compile(r"(?:container|service) \"?([\w.-]+?)\"? (?:is unhealthy|e
 _NO_DAEMON = re.compile(r"Cannot connect to the Docker daemon at (\S+?)\.? Is the docker daemon running")
 _LOST_SIGNS = ("error during connect", "rpc error: code = Unavailable")
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+_LEADERLESS = (
+    "does not have a leader",
+    "rpc error: code = Unavailable",
+    "rpc error: code = DeadlineExceeded",
+    "context deadline exceeded",
+)
 _REMOVED: dict[type[DockerException], str] = {
     NoSuchContainer: "container",
     NoSuchVolume: "volume",
@@ -502,6 +534,22 @@ def engine_error(exc: DockerException, action: str) -> EngineError | None:
     if any(sign in text for sign in _LOST_SIGNS):
         return EngineLost(action, detail)
     return None
+
+
+def _last_lines(exc: DockerException) -> str:
+    return "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-3:])
+
+
+def swarm_electing(exc: DockerException) -> bool:
+    """The engine answered, but its swarm has no leader to ask right now (an election after a
+    manager died takes seconds; too few managers up lasts until one is back)."""
+    return any(sign in _last_lines(exc) for sign in _LEADERLESS)
+
+
+def swarm_unreachable(exc: DockerException) -> bool:
+    """The swarm's manager is out of this client's reach: no engine at its socket, the engine gone
+    mid-call, or a swarm with no leader."""
+    return engine_error(exc, "") is not None or swarm_electing(exc)
 
 
 def from_docker(

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from python_on_whales import DockerClient
 from python_on_whales.components.service.cli_wrapper import Service
-from python_on_whales.exceptions import NoSuchContainer, NoSuchService
+from python_on_whales.exceptions import NoSuchContainer
 
 from dockstage.core import files, resources
 from dockstage.core.config import Settings
@@ -37,7 +37,7 @@ from dockstage.flows.run import Run
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile
 from dockstage.stack.compose import compose_values, compose_view
-from dockstage.swarm import probe, stackfile
+from dockstage.swarm import stackfile, waits
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
 from dockstage.swarm.release import Release, find, latest, load
 
@@ -55,7 +55,6 @@ OBJECT_LABEL = "dockstage.object"
 NAMESPACE_LABEL = "com.docker.stack.namespace"
 JOBS_CLIENT_MAJOR = 23  # docker/cli deploys `mode: replicated-job` from stack files since 23.0
 KEEP_GENERATIONS = 2  # secrets/configs of the current and the previous deploy stay
-TERMINAL_UPDATES = ("completed", "paused", "rollback_completed", "rollback_paused")
 
 
 @dataclass(frozen=True)
@@ -241,11 +240,6 @@ def _fingerprint(service: Service | None) -> tuple[object, ...]:
     return (container.image, tuple(container.env or ()), tuple(sorted((container.labels or {}).items())))
 
 
-def _update_marker(service: Service | None) -> str:
-    status = service.update_status if service else None
-    return f"{status.state}@{status.started_at}" if status else ""
-
-
 def _values(
     settings: Settings,
     options: SwarmOptions,
@@ -362,94 +356,6 @@ def _deploy_file(
         )
 
 
-# --- waiting ----------------------------------------------------------------------------------
-
-
-def _running(docker: DockerClient, name: str) -> list[str]:
-    """Images of the service's tasks that should run and do (healthy, when there is a healthcheck)."""
-    try:
-        tasks = docker.service.ps(name)
-    except NoSuchService:  # not created yet: no task runs
-        return []
-    return [
-        (t.spec.container_spec.image or "") if t.spec and t.spec.container_spec else ""
-        for t in tasks
-        if t.desired_state == "running" and t.status is not None and t.status.state == "running"
-    ]
-
-
-def wait_replicas(docker: DockerClient, name: str, replicas: int, image: str, timeout: float) -> bool:
-    """True once exactly `replicas` tasks of `image` run."""
-    return probe.until(lambda: _running(docker, name).count(image) == replicas or None, timeout, 1.0) is True
-
-
-def _show_logs(docker: DockerClient, reporter: Reporter, name: str, tail: int = 30) -> None:
-    text = ""
-    # Safe: logs are shown only beside an error that is raised anyway (it says what failed).
-    with swallowed("logs shown beside an error"):
-        text = str(docker.service.logs(name, tail=tail))
-    if text:
-        reporter.raw(str(text))
-
-
-def wait_job(docker: DockerClient, reporter: Reporter, name: str, deploy_id: str, timeout: float) -> float:
-    """Wait until the task of this deploy (its DOCKSTAGE_DEPLOY_ID) completed; seconds taken."""
-    started = time.monotonic()
-    marker = f"DOCKSTAGE_DEPLOY_ID={deploy_id}"
-
-    def states() -> list[str]:
-        try:
-            tasks = docker.service.ps(name)
-        except NoSuchService:  # not created yet: no task ran
-            return []
-        return [
-            t.status.state or ""
-            for t in tasks
-            if t.status and t.spec and t.spec.container_spec and marker in (t.spec.container_spec.env or [])
-        ]
-
-    if probe.until(lambda: "complete" in states() or None, timeout, 1.0) is None:
-        _show_logs(docker, reporter, name)
-        raise StackError(
-            f"migrations ({name}) did not complete within {timeout:.0f} s (task states: {', '.join(states()) or 'none'})",
-            "see the job's output above (`{stack_logs} --service migrate`); fix and deploy again",
-        )
-    return time.monotonic() - started
-
-
-def wait_update(
-    docker: DockerClient, reporter: Reporter, name: str, before: str, replicas: int, image: str, timeout: float
-) -> str:
-    """After a spec change: wait for the rolling update that follows it to end. Returns the final
-    state; raises when swarm rolled it back or paused it."""
-    deadline = time.monotonic() + timeout
-
-    def ended() -> str | None:
-        service = docker.service.inspect(name)
-        marker = _update_marker(service)
-        if marker and marker != before and service.update_status and service.update_status.state in TERMINAL_UPDATES:
-            return service.update_status.state
-        return None
-
-    state = probe.until(ended, timeout, 1.0)
-    if state is None:
-        _show_logs(docker, reporter, name)
-        raise StackError(f"the update of {name} did not finish within {timeout:.0f} s", "see `{stack_ps}`")
-    if state != "completed":
-        message = docker.service.inspect(name).update_status
-        for task in docker.service.ps(name):
-            if task.status and task.status.state in ("failed", "rejected") and task.status.err:
-                reporter.info(f"{name} task {task.slot}: {task.status.state}: {task.status.err}")
-        raise StackError(
-            f"the update of {name} failed and swarm {'rolled it back' if state.startswith('rollback') else 'paused it'}"
-            f" ({message.message if message else state})",
-            "see why the new tasks failed (`{stack_ps}`, `{stack_logs} --service web`); the previous version still serves",
-        )
-    if not wait_replicas(docker, name, replicas, image, max(5.0, deadline - time.monotonic())):
-        raise StackError(f"{name}: the update completed but not {replicas} tasks run", "see `{stack_ps}`")
-    return state
-
-
 # --- deploy and rollback ----------------------------------------------------------------------
 
 
@@ -481,6 +387,22 @@ def _roll_out(
     migrate: bool,
     support: Release | None = None,
 ) -> Deployed:
+    """Deploy `target` (migrations first when `migrate`); a manager lost meanwhile is one line."""
+    watch = waits.Watch(f"deploying {target.version} to {options.stack_name(run.settings)}")
+    with watch.guard():
+        return _steps(run, options, target, replicas, watch, migrate=migrate, support=support)
+
+
+def _steps(
+    run: Run,
+    options: SwarmOptions,
+    target: Release,
+    replicas: int,
+    watch: waits.Watch,
+    *,
+    migrate: bool,
+    support: Release | None,
+) -> Deployed:
     started = time.monotonic()
     docker, reporter = run.docker, run.reporter
     stack = options.stack_name(run.settings)
@@ -506,31 +428,36 @@ def _roll_out(
 
     if migrate:
         reporter.step(f"deploy {stack}: migrations of {target.version} first (web as it runs)")
+        watch.doing, watch.then = f"the migrations of {target.version} ran", "update"
         apply(stackfile.without(doc, "web"))
-        seconds = wait_job(docker, reporter, f"{stack}_migrate", values["DOCKSTAGE_DEPLOY_ID"], settings.wait_timeout)
+        seconds = waits.wait_job(
+            docker, reporter, watch, f"{stack}_migrate", values["DOCKSTAGE_DEPLOY_ID"], settings.wait_timeout
+        )
         reporter.ok(f"migrations of {target.version} applied ({seconds:.0f} s)")
 
     reporter.step(f"deploy {stack}: web {target.version}, {replicas} replicas")
     current = _service(docker, stack, "web")
-    before, marker = _fingerprint(current), _update_marker(current)
+    before, marker = _fingerprint(current), waits.update_marker(current)
+    watch.doing, watch.then, watch.seen = f"web went to {target.version} on {stack}", "update", ""
     # Without migrate: any update of a job service runs it again.
     apply(stackfile.without(doc, "migrate"))
+    watch.seen = "the swarm has web's new spec"
     _prune_services(docker, reporter, stack, doc)
     timeout = float(settings.wait_timeout + 45 * replicas)
     after = _fingerprint(_service(docker, stack, "web"))
     if current is None:
         outcome = "created"
-        if not wait_replicas(docker, web_name, replicas, new_web, timeout):
-            _show_logs(docker, reporter, web_name)
+        if not waits.wait_replicas(docker, watch, web_name, replicas, new_web, timeout):
+            waits.show_logs(docker, reporter, web_name)
             raise StackError(
                 f"{web_name}: {replicas} healthy tasks did not start within {timeout:.0f} s", "see `{stack_ps}`"
             )
     elif after != before:
         outcome = "updated"
-        wait_update(docker, reporter, web_name, marker, replicas, new_web, timeout)
+        waits.wait_update(docker, reporter, watch, web_name, marker, replicas, new_web, timeout)
     else:
         outcome = "unchanged" if _replicas(current) == replicas else "scaled"
-        if not wait_replicas(docker, web_name, replicas, new_web, timeout):
+        if not waits.wait_replicas(docker, watch, web_name, replicas, new_web, timeout):
             raise StackError(f"{web_name}: {replicas} tasks do not run", "see `{stack_ps}`")
     removed = prune_objects(docker, stack, [*secrets.values(), proxy_conf])
     if removed:
@@ -646,7 +573,7 @@ def stack_logs(run: Run, service: str | None = None, *, tail: int = 100, options
                 raise StackError(f"{stack} has no service {name}", "use db, migrate, web or proxy")
             continue
         reporter.step(f"logs of {stack}_{name}")
-        _show_logs(docker, reporter, f"{stack}_{name}", tail)
+        waits.show_logs(docker, reporter, f"{stack}_{name}", tail)
 
 
 def _gone(docker: DockerClient, stack: str) -> bool:
@@ -681,16 +608,21 @@ def undeploy(run: Run, *, volumes: bool = False, yes: bool = False, options: Swa
     settings, docker, reporter = run.settings, run.docker, run.reporter
     stack = options.stack_name(settings)
     reporter.step(f"undeploy {stack}")
-    with docker_errors(f"removing the stack {stack}"):
+    watch = waits.Watch(f"removing {stack}")
+    with docker_errors(f"removing the stack {stack}"), watch.guard():
         if any(s.name == stack for s in docker.stack.list()):
+            watch.then = "removal"
             docker.stack.remove(stack)
-    if not probe.until(lambda: _gone(docker, stack) or None, settings.wait_timeout, 1.0):
-        raise StackError(f"{stack}'s services or networks are still there", "see `docker stack ps`; run undeploy again")
-    with _unprinted():
-        for secret in docker.secret.list(filters=[("label", f"{STACK_LABEL}={stack}")]):
-            docker.secret.remove(secret)
-    for config in docker.config.list(filters={"label": f"{STACK_LABEL}={stack}"}):
-        docker.config.remove(config)
+        if not watch.until(lambda: _gone(docker, stack) or None, settings.wait_timeout):
+            raise StackError(
+                f"{stack}'s services or networks are still there", "see `docker stack ps`; run undeploy again"
+            )
+        watch.doing = f"removing {stack}'s secrets and configs"
+        with _unprinted():
+            for secret in docker.secret.list(filters=[("label", f"{STACK_LABEL}={stack}")]):
+                docker.secret.remove(secret)
+        for config in docker.config.list(filters={"label": f"{STACK_LABEL}={stack}"}):
+            docker.config.remove(config)
     volume = f"{stack}_db-data"
     if docker.volume.exists(volume):
         if volumes:

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -130,14 +129,6 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, suite_settings: Settings)
     (state / "releases.json").write_text(json.dumps({"releases": [release]}), encoding="utf-8")
     (root / "backup.sql").write_text(DUMP, encoding="utf-8")
     return settings
-
-
-@pytest.fixture
-def gate_dir() -> Iterator[Path]:
-    """A short directory for the gate's socket (a unix socket path has at most 107 bytes)."""
-    directory = Path(tempfile.mkdtemp(prefix="dsgate-", dir="/tmp"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def run(front_end: str, args: list[str], settings: Settings, gate: EngineGate) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,17 +25,19 @@ import pytest
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import config, loopback
+from dockstage.core import config, errors, loopback
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
+from dockstage.frontends.common import INVOKE_COMMANDS
 from dockstage.images import stages
 from dockstage.stack import smoke
-from dockstage.swarm import deploy, registry, release, stackfile
+from dockstage.swarm import deploy, probe, registry, release, stackfile, waits
 from dockstage.swarm.options import SwarmOptions
 from harness import swarm as harness
 from tests.conftest import ROOT, cli_env, free_port, run_cli
+from tests.integration.enginegate import EngineGate
 
 QUIET = Reporter(quiet=True)
 
@@ -253,6 +256,40 @@ def test_release_pushes_and_records_the_digest(
         registry.down(Run(swarm_settings, QUIET, docker_client), volumes=True)
 
 
+def _cut_once_updating(docker: DockerClient, web: str, gate: EngineGate) -> threading.Thread:
+    """A thread that cuts `gate` once a new rolling update of `web` runs and the deploy behind the
+    gate is waiting on it (it has looked at the nodes twice since); bounded at 300 s."""
+    before = waits.update_marker(docker.service.inspect(web))
+
+    def updating() -> int | None:
+        service = docker.service.inspect(web)
+        status = service.update_status
+        begun = waits.update_marker(service) != before and status is not None and status.state == "updating"
+        return len(gate.requests) if begun else None
+
+    def waiting(since: int) -> bool:
+        return gate.requests[since:].count(("GET", "/nodes")) >= 2
+
+    def cut() -> None:
+        since = probe.until(updating, 300, 0.2)
+        if since is not None and probe.until(lambda: waiting(since) or None, 60, 0.1):
+            gate.close()
+
+    thread = threading.Thread(target=cut, daemon=True, name="cut-mid-update")
+    thread.start()
+    return thread
+
+
+def _serves(docker: DockerClient, web: str, version: str, replicas: int) -> bool:
+    """The update of `web` completed and `replicas` tasks of `version` run."""
+    service = docker.service.inspect(web)
+    done = service.update_status is not None and service.update_status.state == "completed"
+    return (
+        done
+        and [image.split("@")[0].rpartition(":")[2] for image in waits.running(docker, web)] == [version] * replicas
+    )
+
+
 def _clients() -> list[object]:
     found = [pytest.param(None, id="docker-on-path")]
     debian = Path("/usr/bin/docker")
@@ -270,6 +307,7 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
     tmp_path: Path,
     options: SwarmOptions,
     client_binary: str | None,
+    gate_dir: Path,
 ) -> None:
     docker = DockerClient(client_call=[client_binary]) if client_binary else docker_client
     swarm = docker.system.info().swarm
@@ -314,9 +352,33 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             assert _post(port, new_token, "after rotation") == 201
             assert _post(port, old_token, "old token") in (401, 403)
 
-            # A second release, then back: rollback puts web on the release before the running one.
+            # A second release. The manager goes away while deploy waits on web's rolling update (the
+            # gate in front of the engine is cut once the update runs): one line saying what was seen
+            # and that swarm resumes it, the README's engine exit code; swarm finishes it by itself.
             release.release(Run(settings, QUIET, docker), "it-2", options=options)
+            web_name = f"{stack}_web"
+            with EngineGate(gate_dir / "d.sock", cut=lambda method, path: False) as gate:
+                cutter = _cut_once_updating(docker, web_name, gate)
+                gated = DockerClient(host=gate.host, client_call=[client_binary]) if client_binary else None
+                with pytest.raises(errors.ManagerLost) as lost:
+                    deploy.deploy(
+                        Run(settings, QUIET, gated or DockerClient(host=gate.host)), "it-2", 2, options=options
+                    )
+                cutter.join(timeout=5)
+            line, code = lost.value.one_line(INVOKE_COMMANDS), lost.value.return_code
+            print(f"RELIABILITY-LINE: exit {code}: {line}")
+            assert code == errors.EXIT_CODES["engine"], line
+            assert line.startswith(
+                f"engine: the swarm manager stopped answering while web went to it-2 on {stack} ("
+            ), line
+            assert "(update updating, " in line and " of 2 tasks run it-2)" in line, line
+            assert "the swarm resumes it by itself" in line and "`invoke stack-ps`" in line, line
+            assert "The command executed was" not in line and "docker --host" not in line, line
+            assert probe.until(lambda: _serves(docker, web_name, "it-2", 2) or None, 240, 1.0), "swarm did not resume"
             assert deploy.deploy(Run(settings, QUIET, docker), options=options).version == "it-2"  # the latest
+            assert loopback.status(port, "/healthz")[0] == 200
+
+            # Then back: rollback puts web on the release before the running one.
             back = deploy.rollback(Run(settings, QUIET, docker), options=options)
             assert (back.version, back.outcome) == ("it-1", "updated")
             assert loopback.status(port, "/healthz")[0] == 200
