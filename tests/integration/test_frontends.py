@@ -294,8 +294,10 @@ def test_dev_stack_reloads_an_edited_view_without_rebuild(
         deadline, body = time.monotonic() + 60, {}
         while time.monotonic() < deadline:
             try:
-                body = json.loads(smoke.fetch(url).body)
-            except OSError:  # the autoreloader restarts the server
+                answer = smoke.fetch(url)
+                body = json.loads(answer.body) if answer.status == 200 else {}
+            # While the autoreloader restarts the server: refused, or an answer with an empty body.
+            except (OSError, ValueError):
                 body = {}
             if body.get("edited"):
                 break
