@@ -58,7 +58,8 @@ class Watch:
 
     def look(self, call: Callable[[], T]) -> T | None:
         """call()'s value; None while the swarm elects a leader (seconds: the wait goes on, and
-        `until` raises ManagerLost if none came back by its deadline); an engine gone is ManagerLost."""
+        `until` raises ManagerLost if none came back by its deadline) or when a task it read went
+        away meanwhile; an engine gone is ManagerLost."""
         try:
             value = call()
         except DockerException as exc:
@@ -67,6 +68,9 @@ class Watch:
                 return None
             if swarm_unreachable(exc):  # the engine itself is gone: nothing to wait for
                 raise self.lost(exc) from None
+            if _vanished(exc):
+                self.unreachable = None
+                return None
             raise
         self.unreachable = None
         return value
@@ -77,6 +81,12 @@ class Watch:
         if value is None and self.unreachable is not None:
             raise self.lost(self.unreachable)
         return value
+
+
+def _vanished(exc: DockerException) -> bool:
+    """A task listed a moment ago and gone when its details were read (python-on-whales inspects
+    each listed task; swarm trims task history, most of all around a leader election): look again."""
+    return "No such object" in (exc.stderr or "")
 
 
 def _nodes_up(docker: DockerClient) -> set[str]:
@@ -99,6 +109,26 @@ def running(docker: DockerClient, name: str) -> list[str]:
         and t.status.state == "running"
         and (t.node_id or "") in up
     ]
+
+
+def held_by_down_nodes(docker: DockerClient, name: str) -> list[str]:
+    """Hostnames of the nodes that are not up and still hold a task of the service that has not
+    ended (a start-first update waits for such an old task to stop: swarm's updater cannot know)."""
+    down = {
+        node.id: node.description.hostname or node.id[:12]
+        for node in docker.node.list()
+        if node.status.state != "ready"
+    }
+    return sorted(
+        {
+            down[t.node_id]
+            for t in docker.service.ps(name)
+            if t.node_id in down and t.status is not None and t.status.state in _NOT_ENDED
+        }
+    )
+
+
+_NOT_ENDED = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running")
 
 
 def _version(image: str) -> str:
@@ -186,6 +216,14 @@ def wait_update(
     state = watch.until(ended, timeout)
     if state is None:
         show_logs(docker, reporter, name)
+        held = watch.look(lambda: held_by_down_nodes(docker, name))
+        if held:
+            raise StackError(
+                f"the update of {name} did not finish within {timeout:.0f} s: it waits on its tasks on"
+                f" {', '.join(held)}, down (only a node itself reports its tasks stopped)",
+                f"start {held[0]} again and swarm goes on by itself, or take it out of the swarm"
+                f" (`docker node rm --force {held[0]}`); check with `{{stack_ps}}`",
+            )
         raise StackError(f"the update of {name} did not finish within {timeout:.0f} s", "see `{stack_ps}`")
     if state != "completed":
         message = docker.service.inspect(name).update_status

@@ -88,3 +88,18 @@ def test_a_swarm_still_without_a_leader_at_the_deadline_is_manager_lost() -> Non
         watch.until(condition, timeout=0.1)
     assert "while the migrations of v2 ran (the s_migrate task: starting)" in lost.value.one_line()
     assert "does not have a leader" in lost.value.detail  # docker's words: debug output only
+
+
+def test_a_task_gone_between_listing_and_reading_is_looked_at_again() -> None:
+    # What python-on-whales raised in the harness's scenario f: it inspects each task `service ps`
+    # listed, and swarm had trimmed one meanwhile (around the leader election).
+    vanished = docker_failure("Error: No such object: gak2ayuzp84145sba1qx0p7ut", command=("docker", "inspect", "x"))
+    answers: list[object] = [vanished, "completed"]
+
+    def condition() -> str | None:
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return str(answer)
+
+    assert waits.Watch("web went to v2 on s", then="update").until(condition, timeout=10) == "completed"
