@@ -22,9 +22,15 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 
 @nox.session(python=False)
 def swarm(session: nox.Session) -> None:
-    """Three docker-in-docker nodes: rolling update, failed update rolled back, a node lost, a redeploy."""
+    """Three docker-in-docker nodes: rolling update, failed update rolled back, a node lost, a worker
+    and the manager killed mid-update, a redeploy; fails when a scenario does."""
     noxsessions.run_action(
-        session, ROOT, lambda run: (run.build("prod"), swarm_harness.run(run.settings, run.docker, run.reporter))
+        session,
+        ROOT,
+        lambda run: (
+            run.build("prod"),
+            swarm_harness.verdict(swarm_harness.run(run.settings, run.docker, run.reporter)),
+        ),
     )
 
 

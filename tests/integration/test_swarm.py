@@ -536,7 +536,9 @@ def test_three_node_harness(
     rows = {s.name: s for s in outcome.scenarios}
     assert rows["a rolling update"].passed and rows["a rolling update"].failed == 0
     assert rows["b failed healthcheck"].passed and rows["b failed healthcheck"].failed == 0
-    assert rows["c worker stopped"].passed
+    assert rows["c node stopped"].passed
+    assert rows["e node killed mid-update"].passed, rows["e node killed mid-update"].note
+    assert rows["f leader killed mid-update"].passed, rows["f leader killed mid-update"].note
     assert rows["d redeploy"].passed
     assert outcome.official_passed, outcome.official_bases
     assert json.loads(results.read_text())["passed"]
