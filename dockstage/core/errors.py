@@ -520,10 +520,15 @@ def docker_action(exc: DockerException) -> str:
     return " ".join(parts)
 
 
+def _last_lines(exc: DockerException) -> str:
+    """docker's own complaint: the last lines of its output (a build log or a container's output
+    above them is not read)."""
+    return "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-3:])
+
+
 def engine_error(exc: DockerException, action: str) -> EngineError | None:
     """The engine-level meaning of a failed call (no engine, or the engine gone mid-way), else None."""
-    # docker's own complaint is its last lines; a build log or a container's output above them is not read
-    text = "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-3:])
+    text = _last_lines(exc)
     detail = docker_detail(exc)
     if "permission denied while trying to connect" in text:
         return NoEngine("", detail)
@@ -534,10 +539,6 @@ def engine_error(exc: DockerException, action: str) -> EngineError | None:
     if any(sign in text for sign in _LOST_SIGNS):
         return EngineLost(action, detail)
     return None
-
-
-def _last_lines(exc: DockerException) -> str:
-    return "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-3:])
 
 
 def swarm_electing(exc: DockerException) -> bool:
