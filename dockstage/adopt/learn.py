@@ -129,8 +129,10 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     take("secret-key", by_value.get(str(values.get("SECRET_KEY", "")), ""))
     hosts = values.get("ALLOWED_HOSTS") or []
     hosts = hosts if isinstance(hosts, list) else [hosts]
+    single = set(result.get("single_hosts") or ())  # one host each: the suite's list cannot go through them
     for host in hosts:
-        take("allowed-hosts", by_value.get(str(host), ""))
+        name = by_value.get(str(host), "")
+        take("allowed-hosts", "" if name in single else name)
     debug = result.get("debug") or {}
     if debug.get("name"):
         take("debug", str(debug["name"]))

@@ -568,6 +568,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     out["required"] = _required(module, final, _suite_set(final, result, out["debug"].get("name", "")))
     out["compress"] = _compress(module, final, result, order)
     out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
+    out["single_hosts"] = _single_hosts(module, final, result)
     return out
 
 
@@ -659,6 +660,24 @@ def _left_out_in_turn(module: str, final: dict) -> dict:
 
 def _default(result: dict) -> dict:
     return ((result.get("values") or {}).get("DATABASES") or {}).get("default") or {}
+
+
+def _single_hosts(module: str, final: dict, result: dict) -> list:
+    """The names whose value lands in ALLOWED_HOSTS as one host, not split into a list: given two
+    hosts ("a,b"), the settings keep "a,b" as one entry (`ALLOWED_HOSTS = [os.environ["HOST"]]`).
+    The suite's list of hosts cannot go through such a name."""
+    hosts = result.get("values", {}).get("ALLOWED_HOSTS") or []
+    hosts = [str(h) for h in (hosts if isinstance(hosts, list) else [hosts])]
+    single = []
+    for name, value in final.items():
+        if value not in hosts:
+            continue
+        tried = attempt(module, {**final, name: f"{value},{value}y"})
+        split = (tried.get("values", {}).get("ALLOWED_HOSTS") or []) if tried.get("ok") else []
+        split = [str(h) for h in (split if isinstance(split, list) else [split])]
+        if not (value in split and f"{value}y" in split):
+            single.append(name)
+    return single
 
 
 def _host_is_sentinel(result: dict, env: dict) -> bool:

@@ -675,3 +675,28 @@ def test_the_form_tried_after_a_refused_sentinel(kind: str, error: str, then: st
     assert in_image.next_kind(kind, error) == then
     assert in_image.sentinel(3, "url:smtp") == "smtp://u3x:p3x@h3x.probe:47003/n3x"
     assert in_image.first_kind("EMAIL_URL") == "url:smtp" and in_image.first_kind("DATABASE_URL") == "url"
+
+
+ONE_HOST = """\
+import os
+
+SECRET_KEY = os.environ.get("APP_SECRET", "dev")
+HOST = os.environ.get("PUBLIC_HOST")
+ALLOWED_HOSTS = [HOST] if HOST else ["*"]
+INSTALLED_APPS = []
+"""
+
+
+def test_a_name_that_takes_one_host_is_not_given_the_suites_list(tmp_path: Path) -> None:
+    """Held-out shape: ALLOWED_HOSTS = [os.environ["X"]]. The suite's "localhost,127.0.0.1" would be
+    one host there and every request a 400; such a name is left to the app, and the overlay adds
+    the suite's hosts when the settings would not take them."""
+    (result,) = probe(tmp_path, {"settings": ONE_HOST}, [])
+    assert result["single_hosts"] == ["PUBLIC_HOST"]
+    learned = learn.interpret(result)
+    assert "allowed-hosts" not in learned.env
+    assert "allowed-hosts" in learned.overlay
+    assert "PUBLIC_HOST" in learned.others
+    (tmp_path / "split").mkdir()
+    (split,) = probe(tmp_path / "split", {"settings": OWN_NAMES}, ["DJKEY"])
+    assert split["single_hosts"] == []
