@@ -128,6 +128,18 @@ def source_root(app: Path, module: str) -> Path:
     return app
 
 
+def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
+    """A module beside `module`'s place named for one of `names` (`settings_prod`, `prod_settings`),
+    when the project keeps its settings as flat files: '' when there is none."""
+    package, _, leaf = module.rpartition(".")
+    folder = src.joinpath(*package.split(".")) if package else src
+    for name in names:
+        for stem in (f"{leaf}_{name}", f"{name}_{leaf}"):
+            if (folder / f"{stem}.py").is_file():
+                return f"{package}.{stem}" if package else stem
+    return ""
+
+
 def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str, object]) -> None:
     match = _SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
@@ -166,6 +178,16 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         if prod and leaf != prod:
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
             module, main = f"{prefix}.{prod}", siblings[prod]
+    if main is None and module:  # named but not there: flat siblings (settings_prod.py beside it)
+        flat = _flat_sibling(src, module, _PROD_NAMES)
+        if flat:
+            found.notes.append(
+                f"{module} (named by {where or 'manage.py'}) is not in the project; prod uses {flat} "
+                "(settings-module): check it"
+            )
+            found.found = [line for line in found.found if not line.startswith(f"prod settings: {module} ")]
+            found.found.append(f"prod settings: {flat} (beside {module}, which is not there)")
+            module, main = flat, module_file(src, flat)
     tests, where = settingschoice.for_tests(found.root, app, pyproject)
     if tests:
         found.test_settings_module, found.test_settings_source = tests, where

@@ -136,7 +136,7 @@ def poetry_table(pyproject: dict[str, object]) -> dict[str, object]:
     return table if isinstance(table, dict) else {}
 
 
-def _poetry(found: Requirements, pyproject: dict[str, object]) -> None:
+def _poetry(found: Requirements, pyproject: dict[str, object], locked: bool = False) -> None:
     """[tool.poetry.dependencies] (and its dev/test groups) as package specs, for the sets nothing
     else gave (a poetry.lock, read after this, wins: its exact versions)."""
     table = poetry_table(pyproject)
@@ -157,7 +157,7 @@ def _poetry(found: Requirements, pyproject: dict[str, object]) -> None:
     for kind in used:
         setattr(found, kind, sets[kind])
         found.texts.append("\n".join(sets[kind]))
-    if "runtime" in used:
+    if "runtime" in used and not locked:
         found.notes.append(
             "[tool.poetry.dependencies] read as package specs (^ and ~ as Poetry reads them); without a "
             "poetry.lock the build resolves their newest allowed versions"
@@ -203,7 +203,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         elif extra:
             setattr(found, kind, [f"pyproject.toml[{extra}]"])
             found.texts.append("\n".join(str(d) for d in extras[extra]))
-    _poetry(found, pyproject)
+    _poetry(found, pyproject, locked=(root / "poetry.lock").is_file())
     _locks(found, root, pyproject)
     match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
     if match:

@@ -326,3 +326,27 @@ def test_a_prod_settings_module_made_at_deploy_time_is_said_and_nothing_claimed_
     ), found.notes
     assert "environment the settings read: unknown (pw.settings.production is not in the project)" in found.found
     assert not any("do not read the database" in n or "no STATIC_ROOT" in n for n in found.notes)
+
+
+def test_flat_settings_files_give_the_prod_module_when_the_named_one_is_missing(tmp_path: Path) -> None:
+    """Held-out shape: manage.py and wsgi.py name proj.settings, which is not there; the project keeps
+    settings_dev.py, settings_prod.py and settings_test.py beside it, and its deployer sets the module."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="proj.settings"),
+            "proj/__init__.py": "",
+            "proj/settings_common.py": "INSTALLED_APPS = []\n",
+            "proj/settings_dev.py": "from .settings_common import *\nSECRET_KEY = 'x'\n",
+            "proj/settings_prod.py": "from .settings_common import *\nSECRET_KEY = 'x'\n",
+            "proj/settings_test.py": "from .settings_common import *\n",
+            "proj/wsgi.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+            "proj/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "proj.settings_prod"
+    assert any(n.startswith("proj.settings (named by proj/wsgi.py) is not in the project") for n in found.notes)
+    assert "settings: proj.settings_prod (proj/settings_prod.py)" in found.found
+    assert not any(line.startswith("prod settings: proj.settings ") for line in found.found)
+    assert not any(n.startswith("settings module proj.settings not found") for n in found.notes)

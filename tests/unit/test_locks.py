@@ -144,3 +144,7 @@ def test_init_detects_a_poetry_lock_and_its_groups(tmp_path: Path) -> None:
     )
     r = inspect(root).requirements
     assert (r.runtime, r.dev, r.test) == (["poetry.lock"], ["poetry.lock:dev"], [])
+    # the lock's exact versions are what the build installs: no note that it resolves the newest ones
+    assert not any("without a poetry.lock" in note for note in inspect(root).notes)
+    (root / "poetry.lock").unlink()
+    assert any("without a poetry.lock" in note for note in inspect(root).notes)
