@@ -79,19 +79,34 @@ def write(path: Path, text: str, force: bool, said: list[str], shown: str = "") 
     return True
 
 
+def front_file(root: Path, name: str, mark: str, side: str) -> str:
+    """The file the suite's sessions (or tasks) go in: `name`, unless the project has its own
+    `name` (one that does not register the suite's): then `side`, and the project's stays untouched."""
+    path = root / name
+    own = path.is_file() and mark not in path.read_text(encoding="utf-8", errors="replace")
+    return side if own else name
+
+
+def nox_command(found: Findings) -> str:
+    """How nox is run on the suite's sessions: `nox`, or `nox -f <side file>`."""
+    return "nox" if found.noxfile == "noxfile.py" else f"nox -f {found.noxfile}"
+
+
+def invoke_command(found: Findings) -> str:
+    """How invoke is run on the suite's tasks: `invoke`, or `invoke -c <side module>`."""
+    return "invoke" if found.tasks == "tasks.py" else f"invoke -c {found.tasks.removesuffix('.py')}"
+
+
 def write_ci(root: Path, found: Findings, force: bool, said: list[str], *, github: bool, gitlab: bool) -> None:
     """The CI files: the GitHub workflow (unless not `github`), .gitlab-ci.yml when `gitlab`."""
     flavours = ", ".join(workflow.Matrix.of(found.python).flavours)
-    if github and write(root / workflow.GITHUB, workflow.github(found.python), force, said, workflow.GITHUB):
+    nox = nox_command(found)
+    if github and write(root / workflow.GITHUB, workflow.github(found.python, nox), force, said, workflow.GITHUB):
         said[-1] += f" (nox sessions on {flavours}; --no-ci skips it)"
-    if gitlab and write(root / workflow.GITLAB, workflow.gitlab(found.python, render.slug(root.name)), force, said):
+    if gitlab and write(
+        root / workflow.GITLAB, workflow.gitlab(found.python, render.slug(root.name), nox), force, said
+    ):
         said[-1] += f" (nox sessions on {flavours}; needs a shell runner tagged {workflow.GITLAB_TAG})"
-    noxfile = root / "noxfile.py"
-    if (github or gitlab) and "noxsessions.register" not in noxfile.read_text(encoding="utf-8", errors="replace"):
-        found.notes.append(
-            "noxfile.py is the project's own: the CI runs the suite's sessions, so add "
-            "`from dockstage.frontends import noxsessions` and `noxsessions.register(ROOT)` to it"
-        )
 
 
 def eject(root: Path, force: bool, said: list[str]) -> bool:
@@ -216,8 +231,15 @@ def init(
     if do_eject and not section.count(EJECT_DIR) and (root / EJECT_DIR).is_dir():
         said.append(f"note   set {', '.join(f'{k} = {v!r}' for k, v in EJECTED.items())} in [tool.dockstage]")
     write(root / example, render.env_example(found), force or example != ".env.example", said)
-    write(root / "noxfile.py", render.NOXFILE, force, said)
-    write(root / "tasks.py", render.TASKS, force, said)
+    found.noxfile = front_file(root, "noxfile.py", "noxsessions.register", "noxfile.dockstage.py")
+    found.tasks = front_file(root, "tasks.py", "invoketasks.collection", "tasks_dockstage.py")
+    for name, text, own in (
+        (found.noxfile, render.NOXFILE, "noxfile.py"),
+        (found.tasks, render.TASKS, "tasks.py"),
+    ):
+        if name != own:
+            found.notes.append(f"{own} is the project's own and stays as it is: the suite's are in {name}")
+        write(root / name, text, force, said)
     write_ci(root, found, force, said, github=ci, gitlab=gitlab)
     ignore = (root / ".gitignore").read_text(encoding="utf-8") if (root / ".gitignore").is_file() else ""
     missing = [entry for entry in (env_file, ".dockstage/") if not ignored(ignore, entry)]
@@ -275,7 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return code
-    print("next   `nox -s pipeline` (builds, tests, smoke-tests); `invoke up` for the stack")
+    print(
+        f"next   `{nox_command(found)} -s pipeline` (builds, tests, smoke-tests); "
+        f"`{invoke_command(found)} up` for the stack"
+    )
     return 0
 
 

@@ -33,6 +33,8 @@ class Findings:
 
     root: Path
     app_dir: str = "."
+    noxfile: str = "noxfile.py"  # noxfile.dockstage.py beside a project's own noxfile.py
+    tasks: str = "tasks.py"  # tasks_dockstage.py beside a project's own tasks.py
     settings_module: str = ""
     test_settings_module: str = ""
     test_settings_source: str = ""

@@ -129,8 +129,9 @@ _LOAD = """\
 """
 
 
-def github(python: str) -> str:
-    """The GitHub Actions workflow for a project needing Python `python`."""
+def github(python: str, nox: str = "nox") -> str:
+    """The GitHub Actions workflow for a project needing Python `python` (`nox`: how nox is run on
+    the suite's sessions, `nox -f noxfile.dockstage.py` beside a project's own noxfile)."""
     matrix = Matrix.of(python)
     setup = _PIP_CACHE.format(host_python=HOST_PYTHON)
     stand_ins = matrix.stand_ins
@@ -210,10 +211,10 @@ env:
           path: {REPORTS}
           if-no-files-found: ignore
 """
-    return header + bases + legs
+    return _with_nox(header + bases + legs, nox)
 
 
-def gitlab(python: str, image: str) -> str:
+def gitlab(python: str, image: str, nox: str = "nox") -> str:
     """The .gitlab-ci.yml for a project needing Python `python` whose images are named `image`."""
     matrix = Matrix.of(python)
     stand_ins = ", ".join(matrix.stand_ins)
@@ -226,6 +227,15 @@ def gitlab(python: str, image: str) -> str:
     )
     sessions = "".join(f"    - nox -s {session}\n" for session in SESSIONS)
     stages = " ".join(f'"$DOCKSTAGE_IMAGE:{s}"' for s in ("dev", "test", "stage", "prod"))
+    return _with_nox(_gitlab_text(matrix, bases_note, sessions, stages, image), nox)
+
+
+def _with_nox(text: str, nox: str) -> str:
+    """The workflow with its nox command lines run as `nox` (a side noxfile: `nox -f FILE`)."""
+    return text if nox == "nox" else text.replace("nox -s ", f"{nox} -s ")
+
+
+def _gitlab_text(matrix: Matrix, bases_note: str, sessions: str, stages: str, image: str) -> str:
     return f"""\
 # dockstage: CI for this project, written by `dockstage init --gitlab` ({package()}); yours to edit.
 # init keeps this file once it exists (`dockstage init --gitlab --force` replaces it).

@@ -39,6 +39,8 @@ DEFAULT_PROD_EXCLUDE: tuple[str, ...] = (
     "doc/",
     "noxfile.py",
     "tasks.py",
+    "noxfile.dockstage.py",
+    "tasks_dockstage.py",
     "requirements/",
     "requirements*.txt",
     "**/node_modules/",

@@ -71,11 +71,29 @@ def test_the_projects_own_ci_files_are_kept_without_force(tmp_path: Path) -> Non
     assert (root / workflow.GITLAB).read_text().startswith(cli.MARK)
 
 
-def test_a_noxfile_of_the_projects_own_is_named_for_the_ci(tmp_path: Path) -> None:
+def test_a_noxfile_and_tasks_of_the_projects_own_stay_and_the_suites_go_beside_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Held-out shape: a project with its own noxfile.py (and tasks.py). init used to ask for an edit
+    of it; now the suite's sessions go in noxfile.dockstage.py, which the CI and the next line name."""
     root = startproject(tmp_path / "mysite")
     (root / "noxfile.py").write_text("import nox\n")
-    found, _ = cli.init(root)
-    assert any("noxsessions.register(ROOT)" in note for note in found.notes)
+    (root / "tasks.py").write_text("from invoke import task\n")
+    assert cli.main(["init", str(root), "--no-probe", "--gitlab"]) == 0
+    out = capsys.readouterr().out
+    assert (root / "noxfile.py").read_text() == "import nox\n"
+    assert (root / "tasks.py").read_text() == "from invoke import task\n"
+    assert "noxsessions.register(ROOT)" in (root / "noxfile.dockstage.py").read_text()
+    assert "invoketasks.collection" in (root / "tasks_dockstage.py").read_text()
+    for ci in (workflow.GITHUB, workflow.GITLAB):
+        text = (root / ci).read_text()
+        assert "nox -f noxfile.dockstage.py -s pipeline" in text or "nox -f noxfile.dockstage.py -s test_image" in text
+        assert "nox -s " not in text.replace("nox -f noxfile.dockstage.py -s ", "")
+    assert "noxfile.py is the project's own and stays as it is: the suite's are in noxfile.dockstage.py" in out
+    assert "next   `nox -f noxfile.dockstage.py -s pipeline` (builds, tests, smoke-tests); " in out
+    assert "`invoke -c tasks_dockstage up` for the stack" in out
+    assert cli.main(["init", str(root), "--no-probe", "--force"]) == 0  # --force never takes the project's
+    assert (root / "noxfile.py").read_text() == "import nox\n"
 
 
 def test_the_command_line_takes_no_ci_and_gitlab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,7 +98,8 @@ def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
     assert table["tool"]["ruff"] == {"line-length": 99}  # other tools' tables kept
     assert table["tool"]["dockstage"]["image"] == "my-site"
     assert table["tool"]["dockstage"]["env-example"] == ".env.dockstage.example"
-    assert "noxsessions" in (root / "noxfile.py").read_text()
+    assert (root / "noxfile.py").read_text() == "# mine\n"  # the project's own, even with --force
+    assert "noxsessions" in (root / "noxfile.dockstage.py").read_text()
 
 
 def test_init_force_keeps_apt_packages_set_by_hand(tmp_path: Path) -> None:
