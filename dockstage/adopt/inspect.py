@@ -23,7 +23,7 @@ _ASGI_SETTING = re.compile(r"""^ASGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""
 _ROUTE = re.compile(r"""\b(?:re_)?path\(\s*[fr]?["']\^?((?:[\w/.<>:-]|\{\w+\})*?)\$?["']\s*,\s*([^)]*)""")
 _INCLUDE = re.compile(r"""include\(\s*\(?\s*(?:["']([\w.]+)["']|(\w+)\b)""")
 _LIST = re.compile(r"^(\w+)\s*(?::[^=]*)?=\s*\[(.*?)^\]", re.MULTILINE | re.DOTALL)
-_PROD_NAMES = ("production", "prod", "live", "deploy")
+_PROD_NAMES = ("production", "prod", "live", "deploy", "deployment")
 _TEST_NAMES = ("test", "tests", "testing", "ci")
 
 
@@ -130,6 +130,16 @@ def source_root(app: Path, module: str) -> Path:
     return app
 
 
+def _defines_settings(path: Path) -> bool:
+    """Whether a module sets anything (an assignment or an import): an empty settings package's
+    __init__.py does not, and the project picks a module in it at deploy time."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"^\s*(?:[A-Za-z_]\w*\s*=|from\s|import\s)", text, re.M))
+
+
 def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
     """A module beside `module`'s place named for one of `names` (`settings_prod`, `prod_settings`),
     when the project keeps its settings as flat files: '' when there is none."""
@@ -170,7 +180,14 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
     prefix = module if main and main.name == "__init__.py" else package
     top = module.split(".")[0]
     served, where = settingschoice.serving(found.root, module_file(src, f"{top}.wsgi") if top else None)
-    if served and served != module and module_file(src, served) is not None:
+    served_file = module_file(src, served) if served else None
+    if served_file is not None and not _defines_settings(served_file):
+        found.notes.append(
+            f"{served} (named by {where}) defines no settings (an empty package): the project sets "
+            "DJANGO_SETTINGS_MODULE where it deploys"
+        )
+        served, where = "", ""
+    if served and served != module and served_file is not None:
         found.found.append(f"prod settings: {served} (as {where} serves it; manage.py uses {module})")
         module, main = served, module_file(src, served)
     elif served == module and where:

@@ -350,3 +350,25 @@ def test_flat_settings_files_give_the_prod_module_when_the_named_one_is_missing(
     assert "settings: proj.settings_prod (proj/settings_prod.py)" in found.found
     assert not any(line.startswith("prod settings: proj.settings ") for line in found.found)
     assert not any(n.startswith("settings module proj.settings not found") for n in found.notes)
+
+
+def test_an_empty_settings_package_named_by_wsgi_gives_way_to_its_deployment_module(tmp_path: Path) -> None:
+    """Held-out shape: wsgi.py names proj.settings, an empty package; manage.py picks development or
+    deployment from DEBUG, and prod is deployment."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="proj.settings.development"),
+            "proj/__init__.py": "",
+            "proj/settings/__init__.py": "",
+            "proj/settings/base.py": "INSTALLED_APPS = []\n",
+            "proj/settings/development.py": "from .base import *\n",
+            "proj/settings/deployment.py": "from .base import *\n",
+            "proj/settings/testing.py": "from .base import *\n",
+            "proj/wsgi.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+            "proj/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "proj.settings.deployment"
+    assert any("proj.settings (named by proj/wsgi.py) defines no settings" in n for n in found.notes), found.notes
