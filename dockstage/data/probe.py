@@ -565,10 +565,11 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
         return out
     out["debug"] = _debug(module, final, result, order)
     out["engine"] = {}
-    out["required"] = _required(module, final, _suite_set(final, result, out["debug"].get("name", "")))
+    out["single_hosts"] = single = _single_hosts(module, final, result)
+    suite_set = {n: v for n, v in _suite_set(final, result, out["debug"].get("name", "")).items() if n not in single}
+    out["required"] = _required(module, final, suite_set)
     out["compress"] = _compress(module, final, result, order)
-    out["alone"] = _alone(module, final, result, out["debug"].get("name", ""), out["required"])
-    out["single_hosts"] = _single_hosts(module, final, result)
+    out["alone"] = _alone(module, final, suite_set, out["required"])
     return out
 
 
@@ -582,13 +583,13 @@ def _shows(value: str, shown: str) -> bool:
     return value in shown or bool(host and host.group(1) in shown)
 
 
-def _alone(module: str, final: dict, result: dict, debug_name: str, required: dict) -> dict:
+def _alone(module: str, final: dict, suite_set: dict, required: dict) -> dict:
     """The settings as the suite's environment will make them: only the names whose sentinel shows
     in a value the suite sets (and the DEBUG switch) are set, and the names the import requires
     with the value init gives them (env-defaults), every other name unset. A settings file that
     branches on a name the suite does not set (a flag) takes its other branch here; the paths
     and URLs the app's own names would set take their defaults (LOGGING's files, STATIC_URL)."""
-    kept = _suite_set(final, result, debug_name)
+    kept = dict(suite_set)
     kept.update({n: v for n, v in required.items() if n not in kept})  # the suite's own names keep theirs
     if kept == final:
         return {"ok": True, "same": True}

@@ -700,3 +700,24 @@ def test_a_name_that_takes_one_host_is_not_given_the_suites_list(tmp_path: Path)
     (tmp_path / "split").mkdir()
     (split,) = probe(tmp_path / "split", {"settings": OWN_NAMES}, ["DJKEY"])
     assert split["single_hosts"] == []
+
+
+REQUIRED_HOSTS = """\
+import os
+
+SECRET_KEY = os.environ["APP_SECRET"]
+ALLOWED_HOSTS = os.environ["SITE_HOSTS"].split(";")
+INSTALLED_APPS = []
+"""
+
+
+def test_a_required_host_name_the_suite_cannot_fill_gets_a_value_that_imports(tmp_path: Path) -> None:
+    """Held-out shape: config("ALLOWED_HOSTS").split(";") with no default. The suite's comma list is
+    one host there, so the name is not mapped; prod's environment then lacks it, so init gives it
+    a value that imports (env-defaults) and the overlay adds the suite's hosts."""
+    (result,) = probe(tmp_path, {"settings": REQUIRED_HOSTS}, [])
+    assert result["single_hosts"] == ["SITE_HOSTS"]
+    learned = learn.interpret(result)
+    assert learned.env == {"secret-key": ["APP_SECRET"]}
+    assert learned.required == {"SITE_HOSTS": ""}
+    assert "allowed-hosts" in learned.overlay
