@@ -63,7 +63,7 @@ def _lines(pairs: list[tuple[str, object, str]]) -> list[str]:
 
 def smoke_checks(found: Findings) -> list[dict[str, object]]:
     """The smoke checks init proposes: the health path, and the admin login page when there is one."""
-    checks: list[dict[str, object]] = [{"name": "health", "path": found.health_path, "status": 200}]
+    checks: list[dict[str, object]] = [{"name": "health", "path": found.health_path, "status": 200, "follow": True}]
     if found.admin_path and f"{found.admin_path}login/" != found.health_path:
         admin: dict[str, object] = {
             "name": "admin",

@@ -86,6 +86,7 @@ class SmokeCheck:
     auth: str = ""  # an .env key: its value is sent as `Authorization: Bearer <value>`
     save: str = ""  # keep the JSON answer under this name for `{name.key}` in later checks
     static: bool = False  # follow the page's first hashed /static/ link; it needs a far-future Cache-Control
+    follow: bool = False  # follow the site's own redirects first, as the prod HEALTHCHECK and browsers do
 
     @property
     def label(self) -> str:
@@ -164,7 +165,7 @@ class App:
     @property
     def smoke_checks(self) -> tuple[SmokeCheck, ...]:
         """The smoke checks, or the health path's when [tool.dockstage] gives none."""
-        return self.smoke or (SmokeCheck(self.health_path, name="health"),)
+        return self.smoke or (SmokeCheck(self.health_path, name="health", follow=True),)
 
     @property
     def pytest(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import html
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,19 @@ def _static(base: str, page: loopback.Response) -> str:
     return f"; {links[0].decode()} served with '{cache}'"
 
 
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+
+
+def same_site(url: str, location: str) -> str:
+    """The path (and query) a redirect from `url` to `location` goes to, when it stays on the
+    stack's site (the same host and port, or localhost, the Host the requests send); '' otherwise."""
+    target = urllib.parse.urlsplit(urllib.parse.urljoin(url, location))
+    if target.netloc not in (urllib.parse.urlsplit(url).netloc, "localhost") or not location:
+        return ""
+    return (target.path or "/") + (f"?{target.query}" if target.query else "")
+
+
 def run_check(base: str, check: SmokeCheck, values: Mapping[str, str], saved: dict[str, object]) -> str:
     """One check; its result line, or AssertionError saying what differed."""
     path = fill(check.path, saved)
@@ -84,7 +98,14 @@ def run_check(base: str, check: SmokeCheck, values: Mapping[str, str], saved: di
     if check.auth and not token:
         raise AssertionError(f"{check.auth} is empty in .env (the check sends it as the bearer token)")
     r = fetch(base + path, method=check.method, body=fill(check.body, saved), token=token)
-    shown = f"{check.method} {path} gave {r.status}"
+    via: list[str] = []
+    while check.follow and r.status in REDIRECTS and len(via) < MAX_REDIRECTS:
+        target = same_site(base + (via[-1] if via else path), r.headers.get("location", ""))
+        if not target:
+            break
+        via.append(target)
+        r = fetch(base + target, token=token)
+    shown = f"{check.method} {path} gave {r.status}" + (f" (via {' -> '.join(via)})" if via else "")
     if r.status != check.status:
         location = r.headers.get("location", "")
         detail = (

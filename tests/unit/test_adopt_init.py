@@ -174,7 +174,7 @@ def test_bad_app_values_say_what_and_how(raw: dict[str, object], message: str) -
 def test_neutral_defaults_the_bundled_app_in_pyproject_and_python_choice() -> None:
     app = parse_app({})  # what a project gets before `dockstage init`: nothing of the bundled app
     assert (app.settings_module, app.wsgi, dict(app.env), app.secrets) == ("", "", {}, ())
-    assert app.smoke_checks == (SmokeCheck("/healthz", name="health"),)
+    assert app.smoke_checks == (SmokeCheck("/healthz", name="health", follow=True),)
     bundled = config.load(ROOT, environ={}).app  # this repository's [tool.dockstage]
     assert bundled.settings_module == "project_playground.settings" and bundled.secrets == ("API_TOKEN",)
     assert bundled.env["database-host"] == ("DATABASE_HOST",)

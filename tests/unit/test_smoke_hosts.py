@@ -15,7 +15,7 @@ from dockstage.adopt import learn
 from dockstage.adopt.cli import main as init_main
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import apply, probed_line
-from dockstage.core.appconfig import parse_app
+from dockstage.core.appconfig import SmokeCheck, parse_app
 from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
@@ -148,9 +148,16 @@ def test_smoke_skip_is_a_list_of_strings() -> None:
 
 
 class _Pages(http.server.BaseHTTPRequestHandler):
-    """500 with a real-looking page under /broken/, 200 elsewhere."""
+    """500 with a real-looking page under /broken/, a redirect from /go/ to projects/ (relative) and
+    from /away/ to another site, 200 elsewhere."""
 
     def do_GET(self) -> None:
+        if self.path in ("/go/", "/away/"):
+            self.send_response(302)
+            self.send_header("Location", "projects/" if self.path == "/go/" else "https://example.org/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         broken = self.path.startswith("/broken/")
         body = b"\n<!DOCTYPE html>\n<html><head><title>Server Error (500)</title></head><body>x</body></html>"
         self.send_response(500 if broken else 200)
@@ -288,3 +295,15 @@ def test_the_texts_manifest_guess_is_replaced_by_the_probe(tmp_path: Path) -> No
         "ManifestStaticFilesStorage: the tests' pages need the static manifest, so "
         f"`{learn.COLLECTSTATIC}` runs before the tests (test-setup)"
     ]
+
+
+def test_the_health_check_follows_the_sites_own_redirects_as_the_healthcheck_does(pages: str) -> None:
+    """Held-out shape: the root redirects to /projects/ (200). The prod HEALTHCHECK follows it and
+    web was healthy, but the smoke's health check said "GET / gave 302, not 200"."""
+    health = SmokeCheck("/go/", name="health", follow=True)
+    assert smoke.run_check(pages, health, {}, {}) == "GET /go/ gave 200 (via /go/projects/)"
+    with pytest.raises(AssertionError, match="gave 302, not 200"):
+        smoke.run_check(pages, SmokeCheck("/go/"), {}, {})  # a check of one's own stays exact
+    with pytest.raises(AssertionError, match="gave 302, not 200"):
+        smoke.run_check(pages, SmokeCheck("/away/", follow=True), {}, {})  # never off the site
+    assert parse_app({"health_path": "/go/"}).smoke_checks[0].follow is True
