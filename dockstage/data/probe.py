@@ -754,7 +754,8 @@ def check_health(result: dict, request: dict) -> dict:
     """The health path of the prod settings (health_path), with the environment they imported with;
     {"error": ...} when the apps or the URLconf do not load here."""
     alone = result.get("alone") or {}
-    env = alone.get("env") if alone.get("ok") and alone.get("env") else result.get("env")  # as prod's
+    # as prod's: an empty environment (the suite sets none of the names) is prod's too
+    env = alone["env"] if alone.get("ok") and "env" in alone else result.get("env")
     # A name the settings take ENGINE from as it is gets MySQL's, as init writes it (env-values).
     engine = str(_default(result).get("ENGINE", ""))
     env = {n: "django.db.backends.mysql" if engine and v == engine else v for n, v in (env or {}).items()}

@@ -177,3 +177,26 @@ def test_without_locale_middleware_the_prefix_is_language_code_itself(tmp_path: 
     settings = SETTINGS.replace('    "django.middleware.locale.LocaleMiddleware",\n', "")
     chosen = learn.health(run(tmp_path, I18N_URLS, [], settings)["health"])
     assert chosen.path == "/en-us/a7-admin/login/", chosen
+
+
+PREFIXED_URLS = """\
+import os
+
+from django.http import HttpResponse
+from django.urls import path
+
+prefix = os.environ.get("SITE_CONTEXT_PATH", "")
+urlpatterns = [path(prefix + "health", lambda request: HttpResponse("ok"))]
+"""
+
+
+def test_the_health_path_is_resolved_with_prods_environment_even_when_it_is_empty(tmp_path: Path) -> None:
+    """Held-out shape: the URLconf prefixes every route with an app-own name (a context path) and the
+    settings read none of the suite's names, so prod's environment is empty. The health path came out
+    as /ds1shealth (the probe's sentinel) and web never became healthy."""
+    settings = SETTINGS.replace(
+        'SECRET_KEY = "x"\n', 'import os\nSECRET_KEY = "x"\nos.environ.get("SITE_CONTEXT_PATH")\n'
+    )
+    result = run(tmp_path, PREFIXED_URLS, [], settings)
+    assert result["alone"]["ok"] and result["alone"]["env"] == {}
+    assert learn.health(result["health"]).path == "/health"
