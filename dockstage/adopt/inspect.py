@@ -187,9 +187,18 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
             "DJANGO_SETTINGS_MODULE where it deploys"
         )
         served, where = "", ""
-    if served and served != module and served_file is not None:
+    takes_served = bool(served) and served != module and served_file is not None
+    flat = _flat_sibling(src, module, _PROD_NAMES) if main is None and module and not takes_served else ""
+    if flat:  # named but not there: flat settings files beside it (settings_prod.py)
+        found.notes.append(
+            f"{module} (named by {where or 'manage.py'}) is not in the project; prod uses {flat} "
+            "(settings-module): check it"
+        )
+        found.found.append(f"prod settings: {flat} (beside {module}, which is not there)")
+        module, main = flat, module_file(src, flat)
+    elif takes_served:
         found.found.append(f"prod settings: {served} (as {where} serves it; manage.py uses {module})")
-        module, main = served, module_file(src, served)
+        module, main = served, served_file
     elif served == module and where:
         found.found.append(f"prod settings: {module} (as {where} serves it)")
     else:
@@ -197,16 +206,6 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         if prod and leaf != prod:
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
             module, main = f"{prefix}.{prod}", siblings[prod]
-    if main is None and module:  # named but not there: flat siblings (settings_prod.py beside it)
-        flat = _flat_sibling(src, module, _PROD_NAMES)
-        if flat:
-            found.notes.append(
-                f"{module} (named by {where or 'manage.py'}) is not in the project; prod uses {flat} "
-                "(settings-module): check it"
-            )
-            found.found = [line for line in found.found if not line.startswith(f"prod settings: {module} ")]
-            found.found.append(f"prod settings: {flat} (beside {module}, which is not there)")
-            module, main = flat, module_file(src, flat)
     tests, where = settingschoice.for_tests(found.root, app, pyproject)
     if tests:
         found.test_settings_module, found.test_settings_source = tests, where

@@ -227,16 +227,7 @@ def gitlab(python: str, image: str, nox: str = "nox") -> str:
     )
     sessions = "".join(f"    - nox -s {session}\n" for session in SESSIONS)
     stages = " ".join(f'"$DOCKSTAGE_IMAGE:{s}"' for s in ("dev", "test", "stage", "prod"))
-    return _with_nox(_gitlab_text(matrix, bases_note, sessions, stages, image), nox)
-
-
-def _with_nox(text: str, nox: str) -> str:
-    """The workflow with its nox command lines run as `nox` (a side noxfile: `nox -f FILE`)."""
-    return text if nox == "nox" else text.replace("nox -s ", f"{nox} -s ")
-
-
-def _gitlab_text(matrix: Matrix, bases_note: str, sessions: str, stages: str, image: str) -> str:
-    return f"""\
+    text = f"""\
 # dockstage: CI for this project, written by `dockstage init --gitlab` ({package()}); yours to edit.
 # init keeps this file once it exists (`dockstage init --gitlab --force` replaces it).
 #
@@ -284,3 +275,9 @@ dockstage:
     reports:
       junit: {REPORTS}junit-app.xml
 """
+    return _with_nox(text, nox)
+
+
+def _with_nox(text: str, nox: str) -> str:
+    """The workflow with its nox command lines run as `nox` (a side noxfile: `nox -f FILE`)."""
+    return text if nox == "nox" else text.replace("nox -s ", f"{nox} -s ")

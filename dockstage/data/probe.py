@@ -667,18 +667,21 @@ def _single_hosts(module: str, final: dict, result: dict) -> list:
     """The names whose value lands in ALLOWED_HOSTS as one host, not split into a list: given two
     hosts ("a,b"), the settings keep "a,b" as one entry (`ALLOWED_HOSTS = [os.environ["HOST"]]`).
     The suite's list of hosts cannot go through such a name."""
-    hosts = result.get("values", {}).get("ALLOWED_HOSTS") or []
-    hosts = [str(h) for h in (hosts if isinstance(hosts, list) else [hosts])]
+    hosts = _hosts(result)
     single = []
     for name, value in final.items():
         if value not in hosts:
             continue
-        tried = attempt(module, {**final, name: f"{value},{value}y"})
-        split = (tried.get("values", {}).get("ALLOWED_HOSTS") or []) if tried.get("ok") else []
-        split = [str(h) for h in (split if isinstance(split, list) else [split])]
+        split = _hosts(attempt(module, {**final, name: f"{value},{value}y"}))
         if not (value in split and f"{value}y" in split):
             single.append(name)
     return single
+
+
+def _hosts(result: dict) -> list:
+    """ALLOWED_HOSTS of an import's answer as a list of strings ([] when the import failed)."""
+    hosts = (result.get("values", {}).get("ALLOWED_HOSTS") or []) if result.get("ok") else []
+    return [str(h) for h in (hosts if isinstance(hosts, list) else [hosts])]
 
 
 def _host_is_sentinel(result: dict, env: dict) -> bool:
