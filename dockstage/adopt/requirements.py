@@ -164,6 +164,18 @@ def _poetry(found: Requirements, pyproject: dict[str, object], locked: bool = Fa
         )
 
 
+def _runtime_files(ranked: list[Path]) -> list[Path]:
+    """The runtime files to install, best-named first: the first alone when it (with what it
+    includes) names Django; else it is an add-on (``requirements_prod.txt`` holding only the
+    database driver) and the next files join it until Django is named."""
+    chosen: list[Path] = []
+    for path in ranked:
+        chosen.append(path)
+        if any(_DJANGO.search(text) for text in _texts(path, set())):
+            return chosen
+    return ranked[:1]
+
+
 def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
@@ -176,12 +188,12 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
     runtime = sorted(
         by_kind["runtime"], key=lambda p: next((i for i, n in enumerate(RUNTIME_NAMES) if n in p.stem.lower()), 99)
     )
-    relative = [p.relative_to(root).as_posix() for p in runtime[:1]]
-    found.runtime = relative
+    chosen = _runtime_files(runtime)
+    found.runtime = [p.relative_to(root).as_posix() for p in chosen]
     found.dev = [p.relative_to(root).as_posix() for p in by_kind["dev"][:1]]
     found.test = [p.relative_to(root).as_posix() for p in by_kind["test"][:1]]
     seen: set[Path] = set()
-    for path in [*runtime[:1], *by_kind["dev"][:1], *by_kind["test"][:1]]:
+    for path in [*chosen, *by_kind["dev"][:1], *by_kind["test"][:1]]:
         found.texts += _texts(path, seen)
     project = pyproject.get("project", {})
     project = project if isinstance(project, dict) else {}

@@ -233,3 +233,30 @@ def test_a_requirement_from_git_puts_git_in_apt_build(tmp_path: Path, line: str,
     (tmp_path / "requirements.txt").write_text("Django>=5.2\n" + line)
     found = find_requirements(tmp_path, tmp_path, {}, "")
     assert ("git" in found.apt_build) is git
+
+
+@pytest.mark.parametrize(
+    ("files", "runtime"),
+    [
+        (
+            {"requirements.txt": "django==5.2.*\npyyaml\n", "requirements_prod.txt": "mysqlclient~=2.2\n"},
+            ["src/requirements_prod.txt", "src/requirements.txt"],
+        ),
+        (
+            {"requirements.txt": "django==5.2.*\n", "requirements_prod.txt": "-r requirements.txt\ngunicorn\n"},
+            ["src/requirements_prod.txt"],
+        ),
+        ({"requirements.txt": "Django>=5.2\n", "requirements_dev.txt": "pylint\n"}, ["src/requirements.txt"]),
+        ({"requirements_prod.txt": "mysqlclient\n"}, ["src/requirements_prod.txt"]),
+    ],
+    ids=["prod-add-on", "prod-includes-base", "base-only", "no-django-anywhere"],
+)
+def test_a_prod_file_without_django_is_an_add_on_to_the_base_file(
+    tmp_path: Path, files: dict[str, str], runtime: list[str]
+) -> None:
+    (tmp_path / "src").mkdir()
+    for name, text in files.items():
+        (tmp_path / "src" / name).write_text(text)
+    found = find_requirements(tmp_path, tmp_path / "src", {}, "")
+    assert found.runtime == runtime
+    assert found.django.startswith("Django") == any("django" in t.lower() for t in files.values())
