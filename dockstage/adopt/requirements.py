@@ -22,9 +22,13 @@ DJANGO_PYTHON = ((6, 0, "3.12"), (5, 0, "3.10"), (4, 0, "3.8"))
 APT = {
     "psycopg2": ("libpq-dev", "libpq5"),
     "python-ldap": ("libldap2-dev libsasl2-dev", ""),
+    "django-auth-ldap": ("libldap2-dev libsasl2-dev", ""),  # requires python-ldap
     "pycairo": ("libcairo2-dev", "libcairo2"),
+    "python-magic": ("libmagic-dev", ""),  # loads libmagic through ctypes
 }
-"""Packages that build from source: (apt-build, apt-runtime); an empty runtime means "check"."""
+"""Packages that need Debian's headers or libraries: (apt-build, apt-runtime). An empty runtime is
+learned by the build (runtimelibs.py: the libraries the built code and those headers' links load),
+so no release-specific name (libldap-2.5-0 on bookworm, libldap2 on trixie) is written down."""
 
 
 _PSYCOPG = re.compile(r"^\s*[\"']?psycopg(?:\[([^\]]*)\])?(?![-_.\w\[])", re.IGNORECASE | re.MULTILINE)
@@ -230,10 +234,8 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         )
     for package, (build, runtime_libs) in APT.items():
         if found.mentions(package) and not found.mentions(f"{package}-binary"):
-            found.apt_build += build.split()
-            found.apt_runtime += runtime_libs.split()
-            if not runtime_libs:
-                found.notes.append(f"{package} builds from source: check apt-runtime for the library it links")
+            found.apt_build += [name for name in build.split() if name not in found.apt_build]
+            found.apt_runtime += [name for name in runtime_libs.split() if name not in found.apt_runtime]
     _psycopg(found)
     if any(_VCS.search(text) for text in found.texts) and "git" not in found.apt_build:
         found.apt_build.append("git")  # uv clones `pkg @ git+https://...` itself, with the git command

@@ -26,6 +26,7 @@ from dockstage.images.bases import BaseImages
 
 SUPPORT_FILES = (
     "install.py",
+    "runtimelibs.py",
     "prune.py",
     "buildsteps.py",
     "testcommand.py",
