@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockstage.adopt import poetry
+from dockstage.core.files import read_text_any
 
 _DJANGO = re.compile(
     r"^\s*[\"']?django(?![-_.\w])\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE
@@ -96,7 +97,7 @@ def _texts(path: Path, seen: set[Path]) -> list[str]:
     if path in seen or not path.is_file():
         return []
     seen.add(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_any(path)
     out = [text]
     for include in _INCLUDE.findall(text):
         out += _texts(path.parent / include, seen)

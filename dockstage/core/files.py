@@ -2,7 +2,8 @@
 
 Env files, generated compose files, releases, dumps and secret values all go through it: a
 temporary file beside the target, renamed over it (or linked, when the target must not exist
-yet), so a reader never sees half a file and two writers never mix theirs.
+yet), so a reader never sees half a file and two writers never mix theirs. Beside it, the reader
+of the text files a project wrote in whatever encoding its editor chose (requirements files).
 """
 
 from __future__ import annotations
@@ -51,3 +52,12 @@ def write_if_changed(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> b
     if path.is_file() and path.read_bytes() == content:
         return False
     return write_private(path, content, mode=mode)
+
+
+def read_text_any(path: Path) -> str:
+    """A text file as its byte-order mark says (UTF-16 from Windows' `pip freeze >` in PowerShell,
+    UTF-8 with a BOM), else UTF-8; undecodable bytes are replaced, never fatal."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")

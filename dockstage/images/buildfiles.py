@@ -19,7 +19,7 @@ from pathlib import Path
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
-from dockstage.core.files import write_if_changed
+from dockstage.core.files import read_text_any, write_if_changed
 from dockstage.core.overlay import overlay_env
 from dockstage.images import locks
 from dockstage.images.bases import BaseImages
@@ -197,7 +197,7 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes], *, ind
         relative = _inside(context, current, entry)
         if relative in found:
             continue
-        text = current.read_bytes().decode("utf-8", errors="replace")
+        text = read_text_any(current)
         found[relative] = without_own_index(text, index_url=index_url).encode("utf-8")
         for line in text.splitlines():
             include = _INCLUDE.match(line)

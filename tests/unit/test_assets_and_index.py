@@ -260,3 +260,14 @@ def test_a_prod_file_without_django_is_an_add_on_to_the_base_file(
     found = find_requirements(tmp_path, tmp_path / "src", {}, "")
     assert found.runtime == runtime
     assert found.django.startswith("Django") == any("django" in t.lower() for t in files.values())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"], ids=["powershell-utf16", "utf8-bom"])
+def test_a_requirements_file_with_a_byte_order_mark_is_read_and_staged_as_utf8(tmp_path: Path, encoding: str) -> None:
+    """Held-out Python-OC-Lettings-FR: `pip freeze > requirements.txt` in PowerShell wrote UTF-16."""
+    (tmp_path / "requirements.txt").write_bytes("Django==4.2.5\r\ngunicorn==21.2.0\r\n".encode(encoding))
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    assert found.runtime == ["requirements.txt"]
+    assert found.django == "Django==4.2.5"
+    staged = requirement_set(tmp_path, found.runtime)
+    assert staged["requirements.txt"].decode("utf-8").splitlines() == ["Django==4.2.5", "gunicorn==21.2.0"]
