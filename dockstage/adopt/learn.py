@@ -105,7 +105,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
         return learned
     engine = result.get("engine") or {}
     env: dict[str, str] = {k: v for k, v in dict(result.get("env") or {}).items() if k != engine.get("name")}
-    by_value = {value: name for name, value in env.items()}
+    by_value = {value: name for name, value in env.items() if value not in ("", "0")}  # blank/"0" name nothing
     values: dict[str, Any] = result.get("values") or {}
     if engine.get("name"):
         learned.fixed[str(engine["name"])] = str(engine["value"])

@@ -91,6 +91,8 @@ def sentinel(number: int, kind: str) -> str:
         return f"{scheme}://u{number}x:p{number}x@h{number}x.probe:{47000 + number}/n{number}x"
     if kind == "zero":  # a name that must be set but took no sentinel: "0" passes bool, int and str parsers
         return "0"
+    if kind == "empty":  # ... and "0" broke the import too: blank, as an optional DSN is left (sentry)
+        return ""
     return f"ds{number}s"
 
 
@@ -102,7 +104,10 @@ def marker(number: int, kind: str) -> str:
 def next_kind(kind: str, error: str) -> str:
     """The form to try after `kind` broke the import with `error`: a number when it was parsed as
     one; a URL of the scheme the parser asked for ("Invalid email schema mysql": smtp), else the
-    next scheme of URL_KINDS; else unset (the settings' own default; a bool parser, a path...)."""
+    next scheme of URL_KINDS; else unset (the settings' own default; a bool parser, a path...).
+    A name that must be set goes "0", then blank, and no further."""
+    if kind in ("zero", "empty"):
+        return "empty"
     if kind == "str" and _NUMBER_PARSE.search(error):
         return "int"
     asked = _SCHEMA_ERROR.search(error)
@@ -534,7 +539,9 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
             break
         if not result["ok"] and not new:
             current = env()
-            marks = {n: marker(order.index(n), kinds[n]) for n in current if n in order}
+            marks = {
+                n: marker(order.index(n), kinds[n]) for n in current if n in order and kinds[n] not in ("zero", "empty")
+            }  # "0" and "" show in any message: they name no culprit
             culprit = next((n for n, mark in marks.items() if mark in result["error"]), "")
             if not culprit and result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
                 break  # a missing module, an app registry not ready: no value of ours changes that
@@ -542,7 +549,10 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
                 culprit = next((n for n in reversed(result["reads"]) if n in current), "")
             if not culprit:
                 break  # the failure is not ours to fix by a value
-            kinds[culprit] = next_kind(kinds[culprit], result["error"])
+            tried = kinds[culprit]
+            kinds[culprit] = next_kind(tried, result["error"])
+            if kinds[culprit] == tried:
+                break  # nothing plainer to give it
     if result.get("ok") and not _host_is_sentinel(result, env()):
         result = _url_pass(module, kinds, env, result)
     final = env()
@@ -575,6 +585,9 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
 
 SUITE_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
 _SENTINEL = re.compile(r"ds\d+s|47\d{3}|\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")  # what sentinel() makes
+_PLAIN = ("0", "")
+"""What a name that must be set but took no sentinel gets ("zero", "empty"): the app's own value, not a
+fixed one of the suite's (an engine): learned as required (env-defaults), where .env wins."""
 
 
 def _shows(value: str, shown: str) -> bool:
@@ -611,7 +624,11 @@ def _suite_set(final: dict, result: dict, debug_name: str) -> dict:
     """The names of `final` the suite's environment sets: those whose sentinel shows in a value the
     suite sets (and the DEBUG switch), and the fixed values (an engine)."""
     shown = json.dumps({k: result["values"].get(k) for k in SUITE_SETTINGS}, default=str)
-    return {n: v for n, v in final.items() if n == debug_name or not _SENTINEL.fullmatch(v) or _shows(v, shown)}
+    return {
+        n: v
+        for n, v in final.items()
+        if n == debug_name or (v not in _PLAIN and (not _SENTINEL.fullmatch(v) or _shows(v, shown)))
+    }
 
 
 def _required(module: str, final: dict, suite_set: dict) -> dict:

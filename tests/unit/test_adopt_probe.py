@@ -619,6 +619,42 @@ def test_a_required_name_its_sentinel_breaks_is_given_a_zero(tmp_path: Path) -> 
     assert result["env"]["DEBUG"] == "0"
 
 
+SENTRY_REQUIRED = """\
+import os
+from urllib.parse import urlsplit
+
+
+class UndefinedValueError(Exception):
+    pass
+
+
+def config(name):  # python-decouple's config(name) with no default
+    if name not in os.environ:
+        raise UndefinedValueError(f"{name} not found. Declare it as envvar or define a default value.")
+    return os.environ[name]
+
+
+def init(dsn):  # sentry_sdk.init: a blank DSN turns it off, any other must be http(s)
+    if dsn and urlsplit(dsn).scheme not in ("http", "https"):
+        raise ValueError(f"Unsupported scheme {urlsplit(dsn).scheme!r}")
+
+
+init(dsn=config("SENTRY_DSN"))
+SECRET_KEY = config("SECRET_KEY")
+"""
+
+
+def test_a_required_name_neither_a_sentinel_nor_zero_passes_is_left_blank(tmp_path: Path) -> None:
+    """Held-out Python-OC-Lettings-FR: `sentry_sdk.init(dsn=config("SENTRY_DSN"))`, no default."""
+    (result,) = probe(tmp_path, {"settings": SENTRY_REQUIRED}, [])
+    assert result["ok"] is True, result.get("error")
+    assert result["env"]["SENTRY_DSN"] == ""
+    assert result["env"]["SECRET_KEY"].startswith("ds")
+    learned = learn.interpret(result)
+    assert learned.required == {"SENTRY_DSN": ""}
+    assert learned.env["secret-key"] == ["SECRET_KEY"]
+
+
 URL_PARSERS = """\
 import os
 from urllib.parse import urlparse
@@ -667,8 +703,10 @@ def test_a_name_read_as_a_url_of_another_kind_gets_a_sentinel_of_that_scheme(tmp
         ("url:redis", "ValueError: something else", "unset"),
         ("str", "ValueError: invalid literal for int() with base 10: 'ds1s'", "int"),
         ("str", "ValueError: not a bool", "unset"),
+        ("zero", "ValueError: Unsupported scheme ''", "empty"),
+        ("empty", "ValueError: still", "empty"),
     ],
-    ids=["email", "cache", "plain-name", "next-scheme", "schemes-spent", "number", "other"],
+    ids=["email", "cache", "plain-name", "next-scheme", "schemes-spent", "number", "other", "zero", "spent"],
 )
 def test_the_form_tried_after_a_refused_sentinel(kind: str, error: str, then: str) -> None:
     in_image = helper("probe")  # the in-image script, as a module
