@@ -103,7 +103,34 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
         return result.returncode
     if pinned:
         return one_copy(venv, pins(Path(pinned).read_text(encoding="utf-8")))
-    return 0
+    return with_pkg_resources(venv, command, setdir)
+
+
+OLD_IMPORT = r"^\s*(import|from)\s+pkg_resources\b"
+KEEPS_PKG_RESOURCES = "setuptools<81"
+"""setuptools 81 removed pkg_resources (its own warning said: pin to Setuptools<81)."""
+
+
+def pkg_resources_users(venv: str) -> list[str]:
+    """The installed packages whose code imports pkg_resources (setuptools' own files aside)."""
+    found = subprocess.run(
+        ["grep", "-rlE", "--include=*.py", OLD_IMPORT, f"{venv}/lib"], capture_output=True, text=True
+    ).stdout.split()
+    parts = [Path(path).relative_to(venv).parts for path in found]  # lib/pythonX.Y/site-packages/<name>...
+    names = {part[3].removesuffix(".py") for part in parts if len(part) > 3}
+    return sorted(names - {"setuptools", "pkg_resources", "_distutils_hack", "pip"})
+
+
+def with_pkg_resources(venv: str, command: list[str], setdir: str) -> int:
+    """A fresh venv gets the newest setuptools, which has no pkg_resources; where installed code
+    still imports it (django-countries 7, gunicorn 20), the set is installed again with the last
+    setuptools that has it, as pip's environments with an older setuptools kept it."""
+    users = pkg_resources_users(venv)
+    probe = [f"{venv}/bin/python", "-c", "import pkg_resources"]
+    if not users or subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return 0
+    print(f"dockstage: {', '.join(users)} import pkg_resources: installing {KEEPS_PKG_RESOURCES}", flush=True)
+    return subprocess.run([*command, KEEPS_PKG_RESOURCES], cwd=setdir, check=False).returncode
 
 
 def one_copy(venv: str, app: dict[str, str]) -> int:

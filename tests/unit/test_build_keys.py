@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,41 @@ def test_test_files_are_staged_for_the_test_image_only_and_must_be_in_the_projec
         buildfiles.test_files(tmp_path, ("tests2",))
     with pytest.raises(ConfigError, match=r"test-files '\.\./x' is not a path inside the project"):
         parse_app({"test_files": ["../x"]})
+
+
+def _site(venv: Path) -> Path:
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    return site
+
+
+def test_the_packages_that_import_pkg_resources(tmp_path: Path) -> None:
+    install = helper("install")
+    site = _site(tmp_path)
+    (site / "django_countries").mkdir()
+    (site / "django_countries" / "fields.py").write_text("import re\nimport pkg_resources\n")
+    (site / "gunicorn").mkdir()
+    (site / "gunicorn" / "util.py").write_text("def load():\n    from pkg_resources import iter_entry_points\n")
+    (site / "flat_module.py").write_text("import pkg_resources as pr\n")
+    (site / "setuptools").mkdir()
+    (site / "setuptools" / "x.py").write_text("import pkg_resources\n")
+    (site / "clean").mkdir()
+    (site / "clean" / "a.py").write_text("# pkg_resources is gone\nimport importlib.metadata\n")
+    assert install.pkg_resources_users(str(tmp_path)) == ["django_countries", "flat_module", "gunicorn"]
+
+
+def test_a_venv_whose_code_needs_pkg_resources_is_installed_again_with_a_setuptools_that_has_it(
+    tmp_path: Path,
+) -> None:
+    """Held-out django-easystart: django-countries 7.3 imports pkg_resources, and the fresh venv's
+    setuptools (84, pulled by gevent) has none: collectstatic died at build time."""
+    install = helper("install")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    asked = tmp_path / "asked"
+    again = [sys.executable, "-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", str(asked)]
+    assert install.with_pkg_resources(str(venv), again, str(tmp_path)) == 0
+    assert not asked.exists()  # nothing imports it: nothing to do
+    (_site(venv) / "countries.py").write_text("import pkg_resources\n")
+    assert install.with_pkg_resources(str(venv), again, str(tmp_path)) == 0
+    assert asked.read_text() == "setuptools<81"
