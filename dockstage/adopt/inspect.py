@@ -155,6 +155,14 @@ def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
 def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str, object]) -> None:
     match = _SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
+    if not module:  # no literal default (`"x.test" if argv[1] == "test" else "x.production"`): as it is served
+        served = next(
+            (pair for wsgi in _walk(app, "wsgi.py", 3) if (pair := settingschoice.serving(found.root, wsgi))[0]),
+            ("", ""),
+        )
+        if served[0]:
+            module = served[0]
+            found.notes.append(f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module} (from {served[1]})")
     if not module:  # a settings.py, or a settings package (its prod module chosen below, else base)
         files = [
             *_walk(app, "settings.py", 3),

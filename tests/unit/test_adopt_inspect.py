@@ -372,3 +372,27 @@ def test_an_empty_settings_package_named_by_wsgi_gives_way_to_its_deployment_mod
     found = inspect(root)
     assert found.settings_module == "proj.settings.deployment"
     assert any("proj.settings (named by proj/wsgi.py) defines no settings" in n for n in found.notes), found.notes
+
+
+def test_a_manage_py_default_that_is_no_literal_gives_way_to_what_wsgi_serves(tmp_path: Path) -> None:
+    """Held-out ds-feedback: manage.py picks its module with a conditional expression, and the
+    settings are a folder without __init__.py; wsgi.py names config.settings.production."""
+    manage = MANAGE.replace(
+        '"{module}"', '("config.settings.test" if sys.argv[1] == "test" else "config.settings.production")'
+    )
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": manage,
+            "config/__init__.py": "",
+            "config/settings/production.py": "SECRET_KEY = 'x'\nWSGI_APPLICATION = 'config.wsgi.application'\n",
+            "config/settings/test.py": "from .production import *\n",
+            "config/wsgi.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")\n',
+            "config/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "config.settings.production"
+    assert found.wsgi == "config.wsgi:application"
+    assert found.test_settings_module == "config.settings.test"
+    assert not any("check settings-module" in note for note in found.notes)
