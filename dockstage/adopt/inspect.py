@@ -156,13 +156,12 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
     match = _SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
     if not module:  # no literal default (`"x.test" if argv[1] == "test" else "x.production"`): as it is served
-        served = next(
+        module, named_by = next(
             (pair for wsgi in _walk(app, "wsgi.py", 3) if (pair := settingschoice.serving(found.root, wsgi))[0]),
             ("", ""),
         )
-        if served[0]:
-            module = served[0]
-            found.notes.append(f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module} (from {served[1]})")
+        if module:
+            found.notes.append(f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module} (from {named_by})")
     if not module:  # a settings.py, or a settings package (its prod module chosen below, else base)
         files = [
             *_walk(app, "settings.py", 3),
