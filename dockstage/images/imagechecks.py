@@ -2,7 +2,8 @@
 
 stage: Django's `check --deploy --fail-level WARNING` under the prod settings.
 prod: every installed app and the URLconf import (what the prune left out is named when one does
-not); runs non-root; no compilers, headers, pytest or node; `_mysql` links every library.
+not); runs non-root; no compilers, headers, pytest or node; `_mysql` imports and every compiled
+module of the venv links its libraries.
 Adding a check is one Probe here (a script run in the image, a judge of its output), listed in
 PROBES under its stage; a stage's probes share one container.
 """
@@ -263,16 +264,36 @@ def _judge_links(tag: str, output: str, status: int, user: str) -> str:
         raise ImageCheckFailed(
             tag, "mysqlclient's _mysql does not import", "install its runtime library (libmariadb3) in stage"
         )
-    unresolved = [line.split()[0] for line in output.splitlines() if "not found" in line]
+    unresolved = unresolved_links(output)
     if unresolved:
+        shown = "; ".join(f"{module} needs {', '.join(libs)}" for module, libs in unresolved.items())
         raise ImageCheckFailed(
-            tag, f"_mysql links missing libraries: {', '.join(unresolved)}", "install them in the stage stage"
+            tag,
+            f"compiled modules link missing libraries: {shown}",
+            "add the Debian packages that hold them to apt-runtime in [tool.dockstage]",
         )
-    return "_mysql links every library"
+    return "_mysql and every compiled module of the venv link their libraries"
 
 
-MYSQL_LINKS = Probe("so=$(python -c 'import MySQLdb._mysql as m; print(m.__file__)') && ldd \"$so\"", _judge_links)
-"""mysqlclient's `_mysql` extension finds every shared library it links to."""
+def unresolved_links(output: str) -> dict[str, list[str]]:
+    """The libraries `ldd FILE...` could not find, per module (its path below the venv)."""
+    found: dict[str, list[str]] = {}
+    current = ""
+    for line in output.splitlines():
+        if line.startswith("/") and line.rstrip().endswith(":"):
+            current = line.rstrip()[:-1].removeprefix("/opt/venv/")
+        elif "=> not found" in line:
+            found.setdefault(current, []).append(line.split()[0])
+    return found
+
+
+LINKS = Probe(
+    "python -c 'import MySQLdb._mysql' || exit 3; "
+    "find /opt/venv -type f -name '*.so*' -exec ldd {} + 2>/dev/null; exit 0",
+    _judge_links,
+)
+"""mysqlclient's `_mysql` imports, and every compiled module of the runtime venv finds the shared
+libraries it links to (a C extension built against apt-build headers needs their library in prod)."""
 
 
 def check_non_root(docker: DockerClient, tag: str) -> str:
@@ -284,7 +305,7 @@ def check_no_toolchain(docker: DockerClient, tag: str) -> str:
 
 
 PROBES: dict[str, tuple[Probe, ...]] = {
-    "prod": (NON_ROOT, NO_TOOLCHAIN, MYSQL_LINKS),
+    "prod": (NON_ROOT, NO_TOOLCHAIN, LINKS),
 }
 """Each stage's probes, run together in one container of its image."""
 DEPLOY_CHECKED = ("stage",)

@@ -71,5 +71,8 @@ def test_the_installed_wheel_adopts_a_new_project(wheel_env: WheelEnv, tmp_path:
     out = timed("nox -s pipeline", ["nox", "-s", "pipeline"], root, owned)
     assert "Session pipeline was successful" in out
     assert re.search(r"app tests \(`[^`]+`\): 2 tests, 0 failed, 0 errors, 0 skipped on MySQL at db", out)
-    assert "ok   smoke gunicorn" in out and "prod image: _mysql links every library" in out
+    assert (
+        "ok   smoke gunicorn" in out
+        and "prod image: _mysql and every compiled module of the venv link their libraries" in out
+    )
     print(f"installed wheel, seconds per step: {seconds}")  # shown with -rP; measured in the commit log

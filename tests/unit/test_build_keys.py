@@ -214,3 +214,25 @@ def test_a_venv_whose_code_needs_pkg_resources_is_installed_again_with_a_setupto
     (_site(venv) / "countries.py").write_text("import pkg_resources\n")
     assert install.with_pkg_resources(str(venv), again, str(tmp_path)) == 0
     assert asked.read_text() == "setuptools<81"
+
+
+def test_the_libraries_a_compiled_module_cannot_find_are_named_per_module() -> None:
+    """ldd's output over the venv's modules: helfertool's python-ldap without libldap in prod."""
+    output = (
+        "/opt/venv/lib/python3.11/site-packages/_ldap.cpython-311-x86_64-linux-gnu.so:\n"
+        "\tlinux-vdso.so.1 (0x00007ffd)\n"
+        "\tlibldap-2.5.so.0 => not found\n"
+        "\tliblber-2.5.so.0 => not found\n"
+        "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n"
+        "/opt/venv/lib/python3.11/site-packages/MySQLdb/_mysql.cpython-311-x86_64-linux-gnu.so:\n"
+        "\tlibmariadb.so.3 => /lib/x86_64-linux-gnu/libmariadb.so.3 (0x00007f)\n"
+    )
+    assert imagechecks.unresolved_links(output) == {
+        "lib/python3.11/site-packages/_ldap.cpython-311-x86_64-linux-gnu.so": ["libldap-2.5.so.0", "liblber-2.5.so.0"]
+    }
+    with pytest.raises(ImageCheckFailed, match=r"_ldap.*needs libldap-2\.5\.so\.0, liblber-2\.5\.so\.0"):
+        imagechecks.LINKS.judge("app:prod", output, 0, "10001")
+    clean = "/opt/venv/lib/x.so:\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n"
+    assert "link their libraries" in imagechecks.LINKS.judge("app:prod", clean, 0, "10001")
+    with pytest.raises(ImageCheckFailed, match="_mysql does not import"):
+        imagechecks.LINKS.judge("app:prod", "", 3, "10001")
