@@ -5,10 +5,11 @@ them (dockstage stages them, includes too) and `args`, uv's arguments one per li
 lock also has `export`: `uv export --frozen` runs first (its arguments, one per line; the lock and
 pyproject.toml are staged beside it) and its pinned list is installed.
 
-PINS (the dev and test tools): the app's runtime venv as `name==version` lines. The tools install
-under them as constraints, so a tool can never bring another Django than the app's: when a tool
-needs one, the install stops naming both versions. A package both venvs then hold is removed from
-the tools' venv, which reads the runtime venv's copy: one Django, the one prod has.
+PINS (the dev and test tools, installed into the runtime venv in the dev and test stages only):
+the app's runtime set as `name==version` lines. The tools install under them as constraints, so a
+tool can never bring another Django than the app's: when a tool needs one, the install stops
+naming both versions, and an install that changed an app package anyway is refused. One Django,
+the one prod has.
 
 When uv finds no solution because of the Python version, the last line says which version to set.
 """
@@ -102,7 +103,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
             )
         return result.returncode
     if pinned:
-        return one_copy(venv, pins(Path(pinned).read_text(encoding="utf-8")))
+        return unchanged(venv, pins(Path(pinned).read_text(encoding="utf-8")))
     return with_pkg_resources(venv, command, setdir)
 
 
@@ -133,21 +134,16 @@ def with_pkg_resources(venv: str, command: list[str], setdir: str) -> int:
     return subprocess.run([*command, KEEPS_PKG_RESOURCES], cwd=setdir, check=False).returncode
 
 
-def one_copy(venv: str, app: dict[str, str]) -> int:
-    """Refuse a version the app does not have; remove the tools' duplicates of the app's packages."""
-    tools = freeze(venv)
-    wrong = mismatches(app, tools)
+def unchanged(venv: str, app: dict[str, str]) -> int:
+    """Refuse an install of tools that changed a version of the app's runtime set."""
+    wrong = mismatches(app, freeze(venv))
     if wrong:
         print(
-            f"dockstage: error: the tools would shadow the app's versions: {', '.join(wrong)}; "
+            f"dockstage: error: the tools changed the app's versions: {', '.join(wrong)}; "
             "fix: pick tool versions that accept the app's",
             file=sys.stderr,
         )
         return 1
-    duplicates = sorted(set(app) & set(tools))
-    if duplicates:
-        subprocess.run([UV, "pip", "uninstall", "-q", "--python", f"{venv}/bin/python", *duplicates], check=True)
-        print(f"dockstage: {len(duplicates)} package(s) the app has too come from its venv: {', '.join(duplicates)}")
     return 0
 
 

@@ -117,7 +117,7 @@ FILES = {
     ".dockerignore": DOCKERIGNORE,
     "README.md": "kept out by the project's own allow-list\n",
 }
-INSTALLS = re.compile(r"^#(\d+) \[devdeps +(6|8)/\d+\] RUN ", re.MULTILINE)
+INSTALLS = re.compile(r"^#(\d+) \[(?:runtime|devdeps) +\d+/\d+\] RUN .*install\.py", re.MULTILINE)
 
 
 @dataclass(frozen=True)
