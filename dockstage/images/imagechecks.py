@@ -289,11 +289,13 @@ def unresolved_links(output: str) -> dict[str, list[str]]:
 
 LINKS = Probe(
     "python -c 'import MySQLdb._mysql' || exit 3; "
-    "find /opt/venv -type f -name '*.so*' -exec ldd {} + 2>/dev/null; exit 0",
+    "find /opt/venv -type f -name '*.so' -not -path '*.libs/*' -exec ldd {} + 2>/dev/null; exit 0",
     _judge_links,
 )
 """mysqlclient's `_mysql` imports, and every compiled module of the runtime venv finds the shared
-libraries it links to (a C extension built against apt-build headers needs their library in prod)."""
+libraries it links to (a C extension built against apt-build headers needs their library in prod).
+A wheel's bundled libraries (`<pkg>.libs/`) are reached through their module's RPATH: ldd of the
+module follows them; alone they would not find their siblings."""
 
 
 def check_non_root(docker: DockerClient, tag: str) -> str:
