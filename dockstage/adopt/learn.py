@@ -172,11 +172,14 @@ def allows(patterns: list[Any], host: str = SUITE_HOST) -> bool:
 
 def manifest_storage(values: dict[str, Any]) -> str:
     """The manifest static storage the settings use (STORAGES' staticfiles, or the older
-    STATICFILES_STORAGE), or '' when there is none: its pages need collectstatic's manifest."""
+    STATICFILES_STORAGE, which Django 5.1 stopped reading), or '' when there is none: its pages
+    need collectstatic's manifest."""
     storages = values.get("STORAGES")
     staticfiles = storages.get("staticfiles") if isinstance(storages, dict) else None
     backend = str(staticfiles.get("BACKEND", "")) if isinstance(staticfiles, dict) else ""
-    backend = backend or str(values.get("STATICFILES_STORAGE") or "")
+    version = tuple(values.get("DJANGO_VERSION") or ())
+    if not backend and not (version and version >= (5, 1)):
+        backend = str(values.get("STATICFILES_STORAGE") or "")
     return backend if backend.rsplit(".", 1)[-1] in MANIFEST_STORAGES else ""
 
 

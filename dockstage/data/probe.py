@@ -170,6 +170,15 @@ def _read_by_the_project(frame) -> bool:
     return False
 
 
+def _django_version() -> list:
+    """The installed Django's (major, minor), [] without one: which settings it still reads."""
+    try:
+        import django
+    except ImportError:
+        return []
+    return list(django.VERSION[:2])
+
+
 def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     """Import `module` here (a fresh process), recording every environment read; with `setup`,
     django.setup() after it (apps such as huey's open their files when loaded, not in the settings);
@@ -203,6 +212,7 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
     values["LOG_FILES"] = log_files(getattr(settings, "LOGGING", None), os.getcwd())
+    values["DJANGO_VERSION"] = _django_version()
     if chosen is not None:
         values["HEALTH"] = chosen
     return {"ok": True, "reads": reads, "values": values}

@@ -77,6 +77,20 @@ def test_hard_coded_hosts_without_localhost_are_overlaid() -> None:
         ),
         ({"STORAGES": {"staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}}, ""),
         ({"STORAGES": None, "STATICFILES_STORAGE": None}, ""),
+        (  # held-out ds-feedback: Django 6 never reads STATICFILES_STORAGE (gone in 5.1)
+            {
+                "STATICFILES_STORAGE": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+                "DJANGO_VERSION": [6, 0],
+            },
+            "",
+        ),
+        (
+            {
+                "STATICFILES_STORAGE": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+                "DJANGO_VERSION": [5, 0],
+            },
+            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        ),
     ],
 )
 def test_a_manifest_storage_is_recognised(values: dict[str, object], storage: str) -> None:
