@@ -56,3 +56,28 @@ def test_dev_and_test_have_what_prod_lacks(
     assert "package:pytest" in found.value.what
     with pytest.raises(ImageCheckFailed, match="runs as root"):
         imagechecks.check_non_root(docker_client, suite_settings.tag("dev"))
+
+
+def test_the_tests_run_with_prods_interpreter_and_paths(
+    built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
+) -> None:
+    """One venv: the test tools join /opt/venv in the test stage only, so code that finds its data
+    through sysconfig or sys.prefix (held-out ds-feedback's Jinja templates) finds it in the tests
+    as in prod, and the Django of the tests is prod's file by file."""
+    script = (
+        "import sys, sysconfig, django, pytest; "
+        "print(sys.prefix, sysconfig.get_path('purelib'), django.__file__, pytest.__file__, sep='\\n')"
+    )
+    tested = str(docker_client.run(suite_settings.tag("test"), ["-c", script], entrypoint="python", remove=True))
+    prefix, purelib, django_file, pytest_file = tested.split()
+    assert prefix == "/opt/venv" and purelib.startswith("/opt/venv/")
+    assert django_file.startswith(purelib) and pytest_file.startswith(purelib)
+    served = str(
+        docker_client.run(
+            suite_settings.tag("prod"),
+            ["-c", "import sysconfig, django; print(sysconfig.get_path('purelib'), django.__file__)"],
+            entrypoint="python",
+            remove=True,
+        )
+    )
+    assert served.split() == [purelib, django_file]
