@@ -25,6 +25,7 @@ _INCLUDE = re.compile(r"""include\(\s*\(?\s*(?:["']([\w.]+)["']|(\w+)\b)""")
 _LIST = re.compile(r"^(\w+)\s*(?::[^=]*)?=\s*\[(.*?)^\]", re.MULTILINE | re.DOTALL)
 _PROD_NAMES = ("production", "prod", "live", "deploy", "deployment")
 _TEST_NAMES = ("test", "tests", "testing", "ci")
+_DEV_NAMES = ("local", "dev", "devel", "develop", "development")
 
 
 @dataclass
@@ -194,6 +195,10 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
             "DJANGO_SETTINGS_MODULE where it deploys"
         )
         served, where = "", ""
+    dev_default = served.rpartition(".")[2] in _DEV_NAMES and where.endswith("wsgi.py")
+    prod_sibling = next((name for name in _PROD_NAMES if name in siblings), "")
+    if dev_default and prod_sibling and served.rpartition(".")[0] == prefix:
+        served, where = "", ""  # wsgi.py's default is the development module too: the prod sibling, below
     takes_served = bool(served) and served != module and served_file is not None
     flat = _flat_sibling(src, module, _PROD_NAMES) if main is None and module and not takes_served else ""
     if flat:  # named but not there: flat settings files beside it (settings_prod.py)

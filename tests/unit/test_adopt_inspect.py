@@ -396,3 +396,30 @@ def test_a_manage_py_default_that_is_no_literal_gives_way_to_what_wsgi_serves(tm
     assert found.wsgi == "config.wsgi:application"
     assert found.test_settings_module == "config.settings.test"
     assert not any("check settings-module" in note for note in found.notes)
+
+
+def test_a_wsgi_default_to_the_development_module_gives_way_to_the_production_sibling(tmp_path: Path) -> None:
+    """Held-out openedx/credentials: manage.py and wsgi.py both default to settings.local; the
+    deployment sets production.py through the environment."""
+    wsgi = 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creds.settings.local")\n'
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="creds.settings.local"),
+            "creds/__init__.py": "",
+            "creds/settings/__init__.py": "",
+            "creds/settings/base.py": "SECRET_KEY = 'x'\nWSGI_APPLICATION = 'creds.wsgi.application'\n",
+            "creds/settings/local.py": "from .base import *\nDEBUG = True\n",
+            "creds/settings/production.py": "from .base import *\nDEBUG = False\n",
+            "creds/settings/test.py": "from .base import *\n",
+            "creds/wsgi.py": wsgi,
+            "creds/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "creds.settings.production"
+    assert any("prod uses creds.settings.production" in note for note in found.notes)
+    (root / "creds/wsgi.py").write_text(wsgi.replace("local", "production"))
+    assert inspect(root).settings_module == "creds.settings.production"
+    (root / "creds/settings/production.py").unlink()
+    assert inspect(root).settings_module == "creds.settings.local"  # no prod sibling: as served
