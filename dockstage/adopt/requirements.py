@@ -27,6 +27,7 @@ APT = {
     "django-auth-ldap": ("libldap2-dev libsasl2-dev", ""),  # requires python-ldap
     "pycairo": ("libcairo2-dev", "libcairo2"),
     "python-magic": ("libmagic-dev", ""),  # loads libmagic through ctypes
+    "weasyprint": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", ""),  # opens them through cffi
 }
 """Packages that need Debian's headers or libraries: (apt-build, apt-runtime). An empty runtime is
 learned by the build (runtimelibs.py: the libraries the built code and those headers' links load),

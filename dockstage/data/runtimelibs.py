@@ -2,8 +2,8 @@
 
 `python3 runtimelibs.py VENV "APT_BUILD"` prints one package name per line, sorted:
 - the owners of every system library an extension module in VENV links to (ldd), and
-- the owners of the libraries behind each apt-build package's `lib*.so` links (what a module
-  loads by name through ctypes, e.g. python-magic's libmagic, never shows in ldd).
+- the owners of the libraries of each apt-build package, links resolved (what a module loads by
+  name through ctypes or cffi, e.g. python-magic's libmagic, weasyprint's pango, never shows in ldd).
 Names come from this image's dpkg, so they fit the Debian release stage is built from
 (libldap-2.5-0 on bookworm, libldap2 on trixie). Libraries a wheel bundles are its own.
 """
@@ -11,6 +11,7 @@ Names come from this image's dpkg, so they fit the Debian release stage is built
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,13 +32,18 @@ def _linked(venv: Path) -> set[str]:
     return found
 
 
+_LIBRARY = re.compile(r"/lib[^/]*\.so(\.\d+)*$")
+
+
 def _dev_links(packages: list[str]) -> set[str]:
-    """The libraries the `lib*.so` links of the given (installed) packages point at."""
+    """The shared libraries of the given (installed) packages, links resolved: a -dev package's
+    `libfoo.so` leads to the runtime package's file; a library package named in apt-build (what
+    weasyprint opens through cffi) is its own."""
     found: set[str] = set()
     for package in packages:
         listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True).stdout
         for line in listing.splitlines():
-            if line.endswith(".so") and os.path.exists(line):
+            if _LIBRARY.search(line) and os.path.exists(line):
                 found.add(os.path.realpath(line))
     return found
 

@@ -53,3 +53,5 @@ def test_an_apt_build_package_brings_the_library_behind_its_so_link(tmp_path: Pa
         pytest.skip("libbz2-dev is not installed here")
     assert any(name.startswith("libbz2") for name in _run(tmp_path, "libbz2-dev"))
     assert _run(tmp_path, "") == []
+    runtime = next(name for name in _run(tmp_path, "libbz2-dev") if name.startswith("libbz2"))
+    assert _run(tmp_path, runtime) == [runtime]  # a library package named itself: what cffi opens
