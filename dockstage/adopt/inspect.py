@@ -376,6 +376,10 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     )
     # tests but no pytest config or requirement: the project runs them with manage.py test
     found.test_command = "python manage.py test" if (test_files and not uses_pytest) else "pytest"
+    source = app.joinpath(*found.python_path)
+    unentered = found.python_path and not (source / "__init__.py").exists()  # discovery never enters src/
+    if found.test_command != "pytest" and unentered and any(p.is_relative_to(source) for p in test_files):
+        found.test_command += f" {found.python_path[0]}"
     if found.test_command == "pytest" and not found.requirements.mentions("pytest-django"):
         found.requirements.test_extra += ["pytest", "pytest-django"]
     found.found.append(

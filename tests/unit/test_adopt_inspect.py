@@ -423,3 +423,27 @@ def test_a_wsgi_default_to_the_development_module_gives_way_to_the_production_si
     assert inspect(root).settings_module == "creds.settings.production"
     (root / "creds/settings/production.py").unlink()
     assert inspect(root).settings_module == "creds.settings.local"  # no prod sibling: as served
+
+
+def test_manage_py_test_in_a_src_layout_is_pointed_at_the_source_dir(tmp_path: Path) -> None:
+    """Held-out myInventory: manage.py at the root, apps under src/ (no package): `manage.py test`
+    discovers from the app dir, never enters src/, and ran none of its TestCase modules."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="config.settings.local"),
+            "requirements.txt": "Django>=5.2,<5.3\n",
+            "src/config/__init__.py": "",
+            "src/config/settings/__init__.py": "",
+            "src/config/settings/base.py": "SECRET_KEY = 'x'\nWSGI_APPLICATION = 'config.wsgi.application'\n",
+            "src/config/settings/local.py": "from .base import *\n",
+            "src/config/wsgi.py": "application = None\n",
+            "src/config/urls.py": "urlpatterns = []\n",
+            "src/apps/__init__.py": "",
+            "src/apps/core/__init__.py": "",
+            "src/apps/core/tests.py": "from django.test import TestCase\n\nclass T(TestCase):\n    pass\n",
+        },
+    )
+    found = inspect(root)
+    assert found.python_path == ["src"]
+    assert found.test_command == "python manage.py test src"
