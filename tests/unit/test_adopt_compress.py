@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from dockstage.adopt import probe as probing
 from dockstage.adopt import render
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import COMPRESS, apply
@@ -94,3 +97,29 @@ def _section(found: Findings) -> dict[str, object]:
     table = tomllib.loads(render.tool_section(found))["tool"]["dockstage"]
     assert isinstance(table, dict)
     return {k.replace("-", "_"): v for k, v in table.items() if k.replace("-", "_") in APP_KEYS}
+
+
+@pytest.mark.parametrize(
+    ("files", "test_env"),
+    [
+        ({"app/.env.example": "SECRET_KEY=x\nDEBUG=True\n"}, {"DEBUG": "True"}),
+        ({".env.sample": "export DEBUG=1 # dev\n"}, {"DEBUG": "True"}),
+        ({".env.example": "DEBUG=False\n"}, {}),
+        ({".env.example": "# dockstage: the suite's own\nDEBUG=True\n"}, {}),
+        ({}, {}),
+    ],
+    ids=["app-dir-template", "sample", "off-there", "the-suites-own", "no-template"],
+)
+def test_tests_get_debug_on_where_the_projects_env_template_turns_it_on(
+    tmp_path: Path, files: dict[str, str], test_env: dict[str, str]
+) -> None:
+    """Held-out amanzon: .env.example sets DEBUG=True; its settings turn on SECURE_SSL_REDIRECT
+    when DEBUG is off, and 23 of its 58 tests saw 301s under the suite's debug off."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = Findings(root=tmp_path, app_dir="app", settings_module="amanzon.settings")
+    found.env = {"debug": ["DEBUG"]}
+    found.debug_values = ("False", "True")
+    probing.debug_in_env_template(found)
+    assert found.test_env == test_env
