@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,17 +124,19 @@ def _groups(pyproject: dict[str, object], kind: str) -> list[str]:
     return [n for n in names if n in declared][:1]
 
 
-def _locks(found: Requirements, root: Path, pyproject: dict[str, object]) -> None:
-    """A uv.lock or poetry.lock beside pyproject.toml is what the build installs: its exact versions."""
+def _locks(found: Requirements, root: Path, pyproject: dict[str, object], prefix: str = "") -> bool:
+    """A uv.lock or poetry.lock beside pyproject.toml is what the build installs: its exact versions.
+    `prefix`: the folder of a lock below the project root (the app dir's), as entries name it."""
     lock = next((name for name in ("uv.lock", "poetry.lock") if (root / name).is_file()), "")
     if not lock or not (root / "pyproject.toml").is_file():
-        return
-    found.runtime = [lock]
+        return False
+    found.runtime = [f"{prefix}{lock}"]
     for kind in ("dev", "test"):
         groups = _groups(pyproject, kind)
         if groups:
-            setattr(found, kind, [f"{lock}:{groups[0]}"])
-    found.notes.append(f"{lock} found: the build installs its exact versions (runtime set, then its groups)")
+            setattr(found, kind, [f"{prefix}{lock}:{groups[0]}"])
+    found.notes.append(f"{prefix}{lock} found: the build installs its exact versions (runtime set, then its groups)")
+    return True
 
 
 def poetry_table(pyproject: dict[str, object]) -> dict[str, object]:
@@ -223,7 +226,15 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             setattr(found, kind, [f"pyproject.toml[{extra}]"])
             found.texts.append("\n".join(str(d) for d in extras[extra]))
     _poetry(found, pyproject, locked=(root / "poetry.lock").is_file())
-    _locks(found, root, pyproject)
+    if not _locks(found, root, pyproject) and app != root and (app / "pyproject.toml").is_file():
+        try:  # the lock beside the app dir's own pyproject.toml (app/uv.lock, the project's commands run there)
+            own = tomllib.loads(read_text_any(app / "pyproject.toml"))
+        except tomllib.TOMLDecodeError:
+            own = {}
+        if _locks(found, app, own, prefix=f"{app.relative_to(root).as_posix()}/"):
+            project = own.get("project", {})
+            listed = project.get("dependencies") if isinstance(project, dict) else None
+            found.texts.append("\n".join(str(d) for d in listed) if isinstance(listed, list) else "")
     match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
     if match:
         found.django = f"Django{(match.group(1) or '').strip()}"

@@ -95,3 +95,23 @@ def test_init_takes_the_python_of_the_poetry_table(tmp_path: Path) -> None:
     found = inspect(tmp_path)
     assert (found.python, found.python_reason) == (">=3.12,<4", "[tool.poetry.dependencies] python")
     assert found.requirements.runtime[0] == "Django>=5.2,<6"
+
+
+def test_a_lock_beside_the_app_dirs_own_pyproject_is_the_runtime_set(tmp_path: Path) -> None:
+    """Held-out amanzon: app/pyproject.toml and app/uv.lock (its README runs `uv sync` in app/)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("django>=5.2.9\n")
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\ndependencies = ["django>=5.2.9", "psycopg2-binary>=2.9"]\n'
+        '[dependency-groups]\ndev = ["pytest"]\n'
+    )
+    (app / "uv.lock").write_text("version = 1\n")
+    found = find_requirements(tmp_path, app, {}, "")
+    assert (found.runtime, found.dev) == (["app/uv.lock"], ["app/uv.lock:dev"])
+    assert found.django == "Django>=5.2.9" and "libpq-dev" in found.apt_build
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "root"\ndependencies = ["django"]\n')
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    assert find_requirements(tmp_path, app, tomllib.loads((tmp_path / "pyproject.toml").read_text()), "").runtime == [
+        "uv.lock"
+    ]
