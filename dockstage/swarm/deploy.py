@@ -225,6 +225,15 @@ def _replicas(service: Service) -> int:
     return int((mode.get("Replicated") or {}).get("Replicas", 0))
 
 
+def job_mode_differs(service: Service | None, jobs: bool) -> bool:
+    """Whether a running migrate service has the other mode than this CLI deploys: swarm refuses
+    to change a service between replicated and replicated-job (a stack deployed by a docker CLI
+    before 23.0, updated by a newer one, or the other way)."""
+    if service is None:
+        return False
+    return ("ReplicatedJob" in (service.spec.mode or {})) != jobs
+
+
 def _image(service: Service) -> str:
     spec = service.spec.task_template
     return (spec.container_spec.image or "") if spec and spec.container_spec else ""
@@ -429,6 +438,13 @@ def _steps(
     if migrate:
         reporter.step(f"deploy {stack}: migrations of {target.version} first (web as it runs)")
         watch.doing, watch.then = f"the migrations of {target.version} ran", "update"
+        if job_mode_differs(_service(docker, stack, "migrate"), jobs):
+            # A finished one-shot: only its task history goes with it.
+            with docker_errors(f"removing {stack}_migrate, deployed by another docker CLI"):
+                docker.service.remove(f"{stack}_migrate")
+            reporter.info(
+                f"{stack}_migrate: made again as a {'job' if jobs else 'one-shot service'} for this docker CLI"
+            )
         apply(stackfile.without(doc, "web"))
         seconds = waits.wait_job(
             docker, reporter, watch, f"{stack}_migrate", values["DOCKSTAGE_DEPLOY_ID"], settings.wait_timeout
