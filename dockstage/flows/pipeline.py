@@ -109,9 +109,11 @@ def build_bases(run: Run, flavour: str, force: bool = False) -> list[offline.Bui
     return built
 
 
-def build(run: Run, *targets: str, check: bool = True) -> list[stages.Built]:
+def build(
+    run: Run, *targets: str, check: bool = True, bases_first: tuple[str, ...] = offline.BASE_PARTS
+) -> list[stages.Built]:
     """Build the target stages and what they need, print the table, then check the images."""
-    built = run.build(*targets)
+    built = run.build(*targets, bases_first=bases_first)
     images = run.bases()
     services = "".join(f", {name} {getattr(images, name, '')}" for name in run.settings.app.services)
     run.reporter.info(f"base images ({images.flavour}): python {images.python}, mysql {images.mysql}{services}")
@@ -375,9 +377,44 @@ def side_by_side(
     return {name: results[name] for name in steps}
 
 
+@contextmanager
+def beside(run: Run, name: str, step: Callable[[Run], str], summary: Summary) -> Iterator[None]:
+    """Run `step` in a thread while the body runs (its output buffered, printed after); its row
+    goes to `summary` and its error is raised once both have ended (the body's error first)."""
+    branch = dataclasses.replace(run, reporter=run.reporter.buffered())
+    outcome: list[str] = []
+    failed: list[BaseException] = []
+    seconds: list[float] = []
+
+    def work() -> None:
+        started = time.monotonic()
+        try:
+            outcome.append(step(branch))
+        except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+            failed.append(exc)
+        finally:
+            seconds.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=work, name=name)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        run.reporter.step(name)
+        branch.reporter.flush_into(run.reporter)
+        summary.add(
+            name,
+            outcome[0] if outcome else f"FAILED: {getattr(failed[0], 'what', type(failed[0]).__name__)}",
+            seconds[0],
+        )
+    if failed:
+        raise failed[0]
+
+
 def pipeline(run: Run) -> Summary:
-    """doctor -> db started (it initialises while the images build) -> build all four stages ->
-    side by side: the app's tests, the image checks and the prod smoke stack, tests and smoke on
+    """doctor -> the python base -> build all four stages, and beside the build the database's
+    base and db started (it initialises while the images build) -> side by side: the app's tests, the image checks and the prod smoke stack, tests and smoke on
     the one db server (a database each) -> summary (the stack is torn down behind it)."""
     summary = Summary()
     run.reporter.step("doctor")
@@ -385,15 +422,23 @@ def pipeline(run: Run) -> Summary:
     summary.add("doctor", f"{len(doctor(run))} checks green", time.monotonic() - started)
     run.ensure_env()  # once, before the branches share the run
     started = time.monotonic()
-    run.provided_bases()  # a missing stand-in is built before its db can start
+    run.provided_bases("python")  # the build's; the database's is made beside the build
     if run.built_bases:
         summary.add("bases", f"{len(run.built_bases)} stand-in images built", time.monotonic() - started)
     with run.throwaway("pipeline", "test") as stack:
-        run.reporter.step("starting db (it initialises while the images build)")
-        stack.up(stack.backing, action="starting db", wait=False)
-        run.reporter.step("build")
-        started = time.monotonic()
-        summary.add("build", f"{len(build(run, check=False))} stages", time.monotonic() - started)
+
+        def database(branch: Run) -> str:
+            made = len(branch.built_bases)
+            branch.provided_bases()  # a missing stand-in is built before its db can start
+            branch.reporter.step("starting db (it initialises while the images build)")
+            stack.up(stack.backing, action="starting db", wait=False)
+            built = len(branch.built_bases) - made
+            return f"{built} stand-in image{'s' * (built != 1)} built, db started" if built else "db started"
+
+        with beside(run, "database, beside the build", database, summary):
+            run.reporter.step("build")
+            started = time.monotonic()
+            summary.add("build", f"{len(build(run, check=False, bases_first=()))} stages", time.monotonic() - started)
         started = time.monotonic()
         try:
             side_by_side(

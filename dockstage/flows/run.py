@@ -55,7 +55,8 @@ class Run:
     id: str = field(default_factory=lambda: f"{os.getpid()}-{uuid.uuid4().hex[:6]}")
     _bases: BaseImages | None = None
     built_bases: list[offline.BuiltBase] = field(default_factory=list)  # stand-ins this run had to build
-    _bases_provided: bool = False
+    _bases_provided: set[str] = field(default_factory=set)  # of offline.BASE_PARTS
+    _bases_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _env_ready: bool = False
     commands: Mapping[str, str] = field(default_factory=dict)  # the front-end's commands, for fix hints
 
@@ -132,14 +133,18 @@ class Run:
             log.debug("base images (%s): %s, %s", self._bases.flavour, self._bases.python, self._bases.mysql)
         return self._bases
 
-    def provided_bases(self) -> BaseImages:
-        """The base images, with any missing stand-in built first."""
+    def provided_bases(self, *parts: str) -> BaseImages:
+        """The base images, with any missing stand-in of `parts` (offline.BASE_PARTS: all by
+        default) built first; a part another thread of the run is building is waited for."""
         images = self.bases()
-        if not self._bases_provided:
-            self.built_bases = [
-                b for b in offline.provide(images, self.docker, self.reporter, self.settings.app.services) if b.built
-            ]
-            self._bases_provided = True
+        wanted = parts or offline.BASE_PARTS
+        if not set(wanted) <= self._bases_provided:
+            with self._bases_lock:
+                todo = tuple(part for part in wanted if part not in self._bases_provided)
+                if todo:
+                    provided = offline.provide(images, self.docker, self.reporter, self.settings.app.services, todo)
+                    self.built_bases += [b for b in provided if b.built]
+                    self._bases_provided.update(todo)
         return images
 
     def proxy_image(self) -> str:
@@ -158,9 +163,13 @@ class Run:
 
     # --- builds ------------------------------------------------------------------------------
 
-    def build(self, *targets: str, check: bool = False) -> list[stages.Built]:
+    def build(
+        self, *targets: str, check: bool = False, bases_first: tuple[str, ...] = offline.BASE_PARTS
+    ) -> list[stages.Built]:
         """Build the targets and what they need, in order; a stage already built by this run is
-        not built again. With `check`, each target's image checks run after its build."""
+        not built again. With `check`, each target's image checks run after its build. The
+        `bases_first` parts are provided before (the python base always; a pipeline makes the
+        database's beside the build)."""
         order = stages.plan(*targets)  # an unknown stage fails before any Docker call
         if not (self.settings.app.settings_module and self.settings.app.wsgi):
             raise ConfigError(
@@ -168,7 +177,7 @@ class Run:
                 "run `dockstage init` in the project, or set both in [tool.dockstage] of pyproject.toml",
             )
         self.preflight(*BUILD_CHECKS)
-        images = self.provided_bases()
+        images = self.provided_bases("python", *bases_first)
         for stage in order:
             if stage not in self.built:
                 self.built[stage] = stages.build_stage(self.settings, self.docker, images, self.reporter, stage)

@@ -324,16 +324,31 @@ def build_bases(
     return results
 
 
+BASE_PARTS = ("python", "mysql")
+"""What a command may need of the bases: python (every build) and mysql, with the app's backing
+services (a stack's db, redis, proxy: needed only once a stack starts, so a pipeline builds them
+beside its build)."""
+
+
 def provide(
-    images: BaseImages, docker: DockerClient, reporter: Reporter, services: tuple[str, ...] = ()
+    images: BaseImages,
+    docker: DockerClient,
+    reporter: Reporter,
+    services: tuple[str, ...] = (),
+    parts: tuple[str, ...] = BASE_PARTS,
 ) -> list[BuiltBase]:
     """Build whatever stand-in of `images` (and of `services`) is missing or from an older
-    Dockerfile of the package (official images were pulled by bases.decide)."""
-    wanted = [(images.python, resources.PYTHON_STANDIN), (images.mysql, resources.MARIADB_STANDIN)]
-    if "redis" in services:
-        wanted.append((images.redis, resources.REDIS_STANDIN))
-    if "proxy" in services:
-        wanted.append((images.proxy, resources.PROXY_STANDIN))
+    Dockerfile of the package (official images were pulled by bases.decide); `parts` says which
+    of BASE_PARTS: python, or mysql and the services."""
+    wanted = []
+    if "python" in parts:
+        wanted.append((images.python, resources.PYTHON_STANDIN))
+    if "mysql" in parts:
+        wanted.append((images.mysql, resources.MARIADB_STANDIN))
+        if "redis" in services:
+            wanted.append((images.redis, resources.REDIS_STANDIN))
+        if "proxy" in services:
+            wanted.append((images.proxy, resources.PROXY_STANDIN))
     if not images.stand_in or all(is_current(docker, tag, file) for tag, file in wanted):
         return []
     return build_bases(docker, images.flavour, reporter=reporter, only=tuple(file for _, file in wanted))
