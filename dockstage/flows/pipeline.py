@@ -435,7 +435,7 @@ def pipeline(run: Run) -> Summary:
             built = len(branch.built_bases) - made
             return f"{built} stand-in image{'s' * (built != 1)} built, db started" if built else "db started"
 
-        with beside(run, "database, beside the build", database, summary):
+        with beside(run, "db beside the build", database, summary):
             run.reporter.step("build")
             started = time.monotonic()
             summary.add("build", f"{len(build(run, check=False, bases_first=()))} stages", time.monotonic() - started)

@@ -175,13 +175,14 @@ _SPLIT_LINES = (
     ("bootstrap", re.compile(r"^\[bootstrap\] installed in (\d+) s$", re.MULTILINE)),
 )
 _SPLIT_ROW = re.compile(
-    r"^│ (doctor|bases|build|test_image|image checks|smoke_prod) +│[^│\n]*│ ([\d.]+) +│$", re.MULTILINE
+    r"^│ (doctor|bases|build|db beside the build|test_image|image checks|smoke_prod) +│[^│\n]*│ ([\d.]+) +│$",
+    re.MULTILINE,
 )
 
 
 def fresh_split(output: str) -> dict[str, float]:
     """Where the main job's seconds went, from its own output: provision and bootstrap (their last
-    lines), then the pipeline's table (doctor, bases, build, tests, image checks, smoke)."""
+    lines), then the pipeline's table (doctor, bases, build, the db beside it, tests, image checks, smoke)."""
     split = {name: float(found[1]) for name, pattern in _SPLIT_LINES if (found := pattern.search(output))}
     split.update({row[1]: float(row[2]) for row in _SPLIT_ROW.finditer(output)})
     return split

@@ -656,6 +656,7 @@ FRESH_OUTPUT = """\
 │ doctor       │ 5 checks green          │ 0.4     │
 │ bases        │ 3 stand-in images built │ 42.3    │
 │ build        │ 4 stages                │ 31.3    │
+│ db beside the build │ 1 stand-in image built, db started │ 17.4    │
 │ test_image   │ 47 tests, 0 failed      │ 3.0     │
 │ image checks │ 5 passed                │ 1.7     │
 │ smoke_prod   │ 7 checks passed         │ 3.6     │
@@ -671,6 +672,7 @@ def test_the_fresh_machines_split_is_read_from_its_output_and_reported(tmp_path:
         "doctor": 0.4,
         "bases": 42.3,
         "build": 31.3,
+        "db beside the build": 17.4,
         "test_image": 3.0,
         "image checks": 1.7,
         "smoke_prod": 3.6,

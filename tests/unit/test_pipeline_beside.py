@@ -23,12 +23,12 @@ def test_the_step_runs_while_the_body_does_and_gets_its_row() -> None:
         both.wait()  # returns only once the body waits too: they run at the same time
         return "db started"
 
-    with beside(_run(), "database, beside the build", step, summary):
+    with beside(_run(), "db beside the build", step, summary):
         both.wait()
         summary.add("build", "4 stages", 1.0)
     assert [(row[0], row[1]) for row in summary.rows] == [
         ("build", "4 stages"),
-        ("database, beside the build", "db started"),
+        ("db beside the build", "db started"),
     ]
 
 
