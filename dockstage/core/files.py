@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 PRIVATE = 0o600
 
@@ -61,3 +63,31 @@ def read_text_any(path: Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     return data.decode("utf-8-sig", errors="replace")
+
+
+@contextlib.contextmanager
+def one_at_a_time(path: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (made if missing) while the body runs: two processes of
+    this machine doing the same work (two commands building the stand-ins on a fresh machine) do
+    it once, one after the other. `waiting` is called when another process holds it. Where the
+    platform has no fcntl (Windows), the body runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: nothing to serialise against here
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle: IO[bytes] = open(path, "a+b")  # noqa: SIM115 - closed below
+    except PermissionError:  # another user's lock file: a lock on a read-only handle holds too
+        handle = open(path, "rb")  # noqa: SIM115
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from python_on_whales import DockerClient
 
-from dockstage.core import resources
+from dockstage.core import files, resources
 from dockstage.core.errors import (
     BuildError,
     ConfigError,
@@ -293,6 +293,14 @@ def build_bases(
     Dockerfiles, unless force. The images are built at the same time, on the one rootfs (BuildKit
     runs their apt steps side by side). Returns what it built or found, in order."""
     reporter = reporter or Reporter(quiet=True)
+    lock = Path(tempfile.gettempdir()) / f"dockstage-bases-{flavour}.lock"
+    with files.one_at_a_time(lock, lambda: reporter.info(f"another command builds the {flavour} stand-ins: waiting")):
+        return _build_bases(docker, flavour, force=force, reporter=reporter, only=only)
+
+
+def _build_bases(
+    docker: DockerClient, flavour: str, *, force: bool, reporter: Reporter, only: tuple[str, ...]
+) -> list[BuiltBase]:
     images, base = stand_in(flavour), rootfs_tag(flavour)
     wanted = [
         (tag, file)
