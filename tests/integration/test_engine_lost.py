@@ -27,6 +27,7 @@ from tests.conftest import ROOT, cli_env, free_port, project_stack
 from tests.integration.enginegate import EngineGate, after_preflight
 
 pytestmark = pytest.mark.integration
+XDIST_SPLIT = 2  # 45 quick tests on a copied checkout and one db: two workers share them (tests/conftest.py)
 
 NOXFILE = '''"""The nox sessions of dockstage, as an adopted project has them."""
 
