@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockstage.core import files
+from dockstage.core import files, gitinfo
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError
 from dockstage.flows.run import Run
@@ -47,19 +46,11 @@ class Release:
         return f"{address}/{self.images[role]}"
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def git_version(root: Path) -> tuple[str, str, bool]:
     """(version, commit, dirty) of the checkout: the short sha, `-dirty` when tracked files changed."""
-    short = _git(root, "rev-parse", "--short", "HEAD")
-    full = _git(root, "rev-parse", "HEAD")
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    short = gitinfo.git(root, "rev-parse", "--short", "HEAD")
+    full = gitinfo.git(root, "rev-parse", "HEAD")
+    status = gitinfo.git(root, "status", "--porcelain", "--untracked-files=no")
     if not short or full is None or status is None:
         raise ConfigError(
             f"{root} is not a git checkout with a commit, so there is no version to name the release",
@@ -137,7 +128,7 @@ def release(
                 f"{version!r} is not a valid image tag",
                 "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
             )
-        commit, dirty = _git(settings.root, "rev-parse", "HEAD") or "", False
+        commit, dirty = gitinfo.git(settings.root, "rev-parse", "HEAD") or "", False
     source_id = docker.image.inspect(source).id
     previous = find(settings, version)
     if previous and previous.source_id != source_id and not version.endswith("-dirty"):
