@@ -16,7 +16,7 @@ from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StageBuildFailed, UnknownStage, docker_detail, docker_errors
 from dockstage.core.report import Reporter, log
-from dockstage.images import buildfiles, contextguard
+from dockstage.images import buildfiles, contextguard, provenance
 from dockstage.images.bases import BaseImages
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
@@ -140,7 +140,11 @@ def build_stage(
         "load": True,
         "cache": cache,
         "build_args": build_args(settings, images, context),
-        "labels": {"dockstage.flavour": images.flavour, "dockstage.image": settings.image},
+        "labels": {
+            "dockstage.flavour": images.flavour,
+            "dockstage.image": settings.image,
+            **provenance.labels(settings.root, docker, images.python),
+        },
         "secrets": secrets(settings),
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from python_on_whales import DockerClient
 
@@ -10,8 +12,15 @@ from dockstage.core.config import Settings
 from dockstage.core.errors import ImageCheckFailed
 from dockstage.core.report import Reporter
 from dockstage.images import bases, imagechecks, stages
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
 MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000
 
 
@@ -25,6 +34,25 @@ def test_each_stage_is_labelled_with_its_stage_and_base(
         assert labels.get("dockstage.stage") == stage
         assert labels.get("org.opencontainers.image.base.name") == images.python
         assert labels.get("dockstage.flavour") == images.flavour
+
+
+def test_each_stage_carries_its_provenance(
+    built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
+) -> None:
+    """The commit it was built from (the checkout's HEAD, read by git here), its time, the base's digest."""
+    sha, short, when = _git("log", "-1", "--format=%H %h %cI").split(" ")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    images = bases.decide(suite_settings.flavour, docker_client, Reporter(quiet=True))
+    base = docker_client.image.inspect(images.python)
+    for stage in STAGES:
+        labels = docker_client.image.inspect(suite_settings.tag(stage)).config.labels or {}
+        assert labels["org.opencontainers.image.revision"] == sha, stage
+        assert labels["org.opencontainers.image.version"] == (f"{short}-dirty" if dirty else short), stage
+        assert labels["org.opencontainers.image.created"] == when, stage
+        assert labels["org.opencontainers.image.base.digest"] in {
+            base.id,
+            *(d.split("@")[1] for d in base.repo_digests or []),
+        }
 
 
 def test_prod_adds_at_most_90_mb_over_its_base(
