@@ -56,6 +56,21 @@ ENGINE_FIXTURES = {"docker_client", "built_images"}
 SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet"}
 
 
+GROUP_MARKS = {
+    "test_adopt_": "adopt",
+    "test_installed_wheel": "adopt",
+    "test_swarm": "swarm",
+    "test_zero_downtime": "swarm",
+    "test_standin_": "standin",
+}
+"""Marks by module name (`nox -s tests -- -m adopt`): the groups a developer runs on their own."""
+
+
+def group_marks(module_name: str) -> list[str]:
+    """The GROUP_MARKS of a test module (its file name without .py)."""
+    return sorted({mark for prefix, mark in GROUP_MARKS.items() if module_name.startswith(prefix)})
+
+
 SWARM_FIXTURES = {"swarm_mode"}
 """Tests that switch the engine into swarm mode and out (tests/integration/test_swarm.py): that changes
 the engine for every container on it (a compose network's DNS answered "Unknown server host 'db'" in
@@ -90,6 +105,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+        for mark in group_marks(item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")):
+            item.add_marker(getattr(pytest.mark, mark))
         place = seen[item.nodeid.split("::")[0]] = seen.get(item.nodeid.split("::")[0], -1) + 1
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     choice = config.getoption("--engine-wide")
