@@ -66,6 +66,34 @@ GROUP_MARKS = {
 """Marks by module name (`nox -s tests -- -m adopt`): the groups a developer runs on their own."""
 
 
+LONGEST_FIRST = (
+    "test_standin_mysql",
+    "test_installed_wheel",
+    "test_frontends",
+    "test_adopt_build",
+    "test_adopt_smoke_hosts",
+    "test_restore_safety",
+    "test_daily_tasks",
+    "test_adopt_details",
+    "test_adopt_probe",
+)
+"""Modules whose tests took longest on a fresh machine (the trixie stand-ins' build, the installed
+wheel's `bases --force`...), minute or more each: run first, so no worker starts one while the
+other has nothing left (the longest-first order of scheduling). The rest keep pytest's order."""
+
+
+def module_of(item: pytest.Item) -> str:
+    """The test's module name (its file name without .py)."""
+    return item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+
+
+def longest_first(item: pytest.Item) -> int:
+    """Sort key: the integration module's place in LONGEST_FIRST, the others after them."""
+    path = item.nodeid.split("::")[0]
+    name = module_of(item)
+    return LONGEST_FIRST.index(name) if "integration/" in path and name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def group_marks(module_name: str) -> list[str]:
     """The GROUP_MARKS of a test module (its file name without .py)."""
     return sorted({mark for prefix, mark in GROUP_MARKS.items() if module_name.startswith(prefix)})
@@ -105,10 +133,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if used & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
-        for mark in group_marks(item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")):
+        for mark in group_marks(module_of(item)):
             item.add_marker(getattr(pytest.mark, mark))
         place = seen[item.nodeid.split("::")[0]] = seen.get(item.nodeid.split("::")[0], -1) + 1
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
+    items.sort(key=longest_first)  # stable: a module's tests stay together and in order
     choice = config.getoption("--engine-wide")
     if choice != "all":
         kept = [item for item in items if engine_wide(item) == (choice == "only")]
