@@ -27,7 +27,7 @@ T = TypeVar("T")
 INVOKE_TASKS = (
     "dev", "watch", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
     "db_shell", "db_dump", "db_restore", "clean", "doctor", "bases",
-    "registry", "release", "deploy", "rollback", "stack_ps", "stack_logs", "undeploy",
+    "registry", "release", "sbom", "deploy", "rollback", "stack_ps", "stack_logs", "undeploy",
 )  # fmt: skip
 """Every invoke task, by its Python name (`db_dump` is `invoke db-dump`)."""
 INVOKE_COMMANDS: Mapping[str, str] = MappingProxyType(

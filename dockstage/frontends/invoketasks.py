@@ -203,6 +203,17 @@ def release_(c: Context, version: str = "") -> None:
 
 
 @task(
+    help={
+        "version": "a recorded release (default: the prod image as built now)",
+        "output": "write it to this file (default: print it)",
+    }
+)
+def sbom(c: Context, version: str = "", output: str = "") -> None:
+    """The CycloneDX SBOM of a release or of the prod image: Python distributions, Debian packages, the base."""
+    core(c, lambda run: release.sbom_of(run, version or None, output or None))
+
+
+@task(
     name="deploy", help={"version": "a released version (default: the latest)", "replicas": "web replicas (default 2)"}
 )
 def deploy_(c: Context, version: str = "", replicas: int = 0) -> None:
@@ -237,7 +248,7 @@ def undeploy(c: Context, volumes: bool = False, yes: bool = False) -> None:
 TASKS = (
     dev, watch, up, down, ps, logs, build, test, smoke, shell, manage, migrate, makemigrations,
     db_shell, db_dump, db_restore, clean, doctor, bases,
-    registry_, release_, deploy_, rollback, stack_ps, stack_logs, undeploy,
+    registry_, release_, sbom, deploy_, rollback, stack_ps, stack_logs, undeploy,
 )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ Releases are recorded in `.dockstage/releases.json`; deploys read them from ther
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -17,7 +18,9 @@ from pathlib import Path
 from dockstage.core import files, gitinfo
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError, StackError
+from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
+from dockstage.images import provenance, sbom
 from dockstage.images import services as images
 from dockstage.swarm import registry
 from dockstage.swarm.options import SwarmOptions
@@ -40,6 +43,7 @@ class Release:
     created: str  # ISO 8601, UTC
     # role (web, mysql, proxy) -> repository:tag@digest in the registry, without its address
     images: dict[str, str]
+    sbom: str = ""  # sha256 of its CycloneDX SBOM (sbom_path); "" for releases recorded before SBOMs
 
     def pinned(self, role: str, address: str) -> str:
         """The image of `role` as the nodes pull it: <address>/<repository>:<tag>@<digest>."""
@@ -97,6 +101,38 @@ def _record(settings: Settings, release: Release) -> Path:
     return path
 
 
+def sbom_path(settings: Settings, version: str) -> Path:
+    """Where the SBOM of a release of this image is kept, beside the release records."""
+    return settings.path(settings.state_dir) / "sbom" / f"{settings.image.replace('/', '_')}-{version}.cdx.json"
+
+
+def make_sbom(run: Run, source: str, version: str) -> str:
+    """The CycloneDX JSON of `source` (a built prod image) as `version`, on the run's python base."""
+    base = run.bases().python
+    found = sbom.inventory(run.docker, source)
+    return sbom.document(found, run.settings.image, version, base, provenance.base_digest(run.docker, base))
+
+
+def show_changes(reporter: Reporter, before: Release | None, text: str, settings: Settings) -> list[sbom.Change]:
+    """Print what this release's SBOM changed against the release before it (added, removed,
+    changed packages) in a short table; the first release says what it holds."""
+    old = sbom_path(settings, before.version) if before is not None and before.sbom else None
+    if old is None or not old.is_file():
+        python, debian = sbom.counts(text)
+        reporter.ok(f"SBOM: {python} Python distributions, {debian} Debian packages, the base by digest")
+        return []
+    found = sbom.changes(old.read_text(encoding="utf-8"), text)
+    if not found:
+        reporter.ok(f"SBOM: the same packages as {before.version}")  # type: ignore[union-attr]
+        return []
+    reporter.table(
+        f"packages changed since {before.version}",  # type: ignore[union-attr]
+        ("change", "kind", "package", "before", "after"),
+        ((c.what, c.kind, c.name, c.before or "-", c.after or "-") for c in found),
+    )
+    return found
+
+
 def support_images(run: Run) -> dict[str, str]:
     """The images the stack runs beside the app: the database (the run's bases: official mysql
     or the MariaDB stand-in) and the proxy (official nginx, or the stand-in); built if missing."""
@@ -139,6 +175,8 @@ def release(
     address = options.push_address()
     if options.local_registry and not registry.wait_ready(options.registry_port, timeout=3):
         raise StackError(f"no registry answers on {address}", "start it: `{registry}`")
+    before = latest(settings)
+    document = make_sbom(run, source, version)  # before the push: an image it cannot read is not released
     reporter.step(f"release {source} as {address}/{settings.image}:{version}")
     pushed = registry.push(docker, source, address, f"{settings.image}:{version}")
     roles = {"web": pushed}
@@ -156,9 +194,40 @@ def release(
         dirty=dirty,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         images={role: p.pinned(address).split("/", 1)[1] for role, p in roles.items()},
+        sbom=hashlib.sha256(document.encode("utf-8")).hexdigest(),
     )
+    files.write_private(sbom_path(settings, version), document, mode=0o644)
     path = _record(settings, made)
     reporter.ok(
         f"released {made.ref} digest {made.digest} (recorded in {path.relative_to(settings.root) if path.is_relative_to(settings.root) else path})"
     )
+    show_changes(reporter, before, document, settings)
     return made
+
+
+def sbom_of(run: Run, version: str | None = None, output: str | None = None) -> str:
+    """The SBOM of a recorded release (`version`), or of the prod image as built now; printed, or
+    written to `output`. Returns the document."""
+    settings = run.settings
+    if version:
+        path = sbom_path(settings, version)
+        if find(settings, version) is None or not path.is_file():
+            raise ConfigError(
+                f"no SBOM is recorded for release {version} of {settings.image}",
+                "releases record one since this version of dockstage: `{release}`; for the image as built now, leave out --version",
+            )
+        document = path.read_text(encoding="utf-8")
+    else:
+        run.preflight()
+        source = settings.tag("prod")
+        if not run.docker.image.exists(source):
+            raise StackError(f"{source} is not built", "build it first: `{build}`")
+        commit = gitinfo.head(settings.root)
+        document = make_sbom(run, source, commit.short if commit else "prod")
+    if output:
+        files.write_private(Path(output), document, mode=0o644)
+        python, debian = sbom.counts(document)
+        run.reporter.ok(f"SBOM written to {output}: {python} Python distributions, {debian} Debian packages")
+    else:
+        run.reporter.raw(document)
+    return document

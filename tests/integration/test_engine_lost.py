@@ -88,6 +88,7 @@ INVOKE: list[tuple[list[str], Callable[[str, str], bool]]] = [
     (["registry"], after_preflight),  # no preflight
     (["registry", "--stop"], after_preflight),  # no preflight
     (["release", "--version", "v2"], after_preflight),  # no preflight
+    (["sbom"], after_preflight),
     (["deploy"], at_start),
     (["rollback"], at_start),
     (["stack-ps"], at_start),

@@ -27,7 +27,7 @@ SESSIONS = ("doctor", "bases", "build_dev", "build_test", "build_stage", "build_
             "pipeline", "swarm", "tests", "lint", "typecheck", "bench")  # fmt: skip
 TASKS = ("dev", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate", "makemigrations",
          "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
-         "registry", "release", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy")  # fmt: skip
+         "registry", "release", "sbom", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy")  # fmt: skip
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

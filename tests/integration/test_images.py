@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
 
 import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
 from python_on_whales import DockerClient
 
 from dockstage import STAGES
 from dockstage.core.config import Settings
 from dockstage.core.errors import ImageCheckFailed
 from dockstage.core.report import Reporter
-from dockstage.images import bases, imagechecks, stages
+from dockstage.images import bases, imagechecks, provenance, sbom, stages
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -109,3 +113,42 @@ def test_the_tests_run_with_prods_interpreter_and_paths(
         )
     )
     assert served.split() == [purelib, django_file]
+
+
+def with_a_package(docker_client: DockerClient, image: str, tag: str, tmp: Path) -> str:
+    """`image` plus one installed distribution (six 1.16.0's metadata in the venv's site-packages),
+    built offline: what a release that added a requirement holds more."""
+    (tmp / "six-1.16.0.dist-info").mkdir(parents=True)
+    (tmp / "six-1.16.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n"
+    )
+    (tmp / "Dockerfile").write_text(
+        f"FROM {image}\n"
+        "USER root\n"
+        "COPY six-1.16.0.dist-info /tmp/six-1.16.0.dist-info\n"
+        'RUN cp -r /tmp/six-1.16.0.dist-info "$(python -c "import sysconfig; print(sysconfig.get_path(\'purelib\'))")/"\n'
+    )
+    docker_client.buildx.build(tmp, tags=[tag], load=True, progress=False)
+    return tag
+
+
+def test_the_prod_sbom_lists_what_prod_holds_and_a_second_shows_one_package_added(
+    built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient, tmp_path: Path
+) -> None:
+    images = bases.decide(suite_settings.flavour, docker_client, Reporter(quiet=True))
+    prod = suite_settings.tag("prod")
+    digest = provenance.base_digest(docker_client, images.python)
+    text = sbom.document(sbom.inventory(docker_client, prod), suite_settings.image, "it", images.python, digest)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    versions = {c["name"].lower(): c.get("version", "") for c in json.loads(text)["components"]}
+    for name in ("django", "mysqlclient", "gunicorn", "libmariadb3"):
+        assert versions.get(name), f"{name} not in the SBOM of {prod}"
+    assert versions[images.python] == digest
+    more = with_a_package(docker_client, prod, f"{suite_settings.image}:sbom-more", tmp_path)
+    try:
+        added = sbom.document(sbom.inventory(docker_client, more), suite_settings.image, "it2", images.python, digest)
+    finally:
+        docker_client.image.remove(more, force=True)
+    assert [(c.what, c.kind, c.name, c.after) for c in sbom.changes(text, added)] == [
+        ("added", "pypi", "six", "1.16.0")
+    ]

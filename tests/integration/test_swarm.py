@@ -7,7 +7,9 @@ so those tests skip. The three-node harness runs only when DOCKSTAGE_SWARM_HARNE
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import io
 import json
 import os
 import shlex
@@ -38,6 +40,7 @@ from dockstage.swarm.options import SwarmOptions
 from harness import swarm as harness
 from tests.conftest import ROOT, cli_env, free_port, run_cli
 from tests.integration.enginegate import EngineGate
+from tests.integration.test_images import with_a_package
 
 QUIET = Reporter(quiet=True)
 
@@ -232,6 +235,7 @@ def test_release_pushes_and_records_the_digest(
     swarm_settings: Settings,
     options: SwarmOptions,
     local_registry: registry.Registry,
+    tmp_path: Path,
 ) -> None:
     assert loopback.status(local_registry.port, "/v2/")[0] == 200
     made = release.release(Run(swarm_settings, QUIET, docker_client), "it-1", options=options)
@@ -248,6 +252,26 @@ def test_release_pushes_and_records_the_digest(
     recorded = json.loads(release.releases_path(swarm_settings).read_text())["releases"]
     assert [(r["version"], r["digest"]) for r in recorded] == [("it-1", made.digest)]
     assert set(made.images) == {"web", "mysql", "proxy"} and all("@sha256:" in ref for ref in made.images.values())
+    # Its SBOM beside the record, the record holding its digest; the pushed image carries the provenance labels.
+    first_sbom = release.sbom_path(swarm_settings, "it-1").read_text(encoding="utf-8")
+    assert recorded[0]["sbom"] == hashlib.sha256(first_sbom.encode()).hexdigest()
+    assert {"django", "mysqlclient", "gunicorn", "libmariadb3"} <= {
+        c["name"].lower() for c in json.loads(first_sbom)["components"]
+    }
+    labels = docker_client.image.inspect(made.ref).config.labels or {}
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert labels["org.opencontainers.image.revision"] == head.stdout.strip()
+    # A second release holding one package more: the release prints exactly that package as added.
+    more = with_a_package(docker_client, swarm_settings.tag("prod"), f"{swarm_settings.image}:more", tmp_path / "more")
+    said = Reporter(quiet=True, ci=True, buffer=io.StringIO())
+    try:
+        release.release(Run(swarm_settings, said, docker_client), "it-2", options=options, source=more)
+    finally:
+        docker_client.image.remove(more, force=True)
+    shown = said._buffer.getvalue()  # type: ignore[union-attr]
+    assert "packages changed since it-1" in shown, shown
+    rows = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]  # the table's body
+    assert [[cell.strip() for cell in row] for row in rows] == [["added", "pypi", "six", "-", "1.16.0"]], shown
     # Running it again finds the same registry; the volume outlives the container unless asked.
     assert registry.up(Run(swarm_settings, QUIET, docker_client), options).name == local_registry.name
     registry.down(Run(swarm_settings, QUIET, docker_client))

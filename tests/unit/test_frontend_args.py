@@ -46,7 +46,7 @@ def test_invoke_collection_has_every_task_with_help() -> None:
     expected = {
         "dev", "watch", "up", "down", "ps", "logs", "build", "test", "smoke", "shell", "manage", "migrate",
         "makemigrations", "db-shell", "db-dump", "db-restore", "clean", "doctor", "bases",
-        "registry", "release", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy",
+        "registry", "release", "sbom", "deploy", "rollback", "stack-ps", "stack-logs", "undeploy",
     }  # fmt: skip
     assert set(ns.task_names) == expected
     for name in expected:
