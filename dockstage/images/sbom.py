@@ -9,17 +9,20 @@ removed or upgraded.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cyclonedx.contrib.hash.factories import HashTypeFactory
-from cyclonedx.contrib.license.factories import LicenseFactory
-from cyclonedx.model.bom import Bom
-from cyclonedx.model.component import Component, ComponentType
-from cyclonedx.output.json import JsonV1Dot6
-from packageurl import PackageURL
 from python_on_whales import DockerClient
 
 from dockstage.core.errors import docker_errors
+
+if TYPE_CHECKING:
+    from cyclonedx.model.component import Component
+
+# cyclonedx-python-lib is imported where a document is made, not with the package: its serializer
+# logs each model it registers at debug level (into nox's log, which shows debug lines).
+logging.getLogger("py_serializable").setLevel(logging.WARNING)
 
 # Run by the image's python (/opt/venv's, first on PATH): its distributions and its dpkg status.
 _READ = r"""
@@ -68,6 +71,10 @@ def inventory(docker: DockerClient, image: str) -> Inventory:
 
 
 def _component(kind: str, name: str, version: str, licence: str = "", arch: str = "") -> Component:
+    from cyclonedx.contrib.license.factories import LicenseFactory
+    from cyclonedx.model.component import Component, ComponentType
+    from packageurl import PackageURL
+
     purl = (
         PackageURL("pypi", name=name.lower(), version=version)
         if kind == "pypi"
@@ -86,6 +93,11 @@ def _component(kind: str, name: str, version: str, licence: str = "", arch: str 
 
 def document(found: Inventory, image: str, version: str, base: str, base_digest: str) -> str:
     """The CycloneDX 1.6 JSON of `image` at `version` built on `base` (its digest)."""
+    from cyclonedx.contrib.hash.factories import HashTypeFactory
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.output.json import JsonV1Dot6
+
     bom = Bom()
     bom.metadata.component = Component(type=ComponentType.CONTAINER, name=image, version=version, bom_ref=image)
     base_part = Component(
