@@ -52,16 +52,13 @@ class Release:
 
 def git_version(root: Path) -> tuple[str, str, bool]:
     """(version, commit, dirty) of the checkout: the short sha, `-dirty` when tracked files changed."""
-    short = gitinfo.git(root, "rev-parse", "--short", "HEAD")
-    full = gitinfo.git(root, "rev-parse", "HEAD")
-    status = gitinfo.git(root, "status", "--porcelain", "--untracked-files=no")
-    if not short or full is None or status is None:
+    commit, dirty = gitinfo.head(root), gitinfo.dirty(root)
+    if commit is None or dirty is None:
         raise ConfigError(
             f"{root} is not a git checkout with a commit, so there is no version to name the release",
             "give one: `{release} --version 1.2.3`",
         )
-    dirty = bool(status)
-    return (f"{short}-dirty" if dirty else short), full, dirty
+    return (f"{commit.short}-dirty" if dirty else commit.short), commit.sha, dirty
 
 
 def releases_path(settings: Settings) -> Path:
@@ -117,16 +114,16 @@ def show_changes(reporter: Reporter, before: Release | None, text: str, settings
     """Print what this release's SBOM changed against the release before it (added, removed,
     changed packages) in a short table; the first release says what it holds."""
     old = sbom_path(settings, before.version) if before is not None and before.sbom else None
-    if old is None or not old.is_file():
+    if before is None or old is None or not old.is_file():
         python, debian = sbom.counts(text)
         reporter.ok(f"SBOM: {python} Python distributions, {debian} Debian packages, the base by digest")
         return []
     found = sbom.changes(old.read_text(encoding="utf-8"), text)
     if not found:
-        reporter.ok(f"SBOM: the same packages as {before.version}")  # type: ignore[union-attr]
+        reporter.ok(f"SBOM: the same packages as {before.version}")
         return []
     reporter.table(
-        f"packages changed since {before.version}",  # type: ignore[union-attr]
+        f"packages changed since {before.version}",
         ("change", "kind", "package", "before", "after"),
         ((c.what, c.kind, c.name, c.before or "-", c.after or "-") for c in found),
     )
@@ -164,7 +161,8 @@ def release(
                 f"{version!r} is not a valid image tag",
                 "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
             )
-        commit, dirty = gitinfo.git(settings.root, "rev-parse", "HEAD") or "", False
+        head = gitinfo.head(settings.root)
+        commit, dirty = (head.sha if head else ""), False
     source_id = docker.image.inspect(source).id
     previous = find(settings, version)
     if previous and previous.source_id != source_id and not version.endswith("-dirty"):
