@@ -135,7 +135,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         for mark in group_marks(module_of(item)):
             item.add_marker(getattr(pytest.mark, mark))
-        place = seen[item.nodeid.split("::")[0]] = seen.get(item.nodeid.split("::")[0], -1) + 1
+        path = item.nodeid.split("::")[0]
+        seen[path] = place = seen.get(path, -1) + 1
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     items.sort(key=longest_first)  # stable: a module's tests stay together and in order
     choice = config.getoption("--engine-wide")

@@ -327,6 +327,11 @@ def _urls_of(stack: Stack) -> list[str]:
         ) from None
 
 
+def failed_row(exc: BaseException) -> str:
+    """The summary's result for a step that failed: a user-caused error's what, else its type."""
+    return f"FAILED: {exc.what if isinstance(exc, DockstageError) else type(exc).__name__}"
+
+
 def side_by_side(
     run: Run, steps: dict[str, Callable[[Run], str]], summary: Summary | None = None
 ) -> dict[str, tuple[str, float]]:
@@ -360,12 +365,7 @@ def side_by_side(
         branches[name].reporter.flush_into(run.reporter)
     if summary is not None:
         for name in steps:
-            if name in results:
-                shown = results[name][0]
-            elif name in failures:
-                shown = f"FAILED: {failures[name].what}"
-            else:
-                shown = f"FAILED: {type(crashed[name]).__name__}"
+            shown = results[name][0] if name in results else failed_row(failures.get(name) or crashed[name])
             summary.add(name, shown, seconds.get(name, 0.0))
     if crashed:
         raise next(iter(crashed.values()))
@@ -403,19 +403,16 @@ def beside(run: Run, name: str, step: Callable[[Run], str], summary: Summary) ->
         thread.join()
         run.reporter.step(name)
         branch.reporter.flush_into(run.reporter)
-        summary.add(
-            name,
-            outcome[0] if outcome else f"FAILED: {getattr(failed[0], 'what', type(failed[0]).__name__)}",
-            seconds[0],
-        )
+        summary.add(name, outcome[0] if outcome else failed_row(failed[0]), seconds[0])
     if failed:
         raise failed[0]
 
 
 def pipeline(run: Run) -> Summary:
     """doctor -> the python base -> build all four stages, and beside the build the database's
-    base and db started (it initialises while the images build) -> side by side: the app's tests, the image checks and the prod smoke stack, tests and smoke on
-    the one db server (a database each) -> summary (the stack is torn down behind it)."""
+    base and db started (it initialises while the images build) -> side by side: the app's tests,
+    the image checks and the prod smoke stack, tests and smoke on the one db server (a database
+    each) -> summary (the stack is torn down behind it)."""
     summary = Summary()
     run.reporter.step("doctor")
     started = time.monotonic()

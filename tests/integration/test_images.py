@@ -19,13 +19,12 @@ from dockstage.images import bases, imagechecks, provenance, sbom, stages
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000
 
 
 def _git(*args: str) -> str:
+    """git's own answer about this checkout (what the labels are checked against)."""
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
-MAX_PROD_OVER_BASE_BYTES = 90 * 1000 * 1000
 
 
 def test_each_stage_is_labelled_with_its_stage_and_base(
