@@ -117,8 +117,12 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, suite_settings: Settings)
     for name in ("pyproject.toml", "tasks.py", ".env.example", ".dockerignore"):
         shutil.copy2(ROOT / name, root / name)
     (root / "noxfile.py").write_text(NOXFILE, encoding="utf-8")
-    settings = suite_settings.with_(
-        root=root, project=f"{suite_settings.project}-gone{free_port()}", web_port=free_port(), flavour="bookworm"
+    settings = suite_settings.with_(  # its own image name: a copy without .git builds other labels
+        root=root,
+        image=f"{suite_settings.image}-gone",
+        project=f"{suite_settings.project}-gone{free_port()}",
+        web_port=free_port(),
+        flavour="bookworm",
     )
     release = {
         "version": "v1", "image": settings.image, "ref": f"127.0.0.1:5999/{settings.image}:v1",

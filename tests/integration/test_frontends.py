@@ -12,11 +12,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
 
+from dockstage import STAGES
 from dockstage.core.config import Settings, read_env_file
 from dockstage.stack import smoke
 from tests.conftest import ROOT, cli_env, free_port, run_cli
@@ -216,9 +219,12 @@ def test_django_shell_through_a_pseudo_terminal(up_stack: dict[str, str]) -> Non
 
 @pytest.mark.slow
 def test_makemigrations_writes_files_owned_by_the_host_user(
-    built_images: object, suite_settings: Settings, tmp_path: Path
+    built_images: object, suite_settings: Settings, docker_client: DockerClient, tmp_path: Path
 ) -> None:
-    """The dev image runs as DOCKSTAGE_UID:GID, so files it writes into app/ belong to that user."""
+    """The dev image runs as DOCKSTAGE_UID:GID, so files it writes into app/ belong to that user.
+
+    The copy builds under its own image name: its dev stage (another uid, no .git) must not replace
+    the run's shared one."""
     copy = tmp_path / "checkout"
     shutil.copytree(
         ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", ".dockstage", "__pycache__", "benchmarks")
@@ -233,7 +239,9 @@ def test_makemigrations_writes_files_owned_by_the_host_user(
     uid = 4321
     for path in [copy / "app", *(copy / "app").rglob("*")]:
         os.chown(path, uid, uid)
-    settings = suite_settings.with_(project=f"{suite_settings.project}-mig", web_port=free_port())
+    settings = suite_settings.with_(
+        image=f"{suite_settings.image}-mig", project=f"{suite_settings.project}-mig", web_port=free_port()
+    )
     env = cli_env(settings, DOCKSTAGE_UID=str(uid), DOCKSTAGE_GID=str(uid))
     try:
         result = subprocess.run([sys.executable, "-m", "invoke", "makemigrations"], cwd=copy, env=env,
@@ -245,6 +253,9 @@ def test_makemigrations_writes_files_owned_by_the_host_user(
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "down", "--volumes", "--yes"], cwd=copy, env=env,
                        capture_output=True, timeout=300, check=False)  # fmt: skip
+        for stage in STAGES:
+            with suppress(DockerException):
+                docker_client.image.remove(settings.tag(stage), force=True)
 
 
 @pytest.mark.slow
@@ -279,13 +290,15 @@ def test_dev_stack_reloads_an_edited_view_without_rebuild(
         ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", ".dockstage", "__pycache__", "benchmarks")
     )
     port = free_port()
-    settings = suite_settings.with_(project=f"{suite_settings.project}-dev", web_port=port)
+    # Its own image name: the copy (no .git) builds a dev stage with other labels, which must not
+    # replace the run's shared one.
+    settings = suite_settings.with_(
+        image=f"{suite_settings.image}-devloop", project=f"{suite_settings.project}-dev", web_port=port
+    )
     env = cli_env(settings)
     try:
         ok(subprocess.run([sys.executable, "-m", "invoke", "dev", "--detach"], cwd=copy, env=env,
                           capture_output=True, text=True, timeout=600, check=False))  # fmt: skip
-        # The image the dev stack runs (built from the copy if the checkout changed since the
-        # session's build: a test on another worker may have written into app/ through its mount).
         image_id = docker_client.image.inspect(settings.tag("dev")).id
         url = f"http://127.0.0.1:{port}/healthz"
         assert json.loads(smoke.fetch(url).body) == {"status": "ok", "database": "ok"}
@@ -311,6 +324,9 @@ def test_dev_stack_reloads_an_edited_view_without_rebuild(
     finally:
         subprocess.run([sys.executable, "-m", "invoke", "down", "--volumes", "--yes"], cwd=copy, env=env,
                        capture_output=True, timeout=300, check=False)  # fmt: skip
+        for stage in STAGES:
+            with suppress(DockerException):
+                docker_client.image.remove(settings.tag(stage), force=True)
 
 
 def test_first_run_creates_env_with_fresh_secrets_and_never_overwrites_it(
