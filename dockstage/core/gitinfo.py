@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 
@@ -42,9 +41,8 @@ class Commit:
     source: str  # origin's URL, browsable, "" when there is none
 
 
-@cache
 def head(root: Path) -> Commit | None:
-    """The checkout's HEAD, read once per process (None outside a checkout with a commit)."""
+    """The checkout's HEAD as it is now (None outside a checkout with a commit)."""
     found = git(root, "log", "-1", "--format=%H %h %cI")
     if not found:
         return None

@@ -23,7 +23,7 @@ from dockstage.core.config import Settings
 from dockstage.core.engine import Check
 from dockstage.core.errors import BasePullFailed, ConfigError, DockstageError, docker_detail, engine_error
 from dockstage.core.report import Reporter, log
-from dockstage.images import bases, imagechecks, offline, stages
+from dockstage.images import bases, imagechecks, offline, provenance, stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile, workers
 from dockstage.stack.compose import (
@@ -178,9 +178,15 @@ class Run:
             )
         self.preflight(*BUILD_CHECKS)
         images = self.provided_bases("python", *bases_first)
+        # One reading of the provenance (git, the base's digest) for the stages of this call.
+        origin = (
+            provenance.labels(self.settings.root, self.docker, images.python) if set(order) - set(self.built) else {}
+        )
         for stage in order:
             if stage not in self.built:
-                self.built[stage] = stages.build_stage(self.settings, self.docker, images, self.reporter, stage)
+                self.built[stage] = stages.build_stage(
+                    self.settings, self.docker, images, self.reporter, stage, origin=origin
+                )
             else:
                 log.debug("stage %s already built by this run", stage)
         if check:

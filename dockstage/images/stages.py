@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -111,10 +111,12 @@ def build_stage(
     dockerfile: Path | None = None,
     context: Path | None = None,
     cache: bool = True,
+    origin: Mapping[str, str] | None = None,
 ) -> Built:
     """Build one stage of the Dockerfile (its prerequisites come from the BuildKit cache) and tag it.
 
     `dockerfile`, `context` and `tag` default to the project's; the benchmark builds other ones.
+    `origin`: the provenance labels, when the caller read them once for several stages.
     """
     tag = tag or settings.tag(stage)
     before = _image_id(docker, tag)
@@ -143,7 +145,7 @@ def build_stage(
         "labels": {
             "dockstage.flavour": images.flavour,
             "dockstage.image": settings.image,
-            **provenance.labels(settings.root, docker, images.python),
+            **(origin if origin is not None else provenance.labels(settings.root, docker, images.python)),
         },
         "secrets": secrets(settings),
     }
