@@ -11,14 +11,20 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockstage.core.report import log
+
 
 def git(root: Path, *args: str) -> str | None:
     """`git -C root args...`'s output, stripped; None when git is missing or says no."""
     try:
         result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
     except FileNotFoundError:
+        log.debug("git is not installed: no provenance from %s", root)
         return None
-    return result.stdout.strip() if result.returncode == 0 else None
+    if result.returncode != 0:
+        log.debug("git %s in %s said (exit %d): %s", " ".join(args), root, result.returncode, result.stderr.strip())
+        return None
+    return result.stdout.strip()
 
 
 def public_url(remote: str) -> str:
