@@ -10,12 +10,13 @@ schema wants, saying what it leaves out. Interpolation is done by then: `$` stay
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from dockstage.core.errors import ConfigError
 
 STACK_VERSION = "3.9"
+SECRET_FILES = "DOCKSTAGE_SECRET_FILES"  # noqa: S105 - a variable name, read by data/pythonpath/sitecustomize.py
 KEPT = frozenset(
     {
         "cap_add",
@@ -201,17 +202,24 @@ def without(doc: Mapping[str, Any], *services: str) -> dict[str, Any]:
 
 
 def secrets_as_files(
-    doc: Mapping[str, Any], placeholders: Mapping[str, str], names: Mapping[str, str]
+    doc: Mapping[str, Any],
+    placeholders: Mapping[str, str],
+    names: Mapping[str, str],
+    app_services: Collection[str] = (),
 ) -> dict[str, Any]:
     """`doc` with every environment variable whose value is a secret's placeholder (placeholder
     -> secret key in the stack file) replaced by <VAR>_FILE=/run/secrets/<key>, that secret
     attached to the service and declared (external, named `names[key]`). A placeholder inside a
-    longer value (a URL) cannot be a file: refused, as is one left anywhere else."""
+    longer value (a URL) cannot be a file: refused, as is one left anywhere else.
+
+    `app_services` run the prod image: their DOCKSTAGE_SECRET_FILES lists the VARs, which the
+    image's sitecustomize reads back from the files, for an app that reads only <VAR>."""
     out: dict[str, Any] = json.loads(json.dumps(doc))
     declared = out.setdefault("secrets", {})
     for name, service in out["services"].items():
         env: dict[str, str] = service.get("environment") or {}
         attached = {s["source"] if isinstance(s, Mapping) else s for s in service.get("secrets") or []}
+        as_files: list[str] = []
         for variable, value in list(env.items()):
             key = placeholders.get(value)
             if key is None:
@@ -223,9 +231,12 @@ def secrets_as_files(
                 continue
             del env[variable]
             env[f"{variable}_FILE"] = f"/run/secrets/{key}"
+            as_files.append(variable)
             if key not in attached:
                 service.setdefault("secrets", []).append({"source": key, "target": key})
                 attached.add(key)
+        if as_files and name in app_services:
+            env[SECRET_FILES] = ",".join(sorted(as_files))
         for key in attached:
             if key not in declared and key in names:
                 declared[key] = {"name": names[key], "external": True}
@@ -235,4 +246,31 @@ def secrets_as_files(
             f"a secret's placeholder is left in the stack file ({placeholders[left[0]]})",
             "secrets reach swarm services only through environment variables (as *_FILE)",
         )
+    return out
+
+
+def reached_by_name(doc: Mapping[str, Any], endpoint_mode: str) -> dict[str, Any]:
+    """`doc` with `endpoint_mode` on every service that sets none and publishes no ingress port
+    (what compose.swarm.yaml gives its own services, for those the project adds: workers, redis,
+    its compose files'); swarm refuses dnsrr beside an ingress port, so those keep the default."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    for service in out["services"].values():
+        ingress = any(p.get("mode", "ingress") == "ingress" for p in service.get("ports") or [])
+        if not ingress:
+            service.setdefault("deploy", {}).setdefault("endpoint_mode", endpoint_mode)
+    return out
+
+
+def as_workers(doc: Mapping[str, Any], workers: Iterable[str], image: str) -> dict[str, Any]:
+    """`doc` with each worker on the release's `image` (compose's names the local prod tag), one
+    task, replaced stop-first (two copies of a scheduler must not run side by side), rolled back by
+    swarm when the new one fails, restarted whenever it exits."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    for name in workers:
+        service = out["services"][name]
+        service["image"] = image
+        deploy = service.setdefault("deploy", {})
+        deploy.setdefault("replicas", 1)
+        deploy.setdefault("update_config", {"order": "stop-first", "failure_action": "rollback"})
+        deploy.setdefault("restart_policy", {"condition": "any", "delay": "5s"})
     return out
