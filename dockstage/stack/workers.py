@@ -60,6 +60,9 @@ def service(command: tuple[str, ...]) -> dict[str, object]:
         # runs (PID 1: the container exits with it); one `true` at the stack's interval (core.timing).
         "healthcheck": {"test": ["CMD", "true"], "interval": INTERVAL, "timeout": "3s", "retries": 1},
         "restart": "unless-stopped",
+        # docker-init as PID 1 passes SIGTERM on: a command with no handler of its own (PID 1
+        # ignores it) would wait out the grace period on every stop, update and rollback.
+        "init": True,
         "stop_grace_period": "30s",
     }
 
