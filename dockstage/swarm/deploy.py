@@ -5,7 +5,12 @@ count) and the migrate job at the new version; dockstage waits until that job co
 web at the new version: a start-first rolling update, healthcheck-gated, that swarm rolls back by
 itself when a new task fails; dockstage waits until the update completed (or says it was rolled
 back). Secrets are Docker secrets named by a hash of their contents (a change is a new secret,
-so rotation is a rolling update); the services read them through *_FILE variables.
+so rotation is a rolling update); the services read them through *_FILE variables (the prod
+image's sitecustomize reads them back into the names an adopted app reads).
+
+What the project adds to its compose stacks comes along: the workers of [tool.dockstage.workers]
+(on the release's image, updated with web, after the migrations), the services beside the database
+(redis: the release's pinned copy) and the services of its compose-files.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from dockstage.core.errors import ConfigError, StackError, docker_errors, swallo
 from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
 from dockstage.images.bases import BaseImages
-from dockstage.stack import envfile
+from dockstage.stack import envfile, workers
 from dockstage.stack.compose import compose_values, compose_view
 from dockstage.swarm import stackfile, waits
 from dockstage.swarm.options import DB_LABEL, PROXY_LABEL, SwarmOptions
@@ -276,6 +281,13 @@ def _values(
         "DOCKSTAGE_DEPLOY_ID": uuid.uuid4().hex[:12],
     }
     values.update({f"DOCKSTAGE_SECRET_{variable}": secrets[key] for key, variable in secrets_of(settings)})
+    for name in settings.app.services:  # redis: the copy the release pushed beside web
+        if name not in target.images:
+            raise StackError(
+                f"release {target.version} carries no {name} image ([tool.dockstage] services came later)",
+                "release again: `{release}` pushes it beside web",
+            )
+        values[f"DOCKSTAGE_{name.upper()}_IMAGE"] = target.pinned(name, address)
     return values
 
 
@@ -313,9 +325,15 @@ def render(
         known["DOCKSTAGE_APP_ENV_FILE"] = str(app_env)
     resolved = {**known, **values}
     envfile.write_generated(interpolated, resolved)
+    added = [path for path in [workers.write(settings)] if path]  # workers, tmpfs, services, if any
     compose = compose_view(
         docker,
-        files=[settings.path(settings.compose_dir) / "compose.yaml", swarm_file(settings)],
+        files=[
+            settings.path(settings.compose_dir) / "compose.yaml",
+            *added,
+            *(settings.path(name) for name in settings.app.compose_files),  # [tool.dockstage] compose-files
+            swarm_file(settings),
+        ],
         project=stack,
         directory=settings.root,
         env_files=[interpolated],
@@ -330,8 +348,13 @@ def render(
     doc, notes = stackfile.convert(merged, stack)
     for note in notes:
         reporter.info(note)
+    doc = stackfile.as_workers(doc, settings.app.workers, values["DOCKSTAGE_MIGRATE_IMAGE"])
+    doc = stackfile.reached_by_name(doc, values["DOCKSTAGE_ENDPOINT_MODE"])
     names = {key: values[f"DOCKSTAGE_SECRET_{variable}"] for key, variable in secrets_of(settings)}
-    return stackfile.secrets_as_files(doc, {placeholder(key): key for key, _ in secrets_of(settings)}, names)
+    placeholders = {placeholder(key): key for key, _ in secrets_of(settings)}
+    return stackfile.secrets_as_files(
+        doc, placeholders, names, app_services={*workers.APP_SERVICES, *settings.app.workers}
+    )
 
 
 def _deploy_file(
@@ -445,7 +468,7 @@ def _steps(
             reporter.info(
                 f"{stack}_migrate: made again as a {'job' if jobs else 'one-shot service'} for this docker CLI"
             )
-        apply(stackfile.without(doc, "web"))
+        apply(stackfile.without(doc, "web", *settings.app.workers))  # the workers go with web
         seconds = waits.wait_job(
             docker, reporter, watch, f"{stack}_migrate", values["DOCKSTAGE_DEPLOY_ID"], settings.wait_timeout
         )
@@ -475,6 +498,12 @@ def _steps(
         outcome = "unchanged" if _replicas(current) == replicas else "scaled"
         if not waits.wait_replicas(docker, watch, web_name, replicas, new_web, timeout):
             raise StackError(f"{web_name}: {replicas} tasks do not run", "see `{stack_ps}`")
+    for worker in settings.app.workers:
+        name = f"{stack}_{worker}"
+        watch.doing, watch.then = f"{name} runs {target.version}", "update"
+        if not waits.wait_replicas(docker, watch, name, 1, new_web, float(settings.wait_timeout)):
+            waits.show_logs(docker, reporter, name)
+            raise StackError(f"{name}: its task of {target.version} does not run", "see `{stack_ps}`")
     removed = prune_objects(docker, stack, [*secrets.values(), proxy_conf])
     if removed:
         reporter.info(f"removed {removed} secrets/configs no deploy uses any more")

@@ -132,9 +132,11 @@ def show_changes(reporter: Reporter, before: Release | None, text: str, settings
 
 def support_images(run: Run) -> dict[str, str]:
     """The images the stack runs beside the app: the database (the run's bases: official mysql
-    or the MariaDB stand-in) and the proxy (official nginx, or the stand-in); built if missing."""
-    base = run.provided_bases()
-    return {"mysql": base.mysql, "proxy": images.resolve(run.docker, images.PROXY, run.reporter)}
+    or the MariaDB stand-in), the proxy (official nginx, or the stand-in) and the services of
+    [tool.dockstage] services (redis: official, or the stand-in); built if missing."""
+    base = run.provided_bases("mysql")  # with the services' stand-ins
+    found = {"mysql": base.mysql, "proxy": images.resolve(run.docker, images.PROXY, run.reporter)}
+    return found | {name: getattr(base, name) for name in run.settings.app.services}
 
 
 def release(
@@ -143,18 +145,26 @@ def release(
     *,
     options: SwarmOptions | None = None,
     source: str | None = None,
+    allow_dirty: bool = False,
 ) -> Release:
-    """Tag <image>:prod (or `source`) as <registry>/<image>:<version>, push it, record the digest."""
+    """Tag <image>:prod (or `source`) as <registry>/<image>:<version>, push it, record the digest.
+
+    From a checkout whose tracked files changed since its commit only with `allow_dirty`: the
+    release would name a commit its image was not built from."""
     run.preflight()
     settings, docker, reporter = run.settings, run.docker, run.reporter
     options = options or SwarmOptions.from_settings(settings)
     source = source or settings.tag("prod")
+    dirty = bool(gitinfo.dirty(settings.root))
+    if dirty and not allow_dirty:
+        raise StackError(
+            "tracked files have uncommitted changes, so no commit names what the prod image was built from",
+            "commit them, rebuild and release; or release this tree anyway: `{release} --allow-dirty`",
+        )
     if not docker.image.exists(source):
         raise StackError(f"{source} is not built", "build it first: `{build}`")
     if version is None:
         version, commit, dirty = git_version(settings.root)
-        if dirty:
-            reporter.warn(f"tracked files have uncommitted changes: {version} names a tree no commit has")
     else:
         if not VERSION.fullmatch(version):
             raise ConfigError(
@@ -162,7 +172,7 @@ def release(
                 "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
             )
         head = gitinfo.head(settings.root)
-        commit, dirty = (head.sha if head else ""), False
+        commit = head.sha if head else ""
     source_id = docker.image.inspect(source).id
     previous = find(settings, version)
     if previous and previous.source_id != source_id and not version.endswith("-dirty"):
@@ -196,9 +206,9 @@ def release(
     )
     files.write_private(sbom_path(settings, version), document, mode=0o644)
     path = _record(settings, made)
-    reporter.ok(
-        f"released {made.ref} digest {made.digest} (recorded in {path.relative_to(settings.root) if path.is_relative_to(settings.root) else path})"
-    )
+    where = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
+    built_from = f"{commit[:12]} with uncommitted changes (--allow-dirty)" if dirty else (commit[:12] or "no commit")
+    reporter.ok(f"released {made.ref} digest {made.digest} from {built_from} (recorded in {where})")
     show_changes(reporter, before, document, settings)
     return made
 
