@@ -196,10 +196,16 @@ def registry_(c: Context, stop: bool = False, volumes: bool = False, yes: bool =
         core(c, registry.up)
 
 
-@task(name="release", help={"version": "the version to tag (default: the git commit, -dirty when changed)"})
-def release_(c: Context, version: str = "") -> None:
+@task(
+    name="release",
+    help={
+        "version": "the version to tag (default: the git commit, -dirty when changed)",
+        "allow-dirty": "release although tracked files changed since the commit (refused otherwise)",
+    },
+)
+def release_(c: Context, version: str = "", allow_dirty: bool = False) -> None:
     """Tag the prod image with an immutable version, push it to the registry, record its digest."""
-    core(c, lambda run: release.release(run, version or None))
+    core(c, lambda run: release.release(run, version or None, allow_dirty=allow_dirty))
 
 
 @task(
