@@ -274,7 +274,8 @@ def runtime_test_tools(settings: Settings) -> list[str]:
     prod holds them because the app asks for them, not because the suite leaked its own."""
     folder = settings.root / STAGED / "requirements" / "runtime"
     found: list[str] = []
-    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+    # Staged under their paths in the project (project/requirements.txt: a folder of its own).
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
         if not path.is_file() or path.name in ("args", "export") or path.name.endswith(".lock"):
             continue  # the suite's own lines; a lock lists every group, the runtime set is its project's
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -153,6 +153,15 @@ def test_the_test_tools_the_apps_runtime_requirements_name(tmp_path: Path) -> No
     assert buildfiles.runtime_test_tools(settings) == ["pytest"]
 
 
+def test_the_test_tools_of_a_requirements_file_in_a_folder(tmp_path: Path) -> None:
+    """testdrivenio/django-celery: project/requirements.txt names pytest; it is staged under its path."""
+    folder = tmp_path / buildfiles.STAGED / "requirements" / "runtime" / "project"
+    folder.mkdir(parents=True)
+    (folder / "requirements.txt").write_text("Django==4.1.4\npytest==7.2.0\npytest-django==4.5.2\n")
+    (folder.parent / "args").write_text("-r project/requirements.txt\n")
+    assert buildfiles.runtime_test_tools(Settings(root=tmp_path)) == ["pytest", "pytest-django"]
+
+
 def test_prod_without_the_apps_pytest_still_fails_on_a_compiler() -> None:
     """The toolchain check for an app that asks for pytest: pytest is said, a compiler still fails."""
     probe = imagechecks._app_asks_for(["pytest"])
