@@ -8,12 +8,16 @@ Outside a git checkout only the base is labelled.
 
 from __future__ import annotations
 
+import json
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core import gitinfo
+from dockstage.core.errors import BuildError, docker_detail, docker_errors
 
 PREFIX = "org.opencontainers.image."
 
@@ -43,3 +47,20 @@ def labels(root: Path, docker: DockerClient, base: str) -> dict[str, str]:
         if commit.source:
             found[f"{PREFIX}source"] = commit.source
     return found
+
+
+def with_labels(docker: DockerClient, source: str, extra: Mapping[str, str], tag: str) -> str:
+    """`source` with `extra` labels added, as `tag`: the same layers, one config more (FROM + LABEL,
+    no layer of its own); its labels and settings are kept."""
+    lines = [f"FROM {source}", *(f"LABEL {json.dumps(key)}={json.dumps(value)}" for key, value in extra.items())]
+    with tempfile.TemporaryDirectory(prefix="dockstage-label-") as context:
+        dockerfile = Path(context) / "Dockerfile"
+        dockerfile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with docker_errors(
+            f"labelling {source}",
+            otherwise=lambda exc: BuildError(
+                f"labelling {source} as {tag} failed", "is it still built? `{build}`", detail=docker_detail(exc)
+            ),
+        ):
+            docker.buildx.build(context, file=dockerfile, tags=[tag], load=True, pull=False, progress=False)
+    return tag

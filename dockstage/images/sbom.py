@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 logging.getLogger("py_serializable").setLevel(logging.WARNING)
 
 # Run by the image's python (/opt/venv's, first on PATH): its distributions and its dpkg status.
+LABEL = "dockstage.sbom.digest"
+"""The label of a released image: sha256:<hex> of its SBOM document (the file beside the release record)."""
 _READ = r"""
 import importlib.metadata as md, json, os
 dists = {}

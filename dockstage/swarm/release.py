@@ -185,8 +185,12 @@ def release(
         raise StackError(f"no registry answers on {address}", "start it: `{registry}`")
     before = latest(settings)
     document = make_sbom(run, source, version)  # before the push: an image it cannot read is not released
+    sbom_digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
     reporter.step(f"release {source} as {address}/{settings.image}:{version}")
-    pushed = registry.push(docker, source, address, f"{settings.image}:{version}")
+    # What is pushed carries its SBOM's digest (the document is kept beside the record).
+    ref = f"{address}/{settings.image}:{version}"
+    provenance.with_labels(docker, source, {sbom.LABEL: f"sha256:{sbom_digest}"}, ref)
+    pushed = registry.push(docker, ref, address, f"{settings.image}:{version}")
     roles = {"web": pushed}
     for role, ref in support_images(run).items():
         reporter.info(f"{role}: {ref}")
@@ -202,7 +206,7 @@ def release(
         dirty=dirty,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         images={role: p.pinned(address).split("/", 1)[1] for role, p in roles.items()},
-        sbom=hashlib.sha256(document.encode("utf-8")).hexdigest(),
+        sbom=sbom_digest,
     )
     files.write_private(sbom_path(settings, version), document, mode=0o644)
     path = _record(settings, made)

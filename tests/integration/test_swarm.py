@@ -35,7 +35,7 @@ from dockstage.core.errors import ConfigError
 from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
 from dockstage.frontends.common import INVOKE_COMMANDS
-from dockstage.images import stages
+from dockstage.images import sbom, stages
 from dockstage.stack import smoke
 from dockstage.swarm import deploy, probe, registry, release, stackfile, waits
 from dockstage.swarm.options import SwarmOptions
@@ -264,6 +264,12 @@ def test_release_pushes_and_records_the_digest(
     labels = docker_client.image.inspect(made.ref).config.labels or {}
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     assert labels["org.opencontainers.image.revision"] == head.stdout.strip()
+    # ...and its SBOM's digest, the only difference from the prod image it was made from (no layer added).
+    assert labels[sbom.LABEL] == f"sha256:{recorded[0]['sbom']}"
+    prod = docker_client.image.inspect(swarm_settings.tag("prod"))
+    pushed = docker_client.image.inspect(made.ref)
+    assert {**(prod.config.labels or {}), sbom.LABEL: labels[sbom.LABEL]} == labels
+    assert pushed.root_fs.layers == prod.root_fs.layers and pushed.config.user == prod.config.user
     # A second release holding one package more: the release prints exactly that package as added.
     more = with_a_package(docker_client, swarm_settings.tag("prod"), f"{swarm_settings.image}:more", tmp_path / "more")
     said = Reporter(quiet=True, ci=True, buffer=io.StringIO())
