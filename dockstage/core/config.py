@@ -50,6 +50,7 @@ class Settings:
     debug: bool = False  # DOCKSTAGE_DEBUG: docker argv and full error output
     ci: bool = False  # CI: plain output, no animation
     docker_host: str = ""  # DOCKER_HOST, named in the fix when the engine is unreachable
+    hub_mirror: str = ""  # DOCKSTAGE_HUB_MIRROR: a registry serving Docker Hub's images (host[:port][/path])
     uid: int = 1000  # the host user files written into bind mounts belong to
     gid: int = 1000
     ca_bundle: Path | None = None  # the proxy CA bundle pip uses, passed to builds as a secret
@@ -110,6 +111,7 @@ _ENV_KEYS = {
     "DOCKSTAGE_DEBUG": "debug",
     "DOCKSTAGE_UID": "uid",
     "DOCKSTAGE_GID": "gid",
+    "DOCKSTAGE_HUB_MIRROR": "hub_mirror",
 }
 _FLAGS = ("quiet", "debug", "ci")
 SWARM_KEYS = (
@@ -165,6 +167,11 @@ def _validated(settings: Settings) -> Settings:
         raise ConfigError(
             f"unknown base flavour {settings.flavour!r}",
             f"set DOCKSTAGE_FLAVOUR to one of {', '.join(FLAVOUR_CHOICES)}",
+        )
+    if settings.hub_mirror and not re.fullmatch(r"[\w.-]+(:\d+)?(/[\w./-]*)?", settings.hub_mirror):
+        raise ConfigError(
+            f"DOCKSTAGE_HUB_MIRROR={settings.hub_mirror!r} is not a registry address",
+            "give host[:port][/path] without a scheme, e.g. 127.0.0.1:5000 or registry.example.com/dockerhub",
         )
     if not 0 <= settings.web_port <= 65535:
         raise ConfigError(

@@ -127,9 +127,11 @@ class Run:
         """The base images, decided once per command (official ones pulled when missing)."""
         if self._bases is None:
             self.preflight()
+            settings = self.settings
             self._bases = bases.decide(
-                self.settings.flavour, self.docker, self.reporter, self.settings.app.python, self.settings.app.services
-            )
+                settings.flavour, self.docker, self.reporter, settings.app.python, settings.app.services,
+                mirror=settings.hub_mirror,
+            )  # fmt: skip
             log.debug("base images (%s): %s, %s", self._bases.flavour, self._bases.python, self._bases.mysql)
         return self._bases
 
@@ -155,10 +157,12 @@ class Run:
             provided = offline.provide(images, self.docker, self.reporter, ("proxy",))
             self.built_bases += [b for b in provided if b.built]
         elif not self.docker.image.exists(images.proxy):
-            failed = bases.pull(images.proxy, self.docker, self.reporter, quiet=False)
+            mirror = self.settings.hub_mirror
+            failed = bases.pull(images.proxy, self.docker, self.reporter, quiet=False, mirror=mirror)
             if failed is not None:
                 lost = engine_error(failed, f"pulling {images.proxy}")
-                raise lost or BasePullFailed(images.proxy, bases.pull_reason(failed), docker_detail(failed))
+                shown = images.proxy if not mirror else f"{images.proxy} (as {bases.through(images.proxy, mirror)})"
+                raise lost or BasePullFailed(shown, bases.pull_reason(failed), docker_detail(failed))
         return images.proxy
 
     # --- builds ------------------------------------------------------------------------------

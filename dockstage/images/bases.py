@@ -63,18 +63,35 @@ def pull_reason(exc: DockerException) -> str:
     return reason.removeprefix("Error response from daemon: ")[:200]
 
 
-def pull(ref: str, docker: DockerClient, reporter: Reporter, *, quiet: bool) -> DockerException | None:
-    """Pull one image (with docker's progress unless quiet); the failure, or None.
+def through(ref: str, mirror: str) -> str:
+    """Where a Docker Hub image is pulled from when the Hub is reached through `mirror` (a
+    registry that proxies or copies it: Harbor, Artifactory, `registry:2` as a pull-through cache):
+    an official image under library/, as the Hub itself keeps it."""
+    if not mirror:
+        return ref
+    name = ref.split("@", 1)[0].rsplit(":", 1)[0]
+    return f"{mirror.rstrip('/')}/{ref if '/' in name else f'library/{ref}'}"
+
+
+def pull(
+    ref: str, docker: DockerClient, reporter: Reporter, *, quiet: bool, mirror: str = ""
+) -> DockerException | None:
+    """Pull one image (with docker's progress unless quiet); the failure, or None. Through a
+    `mirror` the image is pulled from there and tagged with its own name (what the builds use).
 
     A pull with progress writes docker's output to the terminal, so after one fails a quiet
     attempt captures the registry's reason."""
-    log.debug("pull %s", ref)
+    source = through(ref, mirror)
+    log.debug("pull %s", source)
     if not quiet:
-        reporter.step(f"pulling {ref}")
+        reporter.step(f"pulling {ref}" + (f" from {mirror}" if mirror else ""))
     failed = None
     for quiet_pull in (True,) if quiet else (False, True):
         try:
-            docker.image.pull(ref, quiet=quiet_pull)
+            docker.image.pull(source, quiet=quiet_pull)
+            if source != ref:
+                docker.image.tag(source, ref)
+                docker.image.remove(source)  # the tag only: the image keeps its own name
             return None
         # The failure is the answer: the caller decides (the stand-ins, or the error naming the registry's reason).
         except DockerException as exc:
@@ -113,7 +130,12 @@ def _for_python(flavour: str, python: str) -> BaseImages:
 
 
 def decide(
-    flavour: str, docker: DockerClient, reporter: Reporter, python: str = ">=3.11", services: tuple[str, ...] = ()
+    flavour: str,
+    docker: DockerClient,
+    reporter: Reporter,
+    python: str = ">=3.11",
+    services: tuple[str, ...] = (),
+    mirror: str = "",
 ) -> BaseImages:
     """The one base-image decision of a run, for a project that needs Python `python`.
 
@@ -121,7 +143,8 @@ def decide(
     registry's reason. auto: the official images when present or pullable, else the first
     stand-ins whose Python fits (bookworm 3.11, trixie 3.13). bookworm/trixie: those stand-ins
     (built on first use, see offline.provide); a Python they lack is a config error naming the fix.
-    The images of `services` (redis) are pulled or stood in with the others.
+    The images of `services` (redis) are pulled or stood in with the others; through `mirror`
+    (DOCKSTAGE_HUB_MIRROR) when the Hub is reached through one.
     """
     if flavour in FLAVOURS:
         return _for_python(flavour, python)
@@ -130,7 +153,7 @@ def decide(
     for ref in (*official.refs, *official.service_refs(services)):
         if docker.image.exists(ref):
             continue
-        failed = pull(ref, docker, reporter, quiet=quiet)
+        failed = pull(ref, docker, reporter, quiet=quiet, mirror=mirror)
         if failed is not None:
             lost = engine_error(failed, f"pulling {ref}")
             if lost is not None:  # no engine is not "no registry": no stand-in would help
@@ -139,7 +162,8 @@ def decide(
                 fits = next((f for f in FLAVOURS if _fits(f, python)), FLAVOURS[0])
                 log.debug("auto: %s not pullable, using the %s stand-ins", ref, fits)
                 return _for_python(fits, python)
-            raise BasePullFailed(ref, pull_reason(failed), docker_detail(failed))
+            shown = ref if not mirror else f"{ref} (as {through(ref, mirror)})"
+            raise BasePullFailed(shown, pull_reason(failed), docker_detail(failed))
     return official
 
 
