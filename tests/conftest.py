@@ -99,10 +99,12 @@ def group_marks(module_name: str) -> list[str]:
     return sorted({mark for prefix, mark in GROUP_MARKS.items() if module_name.startswith(prefix)})
 
 
-SWARM_FIXTURES = {"swarm_mode"}
-"""Tests that switch the engine into swarm mode and out (tests/integration/test_swarm.py): that changes
-the engine for every container on it (a compose network's DNS answered "Unknown server host 'db'" in
-a stack of another pytest-xdist worker), so they run alone: `nox -s tests` runs them after the rest."""
+SWARM_FIXTURES = {"swarm_mode", "official_names"}
+"""Tests that change the engine for every other test, so they run alone (`nox -s tests` runs them
+after the rest): swarm_mode switches it into swarm mode and out (tests/integration/test_swarm.py; a
+compose network's DNS answered "Unknown server host 'db'" in a stack of another pytest-xdist worker);
+official_names gives it images under the official names (python:3.12-slim...), which turn every
+other run's `auto` flavour official (tests/integration/test_official_path.py)."""
 
 
 def xdist_group(item: pytest.Item, index: int = 0) -> str:
@@ -118,7 +120,7 @@ def xdist_group(item: pytest.Item, index: int = 0) -> str:
 
 
 def engine_wide(item: pytest.Item) -> bool:
-    """Whether the test switches the engine into swarm mode (it asks for the swarm_mode fixture)."""
+    """Whether the test changes the engine for every other test (it asks for a SWARM_FIXTURES fixture)."""
     return bool(set(getattr(item, "fixturenames", ())) & SWARM_FIXTURES)
 
 
