@@ -564,6 +564,9 @@ def test_an_adopted_project_ships_to_a_single_node_swarm_with_invoke(
                 out = command("invoke", "release")  # the version: the commit's short sha
                 assert f"released 127.0.0.1:{registry_port}/{name}/app:{v1} digest sha256:" in out
                 assert "redis: " in out  # pushed beside web, pinned by digest in the release
+                labels = docker_client.image.inspect(f"127.0.0.1:{registry_port}/{name}/app:{v1}").config.labels or {}
+                assert labels["org.opencontainers.image.revision"] == git("rev-parse", "HEAD")
+                assert labels["org.opencontainers.image.version"] == v1 and labels[sbom.LABEL].startswith("sha256:")
                 out = command("invoke", "deploy")
                 assert f"{stack}: web {v1} (created), 2 replicas" in out
 
