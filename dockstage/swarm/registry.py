@@ -7,13 +7,14 @@ binds to 127.0.0.1 only: dockerd trusts 127.0.0.0/8 registries without TLS by de
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from python_on_whales import DockerClient
 
 from dockstage.core import loopback
 from dockstage.core.config import Settings
-from dockstage.core.errors import ConfigError, StackError, docker_errors
+from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
 from dockstage.flows.run import Run
 from dockstage.images import services as images
 from dockstage.swarm import probe
@@ -145,9 +146,12 @@ def down(
     if volumes and not yes:
         raise ConfigError("deleting the registry volume removes every pushed image", "add --yes to confirm --volumes")
     run.preflight()
+    address = ""
     if docker.container.exists(name):
         if (docker.container.inspect(name).config.labels or {}).get(LABEL) != owner:
             raise StackError(f"{name} is not this project's registry", "leave it alone or remove it yourself")
+        with contextlib.suppress(StackError):  # a registry publishing no port: no tags to find
+            address = f"127.0.0.1:{_published_port(docker, name)}"
         docker.container.remove(name, force=True)
         reporter.ok(f"registry {name} removed")
     if volumes and docker.volume.exists(volume):
@@ -155,6 +159,20 @@ def down(
             raise StackError(f"volume {volume} is not this project's registry data", "remove it yourself")
         docker.volume.remove(volume)
         reporter.ok(f"volume {volume} removed")
+        if address:
+            untagged = untag(docker, address)
+            if untagged:
+                reporter.ok(f"{untagged} local tags of {address} removed (what they named went with the volume)")
+
+
+def untag(docker: DockerClient, address: str) -> int:
+    """Remove this engine's tags of images pushed to `address` (the images stay while another tag
+    or a container uses them); how many."""
+    tags = [tag for image in docker.image.list() for tag in image.repo_tags or [] if tag.startswith(f"{address}/")]
+    for tag in tags:
+        with swallowed(f"untagging {tag}"):
+            docker.image.remove(tag)
+    return len(tags)
 
 
 @dataclass(frozen=True)

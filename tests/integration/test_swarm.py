@@ -611,7 +611,14 @@ def test_an_adopted_project_ships_to_a_single_node_swarm_with_invoke(
                 assert f"and its database volume {volume}" in command("invoke", "undeploy", "--volumes", "--yes")
                 assert not docker_client.volume.exists(volume)
 
-                command("invoke", "registry", "--stop", "--volumes", "--yes")
+                out = command("invoke", "registry", "--stop", "--volumes", "--yes")
+                assert f"local tags of 127.0.0.1:{registry_port} removed" in out, out
+                assert not [
+                    tag
+                    for image in docker_client.image.list()
+                    for tag in image.repo_tags or []
+                    if tag.startswith(f"127.0.0.1:{registry_port}/")
+                ]
                 assert not docker_client.container.exists(f"{name}-registry")
                 assert not docker_client.volume.exists(f"{name}-registry-data")
             finally:
