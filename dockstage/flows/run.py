@@ -21,7 +21,7 @@ from python_on_whales import DockerClient
 from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
-from dockstage.core.errors import BasePullFailed, ConfigError, DockstageError, docker_detail, engine_error
+from dockstage.core.errors import ConfigError, DockstageError, engine_error
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, provenance, stages
 from dockstage.images.bases import BaseImages
@@ -160,9 +160,7 @@ class Run:
             mirror = self.settings.hub_mirror
             failed = bases.pull(images.proxy, self.docker, self.reporter, quiet=False, mirror=mirror)
             if failed is not None:
-                lost = engine_error(failed, f"pulling {images.proxy}")
-                shown = images.proxy if not mirror else f"{images.proxy} (as {bases.through(images.proxy, mirror)})"
-                raise lost or BasePullFailed(shown, bases.pull_reason(failed), docker_detail(failed))
+                raise engine_error(failed, f"pulling {images.proxy}") or bases.pull_failed(images.proxy, failed, mirror)
         return images.proxy
 
     # --- builds ------------------------------------------------------------------------------

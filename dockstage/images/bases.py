@@ -129,6 +129,13 @@ def _for_python(flavour: str, python: str) -> BaseImages:
     )
 
 
+def pull_failed(ref: str, failed: DockerException, mirror: str = "") -> BasePullFailed:
+    """The error of a failed pull of `ref`: the image (and where a mirror was asked for it) and the
+    registry's reason."""
+    shown = ref if not mirror else f"{ref} (as {through(ref, mirror)})"
+    return BasePullFailed(shown, pull_reason(failed), docker_detail(failed))
+
+
 def decide(
     flavour: str,
     docker: DockerClient,
@@ -162,8 +169,7 @@ def decide(
                 fits = next((f for f in FLAVOURS if _fits(f, python)), FLAVOURS[0])
                 log.debug("auto: %s not pullable, using the %s stand-ins", ref, fits)
                 return _for_python(fits, python)
-            shown = ref if not mirror else f"{ref} (as {through(ref, mirror)})"
-            raise BasePullFailed(shown, pull_reason(failed), docker_detail(failed))
+            raise pull_failed(ref, failed, mirror)
     return official
 
 

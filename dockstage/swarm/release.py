@@ -50,15 +50,15 @@ class Release:
         return f"{address}/{self.images[role]}"
 
 
-def git_version(root: Path) -> tuple[str, str, bool]:
-    """(version, commit, dirty) of the checkout: the short sha, `-dirty` when tracked files changed."""
-    commit, dirty = gitinfo.head(root), gitinfo.dirty(root)
-    if commit is None or dirty is None:
+def git_version(root: Path, head: gitinfo.Commit | None, dirty: bool) -> str:
+    """The version a release of the checkout at `root` gets by default: its HEAD's short sha,
+    `-dirty` when tracked files changed."""
+    if head is None:
         raise ConfigError(
             f"{root} is not a git checkout with a commit, so there is no version to name the release",
             "give one: `{release} --version 1.2.3`",
         )
-    return (f"{commit.short}-dirty" if dirty else commit.short), commit.sha, dirty
+    return f"{head.short}-dirty" if dirty else head.short
 
 
 def releases_path(settings: Settings) -> Path:
@@ -155,7 +155,7 @@ def release(
     settings, docker, reporter = run.settings, run.docker, run.reporter
     options = options or SwarmOptions.from_settings(settings)
     source = source or settings.tag("prod")
-    dirty = bool(gitinfo.dirty(settings.root))
+    head, dirty = gitinfo.head(settings.root), bool(gitinfo.dirty(settings.root))  # read once
     if dirty and not allow_dirty:
         raise StackError(
             "tracked files have uncommitted changes, so no commit names what the prod image was built from",
@@ -164,15 +164,13 @@ def release(
     if not docker.image.exists(source):
         raise StackError(f"{source} is not built", "build it first: `{build}`")
     if version is None:
-        version, commit, dirty = git_version(settings.root)
-    else:
-        if not VERSION.fullmatch(version):
-            raise ConfigError(
-                f"{version!r} is not a valid image tag",
-                "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
-            )
-        head = gitinfo.head(settings.root)
-        commit = head.sha if head else ""
+        version = git_version(settings.root, head, dirty)
+    elif not VERSION.fullmatch(version):
+        raise ConfigError(
+            f"{version!r} is not a valid image tag",
+            "use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')",
+        )
+    commit = head.sha if head else ""
     source_id = docker.image.inspect(source).id
     previous = find(settings, version)
     if previous and previous.source_id != source_id and not version.endswith("-dirty"):

@@ -27,7 +27,6 @@ from typing import Literal
 
 import pytest
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
 from dockstage.core import config, errors, loopback
 from dockstage.core.config import Settings
@@ -82,14 +81,6 @@ def _post(port: int, token: str, text: str) -> int:
         return response.status
     finally:
         conn.close()
-
-
-def _remove_tags(docker: DockerClient, address: str) -> None:
-    for image in docker.image.list():
-        for tag in image.repo_tags or []:
-            if tag.startswith(f"{address}/"):
-                with suppress(DockerException):
-                    docker.image.remove(tag)
 
 
 # --- pure logic: the stack file ---------------------------------------------------------------
@@ -229,7 +220,7 @@ def local_registry(
         yield up
     finally:
         registry.down(Run(swarm_settings, QUIET, docker_client), volumes=True, yes=True)
-        _remove_tags(docker_client, up.address)
+        registry.untag(docker_client, up.address)
 
 
 def test_release_pushes_and_records_the_digest(
@@ -439,7 +430,7 @@ def test_single_node_deploy_serves_through_the_proxy_and_undeploys(
             with suppress(Exception):
                 deploy.undeploy(Run(settings, QUIET, docker), options=options, volumes=True, yes=True)
             registry.down(Run(settings, QUIET, docker), volumes=True, yes=True)
-            _remove_tags(docker, up.address)
+            registry.untag(docker, up.address)
     assert docker.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
     assert harness.network_exists(docker, "docker_gwbridge") == had_bridge
 
@@ -625,7 +616,7 @@ def test_an_adopted_project_ships_to_a_single_node_swarm_with_invoke(
                 for args in (["undeploy", "--volumes", "--yes"], ["registry", "--stop", "--volumes", "--yes"]):
                     subprocess.run([sys.executable, "-m", "invoke", *args], cwd=root, env=env, capture_output=True,
                                    timeout=300, check=False)  # fmt: skip
-                _remove_tags(docker_client, f"127.0.0.1:{registry_port}")
+                registry.untag(docker_client, f"127.0.0.1:{registry_port}")
     finally:
         remove_owned(docker_client, name, "app")
     assert docker_client.system.info().swarm.local_node_state == "inactive"  # type: ignore[union-attr]
