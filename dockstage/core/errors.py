@@ -213,7 +213,7 @@ class NeedsTool(EngineError):
 class NeedsRoot(EngineError):
     def __init__(self) -> None:
         super().__init__(
-            "building a stand-in base image needs root (debootstrap makes a root filesystem)",
+            "building a stand-in base image needs root (mmdebstrap or debootstrap makes a root filesystem)",
             "run it as root, e.g. `sudo -E env PATH=$PATH {bases}`, or use DOCKSTAGE_FLAVOUR=official",
         )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dockstage.core import resources
-from dockstage.core.errors import ConfigError
+from dockstage.core.errors import ConfigError, NeedsTool
 from dockstage.core.report import Reporter
 from dockstage.images import bases, offline
 
@@ -69,6 +69,7 @@ def test_trim_rootfs(tmp_path: Path) -> None:
         "usr/share/locale/de/LC_MESSAGES/x.mo",
         "usr/share/locale/locale.alias",
         "etc/apt/sources.list.d/debian.sources",
+        "etc/dpkg/dpkg.cfg.d/99mmdebstrap",
     ):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("x")
@@ -78,6 +79,7 @@ def test_trim_rootfs(tmp_path: Path) -> None:
     assert (root / "usr/share/doc/bash/copyright").exists()
     assert not (root / "usr/share/doc/bash/README").exists()
     assert not any((root / "usr/share/man").iterdir())
+    assert not (root / "etc/dpkg/dpkg.cfg.d/99mmdebstrap").exists()  # the build's force-unsafe-io
     assert [p.name for p in (root / "usr/share/locale").iterdir()] == ["locale.alias"]
     excludes = (root / "etc/dpkg/dpkg.cfg.d/dockstage-excludes").read_text()
     assert "path-exclude /usr/share/doc/*" in excludes and "path-exclude /usr/share/man/*" in excludes
@@ -101,3 +103,34 @@ def test_a_failed_stand_in_says_what_the_user_can_check() -> None:
     assert fix.startswith("read the build output above (mariadb.Dockerfile installs Debian packages)")
     assert "apt's sources" in fix and "disk" in fix
     assert "docker/offline" not in fix and str(dockerfile.parent) not in fix
+
+
+def test_rootfs_command_mmdebstrap_merges_usr_on_bookworm_only() -> None:
+    root = Path("/var/tmp/r")
+    bookworm = offline.rootfs_command("mmdebstrap", "bookworm", root, "http://m.example/debian")
+    assert bookworm[:2] == ["mmdebstrap", "--variant=minbase"]
+    assert "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr" in bookworm
+    assert bookworm[-3:] == ["bookworm", "/var/tmp/r", "http://m.example/debian"]
+    trixie = offline.rootfs_command("mmdebstrap", "trixie", root, None)
+    assert not any("merged-usr" in arg for arg in trixie)
+    assert trixie[-1] == offline.DEFAULT_MIRROR  # never stdin's apt sources
+
+
+def test_rootfs_command_debootstrap() -> None:
+    assert offline.rootfs_command("debootstrap", "trixie", Path("/r"), None) == [
+        "debootstrap", "--variant=minbase", "trixie", "/r",
+    ]  # fmt: skip
+    assert offline.rootfs_command("debootstrap", "bookworm", Path("/r"), "http://m/d")[-1] == "http://m/d"
+
+
+def test_rootfs_tool_prefers_mmdebstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for tool in ("mmdebstrap", "debootstrap"):
+        (tmp_path / tool).write_text("#!/bin/sh\n")
+        (tmp_path / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert offline.rootfs_tool() == "mmdebstrap"
+    (tmp_path / "mmdebstrap").unlink()
+    assert offline.rootfs_tool() == "debootstrap"
+    (tmp_path / "debootstrap").unlink()
+    with pytest.raises(NeedsTool, match="mmdebstrap"):
+        offline.rootfs_tool()
