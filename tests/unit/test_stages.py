@@ -37,12 +37,14 @@ def test_unknown_stage_lists_the_valid_ones() -> None:
 
 def test_dockerfile_stages_match_the_constant() -> None:
     text = resources.path(resources.DOCKERFILE).read_text()
-    # runtime: the runtime venv stage copies; devdeps: runtime plus the dev tools, dev minus the app,
+    # uvtool: uv in its own venv, beside runtime's apt; runtime: the runtime venv stage copies; devdeps: runtime plus the dev tools, dev minus the app,
     # the base of dev and test; no-assets/node-assets and `assets` (the one of the two ASSETS names)
     # feed stage: none is built or tagged on its own
     found = re.findall(r"^FROM \S+ AS ([\w-]+)$", text, flags=re.MULTILINE)
     assert [s for s in found if s in STAGES] == list(STAGES)
-    assert [s for s in found if s not in STAGES] == ["runtime", "devdeps", "no-assets", "node-assets", "assets"]
+    assert [s for s in found if s not in STAGES] == [
+        "uvtool", "runtime", "devdeps", "no-assets", "node-assets", "assets",
+    ]  # fmt: skip
     assert re.search(r"^ARG ASSETS=no-assets$", text, flags=re.MULTILINE)  # global: before the first FROM
     assert not re.search(r"^#\s*syntax=", text, flags=re.MULTILINE)
 
