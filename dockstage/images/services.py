@@ -1,7 +1,7 @@
 """Service images (the registry, the proxy): official ones where they can be had, else stand-ins from Debian.
 
 Stand-ins are built like dockstage/images/offline.py builds its own: a Dockerfile the package ships
-(data/standins/, through core.resources) on the debootstrap root filesystem image, through buildx,
+(data/standins/, through core.resources) on the minbase root filesystem image, through buildx,
 loaded into the engine.
 """
 
@@ -39,13 +39,14 @@ REGISTRY = Choice("registry:2", f"dockstage/registry:2-{FLAVOUR}", _shipped(reso
 PROXY = Choice("nginx:1.27", f"dockstage/nginx:1.22-{FLAVOUR}", _shipped(resources.PROXY_STANDIN))
 
 
-def present_or_pullable(docker: DockerClient, ref: str) -> bool:
-    """True when the engine has `ref` or can pull it now."""
+def present_or_pullable(docker: DockerClient, ref: str, mirror: str = "") -> bool:
+    """True when the engine has `ref` or can pull it now (through `mirror`, DOCKSTAGE_HUB_MIRROR,
+    when the Hub is reached through one)."""
     if not ref:
         return False
     if docker.image.exists(ref):
         return True
-    failed = bases.pull(ref, docker, Reporter(quiet=True), quiet=True)
+    failed = bases.pull(ref, docker, Reporter(quiet=True), quiet=True, mirror=mirror)
     lost = engine_error(failed, f"pulling {ref}") if failed else None
     if lost is not None:  # no engine is not "no registry": no stand-in would help
         raise lost
@@ -82,8 +83,9 @@ def build_stand_in(docker: DockerClient, choice: Choice, reporter: Reporter, *, 
     return choice.stand_in
 
 
-def resolve(docker: DockerClient, choice: Choice, reporter: Reporter) -> str:
-    """The official image when present or pullable, else the stand-in (built on first use)."""
-    if present_or_pullable(docker, choice.official):
+def resolve(docker: DockerClient, choice: Choice, reporter: Reporter, mirror: str = "") -> str:
+    """The official image when present or pullable (through `mirror`), else the stand-in (built on
+    first use)."""
+    if present_or_pullable(docker, choice.official, mirror):
         return choice.official
     return build_stand_in(docker, choice, reporter)

@@ -99,7 +99,7 @@ def up(
             )
         registry = Registry(name, found.config.image or "", volume, running_port)
     else:
-        image = images.resolve(docker, images.REGISTRY, reporter)
+        image = images.resolve(docker, images.REGISTRY, reporter, settings.hub_mirror)
         reporter.step(f"registry {name} ({image}) on 127.0.0.1:{wanted_port or '<any>'}")
         if not docker.volume.exists(volume):
             docker.volume.create(volume, labels={LABEL: owner})

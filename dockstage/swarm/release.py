@@ -135,7 +135,10 @@ def support_images(run: Run) -> dict[str, str]:
     or the MariaDB stand-in), the proxy (official nginx, or the stand-in) and the services of
     [tool.dockstage] services (redis: official, or the stand-in); built if missing."""
     base = run.provided_bases("mysql")  # with the services' stand-ins
-    found = {"mysql": base.mysql, "proxy": images.resolve(run.docker, images.PROXY, run.reporter)}
+    found = {
+        "mysql": base.mysql,
+        "proxy": images.resolve(run.docker, images.PROXY, run.reporter, run.settings.hub_mirror),
+    }
     return found | {name: getattr(base, name) for name in run.settings.app.services}
 
 

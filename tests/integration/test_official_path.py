@@ -4,6 +4,7 @@ under Docker Hub's names by a registry on 127.0.0.1 (DOCKSTAGE_HUB_MIRROR), then
 
 A name the mirror lacks fails in one line naming the image and the registry's reason; once it is
 there the pipeline pulls it (docker's progress shown) and goes green; a second run pulls nothing.
+The proxy image of `invoke release` comes through the mirror too.
 The engine then holds images under the official names, which would turn every concurrent run's
 `auto` flavour official: the test asks for `official_names`, so it runs alone after the others
 (tests/conftest.py's SWARM_FIXTURES), and removes them.
@@ -23,7 +24,7 @@ from dockstage import STAGES
 from dockstage.core.config import Settings
 from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
-from dockstage.images import bases
+from dockstage.images import bases, services
 from dockstage.swarm import registry
 from dockstage.swarm.options import SwarmOptions
 from tests.conftest import cli_env, free_port, run_cli
@@ -98,6 +99,13 @@ def test_the_official_names_through_a_hub_mirror_pull_once_and_go_green(
         out = again.stdout + again.stderr
         assert again.returncode == 0 and "Session pipeline was successful" in out, out[-4000:]
         assert "pulling" not in out and "Downloaded newer image" not in out, out[-4000:]
+
+        # `invoke release` and `invoke registry` choose their proxy and registry images the same way.
+        with suppress(DockerException):
+            docker_client.image.remove(services.PROXY.official)
+        assert services.resolve(docker_client, services.PROXY, QUIET, mirror.address) == services.PROXY.official
+        assert docker_client.image.exists(services.PROXY.official)  # pulled through the mirror, under its own name
+        assert not docker_client.image.exists(f"{mirror.address}/library/{services.PROXY.official}")
     finally:
         run_cli(["invoke", "down", "--volumes", "--yes"], env, timeout=300)
         registry.down(Run(settings, QUIET, docker_client), volumes=True, yes=True)
