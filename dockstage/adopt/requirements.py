@@ -82,9 +82,45 @@ def _files(directory: Path) -> list[Path]:
     return sorted({p for p in found if p.is_file()}, key=str)
 
 
-def _kind(path: Path) -> str:
-    stem = path.stem.lower().removeprefix("requirements").strip("-_.") or "requirements"
-    words = set(re.split(r"[-_.]+", stem))
+NESTED_DEPTH = 3
+"""How far below the project root requirement files are looked for when none is at the usual places."""
+_NOT_SOURCE = {"node_modules", "site-packages", "__pycache__", "venv", "env", "build", "dist", "static", "media"}
+
+
+def nested_files(root: Path, depth: int = NESTED_DEPTH) -> list[Path]:
+    """`requirements*.txt` files further down (a folder per environment: Envs/Production/
+    requirements.txt), outside hidden folders, virtualenvs and build output."""
+    found: list[Path] = []
+    folders = [root]
+    for _ in range(depth):
+        below = []
+        for folder in folders:
+            try:
+                entries = sorted(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and not entry.is_symlink():
+                    skipped = entry.name.startswith(".") or entry.name.lower() in _NOT_SOURCE
+                    if not skipped and not (entry / "pyvenv.cfg").exists():
+                        below.append(entry)
+                elif folder != root and entry.name.lower().startswith("requirements") and entry.suffix == ".txt":
+                    found.append(entry)
+        folders = below
+    return found
+
+
+def _label(path: Path, nested: bool = False) -> str:
+    """The name a requirements file is known by: its stem without `requirements`; a nested plain
+    requirements.txt goes by its folder's name (Envs/Production/requirements.txt: production)."""
+    stem = path.stem.lower().removeprefix("requirements").strip("-_.")
+    if not stem and nested and path.parent.name.lower() != "requirements":
+        return path.parent.name.lower()
+    return stem or "requirements"
+
+
+def _kind(path: Path, nested: bool = False) -> str:
+    words = set(re.split(r"[-_. ]+", _label(path, nested)))
     if words & set(TEST_NAMES):
         return "test"
     if words & set(DEV_NAMES):
@@ -190,13 +226,19 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
     files = _files(root) + ([] if app == root else _files(app))
+    nested = not files  # none at the usual places: a folder per environment, further down
+    if nested:
+        files = nested_files(root)
     by_kind: dict[str, list[Path]] = {"runtime": [], "dev": [], "test": []}
     for path in files:
-        kind = _kind(path)
+        kind = _kind(path, nested)
         if kind:
             by_kind[kind].append(path)
     runtime = sorted(
-        by_kind["runtime"], key=lambda p: next((i for i, n in enumerate(RUNTIME_NAMES) if n in p.stem.lower()), 99)
+        by_kind["runtime"],
+        key=lambda p: next(
+            (i for i, n in enumerate(RUNTIME_NAMES) if n in (_label(p, True) if nested else p.stem.lower())), 99
+        ),
     )
     chosen = _runtime_files(runtime)
     found.runtime = [p.relative_to(root).as_posix() for p in chosen]

@@ -273,3 +273,32 @@ def test_a_requirements_file_with_a_byte_order_mark_is_read_and_staged_as_utf8(t
     assert found.django == "Django==4.2.5"
     staged = requirement_set(tmp_path, found.runtime)
     assert staged["requirements.txt"].decode("utf-8").splitlines() == ["Django==4.2.5", "gunicorn==21.2.0"]
+
+
+def test_requirements_in_a_folder_per_environment_are_found_by_the_folder_name(tmp_path: Path) -> None:
+    # A layout seen in the wild (Envs/<Env>/requirements.txt, each including a shared file one up).
+    files = {
+        "Envs/default_requirements.txt": "Django==4.1.2\npymysql==1.0.2\n",
+        "Envs/Production/requirements.txt": "-r ../default_requirements.txt\n",
+        "Envs/Staging/requirements.txt": "-r ../default_requirements.txt\n",
+        "Envs/Local/requirements.txt": "-r ../default_requirements.txt\npytest-django==4.5.2\n",
+        "Envs/CI/requirements.txt": "-r ../Local/requirements.txt\n",
+        "node_modules/x/requirements.txt": "nothing==1\n",
+        ".venv/lib/requirements.txt": "nothing==1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    assert found.runtime == ["Envs/Production/requirements.txt"]
+    assert found.dev == ["Envs/Local/requirements.txt"]
+    assert found.test == ["Envs/CI/requirements.txt"]
+    assert found.django == "Django==4.1.2" and found.mentions("pymysql")
+    assert not any("no requirements file found" in note for note in found.notes)
+
+
+def test_requirements_at_the_usual_places_win_over_nested_ones(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("Django>=5.2\n")
+    (tmp_path / "deploy" / "production").mkdir(parents=True)
+    (tmp_path / "deploy" / "production" / "requirements.txt").write_text("Django==4.2\n")
+    assert find_requirements(tmp_path, tmp_path, {}, "").runtime == ["requirements.txt"]
