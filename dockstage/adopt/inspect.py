@@ -226,6 +226,9 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         if test:
             found.test_settings_module = f"{prefix}.{test}"
             found.test_settings_source = "its name"
+        elif main is not None and main.name != "__init__.py" and "." in module:
+            found.test_settings_module = _test_twin(module, main)
+            found.test_settings_source = "its name" if found.test_settings_module else ""
     found.settings_module = module
     found.settings_files = _imported(src, main) if main else []
     if found.test_settings_module:
@@ -342,6 +345,14 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
     if floor and (found.python_reason == "the suite's default" or _below(found.python, floor)):
         found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
     found.found.append(f"Python: {found.python} ({found.python_reason})")
+
+
+def _test_twin(module: str, main: Path) -> str:
+    """The test settings named after the settings module, beside it (Envs/Local/django_settings.py:
+    test_django_settings.py), or ''."""
+    package, leaf = module.rsplit(".", 1)
+    names = (f"test_{leaf}", f"{leaf}_test", f"tests_{leaf}", f"{leaf}_tests")
+    return next((f"{package}.{name}" for name in names if (main.parent / f"{name}.py").is_file()), "")
 
 
 def _below(spec: str, floor: str) -> bool:

@@ -447,3 +447,25 @@ def test_manage_py_test_in_a_src_layout_is_pointed_at_the_source_dir(tmp_path: P
     found = inspect(root)
     assert found.python_path == ["src"]
     assert found.test_command == "python manage.py test src"
+
+
+def test_test_settings_named_after_the_settings_module_beside_it(tmp_path: Path) -> None:
+    # A layout seen in the wild: a folder per environment, manage.py defaulting to Envs.Local.django_settings,
+    # the tests' settings beside it (chosen by a Makefile's `--ds=Envs.${ENV}.test_django_settings`).
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="Envs.Local.django_settings"),
+            "Envs/__init__.py": "",
+            "Envs/Local/__init__.py": "",
+            "Envs/Local/django_settings.py": "DATABASES = {}\nSECRET_KEY = 'x'\n",
+            "Envs/Local/test_django_settings.py": "from Envs.Local.django_settings import *\nSTATIC_ROOT = 'media'\n",
+            "Project/__init__.py": "",
+            "Project/wsgi.py": "application = None\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "Envs.Local.django_settings"
+    assert (found.test_settings_module, found.test_settings_source) == ("Envs.Local.test_django_settings", "its name")
+    (root / "Envs/Local/test_django_settings.py").unlink()
+    assert inspect(root).test_settings_module == ""
