@@ -32,6 +32,33 @@ def pruned_cause(output: str, pruned: list[str]) -> str:
     return ""
 
 
+_NO_DATABASE = re.compile(
+    r"OperationalError.*(?:Can't connect to (?:local )?(?:MySQL|MariaDB) server|Unknown (?:MySQL )?server host"
+    r"|could not connect to server|could not translate host name|Connection refused)"
+)
+_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTILINE)
+_FRAMEWORK = ("/django/", "/pymysql/", "/MySQLdb/", "/psycopg", "/asyncio/", "/importlib/", "<frozen")
+NO_DATABASE_ENV = "DOCKSTAGE_NO_DATABASE"
+"""1 in BUILD_ENV (dockstage/images/buildfiles.py placeholders): the app's settings can switch off
+what needs a database where there is none (the build steps, the image checks)."""
+
+
+def _short(path: str) -> str:
+    return path.split("site-packages/", 1)[-1] if "site-packages/" in path else path.removeprefix("/app/")
+
+
+def database_cause(output: str) -> str:
+    """Where a build step reached for a database (there is none at build time): the app's or its
+    packages' last two frames of the final traceback ('' when the step did not fail on one)."""
+    if not _NO_DATABASE.search(output):
+        return ""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    frames = [f for f in _FRAME.findall(last) if not any(part in f[0] for part in _FRAMEWORK)]
+    frames = [f for f in frames if not f[0].endswith("manage.py")]
+    where = " -> ".join(f"{_short(path)}:{line} in {name}" for path, line, name in frames[-2:])
+    return f"it connected to the database{f' ({where})' if where else ''}, and there is none while the image builds"
+
+
 APP = Path("/app")
 
 
@@ -101,6 +128,16 @@ def main() -> int:
             print(
                 f"dockstage: error: `{shlex.join(command)}` failed at build time: {cause}; "
                 f"fix: take the pattern matching {cause.rsplit(' ', 1)[-1]} out of prod-exclude in [tool.dockstage]",
+                file=sys.stderr,
+            )
+            return code
+        no_database = database_cause(done.stderr) if code else ""
+        if no_database:
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {no_database}; "
+                "fix: make that code connect on first use (not at import or in AppConfig.ready()), or switch it "
+                f"off where the environment has {NO_DATABASE_ENV}=1 (build steps and image checks), e.g. a "
+                f'setting read as `not os.environ.get("{NO_DATABASE_ENV}")`',
                 file=sys.stderr,
             )
             return code

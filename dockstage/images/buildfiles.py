@@ -81,8 +81,14 @@ def without_own_index(text: str, *, index_url: bool) -> str:
 _PYPROJECT = re.compile(r"^(?P<path>(?:.*/)?pyproject\.toml)(?:\[(?P<extras>[^\]]*)\]|:(?P<group>[\w.-]+))?$")
 
 
+NO_DATABASE_ENV = "DOCKSTAGE_NO_DATABASE"
+"""1 wherever the suite runs the app's code with no database (the build steps, the image checks):
+settings can switch off what connects while the apps load (a metrics app exporting migrations)."""
+
+
 def placeholders(app: App) -> dict[str, str]:
-    """The app's environment at build time: its names with harmless values (no real secret)."""
+    """The app's environment at build time: its names with harmless values (no real secret), and
+    NO_DATABASE_ENV."""
     values = {
         "secret-key": "build-time-placeholder-not-a-secret-build-time-placeholder-not-a-secret",
         "debug": app.debug_values[0],
@@ -102,6 +108,7 @@ def placeholders(app: App) -> dict[str, str]:
         **env,
         **app.env_values,
         **overlay_env(app.overlay, app.settings_module, values, debug_on=False),
+        NO_DATABASE_ENV: "1",
     }
 
 

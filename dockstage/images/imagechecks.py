@@ -198,6 +198,15 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
                 f"`check --deploy` reports {len(found)}: {'; '.join(found)[:300]}",
                 "fix the prod settings so the deployment checklist passes (deploy-check in [tool.dockstage] sets its level)",
             )
+        service = service_at_import(text)
+        if service and not _NO_MODULE.search(text):  # the apps reach the stack when they load
+            return ImageCheckFailed(
+                tag,
+                f"`check --deploy` could not run: the apps reach {service} when they load, and the check runs "
+                "without the stack",
+                f"switch that off where the environment has {buildfiles.NO_DATABASE_ENV}=1 (build steps and "
+                'image checks), or set deploy-check = "off" in [tool.dockstage]',
+            )
         what, fix = diagnose(text, _pruned(docker, tag))  # it crashed: not the checklist's findings
         return ImageCheckFailed(tag, f"`check --deploy` crashed: {what}", fix)
 

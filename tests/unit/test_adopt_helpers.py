@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from dockstage.core import resources
-from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
+from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE, App
+from dockstage.images import buildfiles
 
 
 def helper(name: str) -> ModuleType:
@@ -110,3 +112,47 @@ def test_build_steps_take_collectstatic_and_commands_from_build_args(monkeypatch
         ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"],
         ["python", "manage.py", "compress"],
     ]
+
+
+def test_a_build_step_that_reaches_for_the_database_names_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The shape of a real failure (django-prometheus's AppConfig.ready() exports migrations, so
+    # collectstatic connects to MySQL while the image builds): run for real, in a subprocess.
+    package = tmp_path / "site-packages" / "metricsapp"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations.py").write_text(
+        "class OperationalError(Exception):\n    pass\n\n\n"
+        "def export():\n    raise OperationalError(2003, \"Can't connect to MySQL server on 'db'\")\n"
+    )
+    (package / "apps.py").write_text("from metricsapp.migrations import export\n\n\ndef ready():\n    export()\n")
+    script = "from metricsapp.apps import ready; ready()"
+    steps = helper("buildsteps")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site-packages"))
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "-c", script]]))
+    assert steps.main() == 1
+    err = capfd.readouterr().err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("dockstage: error: `") and "failed at build time: it connected to the database (" in line
+    assert "metricsapp/apps.py:5 in ready -> metricsapp/migrations.py:6 in export" in line
+    assert "; fix: " in line and 'not os.environ.get("DOCKSTAGE_NO_DATABASE")' in line
+    assert steps.NO_DATABASE_ENV == buildfiles.NO_DATABASE_ENV  # the name the build's environment sets
+
+
+def test_a_build_step_failing_otherwise_is_not_blamed_on_the_database() -> None:
+    steps = helper("buildsteps")
+    assert (
+        steps.database_cause('Traceback (most recent call last):\n  File "/app/x.py", line 1, in <module>\nKeyError: 1')
+        == ""
+    )
+    told = steps.database_cause(
+        "django.db.utils.OperationalError: (2005, \"Unknown MySQL server host 'database' (-2)\")"
+    )
+    assert told == "it connected to the database, and there is none while the image builds"
+
+
+def test_the_build_and_the_image_checks_say_there_is_no_database() -> None:
+    env = buildfiles.placeholders(App())
+    assert env[buildfiles.NO_DATABASE_ENV] == "1"
