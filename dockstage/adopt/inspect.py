@@ -362,6 +362,10 @@ def _below(spec: str, floor: str) -> bool:
     return (int(match.group(1)), int(match.group(2))) < tuple(int(x) for x in floor.split("."))
 
 
+_HAS_A_TEST = re.compile(r"^\s*(?:class \w+\(.*TestCase|def test)", re.MULTILINE)
+"""A tests.py with a test in it (startapp's own is an import and `# Create your tests here.`)."""
+
+
 def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     has_pytest_config = (
         any((app / name).is_file() for name in ("pytest.ini", "conftest.py"))
@@ -373,11 +377,9 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
     outside = _root_tests(found, app)
     candidates = (*_walk(app, "test*.py", 4), *_walk(app, "tests.py", 4))
     candidates += tuple(p for d in outside if (found.root / d).is_dir() for p in _walk(found.root / d, "test*.py", 4))
-    test_files = [
-        p
-        for p in candidates
-        if not p.parent.name.endswith("settings") and (p.name != "tests.py" or "TestCase" in read(p))
-    ]
+    candidates = tuple(p for p in dict.fromkeys(candidates) if not p.parent.name.endswith("settings"))  # tests.py: both
+    test_files = [p for p in candidates if p.name != "tests.py" or _HAS_A_TEST.search(read(p))]
+    stubs = [p for p in candidates if p.name == "tests.py" and p not in test_files and "TestCase" in read(p)]
     found.has_tests = bool(test_files)
     uses_pytest = (
         has_pytest_config
@@ -386,7 +388,7 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         or any(_PYTEST_STYLE.search(read(p)) for p in test_files)  # tests written for pytest, no config
     )
     # tests but no pytest config or requirement: the project runs them with manage.py test
-    found.test_command = "python manage.py test" if (test_files and not uses_pytest) else "pytest"
+    found.test_command = "python manage.py test" if ((test_files or stubs) and not uses_pytest) else "pytest"
     source = app.joinpath(*found.python_path)
     unentered = found.python_path and not (source / "__init__.py").exists()  # discovery never enters src/
     if found.test_command != "pytest" and unentered and any(p.is_relative_to(source) for p in test_files):
@@ -397,6 +399,7 @@ def _tests(found: Findings, app: Path, pyproject: dict[str, object]) -> None:
         f"tests: {len(test_files)} file(s), run with `{found.test_command}`"
         if test_files
         else f"tests: none found (`{found.test_command}` will run none)"
+        + (f"; {len(stubs)} tests.py as startapp made {'it' if len(stubs) == 1 else 'them'}" if stubs else "")
     )
 
 

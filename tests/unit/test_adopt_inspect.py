@@ -469,3 +469,16 @@ def test_test_settings_named_after_the_settings_module_beside_it(tmp_path: Path)
     assert (found.test_settings_module, found.test_settings_source) == ("Envs.Local.test_django_settings", "its name")
     (root / "Envs/Local/test_django_settings.py").unlink()
     assert inspect(root).test_settings_module == ""
+
+
+def test_startapp_stub_tests_are_no_tests_and_a_real_one_counts_once(tmp_path: Path) -> None:
+    stub = "from django.test import TestCase\n\n# Create your tests here.\n"
+    root = startproject(tmp_path, extra={"shop/__init__.py": "", "shop/tests.py": stub, "cart/tests.py": stub})
+    found = inspect(root)
+    assert not found.has_tests and found.test_command == "python manage.py test"  # Django's layout: its runner
+    assert "tests: none found (`python manage.py test` will run none); 2 tests.py as startapp made them" in found.found
+    (root / "cart/tests.py").write_text(
+        stub + "\n\nclass CartTests(TestCase):\n    def test_empty(self):\n        pass\n"
+    )
+    found = inspect(root)
+    assert found.has_tests and "tests: 1 file(s), run with `python manage.py test`" in found.found
