@@ -33,9 +33,10 @@ class Reporter:
             else Console(file=buffer, highlight=False, soft_wrap=True, force_terminal=not self.plain)
         )
 
-    def buffered(self) -> Reporter:
-        """A reporter of the same kind that keeps its lines until `flush_into` (for steps run side by side)."""
-        return Reporter(quiet=self.quiet, ci=self.plain, buffer=io.StringIO())
+    def buffered(self, *, plain: bool = False) -> Reporter:
+        """A reporter of the same kind that keeps its lines until `flush_into` (for steps run side by
+        side); `plain`: no live display either (BuildKit's draws on the terminal itself)."""
+        return Reporter(quiet=self.quiet, ci=self.plain or plain, buffer=io.StringIO())
 
     def flush_into(self, other: Reporter) -> None:
         """Print what this buffered reporter kept through `other`."""

@@ -184,17 +184,52 @@ class Run:
         origin = (
             provenance.labels(self.settings.root, self.docker, images.python) if set(order) - set(self.built) else {}
         )
-        for stage in order:
-            if stage not in self.built:
-                self.built[stage] = stages.build_stage(
-                    self.settings, self.docker, images, self.reporter, stage, origin=origin
-                )
-            else:
-                log.debug("stage %s already built by this run", stage)
+        todo = [stage for stage in order if stage not in self.built]
+        log.debug("stages already built by this run: %s", [stage for stage in order if stage in self.built])
+        if todo:  # the first with its output live: the layers the others share are built there
+            self.built[todo[0]] = stages.build_stage(
+                self.settings, self.docker, images, self.reporter, todo[0], origin=origin
+            )
+        self.built.update(self._build_side_by_side(todo[1:], images, origin))
         if check:
             for stage in order:
                 self.check_image(stage)
         return [self.built[stage] for stage in order]
+
+    def _build_side_by_side(
+        self, todo: list[str], images: BaseImages, origin: Mapping[str, str]
+    ) -> dict[str, stages.Built]:
+        """Build `todo` at once (BuildKit shares what they have in common; prod waits on stage's
+        layers), each stage's output kept and printed whole, in order; the first failure in that
+        order is raised once all have ended."""
+        if len(todo) < 2:
+            return {
+                stage: stages.build_stage(self.settings, self.docker, images, self.reporter, stage, origin=origin)
+                for stage in todo
+            }
+        reporters = {stage: self.reporter.buffered(plain=True) for stage in todo}
+        built: dict[str, stages.Built] = {}
+        failed: dict[str, BaseException] = {}
+
+        def work(stage: str) -> None:
+            try:
+                built[stage] = stages.build_stage(
+                    self.settings, self.docker, images, reporters[stage], stage, origin=origin
+                )
+            except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+                failed[stage] = exc
+
+        threads = [threading.Thread(target=work, args=(stage,), name=f"build-{stage}") for stage in todo]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for stage in todo:
+            reporters[stage].flush_into(self.reporter)
+        first = next((failed[stage] for stage in todo if stage in failed), None)
+        if first is not None:
+            raise first
+        return built
 
     def check_image(self, stage: str) -> list[str]:
         """The image checks of one built stage, run once per command."""

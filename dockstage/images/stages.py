@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -177,14 +178,18 @@ A label would do it too, but would make the same build differ from one checkout 
 KEPT_IDS = 400
 
 
+_REMEMBERING = threading.Lock()  # stages built side by side add to the one list
+
+
 def remember(settings: Settings, image_id: str) -> None:
     """Add `image_id` to the checkout's list of the images it built (the newest KEPT_IDS)."""
     path = settings.path(settings.state_dir) / BUILT_LIST
-    ids = built_here(settings)
-    if image_id in ids:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    files.write_private(path, "\n".join([*ids, image_id][-KEPT_IDS:]) + "\n")
+    with _REMEMBERING:
+        ids = built_here(settings)
+        if image_id in ids:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        files.write_private(path, "\n".join([*ids, image_id][-KEPT_IDS:]) + "\n")
 
 
 def built_here(settings: Settings) -> list[str]:
