@@ -328,6 +328,9 @@ def _routes(found: Findings, app: Path) -> None:
         found.notes.append("no health URL found: using / (it must answer 200); set health-path")
 
 
+_PIPFILE_PYTHON = re.compile(r"""^\s*python_(?:full_)?version\s*=\s*["'](\d+\.\d+)""", re.MULTILINE)
+
+
 def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> None:
     project = pyproject.get("project", {})
     requires = project.get("requires-python") if isinstance(project, dict) else None
@@ -342,6 +345,8 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
         version = re.search(r"(\d+\.\d+)", read(pinned))
         if version:
             found.python, found.python_reason = f">={version.group(1)}", pinned.name
+    elif pipenv := _PIPFILE_PYTHON.search(read(found.root / "Pipfile")):
+        found.python, found.python_reason = f">={pipenv.group(1)}", "Pipfile [requires]"
     if floor and (found.python_reason == "the suite's default" or _below(found.python, floor)):
         found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
     found.found.append(f"Python: {found.python} ({found.python_reason})")

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockstage.adopt import poetry
+from dockstage.core.errors import ConfigError
 from dockstage.core.files import read_text_any
+from dockstage.images import locks
 
 _DJANGO = re.compile(
     r"^\s*[\"']?django(?![-_.\w])\s*(?:\[[^\]]*\])?\s*([<>=~!][^;#\"'\n]*)?", re.IGNORECASE | re.MULTILINE
@@ -222,6 +224,30 @@ def _runtime_files(ranked: list[Path]) -> list[Path]:
     return ranked[:1]
 
 
+def _pipenv(found: Requirements, root: Path, app: Path) -> None:
+    """A Pipfile.lock (the project root's, else the app dir's): its default section is the runtime
+    set and its develop section the dev set, at their locked versions."""
+    lock = next((folder / "Pipfile.lock" for folder in (root, app) if (folder / "Pipfile.lock").is_file()), None)
+    if lock is None:
+        if (root / "Pipfile").is_file() or (app / "Pipfile").is_file():
+            found.notes.append("a Pipfile without its Pipfile.lock: run `pipenv lock` and commit the lock")
+        return
+    entry = lock.relative_to(root).as_posix()
+    text = read_text_any(lock)
+    try:
+        runtime = locks.pipenv_requirements(text, "default")
+        develop = locks.pipenv_requirements(text, "develop")
+    except ConfigError as exc:
+        found.notes.append(f"{entry} is not readable ({exc.what}): list your dependencies in requirements")
+        return
+    found.runtime = [entry]
+    found.texts.append("\n".join(runtime))
+    if develop and not found.dev:
+        found.dev = [f"{entry}:develop"]
+        found.texts.append("\n".join(develop))
+    found.notes.append(f"{entry} found: the build installs its exact versions (default, then develop for dev)")
+
+
 def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
@@ -277,6 +303,8 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             project = own.get("project", {})
             listed = project.get("dependencies") if isinstance(project, dict) else None
             found.texts.append("\n".join(str(d) for d in listed) if isinstance(listed, list) else "")
+    if not found.runtime:
+        _pipenv(found, root, app)
     match = next((m for text in found.texts for m in _DJANGO.finditer(text)), None)
     if match:
         found.django = f"Django{(match.group(1) or '').strip()}"

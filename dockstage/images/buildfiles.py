@@ -216,7 +216,7 @@ def requirement_files(context: Path, entry: str, found: dict[str, bytes], *, ind
 
 def _lock_files(context: Path, lock: re.Match[str], found: dict[str, bytes]) -> list[str]:
     """A uv.lock entry: the lock and its pyproject.toml staged, `export` for install.py; a poetry.lock
-    entry: its pinned requirements as a staged file."""
+    or Pipfile.lock entry: its pinned requirements as a staged file."""
     path = context / lock["path"]
     pyproject_path = path.parent / "pyproject.toml"
     if not path.is_file():
@@ -237,9 +237,13 @@ def _lock_files(context: Path, lock: re.Match[str], found: dict[str, bytes]) -> 
         pyproject = tomllib.loads(pyproject_text.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError:
         pyproject = {}
-    group = lock["group"] or locks.MAIN
-    lines = locks.poetry_requirements(path.read_text(encoding="utf-8", errors="replace"), pyproject, group)
-    name = f"poetry-{group}.txt"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if lock["kind"] == "Pipfile":
+        group = lock["group"] or locks.PIPENV_SECTIONS[0]
+        lines, name = locks.pipenv_requirements(text, group), f"pipfile-{group}.txt"
+    else:
+        group = lock["group"] or locks.MAIN
+        lines, name = locks.poetry_requirements(text, pyproject, group), f"poetry-{group}.txt"
     found[name] = "".join(f"{line}\n" for line in lines).encode("utf-8")
     return ["-r", name]
 

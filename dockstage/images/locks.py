@@ -3,11 +3,13 @@
 A requirements entry `uv.lock` is the runtime set of the lock (no dependency groups), `uv.lock:dev`
 one group. uv itself exports it in the dev stage (`uv export --frozen`), so the build installs the
 lock's exact versions and needs nothing on the host. `poetry.lock` (`poetry.lock:dev`) is turned into
-pinned requirements here, from the lock alone: no poetry, no network.
+pinned requirements here, from the lock alone: no poetry, no network. So is Pipenv's `Pipfile.lock`
+(its `default` section; `Pipfile.lock:develop` its dev packages), with no pipenv.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -15,12 +17,37 @@ from typing import Any
 
 from dockstage.core.errors import ConfigError
 
-LOCK_ENTRY = re.compile(r"^(?P<path>(?:.*/)?(?P<kind>uv|poetry)\.lock)(?::(?P<group>[\w.-]+))?$")
+LOCK_ENTRY = re.compile(r"^(?P<path>(?:.*/)?(?P<kind>uv|poetry|Pipfile)\.lock)(?::(?P<group>[\w.-]+))?$")
+PIPENV_SECTIONS = ("default", "develop")
 MAIN = "main"
 
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pipenv_requirements(lock_text: str, section: str = "default") -> list[str]:
+    """Pinned requirement lines of one section of a Pipfile.lock (`name[extras]==version; markers`,
+    `name @ git+url@ref`); local paths (the project itself, editable) are left out."""
+    if section not in PIPENV_SECTIONS:
+        raise ConfigError(f"Pipfile.lock has no section {section!r}", "use Pipfile.lock or Pipfile.lock:develop")
+    try:
+        packages = json.loads(lock_text).get(section) or {}
+    except (ValueError, AttributeError) as exc:
+        raise ConfigError(f"Pipfile.lock is not valid JSON ({exc})", "run `pipenv lock` and commit it") from None
+    lines = []
+    for name, spec in sorted(packages.items()):
+        if not isinstance(spec, dict):
+            continue
+        extras = f"[{','.join(spec['extras'])}]" if spec.get("extras") else ""
+        markers = f"; {spec['markers']}" if spec.get("markers") else ""
+        if spec.get("git"):
+            ref = f"@{spec['ref']}" if spec.get("ref") else ""
+            url = spec["git"] if spec["git"].startswith("git+") else f"git+{spec['git']}"
+            lines.append(f"{name}{extras} @ {url}{ref}{markers}")
+        elif spec.get("version"):
+            lines.append(f"{name}{extras}{spec['version']}{markers}")
+    return lines
 
 
 def uv_export_args(group: str | None) -> list[str]:

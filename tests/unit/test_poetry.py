@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 from dockstage.adopt import poetry
 from dockstage.adopt.inspect import inspect
 from dockstage.adopt.requirements import find_requirements
+from dockstage.core.errors import ConfigError
+from dockstage.images import locks
+from dockstage.images.buildfiles import requirement_set
+from tests.unit.test_adopt_inspect import startproject
 
 
 @pytest.mark.parametrize(
@@ -115,3 +120,55 @@ def test_a_lock_beside_the_app_dirs_own_pyproject_is_the_runtime_set(tmp_path: P
     assert find_requirements(tmp_path, app, tomllib.loads((tmp_path / "pyproject.toml").read_text()), "").runtime == [
         "uv.lock"
     ]
+
+
+PIPFILE_LOCK = {
+    "_meta": {"requires": {"python_version": "3.11"}},
+    "default": {
+        "django": {"hashes": ["sha256:x"], "version": "==4.2.11"},
+        "mysqlclient": {"version": "==2.2.4"},
+        "django-phonenumber-field": {"extras": ["phonenumbers"], "version": "==7.0.2"},
+        "tzdata": {"markers": "sys_platform == 'win32'", "version": "==2024.1"},
+        "shared": {"git": "https://example.org/shared.git", "ref": "abc123"},
+        "site": {"editable": True, "path": "."},
+    },
+    "develop": {"pytest-django": {"version": "==4.8.0"}},
+}
+
+
+def test_pipfile_lock_sections_as_pinned_requirements() -> None:
+    text = json.dumps(PIPFILE_LOCK)
+    assert locks.pipenv_requirements(text) == [
+        "django==4.2.11",
+        "django-phonenumber-field[phonenumbers]==7.0.2",
+        "mysqlclient==2.2.4",
+        "shared @ git+https://example.org/shared.git@abc123",
+        "tzdata==2024.1; sys_platform == 'win32'",
+    ]  # the project itself (editable, path ".") is not a requirement
+    assert locks.pipenv_requirements(text, "develop") == ["pytest-django==4.8.0"]
+    with pytest.raises(ConfigError, match="no section"):
+        locks.pipenv_requirements(text, "dev")
+    with pytest.raises(ConfigError, match="pipenv lock"):
+        locks.pipenv_requirements("{not json")
+
+
+def test_a_pipenv_project_is_adopted_from_its_lock_and_staged_for_the_build(tmp_path: Path) -> None:
+    (tmp_path / "Pipfile").write_text('[packages]\ndjango = "*"\n')
+    (tmp_path / "Pipfile.lock").write_text(json.dumps(PIPFILE_LOCK))
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    assert (found.runtime, found.dev) == (["Pipfile.lock"], ["Pipfile.lock:develop"])
+    assert found.django == "Django==4.2.11" and found.mentions("mysqlclient")
+    assert "git" in found.apt_build  # the lock's git requirement: uv clones it in the dev build
+    staged = requirement_set(tmp_path, found.runtime)
+    assert staged["args"] == b"-r\npipfile-default.txt\n"
+    assert b"mysqlclient==2.2.4\n" in staged["pipfile-default.txt"]
+    assert requirement_set(tmp_path, found.dev)["pipfile-develop.txt"] == b"pytest-django==4.8.0\n"
+    (tmp_path / "Pipfile.lock").unlink()
+    assert any("pipenv lock" in note for note in find_requirements(tmp_path, tmp_path, {}, "").notes)
+
+
+def test_a_pipfile_python_is_the_floor(tmp_path: Path) -> None:
+    root = startproject(tmp_path)
+    (root / "Pipfile").write_text('[packages]\ndjango = "*"\n\n[requires]\npython_version = "3.12"\n')
+    found = inspect(root)
+    assert (found.python, found.python_reason) == (">=3.12", "Pipfile [requires]")
