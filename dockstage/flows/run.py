@@ -180,21 +180,22 @@ class Run:
             )
         self.preflight(*BUILD_CHECKS)
         images = self.provided_bases("python", *bases_first)
-        # One reading of the provenance (git, the base's digest) for the stages of this call.
-        origin = (
-            provenance.labels(self.settings.root, self.docker, images.python) if set(order) - set(self.built) else {}
-        )
         todo = [stage for stage in order if stage not in self.built]
         log.debug("stages already built by this run: %s", [stage for stage in order if stage in self.built])
-        if todo:  # the first with its output live: the layers the others share are built there
-            self.built[todo[0]] = stages.build_stage(
-                self.settings, self.docker, images, self.reporter, todo[0], origin=origin
-            )
+        # One reading of the provenance (git, the base's digest) for the stages of this call.
+        origin = provenance.labels(self.settings.root, self.docker, images.python) if todo else {}
+        for stage in todo[:1]:  # the first with its output live: the layers the others share are built there
+            self.built[stage] = self._build_stage(stage, images, origin, self.reporter)
         self.built.update(self._build_side_by_side(todo[1:], images, origin))
         if check:
             for stage in order:
                 self.check_image(stage)
         return [self.built[stage] for stage in order]
+
+    def _build_stage(
+        self, stage: str, images: BaseImages, origin: Mapping[str, str], reporter: Reporter
+    ) -> stages.Built:
+        return stages.build_stage(self.settings, self.docker, images, reporter, stage, origin=origin)
 
     def _build_side_by_side(
         self, todo: list[str], images: BaseImages, origin: Mapping[str, str]
@@ -203,19 +204,14 @@ class Run:
         layers), each stage's output kept and printed whole, in order; the first failure in that
         order is raised once all have ended."""
         if len(todo) < 2:
-            return {
-                stage: stages.build_stage(self.settings, self.docker, images, self.reporter, stage, origin=origin)
-                for stage in todo
-            }
+            return {stage: self._build_stage(stage, images, origin, self.reporter) for stage in todo}
         reporters = {stage: self.reporter.buffered(plain=True) for stage in todo}
         built: dict[str, stages.Built] = {}
         failed: dict[str, BaseException] = {}
 
         def work(stage: str) -> None:
             try:
-                built[stage] = stages.build_stage(
-                    self.settings, self.docker, images, reporters[stage], stage, origin=origin
-                )
+                built[stage] = self._build_stage(stage, images, origin, reporters[stage])
             except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
                 failed[stage] = exc
 
