@@ -177,10 +177,15 @@ def test_image(
     run: Run,
     pytest_args: tuple[str, ...] = (),  # noqa: PT028 - a flow, not a test
     stack: Stack | None = None,  # noqa: PT028
+    *,
+    db_ready: bool = False,  # noqa: PT028
 ) -> dict[str, int]:
     """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host.
 
-    `stack`: a test-variant stack whose db the tests share (the pipeline's), else a throwaway one."""
+    `stack`: a test-variant stack whose db the tests share (the pipeline's), else a throwaway one;
+    `db_ready`: its backing services are up and healthy already, so no compose `up` is made here
+    (the pipeline's smoke branch makes its own on the same project at this moment, and two
+    `up`s on one project race: compose may remove a container the other is using)."""
     run.build("test")
     settings = run.settings
     report_dir = settings.path(settings.state_dir) / "reports"
@@ -188,15 +193,22 @@ def test_image(
     junit = report_dir / "junit-app.xml"
     junit.unlink(missing_ok=True)
     with _stack_for(run, stack, "test", "test") as stack:
-        run.reporter.step("waiting for db for the tests")
-        stack.up(stack.backing, action="starting db for the tests")
+        if not db_ready:
+            run.reporter.step("waiting for db for the tests")
+            stack.up(stack.backing, action="starting db for the tests")
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
         try:
             run.reporter.stream(
                 stack.compose.run(
-                    "test", [*TEST_COMMAND, *pytest_args], name=name, tty=False, stream=True, remove=False
+                    "test",
+                    [*TEST_COMMAND, *pytest_args],
+                    name=name,
+                    tty=False,
+                    stream=True,
+                    remove=False,
+                    dependencies=False,  # up and healthy (above, or by the caller): no second convergence
                 )
             )
         # pytest's exit status is the result (its output was shown); only the engine's own trouble is raised.
@@ -291,14 +303,21 @@ def smoke_prod(run: Run) -> list[str]:
     return [*run.check_image("prod"), *smoke_stack(run)]
 
 
-def smoke_stack(run: Run, stack: Stack | None = None) -> list[str]:
+def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False) -> list[str]:
     """db + migrate + web from the built prod image in a throwaway stack (or `stack`, sharing its
-    db server: the tests use their own test_ database on it), checked over HTTP."""
+    db server: the tests use their own test_ database on it; `db_ready`: its backing services are
+    up and healthy already), checked over HTTP.
+
+    Each step starts when the one before has ended (health and exit seen at once), not when
+    compose's dependency poll next looks: that poll cost up to a second a step."""
     lines: list[str] = []
     with _stack_for(run, stack, "smoke", "smoke") as stack:
         services = ["web", *stack.added_services()]  # the project's workers start too, and must stay up
         run.reporter.step(f"starting db, migrate and {', '.join(services)} from the prod image")
-        stack.up(services, action="starting the smoke stack")
+        if not db_ready:
+            stack.up(stack.backing, action="starting db for the smoke stack")
+        stack.run_once("migrate", action="migrating the smoke stack's database")
+        stack.up(services, action="starting the smoke stack", dependencies=False)
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")
         try:
@@ -410,7 +429,7 @@ def beside(run: Run, name: str, step: Callable[[Run], str], summary: Summary) ->
 
 def pipeline(run: Run) -> Summary:
     """doctor -> the python base -> build all four stages, and beside the build the database's
-    base and db started (it initialises while the images build) -> side by side: the app's tests,
+    base and db started (it initialises while the images build) -> db healthy -> side by side: the app's tests,
     the image checks and the prod smoke stack, tests and smoke on the one db server (a database
     each) -> summary (the stack is torn down behind it)."""
     summary = Summary()
@@ -438,14 +457,18 @@ def pipeline(run: Run) -> Summary:
             summary.add("build", f"{len(build(run, check=False, bases_first=()))} stages", time.monotonic() - started)
         started = time.monotonic()
         try:
+            run.reporter.step("waiting for db")
+            stack.up(stack.backing, action="starting db")  # once: the branches' compose calls only use it
             side_by_side(
                 run,
                 {
-                    "test_image": lambda branch: describe_counts(test_image(branch, stack=stack)),
+                    "test_image": lambda branch: describe_counts(test_image(branch, stack=stack, db_ready=True)),
                     "image checks": lambda branch: (
                         f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed"
                     ),
-                    "smoke_prod": lambda branch: f"{len(smoke_stack(branch, stack=stack))} checks passed",
+                    "smoke_prod": lambda branch: (
+                        f"{len(smoke_stack(branch, stack=stack, db_ready=True))} checks passed"
+                    ),
                 },
                 summary,
             )
