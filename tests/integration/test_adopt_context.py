@@ -131,7 +131,7 @@ class Notes:
 
 
 DEV_STAGE_LAYERS = 2
-"""The layers dev adds to devdeps (data/Dockerfile: the app's COPY, the writable dirs' RUN)."""
+"""The layers dev adds to devdeps (data/Dockerfile: the writable dirs' RUN, the app's COPY)."""
 
 
 def devdeps_layers(docker_client: DockerClient, image: str) -> list[str]:
