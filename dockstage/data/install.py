@@ -95,6 +95,8 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
                 f'python = "{needs}" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)',
                 file=sys.stderr,
             )
+        elif source_build_failure(result.stderr):
+            print(source_build_failure(result.stderr), file=sys.stderr)
         elif pinned:
             print(
                 f"dockstage: error: the {folder.name} tools need versions other than the app's runtime set "
@@ -105,6 +107,72 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
     if pinned:
         return unchanged(venv, pins(Path(pinned).read_text(encoding="utf-8")))
     return with_pkg_resources(venv, command, setdir)
+
+
+FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")
+MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory")
+PYTHON_INTERNALS = re.compile(
+    r"error: .*[\u2018'](?:_?Py[A-Z]\w*|struct _(?:frame|ts))[\u2019']"
+    r"|fatal error: (?:longintrepr|eval)\.h: No such file"
+)
+"""A C extension written against Python internals a newer Python changed: 3.11 moved longintrepr.h,
+removed eval.h, and reshaped the frame and thread state (uWSGI 2.0.19: `PyThreadState` has no
+member `frame`)."""
+HEADER_PACKAGES = {
+    "ffi.h": "libffi-dev",
+    "libpq-fe.h": "libpq-dev",
+    "ldap.h": "libldap2-dev",
+    "lber.h": "libldap2-dev",
+    "sasl/sasl.h": "libsasl2-dev",
+    "libxml/xmlversion.h": "libxml2-dev",
+    "libxslt/xsltconfig.h": "libxslt1-dev",
+    "xmlsec/xmlsec.h": "libxmlsec1-dev",
+    "jpeglib.h": "libjpeg-dev",
+    "zlib.h": "zlib1g-dev",
+    "openssl/opensslv.h": "libssl-dev",
+    "openssl/ssl.h": "libssl-dev",
+    "cairo.h": "libcairo2-dev",
+    "krb5.h": "libkrb5-dev",
+    "gssapi/gssapi.h": "libkrb5-dev",
+    "yaml.h": "libyaml-dev",
+    "pcre.h": "libpcre2-dev",
+    "sqlite3.h": "libsqlite3-dev",
+    "lzma.h": "liblzma-dev",
+    "bzlib.h": "libbz2-dev",
+    "magic.h": "libmagic-dev",
+    "gmp.h": "libgmp-dev",
+    "postgresql/libpq-fe.h": "libpq-dev",
+}
+"""Headers source builds of common packages ask for, and the Debian package that has each."""
+
+
+def source_build_failure(stderr: str) -> str:
+    """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
+    failed = FAILED_BUILD.search(stderr)
+    if not failed:
+        return ""
+    package, have = failed.group(1), f"{sys.version_info.major}.{sys.version_info.minor}"
+    stderr = FAILED_BUILD.split(stderr[failed.end() :], maxsplit=1)[0]  # its own build output only
+    if PYTHON_INTERNALS.search(stderr):
+        return (
+            f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "
+            f"that changed after the release it was made for); fix: raise its pin to a release that supports "
+            f"Python {have} (or, with the official bases, set python in [tool.dockstage] to an older Python it supports)"
+        )
+    header = MISSING_HEADER.search(stderr)
+    if header:
+        name = header.group(1)
+        debian = HEADER_PACKAGES.get(name)
+        which = f"Debian's {debian}" if debian else f"the Debian -dev package that has it (`apt-file search {name}`)"
+        return (
+            f"dockstage: error: {package} has no wheel for Python {have} here and its source needs {name}; "
+            f"fix: add {which} to apt-build in [tool.dockstage] (or raise its pin to a release with a wheel)"
+        )
+    return (
+        f"dockstage: error: {package} has no wheel for Python {have} here and building it from source failed "
+        "(the first error above says why); fix: raise its pin to a release with a wheel for this Python, or "
+        "add what its build needs to apt-build in [tool.dockstage]"
+    )
 
 
 OLD_IMPORT = r"^\s*(import|from)\s+pkg_resources\b"

@@ -12,6 +12,7 @@ import pytest
 
 from dockstage.core import resources
 from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE, App
+from dockstage.core.errors import StageBuildFailed
 from dockstage.images import buildfiles
 
 
@@ -94,6 +95,43 @@ def test_python_conflict_names_the_version_to_set() -> None:
     )
     match = helper("install").PYTHON_CONFLICT.search(text)
     assert match and match.groups() == ("3.11.2", ">=3.12")
+
+
+UWSGI_ON_311 = """\
+error: Failed to build `uwsgi==2.0.19.1`
+  cause: The build backend returned an error
+      plugins/python/python_plugin.c:1535:64: error: \u2018PyThreadState\u2019 {aka \u2018struct _ts\u2019} has no member named \u2018frame\u2019; did you mean \u2018cframe\u2019?
+"""
+RUAMEL_ON_311 = """\
+error: Failed to build `ruamel-yaml-clib==0.2.6`
+      _ruamel_yaml.c:198:12: fatal error: longintrepr.h: No such file or directory
+hint: This error likely indicates that you need to install a library that provides `longintrepr.h`
+"""
+LDAP_HEADER = """\
+error: Failed to build `python-ldap==3.4.0`
+      Modules/constants.h:7:10: fatal error: lber.h: No such file or directory
+"""
+
+
+@pytest.mark.parametrize(
+    ("stderr", "says", "fix"),
+    [
+        (UWSGI_ON_311, "uwsgi==2.0.19.1 does not compile for Python 3.", "raise its pin to a release that supports"),
+        (RUAMEL_ON_311, "ruamel-yaml-clib==0.2.6 does not compile for Python", "raise its pin"),
+        (LDAP_HEADER, "python-ldap==3.4.0 has no wheel for Python 3.", "add Debian's libldap2-dev to apt-build"),
+        ("error: Failed to build `odd==1.0`\n  cause: setup.py said no\n", "odd==1.0 has no wheel", "raise its pin"),
+    ],
+    ids=["python-internals", "moved-header", "missing-header", "other"],
+)
+def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says: str, fix: str) -> None:
+    line = helper("install").source_build_failure(stderr)
+    error = StageBuildFailed("dev", 1, f"#11 {line}\n")  # the helper's line, as the build output carries it
+    assert says in error.what
+    assert error.fix.startswith(fix) or fix in error.fix
+
+
+def test_a_failure_without_a_source_build_gets_no_build_diagnosis() -> None:
+    assert helper("install").source_build_failure("error: No solution found when resolving dependencies") == ""
 
 
 def test_build_steps_take_collectstatic_and_commands_from_build_args(monkeypatch: pytest.MonkeyPatch) -> None:
