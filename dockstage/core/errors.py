@@ -332,10 +332,23 @@ class ImageMissing(StackError):
 
 
 class ServiceFailed(StackError):
-    def __init__(self, action: str, services: Iterable[str], detail: str = "", *, why: str = "", fix: str = "") -> None:
+    """Services that did not become healthy, or a one-shot (migrate) that `exited` non-zero."""
+
+    def __init__(
+        self,
+        action: str,
+        services: Iterable[str],
+        detail: str = "",
+        *,
+        why: str = "",
+        fix: str = "",
+        exited: int | None = None,
+    ) -> None:
         names = ", ".join(services) or "a service"
+        self.exited = exited
+        outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
-            f"{action}: {names} did not become healthy{f' ({why})' if why else ''}",
+            f"{action}: {names} {outcome}{f' ({why})' if why else ''}",
             fix or "its log is above; fix the cause and run again",
             detail=detail,
         )

@@ -253,7 +253,8 @@ class Stack:
             containers = self.compose.ps(services=[service], all=True)
             code = self.docker.container.wait(containers[0]) if containers else None
         if code != 0:
-            self._failed(ServiceFailed(action, [service], f"{service} exited with {code}"), action, [service])
+            failed = ServiceFailed(action, [service], f"{service} exited with {code}", exited=code)
+            self._failed(failed, action, [service])
 
     @contextmanager
     def _failing(self, action: str, services: Iterable[str]) -> Iterator[None]:
@@ -269,7 +270,7 @@ class Stack:
         bad = failing_services(self, services)
         if isinstance(error, ServiceFailed):
             why, fix = health_diagnosis(health_outputs(self, bad))
-            error = ServiceFailed(action, bad, error.detail, why=why, fix=fix)
+            error = ServiceFailed(action, bad, error.detail, why=why, fix=fix, exited=error.exited)
         self.show_logs(bad)
         raise error from None
 
@@ -344,6 +345,8 @@ def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
         containers = stack.compose.ps(all=True)
     bad = []
     for c in containers:
+        if (c.config.labels or {}).get("com.docker.compose.oneoff") == "True":
+            continue  # a `compose run` (the tests beside the smoke stack): its own command reports it
         health = c.state.health.status if c.state.health else None
         if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0):
             bad.append(service_of(c))

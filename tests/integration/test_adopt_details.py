@@ -250,7 +250,7 @@ def test_a_failing_service_of_a_throwaway_stack_shows_its_log(
         pipeline.smoke_prod(run)
     shown = capsys.readouterr().out
     line = caught.value.one_line()
-    assert line.startswith("stack: starting the smoke stack: migrate did not become healthy")
+    assert line.startswith("stack: migrating the smoke stack's database: migrate exited with 1")
     assert "its log is above" in line and "invoke logs" not in line
     assert "migrate-1" in shown and "no_such_db" in shown  # migrate's own log, with the cause
 

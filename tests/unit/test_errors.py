@@ -253,3 +253,9 @@ def test_a_build_that_needs_another_python_says_which() -> None:
     assert failed.needs_python == ">=3.12"  # init builds again with it
     assert "a requirement needs Python >=3.12, the base image has 3.11.2" in failed.what
     assert errors.StageBuildFailed("dev", 1, "E: Unable to locate package nope").needs_python == ""
+
+
+def test_a_one_shot_that_exited_says_its_exit_code_not_health() -> None:
+    line = errors.ServiceFailed("migrating the database", ["migrate"], "migrate exited with 1", exited=1).one_line()
+    assert "migrating the database: migrate exited with 1" in line and "healthy" not in line
+    assert "did not become healthy" in errors.ServiceFailed("starting web", ["web"]).one_line()
