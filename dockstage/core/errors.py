@@ -345,7 +345,7 @@ class ServiceFailed(StackError):
         exited: int | None = None,
     ) -> None:
         names = ", ".join(services) or "a service"
-        self.exited = exited
+        self.exited, self.why = exited, why
         outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
             f"{action}: {names} {outcome}{f' ({why})' if why else ''}",

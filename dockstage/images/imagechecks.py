@@ -116,11 +116,17 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
             f"the non-root user cannot write {denied[-1]}",
             "a build step left it owned by root: write it under a tmpfs path (tmpfs in [tool.dockstage]) or at run time",
         )
-    found = _EXCEPTION.findall(output)
+    found = last_exception(output)
     if found:
-        return found[-1].strip()[:300], "fix the app or its settings; the traceback is above"
+        return found, "fix the app or its settings; the traceback is above"
     tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
     return "; ".join(tail)[:300] or "it failed without output", "run the image's command by hand to see why"
+
+
+def last_exception(output: str) -> str:
+    """The last exception line a Python command printed (a traceback's end), or ''."""
+    found = _EXCEPTION.findall(output)
+    return found[-1].strip()[:300] if found else ""
 
 
 def _failure_output(exc: DockerException) -> str:

@@ -27,6 +27,7 @@ from dockstage.core.errors import (
 from dockstage.core.report import Reporter, log
 from dockstage.core.timing import health_interval
 from dockstage.images.bases import BaseImages
+from dockstage.images.imagechecks import last_exception
 from dockstage.stack import envfile
 
 COMPOSE_VARIANTS = {
@@ -253,8 +254,16 @@ class Stack:
             containers = self.compose.ps(services=[service], all=True)
             code = self.docker.container.wait(containers[0]) if containers else None
         if code != 0:
-            failed = ServiceFailed(action, [service], f"{service} exited with {code}", exited=code)
+            why = self._last_exception(containers[0]) if containers else ""
+            failed = ServiceFailed(action, [service], f"{service} exited with {code}", why=why, exited=code)
             self._failed(failed, action, [service])
+
+    def _last_exception(self, container: Container) -> str:
+        """How a one-shot's Python command ended (its last exception line), or ''."""
+        # Safe: only to say why beside an error that is raised anyway (its log is shown too).
+        with swallowed("reading a failed one-shot's log"):
+            return last_exception(str(self.docker.container.logs(container, tail=80)))
+        return ""
 
     @contextmanager
     def _failing(self, action: str, services: Iterable[str]) -> Iterator[None]:
@@ -270,7 +279,7 @@ class Stack:
         bad = failing_services(self, services)
         if isinstance(error, ServiceFailed):
             why, fix = health_diagnosis(health_outputs(self, bad))
-            error = ServiceFailed(action, bad, error.detail, why=why, fix=fix, exited=error.exited)
+            error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         self.show_logs(bad)
         raise error from None
 
