@@ -462,6 +462,28 @@ def package_jsons(app: Path, root: Path) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+GULPFILES = ("gulpfile.js", "gulpfile.mjs", "gulpfile.cjs", "gulpfile.ts")
+_GULP_BUILD = re.compile(
+    r"""gulp\.task\(\s*["']build["']|^\s*export\s+(?:const|function|async\s+function)\s+build\b|exports\.build\s*=""",
+    re.M,
+)
+"""A gulpfile's `build` task, in gulp 4/5's forms (gulp.task, an exported task)."""
+
+
+def gulp_build(package: Path) -> str | None:
+    """The gulpfile beside package.json that defines a `build` task, when the package uses gulp."""
+    try:
+        data = json.loads(read(package))
+        uses = any("gulp" in (data.get(key) or {}) for key in ("devDependencies", "dependencies"))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    for name in GULPFILES if uses else ():
+        gulpfile = package.parent / name
+        if gulpfile.is_file() and _GULP_BUILD.search(read(gulpfile)):
+            return name
+    return None
+
+
 def build_script(scripts: object) -> str | None:
     """The script of package.json's `scripts` that builds the front end, by its common names."""
     if not isinstance(scripts, dict):
@@ -494,6 +516,15 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
         found.notes.append(
             f"{package.relative_to(found.root)} is outside the app dir ({found.app_dir}): the assets stage, which "
             "builds in the app dir (assets-command, assets-output in [tool.dockstage]), does not see it"
+        )
+    elif package is not None and script is None and gulp_build(package):
+        where = package.parent.relative_to(app).as_posix()
+        found.assets_command = (
+            "npx gulp build" if where == "." else f"npm exec --prefix {where} -- gulp --cwd {where} build"
+        )
+        found.found.append(
+            f"assets: {package.relative_to(found.root)} has no build script; its {gulp_build(package)}'s build "
+            "task runs in the assets stage before collectstatic (`gulp build`)"
         )
     elif package is not None and script is None:
         shown = f" (its scripts: {', '.join(sorted(scripts))})" if scripts else ""

@@ -99,6 +99,46 @@ def test_node_modules_package_jsons_are_not_the_projects(tmp_path: Path) -> None
     assert found.assets_command == "" and not any("package.json" in note for note in found.notes)
 
 
+GULP_PACKAGE = '{"devDependencies": {"gulp": "^5.0.1", "gulp-sass": "^6.0.1"}}'
+
+
+@pytest.mark.parametrize(
+    ("files", "command"),
+    [
+        (
+            {"package.json": GULP_PACKAGE, "gulpfile.js": 'gulp.task("build", gulp.parallel("extras", "styles"));\n'},
+            "npx gulp build",
+        ),
+        (
+            {"package.json": GULP_PACKAGE, "gulpfile.mjs": "export async function build() {}\n"},
+            "npx gulp build",
+        ),
+        (
+            {"assets/package.json": GULP_PACKAGE, "assets/gulpfile.cjs": "exports.build = series(css, js);\n"},
+            "npm exec --prefix assets -- gulp --cwd assets build",
+        ),
+    ],
+    ids=["gulp-task", "exported-function", "one-level-down"],
+)
+def test_a_gulp_build_task_is_the_build_when_package_json_has_no_script(
+    tmp_path: Path, files: dict[str, str], command: str
+) -> None:
+    """babybuddy's shape: package.json with gulp and no scripts; gulpfile.js defines `build`."""
+    found = inspect(startproject(tmp_path, "", {**REQ, **files}))
+    assert found.assets_command == command
+    assert not [note for note in found.notes if "has no build script" in note]
+    assert any("build task runs in the assets stage" in line for line in found.found)
+
+
+def test_a_gulpfile_without_a_build_task_or_gulp_is_not_guessed(tmp_path: Path) -> None:
+    no_task = {"package.json": GULP_PACKAGE, "gulpfile.js": 'gulp.task("styles", styles);\n'}
+    no_gulp = {"package.json": '{"devDependencies": {"esbuild": "1"}}', "gulpfile.js": 'gulp.task("build", b);\n'}
+    for files in (no_task, no_gulp):
+        found = inspect(startproject(tmp_path / str(len(files["package.json"])), "", {**REQ, **files}))
+        assert found.assets_command == ""
+        assert [note for note in found.notes if "has no build script" in note]
+
+
 def test_no_build_script_says_which_keys_to_set(tmp_path: Path) -> None:
     """docker-django-example's shape: assets/package.json, dependencies only, built by its own run script."""
     root = startproject(tmp_path, "", {**REQ, "assets/package.json": '{"dependencies": {"esbuild": "0.28.0"}}'})
