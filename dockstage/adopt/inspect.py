@@ -488,7 +488,13 @@ def build_script(scripts: object) -> str | None:
     """The script of package.json's `scripts` that builds the front end, by its common names."""
     if not isinstance(scripts, dict):
         return None
-    return next((name for name in BUILD_SCRIPTS if isinstance(scripts.get(name), str)), None)
+    named = next((name for name in BUILD_SCRIPTS if isinstance(scripts.get(name), str)), None)
+    if named is not None:
+        return named
+    # One build script by another name (wger's build:css:sass) is the build; of several parts
+    # (build:js, build:css), none is the whole.
+    parts = [name for name, command in scripts.items() if isinstance(command, str) and re.match(r"build[:_-]", name)]
+    return parts[0] if len(parts) == 1 else None
 
 
 def _scripts(package: Path) -> dict[str, str]:

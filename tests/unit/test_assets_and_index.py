@@ -23,10 +23,11 @@ REQ = {"requirements.txt": "Django>=5.2,<6\n"}
         ({"build:prod": "webpack --mode production", "dev": "x"}, "build:prod"),
         ({"watch": "x", "production": "mix --production"}, "production"),
         ({"build:js": "esbuild", "build:css": "tailwind"}, None),
+        ({"build:css:sass": "sass main.scss bootstrap-compiled.css", "lint": "x"}, "build:css:sass"),
         ({}, None),
         ("not a mapping", None),
     ],
-    ids=["build", "build-prod", "production", "only-parts", "none", "malformed"],
+    ids=["build", "build-prod", "production", "only-parts", "one-part", "none", "malformed"],
 )
 def test_build_script_by_common_names(scripts: object, expected: str | None) -> None:
     assert build_script(scripts) == expected
