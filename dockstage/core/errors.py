@@ -236,6 +236,7 @@ class StageBuildFailed(BuildError):
         hint = _PYTHON_HINT.search(detail)
         self.needs_python = hint.group(1) if hint else ""  # what a requirement needs (init retries with it)
         known = _HELPER_ERROR.findall(detail)
+        self.diagnosed = bool(hint or known)  # a helper said the cause (not only that the step failed)
         if known and not hint:
             what, fix = f"building stage {stage!r} failed: {known[-1][0]}", known[-1][1]
         elif hint:  # the one fix there is: the Python version (and with it the flavour) to set

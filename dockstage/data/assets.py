@@ -10,6 +10,7 @@ and `npm_cert` (read in place, never copied).
 import itertools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -67,6 +68,37 @@ def package_dir(src: Path, command: list[str] | None = None) -> Path:
     return src
 
 
+NOT_FOUND = re.compile(r"^(?:sh|/bin/sh|bash): (?:\d+: )?([\w.@/-]+): (?:command )?not found", re.M)
+"""The shell's words when a package.json script runs a command nothing installed."""
+
+
+def run_shown(step: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run a step with its output shown as it comes; its exit status and the command its script
+    could not find (exit 127: a tool the author had installed globally), if any."""
+    process = subprocess.Popen(step, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    missing = ""
+    for line in process.stdout or ():
+        sys.stdout.write(line)
+        found = NOT_FOUND.match(line)
+        missing = found.group(1) if found else missing
+    sys.stdout.flush()
+    return process.wait(), missing
+
+
+def failure_line(step: str, code: int, missing_tool: str) -> str:
+    """The helper's one line (cause; fix) for a failed npm step."""
+    if missing_tool:
+        return (
+            f"dockstage: error: `{step}` failed in the assets stage: it runs {missing_tool}, which package.json does "
+            f"not install; fix: add {missing_tool}'s package to devDependencies in package.json (a tool installed "
+            "globally on a developer's machine is not in the image), or set assets-command in [tool.dockstage]"
+        )
+    return (
+        f"dockstage: error: `{step}` failed (exit {code}) in the assets stage (its output is above); fix: fix "
+        "package.json's script, or set assets-command in [tool.dockstage]"
+    )
+
+
 def main(src: Path, out: Path) -> int:
     command = [str(w) for w in json.loads(os.environ.get("ASSETS_COMMAND", "[]"))]
     outputs = [str(p).strip("/") for p in json.loads(os.environ.get("ASSETS_OUTPUT", "[]"))]
@@ -79,13 +111,9 @@ def main(src: Path, out: Path) -> int:
             continue
         where = "" if cwd == src else f" (in {cwd.relative_to(src)})"
         print(f"dockstage: {shlex.join(step)}{where}", flush=True)
-        code = subprocess.run(step, cwd=cwd, env=env, check=False).returncode
+        code, missing_tool = run_shown(step, cwd, env)
         if code:
-            print(
-                f"dockstage: `{shlex.join(step)}` failed (exit {code}) in the assets stage: fix package.json, "
-                "or assets-command in [tool.dockstage]",
-                file=sys.stderr,
-            )
+            print(failure_line(shlex.join(step), code, missing_tool), file=sys.stderr)
             return code
     files = [*made(before, snapshot(src)), *outputs]
     missing = [p for p in files if not (src / p).exists()]

@@ -21,7 +21,7 @@ from python_on_whales import DockerClient
 from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
-from dockstage.core.errors import ConfigError, DockstageError, engine_error
+from dockstage.core.errors import ConfigError, DockstageError, StageBuildFailed, engine_error
 from dockstage.core.report import Reporter, log
 from dockstage.images import bases, imagechecks, offline, provenance, stages
 from dockstage.images.bases import BaseImages
@@ -222,9 +222,9 @@ class Run:
             thread.join()
         for stage in todo:
             reporters[stage].flush_into(self.reporter)
-        first = next((failed[stage] for stage in todo if stage in failed), None)
-        if first is not None:
-            raise first
+        ordered = [failed[stage] for stage in todo if stage in failed]
+        if ordered:
+            raise build_failure_to_raise(ordered)
         return built
 
     def check_image(self, stage: str) -> list[str]:
@@ -290,6 +290,14 @@ class Run:
         """The secret values of this project's .env (kept out of every message)."""
         keys = envfile.secret_keys(self.settings.app)
         return [self.settings.value(key) for key in keys if self.settings.value(key)]
+
+
+def build_failure_to_raise(failures: list[BaseException]) -> BaseException:
+    """Of builds run at once that failed (in stage order), the error to raise: the first whose
+    cause a build helper said. Builds sharing a failing step get its log in one of them only
+    (BuildKit streams it to one session): stage's error could say only "exit 1", prod's the why."""
+    said = [exc for exc in failures if isinstance(exc, StageBuildFailed) and exc.diagnosed]
+    return (said or failures)[0]
 
 
 def _alive(pid: int) -> bool:

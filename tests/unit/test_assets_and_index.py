@@ -8,7 +8,7 @@ import pytest
 
 from dockstage.adopt.inspect import build_script, inspect
 from dockstage.adopt.requirements import find_requirements
-from dockstage.core.errors import build_fix
+from dockstage.core.errors import StageBuildFailed, build_fix
 from dockstage.images.buildfiles import index_lines, is_pypi, requirement_set, without_own_index
 from tests.unit.test_adopt_inspect import startproject
 from tests.unit.test_build_keys import helper
@@ -343,3 +343,24 @@ def test_requirements_at_the_usual_places_win_over_nested_ones(tmp_path: Path) -
     (tmp_path / "deploy" / "production").mkdir(parents=True)
     (tmp_path / "deploy" / "production" / "requirements.txt").write_text("Django==4.2\n")
     assert find_requirements(tmp_path, tmp_path, {}, "").runtime == ["requirements.txt"]
+
+
+def test_a_script_running_a_tool_nothing_installed_names_the_tool(tmp_path: Path) -> None:
+    """wger's build:css:sass runs `sass`, installed globally on its authors' machines only."""
+    assets = helper("assets")
+    code, missing = assets.run_shown(
+        ["sh", "-c", "no-such-tool-xyz main.scss out.css"], tmp_path, {"PATH": "/usr/bin:/bin"}
+    )
+    assert (code, missing) == (127, "no-such-tool-xyz")
+    error = StageBuildFailed("stage", 1, "#27 " + assets.failure_line("npm run build:css:sass", code, missing) + "\n")
+    assert "it runs no-such-tool-xyz, which package.json does not install" in error.what
+    assert error.fix.startswith("add no-such-tool-xyz's package to devDependencies")
+
+
+def test_a_failing_script_without_a_missing_tool_points_at_its_output(tmp_path: Path) -> None:
+    assets = helper("assets")
+    code, missing = assets.run_shown(["sh", "-c", "echo building; exit 2"], tmp_path, {"PATH": "/usr/bin:/bin"})
+    assert (code, missing) == (2, "")
+    error = StageBuildFailed("stage", 1, assets.failure_line("npm run build", code, missing) + "\n")
+    assert "`npm run build` failed (exit 2) in the assets stage" in error.what
+    assert "package.json's script" in error.fix

@@ -259,3 +259,14 @@ def test_a_one_shot_that_exited_says_its_exit_code_not_health() -> None:
     line = errors.ServiceFailed("migrating the database", ["migrate"], "migrate exited with 1", exited=1).one_line()
     assert "migrating the database: migrate exited with 1" in line and "healthy" not in line
     assert "did not become healthy" in errors.ServiceFailed("starting web", ["web"]).one_line()
+
+
+def test_of_builds_failing_at_once_the_one_that_says_why_is_raised() -> None:
+    from dockstage.flows.run import build_failure_to_raise
+
+    bare = errors.StageBuildFailed("stage", 1, "ERROR: failed to solve: exit code: 127")
+    said = errors.StageBuildFailed("prod", 1, "dockstage: error: `npm run x` failed; fix: add it\n")
+    other = errors.ConfigError("what", "fix")
+    assert build_failure_to_raise([bare, said]) is said
+    assert build_failure_to_raise([bare, other]) is bare  # none said why: the first, in stage order
+    assert (bare.diagnosed, said.diagnosed) == (False, True)
