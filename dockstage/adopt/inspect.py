@@ -518,18 +518,19 @@ def _frontend(found: Findings, app: Path, settings_text: str) -> None:
     chosen = (building or scripted)[:1]
     package, scripts = chosen[0] if chosen else (None, {})
     script = build_script(scripts)
+    gulpfile = gulp_build(package) if package is not None and script is None else None
     if package is not None and not package.parent.is_relative_to(app):
         found.notes.append(
             f"{package.relative_to(found.root)} is outside the app dir ({found.app_dir}): the assets stage, which "
             "builds in the app dir (assets-command, assets-output in [tool.dockstage]), does not see it"
         )
-    elif package is not None and script is None and gulp_build(package):
+    elif package is not None and gulpfile is not None:
         where = package.parent.relative_to(app).as_posix()
         found.assets_command = (
             "npx gulp build" if where == "." else f"npm exec --prefix {where} -- gulp --cwd {where} build"
         )
         found.found.append(
-            f"assets: {package.relative_to(found.root)} has no build script; its {gulp_build(package)}'s build "
+            f"assets: {package.relative_to(found.root)} has no build script; its {gulpfile}'s build "
             "task runs in the assets stage before collectstatic (`gulp build`)"
         )
     elif package is not None and script is None:

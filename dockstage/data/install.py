@@ -95,8 +95,8 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
                 f'python = "{needs}" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)',
                 file=sys.stderr,
             )
-        elif source_build_failure(result.stderr):
-            print(source_build_failure(result.stderr), file=sys.stderr)
+        elif diagnosis := source_build_failure(result.stderr):
+            print(diagnosis, file=sys.stderr)
         elif pinned:
             print(
                 f"dockstage: error: the {folder.name} tools need versions other than the app's runtime set "
