@@ -135,7 +135,7 @@ HEADER_PACKAGES = {
     "krb5.h": "libkrb5-dev",
     "gssapi/gssapi.h": "libkrb5-dev",
     "yaml.h": "libyaml-dev",
-    "pcre.h": "libpcre2-dev",
+    "pcre2.h": "libpcre2-dev",
     "sqlite3.h": "libsqlite3-dev",
     "lzma.h": "liblzma-dev",
     "bzlib.h": "libbz2-dev",
@@ -143,7 +143,8 @@ HEADER_PACKAGES = {
     "gmp.h": "libgmp-dev",
     "postgresql/libpq-fe.h": "libpq-dev",
 }
-"""Headers source builds of common packages ask for, and the Debian package that has each."""
+"""Headers source builds of common packages ask for, and the Debian package that has each (each
+one in bookworm and trixie alike; PCRE 1's pcre.h is left to apt-file: trixie has no libpcre3-dev)."""
 
 
 def source_build_failure(stderr: str) -> str:
