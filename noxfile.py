@@ -67,11 +67,12 @@ def tests(session: nox.Session) -> None:
     # pytest-xdist workers, one more than the cores (DOCKSTAGE_TEST_WORKERS: a number; 0 runs
     # serially): the tests mostly wait on the engine (healthchecks, builds in dockerd), so a third
     # worker on 2 cores took the fresh-machine phase from 788 to 692 s. A module's tests on one
-    # worker (tests/conftest.py's xdist_group). Then, alone, the tests that switch the engine into
-    # swarm mode and out, which changes it for every container on it (none selected: pytest's exit
-    # 5 is no failure).
+    # worker (tests/conftest.py's xdist_group), the modules handed out longest first (its
+    # LONGEST_FIRST: xdist's own reorder sorts them by their count of tests). Then, alone, the
+    # tests that switch the engine into swarm mode and out, which changes it for every container
+    # on it (none selected: pytest's exit 5 is no failure).
     count = os.environ.get("DOCKSTAGE_TEST_WORKERS", str((os.cpu_count() or 1) + 1))
-    workers = ("-n", count, "--dist", "loadgroup") if count not in ("", "0") else ()
+    workers = ("-n", count, "--dist", "loadgroup", "--no-loadscope-reorder") if count not in ("", "0") else ()
     session.run("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
     alone = report.with_name("suite-junit-swarm-mode.xml")
     session.run(

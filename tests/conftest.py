@@ -67,19 +67,30 @@ GROUP_MARKS = {
 
 
 LONGEST_FIRST = (
-    "test_standin_mysql",
-    "test_installed_wheel",
     "test_frontends",
-    "test_adopt_build",
-    "test_adopt_smoke_hosts",
     "test_restore_safety",
-    "test_daily_tasks",
-    "test_adopt_details",
+    "test_standin_mysql",
+    "test_adopt_build",
+    "test_failures",
     "test_adopt_probe",
+    "test_daily_tasks",
+    "test_adopt_smoke_hosts",
+    "test_adopt_details",
+    "test_zero_downtime",
+    "test_installed_wheel",
+    "test_durability",
+    "test_adopt_context",
+    "test_dev_watch",
+    "test_engine_lost",
+    "test_swarm",
+    "test_adopt_startproject",
+    "test_first_minutes",
 )
-"""Modules whose tests took longest on a fresh machine (the trixie stand-ins' build, the installed
-wheel's `bases --force`...), minute or more each: run first, so no worker starts one while the
-other has nothing left (the longest-first order of scheduling). The rest keep pytest's order."""
+"""Integration modules, longest first as measured on a fresh machine (their seconds in the junit
+report, e.g. test_frontends 237 s, test_first_minutes 35 s): handed to pytest-xdist's workers in this
+order (`--no-loadscope-reorder`; its default sorts groups by their count of tests, which sent the
+one-test test_installed_wheel last), so no worker starts a long module while the others have
+nothing left (the longest-first order of scheduling). The rest keep pytest's order after them."""
 
 
 def module_of(item: pytest.Item) -> str:
