@@ -361,16 +361,28 @@ DISALLOWED_HOST_FIX = (
 )
 
 
+_REFUSED_HOST = re.compile(r"gave 400\b|HTTP Error 400\b")
+"""A healthcheck output for Django's 400: the Host refused (DisallowedHost)."""
+
+
 def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
     """(why, fix) from the last healthcheck outputs of the unhealthy containers; ('', '') when
     they say nothing known. A 400 is Django refusing the Host (DisallowedHost)."""
     for output in outputs:
-        if re.search(r"gave 400\b|HTTP Error 400\b", output):
+        if _REFUSED_HOST.search(output):
             return (
                 "its healthcheck got 400: Django's DisallowedHost, ALLOWED_HOSTS does not take localhost",
                 DISALLOWED_HOST_FIX,
             )
     return "", ""
+
+
+def never_healthy(probes: Iterable[tuple[int | None, str]], repeated: int = 2) -> bool:
+    """Whether the last `repeated` healthcheck probes (exit code, output), oldest first, all failed
+    with an answer no wait changes: Django's 400 for a Host ALLOWED_HOSTS refuses. Docker counts
+    no failure in the start period, so it would say unhealthy only after it and the retries."""
+    last = list(probes)[-repeated:]
+    return len(last) == repeated and all(code != 0 and _REFUSED_HOST.search(output) for code, output in last)
 
 
 class NoPublishedPort(StackError):

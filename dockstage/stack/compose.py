@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
@@ -22,6 +23,7 @@ from dockstage.core.errors import (
     ServiceFailed,
     docker_errors,
     health_diagnosis,
+    never_healthy,
     swallowed,
 )
 from dockstage.core.report import Reporter, log
@@ -29,6 +31,10 @@ from dockstage.core.timing import health_interval
 from dockstage.images.bases import BaseImages
 from dockstage.images.imagechecks import last_exception
 from dockstage.stack import envfile
+
+NEVER_HEALTHY_POLL = 2.0
+"""Seconds between the looks at the healthchecks compose waits on (errors.never_healthy)."""
+NEVER_HEALTHY_SAID = "its healthcheck got 400 twice in a row, which no wait changes"
 
 COMPOSE_VARIANTS = {
     "prod": ("compose.yaml", "compose.proxy.yaml"),  # `invoke up`: the port is the proxy's
@@ -236,7 +242,7 @@ class Stack:
         """Start services detached and wait until every one is healthy (or has completed); with
         `wait=False` return once they are started (a later `up` or `run` waits on their health)."""
         self.check_port_free()
-        with self._failing(action, services):
+        with self._failing(action, services), self._never_healthy_stopped(services if wait else ()):
             self.compose.up(
                 services=list(services),
                 detach=True,
@@ -246,6 +252,40 @@ class Stack:
                 pull="never",
                 dependencies=dependencies,
             )
+
+    @contextmanager
+    def _never_healthy_stopped(self, services: Iterable[str]) -> Iterator[None]:
+        """While compose waits on `services`: a container whose healthcheck says it never will be
+        healthy (errors.never_healthy: Django's 400 for the Host, twice in a row) is killed, so
+        the wait ends now with that reason, not after the start period, the retries or the
+        timeout. Its log and health stay for the error that follows."""
+        wanted = list(services)
+        if not wanted:
+            yield
+            return
+        done = threading.Event()
+        filters: list[tuple[Literal["label"], str]] = [("label", f"com.docker.compose.project={self.project}")]
+        if len(wanted) == 1:  # the usual case (web): one inspect per look, not one per container
+            filters.append(("label", f"com.docker.compose.service={wanted[0]}"))
+
+        def watch() -> None:
+            while not done.wait(NEVER_HEALTHY_POLL):
+                # Safe: only a shortcut; compose's own wait decides and reports the failure anyway.
+                with swallowed("watching the healthchecks compose waits on"):
+                    for container in self.docker.container.list(filters=filters):
+                        health = container.state.health
+                        probes = [(p.exit_code, str(p.output or "")) for p in (health.log or [])] if health else []
+                        if service_of(container) in wanted and never_healthy(probes) and not done.is_set():
+                            self.reporter.info(f"{service_of(container)}: {NEVER_HEALTHY_SAID}; stopped waiting")
+                            self.docker.container.kill(container)
+
+        watcher = threading.Thread(target=watch, name=f"health-{self.project}", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
 
     def run_once(self, service: str, *, action: str) -> None:
         """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from python_on_whales import Container
 
 from dockstage.core import files
-from dockstage.core.errors import ReleaseKept, docker_errors
+from dockstage.core.errors import ReleaseKept, docker_errors, health_diagnosis, never_healthy
 from dockstage.core.report import log
 from dockstage.stack.compose import Stack, release_file
 
@@ -93,6 +93,9 @@ def wait_healthy(stack: Stack, container: Container, timeout: float) -> str:
             return ""
         if health == "unhealthy":
             return "its healthcheck failed"
+        probes = [(p.exit_code, str(p.output or "")) for p in (state.health.log or [])] if state.health else []
+        if never_healthy(probes):
+            return health_diagnosis(probe for _, probe in probes[-1:])[0]
         if not state.running or state.restarting or (getattr(state, "restart_count", 0) or 0) > 0:
             return f"it exited ({state.exit_code})"
         if time.monotonic() > deadline:

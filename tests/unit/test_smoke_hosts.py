@@ -16,7 +16,7 @@ from dockstage.adopt.cli import main as init_main
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import apply, probed_line
 from dockstage.core.appconfig import SmokeCheck, parse_app
-from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis
+from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis, never_healthy
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.stack import smoke
@@ -224,6 +224,29 @@ def test_a_healthcheck_answered_400_is_named_disallowed_host() -> None:
     assert health_diagnosis(["unhealthy: <urlopen error [Errno 111] Connection refused>", ""]) == ("", "")
     error = ServiceFailed("starting the smoke stack", ["web"], why=why, fix=fix)
     assert "web did not become healthy (its healthcheck got 400" in error.one_line()
+
+
+REFUSED = "unhealthy: GET /admin/login/ gave 400 (Host: localhost; DisallowedHost?)"
+REFUSED_CONNECTION = "unhealthy: <urlopen error [Errno 111] Connection refused>"
+
+
+@pytest.mark.parametrize(
+    ("probes", "never"),
+    [
+        ([(1, REFUSED), (1, REFUSED)], True),  # Django answers, and refuses the Host: no wait helps
+        ([(1, REFUSED_CONNECTION), (1, REFUSED), (1, REFUSED)], True),  # gunicorn was starting first
+        ([(1, REFUSED)], False),  # one probe is not yet a pattern
+        ([(1, REFUSED), (1, REFUSED_CONNECTION)], False),  # the last probe says something else
+        ([(1, REFUSED), (0, "")], False),  # healthy now
+        ([(1, REFUSED_CONNECTION), (1, REFUSED_CONNECTION)], False),  # still starting: wait
+        ([(1, "unhealthy: GET /healthz gave 500"), (1, "unhealthy: GET /healthz gave 500")], False),
+        ([], False),
+    ],
+)
+def test_a_web_that_never_becomes_healthy_is_told_from_one_still_starting(
+    probes: list[tuple[int, str]], never: bool
+) -> None:
+    assert never_healthy(probes) is never
 
 
 def test_the_last_error_line_of_a_run_that_stopped() -> None:
