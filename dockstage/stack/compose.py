@@ -7,7 +7,7 @@ import socket
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -145,6 +145,9 @@ class Stack:
     docker: DockerClient
     compose: ComposeCLI
     reporter: Reporter
+    stopped: dict[str, str] = field(default_factory=dict, repr=False)
+    """Service -> the healthcheck output for which its container was killed (_never_healthy_stopped):
+    the reason, kept, since the probe the kill cut short is the health log's last entry."""
 
     @classmethod
     def of(
@@ -258,7 +261,7 @@ class Stack:
         """While compose waits on `services`: a container whose healthcheck says it never will be
         healthy (errors.never_healthy: Django's 400 for the Host, twice in a row) is killed, so
         the wait ends now with that reason, not after the start period, the retries or the
-        timeout. Its log and health stay for the error that follows."""
+        timeout. The output it was killed for goes to `stopped`, for the error that follows."""
         wanted = list(services)
         if not wanted:
             yield
@@ -276,6 +279,7 @@ class Stack:
                         health = container.state.health
                         probes = [(p.exit_code, str(p.output or "")) for p in (health.log or [])] if health else []
                         if service_of(container) in wanted and never_healthy(probes) and not done.is_set():
+                            self.stopped[service_of(container)] = probes[-1][1]
                             self.reporter.info(f"{service_of(container)}: {NEVER_HEALTHY_SAID}; stopped waiting")
                             self.docker.container.kill(container)
 
@@ -318,7 +322,9 @@ class Stack:
         """Show the failing services' logs and raise the error naming them."""
         bad = failing_services(self, services)
         if isinstance(error, ServiceFailed):
-            why, fix = health_diagnosis(health_outputs(self, bad))
+            why, fix = health_diagnosis(
+                [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
+            )
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         self.show_logs(bad)
         raise error from None
