@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from python_on_whales import DockerClient
+from python_on_whales import DockerClient, Image
+from python_on_whales.exceptions import NoSuchImage
 
 from dockstage.core import loopback
 from dockstage.core.config import Settings
@@ -168,11 +169,20 @@ def down(
 def untag(docker: DockerClient, address: str) -> int:
     """Remove this engine's tags of images pushed to `address` (the images stay while another tag
     or a container uses them); how many."""
-    tags = [tag for image in docker.image.list() for tag in image.repo_tags or [] if tag.startswith(f"{address}/")]
+    tags = [tag for tags in map(_repo_tags, docker.image.list()) for tag in tags if tag.startswith(f"{address}/")]
     for tag in tags:
         with swallowed(f"untagging {tag}"):
             docker.image.remove(tag)
     return len(tags)
+
+
+def _repo_tags(image: Image) -> list[str]:
+    """The image's tags; none when it was removed since it was listed (by another command on the
+    engine: a listing is not a snapshot, each image is inspected after it)."""
+    try:
+        return list(image.repo_tags or [])
+    except NoSuchImage:
+        return []
 
 
 @dataclass(frozen=True)
