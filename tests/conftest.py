@@ -77,7 +77,6 @@ LONGEST_FIRST = (
     "test_adopt_smoke_hosts",
     "test_adopt_details",
     "test_zero_downtime",
-    "test_installed_wheel",
     "test_durability",
     "test_adopt_context",
     "test_dev_watch",
@@ -88,9 +87,15 @@ LONGEST_FIRST = (
 )
 """Integration modules, longest first as measured on a fresh machine (their seconds in the junit
 report, e.g. test_frontends 237 s, test_first_minutes 35 s): handed to pytest-xdist's workers in this
-order (`--no-loadscope-reorder`; its default sorts groups by their count of tests, which sent the
-one-test test_installed_wheel last), so no worker starts a long module while the others have
-nothing left (the longest-first order of scheduling). The rest keep pytest's order after them."""
+order (`--no-loadscope-reorder`; its default sorts groups by their count of tests), so no worker
+starts a long module while the others have nothing left (the longest-first order of scheduling).
+The other integration modules follow in pytest's order, then LAST, then the unit tests."""
+
+LAST = ("test_installed_wheel",)
+"""Integration modules that change what the others build on, handed out after them: the installed
+wheel's `bases -- --force` replaces the engine's stand-in images, so every build after it misses
+the cache once (run early, it cost the later adoption builds their cached layers) and the stand-in
+tags name new images (tests/integration/test_images.py reads the base from the stage's labels)."""
 
 
 def module_of(item: pytest.Item) -> str:
@@ -99,10 +104,14 @@ def module_of(item: pytest.Item) -> str:
 
 
 def longest_first(item: pytest.Item) -> int:
-    """Sort key: the integration module's place in LONGEST_FIRST, the others after them."""
-    path = item.nodeid.split("::")[0]
+    """Sort key: the integration module's place in LONGEST_FIRST, the other integration modules
+    after them, then LAST, then the unit tests."""
     name = module_of(item)
-    return LONGEST_FIRST.index(name) if "integration/" in path and name in LONGEST_FIRST else len(LONGEST_FIRST)
+    if "integration/" not in item.nodeid.split("::")[0]:
+        return len(LONGEST_FIRST) + 2
+    if name in LAST:
+        return len(LONGEST_FIRST) + 1
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def group_marks(module_name: str) -> list[str]:
