@@ -223,6 +223,20 @@ def local_registry(
         registry.untag(docker_client, up.address)
 
 
+def test_untag_skips_an_image_removed_after_the_listing(docker_client: DockerClient, suite_settings: Settings) -> None:
+    """python-on-whales inspects a listed image when its tags are read: one that another command
+    removed in between has no tag left to remove, and registry.untag goes on (it raised NoSuchImage)."""
+    base = Run(suite_settings, QUIET, docker_client).provided_bases().python
+    container = docker_client.container.create(base, ["true"])
+    try:
+        image = docker_client.container.commit(container, tag=f"{suite_settings.image}-gone:1")
+    finally:
+        docker_client.container.remove(container)
+    listed = [found for found in docker_client.image.list() if found.id == image.id]
+    docker_client.image.remove(image.id, force=True)
+    assert listed and registry._repo_tags(listed[0]) == []
+
+
 def test_release_pushes_and_records_the_digest(
     docker_client: DockerClient,
     built_images: list[stages.Built],
