@@ -131,6 +131,14 @@ def missing_name(error: str) -> str:
     return ""
 
 
+def switched_on(result: dict, env: dict) -> list:
+    """The names the failed import only tested for presence (`NAME in os.environ`, never read for a
+    value) and that have a sentinel: a platform's switch (WEBSITE_HOSTNAME on Azure, DYNO on
+    Heroku) that turned the settings onto a branch of its own. Unset, the import takes the branch
+    the suite's stacks take, where none of them is set."""
+    return [n for n in result.get("tested", []) if n in env]
+
+
 def first_kind(name: str) -> str:
     if _URL_NAME.search(name):
         return next((f"url:{scheme}" for word, scheme in _NAME_SCHEMES if word in name), "url")
@@ -183,16 +191,34 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     """Import `module` here (a fresh process), recording every environment read; with `setup`,
     django.setup() after it (apps such as huey's open their files when loaded, not in the settings);
     with `health` too, the URLconf is loaded and the health path chosen (health_path)."""
-    reads: list[str] = []
+    reads: list[str] = []  # every name the import read or tested
+    valued: set[str] = set()  # ... read for its value
     environ_class = type(os.environ)
     original = environ_class.__getitem__
+    original_contains = environ_class.__contains__
+    testing_now: list[bool] = []  # inside `NAME in os.environ` (Mapping's __contains__ reads the item)
 
     def recording(self, key):
-        if key not in reads and _read_by_the_project(sys._getframe(1)):
-            reads.append(key)
+        if _read_by_the_project(sys._getframe(1)):
+            if key not in reads:
+                reads.append(key)
+            if not testing_now:
+                valued.add(key)
         return original(self, key)
 
+    def testing(self, key):
+        testing_now.append(True)
+        try:
+            return original_contains(self, key)
+        finally:
+            testing_now.pop()
+
+    def tested() -> list[str]:
+        """The names only tested for presence (a platform's switch: WEBSITE_HOSTNAME)."""
+        return [name for name in reads if name not in valued]
+
     environ_class.__getitem__ = recording
+    environ_class.__contains__ = testing
     sys.path.insert(0, os.getcwd())
     try:
         settings = importlib.import_module(module)
@@ -203,9 +229,16 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
         chosen = health_path(health) if health is not None else None
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"ok": False, "error": last[:500], "reads": reads, "missing_dir": missing_dir(exc, os.getcwd())}
+        return {
+            "ok": False,
+            "error": last[:500],
+            "reads": reads,
+            "tested": tested(),
+            "missing_dir": missing_dir(exc, os.getcwd()),
+        }
     finally:
         environ_class.__getitem__ = original
+        environ_class.__contains__ = original_contains
     values = {name: plain(getattr(settings, name, None)) for name in READ_BACK}
     databases = getattr(settings, "DATABASES", None)
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
@@ -215,7 +248,7 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["DJANGO_VERSION"] = _django_version()
     if chosen is not None:
         values["HEALTH"] = chosen
-    return {"ok": True, "reads": reads, "values": values}
+    return {"ok": True, "reads": reads, "tested": tested(), "values": values}
 
 
 def log_files(logging: object, app: str) -> list:
@@ -553,6 +586,10 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
                 n: marker(order.index(n), kinds[n]) for n in current if n in order and kinds[n] not in ("zero", "empty")
             }  # "0" and "" show in any message: they name no culprit
             culprit = next((n for n, mark in marks.items() if mark in result["error"]), "")
+            switches = switched_on(result, current) if not culprit else []
+            if switches:  # a branch the suite's stacks do not take (Azure's WEBSITE_HOSTNAME): off again
+                kinds.update(dict.fromkeys(switches, "unset"))
+                continue
             if not culprit and result["error"].split(":", 1)[0].endswith(NOT_A_VALUE):
                 break  # a missing module, an app registry not ready: no value of ours changes that
             if not culprit:

@@ -163,6 +163,31 @@ def test_own_names_are_mapped_by_what_the_settings_do_with_them(tmp_path: Path) 
     assert learned.overlay == [] and "WEIRDNUM" in learned.others and "LOUD" in learned.others
 
 
+PLATFORM_SWITCH = """import os
+
+if "WEBSITE_HOSTNAME" in os.environ:  # Azure App Service's own branch: its settings come packed
+    EMAIL = {part.split("=")[0]: part.split("=")[1] for part in os.environ["EMAIL_SEND"].split(" ")}
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY")
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": os.environ.get("DBNAME"),
+                         "HOST": os.environ.get("DBHOST"), "PASSWORD": os.environ.get("DBPASS")}}
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+"""
+
+
+def test_a_platform_switch_that_breaks_the_import_is_turned_off(tmp_path: Path) -> None:
+    """Held-out practica-ecco-pagos: `"WEBSITE_HOSTNAME" in os.environ` took the Azure branch with
+    every name at its sentinel, which died parsing a packed value (IndexError), and init probed
+    nothing. A name only tested for presence is unset again, and the rest is learned."""
+    names = ["WEBSITE_HOSTNAME", "EMAIL_SEND", "DJANGO_SECRET_KEY", "DBNAME", "DBHOST", "DBPASS"]
+    (result,) = probe(tmp_path, {"settings": PLATFORM_SWITCH}, names)
+    assert result["ok"] is True, result.get("error")
+    assert result["kinds"]["WEBSITE_HOSTNAME"] == "unset"  # type: ignore[index]
+    assert "WEBSITE_HOSTNAME" not in result["env"]  # type: ignore[operator]
+    learned = learn.interpret(result)
+    assert learned.env["database-host"] == ["DBHOST"] and learned.env["secret-key"] == ["DJANGO_SECRET_KEY"]
+
+
 def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
     learned = learn.interpret(result)
