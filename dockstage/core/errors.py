@@ -367,14 +367,27 @@ _REFUSED_HOST = re.compile(r"gave 400\b|HTTP Error 400\b")
 
 def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
     """(why, fix) from the last healthcheck outputs of the unhealthy containers; ('', '') when
-    they say nothing known. A 400 is Django refusing the Host (DisallowedHost)."""
+    they say nothing known. A 400 is Django refusing the Host (DisallowedHost); a 5xx is the app's
+    own error on the health path, whose traceback web's log (shown beside) holds."""
+    outputs = list(outputs)
     for output in outputs:
         if _REFUSED_HOST.search(output):
             return (
                 "its healthcheck got 400: Django's DisallowedHost, ALLOWED_HOSTS does not take localhost",
                 DISALLOWED_HOST_FIX,
             )
+    for output in outputs:
+        failed = _SERVER_ERROR.search(output)
+        if failed:
+            return (
+                f"its healthcheck got {failed.group(2)} on {failed.group(1)}: the app failed there",
+                "its traceback is in web's log above; fix it, or choose another health-path in [tool.dockstage]",
+            )
     return "", ""
+
+
+_SERVER_ERROR = re.compile(r"GET (\S+) gave (5\d\d)\b")
+"""The healthcheck's line for a 5xx (dockstage/data/healthcheck.py): the path and the status."""
 
 
 def never_healthy(probes: Iterable[tuple[int | None, str]], repeated: int = 2) -> bool:

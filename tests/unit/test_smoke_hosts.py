@@ -226,6 +226,18 @@ def test_a_healthcheck_answered_400_is_named_disallowed_host() -> None:
     assert "web did not become healthy (its healthcheck got 400" in error.one_line()
 
 
+def test_a_healthcheck_answered_500_names_the_path_and_the_log() -> None:
+    """Held-out practica-ecco-pagos: its static storage (Azure, unset) failed every page; the
+    error said only "web did not become healthy"."""
+    why, fix = health_diagnosis(["", "unhealthy: GET /admin/login/ gave 500"])
+    assert why == "its healthcheck got 500 on /admin/login/: the app failed there"
+    assert "web's log" in fix and "health-path" in fix
+    line = ServiceFailed("starting the smoke stack", ["web"], why=why, fix=fix).one_line()
+    assert "web did not become healthy (its healthcheck got 500 on /admin/login/" in line
+    # A refused Host wins: it is the cause the fix names.
+    assert "DisallowedHost" in health_diagnosis(["unhealthy: GET / gave 500", REFUSED])[0]
+
+
 REFUSED = "unhealthy: GET /admin/login/ gave 400 (Host: localhost; DisallowedHost?)"
 REFUSED_CONNECTION = "unhealthy: <urlopen error [Errno 111] Connection refused>"
 
