@@ -209,6 +209,12 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
     if not values.get("STATIC_ROOT") and "django.contrib.staticfiles" in apps:
         learned.overlay.append("static-root")
         learned.reasons.append("STATIC_ROOT is not set (collectstatic needs it)")
+    if values.get("STATIC_STORAGE_LOCAL") is False and "django.contrib.staticfiles" in apps:
+        learned.overlay.append("static-storage")
+        learned.reasons.append(
+            "the static files' storage is not on this disk (a cloud bucket): the suite's images collect "
+            "them at build time and serve them, with no credentials and no network"
+        )
     assert set(learned.overlay) <= set(OVERLAY_VALUES)
 
 

@@ -17,10 +17,12 @@ OVERLAY_VALUES = (
     "allowed-hosts",
     "debug",
     "static-root",
+    "static-storage",
     "compress-offline",
     "proxy-ssl-header",
 )
 """What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT,
+the static files' storage (Django's StaticFilesStorage in place of a cloud bucket's),
 COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time),
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy)."""
 OVERLAY_MODULE = "dockstage_settings"

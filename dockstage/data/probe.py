@@ -245,10 +245,31 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
     values["LOG_FILES"] = log_files(getattr(settings, "LOGGING", None), os.getcwd())
+    values["STATIC_STORAGE_LOCAL"] = static_storage_local(settings)
     values["DJANGO_VERSION"] = _django_version()
     if chosen is not None:
         values["HEALTH"] = chosen
     return {"ok": True, "reads": reads, "tested": tested(), "values": values}
+
+
+def static_storage_local(settings) -> object:
+    """Whether the static files' storage keeps them on this disk (a FileSystemStorage: Django's,
+    whitenoise's, a manifest one): False for a remote one (django-storages' S3, Azure, Google
+    Cloud), None when its class does not import here."""
+    storages = getattr(settings, "STORAGES", None)
+    staticfiles = storages.get("staticfiles") if isinstance(storages, dict) else None
+    backend = str(staticfiles.get("BACKEND") or "") if isinstance(staticfiles, dict) else ""
+    backend = backend or str(getattr(settings, "STATICFILES_STORAGE", "") or "")
+    if not backend:
+        return True  # Django's own StaticFilesStorage
+    try:
+        from django.core.files.storage import FileSystemStorage
+        from django.utils.module_loading import import_string
+
+        storage = import_string(backend)
+    except Exception:  # noqa: BLE001 - its module does not import here: unknown, nothing decided on it
+        return None
+    return isinstance(storage, type) and issubclass(storage, FileSystemStorage)
 
 
 def log_files(logging: object, app: str) -> list:

@@ -188,6 +188,64 @@ def test_a_platform_switch_that_breaks_the_import_is_turned_off(tmp_path: Path) 
     assert learned.env["database-host"] == ["DBHOST"] and learned.env["secret-key"] == ["DJANGO_SECRET_KEY"]
 
 
+BUCKET_STATIC = """import os
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = ["django.contrib.staticfiles"]
+STATIC_ROOT = "/srv/static"
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST")}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "%s"},  # a storage not on this disk, as django-storages' S3 or Azure
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("backend", "local"),
+    [
+        ("django.core.files.storage.InMemoryStorage", False),
+        ("django.contrib.staticfiles.storage.ManifestStaticFilesStorage", True),
+        ("no_such_package.Bucket", None),  # does not import here: nothing decided on it
+    ],
+)
+def test_a_static_storage_off_this_disk_is_overlaid(tmp_path: Path, backend: str, local: bool | None) -> None:
+    """Held-out practica-ecco-pagos: STORAGES' staticfiles was a subclass of django-storages'
+    AzureStorage; collectstatic failed at build time ("Please specify a container name")."""
+    (result,) = probe(tmp_path, {"settings": BUCKET_STATIC % backend}, [])
+    assert result["values"]["STATIC_STORAGE_LOCAL"] is local  # type: ignore[index]
+    learned = learn.interpret(result)
+    assert ("static-storage" in learned.overlay) is (local is False)
+    if local is False:
+        assert any("not on this disk" in reason for reason in learned.reasons)
+
+
+def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/settings.py").write_text(BUCKET_STATIC % "django.core.files.storage.InMemoryStorage")
+    code = "import dockstage_settings as s, json; print(json.dumps(s.STORAGES))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            **overlay_env(["static-storage"], "proj.settings", {}, False),
+            "DJANGO_SECRET_KEY": "k",
+            "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # the project's, kept
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
     learned = learn.interpret(result)

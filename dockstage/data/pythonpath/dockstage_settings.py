@@ -3,8 +3,8 @@
 DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ... import *` would,
 underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
 database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
-allowed-hosts (added to the project's), debug, static-root, compress-offline, proxy-ssl-header. The
-project's files are never edited.
+allowed-hosts (added to the project's), debug, static-root, static-storage, compress-offline,
+proxy-ssl-header. The project's files are never edited.
 """
 
 import importlib
@@ -39,6 +39,12 @@ if "debug" in _overlay:
     DEBUG = os.environ["DOCKSTAGE_DEBUG"] == "true"
 if "static-root" in _overlay:
     STATIC_ROOT = os.environ["DOCKSTAGE_STATIC_ROOT"]
+if "static-storage" in _overlay:  # a cloud bucket's (S3, Azure): on disk, collected at build time
+    _local = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if "STATICFILES_STORAGE" in globals():  # the older setting; Django refuses both set
+        STATICFILES_STORAGE = _local
+    else:
+        STORAGES = {**(globals().get("STORAGES") or {}), "staticfiles": {"BACKEND": _local}}
 if "compress-offline" in _overlay:  # prod's root is read-only: the files `compress` made at build time
     COMPRESS_OFFLINE = True
 if "proxy-ssl-header" in _overlay:  # SECURE_SSL_REDIRECT behind the proxy, which says the client's scheme
