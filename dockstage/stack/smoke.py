@@ -108,9 +108,8 @@ def run_check(base: str, check: SmokeCheck, values: Mapping[str, str], saved: di
     shown = f"{check.method} {path} gave {r.status}" + (f" (via {' -> '.join(via)})" if via else "")
     if r.status != check.status:
         location = r.headers.get("location", "")
-        detail = (
-            f" (to {location})" if location else f": {r.excerpt()!r}" if r.status >= 500 or check.status < 400 else ""
-        )
+        said = page_text(r.body) if _TITLE.search(r.body) else r.excerpt()  # an HTML page: its title
+        detail = f" (to {location})" if location else f": {said!r}" if r.status >= 500 or check.status < 400 else ""
         raise AssertionError(f"{shown}, not {check.status}{detail}")
     line = f"{shown}"
     if check.expect or check.save:

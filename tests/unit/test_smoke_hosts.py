@@ -205,6 +205,13 @@ def test_the_crawl_names_every_failing_url_one_line_each(pages: str, capsys: pyt
     assert "2 of 4 URLs" in message and "/broken/a/, /broken/b/" in message and "smoke-skip" in message
 
 
+def test_a_check_that_got_an_html_error_page_says_its_title(pages: str) -> None:
+    """Held-out practica-ecco-pagos: its home page's 500 filled the one line with the page's HTML."""
+    with pytest.raises(AssertionError) as failed:
+        smoke.run_check(pages, SmokeCheck("/broken/x/", name="health"), {}, {})
+    assert str(failed.value) == "GET /broken/x/ gave 500, not 200: 'Server Error (500)'"
+
+
 def test_skipped_urls_are_not_fetched(pages: str) -> None:
     line = smoke.crawl(pages, ["/", "/broken/a/", "/broken/b/"], Reporter(), ["/broken/*"])
     assert line.startswith("1 URLs without parameters, 2 left out by smoke-skip, no 5xx: 1x 200")
