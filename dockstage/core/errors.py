@@ -363,6 +363,8 @@ DISALLOWED_HOST_FIX = (
 
 _REFUSED_HOST = re.compile(r"gave 400\b|HTTP Error 400\b")
 """A healthcheck output for Django's 400: the Host refused (DisallowedHost)."""
+_SERVER_ERROR = re.compile(r"GET (\S+) gave (5\d\d)\b")
+"""The healthcheck's line for a 5xx (dockstage/data/healthcheck.py): the path and the status."""
 
 
 def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
@@ -384,10 +386,6 @@ def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
                 "its traceback is in web's log above; fix it, or choose another health-path in [tool.dockstage]",
             )
     return "", ""
-
-
-_SERVER_ERROR = re.compile(r"GET (\S+) gave (5\d\d)\b")
-"""The healthcheck's line for a 5xx (dockstage/data/healthcheck.py): the path and the status."""
 
 
 def never_healthy(probes: Iterable[tuple[int | None, str]], repeated: int = 2) -> bool:

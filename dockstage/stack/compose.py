@@ -13,6 +13,7 @@ from typing import Literal, NoReturn
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
+from python_on_whales.components.container.models import ContainerState
 
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
@@ -276,11 +277,10 @@ class Stack:
                 # Safe: only a shortcut; compose's own wait decides and reports the failure anyway.
                 with swallowed("watching the healthchecks compose waits on"):
                     for container in self.docker.container.list(filters=filters):
-                        health = container.state.health
-                        probes = [(p.exit_code, str(p.output or "")) for p in (health.log or [])] if health else []
-                        if service_of(container) in wanted and never_healthy(probes) and not done.is_set():
-                            self.stopped[service_of(container)] = probes[-1][1]
-                            self.reporter.info(f"{service_of(container)}: {NEVER_HEALTHY_SAID}; stopped waiting")
+                        service, probes = service_of(container), health_probes(container.state)
+                        if service in wanted and never_healthy(probes) and not done.is_set():
+                            self.stopped[service] = probes[-1][1]
+                            self.reporter.info(f"{service}: {NEVER_HEALTHY_SAID}; stopped waiting")
                             self.docker.container.kill(container)
 
         watcher = threading.Thread(target=watch, name=f"health-{self.project}", daemon=True)
@@ -414,8 +414,12 @@ def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
     # Safe: read only to explain an error that is raised anyway (without the explanation then).
     with swallowed("reading the healthchecks of a failing service"):
         for c in stack.compose.ps(all=True):
-            service = service_of(c)
-            log_ = (c.state.health.log or []) if c.state.health else []
-            if service in wanted and log_:
-                outputs.append(str(log_[-1].output or ""))
+            probes = health_probes(c.state)
+            if service_of(c) in wanted and probes:
+                outputs.append(probes[-1][1])
     return outputs
+
+
+def health_probes(state: ContainerState) -> list[tuple[int | None, str]]:
+    """A container's healthcheck probes, oldest first: (exit code, what the probe printed)."""
+    return [(p.exit_code, str(p.output or "")) for p in (state.health.log or [])] if state.health else []

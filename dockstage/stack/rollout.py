@@ -25,7 +25,7 @@ from python_on_whales import Container
 from dockstage.core import files
 from dockstage.core.errors import ReleaseKept, docker_errors, health_diagnosis, never_healthy
 from dockstage.core.report import log
-from dockstage.stack.compose import Stack, release_file
+from dockstage.stack.compose import Stack, health_probes, release_file
 
 LIVE_ALIAS = "web-live"
 """The name the proxy sends requests to (proxy.conf), on its `live` network."""
@@ -93,7 +93,7 @@ def wait_healthy(stack: Stack, container: Container, timeout: float) -> str:
             return ""
         if health == "unhealthy":
             return "its healthcheck failed"
-        probes = [(p.exit_code, str(p.output or "")) for p in (state.health.log or [])] if state.health else []
+        probes = health_probes(state)
         if never_healthy(probes):
             return health_diagnosis(probe for _, probe in probes[-1:])[0]
         if not state.running or state.restarting or (getattr(state, "restart_count", 0) or 0) > 0:

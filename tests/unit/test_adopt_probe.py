@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,25 +223,27 @@ def test_a_static_storage_off_this_disk_is_overlaid(tmp_path: Path, backend: str
         assert any("not on this disk" in reason for reason in learned.reasons)
 
 
-def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> None:
+def overlaid(tmp_path: Path, settings: str, env: dict[str, str], expression: str) -> Any:
+    """`expression` (JSON) of the overlay module `dockstage_settings` over `settings` (proj.settings),
+    imported in a process of its own with `env` (overlay_env's and the names the settings read)."""
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj/__init__.py").write_text("")
-    (tmp_path / "proj/settings.py").write_text(BUCKET_STATIC % "django.core.files.storage.InMemoryStorage")
-    code = "import dockstage_settings as s, json; print(json.dumps(s.STORAGES))"
+    (tmp_path / "proj/settings.py").write_text(settings)
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", f"import dockstage_settings as s, json; print(json.dumps({expression}))"],
         cwd=tmp_path,
-        env={
-            **os.environ,
-            **overlay_env(["static-storage"], "proj.settings", {}, False),
-            "DJANGO_SECRET_KEY": "k",
-            "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}",
-        },
+        env={**os.environ, **env, "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}"},
         capture_output=True,
         text=True,
         check=True,
     )
-    assert json.loads(done.stdout) == {
+    return json.loads(done.stdout)
+
+
+def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> None:
+    env = {**overlay_env(["static-storage"], "proj.settings", {}, False), "DJANGO_SECRET_KEY": "k"}
+    settings = BUCKET_STATIC % "django.core.files.storage.InMemoryStorage"
+    assert overlaid(tmp_path, settings, env, "s.STORAGES") == {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # the project's, kept
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
@@ -365,9 +368,6 @@ def test_the_overlay_environment() -> None:
 
 
 def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_path: Path) -> None:
-    (tmp_path / "proj").mkdir()
-    (tmp_path / "proj/__init__.py").write_text("")
-    (tmp_path / "proj/settings.py").write_text(URL_FORM)
     env = overlay_env(
         ["database", "allowed-hosts"],
         "proj.settings",
@@ -377,22 +377,8 @@ def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_
         },
         False,
     )
-    code = "import dockstage_settings as s, json; print(json.dumps([s.DATABASES, s.ALLOWED_HOSTS, s.SECRET_KEY]))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            **env,
-            "SENTRY_DSN": "",
-            "PAGE_SIZE": "0",
-            "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}",
-        },
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    databases, hosts, secret = json.loads(done.stdout)
+    env.update(SENTRY_DSN="", PAGE_SIZE="0")
+    databases, hosts, secret = overlaid(tmp_path, URL_FORM, env, "[s.DATABASES, s.ALLOWED_HOSTS, s.SECRET_KEY]")
     assert databases["default"]["ENGINE"] == "django.db.backends.mysql" and databases["default"]["HOST"] == "host"
     assert hosts == ["example.com", "localhost"] and secret == "hard-coded"
 
