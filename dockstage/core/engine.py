@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,8 +69,10 @@ def check_engine(docker: DockerClient, settings: Settings) -> Check:
 def check_buildx(docker: DockerClient, settings: Settings) -> Check:
     """The buildx plugin is installed and its builder can run BuildKit builds."""
     try:
-        version = docker.buildx.version()
-        builder = docker.buildx.inspect()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-buildx") as pool:
+            asked = pool.submit(docker.buildx.version)  # beside the builder's look-up (two calls)
+            builder = docker.buildx.inspect()
+            version = asked.result()
     # A preflight check: the failure is its result (the Check's error, raised by Run.preflight).
     except DockerException as exc:
         return Check("buildx", "missing", PluginMissing("buildx", docker_detail(exc)))
@@ -114,13 +117,12 @@ ENGINE_CHECKS: dict[str, Callable[[DockerClient, Settings], Check]] = {
 
 
 def run_checks(docker: DockerClient, settings: Settings, names: Iterable[str] = ENGINE_CHECKS) -> list[Check]:
-    """Run the named checks (engine first); once the engine is unreachable, the others are not tried."""
-    wanted = ["engine", *(n for n in names if n != "engine")]
-    log.debug("preflight: %s", ", ".join(wanted))
-    results: list[Check] = []
-    for name in wanted:
-        result = ENGINE_CHECKS[name](docker, settings)
-        results.append(result)
-        if name == "engine" and not result.passed:
-            break
-    return results
+    """Run the named checks, engine first; once the engine answers, the others at once (each is a
+    CLI call or two of its own), their results in the order named; an unreachable engine ends it."""
+    rest = list(dict.fromkeys(n for n in names if n != "engine"))
+    log.debug("preflight: %s", ", ".join(["engine", *rest]))
+    first = check_engine(docker, settings)
+    if not first.passed or not rest:
+        return [first]
+    with ThreadPoolExecutor(max_workers=len(rest), thread_name_prefix="preflight") as pool:
+        return [first, *pool.map(lambda name: ENGINE_CHECKS[name](docker, settings), rest)]
