@@ -12,6 +12,9 @@ naming both versions, and an install that changed an app package anyway is refus
 the one prod has.
 
 When uv finds no solution because of the Python version, the last line says which version to set.
+A source build that failed on what setuptools removed (an old setup.py importing convert_path, gone
+in 70, or pkg_resources, gone in 81) is tried once more with the setuptools before that in the
+build environments (uv's build constraints), and says so.
 """
 
 import re
@@ -85,6 +88,18 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
     constraints = ["-c", pinned] if pinned else []
     command = [UV, "pip", "install", "-q", "--python", f"{venv}/bin/python", *constraints, *args]
     result = subprocess.run(command, cwd=setdir, stderr=subprocess.PIPE, text=True, check=False)
+    if result.returncode and (old := needs_old_setuptools(result.stderr)):
+        package, removed = old
+        older = KEEPS_PKG_RESOURCES if removed == "pkg_resources" else KEEPS_OLD_API
+        print(
+            f"dockstage: {package}'s build uses {removed}, which setuptools {older.split('<')[1]} removed: "
+            f"building the set's sources again with {older}",
+            flush=True,
+        )
+        kept = Path(setdir) / "build-constraints.txt"
+        kept.write_text(older + "\n", encoding="utf-8")
+        command = [*command[:4], "--build-constraints", str(kept), *command[4:]]
+        result = subprocess.run(command, cwd=setdir, stderr=subprocess.PIPE, text=True, check=False)
     sys.stderr.write(result.stderr)
     if result.returncode:
         conflict = PYTHON_CONFLICT.search(result.stderr)
@@ -174,6 +189,29 @@ def source_build_failure(stderr: str) -> str:
         "(the first error above says why); fix: raise its pin to a release with a wheel for this Python, or "
         "add what its build needs to apt-build in [tool.dockstage]"
     )
+
+
+SETUPTOOLS_REMOVED = re.compile(
+    r"cannot import name '(\w+)' from 'setuptools"
+    r"|module 'setuptools[\w.]*' has no attribute '(\w+)'"
+    r"|No module named '(pkg_resources)'"
+)
+"""What an old setup.py meets in a build environment with today's setuptools: a name it dropped.
+django-allauth 0.42's setup.py imports convert_path (gone in setuptools 70; pkg_resources in 81)."""
+KEEPS_OLD_API = "setuptools<70"
+"""The last setuptools line with the deprecated names 70 removed (convert_path), pkg_resources too."""
+
+
+def needs_old_setuptools(stderr: str) -> tuple[str, str] | None:
+    """(package, the name it used) when a source build failed on what setuptools removed, else None."""
+    builds = list(FAILED_BUILD.finditer(stderr))
+    for index, failed in enumerate(builds):
+        end = builds[index + 1].start() if index + 1 < len(builds) else len(stderr)
+        own = stderr[failed.end() : end]  # its own build output only
+        removed = SETUPTOOLS_REMOVED.search(own)
+        if removed:
+            return failed.group(1), next(name for name in removed.groups() if name)
+    return None
 
 
 OLD_IMPORT = r"^\s*(import|from)\s+pkg_resources\b"
