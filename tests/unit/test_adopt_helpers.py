@@ -130,6 +130,43 @@ def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says
     assert error.fix.startswith(fix) or fix in error.fix
 
 
+ALLAUTH_ON_SETUPTOOLS_70 = """\
+  \u00d7 Failed to build `django-allauth==0.42.0`
+  \u251c\u2500\u25b6 The build backend returned an error
+  \u2570\u2500\u25b6 Call to `setuptools.build_meta:__legacy__.get_requires_for_build_wheel` failed (exit status: 1)
+
+      [stderr]
+      Traceback (most recent call last):
+        File "<string>", line 8, in <module>
+      ImportError: cannot import name 'convert_path' from 'setuptools' (/root/.cache/uv/builds-v0/.tmp/setuptools/__init__.py)
+"""
+
+
+@pytest.mark.parametrize(
+    ("stderr", "found"),
+    [
+        (ALLAUTH_ON_SETUPTOOLS_70, ("django-allauth==0.42.0", "convert_path")),
+        (
+            "error: Failed to build `old==1.0`\n  File setup.py\n  ModuleNotFoundError: No module named 'pkg_resources'\n",
+            ("old==1.0", "pkg_resources"),
+        ),
+        (
+            "error: Failed to build `odd==2.0`\n  AttributeError: module 'setuptools.dist' has no attribute 'easy_install'\n",
+            ("odd==2.0", "easy_install"),
+        ),
+        (LDAP_HEADER, None),  # a missing header is not setuptools' doing
+        ("ImportError: cannot import name 'convert_path' from 'setuptools'\n", None),  # no failed build
+        # another package's build failed; the one whose output names setuptools is the one said
+        (LDAP_HEADER + ALLAUTH_ON_SETUPTOOLS_70, ("django-allauth==0.42.0", "convert_path")),
+    ],
+    ids=["convert_path", "pkg_resources", "attribute", "header", "no-build", "second-build"],
+)
+def test_a_build_that_needs_what_setuptools_removed_is_told(stderr: str, found: tuple[str, str] | None) -> None:
+    """Hopetree/izone pins django-allauth 0.42, whose setup.py imports convert_path: the build
+    environment's newest setuptools has none, so the set is built again with setuptools<70."""
+    assert helper("install").needs_old_setuptools(stderr) == found
+
+
 def test_a_failure_without_a_source_build_gets_no_build_diagnosis() -> None:
     assert helper("install").source_build_failure("error: No solution found when resolving dependencies") == ""
 
