@@ -350,6 +350,13 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
     if floor and (found.python_reason == "the suite's default" or _below(found.python, floor)):
         found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
     found.found.append(f"Python: {found.python} ({found.python_reason})")
+    ceiling = found.requirements.django_python_ceiling()
+    if ceiling and _above(found.python, ceiling):
+        found.notes.append(
+            f"{found.requirements.django} supports Python up to {ceiling} and the build uses {found.python}: "
+            f'if its pins do not install or run there, set python = "{ceiling}" in [tool.dockstage] '
+            f"(the official bases have python:{ceiling}-slim; the stand-ins only 3.11 and 3.13)"
+        )
 
 
 def _test_twin(module: str, main: Path) -> str:
@@ -358,6 +365,14 @@ def _test_twin(module: str, main: Path) -> str:
     package, leaf = module.rsplit(".", 1)
     names = (f"test_{leaf}", f"{leaf}_test", f"tests_{leaf}", f"{leaf}_tests")
     return next((f"{package}.{name}" for name in names if (main.parent / f"{name}.py").is_file()), "")
+
+
+def _above(spec: str, ceiling: str) -> bool:
+    """Whether the lowest Python `spec` allows (a >= bound) is newer than `ceiling`."""
+    match = re.match(r"\s*>=\s*(\d+)\.(\d+)", spec)
+    if match is None:
+        return False
+    return (int(match.group(1)), int(match.group(2))) > tuple(int(x) for x in ceiling.split("."))
 
 
 def _below(spec: str, floor: str) -> bool:

@@ -23,6 +23,13 @@ DEV_NAMES = ("dev", "develop", "development", "local")
 TEST_NAMES = ("test", "tests", "testing", "ci")
 DJANGO_PYTHON = ((6, 0, "3.12"), (5, 0, "3.10"), (4, 0, "3.8"))
 """The lowest Python of a Django release line (its release notes)."""
+DJANGO_NEWEST_PYTHON = {
+    (1, 11): "3.7", (2, 0): "3.7", (2, 1): "3.7", (2, 2): "3.9", (3, 0): "3.9", (3, 1): "3.9",
+    (3, 2): "3.10", (4, 0): "3.10", (4, 1): "3.11", (4, 2): "3.12", (5, 0): "3.12", (5, 1): "3.13",
+}  # fmt: skip
+"""The newest Python a Django release line supports (Django's FAQ), for the lines below 5.2."""
+_PINNED_LINE = re.compile(r"(?:==|~=)\s*(\d+)\.(\d+)\.\d+|==\s*(\d+)\.(\d+)(?:\.\*)?\s*(?:$|,)")
+_UPPER = re.compile(r"<(=?)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 APT = {
     "psycopg2": ("libpq-dev", "libpq5"),
     "psycopg2-binary": ("libpq-dev", ""),  # an old pin has no wheel for a newer Python: its sdist builds
@@ -69,6 +76,22 @@ class Requirements:
             return ""
         lowest = min(bounds)
         return next((python for major, minor, python in DJANGO_PYTHON if lowest >= (major, minor)), "")
+
+    def django_python_ceiling(self) -> str:
+        """The newest Python the newest Django line the requirement allows supports ('' when the
+        requirement does not cap it below 5.2): Django==2.2.28 gives 3.9, Django>=3.2,<4.0 3.10."""
+        pinned = _PINNED_LINE.search(self.django)
+        if pinned:
+            line = tuple(int(g) for g in pinned.groups() if g is not None)
+            return DJANGO_NEWEST_PYTHON.get((line[0], line[1]), "")
+        upper = _UPPER.search(self.django)
+        if upper is None:
+            return ""
+        equal, upper_major, upper_minor, patch = upper.groups()
+        bound = (int(upper_major), int(upper_minor or 0))
+        inclusive = bool(equal) or int(patch or 0) > 0  # <=3.2 and <3.2.5 allow the 3.2 line
+        allowed = [line for line in DJANGO_NEWEST_PYTHON if line < bound or (inclusive and line == bound)]
+        return DJANGO_NEWEST_PYTHON[max(allowed)] if allowed and bound <= (5, 2) else ""
 
     def describe(self) -> list[str]:
         shown = [

@@ -9,6 +9,7 @@ import pytest
 
 from dockstage.adopt import envnames, render
 from dockstage.adopt.inspect import inspect
+from dockstage.adopt.requirements import Requirements
 
 MANAGE = """\
 import os, sys
@@ -132,6 +133,42 @@ def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:
     assert found.requirements.django == "Django==6.0.1"
     assert (found.python, found.python_reason) == (">=3.12", "Django==6.0.1 needs Python 3.12+")
     assert (found.requirements.apt_build, found.requirements.apt_runtime) == (["libpq-dev"], ["libpq5"])
+
+
+@pytest.mark.parametrize(
+    ("django", "ceiling"),
+    [
+        ("Django==2.2.28", "3.9"),
+        ("Django>=3.2,<4.0", "3.10"),
+        ("Django~=3.2.5", "3.10"),
+        ("Django>=3.0,<=3.2", "3.10"),
+        ("Django<3.2.5", "3.10"),
+        ("Django==4.2.*", "3.12"),
+        ("Django>=4.2,<5", "3.12"),
+        ("Django==5.1.3", "3.13"),
+        ("Django>=5.2,<6", ""),
+        ("Django>=5.0,<5.3", ""),
+        ("Django", ""),
+    ],
+)
+def test_the_newest_python_the_django_requirement_allows(django: str, ceiling: str) -> None:
+    assert Requirements(django=django).django_python_ceiling() == ceiling
+
+
+def test_an_old_django_pin_says_which_python_it_runs_on(tmp_path: Path) -> None:
+    """Hopetree/izone pins Django 2.2.28: the build on 3.11 fails in its packages, and init says
+    which Python the pins were made for, without changing the default (the stand-ins have 3.11)."""
+    root = startproject(tmp_path, extra={"requirements.txt": "Django==2.2.28\nmysqlclient==2.0.3\n"})
+    found = inspect(root)
+    assert (found.python, found.python_reason) == (">=3.11", "the suite's default")
+    said = [n for n in found.notes if "supports Python up to" in n]
+    assert said == [
+        "Django==2.2.28 supports Python up to 3.9 and the build uses >=3.11: if its pins do not install or run "
+        'there, set python = "3.9" in [tool.dockstage] (the official bases have python:3.9-slim; the stand-ins '
+        "only 3.11 and 3.13)"
+    ]
+    (root / "requirements.txt").write_text("Django==4.2.11\n")
+    assert not [n for n in inspect(root).notes if "supports Python up to" in n]
 
 
 def test_pyproject_dependencies_groups_and_requires_python(tmp_path: Path) -> None:
