@@ -4,6 +4,8 @@ environment name (data/probe.py), and apply what was learned (learn.py) to the f
 from __future__ import annotations
 
 import json
+import re
+import sys
 import time
 from pathlib import Path
 
@@ -80,6 +82,23 @@ def probed_line(results: list[dict[str, object]], took: str) -> str:
     return line + (f"; importing {', '.join(failed)} failed (see below)" if failed else "") + f" ({took})"
 
 
+_STDLIB_GONE = re.compile(
+    r"cannot import name '(\w+)' from '([\w.]+)' \(/[^)]*?/python3\.\d+/(?!.*site-packages)[^)]*\)"
+    r"|module '([\w.]+)' has no attribute '(\w+)'"
+)
+_STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+
+
+def removed_from_python(error: str) -> str:
+    """'inspect.formatargspec' when an import failed on a name the standard library no longer has
+    (an old package on a newer Python: izone's pins on 3.11), else ''."""
+    match = _STDLIB_GONE.search(error)
+    if match is None:
+        return ""
+    name, module = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    return f"{module}.{name}" if module.split(".")[0] in _STDLIB_MODULES else ""
+
+
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
@@ -95,9 +114,14 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         )
     apply_log_dirs(found, learn.log_dirs(results[0]))
     if prod.error:
-        found.notes.append(
-            f"importing {prod.module} in the dev image failed ({prod.error}): check [tool.dockstage.env]"
+        gone = removed_from_python(prod.error)
+        fix = (
+            f"a package it imports uses {gone}, which this Python no longer has: raise that package's pin, "
+            "or set python in [tool.dockstage] to a Python it ran on"
+            if gone
+            else "check [tool.dockstage.env]"
         )
+        found.notes.append(f"importing {prod.module} in the dev image failed ({prod.error}): {fix}")
         overlay_from_text(found)
         return
     found.notes = [note for note in found.notes if note not in found.guesses]

@@ -6,8 +6,9 @@ collectstatic first; BUILD_COMMANDS is a JSON list of argv lists. The steps run 
 they make under the app dir (a log dir the settings make; STATIC_ROOT aside) are given to the app
 user (APP_UID) and named, so the non-root stage can write them (prod's needs writable-dirs).
 
-A step failing on a module the prune left out (PRUNED, the list prune.py wrote) says which path:
-one `dockstage: error: ...; fix: ...` line, which the suite's build error shows as its own.
+A step failing on a module the prune left out (PRUNED, the list prune.py wrote) says which path,
+one failing on a name this Python dropped which package used it: one `dockstage: error: ...;
+fix: ...` line, which the suite's build error shows as its own.
 """
 
 import json
@@ -57,6 +58,34 @@ def database_cause(output: str) -> str:
     frames = [f for f in frames if not f[0].endswith("manage.py")]
     where = " -> ".join(f"{_short(path)}:{line} in {name}" for path, line, name in frames[-2:])
     return f"it connected to the database{f' ({where})' if where else ''}, and there is none while the image builds"
+
+
+_GONE = re.compile(
+    r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'"
+    r"|module '(?P<module2>[\w.]+)' has no attribute '(?P<name2>\w+)'"
+)
+
+
+def python_gone_cause(output: str) -> str:
+    """Which installed package failed on a name this Python's standard library no longer has, and
+    where ('' when the step failed otherwise): izone's vine 1.3 imports inspect.formatargspec,
+    which Python 3.11 removed."""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    found = list(_GONE.finditer(last))
+    if not found:
+        return ""
+    gone = found[-1]
+    module = gone.group("module") or gone.group("module2")
+    if module.split(".")[0] not in getattr(sys, "stdlib_module_names", ()):
+        return ""
+    name = f"{module}.{gone.group('name') or gone.group('name2')}"
+    frames = [f for f in _FRAME.findall(last[: gone.start()]) if "site-packages/" in f[0]]
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    if not frames:
+        return f"the code uses {name}, which {python} no longer has"
+    path, line, _ = frames[-1]
+    package = _short(path).split("/", 1)[0].removesuffix(".py")
+    return f"{package} ({_short(path)}:{line}) uses {name}, which {python} no longer has"
 
 
 APP = Path("/app")
@@ -138,6 +167,16 @@ def main() -> int:
                 "fix: make that code connect on first use (not at import or in AppConfig.ready()), or switch it "
                 f"off where the environment has {NO_DATABASE_ENV}=1 (build steps and image checks), e.g. a "
                 f'setting read as `not os.environ.get("{NO_DATABASE_ENV}")`',
+                file=sys.stderr,
+            )
+            return code
+        gone = python_gone_cause(done.stderr) if code else ""
+        if gone:
+            package = gone.split(" ", 1)[0]
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {gone}; fix: raise "
+                f"{package}'s pin to a release made for this Python (or set python in [tool.dockstage] to "
+                "the Python the pins were made for)",
                 file=sys.stderr,
             )
             return code

@@ -216,6 +216,34 @@ def test_a_build_step_that_reaches_for_the_database_names_where(
     assert steps.NO_DATABASE_ENV == buildfiles.NO_DATABASE_ENV  # the name the build's environment sets
 
 
+def test_a_build_step_failing_on_what_this_python_dropped_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """izone's collectstatic on 3.11: celery 4.4 imports vine 1.3, whose five.py imports
+    inspect.formatargspec (gone in 3.11). Run for real: the package is named, with its line."""
+    package = tmp_path / "site-packages" / "vine"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .five import Callable\n")
+    (package / "five.py").write_text("import sys\n\nfrom inspect import formatargspec\nCallable = object\n")
+    steps = helper("buildsteps")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site-packages"))
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "-c", "import vine"]]))
+    assert steps.main() == 1
+    line = capfd.readouterr().err.strip().splitlines()[-1]
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    assert line.startswith("dockstage: error: `")
+    assert line.endswith(
+        f"failed at build time: vine (vine/five.py:3) uses inspect.formatargspec, which {python} no longer has; "
+        "fix: raise vine's pin to a release made for this Python (or set python in [tool.dockstage] to the "
+        "Python the pins were made for)"
+    )
+    assert steps.python_gone_cause("ImportError: cannot import name 'x' from 'django.utils' (/opt/x.py)") == ""
+    assert steps.python_gone_cause("AttributeError: module 'collections' has no attribute 'Callable'") == (
+        f"the code uses collections.Callable, which {python} no longer has"
+    )
+
+
 def test_a_build_step_failing_otherwise_is_not_blamed_on_the_database() -> None:
     steps = helper("buildsteps")
     assert (

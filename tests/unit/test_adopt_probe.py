@@ -554,6 +554,22 @@ def test_static_root_set_in_an_imported_module_turns_collectstatic_on(tmp_path: 
     assert section["collectstatic"] is True
 
 
+def test_settings_that_import_what_this_python_dropped_are_told_to_raise_a_pin(tmp_path: Path) -> None:
+    """izone's settings import an old package that imports inspect.formatargspec (gone in 3.11):
+    the note names the missing name and the two fixes, not [tool.dockstage.env]."""
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
+    old = "from inspect import formatargspec\nSECRET_KEY = 'x'\nINSTALLED_APPS = []\n"
+    apply(found, probe(tmp_path, {"settings": old}, []))
+    assert found.notes[-1].startswith("importing proj.settings in the dev image failed (ImportError: cannot import")
+    assert found.notes[-1].endswith(
+        "a package it imports uses inspect.formatargspec, which this Python no longer has: raise that "
+        "package's pin, or set python in [tool.dockstage] to a Python it ran on"
+    )
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
+    apply(found, probe(tmp_path, {"settings": "raise RuntimeError('the vault is not reachable')\n"}, []))
+    assert found.notes[-1].endswith("check [tool.dockstage.env]")
+
+
 FLAG_BRANCH = """\
 import os
 
