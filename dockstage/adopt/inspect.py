@@ -11,6 +11,7 @@ from pathlib import Path
 from dockstage.adopt import envnames, learn, poetry, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.images import buildfiles
+from dockstage.images.bases import OFFICIAL_PYTHONS
 
 MANIFEST_GUESS = "a manifest static storage in the settings' text:"
 """How the text-only guess of test-setup's collectstatic starts (the probe replaces it)."""
@@ -352,10 +353,15 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
     found.found.append(f"Python: {found.python} ({found.python_reason})")
     ceiling = found.requirements.django_python_ceiling()
     if ceiling and _above(found.python, ceiling):
+        oldest = OFFICIAL_PYTHONS[-1]
         found.notes.append(
             f"{found.requirements.django} supports Python up to {ceiling} and the build uses {found.python}: "
-            f'if its pins do not install or run there, set python = "{ceiling}" in [tool.dockstage] '
-            f"(the official bases have python:{ceiling}-slim; the stand-ins only 3.11 and 3.13)"
+            + (
+                f'if its pins do not install or run there, set python = "{ceiling}" in [tool.dockstage] '
+                f"(the official bases have python:{ceiling}-slim; the stand-ins only 3.11 and 3.13)"
+                if not _above(f">={oldest}", ceiling)
+                else f"the suite builds on Python {oldest} and newer: raise Django to a release that runs there"
+            )
         )
 
 

@@ -7,6 +7,8 @@ relative to SRC: e.g. node_modules when STATICFILES_DIRS reads from it). The hos
 and `npm_cert` (read in place, never copied).
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 import os

@@ -17,6 +17,8 @@ in 70, or pkg_resources, gone in 81) is tried once more with the setuptools befo
 build environments (uv's build constraints), and says so.
 """
 
+from __future__ import annotations
+
 import re
 import subprocess
 import sys

@@ -17,6 +17,8 @@ URLconf are loaded once more (django.setup()) and the health path candidates are
 Nothing here connects anywhere: settings and URLconf are imported, no request is made.
 """
 
+from __future__ import annotations
+
 import contextlib
 import importlib
 import json
@@ -151,9 +153,9 @@ def plain(value):
     """A JSON-able copy of a settings value."""
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if type(value).__name__ == "__proxy__":  # a lazy translation: str() needs the app registry
         return "<lazy>"

@@ -16,6 +16,8 @@ dropped. The build log lists what was left out and what was kept because it is u
 given, receives the left-out paths one per line (the prod image's import check names them).
 """
 
+from __future__ import annotations
+
 import ast
 import json
 import os

@@ -99,8 +99,9 @@ def pull(
     return failed
 
 
-OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10")
-"""python:<version>-slim tags tried for a project, in order of preference (the suite's default first)."""
+OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10", "3.9")
+"""python:<version>-slim tags tried for a project, in order of preference (the suite's default first);
+3.9 is the oldest the Dockerfile's helpers run on (ruff's per-file target for dockstage/data)."""
 
 
 def _for_python(flavour: str, python: str) -> BaseImages:

@@ -167,6 +167,12 @@ def test_an_old_django_pin_says_which_python_it_runs_on(tmp_path: Path) -> None:
         'there, set python = "3.9" in [tool.dockstage] (the official bases have python:3.9-slim; the stand-ins '
         "only 3.11 and 3.13)"
     ]
+    (root / "requirements.txt").write_text("Django==1.11.29\n")
+    said = [n for n in inspect(root).notes if "supports Python up to" in n]
+    assert said == [
+        "Django==1.11.29 supports Python up to 3.7 and the build uses >=3.11: the suite builds on Python 3.9 "
+        "and newer: raise Django to a release that runs there"
+    ]
     (root / "requirements.txt").write_text("Django==4.2.11\n")
     assert not [n for n in inspect(root).notes if "supports Python up to" in n]
 
