@@ -112,7 +112,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
                 f'python = "{needs}" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)',
                 file=sys.stderr,
             )
-        elif diagnosis := source_build_failure(result.stderr):
+        elif diagnosis := source_build_failure(result.stderr) or not_on_index(result.stderr):
             print(diagnosis, file=sys.stderr)
         elif pinned:
             print(
@@ -124,6 +124,23 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
     if pinned:
         return unchanged(venv, pins(Path(pinned).read_text(encoding="utf-8")))
     return with_pkg_resources(venv, command, setdir)
+
+
+NOT_FOUND = re.compile(r"(?:because|Because) ([\w.-]+) was not found in the package registry")
+NO_VERSION = re.compile(r"(?:because|Because) there is no version of ([\w.\[\]-]+(?:[=<>!~]=?[^\s,]+)?)")
+
+
+def not_on_index(stderr: str) -> str:
+    """The helper's one line when uv found no such project, or no such version, on the index."""
+    where = "on the package index the build uses (PyPI unless index-url is set in [tool.dockstage])"
+    fix = "fix: check the name and version in the requirements (or the lock), or set index-url to the index that has it"
+    missing = NOT_FOUND.search(stderr)
+    if missing:
+        return f"dockstage: error: {missing.group(1)} is not {where}; {fix}"
+    version = NO_VERSION.search(stderr)
+    if version:
+        return f"dockstage: error: no release of {version.group(1)} is {where}; {fix}"
+    return ""
 
 
 FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")

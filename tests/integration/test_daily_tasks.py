@@ -196,3 +196,6 @@ def test_quiet_build_failure_shows_the_error(daily: Settings, tmp_path: Path) ->
     line = one_line(result, "building stage 'dev' failed")
     assert result.returncode == errors.EXIT_CODES["build"], line
     assert "this-package-does-not-exist-dockstage" in result.stdout + result.stderr  # the reason is shown
+    # ... and the one line says it: uv found no such project on the index (install.py's diagnosis)
+    assert "this-package-does-not-exist-dockstage is not on the package index the build uses" in line, line
+    assert "set index-url to the index that has it" in line, line

@@ -167,6 +167,22 @@ def test_a_build_that_needs_what_setuptools_removed_is_told(stderr: str, found: 
     assert helper("install").needs_old_setuptools(stderr) == found
 
 
+def test_a_requirement_the_index_does_not_have_is_named() -> None:
+    """djangosnippets.org's lock pins django-generic-aggregation 0.4.0, which the index here lacks."""
+    install = helper("install")
+    missing = (
+        "  cause: Because django-generic-aggregation was not found in the package registry and you require "
+        "django-generic-aggregation==0.4.0, we can conclude that your requirements are unsatisfiable."
+    )
+    assert install.not_on_index(missing).startswith(
+        "dockstage: error: django-generic-aggregation is not on the package index the build uses (PyPI unless "
+        "index-url is set in [tool.dockstage]); fix: check the name and version"
+    )
+    no_version = "Because there is no version of django==9.9 and you require django==9.9, we can conclude"
+    assert install.not_on_index(no_version).startswith("dockstage: error: no release of django==9.9 is on the package")
+    assert install.not_on_index("error: Failed to build `odd==1.0`") == ""
+
+
 def test_a_failure_without_a_source_build_gets_no_build_diagnosis() -> None:
     assert helper("install").source_build_failure("error: No solution found when resolving dependencies") == ""
 
