@@ -181,6 +181,12 @@ HEADER_PACKAGES = {
 one in bookworm and trixie alike; PCRE 1's pcre.h is left to apt-file: trixie has no libpcre3-dev)."""
 
 
+PILLOW_MISSING = re.compile(r"headers or library files could not be found for (\w+)")
+PILLOW_PACKAGES = {"jpeg": "libjpeg-dev", "zlib": "zlib1g-dev", "freetype": "libfreetype-dev", "tiff": "libtiff-dev"}
+PILLOW_NEEDS = ("libjpeg-dev", "zlib1g-dev")
+"""Pillow's source build says which library it lacks, one at a time; jpeg and zlib it always needs."""
+
+
 def source_build_failure(stderr: str) -> str:
     """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
     failed = FAILED_BUILD.search(stderr)
@@ -193,6 +199,16 @@ def source_build_failure(stderr: str) -> str:
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "
             f"that changed after the release it was made for); fix: raise its pin to a release that supports "
             f"Python {have} (or, with the official bases, set python in [tool.dockstage] to an older Python it supports)"
+        )
+    pillow = list(dict.fromkeys(PILLOW_MISSING.findall(stderr)))
+    if pillow:
+        debian = " ".join(
+            dict.fromkeys([*(PILLOW_PACKAGES.get(name, f"lib{name}-dev") for name in pillow), *PILLOW_NEEDS])
+        )
+        return (
+            f"dockstage: error: {package} has no wheel for Python {have} here and its source needs the "
+            f"{', '.join(pillow)} headers; fix: add Debian's {debian} to apt-build in [tool.dockstage] "
+            "(or raise its pin to a release with a wheel)"
         )
     header = MISSING_HEADER.search(stderr)
     if header:
