@@ -10,8 +10,9 @@ from pathlib import Path
 
 from dockstage.adopt import envnames, learn, poetry, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
+from dockstage.core.errors import ConfigError
 from dockstage.images import buildfiles
-from dockstage.images.bases import OFFICIAL_PYTHONS
+from dockstage.images.bases import OFFICIAL_PYTHONS, official_python
 
 MANIFEST_GUESS = "a manifest static storage in the settings' text:"
 """How the text-only guess of test-setup's collectstatic starts (the probe replaces it)."""
@@ -352,17 +353,31 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
         found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
     found.found.append(f"Python: {found.python} ({found.python_reason})")
     ceiling = found.requirements.django_python_ceiling()
-    if ceiling and _above(found.python, ceiling):
+    picked = _picked_python(found.python)
+    if ceiling and picked and _version(picked) > _version(ceiling):
         oldest = OFFICIAL_PYTHONS[-1]
         found.notes.append(
-            f"{found.requirements.django} supports Python up to {ceiling} and the build uses {found.python}: "
+            f"{found.requirements.django} supports Python up to {ceiling} and python = {found.python!r} builds on "
+            f"{picked} (official bases; the stand-ins 3.11 or 3.13): "
             + (
                 f'if its pins do not install or run there, set python = "{ceiling}" in [tool.dockstage] '
-                f"(the official bases have python:{ceiling}-slim; the stand-ins only 3.11 and 3.13)"
-                if not _above(f">={oldest}", ceiling)
+                f"(python:{ceiling}-slim; no stand-in has it)"
+                if _version(ceiling) >= _version(oldest)
                 else f"the suite builds on Python {oldest} and newer: raise Django to a release that runs there"
             )
         )
+
+
+def _picked_python(python: str) -> str:
+    """The Python the official bases build `python` on, or '' (none fits, or not a specifier)."""
+    try:
+        return official_python(python) or ""
+    except ConfigError:
+        return ""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def _test_twin(module: str, main: Path) -> str:
@@ -371,14 +386,6 @@ def _test_twin(module: str, main: Path) -> str:
     package, leaf = module.rsplit(".", 1)
     names = (f"test_{leaf}", f"{leaf}_test", f"tests_{leaf}", f"{leaf}_tests")
     return next((f"{package}.{name}" for name in names if (main.parent / f"{name}.py").is_file()), "")
-
-
-def _above(spec: str, ceiling: str) -> bool:
-    """Whether the lowest Python `spec` allows (a >= bound) is newer than `ceiling`."""
-    match = re.match(r"\s*>=\s*(\d+)\.(\d+)", spec)
-    if match is None:
-        return False
-    return (int(match.group(1)), int(match.group(2))) > tuple(int(x) for x in ceiling.split("."))
 
 
 def _below(spec: str, floor: str) -> bool:

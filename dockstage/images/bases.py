@@ -104,13 +104,22 @@ OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10", "3.9")
 3.9 is the oldest the Dockerfile's helpers run on (ruff's per-file target for dockstage/data)."""
 
 
+def official_python(python: str) -> str | None:
+    """The Python of the python:<version>-slim base for `python` ([tool.dockstage] python): the first
+    of OFFICIAL_PYTHONS it allows, else None."""
+    from dockstage.core.appconfig import python_spec
+
+    spec = python_spec(python)
+    return next((v for v in OFFICIAL_PYTHONS if spec.contains(f"{v}.0") or spec.contains(f"{v}.99")), None)
+
+
 def _for_python(flavour: str, python: str) -> BaseImages:
     """`flavour`'s bases for a project that needs `python` ([tool.dockstage] python), or the fix."""
     from dockstage.core.appconfig import python_spec
 
     spec = python_spec(python)
     if flavour == "official":
-        version = next((v for v in OFFICIAL_PYTHONS if spec.contains(f"{v}.0") or spec.contains(f"{v}.99")), None)
+        version = official_python(python)
         if version is None:
             raise ConfigError(
                 f"no official python image is known for python = {python!r}", 'set python to a version, e.g. "3.12"'

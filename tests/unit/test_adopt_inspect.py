@@ -163,15 +163,23 @@ def test_an_old_django_pin_says_which_python_it_runs_on(tmp_path: Path) -> None:
     assert (found.python, found.python_reason) == (">=3.11", "the suite's default")
     said = [n for n in found.notes if "supports Python up to" in n]
     assert said == [
-        "Django==2.2.28 supports Python up to 3.9 and the build uses >=3.11: if its pins do not install or run "
-        'there, set python = "3.9" in [tool.dockstage] (the official bases have python:3.9-slim; the stand-ins '
-        "only 3.11 and 3.13)"
+        "Django==2.2.28 supports Python up to 3.9 and python = '>=3.11' builds on 3.12 (official bases; the "
+        'stand-ins 3.11 or 3.13): if its pins do not install or run there, set python = "3.9" in [tool.dockstage] '
+        "(python:3.9-slim; no stand-in has it)"
     ]
+    # pinry: poetry's python = ">=3.7" allows 3.9, but the bases build on 3.12 (or 3.11): said as well
+    (root / "pyproject.toml").write_text('[tool.poetry.dependencies]\npython = ">=3.7"\ndjango = ">2.2.17,<3"\n')
+    (root / "requirements.txt").unlink()
+    said = [n for n in inspect(root).notes if "supports Python up to" in n]
+    assert (
+        len(said) == 1 and "Django>2.2.17,<3 supports Python up to 3.9 and python = '>=3.7' builds on 3.12" in said[0]
+    )
+    (root / "pyproject.toml").unlink()
     (root / "requirements.txt").write_text("Django==1.11.29\n")
     said = [n for n in inspect(root).notes if "supports Python up to" in n]
     assert said == [
-        "Django==1.11.29 supports Python up to 3.7 and the build uses >=3.11: the suite builds on Python 3.9 "
-        "and newer: raise Django to a release that runs there"
+        "Django==1.11.29 supports Python up to 3.7 and python = '>=3.11' builds on 3.12 (official bases; the "
+        "stand-ins 3.11 or 3.13): the suite builds on Python 3.9 and newer: raise Django to a release that runs there"
     ]
     (root / "requirements.txt").write_text("Django==4.2.11\n")
     assert not [n for n in inspect(root).notes if "supports Python up to" in n]
