@@ -1,8 +1,9 @@
 """Which settings module the project serves with, and which its tests use, as it says itself.
 
 Serving: a Procfile's web line (`DJANGO_SETTINGS_MODULE=x` or `--settings x`), a Dockerfile's
-`ENV DJANGO_SETTINGS_MODULE`, then wsgi.py's `setdefault` (manage.py's default is for commands
-run by hand, often the development module). Tests: DJANGO_SETTINGS_MODULE (or `--ds`) in the
+`ENV DJANGO_SETTINGS_MODULE`, a script starting gunicorn (or another server) that sets it, then
+wsgi.py's `setdefault` (manage.py's default is for commands run by hand, often the development
+module). Tests: DJANGO_SETTINGS_MODULE (or `--ds`) in the
 pytest config (pytest.ini, pyproject's [tool.pytest.ini_options], setup.cfg, tox.ini).
 """
 
@@ -42,14 +43,47 @@ def from_dockerfile(text: str) -> str:
     return found[-1] if found else ""
 
 
+DOCKERFILES = (
+    "Dockerfile",
+    "Dockerfile.*",
+    "*.Dockerfile",
+    "docker/Dockerfile",
+    "docker/Dockerfile.*",
+    "docker/*.Dockerfile",
+)
+"""The project's own Dockerfiles (pinry serves from Dockerfile.autobuild, not its Dockerfile)."""
+SERVER_SCRIPTS = ("docker/**/*.sh", "scripts/*.sh", "bin/*.sh", "deploy/**/*.sh", "*.sh")
+_SERVER = re.compile(r"\b(?:gunicorn|uwsgi|uvicorn|daphne|hypercorn)\b")
+_NOT_SERVED = ("local", "dev", "devel", "develop", "development", "test", "tests", "testing", "ci")
+
+
+def from_server_script(text: str) -> str:
+    """DJANGO_SETTINGS_MODULE as a shell script that starts the app server sets it (`gunicorn ...
+    --env DJANGO_SETTINGS_MODULE=x`, an export before it), else ''."""
+    if not _SERVER.search(text):
+        return ""
+    found = [m.group(1) for m in _ASSIGNED.finditer(text)] + [m.group(1) for m in _SETTINGS_FLAG.finditer(text)]
+    return next((module for module in found if module.rpartition(".")[2] not in _NOT_SERVED), "")
+
+
+def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return list(dict.fromkeys(path for pattern in patterns for path in sorted(root.glob(pattern)) if path.is_file()))
+
+
 def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
-    """(module, where it was read) for prod: Procfile, Dockerfile, wsgi.py; ('', '') when none."""
+    """(module, where it was read) for prod: Procfile, the project's Dockerfiles, a script that
+    starts its app server, wsgi.py; ('', '') when none. A development or test module a Dockerfile or
+    script names (a dev container's) is passed over."""
     for name in ("Procfile",):
         module = from_procfile(_read(root / name))
         if module:
             return module, name
-    for path in (root / "Dockerfile", root / "docker" / "Dockerfile"):
+    for path in _files(root, DOCKERFILES):
         module = from_dockerfile(_read(path))
+        if module and module.rpartition(".")[2] not in _NOT_SERVED:
+            return module, path.relative_to(root).as_posix()
+    for path in _files(root, SERVER_SCRIPTS):
+        module = from_server_script(_read(path))
         if module:
             return module, path.relative_to(root).as_posix()
     match = _SETDEFAULT.search(_read(wsgi_file)) if wsgi_file else None

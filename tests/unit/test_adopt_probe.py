@@ -388,6 +388,28 @@ def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_
     [
         ({"Procfile": "web: gunicorn x.wsgi --env DJANGO_SETTINGS_MODULE=x.settings.product\n"}, "x.settings.product"),
         ({"Dockerfile": "FROM python\nENV DJANGO_SETTINGS_MODULE=x.settings.prod\n"}, "x.settings.prod"),
+        # pinry: its Dockerfile sets none; Dockerfile.autobuild serves x.settings.docker
+        (
+            {
+                "Dockerfile": "FROM python:3.7\n",
+                "Dockerfile.autobuild": "FROM python\nENV DJANGO_SETTINGS_MODULE x.settings.docker\n",
+            },
+            "x.settings.docker",
+        ),
+        # a dev container's Dockerfile is passed over for the script that starts gunicorn
+        (
+            {
+                "Dockerfile.dev": "ENV DJANGO_SETTINGS_MODULE=x.settings.development\n",
+                "docker/scripts/start.sh": "#!/bin/sh\ngunicorn x.wsgi -b 0.0.0.0:8000 \\\n    --env DJANGO_SETTINGS_MODULE=x.settings.docker\n",
+            },
+            "x.settings.docker",
+        ),
+        (
+            {
+                "docker/scripts/migrate.sh": "export DJANGO_SETTINGS_MODULE=x.settings.docker\npython manage.py migrate\n"
+            },
+            "",
+        ),
         (
             {"x/wsgi.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x.settings.product')\n"},
             "x.settings.product",
