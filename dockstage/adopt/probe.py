@@ -99,6 +99,34 @@ def removed_from_python(error: str) -> str:
     return f"{module}.{name}" if module.split(".")[0] in _STDLIB_MODULES else ""
 
 
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+_TEMPLATE_WORDS = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
+
+
+def deploy_made_module(error: str, found: Findings) -> str:
+    """The fix when the settings import a module of the project's own package that is not in it,
+    with a template beside it (pinry's settings/local_settings.example.py, copied to
+    local_settings.py when its container starts), else ''."""
+    missing = _NO_MODULE.search(error)
+    package, _, leaf = (missing.group(1) if missing else "").rpartition(".")
+    roots = [found.root / found.app_dir / extra for extra in (*found.python_path, ".")]
+    folder = next(
+        (r / package.replace(".", "/") for r in roots if package and (r / package.replace(".", "/")).is_dir()), None
+    )
+    if folder is None:
+        return ""
+    templates = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name.startswith(leaf) and p.name != f"{leaf}.py" and _TEMPLATE_WORDS.search(p.name[len(leaf) :])
+    )
+    made = f"the project makes it from {templates[0]} where it deploys" if templates else "it is not in the project"
+    return (
+        f"{package}.{leaf} is imported by the settings and {made}: make that import optional "
+        f"(try: ... except ImportError), or set settings-module to a module that needs no such file"
+    )
+
+
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
@@ -115,11 +143,12 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     apply_log_dirs(found, learn.log_dirs(results[0]))
     if prod.error:
         gone = removed_from_python(prod.error)
+        made_later = deploy_made_module(prod.error, found)
         fix = (
             f"a package it imports uses {gone}, which this Python no longer has: raise that package's pin, "
             "or set python in [tool.dockstage] to a Python it ran on"
             if gone
-            else "check [tool.dockstage.env]"
+            else made_later or "check [tool.dockstage.env]"
         )
         found.notes.append(f"importing {prod.module} in the dev image failed ({prod.error}): {fix}")
         overlay_from_text(found)

@@ -592,6 +592,27 @@ def test_settings_that_import_what_this_python_dropped_are_told_to_raise_a_pin(t
     assert found.notes[-1].endswith("check [tool.dockstage.env]")
 
 
+def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path: Path) -> None:
+    """pinry's docker settings end in `from .local_settings import *`; its container start copies
+    local_settings.example.py there. The note names the template and the two fixes."""
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", app_dir=".")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "local_settings.example.py").write_text("SECRET_KEY = 'secret_key_place_holder'\n")
+    apply(found, probe(tmp_path, {"settings": "SECRET_KEY = 'x'\nfrom .local_settings import *\n"}, []))
+    assert found.notes[-1].endswith(
+        "proj.local_settings is imported by the settings and the project makes it from local_settings.example.py "
+        "where it deploys: make that import optional (try: ... except ImportError), or set settings-module to a "
+        "module that needs no such file"
+    )
+    (tmp_path / "proj" / "local_settings.example.py").unlink()
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", app_dir=".")
+    apply(found, probe(tmp_path, {"settings": "SECRET_KEY = 'x'\nfrom .local_settings import *\n"}, []))
+    assert "proj.local_settings is imported by the settings and it is not in the project" in found.notes[-1]
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", app_dir=".")
+    apply(found, probe(tmp_path, {"settings": "import not_installed_anywhere\n"}, []))
+    assert found.notes[-1].endswith("check [tool.dockstage.env]")  # not the project's own package
+
+
 FLAG_BRANCH = """\
 import os
 
