@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from dockstage.adopt.inspect import Findings
-from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
+from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE, HEALTH_CHECK
 
 NOXFILE = '''"""Nox sessions of dockstage: build, test and smoke-test this app in containers (`nox -l`)."""
 
@@ -63,7 +63,7 @@ def _lines(pairs: list[tuple[str, object, str]]) -> list[str]:
 
 def smoke_checks(found: Findings) -> list[dict[str, object]]:
     """The smoke checks init proposes: the health path, and the admin login page when there is one."""
-    checks: list[dict[str, object]] = [{"name": "health", "path": found.health_path, "status": 200, "follow": True}]
+    checks: list[dict[str, object]] = [{"name": HEALTH_CHECK, "path": found.health_path, "status": 200, "follow": True}]
     if found.admin_path and f"{found.admin_path}login/" != found.health_path:
         admin: dict[str, object] = {
             "name": "admin",
@@ -175,7 +175,10 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
         "[tool.dockstage.workers]",
     ]
     for check in smoke_checks(found):
-        lines += ["", "[[tool.dockstage.smoke]]", *(f"{_key(k)} = {toml(v)}" for k, v in check.items())]
+        health = check["name"] == HEALTH_CHECK  # its path is health-path's: edit that one key
+        shown = {k: v for k, v in check.items() if not (health and k == "path")}
+        lines += ["", "[[tool.dockstage.smoke]]", *(["# no path: it checks health-path"] if health else [])]
+        lines += [f"{_key(k)} = {toml(v)}" for k, v in shown.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -93,6 +93,11 @@ class SmokeCheck:
         return self.name or f"{self.method} {self.path}"
 
 
+HEALTH_CHECK = "health"
+"""The smoke check that may leave its path out: it then checks health-path (init writes it so, and
+an edited health-path is what both the HEALTHCHECK and the smoke test ask for)."""
+
+
 @dataclass(frozen=True)
 class App:
     """Every app-specific value; the defaults are those of a project that has set none."""
@@ -164,8 +169,10 @@ class App:
 
     @property
     def smoke_checks(self) -> tuple[SmokeCheck, ...]:
-        """The smoke checks, or the health path's when [tool.dockstage] gives none."""
-        return self.smoke or (SmokeCheck(self.health_path, name="health", follow=True),)
+        """The smoke checks (one without a path checks the health path), or the health path's when
+        [tool.dockstage] gives none."""
+        given = tuple(check if check.path else replace(check, path=self.health_path) for check in self.smoke)
+        return given or (SmokeCheck(self.health_path, name=HEALTH_CHECK, follow=True),)
 
     @property
     def pytest(self) -> bool:
@@ -247,12 +254,14 @@ def _smoke(raw: object) -> tuple[SmokeCheck, ...]:
     checks = []
     for number, item in enumerate(raw, start=1):
         unknown = set(item) - known
-        if unknown or "path" not in item:
+        pathless = "path" not in item and item.get("name") != HEALTH_CHECK  # the health check's is health-path
+        if unknown or pathless:
             raise ConfigError(
-                f"smoke check {number} has {'no path' if 'path' not in item else f'unknown keys {sorted(unknown)}'}",
-                f"give each [[tool.dockstage.smoke]] a path and only {', '.join(sorted(known))}",
+                f"smoke check {number} has {'no path' if pathless else f'unknown keys {sorted(unknown)}'}",
+                f"give each [[tool.dockstage.smoke]] a path (the one named {HEALTH_CHECK!r} may leave it out: it "
+                f"checks health-path) and only {', '.join(sorted(known))}",
             )
-        checks.append(SmokeCheck(**{**item, "method": str(item.get("method", "GET")).upper()}))
+        checks.append(SmokeCheck(**{"path": "", **item, "method": str(item.get("method", "GET")).upper()}))
     return tuple(checks)
 
 

@@ -4,11 +4,14 @@ the URLconf reverses it (i18n_patterns, a prefix from the settings)."""
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from pathlib import Path
 
 from dockstage.adopt import learn, render
 from dockstage.adopt.inspect import HEALTH_WORDS, Findings
 from dockstage.adopt.probe import apply
+from dockstage.core.appconfig import APP_KEYS, parse_app
 from tests.unit.test_adopt_probe import probe
 
 SETTINGS = """\
@@ -75,7 +78,12 @@ def test_root_not_resolving_falls_to_the_admin_login_under_its_prefix(tmp_path: 
     assert [line for line in found.found if line.startswith("health-path ")] == [chosen.line]
     section = render.tool_section(found)
     assert 'health-path = "/en/a7-admin/login/"' in section
-    assert section.count('path = "/en/a7-admin/login/"') == 2  # health-path and the health smoke check only
+    assert section.count('path = "/en/a7-admin/login/"') == 1  # health-path; the health smoke check follows it
+    table = tomllib.loads(section)["tool"]["dockstage"]
+    app = parse_app({k.replace("-", "_"): v for k, v in table.items() if k.replace("-", "_") in APP_KEYS})
+    assert [(c.name, c.path) for c in app.smoke_checks] == [("health", "/en/a7-admin/login/")]
+    app = dataclasses.replace(app, health_path="/healthz/")  # an edited health-path: the smoke test asks it too
+    assert [(c.name, c.path) for c in app.smoke_checks] == [("health", "/healthz/")]
 
 
 def test_a_health_url_of_the_project_wins_over_the_root(tmp_path: Path) -> None:

@@ -57,7 +57,8 @@ def test_init_writes_what_the_suite_reads(tmp_path: Path) -> None:
         "database-name": ("DB_NAME",),
     }
     assert dict(app.env_values) == {"DB_ENGINE": "django.db.backends.mysql"}
-    assert [c.path for c in app.smoke] == ["/admin/login/"] and app.deploy_check == "ERROR"
+    assert [c.path for c in app.smoke] == [""]  # the health check: no path of its own
+    assert [c.path for c in app.smoke_checks] == ["/admin/login/"] and app.deploy_check == "ERROR"
     assert settings.dockerfile == str(resources.path(resources.DOCKERFILE))  # the package's, not ejected
     example = (root / ".env.example").read_text()
     assert "DJANGO_SECRET_KEY=\n" in example and "DOCKSTAGE_" not in example.replace("DOCKSTAGE_*", "")
