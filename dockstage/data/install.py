@@ -143,7 +143,8 @@ def not_on_index(stderr: str) -> str:
     return ""
 
 
-FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")
+FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")  # uv wraps a long name: its spaces are made one
+BACKEND_ERROR = re.compile(r"The build backend returned an error")
 MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory")
 PYTHON_INTERNALS = re.compile(
     r"error: .*[\u2018'](?:_?Py[A-Z]\w*|struct _(?:frame|ts))[\u2019']"
@@ -192,7 +193,7 @@ def source_build_failure(stderr: str) -> str:
     failed = FAILED_BUILD.search(stderr)
     if not failed:
         return ""
-    package, have = failed.group(1), f"{sys.version_info.major}.{sys.version_info.minor}"
+    package, have = " ".join(failed.group(1).split()), f"{sys.version_info.major}.{sys.version_info.minor}"
     stderr = FAILED_BUILD.split(stderr[failed.end() :], maxsplit=1)[0]  # its own build output only
     if PYTHON_INTERNALS.search(stderr):
         return (
@@ -240,12 +241,15 @@ KEEPS_OLD_API = "setuptools<70"
 def needs_old_setuptools(stderr: str) -> tuple[str, str] | None:
     """(package, the name it used) when a source build failed on what setuptools removed, else None."""
     builds = list(FAILED_BUILD.finditer(stderr))
+    if not builds and BACKEND_ERROR.search(stderr):  # a plain path requirement (./vendor/x): uv names none
+        removed = SETUPTOOLS_REMOVED.search(stderr)
+        return ("a local package", next(name for name in removed.groups() if name)) if removed else None
     for index, failed in enumerate(builds):
         end = builds[index + 1].start() if index + 1 < len(builds) else len(stderr)
         own = stderr[failed.end() : end]  # its own build output only
         removed = SETUPTOOLS_REMOVED.search(own)
         if removed:
-            return failed.group(1), next(name for name in removed.groups() if name)
+            return " ".join(failed.group(1).split()), next(name for name in removed.groups() if name)
     return None
 
 

@@ -162,12 +162,16 @@ ALLAUTH_ON_SETUPTOOLS_70 = """\
             "error: Failed to build `odd==2.0`\n  AttributeError: module 'setuptools.dist' has no attribute 'easy_install'\n",
             ("odd==2.0", "easy_install"),
         ),
+        (  # a plain path requirement: uv names no package
+            "error: The build backend returned an error\n  ImportError: cannot import name 'convert_path' from 'setuptools'\n",
+            ("a local package", "convert_path"),
+        ),
         (LDAP_HEADER, None),  # a missing header is not setuptools' doing
         ("ImportError: cannot import name 'convert_path' from 'setuptools'\n", None),  # no failed build
         # another package's build failed; the one whose output names setuptools is the one said
         (LDAP_HEADER + ALLAUTH_ON_SETUPTOOLS_70, ("django-allauth==0.42.0", "convert_path")),
     ],
-    ids=["convert_path", "pkg_resources", "attribute", "header", "no-build", "second-build"],
+    ids=["convert_path", "pkg_resources", "attribute", "local-path", "header", "no-build", "second-build"],
 )
 def test_a_build_that_needs_what_setuptools_removed_is_told(stderr: str, found: tuple[str, str] | None) -> None:
     """Hopetree/izone pins django-allauth 0.42, whose setup.py imports convert_path: the build
