@@ -12,9 +12,10 @@ naming both versions, and an install that changed an app package anyway is refus
 the one prod has.
 
 When uv finds no solution because of the Python version, the last line says which version to set.
-A source build that failed on what setuptools removed (an old setup.py importing convert_path, gone
-in 70, or pkg_resources, gone in 81) is tried once more with the setuptools before that in the
-build environments (uv's build constraints), and says so.
+A source build that failed on a build tool newer than it was made for (an old setup.py importing
+convert_path, gone in setuptools 70, or pkg_resources, gone in 81; PyYAML 5.4 on Cython 3) is tried
+again with the release line before that in the build environments (uv's build constraints), and
+says so.
 """
 
 from __future__ import annotations
@@ -90,17 +91,17 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
     constraints = ["-c", pinned] if pinned else []
     command = [UV, "pip", "install", "-q", "--python", f"{venv}/bin/python", *constraints, *args]
     result = subprocess.run(command, cwd=setdir, stderr=subprocess.PIPE, text=True, check=False)
-    if result.returncode and (old := needs_old_setuptools(result.stderr)):
-        package, removed = old
-        older = KEEPS_PKG_RESOURCES if removed == "pkg_resources" else KEEPS_OLD_API
+    kept: list[str] = []  # build constraints learned from this set's failed builds
+    while result.returncode and (older := too_new_for(result.stderr)) and older[2] not in kept:
+        package, why, constraint = older
+        kept.append(constraint)
         print(
-            f"dockstage: {package}'s build uses {removed}, which setuptools {older.split('<')[1]} removed: "
-            f"building the set's sources again with {older}",
-            flush=True,
+            f"dockstage: {package}'s build {why}: building the set's sources again with {', '.join(kept)}", flush=True
         )
-        kept = Path(setdir) / "build-constraints.txt"
-        kept.write_text(older + "\n", encoding="utf-8")
-        command = [*command[:4], "--build-constraints", str(kept), *command[4:]]
+        constraints_file = Path(setdir) / "build-constraints.txt"
+        constraints_file.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        if "--build-constraints" not in command:
+            command = [*command[:4], "--build-constraints", str(constraints_file), *command[4:]]
         result = subprocess.run(command, cwd=setdir, stderr=subprocess.PIPE, text=True, check=False)
     sys.stderr.write(result.stderr)
     if result.returncode:
@@ -227,29 +228,38 @@ def source_build_failure(stderr: str) -> str:
     )
 
 
-SETUPTOOLS_REMOVED = re.compile(
-    r"cannot import name '(\w+)' from 'setuptools"
-    r"|module 'setuptools[\w.]*' has no attribute '(\w+)'"
-    r"|No module named '(pkg_resources)'"
+TOO_NEW = (
+    (
+        re.compile(r"cannot import name '(\w+)' from 'setuptools|module 'setuptools[\w.]*' has no attribute '(\w+)'"),
+        "uses {name}, which setuptools 70 removed",
+        "setuptools<70",
+    ),
+    (re.compile(r"No module named '(pkg_resources)'"), "uses {name}, which setuptools 81 removed", "setuptools<81"),
+    (re.compile(r"AttributeError: (cython_sources)"), "fails on Cython 3 ({name})", "Cython<3"),
 )
-"""What an old setup.py meets in a build environment with today's setuptools: a name it dropped.
-django-allauth 0.42's setup.py imports convert_path (gone in setuptools 70; pkg_resources in 81)."""
-KEEPS_OLD_API = "setuptools<70"
-"""The last setuptools line with the deprecated names 70 removed (convert_path), pkg_resources too."""
+"""What an old sdist's build meets in a build environment of today's tools, how it is said, and the
+build constraint it was made for: django-allauth 0.42's setup.py imports convert_path (gone in
+setuptools 70; pkg_resources in 81); PyYAML 5.4.1's build breaks on Cython 3 (shynet's lock)."""
 
 
-def needs_old_setuptools(stderr: str) -> tuple[str, str] | None:
-    """(package, the name it used) when a source build failed on what setuptools removed, else None."""
+def too_new_for(stderr: str) -> tuple[str, str, str] | None:
+    """(package, why, build constraint) of the first source build that failed on a build tool newer
+    than it was made for, else None."""
     builds = list(FAILED_BUILD.finditer(stderr))
+    parts = [
+        (
+            " ".join(failed.group(1).split()),
+            stderr[failed.end() : builds[i + 1].start() if i + 1 < len(builds) else None],
+        )
+        for i, failed in enumerate(builds)
+    ]
     if not builds and BACKEND_ERROR.search(stderr):  # a plain path requirement (./vendor/x): uv names none
-        removed = SETUPTOOLS_REMOVED.search(stderr)
-        return ("a local package", next(name for name in removed.groups() if name)) if removed else None
-    for index, failed in enumerate(builds):
-        end = builds[index + 1].start() if index + 1 < len(builds) else len(stderr)
-        own = stderr[failed.end() : end]  # its own build output only
-        removed = SETUPTOOLS_REMOVED.search(own)
-        if removed:
-            return " ".join(failed.group(1).split()), next(name for name in removed.groups() if name)
+        parts = [("a local package", stderr)]
+    for package, own in parts:  # each build's own output only
+        for pattern, why, constraint in TOO_NEW:
+            found = pattern.search(own)
+            if found:
+                return package, why.format(name=next(n for n in found.groups() if n)), constraint
     return None
 
 
