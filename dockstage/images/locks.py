@@ -76,6 +76,51 @@ def _marker(package: Mapping[str, Any], group: str) -> str:
     return f" ; {markers}" if isinstance(markers, str) and markers else ""
 
 
+_PYTHON_BOUND = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def _python_marker(constraint: str) -> str | None:
+    """`python_version` marker of a dependency's poetry `python` key ("<3.9", ">=3.7,<3.11"), or
+    None when it is not a plain comparison (a caret: read as no condition)."""
+    parts = [_PYTHON_BOUND.match(part) for part in constraint.split(",")]
+    if not all(parts):
+        return None
+    return " and ".join(f'python_version {m.group(1)} "{m.group(2)}"' for m in parts if m)
+
+
+def _edge_marker(spec: object) -> str:
+    """The condition of one dependency edge of a poetry.lock (its `markers`, its `python` key; a
+    list of specs: any of them); '' when it has none (or one not read)."""
+    alternatives = []
+    for item in spec if isinstance(spec, list) else [spec]:
+        if not isinstance(item, Mapping):
+            return ""
+        python = _python_marker(str(item["python"])) if item.get("python") else ""
+        if python is None or re.search(r"\bextra\b", str(item.get("markers") or "")):
+            return ""  # an extra's condition holds only where the dependent is installed with it
+        both = [condition for condition in (str(item.get("markers") or ""), python) if condition]
+        if not both:
+            return ""
+        alternatives.append(" and ".join(f"({c})" if len(both) > 1 else c for c in both))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return " or ".join(f"({a})" for a in dict.fromkeys(alternatives))
+
+
+def _edge_markers(name: str, chosen: set[str], packages: Mapping[str, Any], roots: Mapping[str, object]) -> str:
+    """An old lock's condition for `name` (poetry < 1.5 records none per package): the conditions of
+    the edges into it, from the chosen packages and the project's own table; none when an edge has
+    none. django's `backports.zoneinfo = {markers = "python_version < '3.9'"}` (shynet's lock)."""
+    edges = [spec for root, spec in roots.items() if canonical(root) == name]
+    for dependent in chosen:
+        edges += [spec for dep, spec in packages[dependent].get("dependencies", {}).items() if canonical(dep) == name]
+    conditions = [_edge_marker(spec) for spec in edges]
+    if not conditions or "" in conditions:
+        return ""
+    unique = list(dict.fromkeys(conditions))
+    return f" ; {unique[0] if len(unique) == 1 else ' or '.join(f'({c})' for c in unique)}"
+
+
 def _requirement(package: Mapping[str, Any]) -> str | None:
     name, version = package["name"], package["version"]
     source = package.get("source") or {}
@@ -109,7 +154,22 @@ def poetry_requirements(lock_text: str, pyproject: Mapping[str, Any], group: str
             chosen.add(name)
             pending += [canonical(d) for d in packages[name].get("dependencies", {})]
     lines = [_requirement(packages[n]) for n in sorted(chosen)]
-    return [f"{line}{_marker(packages[n], group)}" for n, line in zip(sorted(chosen), lines, strict=True) if line]
+    per_package = any("markers" in p for p in packages.values())  # poetry 1.5+: each package's own
+    roots = _root_table(pyproject, group)
+
+    def condition(name: str) -> str:
+        return _marker(packages[name], group) if per_package else _edge_markers(name, chosen, packages, roots)
+
+    return [f"{line}{condition(n)}" for n, line in zip(sorted(chosen), lines, strict=True) if line]
+
+
+def _root_table(pyproject: Mapping[str, Any], group: str) -> Mapping[str, object]:
+    """The project's own poetry table of `group` (name -> spec), for the conditions of its edges."""
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    if group == MAIN:
+        return {n: spec for n, spec in poetry.get("dependencies", {}).items() if n.lower() != "python"}
+    table = poetry.get("group", {}).get(group, {}).get("dependencies", {})
+    return table or (poetry.get("dev-dependencies", {}) if group == "dev" else {})
 
 
 _HEADER = re.compile(r"""^\[\[?\s*(?P<name>[A-Za-z0-9_\-."' ]+?)\s*\]\]?\s*(?:#.*)?$""")

@@ -148,3 +148,75 @@ def test_init_detects_a_poetry_lock_and_its_groups(tmp_path: Path) -> None:
     assert not any("without a poetry.lock" in note for note in inspect(root).notes)
     (root / "poetry.lock").unlink()
     assert any("without a poetry.lock" in note for note in inspect(root).notes)
+
+
+OLD_POETRY_LOCK = """\
+[[package]]
+name = "django"
+version = "4.1.13"
+[package.dependencies]
+asgiref = ">=3.5.2,<4"
+"backports.zoneinfo" = {version = "*", markers = "python_version < \\"3.9\\""}
+tzdata = {version = "*", markers = "sys_platform == \\"win32\\""}
+
+[[package]]
+name = "asgiref"
+version = "3.5.2"
+
+[[package]]
+name = "backports.zoneinfo"
+version = "0.2.1"
+
+[[package]]
+name = "tzdata"
+version = "2022.2"
+
+[[package]]
+name = "pyjwt"
+version = "2.4.0"
+[package.dependencies]
+cryptography = {version = ">=3.3.1", optional = true, markers = "extra == \\"crypto\\""}
+
+[[package]]
+name = "cryptography"
+version = "42.0.4"
+
+[[package]]
+name = "importlib-metadata"
+version = "4.12.0"
+
+[[package]]
+name = "pandas"
+version = "2.0.0"
+[package.dependencies]
+tzdata = ">=2022.1"
+"""
+
+
+def test_an_old_poetry_lock_takes_each_package_s_condition_from_the_edges_into_it() -> None:
+    """shynet's lock (poetry 1.x) records no markers per package: django's edge to backports.zoneinfo
+    says python_version < 3.9, and installing it on 3.11 failed to compile. An extra's edge
+    (pyjwt[crypto] -> cryptography) and an edge with no condition keep the package unconditional."""
+    pyproject = {
+        "tool": {
+            "poetry": {
+                "dependencies": {
+                    "python": ">=3.8,<4",
+                    "Django": ">=4,<5",
+                    "pyjwt": {"version": "^2.4", "extras": ["crypto"]},
+                    "importlib-metadata": {"version": "*", "python": "<3.10"},
+                }
+            }
+        }
+    }
+    assert locks.poetry_requirements(OLD_POETRY_LOCK, pyproject) == [
+        "asgiref==3.5.2",
+        'backports.zoneinfo==0.2.1 ; python_version < "3.9"',
+        "cryptography==42.0.4",
+        "django==4.1.13",
+        'importlib-metadata==4.12.0 ; python_version < "3.10"',
+        "pyjwt==2.4.0",
+        'tzdata==2022.2 ; sys_platform == "win32"',
+    ]
+    pyproject["tool"]["poetry"]["dependencies"]["pandas"] = "*"  # type: ignore[index]
+    assert "tzdata==2022.2" in locks.poetry_requirements(OLD_POETRY_LOCK, pyproject)  # pandas needs it anywhere
