@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,23 @@ MANIFEST_STORAGES = ("ManifestStaticFilesStorage", "CompressedManifestStaticFile
 COLLECTSTATIC = "python manage.py collectstatic --noinput"
 URL_SENTINEL = re.compile(r"\w+://u\d+x:p\d+x@h\d+x\.probe:\d+/n\d+x")
 """A URL sentinel of the probe (data/probe.py sentinel()): mysql://, smtp://, redis://..."""
+
+
+_STDLIB_GONE = re.compile(
+    r"cannot import name '(\w+)' from '([\w.]+)' \(/[^)]*?/python3\.\d+/(?!.*site-packages)[^)]*\)"
+    r"|module '([\w.]+)' has no attribute '(\w+)'"
+)
+_STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+
+
+def removed_from_python(error: str) -> str:
+    """'inspect.formatargspec' when an import failed on a name the standard library no longer has
+    (an old package on a newer Python: izone's pins on 3.11), else ''."""
+    match = _STDLIB_GONE.search(error)
+    if match is None:
+        return ""
+    name, module = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    return f"{module}.{name}" if module.split(".")[0] in _STDLIB_MODULES else ""
 
 
 @dataclass
@@ -312,9 +330,11 @@ def health(answer: object) -> Health:
         admin = ""  # its login page is sent elsewhere: no smoke check on it
     chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
     if answer.get("error"):
+        gone = removed_from_python(str(answer["error"]))
+        dropped = f" (a package it imports uses {gone}, which this Python no longer has)" if gone else ""
         chosen.note = (
-            f"the URLconf did not load in the probe ({answer['error']}): health-path is the text's guess; "
-            "check that it answers 200"
+            f"the URLconf did not load in the probe ({answer['error']}){dropped}: health-path is the text's "
+            "guess; check that it answers 200"
         )
         return chosen
     path = str(answer.get("path") or "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -82,23 +81,6 @@ def probed_line(results: list[dict[str, object]], took: str) -> str:
     return line + (f"; importing {', '.join(failed)} failed (see below)" if failed else "") + f" ({took})"
 
 
-_STDLIB_GONE = re.compile(
-    r"cannot import name '(\w+)' from '([\w.]+)' \(/[^)]*?/python3\.\d+/(?!.*site-packages)[^)]*\)"
-    r"|module '([\w.]+)' has no attribute '(\w+)'"
-)
-_STDLIB_MODULES = frozenset(sys.stdlib_module_names)
-
-
-def removed_from_python(error: str) -> str:
-    """'inspect.formatargspec' when an import failed on a name the standard library no longer has
-    (an old package on a newer Python: izone's pins on 3.11), else ''."""
-    match = _STDLIB_GONE.search(error)
-    if match is None:
-        return ""
-    name, module = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-    return f"{module}.{name}" if module.split(".")[0] in _STDLIB_MODULES else ""
-
-
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _TEMPLATE_WORDS = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 
@@ -142,7 +124,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         )
     apply_log_dirs(found, learn.log_dirs(results[0]))
     if prod.error:
-        gone = removed_from_python(prod.error)
+        gone = learn.removed_from_python(prod.error)
         made_later = deploy_made_module(prod.error, found)
         fix = (
             f"a package it imports uses {gone}, which this Python no longer has: raise that package's pin, "

@@ -208,3 +208,18 @@ def test_the_health_path_is_resolved_with_prods_environment_even_when_it_is_empt
     result = run(tmp_path, PREFIXED_URLS, [], settings)
     assert result["alone"]["ok"] and result["alone"]["env"] == {}
     assert learn.health(result["health"]).path == "/health"
+
+
+def test_a_urlconf_that_fails_on_what_this_python_dropped_says_so() -> None:
+    """pinry's URLconf imports urllib3 1.x, which imports collections.Mapping (gone in 3.10)."""
+    error = "ImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/python3.11/collections/__init__.py)"
+    chosen = learn.health({"error": error})
+    assert chosen.note == (
+        f"the URLconf did not load in the probe ({error}) (a package it imports uses collections.Mapping, which "
+        "this Python no longer has): health-path is the text's guess; check that it answers 200"
+    )
+    other = learn.health({"error": "KeyError: 'API_HOST'"}).note
+    assert (
+        other
+        == "the URLconf did not load in the probe (KeyError: 'API_HOST'): health-path is the text's guess; check that it answers 200"
+    )
