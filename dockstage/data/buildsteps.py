@@ -88,6 +88,16 @@ def python_gone_cause(output: str) -> str:
     return f"{package} ({_short(path)}:{line}) uses {name}, which {python} no longer has"
 
 
+_NO_COMPRESS_TAGS = "No 'compress' template tags found in templates"
+
+
+def nothing_to_compress(command: list[str], output: str) -> bool:
+    """Whether a failed step is django-compressor's offline `compress` finding no {% compress %}
+    tag anywhere (cookiecutter-django turns COMPRESS_OFFLINE on; a project may use no tag): its
+    error, with nothing the pages would look up in the manifest."""
+    return "compress" in command and _NO_COMPRESS_TAGS in output
+
+
 APP = Path("/app")
 
 
@@ -152,6 +162,13 @@ def main() -> int:
         done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True)
         sys.stderr.write(done.stderr)
         code = done.returncode
+        if code and nothing_to_compress(command, done.stderr):
+            print(
+                "dockstage: `manage.py compress` found no {% compress %} tag in any template: nothing to compress "
+                "offline, so nothing for the pages to look up; going on",
+                flush=True,
+            )
+            continue
         cause = pruned_cause(done.stderr, PRUNED.read_text().split() if PRUNED.is_file() else []) if code else ""
         if cause:
             print(

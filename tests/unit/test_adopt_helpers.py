@@ -298,6 +298,31 @@ def test_a_build_step_failing_on_what_this_python_dropped_names_the_package(
     )
 
 
+def test_compress_with_no_compress_tag_anywhere_is_not_a_failed_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """gjae/django-attendance-check (cookiecutter-django): COMPRESS_OFFLINE is on and no template
+    has a {% compress %} tag, so `manage.py compress` raised OfflineGenerationError and the stage
+    failed. The build goes on (the steps after it run); compress failing otherwise still fails."""
+    steps = helper("buildsteps")
+    no_tags = (
+        "import sys; sys.stderr.write(\"compressor.exceptions.OfflineGenerationError: No 'compress' template tags "
+        'found in templates.Try running compress command with --follow-links\\n"); sys.exit(1)'
+    )
+    after = tmp_path / "after"
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    commands = [[sys.executable, "-c", no_tags, "compress"], [sys.executable, "-c", f"open({str(after)!r}, 'w')"]]
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps(commands))
+    assert steps.main() == 0
+    assert after.exists()  # the step after compress ran
+    assert "found no {% compress %} tag in any template: nothing to compress offline" in capfd.readouterr().out
+    other = (
+        "import sys; sys.stderr.write('OfflineGenerationError: You have offline compression enabled\\n'); sys.exit(1)"
+    )
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "-c", other, "compress"]]))
+    assert steps.main() == 1
+
+
 def test_a_build_step_failing_otherwise_is_not_blamed_on_the_database() -> None:
     steps = helper("buildsteps")
     assert (
