@@ -124,9 +124,34 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
 
 
 def last_exception(output: str) -> str:
-    """The last exception line a Python command printed (a traceback's end), or ''."""
+    """The last exception line a Python command printed (a traceback's end), or ''; Django's
+    SystemCheckError with the errors it lists, as its own line names none."""
     found = _EXCEPTION.findall(output)
-    return found[-1].strip()[:300] if found else ""
+    if not found:
+        return ""
+    last = found[-1].strip()
+    if last.startswith("SystemCheckError"):
+        listed = check_errors(output.rsplit("SystemCheckError", 1)[-1])
+        last = f"SystemCheckError: {listed}" if listed else last
+    return last[:300]
+
+
+_CHECK_ERROR = re.compile(r"^\s*(?P<obj>[\w.?]+): \((?P<id>[\w.]+\.E\d+)\) (?P<msg>.+)$", re.MULTILINE)
+CHECK_HINTS = {"fields.E120": "PostgreSQL alone lets a CharField go without one (Django 4.2+): give each a max_length"}
+"""What a system check error met on MySQL means for a project that ran on PostgreSQL."""
+
+
+def check_errors(output: str) -> str:
+    """Django's system check errors in `output`, one per kind, with the objects that have it:
+    "fields.E120 CharFields must define a 'max_length' attribute (app.Model.field, ...)"."""
+    kinds: dict[tuple[str, str], list[str]] = {}
+    for match in _CHECK_ERROR.finditer(output):
+        kinds.setdefault((match["id"], match["msg"].strip()), []).append(match["obj"])
+    said = []
+    for (ident, message), objects in kinds.items():
+        hint = f"; {CHECK_HINTS[ident]}" if ident in CHECK_HINTS else ""
+        said.append(f"{ident} {message} ({', '.join(objects)}){hint}")
+    return "; ".join(said)
 
 
 def _failure_output(exc: DockerException) -> str:

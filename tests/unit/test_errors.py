@@ -16,6 +16,7 @@ from python_on_whales.utils import get_docker_exception_type
 from dockstage.core import errors
 from dockstage.flows.run import Run
 from dockstage.frontends.common import INVOKE_COMMANDS, NOX_COMMANDS, execute
+from dockstage.images import imagechecks
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Value-That-Must-Not-Leak-42"
@@ -270,3 +271,31 @@ def test_of_builds_failing_at_once_the_one_that_says_why_is_raised() -> None:
     assert build_failure_to_raise([bare, said]) is said
     assert build_failure_to_raise([bare, other]) is bare  # none said why: the first, in stage order
     assert (bare.diagnosed, said.diagnosed) == (False, True)
+
+
+MIGRATE_ON_MYSQL = """\
+Operations to perform:
+SystemCheckError: System check identified some issues:
+
+ERRORS:
+dining_room.ConfDiningRoom.check_name: (fields.E120) CharFields must define a 'max_length' attribute.
+peladoydescabezado.Person.phone: (fields.E120) CharFields must define a 'max_length' attribute.
+
+WARNINGS:
+account.EmailAddress: (models.W036) MariaDB does not support unique constraints with conditions.
+        HINT: A constraint won't be created. Silence this warning if you don't care about it.
+"""
+
+
+def test_a_system_check_error_names_the_errors_it_lists() -> None:
+    """gjae/django-attendance-check ran on PostgreSQL, where a CharField needs no max_length: on
+    MySQL its migrate stopped on fields.E120, and the one line said only 'System check identified
+    some issues'. Now the errors, the fields, and what they mean for a PostgreSQL project."""
+    assert imagechecks.last_exception(MIGRATE_ON_MYSQL) == (
+        "SystemCheckError: fields.E120 CharFields must define a 'max_length' attribute. "
+        "(dining_room.ConfDiningRoom.check_name, peladoydescabezado.Person.phone); PostgreSQL alone lets a "
+        "CharField go without one (Django 4.2+): give each a max_length"
+    )
+    assert imagechecks.last_exception("Traceback...\nKeyError: 'x'\n") == "KeyError: 'x'"
+    warnings_only = "SystemCheckError: System check identified some issues:\n\nWARNINGS:\na.B: (models.W036) no\n"
+    assert imagechecks.last_exception(warnings_only) == "SystemCheckError: System check identified some issues:"
