@@ -129,7 +129,7 @@ def last_exception(output: str) -> str:
     found = _EXCEPTION.findall(output)
     if not found:
         return ""
-    last = found[-1].strip()
+    last = str(found[-1]).strip()
     if last.startswith("SystemCheckError"):
         listed = check_errors(output.rsplit("SystemCheckError", 1)[-1])
         last = f"SystemCheckError: {listed}" if listed else last
