@@ -136,6 +136,16 @@ def last_exception(output: str) -> str:
     return last[:300]
 
 
+_FINDING = re.compile(r"^\s*(?P<obj>[\w.?]+): \((?P<id>[\w.]+\.[EW]\d+)\) (?P<msg>.+)$", re.MULTILINE)
+
+
+def deploy_findings(output: str) -> str:
+    """`check --deploy`'s findings, each its id and first sentence: "3: security.W004 You have not
+    set a value for the SECURE_HSTS_SECONDS setting; ..." ('' when it printed none in that form)."""
+    found = [f"{m['id']} {m['msg'].split('. ', 1)[0].rstrip('.')}" for m in _FINDING.finditer(output)]
+    return f"{len(found)}: {'; '.join(found)}" if found else ""
+
+
 _CHECK_ERROR = re.compile(r"^\s*(?P<obj>[\w.?]+): \((?P<id>[\w.]+\.E\d+)\) (?P<msg>.+)$", re.MULTILINE)
 CHECK_HINTS = {"fields.E120": "PostgreSQL alone lets a CharField go without one (Django 4.2+): give each a max_length"}
 """What a system check error met on MySQL means for a project that ran on PostgreSQL."""
@@ -226,7 +236,7 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
         if found:
             return ImageCheckFailed(
                 tag,
-                f"`check --deploy` reports {len(found)}: {'; '.join(found)[:300]}",
+                f"`check --deploy` reports {deploy_findings(text) or '; '.join(found)[:300]}",
                 "fix the prod settings so the deployment checklist passes (deploy-check in [tool.dockstage] sets its level)",
             )
         service = service_at_import(text)

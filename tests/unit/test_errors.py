@@ -299,3 +299,26 @@ def test_a_system_check_error_names_the_errors_it_lists() -> None:
     assert imagechecks.last_exception("Traceback...\nKeyError: 'x'\n") == "KeyError: 'x'"
     warnings_only = "SystemCheckError: System check identified some issues:\n\nWARNINGS:\na.B: (models.W036) no\n"
     assert imagechecks.last_exception(warnings_only) == "SystemCheckError: System check identified some issues:"
+
+
+DEPLOY_CHECK = """\
+System check identified some issues:
+
+WARNINGS:
+?: (security.W004) You have not set a value for the SECURE_HSTS_SECONDS setting. If your entire site is served only over SSL, you may want to consider setting a value and enabling HTTP Strict Transport Security. Be sure to read the documentation first; enabling HSTS carelessly can cause serious, irreversible problems.
+?: (security.W008) Your SECURE_SSL_REDIRECT setting is not set to True. Unless your site should be available over both SSL and non-SSL connections, you may want to either set this setting True or configure a load balancer or reverse-proxy server to redirect all connections to HTTPS.
+?: (security.W012) SESSION_COOKIE_SECURE is not set to True. Using a secure-only session cookie makes it more difficult for network traffic sniffers to hijack user sessions.
+
+System check identified 3 issues (0 silenced).
+"""
+
+
+def test_the_deploy_checklist_is_said_as_its_ids_and_first_sentences() -> None:
+    """gjae/django-attendance-check's prod settings leave out cookiecutter's security settings: the
+    line was 'reports 5: WARNINGS:; ?: (security.W004) You have not set...' cut at 300 characters."""
+    assert imagechecks.deploy_findings(DEPLOY_CHECK) == (
+        "3: security.W004 You have not set a value for the SECURE_HSTS_SECONDS setting; "
+        "security.W008 Your SECURE_SSL_REDIRECT setting is not set to True; "
+        "security.W012 SESSION_COOKIE_SECURE is not set to True"
+    )
+    assert imagechecks.deploy_findings("System check identified no issues (0 silenced).") == ""
