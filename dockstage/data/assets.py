@@ -74,21 +74,53 @@ NOT_FOUND = re.compile(r"^(?:sh|/bin/sh|bash): (?:\d+: )?([\w.@/-]+): (?:command
 """The shell's words when a package.json script runs a command nothing installed."""
 
 
-def run_shown(step: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Run a step with its output shown as it comes; its exit status and the command its script
-    could not find (exit 127: a tool the author had installed globally), if any."""
+TAILWIND_BINDING = re.compile(r"Cannot find module '@tailwindcss/oxide-[\w-]+'|tailwindcss-oxide\.[\w-]+\.node")
+"""Tailwind CSS 4's native binding failing to load (seen on Debian bookworm's Node 18 and npm 9)."""
+NEWEST_NODE_NEEDED = 20
+
+
+def old_node_for_tailwind(output: str, node_version: str) -> str:
+    """The cause when Tailwind CSS 4's native binding did not load under a Node older than it
+    needs (bomino/geoconsulting on bookworm's Node 18), else ''."""
+    major = re.match(r"v?(\d+)", node_version.strip())
+    if not major or int(major.group(1)) >= NEWEST_NODE_NEEDED or not TAILWIND_BINDING.search(output):
+        return ""
+    return (
+        f"Tailwind CSS 4's native binding did not load, and Tailwind 4 needs Node.js {NEWEST_NODE_NEEDED} or "
+        f"newer: this assets stage has Node {node_version.strip()}"
+    )
+
+
+def node_version() -> str:
+    """`node --version` in this stage ('' when it does not answer)."""
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def run_shown(step: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run a step with its output shown as it comes; its exit status, the command its script
+    could not find (exit 127: a tool the author had installed globally), if any, and its output."""
     process = subprocess.Popen(step, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     missing = ""
+    output = []
     for line in process.stdout or ():
         sys.stdout.write(line)
+        output.append(line)
         found = NOT_FOUND.match(line)
         missing = found.group(1) if found else missing
     sys.stdout.flush()
-    return process.wait(), missing
+    return process.wait(), missing, "".join(output)
 
 
-def failure_line(step: str, code: int, missing_tool: str) -> str:
+def failure_line(step: str, code: int, missing_tool: str, old_node: str = "") -> str:
     """The helper's one line (cause; fix) for a failed npm step."""
+    if old_node:
+        return (
+            f'dockstage: error: `{step}` failed in the assets stage: {old_node}; fix: set flavour = "trixie" in '
+            "[tool.dockstage] (its Node is 20), or keep tailwindcss at 3 in package.json"
+        )
     if missing_tool:
         return (
             f"dockstage: error: `{step}` failed in the assets stage: it runs {missing_tool}, which package.json does "
@@ -113,9 +145,10 @@ def main(src: Path, out: Path) -> int:
             continue
         where = "" if cwd == src else f" (in {cwd.relative_to(src)})"
         print(f"dockstage: {shlex.join(step)}{where}", flush=True)
-        code, missing_tool = run_shown(step, cwd, env)
+        code, missing_tool, output = run_shown(step, cwd, env)
         if code:
-            print(failure_line(shlex.join(step), code, missing_tool), file=sys.stderr)
+            old_node = old_node_for_tailwind(output, node_version()) if TAILWIND_BINDING.search(output) else ""
+            print(failure_line(shlex.join(step), code, missing_tool, old_node), file=sys.stderr)
             return code
     files = [*made(before, snapshot(src)), *outputs]
     missing = [p for p in files if not (src / p).exists()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -348,7 +349,7 @@ def test_requirements_at_the_usual_places_win_over_nested_ones(tmp_path: Path) -
 def test_a_script_running_a_tool_nothing_installed_names_the_tool(tmp_path: Path) -> None:
     """wger's build:css:sass runs `sass`, installed globally on its authors' machines only."""
     assets = helper("assets")
-    code, missing = assets.run_shown(
+    code, missing, _ = assets.run_shown(
         ["sh", "-c", "no-such-tool-xyz main.scss out.css"], tmp_path, {"PATH": "/usr/bin:/bin"}
     )
     assert (code, missing) == (127, "no-such-tool-xyz")
@@ -359,8 +360,33 @@ def test_a_script_running_a_tool_nothing_installed_names_the_tool(tmp_path: Path
 
 def test_a_failing_script_without_a_missing_tool_points_at_its_output(tmp_path: Path) -> None:
     assets = helper("assets")
-    code, missing = assets.run_shown(["sh", "-c", "echo building; exit 2"], tmp_path, {"PATH": "/usr/bin:/bin"})
-    assert (code, missing) == (2, "")
+    code, missing, output = assets.run_shown(["sh", "-c", "echo building; exit 2"], tmp_path, {"PATH": "/usr/bin:/bin"})
+    assert (code, missing, output) == (2, "", "building\n")
     error = StageBuildFailed("stage", 1, assets.failure_line("npm run build", code, missing) + "\n")
     assert "`npm run build` failed (exit 2) in the assets stage" in error.what
     assert "package.json's script" in error.fix
+
+
+TAILWIND_4_ON_NODE_18 = """\
+Error: Cannot find native binding. npm has a bug related to optional dependencies (https://github.com/npm/cli/issues/4828).
+  cause: Error: Cannot find module '@tailwindcss/oxide-linux-x64-gnu'
+    cause: Error: Cannot find module './tailwindcss-oxide.linux-x64-gnu.node'
+"""
+
+
+def test_tailwind_4_under_an_older_node_says_which_node_it_needs(tmp_path: Path) -> None:
+    """bomino/geoconsulting builds its CSS with Tailwind 4: on bookworm's Node 18 its native binding
+    did not load (the trixie flavour's Node 20 built it)."""
+    assets = helper("assets")
+    script = f"import sys; sys.stdout.write({TAILWIND_4_ON_NODE_18!r}); sys.exit(1)"
+    code, missing, output = assets.run_shown([sys.executable, "-c", script], tmp_path, {"PATH": "/usr/bin:/bin"})
+    old_node = assets.old_node_for_tailwind(output, "v18.20.4")
+    assert old_node == (
+        "Tailwind CSS 4's native binding did not load, and Tailwind 4 needs Node.js 20 or newer: this assets "
+        "stage has Node v18.20.4"
+    )
+    error = StageBuildFailed("stage", 1, assets.failure_line("npm run build:css", code, missing, old_node) + "\n")
+    assert "Tailwind 4 needs Node.js 20 or newer" in error.what
+    assert error.fix.startswith('set flavour = "trixie" in [tool.dockstage]')
+    assert assets.old_node_for_tailwind(output, "v20.19.2") == ""  # a new enough Node: another cause
+    assert assets.old_node_for_tailwind("Error: something else", "v18.20.4") == ""
