@@ -5,6 +5,11 @@ A swarm deploy gives each secret as a file and the service <NAME>_FILE=/run/secr
 of <NAME> (no secret in a service's spec); DOCKSTAGE_SECRET_FILES lists those NAMEs. A project
 that reads os.environ["SECRET_KEY"] then finds it, as the official images' `file_env` does for
 their own variables: the file's text without its trailing newlines, a value already set wins.
+With DOCKSTAGE_NO_DATABASE=1 (the build steps and the image checks, which run without the stack),
+Django's system checks are run against no database, as Django 5.2 and older ran them by default:
+Django 6 checks the models against every configured database when no `--database` is given, and
+its MySQL backend connects for that (an AutoField's column type waits on the server's version), so
+`check --deploy` and any build command that runs the checks failed on "Unknown server host".
 Then the sitecustomize this one shadows on sys.path (Debian's apport hook), if any, runs too.
 """
 
@@ -26,6 +31,31 @@ def _secret_files() -> None:
             sys.exit(f"dockstage: {name}_FILE={path!r} cannot be read ({exc.strerror}): is the secret attached?")
 
 
+def _no_database_checks() -> None:
+    if os.environ.get("DOCKSTAGE_NO_DATABASE") != "1":
+        return
+    try:
+        import django
+
+        if django.VERSION < (3, 1):  # run_checks takes no databases: it never checks against one
+            return
+        from django.core import checks
+        from django.core.checks import registry
+    except Exception:  # noqa: BLE001 - no Django here (or not yet installed): nothing to change
+        return
+    run_checks = registry.registry.run_checks  # the module-level name Django's commands call
+
+    def without_databases(
+        app_configs: object = None,
+        tags: object = None,
+        include_deployment_checks: bool = False,
+        databases: object = None,
+    ) -> object:
+        return run_checks(app_configs, tags, include_deployment_checks, [] if databases is None else databases)
+
+    checks.run_checks = registry.run_checks = without_databases
+
+
 def _shadowed() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
@@ -39,4 +69,5 @@ def _shadowed() -> None:
 
 
 _secret_files()
+_no_database_checks()
 _shadowed()
