@@ -65,12 +65,25 @@ _GONE = re.compile(
     r"|module '(?P<module2>[\w.]+)' has no attribute '(?P<name2>\w+)'"
 )
 
+_NOT_STARTED = re.compile(r"SystemError: initialization of (\w+) raised unreported exception")
+"""A C extension whose init fails this way was written for an older Python (frrant's psycopg2 2.8.6 on 3.11)."""
+
 
 def python_gone_cause(output: str) -> str:
     """Which installed package failed on a name this Python's standard library no longer has, and
     where ('' when the step failed otherwise): izone's vine 1.3 imports inspect.formatargspec,
-    which Python 3.11 removed."""
+    which Python 3.11 removed; or whose compiled module does not start on this Python."""
     last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    broken = _NOT_STARTED.search(last)
+    frames = [f for f in _FRAME.findall(last[: broken.start()]) if "site-packages/" in f[0]] if broken else []
+    if broken and frames:  # psycopg2 2.8 on 3.11: built here, but made before this Python's C API
+        path, line, _ = frames[-1]
+        package = _short(path).split("/", 1)[0].removesuffix(".py")
+        return (
+            f"{package} ({_short(path)}:{line}): its compiled module {broken.group(1)} does not start on {python} "
+            f"({broken.group(0)})"
+        )
     found = list(_GONE.finditer(last))
     if not found:
         return ""
@@ -80,7 +93,6 @@ def python_gone_cause(output: str) -> str:
         return ""
     name = f"{module}.{gone.group('name') or gone.group('name2')}"
     frames = [f for f in _FRAME.findall(last[: gone.start()]) if "site-packages/" in f[0]]
-    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     if not frames:
         return f"the code uses {name}, which {python} no longer has"
     path, line, _ = frames[-1]

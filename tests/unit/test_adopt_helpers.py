@@ -298,6 +298,26 @@ def test_a_build_step_failing_on_what_this_python_dropped_names_the_package(
     )
 
 
+def test_a_compiled_module_that_does_not_start_on_this_python_names_its_package() -> None:
+    """UCL/frrant's collectstatic on 3.11: psycopg2 2.8.6 builds, then its _psycopg fails to start."""
+    steps = helper("buildsteps")
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    output = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/manage.py", line 43, in <module>\n'
+        '  File "/opt/venv/lib/python3.11/site-packages/django/contrib/postgres/search.py", line 1, in <module>\n'
+        "    import psycopg2\n"
+        '  File "/opt/venv/lib/python3.11/site-packages/psycopg2/__init__.py", line 51, in <module>\n'
+        "    from psycopg2._psycopg import (                     # noqa\n"
+        "SystemError: initialization of _psycopg raised unreported exception\n"
+    )
+    assert steps.python_gone_cause(output) == (
+        f"psycopg2 (psycopg2/__init__.py:51): its compiled module _psycopg does not start on {python} "
+        "(SystemError: initialization of _psycopg raised unreported exception)"
+    )
+    assert steps.python_gone_cause("SystemError: initialization of _x raised unreported exception") == ""
+
+
 def test_compress_with_no_compress_tag_anywhere_is_not_a_failed_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
