@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames, learn, poetry, settingschoice
+from dockstage.adopt import envnames, learn, poetry, postgresonly, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.core.errors import ConfigError
 from dockstage.images import buildfiles
@@ -662,4 +662,6 @@ def inspect(root: Path) -> Findings:
     _routes(found, app)
     _tests(found, app, pyproject)
     _frontend(found, app, settings_text)
+    postgres = postgresonly.note(postgresonly.uses(root, app, SKIP_DIRS))
+    found.notes += [postgres] if postgres else []
     return found

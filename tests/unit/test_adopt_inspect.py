@@ -533,3 +533,24 @@ def test_startapp_stub_tests_are_no_tests_and_a_real_one_counts_once(tmp_path: P
     )
     found = inspect(root)
     assert found.has_tests and "tests: 1 file(s), run with `python manage.py test`" in found.found
+
+
+def test_postgresql_only_code_is_named_before_the_build(tmp_path: Path) -> None:
+    """UCL/frrant's models import StringAgg; Andrlu75/triz's import pgvector: init says where."""
+    root = startproject(
+        tmp_path,
+        extra={
+            "shop/__init__.py": "",
+            "shop/models.py": "from django.db import models\n\nfrom django.contrib.postgres.fields import ArrayField\n",
+            "shop/migrations/0001_initial.py": "import django.contrib.postgres.fields\nimport pgvector.django\n",
+            ".venv/lib/site.py": "from django.contrib.postgres.search import SearchVector\n",  # not the project's
+        },
+    )
+    notes = [n for n in inspect(root).notes if n.startswith("PostgreSQL-only code: ")]
+    assert notes == [
+        "PostgreSQL-only code: shop/models.py:3 imports django.contrib.postgres.fields "
+        "(and 1 more file); its fields, lookups and aggregates run on PostgreSQL only, and the suite's stacks "
+        "run MySQL: their migrations or queries fail there (a driver it imports must be installed too). Use "
+        "portable ones, or keep them behind a check of connection.vendor"
+    ]
+    assert not [n for n in inspect(startproject(tmp_path / "plain")).notes if n.startswith("PostgreSQL-only")]
