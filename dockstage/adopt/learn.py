@@ -297,7 +297,8 @@ def test_setup(learned: Learned) -> list[str]:
 def describe(learned: Learned, names: int) -> str:
     """One line: how it was learned."""
     shown = ", ".join(f"{role} <- {'/'.join(n)}" for role, n in learned.env.items()) or "none of the suite values"
-    return f"probed {learned.module} in the dev image ({names} names, a sentinel each): {shown}"
+    fixed = "".join(f"; {name} = {value!r} (env-values)" for name, value in learned.fixed.items())
+    return f"probed {learned.module} in the dev image ({names} names, a sentinel each): {shown}{fixed}"
 
 
 HEALTH_KINDS = {

@@ -55,6 +55,10 @@ _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|
 _DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
+_STAGE_WORDS = ("STAGE", "ENV", "ENVIRONMENT", "MODE", "PROFILE", "DEPLOYMENT", "TIER")
+_PROD_VALUES = ("production", "prod")
+"""A name that picks the settings' branch by the deployment's stage (1816815/TFG's MYPROJECT_STAGE:
+"production" imports its MySQL settings, its default "development" SQLite's), and what prod is called."""
 URL_KINDS = ("url", "url:smtp", "url:locmemcache", "url:elasticsearch", "url:redis")
 """The URL sentinels tried in turn on a name whose URL the settings' parser refused (redis last:
 a cache the sentinel's scheme made a redis one would start a redis the app does not use)."""
@@ -824,20 +828,29 @@ def _compress(module: str, final: dict, result: dict, order: list) -> dict:
 
 
 def _engine(module: str, final: dict, result: dict, order: list) -> dict:
-    """A name that selects the database engine by value ("mysql"), when the sentinels did not."""
+    """A name that selects the database engine by value ("mysql"), or the stage whose settings use
+    MySQL ("production"), when the sentinels did not."""
     engine = str(((result["values"].get("DATABASES") or {}).get("default") or {}).get("ENGINE", ""))
     if engine.endswith("mysql") or any(v in engine for v in final.values()):
         return {}
-    for name in order:
-        words = set(name.upper().split("_"))
-        if not (words & set(_DB_WORDS) and words & set(_ENGINE_WORDS)) and name not in ("DB", "DATABASE"):
-            continue
-        for value in ("mysql", "django.db.backends.mysql"):
+    engines = [n for n in order if _picks_engine(n)]
+    stages = [n for n in order if n not in engines and set(n.upper().split("_")) & set(_STAGE_WORDS)]
+    for name, values in [
+        *((n, ("mysql", "django.db.backends.mysql")) for n in engines),
+        *((n, _PROD_VALUES) for n in stages),
+    ]:
+        for value in values:
             tried = attempt(module, {**final, name: value})
             default = ((tried.get("values") or {}).get("DATABASES") or {}).get("default") or {}
             if tried.get("ok") and str(default.get("ENGINE", "")).endswith("mysql"):
                 return {"name": name, "value": value, "reads": tried["reads"]}
     return {}
+
+
+def _picks_engine(name: str) -> bool:
+    """Whether a name reads as the database engine's (DB_KIND, DATABASE_ENGINE, DB)."""
+    words = set(name.upper().split("_"))
+    return bool(words & set(_DB_WORDS) and words & set(_ENGINE_WORDS)) or name in ("DB", "DATABASE")
 
 
 def check_health(result: dict, request: dict) -> dict:

@@ -77,6 +77,22 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = []
 """
 
+STAGED = """\
+import os
+
+SECRET_KEY = os.environ.get("KEY_OF_SITE", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+stage = os.getenv("MYPROJECT_STAGE", "development")
+if stage == "production":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.getenv("MARIADB_HOST")}}
+elif stage == "development":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}
+else:
+    raise ValueError("Unknown stage: {stage}")
+"""
+"""1816815/TFG's settings: the stage picks the branch, production's is MySQL."""
+
 COPIED_ENVIRON = """\
 import os
 
@@ -335,6 +351,15 @@ def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:
     learned = learn.interpret(result)
     assert learned.fixed == {"DB_KIND": "mysql"}
     assert learned.env == {"database-host": ["WHERE_DB"], "secret-key": ["KEY_OF_SITE"]}
+    assert "database" not in learned.overlay
+
+
+def test_a_stage_whose_settings_use_mysql_is_chosen_and_its_names_learned(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": STAGED}, [])
+    learned = learn.interpret(result)
+    assert learned.fixed == {"MYPROJECT_STAGE": "production"}
+    assert learned.env == {"database-host": ["MARIADB_HOST"], "secret-key": ["KEY_OF_SITE"]}
+    assert learn.describe(learned, 2).endswith("; MYPROJECT_STAGE = 'production' (env-values)")
     assert "database" not in learned.overlay
 
 
