@@ -70,6 +70,7 @@ class Learned:
     services: list[str] = field(default_factory=list)  # beside the database: "redis"
     services_how: str = ""  # where the sentinel landed that said so
     error: str = ""
+    error_at: str = ""  # the installed package's file and line the import failed in (vine/five.py:364)
     manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
     static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
     compress: dict[str, Any] = field(default_factory=dict)  # django-compressor: offline, or the name turning it on
@@ -120,6 +121,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     learned = Learned(str(result.get("module", "")))
     if not result.get("ok"):
         learned.error = str(result.get("error") or "the import failed")
+        learned.error_at = str(result.get("where") or "")
         return learned
     engine = result.get("engine") or {}
     env: dict[str, str] = {k: v for k, v in dict(result.get("env") or {}).items() if k != engine.get("name")}

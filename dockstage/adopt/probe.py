@@ -126,8 +126,10 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     if prod.error:
         gone = learn.removed_from_python(prod.error)
         made_later = deploy_made_module(prod.error, found)
+        package = prod.error_at.split("/", 1)[0].removesuffix(".py")
+        user = f"{package} ({prod.error_at})" if package else "a package it imports"
         fix = (
-            f"a package it imports uses {gone}, which this Python no longer has: raise that package's pin, "
+            f"{user} uses {gone}, which this Python no longer has: raise {package or 'that package'}'s pin, "
             "or set python in [tool.dockstage] to a Python it ran on"
             if gone
             else made_later or "check [tool.dockstage.env]"

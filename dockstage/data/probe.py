@@ -235,9 +235,14 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
         chosen = health_path(health) if health is not None else None
     except BaseException as exc:  # noqa: BLE001 - reported to the host, which decides
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        installed = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages/" in f.filename]
         return {
             "ok": False,
             "error": last[:500],
+            # the installed package's line it failed in (vine/five.py:364), '' when it was not one's
+            "where": f"{installed[-1].filename.split('site-packages/', 1)[1]}:{installed[-1].lineno}"
+            if installed
+            else "",
             "reads": reads,
             "tested": tested(),
             "missing_dir": missing_dir(exc, os.getcwd()),

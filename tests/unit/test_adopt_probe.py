@@ -615,6 +615,18 @@ def test_settings_that_import_what_this_python_dropped_are_told_to_raise_a_pin(t
     found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
     apply(found, probe(tmp_path, {"settings": "raise RuntimeError('the vault is not reachable')\n"}, []))
     assert found.notes[-1].endswith("check [tool.dockstage.env]")
+    # An installed package's import (passionsjin/simple_django_app's celery 4 -> vine 1.3): named, with its line.
+    vine = tmp_path / "lib" / "site-packages" / "vine"
+    vine.mkdir(parents=True)
+    (vine / "__init__.py").write_text("from .five import formatargspec\n")
+    (vine / "five.py").write_text("import sys\n\nfrom inspect import formatargspec\n")
+    installed = f"import sys\nsys.path.insert(0, {str(vine.parent)!r})\nimport vine\nSECRET_KEY = 'x'\n"
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
+    apply(found, probe(tmp_path, {"settings": installed}, []))
+    assert found.notes[-1].endswith(
+        "vine (vine/five.py:3) uses inspect.formatargspec, which this Python no longer has: raise vine's pin, "
+        "or set python in [tool.dockstage] to a Python it ran on"
+    ), found.notes[-1]
 
 
 def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path: Path) -> None:
