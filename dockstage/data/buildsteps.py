@@ -69,6 +69,16 @@ _NOT_STARTED = re.compile(r"SystemError: initialization of (\w+) raised unreport
 """A C extension whose init fails this way was written for an older Python (frrant's psycopg2 2.8.6 on 3.11)."""
 
 
+def _installed_frame(traceback: str) -> tuple[str, str]:
+    """The last frame of an installed package in `traceback`: (its package, 'package/file.py:line'),
+    or ('', '') when none is an installed package's."""
+    frames = [f for f in _FRAME.findall(traceback) if "site-packages/" in f[0]]
+    if not frames:
+        return "", ""
+    path, line, _ = frames[-1]
+    return _short(path).split("/", 1)[0].removesuffix(".py"), f"{_short(path)}:{line}"
+
+
 def python_gone_cause(output: str) -> str:
     """Which installed package failed on a name this Python's standard library no longer has, and
     where ('' when the step failed otherwise): izone's vine 1.3 imports inspect.formatargspec,
@@ -76,13 +86,10 @@ def python_gone_cause(output: str) -> str:
     last = output.rsplit("Traceback (most recent call last):", 1)[-1]
     python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     broken = _NOT_STARTED.search(last)
-    frames = [f for f in _FRAME.findall(last[: broken.start()]) if "site-packages/" in f[0]] if broken else []
-    if broken and frames:  # psycopg2 2.8 on 3.11: built here, but made before this Python's C API
-        path, line, _ = frames[-1]
-        package = _short(path).split("/", 1)[0].removesuffix(".py")
+    package, where = _installed_frame(last[: broken.start()]) if broken else ("", "")
+    if broken and package:  # psycopg2 2.8 on 3.11: built here, but made before this Python's C API
         return (
-            f"{package} ({_short(path)}:{line}): its compiled module {broken.group(1)} does not start on {python} "
-            f"({broken.group(0)})"
+            f"{package} ({where}): its compiled module {broken.group(1)} does not start on {python} ({broken.group(0)})"
         )
     found = list(_GONE.finditer(last))
     if not found:
@@ -92,12 +99,10 @@ def python_gone_cause(output: str) -> str:
     if module.split(".")[0] not in getattr(sys, "stdlib_module_names", ()):
         return ""
     name = f"{module}.{gone.group('name') or gone.group('name2')}"
-    frames = [f for f in _FRAME.findall(last[: gone.start()]) if "site-packages/" in f[0]]
-    if not frames:
+    package, where = _installed_frame(last[: gone.start()])
+    if not package:
         return f"the code uses {name}, which {python} no longer has"
-    path, line, _ = frames[-1]
-    package = _short(path).split("/", 1)[0].removesuffix(".py")
-    return f"{package} ({_short(path)}:{line}) uses {name}, which {python} no longer has"
+    return f"{package} ({where}) uses {name}, which {python} no longer has"
 
 
 _NO_COMPRESS_TAGS = "No 'compress' template tags found in templates"
