@@ -146,7 +146,6 @@ def deploy_findings(output: str) -> str:
     return f"{len(found)}: {'; '.join(found)}" if found else ""
 
 
-_CHECK_ERROR = re.compile(r"^\s*(?P<obj>[\w.?]+): \((?P<id>[\w.]+\.E\d+)\) (?P<msg>.+)$", re.MULTILINE)
 CHECK_HINTS = {"fields.E120": "PostgreSQL alone lets a CharField go without one (Django 4.2+): give each a max_length"}
 """What a system check error met on MySQL means for a project that ran on PostgreSQL."""
 
@@ -155,7 +154,9 @@ def check_errors(output: str) -> str:
     """Django's system check errors in `output`, one per kind, with the objects that have it:
     "fields.E120 CharFields must define a 'max_length' attribute (app.Model.field, ...)"."""
     kinds: dict[tuple[str, str], list[str]] = {}
-    for match in _CHECK_ERROR.finditer(output):
+    for match in _FINDING.finditer(output):
+        if match["id"].rsplit(".", 1)[1].startswith("W"):
+            continue  # a warning (the line's id ends in .E or .W and a number)
         kinds.setdefault((match["id"], match["msg"].strip()), []).append(match["obj"])
     said = []
     for (ident, message), objects in kinds.items():
