@@ -56,8 +56,8 @@ def note(found: list[Use]) -> str:
     if not found:
         return ""
     first = found[0]
-    files = sorted({use.path for use in found})
-    more = f" (and {len(files) - 1} more file{'s' * (len(files) > 2)})" if len(files) > 1 else ""
+    files = len({use.path for use in found})
+    more = f" (and {files - 1} more file{'s' * (files > 2)})" if files > 1 else ""
     return (
         f"PostgreSQL-only code: {first.path}:{first.line} imports {first.module}{more}; its fields, lookups "
         "and aggregates run on PostgreSQL only, and the suite's stacks run MySQL: their migrations or "

@@ -838,12 +838,9 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     engine = str(((result["values"].get("DATABASES") or {}).get("default") or {}).get("ENGINE", ""))
     if engine.endswith("mysql") or any(v in engine for v in final.values()):
         return {}
-    engines = [n for n in order if _picks_engine(n)]
-    stages = [n for n in order if n not in engines and set(n.upper().split("_")) & set(_STAGE_WORDS)]
-    for name, values in [
-        *((n, ("mysql", "django.db.backends.mysql")) for n in engines),
-        *((n, _PROD_VALUES) for n in stages),
-    ]:
+    tries = [(n, ("mysql", "django.db.backends.mysql")) for n in order if _picks_engine(n)]
+    tries += [(n, _PROD_VALUES) for n in order if not _picks_engine(n) and _words(n) & set(_STAGE_WORDS)]
+    for name, values in tries:
         for value in values:
             tried = attempt(module, {**final, name: value})
             default = ((tried.get("values") or {}).get("DATABASES") or {}).get("default") or {}
@@ -852,9 +849,14 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     return {}
 
 
+def _words(name: str) -> set:
+    """An environment name's words (MYPROJECT_STAGE: MYPROJECT, STAGE)."""
+    return set(name.upper().split("_"))
+
+
 def _picks_engine(name: str) -> bool:
     """Whether a name reads as the database engine's (DB_KIND, DATABASE_ENGINE, DB)."""
-    words = set(name.upper().split("_"))
+    words = _words(name)
     return bool(words & set(_DB_WORDS) and words & set(_ENGINE_WORDS)) or name in ("DB", "DATABASE")
 
 
