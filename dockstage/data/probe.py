@@ -836,7 +836,9 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     """A name that selects the database engine by value ("mysql"), or the stage whose settings use
     MySQL ("production"), when the sentinels did not."""
     engine = str(((result["values"].get("DATABASES") or {}).get("default") or {}).get("ENGINE", ""))
-    if engine.endswith("mysql") or any(v in engine for v in final.values()):
+    # A sentinel of ours as the ENGINE: the name is learned as the engine's already. ("" and "0",
+    # the values of a name that must be blank or zero, are in any string: they say nothing.)
+    if engine.endswith("mysql") or any(v and v != "0" and v in engine for v in final.values()):
         return {}
     tries = [(n, ("mysql", "django.db.backends.mysql")) for n in order if _picks_engine(n)]
     tries += [(n, _PROD_VALUES) for n in order if not _picks_engine(n) and _words(n) & set(_STAGE_WORDS)]

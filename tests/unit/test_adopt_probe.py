@@ -354,6 +354,15 @@ def test_a_name_that_picks_the_engine_is_set_to_mysql(tmp_path: Path) -> None:
     assert "database" not in learned.overlay
 
 
+def test_a_name_that_must_be_blank_does_not_hide_the_engine_choice(tmp_path: Path) -> None:
+    """A name the import needs set but empty ("" in every string) was taken for the engine's own
+    value, and the name that picks MySQL was never tried."""
+    blank = CHOSEN_ENGINE + 'if os.environ["MAINTENANCE_NOTE"]:\n    raise ValueError("a note stops the site")\n'
+    (result,) = probe(tmp_path, {"settings": blank}, [])
+    assert result["env"]["MAINTENANCE_NOTE"] == ""
+    assert learn.interpret(result).fixed == {"DB_KIND": "mysql"}
+
+
 def test_a_stage_whose_settings_use_mysql_is_chosen_and_its_names_learned(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": STAGED}, [])
     learned = learn.interpret(result)
