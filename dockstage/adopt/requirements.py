@@ -110,6 +110,8 @@ def _files(directory: Path) -> list[Path]:
 NESTED_DEPTH = 3
 """How far below the project root requirement files are looked for when none is at the usual places."""
 _NOT_SOURCE = {"node_modules", "site-packages", "__pycache__", "venv", "env", "build", "dist", "static", "media"}
+_NOT_THE_APPS = {"docs", "doc", "documentation"}
+"""Folders whose plain requirements.txt is not the app's (Sphinx's, Read the Docs')."""
 
 
 def nested_files(root: Path, depth: int = NESTED_DEPTH) -> list[Path]:
@@ -152,6 +154,8 @@ def _kind(path: Path, nested: bool = False) -> str:
         return "dev"
     if words & set(RUNTIME_NAMES):
         return "runtime"
+    if nested and path.name.lower() == "requirements.txt" and path.parent.name.lower() not in _NOT_THE_APPS:
+        return "runtime"  # a plain one in a folder of no environment's name (backend/): after the named ones
     return ""
 
 
@@ -285,8 +289,9 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             by_kind[kind].append(path)
     runtime = sorted(
         by_kind["runtime"],
-        key=lambda p: next(
-            (i for i, n in enumerate(RUNTIME_NAMES) if n in (_label(p, True) if nested else p.stem.lower())), 99
+        key=lambda p: (
+            next((i for i, n in enumerate(RUNTIME_NAMES) if n in (_label(p, True) if nested else p.stem.lower())), 99),
+            not any(_DJANGO.search(text) for text in _texts(p, set())),  # then the ones naming Django
         ),
     )
     chosen = _runtime_files(runtime)

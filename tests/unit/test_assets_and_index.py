@@ -339,6 +339,24 @@ def test_requirements_in_a_folder_per_environment_are_found_by_the_folder_name(t
     assert not any("no requirements file found" in note for note in found.notes)
 
 
+def test_a_plain_requirements_file_in_the_package_folder_is_the_runtime_set(tmp_path: Path) -> None:
+    """encouragemint keeps backend/requirements.txt beside its settings package (its Dockerfile and
+    CI install it from there); docs/requirements.txt is Sphinx's, build/ holds the CI tools."""
+    files = {
+        "backend/requirements.txt": "Django==2.2.7\ndjangorestframework==3.10.3\n",
+        "docs/requirements.txt": "sphinx==7.0\n",
+        "build/requirements.txt": "coverage==4.5.4\n",
+        "tools/requirements.txt": "black==24.1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    assert found.runtime == ["backend/requirements.txt"]
+    assert found.django == "Django==2.2.7" and not found.mentions("sphinx")
+    assert not any("no requirements file found" in note for note in found.notes)
+
+
 def test_requirements_at_the_usual_places_win_over_nested_ones(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("Django>=5.2\n")
     (tmp_path / "deploy" / "production").mkdir(parents=True)
