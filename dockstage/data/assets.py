@@ -114,6 +114,26 @@ def run_shown(step: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str
     return process.wait(), missing, "".join(output)
 
 
+OPENSSL_LEGACY = "--openssl-legacy-provider"
+OPENSSL_REFUSED = "ERR_OSSL_EVP_UNSUPPORTED"
+"""webpack 4 (react-scripts 4 and older) hashes with MD4, which Node 17+'s OpenSSL 3 refuses."""
+
+
+def run_step(step: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """run_shown, and once more with OpenSSL's legacy provider when webpack 4 met Node 17+'s
+    OpenSSL 3 (encouragemint's react-scripts 3 on bookworm's Node 18), saying so."""
+    code, missing, output = run_shown(step, cwd, env)
+    options = env.get("NODE_OPTIONS", "")
+    if code and OPENSSL_REFUSED in output and OPENSSL_LEGACY not in options:
+        print(
+            f"dockstage: {OPENSSL_REFUSED}: webpack 4 hashes with MD4, which this Node's OpenSSL 3 refuses; "
+            f"building again with NODE_OPTIONS={OPENSSL_LEGACY} (webpack 5, react-scripts 5, needs none)",
+            flush=True,
+        )
+        code, missing, output = run_shown(step, cwd, {**env, "NODE_OPTIONS": f"{options} {OPENSSL_LEGACY}".strip()})
+    return code, missing, output
+
+
 def failure_line(step: str, code: int, missing_tool: str, old_node: str = "") -> str:
     """The helper's one line (cause; fix) for a failed npm step."""
     if old_node:
@@ -145,7 +165,7 @@ def main(src: Path, out: Path) -> int:
             continue
         where = "" if cwd == src else f" (in {cwd.relative_to(src)})"
         print(f"dockstage: {shlex.join(step)}{where}", flush=True)
-        code, missing_tool, output = run_shown(step, cwd, env)
+        code, missing_tool, output = run_step(step, cwd, env)
         if code:
             old_node = old_node_for_tailwind(output, node_version()) if TAILWIND_BINDING.search(output) else ""
             print(failure_line(shlex.join(step), code, missing_tool, old_node), file=sys.stderr)

@@ -376,6 +376,19 @@ def test_a_script_running_a_tool_nothing_installed_names_the_tool(tmp_path: Path
     assert error.fix.startswith("add no-such-tool-xyz's package to devDependencies")
 
 
+def test_webpack_4_on_openssl_3_is_built_again_with_the_legacy_provider(tmp_path: Path) -> None:
+    """encouragemint's react-scripts 3 build died on bookworm's Node 18 (ERR_OSSL_EVP_UNSUPPORTED)."""
+    assets = helper("assets")
+    script = 'case "$NODE_OPTIONS" in *--openssl-legacy-provider*) echo built; exit 0;; esac; '
+    script += "echo \"code: 'ERR_OSSL_EVP_UNSUPPORTED'\"; exit 1"
+    env = {"PATH": "/usr/bin:/bin", "NODE_OPTIONS": "--max-old-space-size=2048"}
+    assert assets.run_step(["sh", "-c", script], tmp_path, env) == (0, "", "built\n")
+    other = "echo \"code: 'ERR_OSSL_EVP_UNSUPPORTED'\"; exit 1"  # still refused: said as it failed
+    code, _, output = assets.run_step(["sh", "-c", other], tmp_path, env)
+    assert code == 1 and "ERR_OSSL_EVP_UNSUPPORTED" in output
+    assert assets.run_step(["sh", "-c", "echo no; exit 2"], tmp_path, env) == (2, "", "no\n")
+
+
 def test_a_failing_script_without_a_missing_tool_points_at_its_output(tmp_path: Path) -> None:
     assets = helper("assets")
     code, missing, output = assets.run_shown(["sh", "-c", "echo building; exit 2"], tmp_path, {"PATH": "/usr/bin:/bin"})
