@@ -12,7 +12,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
 from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings
-from dockstage.core import config, dotenv
+from dockstage.core import config, distributions, dotenv
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
@@ -109,6 +109,20 @@ def deploy_made_module(error: str, found: Findings) -> str:
     )
 
 
+def not_installed(error: str, found: Findings) -> str:
+    """The fix when the settings import a module that is neither the project's nor installed from
+    its requirements (django-healthcare's settings import decouple; python-decouple is not listed),
+    else ''."""
+    missing = _NO_MODULE.search(error)
+    top = missing.group(1) if missing and "." not in missing.group(1) else ""  # dotted: its parent is there
+    roots = [found.root / found.app_dir / extra for extra in (*found.python_path, ".")]
+    if not top or any((r / top).is_dir() or (r / f"{top}.py").is_file() for r in roots):
+        return ""
+    files = [f for f in found.requirements.runtime if f.endswith(".txt")]
+    where = files[0] if files else "the runtime requirements (requirements in [tool.dockstage])"
+    return f"no requirement installs {top}: add {distributions.provider(top)} to {where}"
+
+
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
     """Replace the names guessed from the text by what the probe saw (or say why it could not)."""
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
@@ -132,7 +146,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"{user} uses {gone}, which this Python no longer has: raise {package or 'that package'}'s pin, "
             "or set python in [tool.dockstage] to a Python it ran on"
             if gone
-            else made_later or "check [tool.dockstage.env]"
+            else made_later or not_installed(prod.error, found) or "check [tool.dockstage.env]"
         )
         found.notes.append(f"importing {prod.module} in the dev image failed ({prod.error}): {fix}")
         overlay_from_text(found)

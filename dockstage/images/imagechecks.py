@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import distributions
 from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors, swallowed
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
                 f"No module named {module!r}: the prune left out {culprit}",
                 f"take the pattern matching {culprit} out of prod-exclude in [tool.dockstage]",
             )
-        return f"No module named {module!r}", "add the package that provides it to the runtime requirements"
+        named = distributions.provider(module) if "." not in module else "the package that provides it"
+        return f"No module named {module!r}", f"add {named} to the runtime requirements"
     denied = _DENIED.findall(output)
     if denied:
         return (

@@ -16,7 +16,7 @@ import pytest
 
 from dockstage.adopt import learn, render, settingschoice
 from dockstage.adopt.inspect import Findings, inspect
-from dockstage.adopt.probe import apply
+from dockstage.adopt.probe import apply, not_installed
 from dockstage.core import resources
 from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
@@ -656,7 +656,21 @@ def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path
     assert "proj.local_settings is imported by the settings and it is not in the project" in found.notes[-1]
     found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", app_dir=".")
     apply(found, probe(tmp_path, {"settings": "import not_installed_anywhere\n"}, []))
-    assert found.notes[-1].endswith("check [tool.dockstage.env]")  # not the project's own package
+    assert found.notes[-1].endswith(  # not the project's own package: one its requirements miss
+        "no requirement installs not_installed_anywhere: add the package that provides not_installed_anywhere "
+        "to the runtime requirements (requirements in [tool.dockstage])"
+    )
+    # Gnaneshwar25/django-healthcare: settings.py imports decouple, requirements.txt lists no python-decouple.
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", app_dir=".")
+    found.requirements.runtime = ["requirements.txt"]
+    apply(found, probe(tmp_path, {"settings": "from decouple_not_here import config\n"}, []))
+    assert "No module named 'decouple_not_here'" in found.notes[-1]
+    assert found.notes[-1].endswith("add the package that provides decouple_not_here to requirements.txt")
+    assert not_installed("ModuleNotFoundError: No module named 'decouple'", found) == (
+        "no requirement installs decouple: add python-decouple (it provides decouple) to requirements.txt"
+    )
+    assert not_installed("ModuleNotFoundError: No module named 'django.contrib.postgres.fields.jsonb'", found) == ""
+    assert not_installed("ModuleNotFoundError: No module named 'proj'", found) == ""  # the project's own
 
 
 FLAG_BRANCH = """\

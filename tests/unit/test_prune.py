@@ -143,6 +143,13 @@ def test_a_missing_module_is_traced_to_the_path_the_prune_left_out() -> None:
         "No module named 'shop.tests.factories'",
         "add the package that provides it to the runtime requirements",
     )
+    # django-healthcare's manage.py imports pymysql, which its requirements do not list
+    fix = diagnose("Traceback...\nModuleNotFoundError: No module named 'pymysql'\n", [])[1]
+    assert fix == "add PyMySQL (it provides pymysql) to the runtime requirements"
+    assert (
+        diagnose("No module named 'qwertyz'\n", [])[1]
+        == "add the package that provides qwertyz to the runtime requirements"
+    )
 
 
 def test_a_crash_is_named_by_its_exception_not_as_checklist_findings() -> None:

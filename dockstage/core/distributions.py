@@ -1,0 +1,48 @@
+"""The package to install for a module a Django project imports, where the two names differ."""
+
+from __future__ import annotations
+
+PACKAGE_OF = {
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "decouple": "python-decouple",
+    "environ": "django-environ",
+    "dotenv": "python-dotenv",
+    "dj_database_url": "dj-database-url",
+    "yaml": "PyYAML",
+    "PIL": "Pillow",
+    "jwt": "PyJWT",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "slugify": "python-slugify",
+    "magic": "python-magic",
+    "sentry_sdk": "sentry-sdk",
+    "rest_framework": "djangorestframework",
+    "rest_framework_simplejwt": "djangorestframework-simplejwt",
+    "django_filters": "django-filter",
+    "corsheaders": "django-cors-headers",
+    "debug_toolbar": "django-debug-toolbar",
+    "crispy_forms": "django-crispy-forms",
+    "storages": "django-storages",
+    "allauth": "django-allauth",
+    "import_export": "django-import-export",
+    "taggit": "django-taggit",
+    "mptt": "django-mptt",
+    "compressor": "django-compressor",
+    "widget_tweaks": "django-widget-tweaks",
+    "social_django": "social-auth-app-django",
+    "drf_yasg": "drf-yasg",
+    "drf_spectacular": "drf-spectacular",
+    "ckeditor": "django-ckeditor",
+    "admin_honeypot": "django-admin-honeypot",
+    "phonenumber_field": "django-phonenumber-field",
+}
+"""Import name -> the package that provides it, for the common ones whose names differ."""
+
+
+def provider(module: str) -> str:
+    """What to add to the requirements for `module` (a dotted name: its top package counts):
+    'python-decouple (it provides decouple)', or 'the package that provides X' when unknown."""
+    top = module.split(".", 1)[0]
+    known = PACKAGE_OF.get(top)
+    return f"{known} (it provides {top})" if known else f"the package that provides {top}"
