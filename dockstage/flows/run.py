@@ -186,7 +186,8 @@ class Run:
         origin = provenance.labels(self.settings.root, self.docker, images.python) if todo else {}
         for stage in todo[:1]:  # the first with its output live: the layers the others share are built there
             self.built[stage] = self._build_stage(stage, images, origin, self.reporter)
-        self.built.update(self._build_side_by_side(todo[1:], images, origin))
+        for wave in build_waves(todo[1:], assets=bool(self.settings.app.assets_command)):
+            self.built.update(self._build_side_by_side(wave, images, origin))
         if check:
             for stage in order:
                 self.check_image(stage)
@@ -290,6 +291,16 @@ class Run:
         """The secret values of this project's .env (kept out of every message)."""
         keys = envfile.secret_keys(self.settings.app)
         return [self.settings.value(key) for key in keys if self.settings.value(key)]
+
+
+def build_waves(stages_left: list[str], *, assets: bool) -> list[list[str]]:
+    """The stages after the first, in groups built at once, one group after the other. With an
+    assets stage, stage goes before test: the two copy different files of the context, so BuildKit
+    does not see their shared assets stage as one step and ran the npm build twice at once
+    (encouragemint: 56 s each); after stage it is a cache hit for test."""
+    if not assets or "test" not in stages_left or "stage" not in stages_left:
+        return [stages_left] if stages_left else []
+    return [["stage"], [s for s in stages_left if s != "stage"]]
 
 
 def build_failure_to_raise(failures: list[BaseException]) -> BaseException:

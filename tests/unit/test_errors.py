@@ -273,6 +273,17 @@ def test_of_builds_failing_at_once_the_one_that_says_why_is_raised() -> None:
     assert (bare.diagnosed, said.diagnosed) == (False, True)
 
 
+def test_with_an_assets_stage_stage_is_built_before_test() -> None:
+    """Built at once, test and stage each ran the assets stage's npm build (their contexts differ)."""
+    from dockstage.flows.run import build_waves
+
+    assert build_waves(["test", "stage", "prod"], assets=True) == [["stage"], ["test", "prod"]]
+    assert build_waves(["test", "stage", "prod"], assets=False) == [["test", "stage", "prod"]]
+    assert build_waves(["stage", "prod"], assets=True) == [["stage", "prod"]]
+    assert build_waves(["test"], assets=True) == [["test"]]
+    assert build_waves([], assets=True) == []
+
+
 MIGRATE_ON_MYSQL = """\
 Operations to perform:
 SystemCheckError: System check identified some issues:
