@@ -485,6 +485,28 @@ class SmokeCheckFailed(CheckFailed):
         super().__init__(f"smoke check {check!r} failed: {reason}", fix)
 
 
+_NO_TABLE = re.compile(r"""\(1146, ["']Table '([\w$.-]+)' doesn't exist""")
+"""MySQL's error 1146 in a traceback: a model's table that migrate did not make."""
+
+
+def table_missing(log: str) -> str:
+    """The table a request found missing after migrate ran ('' when none did)."""
+    found = _NO_TABLE.findall(log)
+    return found[-1] if found else ""
+
+
+class TableNotMigrated(SmokeCheckFailed):
+    """A smoke check failed on a table migrate never made: a model without its migration."""
+
+    def __init__(self, failed: SmokeCheckFailed, table: str) -> None:
+        CheckFailed.__init__(
+            self,
+            f"{failed.what} (table {table} does not exist after migrate: its model has no migration)",
+            "run `{makemigrations}` (for an app without a migrations folder, `{manage} -- makemigrations <app>`) "
+            "and commit the migration files",
+        )
+
+
 class ImageCheckFailed(CheckFailed):
     def __init__(self, tag: str, problem: str, fix: str) -> None:
         super().__init__(f"{tag}: {problem}", fix)

@@ -28,11 +28,13 @@ from dockstage.core.errors import (
     ReportUnreadable,
     SmokeCheckFailed,
     StepsFailed,
+    TableNotMigrated,
     TestsFailed,
     TestsNotOnStackDatabase,
     docker_errors,
     engine_error,
     swallowed,
+    table_missing,
 )
 from dockstage.flows.run import Run
 from dockstage.images import bases, imagechecks, offline, stages
@@ -324,9 +326,11 @@ def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False)
             lines += smoke.run_http_checks(base, run.reporter, run.settings)
             if run.settings.app.smoke_urls:
                 lines.append(smoke.crawl(base, _urls_of(stack), run.reporter, run.settings.app.smoke_skip))
-        except SmokeCheckFailed:
+        except SmokeCheckFailed as failed:
             stack.show_logs(["migrate"], tail=20)
-            stack.show_logs(["web"], tail=150)  # last, not interleaved: a 5xx's traceback ends right above
+            table = table_missing(stack.show_logs(["web"], tail=150))  # last: a 5xx's traceback ends right above
+            if table:
+                raise TableNotMigrated(failed, table) from None
             raise
     return lines
 

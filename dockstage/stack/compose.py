@@ -342,14 +342,15 @@ class Stack:
         app_env_file(self.settings).unlink(missing_ok=True)
         release_file(self.settings).unlink(missing_ok=True)
 
-    def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> None:
-        """Print recent logs of the project's services (used when something failed)."""
+    def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> str:
+        """Print recent logs of the project's services (used when something failed); their text."""
         text = ""
         # Safe: logs are shown only beside an error that is raised anyway (it says what failed).
         with swallowed("logs shown beside an error"):
             text = self.compose.logs(services=list(services), tail=str(tail))
         if text:
             self.reporter.raw(str(text))
+        return str(text or "")
 
     def url(self, service: str = "") -> str:
         """The base URL of the stack on 127.0.0.1: the proxy's published port 8080 where it runs

@@ -333,3 +333,20 @@ def test_the_deploy_checklist_is_said_as_its_ids_and_first_sentences() -> None:
         "security.W012 SESSION_COOKIE_SECURE is not set to True"
     )
     assert imagechecks.deploy_findings("System check identified no issues (0 silenced).") == ""
+
+
+def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migration() -> None:
+    """Gnaneshwar25/django-healthcare commits no migrations for its core app: migrate ran clean and
+    /api/doctors/ gave 500 on (1146, "Table 'app.doctor' doesn't exist")."""
+    from dockstage.frontends.common import INVOKE_COMMANDS
+
+    log = "web-1  | django.db.utils.ProgrammingError: (1146, \"Table 'app.doctor' doesn't exist\")\n"
+    assert errors.table_missing(log) == "app.doctor"
+    assert errors.table_missing("web-1  | OperationalError: (2002, \"Can't connect to server on 'db'\")") == ""
+    failed = errors.SmokeCheckFailed("urls", "1 of 6 URLs gave a 5xx or no answer: /api/doctors/")
+    line = errors.TableNotMigrated(failed, "app.doctor").one_line(INVOKE_COMMANDS)
+    assert line == (
+        "check: smoke check 'urls' failed: 1 of 6 URLs gave a 5xx or no answer: /api/doctors/ (table app.doctor "
+        "does not exist after migrate: its model has no migration): run `invoke makemigrations` (for an app "
+        "without a migrations folder, `invoke manage -- makemigrations <app>`) and commit the migration files"
+    )
