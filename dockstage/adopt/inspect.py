@@ -249,6 +249,10 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         found.found.append(f"settings: {module} ({main.relative_to(found.root)})")
 
 
+DJANGO_WSGI = "django.core.wsgi:get_wsgi_application()"
+"""What a wsgi.py holds (DJANGO_SETTINGS_MODULE is set in every image), as a gunicorn factory call."""
+
+
 def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
     src = app.joinpath(*found.python_path)
     match = _WSGI_SETTING.search(settings_text)
@@ -259,9 +263,12 @@ def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
         found.wsgi = (
             ".".join(wsgi_files[0].relative_to(src).with_suffix("").parts) + ":application" if wsgi_files else ""
         )
-    if not found.wsgi:
-        found.wsgi = f"{found.settings_module.split('.')[0]}.wsgi:application"
-        found.notes.append(f"no WSGI_APPLICATION or wsgi.py found: check wsgi = {found.wsgi!r}")
+    if not found.wsgi:  # django-healthcare: settings.py, urls.py and manage.py, no wsgi module at all
+        found.wsgi = DJANGO_WSGI
+        found.notes.append(
+            f"no WSGI_APPLICATION or wsgi.py found: gunicorn serves Django's own application for the settings "
+            f"module (wsgi = {found.wsgi!r}, a factory gunicorn calls); set wsgi if the project has one elsewhere"
+        )
     found.found.append(f"WSGI: {found.wsgi}")
     asgi = _ASGI_SETTING.search(settings_text)
     asgi_files = _walk(src, "asgi.py", 2)

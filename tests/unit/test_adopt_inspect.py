@@ -57,6 +57,21 @@ def test_startproject_tree(tmp_path: Path) -> None:
     assert found.test_command == "pytest" and found.requirements.test_extra == ["pytest", "pytest-django"]
 
 
+def test_a_project_without_a_wsgi_module_is_served_by_djangos_own_application(tmp_path: Path) -> None:
+    """django-healthcare keeps settings.py, urls.py and manage.py at the root, and no wsgi.py."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="settings"),
+            "settings.py": "SECRET_KEY = 'x'\nROOT_URLCONF = 'urls'\n",
+            "urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert (found.settings_module, found.wsgi) == ("settings", "django.core.wsgi:get_wsgi_application()")
+    assert any(n.startswith("no WSGI_APPLICATION or wsgi.py found: gunicorn serves Django's own") for n in found.notes)
+
+
 def test_app_in_a_subdirectory_with_a_settings_package(tmp_path: Path) -> None:
     root = tree(
         tmp_path,
