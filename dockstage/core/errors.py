@@ -396,6 +396,30 @@ def never_healthy(probes: Iterable[tuple[int | None, str]], repeated: int = 2) -
     return len(last) == repeated and all(code != 0 and _REFUSED_HOST.search(output) for code, output in last)
 
 
+SERVER_ERROR_GRACE = 10.0
+"""Seconds a container may answer its health path with 500 after it started before the wait on it
+ends: that long, a 500 is the app's own error (ecco's home view on an empty database, 38 s of
+start period and retries before), not its start-up."""
+SERVER_ERROR_REPEATED = 3
+
+
+def hopeless(probes: Iterable[tuple[int | None, str]], running_for: float) -> str:
+    """Why waiting on a container's health is pointless, or '': Django's 400 for the Host twice in
+    a row; or the same 500 on the health path SERVER_ERROR_REPEATED times in a row once it has run
+    SERVER_ERROR_GRACE seconds."""
+    probes = list(probes)
+    if never_healthy(probes):
+        return "its healthcheck got 400 twice in a row, which no wait changes"
+    last = probes[-SERVER_ERROR_REPEATED:]
+    answers = {found.group(0) for code, output in last if code != 0 and (found := _SERVER_ERROR.search(output))}
+    if running_for < SERVER_ERROR_GRACE or len(last) < SERVER_ERROR_REPEATED or len(answers) != 1:
+        return ""
+    (answer,) = answers
+    if not answer.endswith(" 500") or sum(1 for code, output in last if code != 0 and answer in output) < len(last):
+        return ""
+    return f"its healthcheck got 500 {SERVER_ERROR_REPEATED} times in a row, {running_for:.0f} s after it started"
+
+
 class NoPublishedPort(StackError):
     def __init__(self, service: str) -> None:
         super().__init__(f"the {service} service publishes no port", "start it with `{up}` and check `{ps}`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import socket
 import threading
 from collections.abc import Collection, Iterable, Iterator
@@ -24,7 +25,7 @@ from dockstage.core.errors import (
     ServiceFailed,
     docker_errors,
     health_diagnosis,
-    never_healthy,
+    hopeless,
     swallowed,
 )
 from dockstage.core.report import Reporter, log
@@ -34,8 +35,7 @@ from dockstage.images.imagechecks import last_exception
 from dockstage.stack import envfile
 
 NEVER_HEALTHY_POLL = 2.0
-"""Seconds between the looks at the healthchecks compose waits on (errors.never_healthy)."""
-NEVER_HEALTHY_SAID = "its healthcheck got 400 twice in a row, which no wait changes"
+"""Seconds between the looks at the healthchecks compose waits on (errors.hopeless)."""
 
 COMPOSE_VARIANTS = {
     "prod": ("compose.yaml", "compose.proxy.yaml"),  # `invoke up`: the port is the proxy's
@@ -260,7 +260,7 @@ class Stack:
     @contextmanager
     def _never_healthy_stopped(self, services: Iterable[str]) -> Iterator[None]:
         """While compose waits on `services`: a container whose healthcheck says it never will be
-        healthy (errors.never_healthy: Django's 400 for the Host, twice in a row) is killed, so
+        healthy (errors.hopeless: Django's 400 for the Host twice in a row, a 500 that lasts) is killed, so
         the wait ends now with that reason, not after the start period, the retries or the
         timeout. The output it was killed for goes to `stopped`, for the error that follows."""
         wanted = list(services)
@@ -278,9 +278,10 @@ class Stack:
                 with swallowed("watching the healthchecks compose waits on"):
                     for container in self.docker.container.list(filters=filters):
                         service, probes = service_of(container), health_probes(container.state)
-                        if service in wanted and never_healthy(probes) and not done.is_set():
+                        said = hopeless(probes, running_for(container.state))
+                        if service in wanted and said and not done.is_set():
                             self.stopped[service] = probes[-1][1]
-                            self.reporter.info(f"{service}: {NEVER_HEALTHY_SAID}; stopped waiting")
+                            self.reporter.info(f"{service}: {said}; stopped waiting")
                             self.docker.container.kill(container)
 
         watcher = threading.Thread(target=watch, name=f"health-{self.project}", daemon=True)
@@ -419,6 +420,14 @@ def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
             if service_of(c) in wanted and probes:
                 outputs.append(probes[-1][1])
     return outputs
+
+
+def running_for(state: ContainerState) -> float:
+    """Seconds since the container started (0 when it says no start)."""
+    started = state.started_at
+    if started is None or started.year < 2000:  # docker's zero time for a container never started
+        return 0.0
+    return max(0.0, (datetime.datetime.now(datetime.UTC) - started).total_seconds())
 
 
 def health_probes(state: ContainerState) -> list[tuple[int | None, str]]:

@@ -23,9 +23,9 @@ from pathlib import Path
 from python_on_whales import Container
 
 from dockstage.core import files
-from dockstage.core.errors import ReleaseKept, docker_errors, health_diagnosis, never_healthy
+from dockstage.core.errors import ReleaseKept, docker_errors, health_diagnosis, hopeless
 from dockstage.core.report import log
-from dockstage.stack.compose import Stack, health_probes, release_file
+from dockstage.stack.compose import Stack, health_probes, release_file, running_for
 
 LIVE_ALIAS = "web-live"
 """The name the proxy sends requests to (proxy.conf), on its `live` network."""
@@ -94,7 +94,7 @@ def wait_healthy(stack: Stack, container: Container, timeout: float) -> str:
         if health == "unhealthy":
             return "its healthcheck failed"
         probes = health_probes(state)
-        if never_healthy(probes):
+        if hopeless(probes, running_for(state)):
             return health_diagnosis(probe for _, probe in probes[-1:])[0]
         if not state.running or state.restarting or (getattr(state, "restart_count", 0) or 0) > 0:
             return f"it exited ({state.exit_code})"

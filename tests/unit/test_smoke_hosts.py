@@ -16,7 +16,7 @@ from dockstage.adopt.cli import main as init_main
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import apply, probed_line
 from dockstage.core.appconfig import SmokeCheck, parse_app
-from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis, never_healthy
+from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis, hopeless, never_healthy
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.stack import smoke
@@ -363,3 +363,25 @@ def test_the_health_check_follows_the_sites_own_redirects_as_the_healthcheck_doe
     with pytest.raises(AssertionError, match="gave 302, not 200"):
         smoke.run_check(pages, SmokeCheck("/away/", follow=True), {}, {})  # never off the site
     assert parse_app({"health_path": "/go/"}).smoke_checks[0].follow is True
+
+
+SERVER_500 = "unhealthy: GET / gave 500: Server Error (500)"
+
+
+@pytest.mark.parametrize(
+    ("probes", "running_for", "hopeless_now"),
+    [
+        ([(1, SERVER_500)] * 3, 11.0, True),  # YOYO-DR/practica-ecco-pagos: its home view fails on an empty db
+        ([(1, SERVER_500)] * 3, 4.0, False),  # just started: a start-up's 500 may pass
+        ([(1, SERVER_500)] * 2, 30.0, False),  # two are not yet a pattern
+        ([(1, SERVER_500), (0, ""), (1, SERVER_500), (1, SERVER_500)], 11.0, False),  # it answered 200 between
+        ([(1, SERVER_500), (1, SERVER_500), (1, "unhealthy: GET /healthz gave 500")], 11.0, False),  # other paths
+        ([(1, "unhealthy: GET / gave 503")] * 3, 30.0, False),  # a health view's own "not ready": wait
+        ([(1, REFUSED), (1, REFUSED)], 0.0, True),  # the Host refused: at once, as before
+    ],
+)
+def test_a_500_that_lasts_ends_the_wait(probes: list[tuple[int, str]], running_for: float, hopeless_now: bool) -> None:
+    said = hopeless(probes, running_for)
+    assert bool(said) is hopeless_now
+    if said and "500" in said:
+        assert said == "its healthcheck got 500 3 times in a row, 11 s after it started"
