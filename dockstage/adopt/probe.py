@@ -136,8 +136,14 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"writable-dirs: {', '.join(found.writable_dirs)} (the import opens a file there; made in every "
             "stage, the app user's, a tmpfs in prod)"
         )
-    apply_log_dirs(found, learn.log_dirs(results[0]))
+    logs = learn.log_dirs(results[0])
+    apply_log_dirs(found, logs)
     if prod.error:
+        for where in logs.elsewhere:
+            found.notes.append(
+                f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "
+                "(writable-dirs) or a path in tmpfs: point the handler at such a dir, or log to the console"
+            )
         gone = learn.removed_from_python(prod.error)
         made_later = deploy_made_module(prod.error, found)
         package = prod.error_at.split("/", 1)[0].removesuffix(".py")
@@ -168,6 +174,12 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     debug_in_env_template(found)
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
+    if logs.elsewhere:  # encouragemint's /app/debug.log, leo's /app/all.log: the app root is prod's, read-only
+        found.overlay.append("log-console")
+        found.overlay_reasons.append(
+            f"LOGGING's {'; '.join(logs.elsewhere)}, where prod's read-only root takes no file: prod logs it to "
+            "the console (`invoke logs`), dev and the build keep the file"
+        )
     apply_compress(found, prod.compress)
     tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))
@@ -298,11 +310,6 @@ def apply_log_dirs(found: Findings, logs: learn.LogDirs) -> None:
         "outside the app dir: in memory in prod and the image checks, the app user's; "
         "point the handler at stdout to keep its lines",
     )
-    for where in logs.elsewhere:
-        found.notes.append(
-            f"LOGGING's {where}: prod's root is read-only and only dirs under the app dir can be made writable "
-            "(writable-dirs) or a path in tmpfs: point the handler at such a dir, or log to the console"
-        )
 
 
 def _learn_dirs(found: Findings, known: list[str], dirs: dict[str, str], key: str, how: str) -> None:

@@ -20,11 +20,13 @@ OVERLAY_VALUES = (
     "static-storage",
     "compress-offline",
     "proxy-ssl-header",
+    "log-console",
 )
 """What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT,
 the static files' storage (Django's StaticFilesStorage in place of a cloud bucket's),
 COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time),
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy)."""
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy),
+LOGGING's file handlers whose folder the process cannot write (prod's read-only app root) to the console."""
 OVERLAY_MODULE = "dockstage_settings"
 STATIC_ROOT = "/app/staticfiles"
 

@@ -265,6 +265,24 @@ def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> Non
     }
 
 
+def test_the_overlay_module_sends_a_file_handler_it_cannot_write_to_the_console(tmp_path: Path) -> None:
+    """leo's LOGGING writes all.log in the app root, which prod's user cannot write: a StreamHandler
+    there, its level and formatter kept; a handler whose folder is writable keeps its file."""
+    settings = (
+        "SECRET_KEY = 'k'\nLOGGING = {'version': 1, 'handlers': {\n"
+        "    'all': {'class': 'logging.handlers.RotatingFileHandler', 'filename': '/no-such-dir-ds/all.log',"
+        " 'maxBytes': 10, 'level': 'INFO', 'formatter': 'plain'},\n"
+        f"    'kept': {{'class': 'logging.FileHandler', 'filename': {str(tmp_path / 'ok.log')!r}}},\n"
+        "    'console': {'class': 'logging.StreamHandler'}}}\n"
+    )
+    env = overlay_env(["log-console"], "proj.settings", {}, False)
+    assert overlaid(tmp_path, settings, env, "s.LOGGING['handlers']") == {
+        "all": {"class": "logging.StreamHandler", "level": "INFO", "formatter": "plain"},
+        "kept": {"class": "logging.FileHandler", "filename": str(tmp_path / "ok.log")},
+        "console": {"class": "logging.StreamHandler"},
+    }
+
+
 def test_a_url_form_and_hard_coded_values_give_the_overlay(tmp_path: Path) -> None:
     (result,) = probe(tmp_path, {"settings": URL_FORM}, [])
     learned = learn.interpret(result)

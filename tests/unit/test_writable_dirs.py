@@ -115,7 +115,8 @@ def test_the_dirs_of_logging_file_handlers_become_writable_dirs(tmp_path: Path) 
     apply(found, [result])
     assert found.writable_dirs == ["logs"]
     assert any(line.startswith("writable-dirs: logs (LOGGING: handler 'log_file' writes") for line in found.found)
-    assert [n for n in found.notes if n.startswith("LOGGING's handler 'beside' writes")], found.notes
+    assert "log-console" in found.overlay  # debug.log at the app root, which prod cannot write: the console
+    assert any(r.startswith("LOGGING's handler 'beside' writes") and "console" in r for r in found.overlay_reasons)
     assert not any("scratch" in n for n in found.notes)  # /tmp is a tmpfs in prod already
     assert 'writable-dirs = ["logs"]' in render.tool_section(found)
 
