@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dockstage.adopt import envnames, learn, poetry, postgresonly, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
+from dockstage.adopt.sourcewalk import matches
 from dockstage.core.errors import ConfigError
 from dockstage.images import buildfiles
 from dockstage.images.bases import OFFICIAL_PYTHONS, official_python
@@ -340,10 +341,20 @@ def _routes(found: Findings, app: Path) -> None:
 _PIPFILE_PYTHON = re.compile(r"""^\s*python_(?:full_)?version\s*=\s*["'](\d+\.\d+)""", re.MULTILINE)
 
 
-def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> None:
+_NESTED_QUOTES = re.compile(
+    r"""(?<![\w'"])(?:[fF][rR]?|[rR][fF])(?P<q>['"])"""  # an f-string opened by one quote
+    r"""(?:(?!(?P=q))[^\n{]|\{\{|\{(?:(?!(?P=q))[^}\n])*\})*"""  # its text and whole {fields} before
+    r"""\{(?:(?!(?P=q))[^}\n])*(?P=q)"""  # a field holding that same quote
+)
+"""An f-string whose replacement field holds the string's own quote (f'{env.get('X')}'): Python
+reads it from 3.12 on (PEP 701); 3.11 stops at a SyntaxError (mohit4u007/DjangoBlog's settings)."""
+PEP_701 = "3.12"
+
+
+def _python(found: Findings, pyproject: dict[str, object], app: Path) -> None:
     project = pyproject.get("project", {})
     requires = project.get("requires-python") if isinstance(project, dict) else None
-    pinned = next((p for p in (found.root / ".python-version", manage_dir / "runtime.txt") if p.is_file()), None)
+    pinned = next((p for p in (found.root / ".python-version", app / "runtime.txt") if p.is_file()), None)
     floor = found.requirements.django_python_floor()
     poetry_python = poetry.python(poetry_table(pyproject).get("dependencies"))
     if isinstance(requires, str):
@@ -358,6 +369,14 @@ def _python(found: Findings, pyproject: dict[str, object], manage_dir: Path) -> 
         found.python, found.python_reason = f">={pipenv.group(1)}", "Pipfile [requires]"
     if floor and (found.python_reason == "the suite's default" or _below(found.python, floor)):
         found.python, found.python_reason = f">={floor}", f"{found.requirements.django} needs Python {floor}+"
+    if _below(found.python, PEP_701):
+        nested = next(matches(found.root, app, SKIP_DIRS, _NESTED_QUOTES), None)
+        if nested is not None:
+            found.python = f">={PEP_701}"
+            found.python_reason = (
+                f"{nested.path}:{nested.line} nests an f-string's own quotes in it, which Python reads from "
+                f"{PEP_701} on (PEP 701)"
+            )
     found.found.append(f"Python: {found.python} ({found.python_reason})")
     ceiling = found.requirements.django_python_ceiling()
     picked = _picked_python(found.python)

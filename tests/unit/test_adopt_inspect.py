@@ -569,3 +569,30 @@ def test_postgresql_only_code_is_named_before_the_build(tmp_path: Path) -> None:
         "portable ones, or keep them behind a check of connection.vendor"
     ]
     assert not [n for n in inspect(startproject(tmp_path / "plain")).notes if n.startswith("PostgreSQL-only")]
+
+
+def test_an_f_string_nesting_its_own_quotes_raises_the_python_floor_to_3_12(tmp_path: Path) -> None:
+    """mohit4u007/DjangoBlog's settings read f'{os.environ.get('DATABASE_NAME')}': a SyntaxError on
+    the suite's default 3.11, read from 3.12 on (PEP 701). The floor names the file and line."""
+    settings = (
+        "import os\nSECRET_KEY = os.environ.get('SECRET_KEY')\n"
+        "X = f'{os.environ.get(\"A\")}' + f\"{os.environ.get('B')}\"  # 3.11 reads these\n"
+        "NAME = f'{os.environ.get('DATABASE_NAME')}'\n"
+    )
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="mysite.settings"),
+            "mysite/__init__.py": "",
+            "mysite/settings.py": settings,
+            "mysite/wsgi.py": "application = None\n",
+        },
+    )
+    found = inspect(root)
+    assert found.python == ">=3.12"
+    assert (
+        found.python_reason
+        == "mysite/settings.py:4 nests an f-string's own quotes in it, which Python reads from 3.12 on (PEP 701)"
+    )
+    (root / "mysite" / "settings.py").write_text(settings.split("NAME =")[0])
+    assert inspect(root).python == ">=3.11"  # the suite's default: nothing there needs 3.12
