@@ -265,6 +265,23 @@ def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> Non
     }
 
 
+@pytest.mark.parametrize(
+    ("urls", "static_url"),
+    [
+        ('STATIC_URL = "https://s3.example.com/static-bucket/"\nMEDIA_URL = "/media/"\n', "/static/"),
+        ('STATIC_URL = "/"\nMEDIA_URL = "/"\n', "/static/"),  # bucket names given "": both "/"
+        ('STATIC_URL = "//cdn.example.com/s/"\n', "/static/"),
+        ('STATIC_URL = "/assets/"\nMEDIA_URL = "/media/"\n', "/assets/"),  # a path of the site: kept
+    ],
+)
+def test_the_overlay_serves_static_files_from_a_path_of_the_site(tmp_path: Path, urls: str, static_url: str) -> None:
+    """shark's STATIC_URL is its bucket's URL, and with its S3 names blank it equalled MEDIA_URL:
+    collectstatic stopped on "The MEDIA_URL and STATIC_URL settings must have different values"."""
+    env = {**overlay_env(["static-storage"], "proj.settings", {}, False), "DJANGO_SECRET_KEY": "k"}
+    settings = BUCKET_STATIC % "django.core.files.storage.InMemoryStorage" + urls
+    assert overlaid(tmp_path, settings, env, "s.STATIC_URL") == static_url
+
+
 def test_the_overlay_module_sends_a_file_handler_it_cannot_write_to_the_console(tmp_path: Path) -> None:
     """leo's LOGGING writes all.log in the app root, which prod's user cannot write: a StreamHandler
     there, its level and formatter kept; a handler whose folder is writable keeps its file."""

@@ -45,6 +45,11 @@ if "static-storage" in _overlay:  # a cloud bucket's (S3, Azure): on disk, colle
         STATICFILES_STORAGE = _local
     else:
         STORAGES = {**(globals().get("STORAGES") or {}), "staticfiles": {"BACKEND": _local}}
+    # served from here now: a bucket's URL (shark's f"{S3_PUBLIC_URL}{S3_BUCKET_STATIC}/"), or one
+    # that its names' blank defaults made MEDIA_URL's too, becomes a path of this site
+    _url = str(globals().get("STATIC_URL") or "")
+    if not _url.startswith("/") or _url.startswith("//") or _url == str(globals().get("MEDIA_URL") or ""):
+        STATIC_URL = "/static/"
 if "compress-offline" in _overlay:  # prod's root is read-only: the files `compress` made at build time
     COMPRESS_OFFLINE = True
 if "proxy-ssl-header" in _overlay:  # SECURE_SSL_REDIRECT behind the proxy, which says the client's scheme
