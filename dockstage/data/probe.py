@@ -732,11 +732,24 @@ def _required(module: str, final: dict, suite_set: dict) -> dict:
     return _left_out_in_turn(module, final)
 
 
+LOCAL_URL = "http://localhost"
+"""The plainest value of a name that reads as a URL (BASE_URL, SITE_URL), tried before "": blank,
+shark's CSRF_TRUSTED_ORIGINS = [BASE_URL] imported, then failed Django's check (4_0.E001)."""
+
+
+def _plain_values(name: str, sentinel_: str) -> tuple:
+    """The values tried for a name the import needs, plainest first."""
+    url = re.search(r"_(URL|URI)$", name) and first_kind(name) == "url"
+    return (LOCAL_URL, "", "0", sentinel_) if url else ("", "0", sentinel_)
+
+
 def _plainest(module: str, env: dict, name: str, sentinel_: str) -> str | None:
-    """The plainest value of `name` that gets the import past wanting it ("", "0", its sentinel)."""
-    for value in ("", "0", sentinel_):
+    """The plainest value of `name` that gets the import past wanting it (_plain_values); a URL only
+    when the import then goes on (not when a parser refused it)."""
+    for value in _plain_values(name, sentinel_):
         tried = attempt(module, {**env, name: value})
-        if tried.get("ok") or missing_name(tried.get("error", "")) != name:
+        wanted = missing_name(tried.get("error", ""))
+        if tried.get("ok") or (wanted != name and (value != LOCAL_URL or wanted)):
             return value
     return None
 
@@ -748,7 +761,7 @@ def _left_out_in_turn(module: str, final: dict) -> dict:
         without = {k: v for k, v in final.items() if k != name}
         if attempt(module, without).get("ok"):
             continue
-        for value in ("", "0", final[name]):
+        for value in _plain_values(name, final[name]):
             if attempt(module, {**without, name: value}).get("ok"):
                 required[name] = value
                 break

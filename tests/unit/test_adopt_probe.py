@@ -878,6 +878,27 @@ def test_a_required_name_neither_a_sentinel_nor_zero_passes_is_left_blank(tmp_pa
     assert learned.env["secret-key"] == ["SECRET_KEY"]
 
 
+SITE_URLS = """\
+import os
+
+BASE_URL = os.environ["BASE_URL"]  # shark: CSRF_TRUSTED_ORIGINS and ALLOWED_HOSTS come from it
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+QUEUE_URL = os.environ["QUEUE_URL"]
+if QUEUE_URL and not QUEUE_URL.startswith("amqp://"):
+    raise ValueError("QUEUE_URL must be an amqp:// URL")
+SECRET_KEY = "x"
+INSTALLED_APPS = []
+"""
+
+
+def test_a_required_url_name_gets_a_local_url_where_it_imports(tmp_path: Path) -> None:
+    """Blank, shark's BASE_URL made CSRF_TRUSTED_ORIGINS [""]: Django's check 4_0.E001 stopped migrate.
+    A URL its parser refuses keeps the blank that imports."""
+    (result,) = probe(tmp_path, {"settings": SITE_URLS}, [])
+    assert result["ok"] is True, result.get("error")
+    assert learn.interpret(result).required == {"BASE_URL": "http://localhost", "QUEUE_URL": ""}
+
+
 URL_PARSERS = """\
 import os
 from urllib.parse import urlparse
