@@ -235,6 +235,14 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
 
     def refused(exc: DockerException) -> DockstageError:
         text = _failure_output(exc)
+        code_errors = check_errors(text)
+        if code_errors:  # the code's errors, one per kind with its objects, before the checklist's warnings
+            return ImageCheckFailed(
+                tag,
+                f"`check --deploy` reports errors: {code_errors}",
+                "fix them where they are named (deploy-check in [tool.dockstage] sets the level the checklist's "
+                "warnings fail at)",
+            )
         found = [line for line in text.splitlines() if "?:" in line or "WARN" in line]
         if found:
             return ImageCheckFailed(

@@ -200,3 +200,22 @@ def test_naming_an_app_keeps_none_of_its_sub_packages_a_pattern_drops() -> None:
         "shop/tests/__init__.py",
         "shop/tests/test_shop.py",
     }
+
+
+def test_check_deploy_errors_are_said_one_per_kind_before_the_warnings() -> None:
+    """shark's models leave CharFields without max_length (PostgreSQL's, Django 4.2+): `check --deploy`
+    listed four E120s among its warnings; said once, with the objects and what it means on MySQL."""
+    from dockstage.images.imagechecks import check_errors
+
+    output = (
+        "SystemCheckError: System check identified some issues:\n\nERRORS:\n"
+        "billing.InvoiceItem.unit: (fields.E120) CharFields must define a 'max_length' attribute.\n"
+        "billing.Invoice.number: (fields.E120) CharFields must define a 'max_length' attribute.\n\n"
+        "WARNINGS:\n?: (security.W004) You have not set a value for the SECURE_HSTS_SECONDS setting.\n"
+    )
+    assert check_errors(output) == (
+        "fields.E120 CharFields must define a 'max_length' attribute. (billing.InvoiceItem.unit, "
+        "billing.Invoice.number); PostgreSQL alone lets a CharField go without one (Django 4.2+): give each a "
+        "max_length"
+    )
+    assert check_errors("WARNINGS:\n?: (security.W004) You have not set a value for SECURE_HSTS_SECONDS.\n") == ""
