@@ -10,6 +10,7 @@ The commands of [tool.dockstage] test-setup (DOCKSTAGE_TEST_SETUP, JSON argv lis
 `python manage.py compilejsi18n`) run first, in order; one failing stops the run with its exit.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -94,6 +95,18 @@ def setup() -> int:
     return 0
 
 
+OVERLAY_MODULE = "dockstage_settings"  # the suite's settings overlay (dockstage/core/overlay.py)
+
+
+def overlay_option(is_pytest: bool) -> list[str]:
+    """pytest-django's --ds for the suite's test overlay, when it is on: a project's own `--ds` in
+    its addopts (AsankaL/django-starter: --ds=core.settings.test, SQLite) beats the environment's
+    DJANGO_SETTINGS_MODULE, and the tests ran on SQLite. The overlay imports that module itself."""
+    if not is_pytest or os.environ.get("DJANGO_SETTINGS_MODULE") != OVERLAY_MODULE:
+        return []
+    return [f"--ds={OVERLAY_MODULE}"] if importlib.util.find_spec("pytest_django") else []
+
+
 def with_db_proof(command: list[str], is_pytest: bool) -> list[str]:
     """The command with the hook that writes which database the tests used (dockstage_dbproof)."""
     os.environ["DOCKSTAGE_DB_PROOF"] = DB_PROOF
@@ -114,7 +127,7 @@ def main(argv: list[str]) -> int:
         return code
     ours, junit, rest = split_args(argv[1:])
     is_pytest = any(word in ("pytest", "py.test") for word in configured[:3])
-    command = [*configured, *ours, *rest] if is_pytest else [*configured, *rest]
+    command = [*configured, *ours, *overlay_option(is_pytest), *rest] if is_pytest else [*configured, *rest]
     print(f"dockstage: {' '.join(command)}", flush=True)
     command = with_db_proof(command, is_pytest)
     if is_pytest:

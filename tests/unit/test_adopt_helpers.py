@@ -358,3 +358,18 @@ def test_a_build_step_failing_otherwise_is_not_blamed_on_the_database() -> None:
 def test_the_build_and_the_image_checks_say_there_is_no_database() -> None:
     env = buildfiles.placeholders(App())
     assert env[buildfiles.NO_DATABASE_ENV] == "1"
+
+
+def test_the_test_overlay_wins_over_a_projects_own_ds_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AsankaL/django-starter's addopts say --ds=core.settings.test (SQLite): pytest-django takes an
+    option before the environment, so the suite's overlay went unused. Its own --ds comes after."""
+    testcommand = helper("testcommand")
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "dockstage_settings")
+    plugin = tmp_path / "pytest_django"
+    plugin.mkdir()
+    (plugin / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))  # where pytest-django is installed, as in the test image
+    assert testcommand.overlay_option(True) == ["--ds=dockstage_settings"]
+    assert testcommand.overlay_option(False) == []  # `python manage.py test` reads the environment
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "core.settings.test")  # no overlay: the project's own
+    assert testcommand.overlay_option(True) == []
