@@ -414,9 +414,11 @@ def _admin_logins() -> list:
 
 def _requested(path: str) -> tuple:
     """(why `path` is refused, or "", what it answered) from a GET with Django's test client,
-    redirects followed. Only a 404 or a redirect to one refuses it: an error from the database
-    (none here) or another failure leaves the path as it resolved."""
+    redirects followed. Only a 404 (or a redirect to one) and an admin template no loader finds
+    refuse it: an error from the database (none here) or another failure leaves the path as it
+    resolved."""
     from django.db import Error as DatabaseError
+    from django.template import TemplateDoesNotExist
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -426,6 +428,10 @@ def _requested(path: str) -> tuple:
         response = Client().get(path, follow=True, secure=True)
     except DatabaseError as exc:
         return "", f"it needs the database ({type(exc).__name__} here): taken as it resolves"
+    except TemplateDoesNotExist as exc:
+        if str(exc).startswith("admin/"):  # the admin's own: TEMPLATES finds no app's (django-starter's APP_DIRS off)
+            return f"fails: no template loader finds {exc}, the admin's own (TEMPLATES' APP_DIRS)", ""
+        return "", f"TemplateDoesNotExist {exc} here (a build step may make it): taken as it resolves"
     except Exception as exc:  # noqa: BLE001 - the app's own failure, without its services
         return "", f"{type(exc).__name__} here (no database, no services): taken as it resolves"
     chain = [url for url, _ in getattr(response, "redirect_chain", [])]

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -223,3 +224,13 @@ def test_a_urlconf_that_fails_on_what_this_python_dropped_says_so() -> None:
         other
         == "the URLconf did not load in the probe (KeyError: 'API_HOST'): health-path is the text's guess; check that it answers 200"
     )
+
+
+def test_an_admin_whose_templates_no_loader_finds_is_passed_over(tmp_path: Path) -> None:
+    """AsankaL/django-starter sets APP_DIRS False with only its own templates dir: its admin login
+    answered 500 (TemplateDoesNotExist admin/login.html) in every stack, after init had taken it."""
+    no_app_dirs = SETTINGS.replace('"APP_DIRS": True', '"APP_DIRS": False, "DIRS": []')
+    result = run(tmp_path, I18N_URLS, [], no_app_dirs)
+    chosen = learn.health(result["health"])
+    assert chosen.path == ""
+    assert "/en/a7-admin/login/ fails: no template loader finds admin/login.html, the admin's own" in chosen.note
