@@ -11,7 +11,7 @@ from dockstage.adopt.inspect import build_script, inspect
 from dockstage.adopt.requirements import find_requirements
 from dockstage.core.errors import StageBuildFailed, build_fix
 from dockstage.images.buildfiles import index_lines, is_pypi, requirement_set, without_own_index
-from tests.unit.test_adopt_inspect import startproject
+from tests.unit.test_adopt_inspect import startproject, tree
 from tests.unit.test_build_keys import helper
 
 REQ = {"requirements.txt": "Django>=5.2,<6\n"}
@@ -328,10 +328,7 @@ def test_requirements_in_a_folder_per_environment_are_found_by_the_folder_name(t
         "node_modules/x/requirements.txt": "nothing==1\n",
         ".venv/lib/requirements.txt": "nothing==1\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    found = find_requirements(tmp_path, tmp_path, {}, "")
+    found = find_requirements(tree(tmp_path, files), tmp_path, {}, "")
     assert found.runtime == ["Envs/Production/requirements.txt"]
     assert found.dev == ["Envs/Local/requirements.txt"]
     assert found.test == ["Envs/CI/requirements.txt"]
@@ -348,10 +345,7 @@ def test_a_plain_requirements_file_in_the_package_folder_is_the_runtime_set(tmp_
         "build/requirements.txt": "coverage==4.5.4\n",
         "tools/requirements.txt": "black==24.1\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    found = find_requirements(tmp_path, tmp_path, {}, "")
+    found = find_requirements(tree(tmp_path, files), tmp_path, {}, "")
     assert found.runtime == ["backend/requirements.txt"]
     assert found.django == "Django==2.2.7" and not found.mentions("sphinx")
     assert not any("no requirements file found" in note for note in found.notes)
