@@ -350,9 +350,26 @@ class ServiceFailed(StackError):
         outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
             f"{action}: {names} {outcome}{f' ({why})' if why else ''}",
-            fix or "its log is above; fix the cause and run again",
+            fix or mysql_only(why) or "its log is above; fix the cause and run again",
             detail=detail,
         )
+
+
+_MYSQL_ONLY = {
+    "ngram": (
+        "the ngram full-text parser (WITH PARSER ngram) is MySQL's own and MariaDB, the stand-ins' database, "
+        "has none: on MySQL itself (DOCKSTAGE_FLAVOUR=official, mysql:8.4) it runs; here, keep that index "
+        "behind a check of connection.mysql_is_mariadb"
+    ),
+}
+_FUNCTION_MISSING = re.compile(r"\(1128, [\"']Function '(\w+)' is not defined")
+
+
+def mysql_only(text: str) -> str:
+    """The fix when `text` shows MariaDB refusing what only MySQL has (Shopwise's ngram full-text
+    index: error 1128), else ''."""
+    missing = _FUNCTION_MISSING.search(text)
+    return _MYSQL_ONLY.get(missing.group(1).lower(), "") if missing else ""
 
 
 DISALLOWED_HOST_FIX = (

@@ -350,3 +350,13 @@ def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migratio
         "does not exist after migrate: its model has no migration): run `invoke makemigrations` (for an app "
         "without a migrations folder, `invoke manage -- makemigrations <app>`) and commit the migration files"
     )
+
+
+def test_a_migration_using_what_only_mysql_has_says_so_on_the_mariadb_stand_in() -> None:
+    """mnesleha/Shopwise's migration adds a FULLTEXT index WITH PARSER ngram: MariaDB says 1128."""
+    why = "django.db.utils.OperationalError: (1128, \"Function 'ngram' is not defined\")"
+    failed = errors.ServiceFailed("migrating the smoke stack's database", ["migrate"], why=why, exited=1)
+    assert failed.fix.startswith("the ngram full-text parser (WITH PARSER ngram) is MySQL's own and MariaDB")
+    assert "DOCKSTAGE_FLAVOUR=official" in failed.fix
+    other = errors.ServiceFailed("migrating", ["migrate"], why="(1128, \"Function 'nosuch' is not defined\")", exited=1)
+    assert other.fix == "its log is above; fix the cause and run again"
