@@ -102,8 +102,14 @@ class Requirements:
         return [f"requirements: {'; '.join(shown) or 'none'}"] + ([f"Django: {self.django}"] if self.django else [])
 
 
+SPELLINGS = ("requirements", "requeriments", "requirments", "requirement")
+"""How projects spell the file: requeriments.txt (PabloColetti/esqueleto_web), requirement.txt."""
+_SPELLED = re.compile(rf"^(?:{'|'.join(SPELLINGS)})", re.IGNORECASE)
+
+
 def _files(directory: Path) -> list[Path]:
-    found = [*directory.glob("requirements*.txt"), *directory.glob("requirements/*.txt")]
+    found = [p for p in directory.glob("*.txt") if _SPELLED.match(p.name)]
+    found += directory.glob("requirements/*.txt")
     return sorted({p for p in found if p.is_file()}, key=str)
 
 
@@ -131,16 +137,16 @@ def nested_files(root: Path, depth: int = NESTED_DEPTH) -> list[Path]:
                     skipped = entry.name.startswith(".") or entry.name.lower() in _NOT_SOURCE
                     if not skipped and not (entry / "pyvenv.cfg").exists():
                         below.append(entry)
-                elif folder != root and entry.name.lower().startswith("requirements") and entry.suffix == ".txt":
+                elif folder != root and _SPELLED.match(entry.name) and entry.suffix == ".txt":
                     found.append(entry)
         folders = below
     return found
 
 
 def _label(path: Path, nested: bool = False) -> str:
-    """The name a requirements file is known by: its stem without `requirements`; a nested plain
+    """The name a requirements file is known by: its stem without `requirements` (as SPELLINGS); a nested plain
     requirements.txt goes by its folder's name (Envs/Production/requirements.txt: production)."""
-    stem = path.stem.lower().removeprefix("requirements").strip("-_.")
+    stem = _SPELLED.sub("", path.stem.lower()).strip("-_.")
     if not stem and nested and path.parent.name.lower() != "requirements":
         return path.parent.name.lower()
     return stem or "requirements"
@@ -154,7 +160,8 @@ def _kind(path: Path, nested: bool = False) -> str:
         return "dev"
     if words & set(RUNTIME_NAMES):
         return "runtime"
-    if nested and path.name.lower() == "requirements.txt" and path.parent.name.lower() not in _NOT_THE_APPS:
+    plain = not _SPELLED.sub("", path.stem.lower()).strip("-_.")
+    if nested and plain and path.parent.name.lower() not in _NOT_THE_APPS:
         return "runtime"  # a plain one in a folder of no environment's name (backend/): after the named ones
     return ""
 

@@ -415,3 +415,16 @@ def test_tailwind_4_under_an_older_node_says_which_node_it_needs(tmp_path: Path)
     assert error.fix.startswith('set flavour = "trixie" in [tool.dockstage]')
     assert assets.old_node_for_tailwind(output, "v20.19.2") == ""  # a new enough Node: another cause
     assert assets.old_node_for_tailwind("Error: something else", "v18.20.4") == ""
+
+
+def test_requirements_spelled_otherwise_are_found(tmp_path: Path) -> None:
+    """PabloColetti/esqueleto_web lists its pins in requeriments.txt; others write requirement.txt."""
+    found = find_requirements(
+        tree(tmp_path, {"requeriments.txt": "Django==4.2.2\nmysqlclient==2.2.0\n"}), tmp_path, {}, ""
+    )
+    assert found.runtime == ["requeriments.txt"] and found.django == "Django==4.2.2"
+    single = tmp_path / "single"
+    found = find_requirements(
+        tree(single, {"requirement.txt": "Django==5.2\n", "requirement-dev.txt": "pytest\n"}), single, {}, ""
+    )
+    assert (found.runtime, found.dev) == (["requirement.txt"], ["requirement-dev.txt"])
