@@ -245,3 +245,25 @@ def test_the_libraries_a_compiled_module_cannot_find_are_named_per_module() -> N
     assert "link their libraries" in imagechecks.LINKS.judge("app:prod", clean, 0, "10001")
     with pytest.raises(ImageCheckFailed, match="_mysql does not import"):
         imagechecks.LINKS.judge("app:prod", "", 3, "10001")
+
+
+def test_a_plugin_opened_only_for_its_own_method_is_named_not_failed() -> None:
+    """esqueleto_web's mysql-connector-python 8.0.33 vendors the MySQL client's FIDO authentication
+    plugin, which needs libudev.so.0 (in no Debian release now): the connector opens it only for
+    that method. A Python module missing the same library still fails the check."""
+    plugin = (
+        "/opt/venv/lib/python3.11/site-packages/mysql/vendor/plugin/authentication_fido_client.so:\n"
+        "\tlibudev.so.0 => not found\n\tlibfido2.so.1 => /opt/venv/lib/libfido2.so.1 (0x7f)\n"
+        "\tlibudev.so.0 => not found\n"
+    )
+    assert imagechecks.unresolved_links(plugin) == {
+        "lib/python3.11/site-packages/mysql/vendor/plugin/authentication_fido_client.so": ["libudev.so.0"]
+    }
+    line = imagechecks.LINKS.judge("app:prod", plugin, 0, "10001")
+    assert line.endswith(
+        "(not the plugins loaded only for their own method, which do not here: "
+        "authentication_fido_client.so needs libudev.so.0)"
+    )
+    module = plugin.replace("mysql/vendor/plugin/authentication_fido_client.so", "_hid.cpython-311-x86_64-linux-gnu.so")
+    with pytest.raises(ImageCheckFailed, match=r"_hid.*needs libudev\.so\.0"):
+        imagechecks.LINKS.judge("app:prod", module, 0, "10001")
