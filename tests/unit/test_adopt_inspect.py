@@ -153,6 +153,7 @@ def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("django", "ceiling"),
     [
+        ("Django==1.8.4", "3.5"),  # nevercaution/docker-django-uwsgi-nginx (2017)
         ("Django==2.2.28", "3.9"),
         ("Django>=3.2,<4.0", "3.10"),
         ("Django~=3.2.5", "3.10"),
