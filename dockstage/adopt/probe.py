@@ -85,13 +85,18 @@ _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _TEMPLATE_WORDS = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 
 
+def _import_roots(found: Findings) -> list[Path]:
+    """The dirs the project's own modules import from: its python-path entries, then the app dir."""
+    return [found.root / found.app_dir / extra for extra in (*found.python_path, ".")]
+
+
 def deploy_made_module(error: str, found: Findings) -> str:
     """The fix when the settings import a module of the project's own package that is not in it,
     with a template beside it (pinry's settings/local_settings.example.py, copied to
     local_settings.py when its container starts), else ''."""
     missing = _NO_MODULE.search(error)
     package, _, leaf = (missing.group(1) if missing else "").rpartition(".")
-    roots = [found.root / found.app_dir / extra for extra in (*found.python_path, ".")]
+    roots = _import_roots(found)
     folder = next(
         (r / package.replace(".", "/") for r in roots if package and (r / package.replace(".", "/")).is_dir()), None
     )
@@ -115,7 +120,7 @@ def not_installed(error: str, found: Findings) -> str:
     else ''."""
     missing = _NO_MODULE.search(error)
     top = missing.group(1) if missing and "." not in missing.group(1) else ""  # dotted: its parent is there
-    roots = [found.root / found.app_dir / extra for extra in (*found.python_path, ".")]
+    roots = _import_roots(found)
     if not top or any((r / top).is_dir() or (r / f"{top}.py").is_file() for r in roots):
         return ""
     files = [f for f in found.requirements.runtime if f.endswith(".txt")]

@@ -144,10 +144,15 @@ def nested_files(root: Path, depth: int = NESTED_DEPTH) -> list[Path]:
     return found
 
 
+def _stem(path: Path) -> str:
+    """The file's stem without its `requirements` (as SPELLINGS): 'dev' of requirements-dev.txt."""
+    return _SPELLED.sub("", path.stem.lower()).strip("-_.")
+
+
 def _label(path: Path, nested: bool = False) -> str:
     """The name a requirements file is known by: its stem without `requirements` (as SPELLINGS); a nested plain
     requirements.txt goes by its folder's name (Envs/Production/requirements.txt: production)."""
-    stem = _SPELLED.sub("", path.stem.lower()).strip("-_.")
+    stem = _stem(path)
     if not stem and nested and path.parent.name.lower() != "requirements":
         return path.parent.name.lower()
     return stem or "requirements"
@@ -161,8 +166,7 @@ def _kind(path: Path, nested: bool = False) -> str:
         return "dev"
     if words & set(RUNTIME_NAMES):
         return "runtime"
-    plain = not _SPELLED.sub("", path.stem.lower()).strip("-_.")
-    if nested and plain and path.parent.name.lower() not in _NOT_THE_APPS:
+    if nested and not _stem(path) and path.parent.name.lower() not in _NOT_THE_APPS:
         return "runtime"  # a plain one in a folder of no environment's name (backend/): after the named ones
     return ""
 

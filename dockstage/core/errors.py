@@ -428,11 +428,13 @@ def hopeless(probes: Iterable[tuple[int | None, str]], running_for: float) -> st
     if never_healthy(probes):
         return "its healthcheck got 400 twice in a row, which no wait changes"
     last = probes[-SERVER_ERROR_REPEATED:]
-    answers = {found.group(0) for code, output in last if code != 0 and (found := _SERVER_ERROR.search(output))}
-    if running_for < SERVER_ERROR_GRACE or len(last) < SERVER_ERROR_REPEATED or len(answers) != 1:
+    if running_for < SERVER_ERROR_GRACE or len(last) < SERVER_ERROR_REPEATED:
         return ""
-    (answer,) = answers
-    if not answer.endswith(" 500") or sum(1 for code, output in last if code != 0 and answer in output) < len(last):
+    # each probe's 5xx line ("GET / gave 500"), None for one that passed or said something else
+    answers = {
+        (found.group(0) if code != 0 and (found := _SERVER_ERROR.search(output)) else None) for code, output in last
+    }
+    if len(answers) != 1 or not str(answers.pop()).endswith(" 500"):
         return ""
     return f"its healthcheck got 500 {SERVER_ERROR_REPEATED} times in a row, {running_for:.0f} s after it started"
 
