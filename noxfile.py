@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -14,6 +15,7 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))  # the package lives beside this file; nox's own interpreter runs it
 
 from dockstage.frontends import noxsessions  # noqa: E402
+from harness import enginenode  # noqa: E402
 from harness import swarm as swarm_harness  # noqa: E402
 
 noxsessions.register(ROOT)
@@ -68,16 +70,38 @@ def tests(session: nox.Session) -> None:
     # serially): the tests mostly wait on the engine (healthchecks, builds in dockerd), so a third
     # worker on 2 cores took the fresh-machine phase from 788 to 692 s. A module's tests on one
     # worker (tests/conftest.py's xdist_group), the modules handed out longest first (its
-    # LONGEST_FIRST: xdist's own reorder sorts them by their count of tests). Then, alone, the
-    # tests that switch the engine into swarm mode and out, which changes it for every container
-    # on it (none selected: pytest's exit 5 is no failure).
+    # LONGEST_FIRST: xdist's own reorder sorts them by their count of tests).
     count = os.environ.get("DOCKSTAGE_TEST_WORKERS", str((os.cpu_count() or 1) + 1))
     workers = ("-n", count, "--dist", "loadgroup", "--no-loadscope-reorder") if count not in ("", "0") else ()
-    session.run("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
+    parallel = ("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
+    # The tests that switch an engine into swarm mode and out, which changes it for every container
+    # on it (none selected: pytest's exit 5 is no failure): beside the others on an engine node of
+    # their own (harness/enginenode.py: as root, with nsenter), else alone after them.
     alone = report.with_name("suite-junit-swarm-mode.xml")
-    session.run(
-        "pytest", "--engine-wide=only", "--durations=5", f"--junitxml={alone}", *session.posargs, success_codes=[0, 5]
-    )
+    engine_wide = ["--engine-wide=only", "--durations=5", f"--junitxml={alone}", *session.posargs]
+    why_not = enginenode.unusable() if workers else "the tests run serially (DOCKSTAGE_TEST_WORKERS=0)"
+    if why_not is not None:
+        session.log(f"the engine-wide tests run after the others: {why_not}")
+        session.run(*parallel)
+        session.run("pytest", *engine_wide, success_codes=[0, 5])
+        return
+    binary = Path(session.bin)
+    env = {**os.environ, "PATH": f"{binary}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(binary.parent)}
+    log = report.with_name("suite-engine-wide.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    basetemp = Path(tempfile.mkdtemp(prefix="dockstage-engine-wide-"))
+    session.log(f"the engine-wide tests run beside the others on an engine node of their own (output: {log})")
+    with enginenode.beside(
+        str(binary / "python"), [str(binary / "pytest"), f"--basetemp={basetemp}", *engine_wide], log, env
+    ) as ended:
+        try:
+            session.run(*parallel)
+        finally:
+            code = ended()
+            print(log.read_text(errors="replace"), flush=True)
+            shutil.rmtree(basetemp, ignore_errors=True)
+    if code not in (0, 5):
+        session.error(f"the engine-wide tests failed (exit {code}): their output is above and in {log}")
 
 
 @nox.session

@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("all", "skip", "only"),
         default="all",
         help="the tests that switch the engine into swarm mode and out: run them too (all), leave them out "
-        "(skip: for pytest-xdist's workers), or run only them (only: alone, after the rest)",
+        "(skip: for pytest-xdist's workers), or run only them (only: on an engine of their own, or alone after the rest)",
     )
 
 
@@ -120,8 +120,8 @@ def group_marks(module_name: str) -> list[str]:
 
 
 SWARM_FIXTURES = {"swarm_mode", "official_names"}
-"""Tests that change the engine for every other test, so they run alone (`nox -s tests` runs them
-after the rest): swarm_mode switches it into swarm mode and out (tests/integration/test_swarm.py; a
+"""Tests that change the engine for every other test, so they run apart (`nox -s tests` runs them
+beside the rest on an engine of their own, harness/enginenode.py, or alone after the rest): swarm_mode switches it into swarm mode and out (tests/integration/test_swarm.py; a
 compose network's DNS answered "Unknown server host 'db'" in a stack of another pytest-xdist worker);
 official_names gives it images under the official names (python:3.12-slim...), which turn every
 other run's `auto` flavour official (tests/integration/test_official_path.py)."""

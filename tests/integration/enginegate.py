@@ -11,13 +11,22 @@ no socket. `before` runs ahead of forwarding a request (e.g. to remove a contain
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-ENGINE_SOCKET = "/var/run/docker.sock"
+
+def engine_socket() -> str:
+    """The engine the gate forwards to: DOCKER_HOST's socket when it names one (the engine-wide
+    tests' node of their own, harness/enginenode.py), else the default socket."""
+    host = os.environ.get("DOCKER_HOST", "")
+    return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"
+
+
+ENGINE_SOCKET = engine_socket()
 _VERSION = re.compile(r"^/v\d+\.\d+")
 PREFLIGHT_PATHS = ("/_ping", "/version", "/info", "/grpc")
 """What the preflight checks ask the engine (docker version, buildx inspect: /grpc, system info)."""
