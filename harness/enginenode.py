@@ -42,6 +42,7 @@ from harness.cluster import LABEL, NODE, NODE_CAPS_DROPPED, NODE_SECURITY, answe
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 60
+NODE_MTU = "1400"
 
 
 def unusable() -> str | None:
@@ -117,6 +118,10 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
         # machine's, which the node's containers can use (an embedded 127.0.0.11 they cannot).
         host.run(
             image,
+            # Below the outer bridges' 1500: one bridge deeper (a node inside ../shared/tools/fresh-machine)
+            # full-size packets were lost, and uv's TLS to PyPI timed out ("client error (Connect)")
+            # while apt over http and Python's own TLS passed; with 1400 the dev build passed.
+            ["--mtu", NODE_MTU],
             detach=True,
             name=name,
             hostname="engine-node",
