@@ -73,35 +73,48 @@ def tests(session: nox.Session) -> None:
     # LONGEST_FIRST: xdist's own reorder sorts them by their count of tests).
     count = os.environ.get("DOCKSTAGE_TEST_WORKERS", str((os.cpu_count() or 1) + 1))
     workers = ("-n", count, "--dist", "loadgroup", "--no-loadscope-reorder") if count not in ("", "0") else ()
-    parallel = ("pytest", *workers, "--engine-wide=skip", "--durations=30", f"--junitxml={report}", *session.posargs)
+    parallel = ("pytest", *workers, "--durations=30", f"--junitxml={report}", *session.posargs)
     # The tests that switch an engine into swarm mode and out, which changes it for every container
     # on it (none selected: pytest's exit 5 is no failure): beside the others on an engine node of
-    # their own (harness/enginenode.py: as root, with nsenter), else alone after them.
-    alone = report.with_name("suite-junit-swarm-mode.xml")
-    engine_wide = ["--engine-wide=only", "--durations=5", f"--junitxml={alone}", *session.posargs]
+    # their own, with tests/conftest.py's NODE_MODULES after them (harness/enginenode.py: as root,
+    # with nsenter), else alone after the others.
     why_not = enginenode.unusable() if workers else "the tests run serially (DOCKSTAGE_TEST_WORKERS=0)"
     if why_not is not None:
         session.log(f"the engine-wide tests run after the others: {why_not}")
-        session.run(*parallel)
-        session.run("pytest", *engine_wide, success_codes=[0, 5])
+        session.run(*parallel, "--engine-wide=skip")
+        alone = report.with_name("suite-junit-swarm-mode.xml")
+        session.run(
+            "pytest",
+            "--engine-wide=only",
+            "--durations=5",
+            f"--junitxml={alone}",
+            *session.posargs,
+            success_codes=[0, 5],
+        )
         return
     binary = Path(session.bin)
     env = {**os.environ, "PATH": f"{binary}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(binary.parent)}
-    log = report.with_name("suite-engine-wide.log")
+    log = report.with_name("suite-engine-node.log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    basetemp = Path(tempfile.mkdtemp(prefix="dockstage-engine-wide-"))
+    basetemp = Path(tempfile.mkdtemp(prefix="dockstage-engine-node-"))
+    on_node = [
+        str(binary / "pytest"),
+        f"--basetemp={basetemp}",  # its own: the workers' pytest cleans up old numbered dirs
+        "--engine-wide=node",
+        "--durations=10",
+        f"--junitxml={report.with_name('suite-junit-node.xml')}",
+        *session.posargs,
+    ]
     session.log(f"the engine-wide tests run beside the others on an engine node of their own (output: {log})")
-    with enginenode.beside(
-        str(binary / "python"), [str(binary / "pytest"), f"--basetemp={basetemp}", *engine_wide], log, env
-    ) as ended:
+    with enginenode.beside(str(binary / "python"), on_node, log, env) as ended:
         try:
-            session.run(*parallel)
+            session.run(*parallel, "--engine-wide=host")
         finally:
             code = ended()
             print(log.read_text(errors="replace"), flush=True)
             shutil.rmtree(basetemp, ignore_errors=True)
     if code not in (0, 5):
-        session.error(f"the engine-wide tests failed (exit {code}): their output is above and in {log}")
+        session.error(f"the tests on the engine node failed (exit {code}): their output is above and in {log}")
 
 
 @nox.session

@@ -43,10 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--engine-wide",
-        choices=("all", "skip", "only"),
+        choices=("all", "skip", "only", "host", "node"),
         default="all",
         help="the tests that switch the engine into swarm mode and out: run them too (all), leave them out "
-        "(skip: for pytest-xdist's workers), or run only them (only: on an engine of their own, or alone after the rest)",
+        "(skip: for pytest-xdist's workers), or run only them (only: alone, after the rest); with an engine node "
+        "(harness/enginenode.py), NODE_MODULES go with them: all but those (host), or only those (node)",
     )
 
 
@@ -139,9 +140,24 @@ def xdist_group(item: pytest.Item, index: int = 0) -> str:
     return f"{module.__name__}-{index % split}" if split > 1 else module.__name__
 
 
+NODE_MODULES = ("test_restore_safety",)
+"""Modules that also go to the engine node when `nox -s tests` has one (`--engine-wide=node`), after
+the engine-wide tests and on the images they built: the node's stream is otherwise done long before
+the workers (engine-wide tests about 6 minutes, the workers about 18), and these need nothing of this
+engine's but its bases."""
+
+
 def engine_wide(item: pytest.Item) -> bool:
     """Whether the test changes the engine for every other test (it asks for a SWARM_FIXTURES fixture)."""
     return bool(set(getattr(item, "fixturenames", ())) & SWARM_FIXTURES)
+
+
+def kept_by(choice: str, item: pytest.Item) -> bool:
+    """Whether --engine-wide=`choice` runs the test (all: every test)."""
+    apart = engine_wide(item)
+    if choice in ("host", "node"):
+        apart = apart or module_of(item) in NODE_MODULES
+    return choice == "all" or apart == (choice in ("only", "node"))
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -162,8 +178,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     items.sort(key=longest_first)  # stable: a module's tests stay together and in order
     choice = config.getoption("--engine-wide")
+    if choice == "node":  # the engine-wide tests first: the modules after them reuse what they built
+        items.sort(key=lambda item: not engine_wide(item))
     if choice != "all":
-        kept = [item for item in items if engine_wide(item) == (choice == "only")]
+        kept = [item for item in items if kept_by(choice, item)]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
 
