@@ -141,10 +141,11 @@ def xdist_group(item: pytest.Item, index: int = 0) -> str:
 
 
 NODE_MODULES = ("test_restore_safety",)
-"""Modules that also go to the engine node when `nox -s tests` has one (`--engine-wide=node`), after
-the engine-wide tests and on the images they built: the node's stream is otherwise done long before
-the workers (engine-wide tests about 6 minutes, the workers about 18), and these need nothing of this
-engine's but its bases."""
+"""Modules that also go to the engine node when `nox -s tests` has one (`--engine-wide=node`), before
+the engine-wide tests, which reuse the images they built: the node's stream is otherwise done long
+before the workers (engine-wide tests about 6 minutes, the workers about 18), and these need nothing
+of this engine's but its bases. Before, because an engine that was in swarm mode is not the same:
+after the swarm tests, `invoke up` in test_restore_safety failed at "starting the proxy"."""
 
 
 def engine_wide(item: pytest.Item) -> bool:
@@ -178,8 +179,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     items.sort(key=longest_first)  # stable: a module's tests stay together and in order
     choice = config.getoption("--engine-wide")
-    if choice == "node":  # the engine-wide tests first: the modules after them reuse what they built
-        items.sort(key=lambda item: not engine_wide(item))
+    if choice == "node":  # the engine-wide tests last: what swarm mode leaves behind is theirs alone
+        items.sort(key=engine_wide)
     if choice != "all":
         kept = [item for item in items if kept_by(choice, item)]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
