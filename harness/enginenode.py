@@ -43,6 +43,17 @@ from harness.cluster import LABEL, NODE, NODE_CAPS_DROPPED, NODE_SECURITY, answe
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 60
 NODE_MTU = "1400"
+CPU_SHARES = 128
+"""The node's weight for the CPU against the workers' containers (1024 each, cgroup v1's default):
+on 2 cores the workers' builds keep both busy, so the node takes what they leave (its tests mostly
+wait on rolling updates and healthchecks) instead of slowing them (measured: the workers' phase took
+1211 s beside a node whose builds failed early, 1584 s beside one whose builds ran at full weight)."""
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup"))
+"""Where a cgroup's CPU weight is set: cgroup v1's cpu controller (cpu.shares), else v2 (cpu.weight)."""
+SHARED_DIRS = tuple(dict.fromkeys((str(ROOT), tempfile.gettempdir())))
+"""This machine's dirs the node sees at the same paths: a bind mount the tests' stacks ask for (the
+compose dir's proxy.conf and mysql-init, a project under pytest's tmp dirs) is read by the node's
+dockerd from its own filesystem (without them `invoke up` failed at "starting the proxy")."""
 
 
 def unusable() -> str | None:
@@ -88,6 +99,47 @@ def shared_bases(host: DockerClient, reporter: Reporter, flavour: str) -> list[s
     return [offline.rootfs_tag(chosen.flavour), chosen.python, chosen.mysql, chosen.redis, chosen.proxy, registry]
 
 
+def low_weight_cgroup(name: str) -> str | None:
+    """A top-level cgroup weighted CPU_SHARES for the node's containers and the tests' processes
+    (dockerd's --cgroup-parent); None where none can be made (not cgroupfs, not writable)."""
+    for root in CGROUP_ROOTS:
+        v1 = root.name == "cpu"
+        if not (root / ("cpu.shares" if v1 else "cgroup.controllers")).exists():
+            continue
+        group = root / name
+        try:
+            group.mkdir(exist_ok=True)
+            if v1:
+                (group / "cpu.shares").write_text(str(CPU_SHARES))
+            else:
+                (group / "cpu.weight").write_text(str(max(1, CPU_SHARES * 100 // 1024)))
+        except OSError:
+            with suppress(OSError):
+                group.rmdir()
+            return None
+        return f"/{name}"
+    return None
+
+
+def join_cgroup(parent: str) -> None:
+    """Move this process (and so every child it starts after) into the cgroup `parent`."""
+    for root in CGROUP_ROOTS:
+        procs = root / parent.lstrip("/") / "cgroup.procs"
+        if procs.exists():
+            with suppress(OSError):
+                procs.write_text(str(os.getpid()))
+            return
+
+
+def remove_cgroup(parent: str) -> None:
+    """The cgroup's dirs in every hierarchy, once empty (a dir still holding a process stays)."""
+    join_cgroup("/")  # this process out of it first
+    for hierarchy in (Path("/sys/fs/cgroup"), *Path("/sys/fs/cgroup").iterdir()):
+        for below, _, _ in os.walk(hierarchy / parent.lstrip("/"), topdown=False):
+            with suppress(OSError):
+                os.rmdir(below)
+
+
 def load(host: DockerClient, node: DockerClient, tags: Sequence[str]) -> None:
     """Copy images from this engine into the node's (docker save piped into docker load)."""
     saving = subprocess.Popen([*map(str, host.client_config.docker_cmd), "save", *tags], stdout=subprocess.PIPE)
@@ -113,6 +165,7 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
     name = f"dockstage-engine-node-{uuid.uuid4().hex[:8]}"
     socket_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     volume = host.volume.create(f"{name}-docker", labels={LABEL: name})
+    parent = low_weight_cgroup(name)
     try:
         # The default bridge, not a network of its own: the node's resolv.conf is then this
         # machine's, which the node's containers can use (an embedded 127.0.0.11 they cannot).
@@ -121,7 +174,8 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
             # Below the outer bridges' 1500: one bridge deeper (a node inside ../shared/tools/fresh-machine)
             # full-size packets were lost, and uv's TLS to PyPI timed out ("client error (Connect)")
             # while apt over http and Python's own TLS passed; with 1400 the dev build passed.
-            ["--mtu", NODE_MTU],
+            ["--mtu", NODE_MTU, *(["--cgroup-parent", parent] if parent else [])],
+            cpu_shares=CPU_SHARES,
             detach=True,
             name=name,
             hostname="engine-node",
@@ -130,6 +184,7 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
                 ("/sys/fs/cgroup", "/sys/fs/cgroup", "rw"),
                 (volume, "/var/lib/docker"),
                 (socket_dir, "/run/dockstage"),
+                *((path, path) for path in SHARED_DIRS),
             ],
             cap_add=["ALL"],
             cap_drop=NODE_CAPS_DROPPED,
@@ -143,6 +198,8 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
         begun = time.monotonic()
         load(host, node, tags)
         reporter.ok(f"engine node {name}: {len(tags)} images loaded in {time.monotonic() - begun:.0f} s")
+        if parent:
+            join_cgroup(parent)  # the tests' own processes (CLIs, pytest) weigh as little
         yield EngineNode(name, socket_dir, int(host.container.inspect(name).state.pid or 0))
     finally:
         with suppress(DockerException):
@@ -152,6 +209,8 @@ def started(host: DockerClient, reporter: Reporter, tags: Sequence[str]) -> Iter
         with suppress(DockerException):
             host.volume.remove(volume)
         shutil.rmtree(socket_dir, ignore_errors=True)
+        if parent:
+            remove_cgroup(parent)
 
 
 def run(command: Sequence[str], reporter: Reporter, flavour: str) -> int:
