@@ -144,8 +144,8 @@ NODE_MODULES = ("test_restore_safety",)
 """Modules that also go to the engine node when `nox -s tests` has one (`--engine-wide=node`), before
 the engine-wide tests, which reuse the images they built: the node's stream is otherwise done long
 before the workers (engine-wide tests about 6 minutes, the workers about 18), and these need nothing
-of this engine's but its bases. Before, because an engine that was in swarm mode is not the same:
-after the swarm tests, `invoke up` in test_restore_safety failed at "starting the proxy"."""
+of this engine's but its bases (and the checkout and temp dir, which the node sees at their paths).
+Before them, so that what swarm mode leaves on an engine is only ever seen by swarm tests."""
 
 
 def engine_wide(item: pytest.Item) -> bool:
@@ -179,7 +179,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(xdist_group(item, place)))
     items.sort(key=longest_first)  # stable: a module's tests stay together and in order
     choice = config.getoption("--engine-wide")
-    if choice == "node":  # the engine-wide tests last: what swarm mode leaves behind is theirs alone
+    if choice == "node":  # the engine-wide tests last (NODE_MODULES)
         items.sort(key=engine_wide)
     if choice != "all":
         kept = [item for item in items if kept_by(choice, item)]
