@@ -122,7 +122,8 @@ def group_marks(module_name: str) -> list[str]:
 
 SWARM_FIXTURES = {"swarm_mode", "official_names"}
 """Tests that change the engine for every other test, so they run apart (`nox -s tests` runs them
-beside the rest on an engine of their own, harness/enginenode.py, or alone after the rest): swarm_mode switches it into swarm mode and out (tests/integration/test_swarm.py; a
+alone after the rest, or with DOCKSTAGE_ENGINE_NODE=1 beside the rest on an engine of their own,
+harness/enginenode.py): swarm_mode switches it into swarm mode and out (tests/integration/test_swarm.py; a
 compose network's DNS answered "Unknown server host 'db'" in a stack of another pytest-xdist worker);
 official_names gives it images under the official names (python:3.12-slim...), which turn every
 other run's `auto` flavour official (tests/integration/test_official_path.py)."""
