@@ -24,6 +24,7 @@ from pathlib import Path
 from dockstage.adopt import render, workflow
 from dockstage.adopt.inspect import Findings, inspect
 from dockstage.core import resources
+from dockstage.core.errors import DockstageError, PyprojectInvalid
 
 EJECT_DIR = "docker/dockstage"
 EJECTED = {"dockerfile": f"{EJECT_DIR}/Dockerfile", "support-dir": EJECT_DIR, "compose-dir": f"{EJECT_DIR}/compose"}
@@ -151,7 +152,11 @@ def keep_hand_set(root: Path, found: Findings) -> None:
 def pyproject(root: Path, section: str, force: bool, said: list[str]) -> bool:
     path = root / "pyproject.toml"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    has = "tool" in (table := tomllib.loads(text)) and "dockstage" in table["tool"]
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PyprojectInvalid(str(path), str(exc)) from None
+    has = "tool" in table and "dockstage" in table["tool"]
     if has and not force:
         said.append("kept   [tool.dockstage] in pyproject.toml (exists; --force replaces it)")
         return False
@@ -277,11 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ci=not args.no_ci,
             gitlab=args.gitlab,
         )
-    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
-        print(
-            f"config: {exc}: run it in (or point it at) a Django project with a valid pyproject.toml", file=sys.stderr
-        )
-        return 2
+    except DockstageError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return exc.return_code
     print(f"dockstage init: {found.root}")
     for line in found.found:
         print(f"found  {line}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from dockstage.adopt import envnames, learn, poetry, postgresonly, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.adopt.sourcewalk import matches
-from dockstage.core.errors import ConfigError
+from dockstage.core.errors import ConfigError, NoManagePy, ProjectNotFound
 from dockstage.images import buildfiles
 from dockstage.images.bases import OFFICIAL_PYTHONS, official_python
 
@@ -92,6 +92,15 @@ def _walk(root: Path, name: str, depth: int = 3) -> list[Path]:
         if len(relative.parts) <= depth + 1 and not SKIP_DIRS.intersection(relative.parts[:-1]):
             hits.append(path)
     return hits
+
+
+_RUNS_COMMANDS = re.compile(r"\bexecute_from_command_line\(")
+
+
+def manage_scripts(root: Path) -> list[Path]:
+    """Scripts that run Django's commands under another name than manage.py (development-manage.py,
+    production-manage.py), shallowest first."""
+    return [path for path in _walk(root, "*manage*.py", 2) if _RUNS_COMMANDS.search(read(path))]
 
 
 def module_file(app_dir: Path, module: str) -> Path | None:
@@ -626,11 +635,13 @@ def index_notes(texts: list[str]) -> list[str]:
 
 def inspect(root: Path) -> Findings:
     """Everything `dockstage init` writes, found in the project at `root`."""
+    if not root.is_dir():
+        raise ProjectNotFound(str(root))
     root = root.resolve()
     found = Findings(root)
     manages = _walk(root, "manage.py", 2)
     if not manages:
-        raise FileNotFoundError(f"no manage.py under {root} (looked 3 levels deep)")
+        raise NoManagePy(str(root), [script.relative_to(root).as_posix() for script in manage_scripts(root)])
     app = manages[0].parent
     found.app_dir = app.relative_to(root).as_posix() or "."
     found.found.append(f"manage.py: {manages[0].relative_to(root)} (app dir {found.app_dir})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from python_on_whales.exceptions import (
@@ -297,6 +298,42 @@ class ToolFailed(BuildError):
 class UnknownStage(ConfigError):
     def __init__(self, stage: str, stages: Iterable[str]) -> None:
         super().__init__(f"unknown stage {stage!r}", f"use one of {', '.join(stages)}")
+
+
+class ProjectNotFound(ConfigError):
+    """`dockstage init` pointed at a path that is not a folder."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} is not a folder",
+            "run `dockstage init` in the Django project, or give its folder: dockstage init PATH",
+        )
+
+
+class NoManagePy(ConfigError):
+    """No manage.py in the project; `scripts` are files that run Django's commands under another name."""
+
+    def __init__(self, root: str, scripts: Iterable[str] = ()) -> None:
+        named = list(scripts)
+        if named:
+            fix = (
+                f"{', '.join(named)} {'runs' if len(named) == 1 else 'run'} Django's commands under another name, and "
+                "the suite runs `python manage.py` in the app dir: add a manage.py beside "
+                f"{'it' if len(named) == 1 else 'one of them'} (a copy: cp {named[0]} "
+                f"{Path(named[0]).with_name('manage.py').as_posix()}) and run `dockstage init` again"
+            )
+        else:
+            fix = "run `dockstage init` in (or point it at) the Django project: the folder with manage.py, or above it"
+        super().__init__(f"no manage.py under {root} (looked 3 levels deep)", fix)
+
+
+class PyprojectInvalid(ConfigError):
+    """The project's pyproject.toml does not parse, so [tool.dockstage] cannot be added to it."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"{path} is not valid TOML ({why})", "fix it (or move it aside) and run `dockstage init` again"
+        )
 
 
 # --- Stacks ------------------------------------------------------------------------------------

@@ -279,3 +279,49 @@ def test_init_says_the_project_dockerignore_is_honoured(tmp_path: Path) -> None:
         "ignore the project's .dockerignore is honoured in every stage: its rules, then dockstage's "
         "(secrets, caches, dumps stay out); manage.py and the settings and wsgi modules always go in"
     ]
+
+
+MANAGE_UNDER_ANOTHER_NAME = """\
+import os, sys
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.development_settings")
+    from django.core.management import execute_from_command_line
+    execute_from_command_line(sys.argv)
+"""
+
+
+def test_init_errors_are_one_line_each_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A path that is no folder, no manage.py (and a script that runs Django's commands under another
+    name: gwcloud_db_search's development-manage.py), a pyproject.toml that does not parse: one
+    line each, exit 2 (config), nothing written."""
+    missing = tmp_path / "nowhere"
+    assert cli.main(["init", str(missing), "--no-probe"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"config: {missing} is not a folder: run `dockstage init` in the Django project, "
+        "or give its folder: dockstage init PATH"
+    )
+
+    renamed = tmp_path / "renamed"
+    (renamed / "src").mkdir(parents=True)
+    (renamed / "src" / "development-manage.py").write_text(MANAGE_UNDER_ANOTHER_NAME)
+    (renamed / "src" / "setup-manager.py").write_text("print('not a manage script')\n")
+    assert cli.main(["init", str(renamed), "--no-probe"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        f"config: no manage.py under {renamed} (looked 3 levels deep): src/development-manage.py runs"
+    )
+    assert "cp src/development-manage.py src/manage.py" in err and "setup-manager" not in err
+    assert sorted(p.name for p in renamed.rglob("*")) == ["development-manage.py", "setup-manager.py", "src"]
+
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["init", str(tmp_path / "empty"), "--no-probe"]) == 2
+    assert "the folder with manage.py, or above it" in capsys.readouterr().err
+
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    assert cli.main(["init", str(root), "--no-probe", "--no-ci"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"config: {root / 'pyproject.toml'} is not valid TOML (")
+    assert err.endswith("fix it (or move it aside) and run `dockstage init` again") and "\n" not in err
+    assert (root / "pyproject.toml").read_text() == "[project\nname = 'x'\n"
+    assert not (root / ".env.example").exists() and not (root / "noxfile.py").exists()

@@ -10,6 +10,7 @@ import pytest
 from dockstage.adopt import envnames, render
 from dockstage.adopt.inspect import inspect
 from dockstage.adopt.requirements import Requirements
+from dockstage.core.errors import NoManagePy
 
 MANAGE = """\
 import os, sys
@@ -243,7 +244,7 @@ def test_tests_py_only_means_manage_py_test(tmp_path: Path) -> None:
 
 
 def test_no_manage_py(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no manage\.py"):
+    with pytest.raises(NoManagePy, match=r"no manage\.py"):
         inspect(tmp_path)
 
 
