@@ -77,7 +77,7 @@ def configure_logging(debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
         return
     handler = _Stderr()
-    handler.setFormatter(logging.Formatter("debug %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("debug %(name)s: %(message)s  [%(relativeCreated).0f ms]"))
     for name in ("dockstage", "python_on_whales"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
