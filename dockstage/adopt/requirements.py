@@ -39,6 +39,8 @@ APT = {
     "pycairo": ("libcairo2-dev", "libcairo2"),
     "python-magic": ("libmagic-dev", ""),  # loads libmagic through ctypes
     "weasyprint": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", ""),  # opens them through cffi
+    "pyodbc": ("unixodbc-dev", ""),  # its wheels link libodbc.so.2 and do not bundle it
+    "mssql-django": ("unixodbc-dev", ""),  # requires pyodbc (BBIB's requirements name only this)
 }
 """Packages that need Debian's headers or libraries: (apt-build, apt-runtime). An empty runtime is
 learned by the build (runtimelibs.py: the libraries the built code and those headers' links load),

@@ -330,10 +330,13 @@ def _judge_links(tag: str, output: str, status: int, user: str) -> str:
     needed = {m: libs for m, libs in unresolved.items() if m not in optional}
     if needed:
         shown = "; ".join(f"{module} needs {', '.join(libs)}" for module, libs in needed.items())
+        names = sorted({debian_package(lib) for libs in needed.values() for lib in libs})
         raise ImageCheckFailed(
             tag,
             f"compiled modules link missing libraries: {shown}",
-            "add the Debian packages that hold them to apt-runtime in [tool.dockstage]",
+            # dev lacks them too (stage installs what dev's copy of the venv links): apt-build fixes every stage
+            f"add the Debian packages that hold them to apt-build in [tool.dockstage] (likely {', '.join(names)}, "
+            "by Debian's soname rule): dev then loads them, and stage installs what dev links",
         )
     line = "_mysql and every compiled module of the venv link their libraries"
     if optional:
@@ -346,6 +349,20 @@ ON_DEMAND_PLUGINS = ("site-packages/mysql/vendor/plugin/",)
 """Shared objects a package opens only when asked for that feature, not Python modules: the
 MySQL client's authentication plugins mysql-connector-python vendors (esqueleto_web's 8.0.33:
 authentication_fido_client.so needs libudev.so.0, which no Debian release has any more)."""
+
+
+_SONAME = re.compile(r"^(lib[\w.+-]*?)\.so\.([\d.]+)$")
+
+
+def debian_package(soname: str) -> str:
+    """The Debian package a shared library's soname names by Debian's policy (8.1): libodbc.so.2 is
+    in libodbc2, libpango-1.0.so.0 in libpango-1.0-0 (a hyphen after a name ending in a digit). Most
+    libraries follow it; a few do not (libz.so.1 is zlib1g), so it is said as a likely name."""
+    found = _SONAME.match(soname)
+    if not found:
+        return soname
+    name, version = found.groups()
+    return f"{name}{'-' if name[-1].isdigit() else ''}{version}".lower().replace("_", "-")
 
 
 def unresolved_links(output: str) -> dict[str, list[str]]:

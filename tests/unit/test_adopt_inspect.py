@@ -151,6 +151,14 @@ def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:
     assert (found.requirements.apt_build, found.requirements.apt_runtime) == (["libpq-dev"], ["libpq5"])
 
 
+def test_an_sql_server_backend_brings_odbc_to_dev(tmp_path: Path) -> None:
+    """MahshadAzizi/BBIB names mssql-django only: pyodbc's wheel links libodbc.so.2, which neither
+    the wheel nor the python base holds; unixodbc-dev in apt-build gives dev the library (stage then
+    installs what dev links)."""
+    root = startproject(tmp_path, extra={"requirements.txt": "Django\ndjangorestframework\nmssql-django\n"})
+    assert (inspect(root).requirements.apt_build, inspect(root).requirements.apt_runtime) == (["unixodbc-dev"], [])
+
+
 @pytest.mark.parametrize(
     ("django", "ceiling"),
     [

@@ -267,3 +267,36 @@ def test_a_plugin_opened_only_for_its_own_method_is_named_not_failed() -> None:
     module = plugin.replace("mysql/vendor/plugin/authentication_fido_client.so", "_hid.cpython-311-x86_64-linux-gnu.so")
     with pytest.raises(ImageCheckFailed, match=r"_hid.*needs libudev\.so\.0"):
         imagechecks.LINKS.judge("app:prod", module, 0, "10001")
+
+
+@pytest.mark.parametrize(
+    ("soname", "package"),
+    [
+        ("libodbc.so.2", "libodbc2"),  # MahshadAzizi/BBIB's pyodbc (mssql-django)
+        ("libpango-1.0.so.0", "libpango-1.0-0"),
+        ("libldap-2.5.so.0", "libldap-2.5-0"),
+        ("libpq.so.5", "libpq5"),
+        ("libmariadb.so.3", "libmariadb3"),
+        ("libgdal.so.32", "libgdal32"),
+        ("ld-linux-x86-64.so.2", "ld-linux-x86-64.so.2"),  # not a lib*.so.N name: said as it is
+    ],
+)
+def test_a_missing_library_is_named_by_its_likely_debian_package(soname: str, package: str) -> None:
+    assert imagechecks.debian_package(soname) == package
+
+
+def test_missing_libraries_are_fixed_in_apt_build_with_the_likely_package() -> None:
+    """BBIB's prod image: pyodbc links libodbc.so.2, absent from dev too (stage installs what dev's
+    venv links): the fix names apt-build, where dev gets it as well, and the package's likely name."""
+    output = (
+        "/opt/venv/lib/python3.11/site-packages/pyodbc.cpython-311-x86_64-linux-gnu.so:\n"
+        "\tlibodbc.so.2 => not found\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n"
+    )
+    with pytest.raises(ImageCheckFailed) as failed:
+        imagechecks.LINKS.judge("bbib:prod", output, 0, "10001")
+    assert failed.value.what == (
+        "bbib:prod: compiled modules link missing libraries: "
+        "lib/python3.11/site-packages/pyodbc.cpython-311-x86_64-linux-gnu.so needs libodbc.so.2"
+    )
+    assert failed.value.fix.startswith("add the Debian packages that hold them to apt-build in [tool.dockstage]")
+    assert "(likely libodbc2, by Debian's soname rule)" in failed.value.fix
