@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import nox
@@ -76,12 +75,9 @@ def tests(session: nox.Session) -> None:
     parallel = ("pytest", *workers, "--durations=30", f"--junitxml={report}", *session.posargs)
     # The tests that switch an engine into swarm mode and out, which changes it for every container
     # on it (none selected: pytest's exit 5 is no failure): alone after the others, or with
-    # DOCKSTAGE_ENGINE_NODE=1 beside them on an engine node of their own (harness/enginenode.py: as
-    # root, with nsenter; tests/conftest.py's NODE_MODULES before them). Not the default: on 2 cores
-    # the workers keep the CPU busy and a fresh-machine CI took 1706 s with the node, 1571 s without.
-    why_not = enginenode.unusable() if workers else "the tests run serially (DOCKSTAGE_TEST_WORKERS=0)"
-    if os.environ.get("DOCKSTAGE_ENGINE_NODE") != "1":
-        why_not = "DOCKSTAGE_ENGINE_NODE=1 runs them beside the others, on an engine node of their own"
+    # DOCKSTAGE_ENGINE_NODE=1 beside them on an engine node of their own (harness/enginenode.py's
+    # why_not says when it is not used; tests/conftest.py's NODE_MODULES go first there).
+    why_not = enginenode.why_not(workers=bool(workers))
     if why_not is not None:
         session.log(f"the engine-wide tests run after the others: {why_not}")
         session.run(*parallel, "--engine-wide=skip")
@@ -95,29 +91,11 @@ def tests(session: nox.Session) -> None:
             success_codes=[0, 5],
         )
         return
-    binary = Path(session.bin)
-    env = {**os.environ, "PATH": f"{binary}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(binary.parent)}
-    log = report.with_name("suite-engine-node.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    basetemp = Path(tempfile.mkdtemp(prefix="dockstage-engine-node-"))
-    on_node = [
-        str(binary / "pytest"),
-        f"--basetemp={basetemp}",  # its own: the workers' pytest cleans up old numbered dirs
-        "--engine-wide=node",
-        "--durations=10",
-        f"--junitxml={report.with_name('suite-junit-node.xml')}",
-        *session.posargs,
-    ]
-    session.log(f"the engine-wide tests run beside the others on an engine node of their own (output: {log})")
-    with enginenode.beside(str(binary / "python"), on_node, log, env) as ended:
-        try:
-            session.run(*parallel, "--engine-wide=host")
-        finally:
-            code = ended()
-            print(log.read_text(errors="replace"), flush=True)
-            shutil.rmtree(basetemp, ignore_errors=True)
+    code = enginenode.tests_beside(
+        Path(session.bin), report, session.posargs, lambda: session.run(*parallel, "--engine-wide=host")
+    )
     if code not in (0, 5):
-        session.error(f"the tests on the engine node failed (exit {code}): their output is above and in {log}")
+        session.error(f"the tests on the engine node failed (exit {code}): their output is above")
 
 
 @nox.session

@@ -56,6 +56,20 @@ compose dir's proxy.conf and mysql-init, a project under pytest's tmp dirs) is r
 dockerd from its own filesystem (without them `invoke up` failed at "starting the proxy")."""
 
 
+OPT_IN = "DOCKSTAGE_ENGINE_NODE"
+
+
+def why_not(*, workers: bool) -> str | None:
+    """Why `nox -s tests` runs the engine-wide tests after the others, not beside them on a node
+    (None: on a node): it is opt-in (on 2 cores a fresh-machine CI took 1706 s with the node, 1571 s
+    without), it needs workers to be beside, and root with nsenter."""
+    if os.environ.get(OPT_IN) != "1":
+        return f"{OPT_IN}=1 runs them beside the others, on an engine node of their own"
+    if not workers:
+        return "the tests run serially (DOCKSTAGE_TEST_WORKERS=0)"
+    return unusable()
+
+
 def unusable() -> str | None:
     """Why no node can be used here (None: one can): entering its network namespace takes root
     and nsenter (util-linux)."""
@@ -242,6 +256,37 @@ def beside(python: str, command: Sequence[str], log: Path, env: dict[str, str]) 
         raise
     finally:
         background.wait()
+
+
+def tests_beside(bin_dir: Path, report: Path, pytest_args: Sequence[str], others: Callable[[], object]) -> int:
+    """The engine-wide tests (`--engine-wide=node`) on a node in the background while `others` runs
+    the rest here; their output printed when both have ended (kept in a log beside `report`, the
+    junit file of the rest); their pytest's exit status."""
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(bin_dir.parent),
+    }
+    log = report.with_name("suite-engine-node.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    basetemp = Path(tempfile.mkdtemp(prefix="dockstage-engine-node-"))
+    on_node = [
+        str(bin_dir / "pytest"),
+        f"--basetemp={basetemp}",  # its own: the workers' pytest cleans up old numbered dirs
+        "--engine-wide=node",
+        "--durations=10",
+        f"--junitxml={report.with_name('suite-junit-node.xml')}",
+        *pytest_args,
+    ]
+    print(f"the engine-wide tests run beside the others on an engine node of their own (output: {log})", flush=True)
+    with beside(str(bin_dir / "python"), on_node, log, env) as ended:
+        try:
+            others()
+        finally:
+            code = ended()
+            print(log.read_text(errors="replace"), flush=True)
+            shutil.rmtree(basetemp, ignore_errors=True)
+    return code
 
 
 def main(argv: Sequence[str]) -> int:

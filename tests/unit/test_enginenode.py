@@ -34,3 +34,13 @@ def test_the_engine_gate_forwards_to_docker_hosts_socket(
 def test_main_without_a_command_says_how_to_call_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert enginenode.main(["--"]) == 2
     assert "usage: python -m harness.enginenode -- COMMAND" in capsys.readouterr().err
+
+
+def test_the_node_is_opt_in_and_needs_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(enginenode.OPT_IN, raising=False)
+    assert enginenode.why_not(workers=True) == (
+        "DOCKSTAGE_ENGINE_NODE=1 runs them beside the others, on an engine node of their own"
+    )
+    monkeypatch.setenv(enginenode.OPT_IN, "1")
+    assert enginenode.why_not(workers=False) == "the tests run serially (DOCKSTAGE_TEST_WORKERS=0)"
+    assert enginenode.why_not(workers=True) == enginenode.unusable()  # root and nsenter, or why not
