@@ -2,9 +2,9 @@
 
 Reads `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`, django-environ's `env("X")` /
 `env.str("X")` / `env.db()`, python-decouple's `config("X")` and any helper called with an
-UPPER_CASE name first (`env_str("DB_HOST")`). Each name goes to a suite value by its words
-(DB_HOST -> database-host, SECRET_KEY -> secret-key), or stays the app's own.
-"""
+UPPER_CASE name first (`env_str("DB_HOST")`). Each name goes to a suite value by the DATABASES key
+that reads it ('HOST': os.environ['MYSQL_HOSTNAME']), else by its words (DB_HOST -> database-host,
+SECRET_KEY -> secret-key), or stays the app's own."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ from dataclasses import dataclass, field
 _READ = re.compile(
     r"""(?:environ\s*\[\s*|\b[\w.]*\(\s*)["']([A-Z][A-Z0-9_]*)["']""",
 )
+_DB_KEY = re.compile(
+    r"""["'](HOST|PORT|NAME|USER|PASSWORD)["']\s*:\s*[^,\n]*?"""
+    r"""(?:environ\s*\[\s*|\b[\w.]*\(\s*)["']([A-Z][A-Z0-9_]*)["']"""
+)
+_DB_KEY_VALUES = {
+    "HOST": "database-host",
+    "PORT": "database-port",
+    "NAME": "database-name",
+    "USER": "database-user",
+    "PASSWORD": "database-password",
+}
+_DATABASES_START = re.compile(r"^\s*DATABASES\b.*$", re.MULTILINE)
 _DB_URL_DEFAULT = re.compile(r"\benv\.db(?:_url)?\(\s*\)|dj_database_url\.(?:config|parse)\(\s*(?:\)|default=|conn_)")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "MARIADB", "SQL", "POSTGRES", "PG")
 IGNORED = {"DJANGO_SETTINGS_MODULE", "PATH", "HOME", "PYTHONPATH"}
@@ -59,12 +71,15 @@ def suite_value(name: str) -> str:
         return ""
     for word, value in (
         ("HOST", "database-host"),
+        ("HOSTNAME", "database-host"),
+        ("SERVER", "database-host"),
         ("PORT", "database-port"),
         ("USER", "database-user"),
         ("USERNAME", "database-user"),
         ("PASSWORD", "database-password"),
         ("PASS", "database-password"),
         ("PWD", "database-password"),
+        ("PASSWD", "database-password"),
         ("NAME", "database-name"),
     ):
         if word in words:
@@ -72,6 +87,23 @@ def suite_value(name: str) -> str:
     if name in ("MYSQL_DATABASE", "DB_DATABASE", "DATABASE_DB", "DB_DB", "DATABASE_NAME"):
         return "database-name"
     return ""
+
+
+def databases_keys(code: str) -> dict[str, str]:
+    """name -> suite value for the names a DATABASES dict reads under its own keys ('HOST':
+    os.environ['MYSQL_HOSTNAME'] is the host whatever the name says; t-sweets/tpay's settings)."""
+    found: dict[str, str] = {}
+    lines = code.splitlines()
+    for start in _DATABASES_START.finditer(code):
+        first = code.count("\n", 0, start.start())
+        block = [lines[first]]
+        for line in lines[first + 1 :]:
+            if line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("}", ")", "]")):
+                break  # the next statement at the module's level: the dict has ended
+            block.append(line)
+        for key, name in _DB_KEY.findall("\n".join(block)):
+            found.setdefault(name, _DB_KEY_VALUES[key])
+    return found
 
 
 def classify(settings_text: str) -> Names:
@@ -82,10 +114,11 @@ def classify(settings_text: str) -> Names:
     )
     names = Names()
     read = list(dict.fromkeys(_READ.findall(code)))
+    keyed = databases_keys(code)
     for name in read:
         if name in IGNORED:
             continue
-        value = suite_value(name)
+        value = keyed.get(name) or suite_value(name)
         if value:
             names.mapping.setdefault(value, []).append(name)
         elif (set(name.split("_")) & set(_DB_WORDS) and set(name.split("_")) & set(_ENGINE_WORDS)) or name in (

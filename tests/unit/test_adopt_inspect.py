@@ -291,8 +291,38 @@ def test_no_manage_py(tmp_path: Path) -> None:
             {"DB": "mysql"},
             [],
         ),
+        (
+            # t-sweets/tpay: the host's name has no HOST word; the DATABASES key says what it is
+            "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.mysql',\n"
+            "        'NAME': os.environ['MYSQL_DATABASE'],\n        'USER': os.environ['MYSQL_USER'],\n"
+            "        'PASSWORD': os.environ['MYSQL_PASSWORD'],\n        'HOST': os.environ['MYSQL_HOSTNAME'],\n"
+            "        'PORT': '3306',\n    }\n}\nCACHES = {'default': {'PASSWORD': env('REDIS_PASSWORD')}}\n"
+            "SERVICE = os.environ['PAYMENT_HOST']",
+            {
+                "database-name": ["MYSQL_DATABASE"],
+                "database-user": ["MYSQL_USER"],
+                "database-password": ["MYSQL_PASSWORD"],
+                "database-host": ["MYSQL_HOSTNAME"],
+            },
+            {},
+            ["REDIS_PASSWORD", "PAYMENT_HOST"],  # outside DATABASES: the app's own
+        ),
+        (
+            # names by their words alone, read outside a DATABASES dict (a helper module)
+            'DB_SERVER = getenv("DB_SERVER"); DBPASS = getenv("MARIADB_PASSWD"); x = getenv("DB_HOSTNAME")',
+            {"database-host": ["DB_SERVER", "DB_HOSTNAME"], "database-password": ["MARIADB_PASSWD"]},
+            {},
+            [],
+        ),
+        (
+            # one line, keys that name another thing than the words
+            'DATABASES = {"default": {"NAME": env("APP_DB"), "HOST": env("BACKEND_ADDR"), "USER": env("LOGIN")}}',
+            {"database-name": ["APP_DB"], "database-host": ["BACKEND_ADDR"], "database-user": ["LOGIN"]},
+            {},
+            [],
+        ),
     ],
-    ids=["os-environ", "decouple-and-fixed", "mysql-names"],
+    ids=["os-environ", "decouple-and-fixed", "mysql-names", "databases-keys", "host-words", "databases-one-line"],
 )
 def test_env_names(code: str, mapping: dict[str, list[str]], fixed: dict[str, str], others: list[str]) -> None:
     names = envnames.classify(code)
