@@ -27,6 +27,11 @@ the static files' storage (Django's StaticFilesStorage in place of a cloud bucke
 COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time),
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy),
 LOGGING's file handlers whose folder the process cannot write (prod's read-only app root) to the console."""
+THROWAWAY_OVERLAY = ("mail-local",)
+"""What the overlay sets in the app services of a throwaway stack (the pipeline's smoke stack, the
+tests'), whatever [tool.dockstage] says: EMAIL_BACKEND is Django's locmem one, so a page that sends
+mail on a GET (fair_scoring_site's /admin/auth/user/teacher-notify), which the smoke crawl requests,
+sends nothing to anyone. The test service has it from the test runner already."""
 OVERLAY_MODULE = "dockstage_settings"
 STATIC_ROOT = "/app/staticfiles"
 

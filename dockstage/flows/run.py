@@ -263,7 +263,7 @@ class Run:
         # throwaway stack's run): what compose alone needs (images, ports, this command's paths)
         # stays out of them, so a release keeps the same configuration from one command to the
         # next (compose's config hash: `up` keeps a web that is current). `down` removes it.
-        app_text = envfile.render_generated(envfile.app_env(settings, app_variant(variant)))
+        app_text = envfile.render_generated(envfile.app_env(settings, app_variant(variant), throwaway=bool(suffix)))
         if suffix:
             app_path = self._generate(app_env_file(settings, self.id), app_text)
         else:

@@ -89,7 +89,7 @@ def compose_values(
     In the test variant migrate and web keep the prod environment; the test service reads the
     test one from `test_env_path`."""
     return {
-        **envfile.app_env(settings, app_variant(variant)),
+        **envfile.app_env(settings, app_variant(variant), throwaway=throwaway),
         **({"DOCKSTAGE_TEST_ENV_FILE": str(test_env_path)} if test_env_path else {}),
         "DOCKSTAGE_IMAGE": settings.image,
         "DOCKSTAGE_MYSQL_IMAGE": images.mysql,

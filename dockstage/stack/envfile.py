@@ -12,7 +12,7 @@ from dockstage.core import dotenv, files
 from dockstage.core.appconfig import App
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
-from dockstage.core.overlay import overlay_env
+from dockstage.core.overlay import THROWAWAY_OVERLAY, overlay_env
 from dockstage.core.report import Reporter
 
 SECRET_KEYS = ("DJANGO_SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
@@ -130,9 +130,10 @@ def suite_values(settings: Settings, variant: str = "prod") -> dict[str, str]:
     }
 
 
-def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
+def app_env(settings: Settings, variant: str = "prod", *, throwaway: bool = False) -> dict[str, str]:
     """The environment of the app's services: .env's own keys as they are (not the suite's), the
-    suite's values under the app's names, the app's fixed values, test-env in the test stack."""
+    suite's values under the app's names, the app's fixed values, test-env in the test stack; in a
+    `throwaway` stack's app services the overlay keeps mail in the process (THROWAWAY_OVERLAY)."""
     app = settings.app
     env = {**app.env_defaults, **{key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}}
     values = suite_values(settings, variant)
@@ -141,6 +142,8 @@ def app_env(settings: Settings, variant: str = "prod") -> dict[str, str]:
     if variant == "test":
         env.update(app.test_env)
     overlay = app.test_overlay if variant == "test" else app.overlay
+    if throwaway and variant != "test":
+        overlay = (*overlay, *THROWAWAY_OVERLAY)
     base = env.get("DJANGO_SETTINGS_MODULE") or app.settings_module
     env.update(overlay_env(overlay, base, values, values["debug"] == app.debug_values[1]))
     env["DOCKSTAGE_HEALTH_PATH"] = app.health_path

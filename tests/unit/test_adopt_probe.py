@@ -19,12 +19,14 @@ from dockstage.adopt.inspect import Findings, inspect
 from dockstage.adopt.probe import apply, not_installed
 from dockstage.core import resources
 from dockstage.core.appconfig import APP_KEYS, parse_app
+from dockstage.core.config import Settings
 from dockstage.core.errors import SmokeCheckFailed, StepsFailed, TestsFailed, build_fix
 from dockstage.core.overlay import overlay_env
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.flows.pipeline import database_used
 from dockstage.flows.run import Run
+from dockstage.stack import envfile
 from tests.unit.test_adopt_helpers import helper
 
 PACKAGE_DATA = resources.path(resources.SUPPORT)
@@ -1003,3 +1005,27 @@ def test_a_required_host_name_the_suite_cannot_fill_gets_a_value_that_imports(tm
     assert learned.env == {"secret-key": ["APP_SECRET"]}
     assert learned.required == {"SITE_HOSTS": ""}
     assert "allowed-hosts" in learned.overlay
+
+
+def test_a_throwaway_stacks_app_keeps_its_mail_in_the_process(tmp_path: Path) -> None:
+    """fair_scoring_site's /admin/auth/user/teacher-notify emails every teacher on a GET, and the
+    smoke crawl GETs it: in a throwaway stack's web and migrate the overlay sets Django's locmem
+    EMAIL_BACKEND (the project's own settings module under it); `invoke up` and the test service
+    (whose runner does it already) are as the project says."""
+    settings = Settings(root=tmp_path).with_(app=parse_app({"settings_module": "proj.settings"}))
+    kept = envfile.app_env(settings, "prod", throwaway=True)
+    assert (kept["DJANGO_SETTINGS_MODULE"], kept["DOCKSTAGE_BASE_SETTINGS"]) == ("dockstage_settings", "proj.settings")
+    assert kept["DOCKSTAGE_OVERLAY"] == "mail-local"
+    for env in (envfile.app_env(settings, "prod"), envfile.app_env(settings, "test", throwaway=True)):
+        assert "DOCKSTAGE_OVERLAY" not in env and "DJANGO_SETTINGS_MODULE" not in env
+    own = 'EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"\nEMAIL_HOST = "smtp.example.org"\n'
+    assert overlaid(tmp_path, own, kept, "[s.EMAIL_BACKEND, s.EMAIL_HOST]") == [
+        "django.core.mail.backends.locmem.EmailBackend",
+        "smtp.example.org",
+    ]
+    (tmp_path / "proj").rename(tmp_path / "first")
+    as_set = {**kept, "DOCKSTAGE_OVERLAY": "database", **{f"DOCKSTAGE_DATABASE_{p}": "x" for p in PARTS}}
+    assert overlaid(tmp_path, own, as_set, "s.EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend"
+
+
+PARTS = ("HOST", "PORT", "NAME", "USER", "PASSWORD")

@@ -4,7 +4,7 @@ DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ...
 underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
 database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
 allowed-hosts (added to the project's), debug, static-root, static-storage, compress-offline,
-proxy-ssl-header, log-console. The project's files are never edited.
+proxy-ssl-header, log-console, mail-local. The project's files are never edited.
 """
 
 import importlib
@@ -54,6 +54,8 @@ if "compress-offline" in _overlay:  # prod's root is read-only: the files `compr
     COMPRESS_OFFLINE = True
 if "proxy-ssl-header" in _overlay:  # SECURE_SSL_REDIRECT behind the proxy, which says the client's scheme
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if "mail-local" in _overlay:  # a throwaway stack: a page that sends mail (the smoke crawl GETs them) keeps it here
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if "log-console" in _overlay:  # a file handler whose folder this process cannot write (prod's read-only root)
     _logging = globals().get("LOGGING")
     if isinstance(_logging, dict) and isinstance(_logging.get("handlers"), dict):
