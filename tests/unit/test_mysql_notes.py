@@ -1,0 +1,43 @@
+"""The failed tests whose MySQL error SQLite would not have raised, counted from the junit report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockstage.flows import mysqlnotes
+
+REPORT = """\
+<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="1" failures="3" skipped="0" tests="5">
+<testcase classname="apps.fair_projects.tests.TestResultsPage" name="test_no_link" time="0.1">
+<error message="failed on setup with &quot;django.db.utils.DataError: Problem installing fixture
+'/app/apps/fair_projects/fixtures/projects_small.json': Could not load fair_projects.Project(pk=1036):
+(1406, &quot;Data too long for column 'title' at row 1&quot;)&quot;">traceback</error></testcase>
+<testcase classname="apps.rubrics.tests.ChoiceTests" name="test_zero_weight" time="0.2">
+<failure message="django.db.utils.DataError: (1406, &quot;Data too long for column 'key' at row 1&quot;)">
+MySQLdb.DataError: (1406, "Data too long for column 'key' at row 1")</failure></testcase>
+<testcase classname="accounts.tests.SignupTests" name="test_two_cases" time="0.1">
+<failure message="IntegrityError">django.db.utils.IntegrityError: (1062, "Duplicate entry 'ann' for key 'username'")
+</failure></testcase>
+<testcase classname="accounts.tests.SignupTests" name="test_server_gone" time="0.1">
+<failure message="OperationalError: (2013, 'Lost connection to server during query')">x</failure></testcase>
+<testcase classname="accounts.tests.SignupTests" name="test_passes" time="0.1"/>
+</testsuite></testsuites>
+"""
+
+
+def test_known_mysql_errors_are_counted_by_test_most_first(tmp_path: Path) -> None:
+    report = tmp_path / "junit-app.xml"
+    report.write_text(REPORT)
+    assert mysqlnotes.differences(report) == [
+        "2 tests: MySQL error 1406, a value longer than its column (SQLite never checks max_length): "
+        "shorten the data, or raise max_length",
+        "1 test: MySQL error 1062, a duplicate in a unique column: MySQL's collation compares "
+        "case-insensitively ('a' = 'A'), SQLite's does not",
+    ]  # 2013 (the server went away) is no SQLite difference: not said
+
+
+def test_no_report_or_an_unreadable_one_says_nothing(tmp_path: Path) -> None:
+    assert mysqlnotes.differences(tmp_path / "missing.xml") == []
+    (tmp_path / "cut.xml").write_text(REPORT[:200])
+    assert mysqlnotes.differences(tmp_path / "cut.xml") == []
