@@ -25,7 +25,7 @@ _DB_KEY_VALUES = {
     "USER": "database-user",
     "PASSWORD": "database-password",
 }
-_DATABASES_START = re.compile(r"^\s*DATABASES\b.*$", re.MULTILINE)
+_DATABASES_START = re.compile(r"^[ \t]*DATABASES\b.*$", re.MULTILINE)
 _DB_URL_DEFAULT = re.compile(r"\benv\.db(?:_url)?\(\s*\)|dj_database_url\.(?:config|parse)\(\s*(?:\)|default=|conn_)")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "MARIADB", "SQL", "POSTGRES", "PG")
 IGNORED = {"DJANGO_SETTINGS_MODULE", "PATH", "HOME", "PYTHONPATH"}

@@ -293,7 +293,7 @@ def test_no_manage_py(tmp_path: Path) -> None:
         ),
         (
             # t-sweets/tpay: the host's name has no HOST word; the DATABASES key says what it is
-            "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.mysql',\n"
+            "import os\n\nDEBUG = False\n\n\nDATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.mysql',\n"
             "        'NAME': os.environ['MYSQL_DATABASE'],\n        'USER': os.environ['MYSQL_USER'],\n"
             "        'PASSWORD': os.environ['MYSQL_PASSWORD'],\n        'HOST': os.environ['MYSQL_HOSTNAME'],\n"
             "        'PORT': '3306',\n    }\n}\nCACHES = {'default': {'PASSWORD': env('REDIS_PASSWORD')}}\n"
