@@ -235,7 +235,13 @@ TOO_NEW = (
         "setuptools<70",
     ),
     (re.compile(r"No module named '(pkg_resources)'"), "uses {name}, which setuptools 81 removed", "setuptools<81"),
-    (re.compile(r"AttributeError: (cython_sources)"), "fails on Cython 3 ({name})", "Cython<3"),
+    # said either way: `AttributeError: cython_sources`, or setuptools 80's
+    # `AttributeError: 'build_ext' object has no attribute 'cython_sources'` (DRF-Starter's Pipfile.lock)
+    (
+        re.compile(r"AttributeError: (?:'\w+' object has no attribute ')?(cython_sources)"),
+        "fails on Cython 3 ({name})",
+        "Cython<3",
+    ),
 )
 """What an old sdist's build meets in a build environment of today's tools, how it is said, and the
 build constraint it was made for: django-allauth 0.42's setup.py imports convert_path (gone in

@@ -156,6 +156,8 @@ error: Failed to build `pyyaml==5.4.1`
              raise AttributeError(attr)
          AttributeError: cython_sources
 """
+NEWER_ATTRIBUTE_ERROR = "AttributeError: 'build_ext' object has no attribute 'cython_sources'"
+"""How eyobofficial/DRF-Starter's Pipfile.lock (PyYAML 5.4.1) failed in a build environment of 2026."""
 CONVERT_PATH = ("uses convert_path, which setuptools 70 removed", "setuptools<70")
 
 
@@ -172,6 +174,10 @@ CONVERT_PATH = ("uses convert_path, which setuptools 70 removed", "setuptools<70
             ("odd==2.0", "uses easy_install, which setuptools 70 removed", "setuptools<70"),
         ),
         (PYYAML_ON_CYTHON_3, ("pyyaml==5.4.1", "fails on Cython 3 (cython_sources)", "Cython<3")),
+        (
+            PYYAML_ON_CYTHON_3.replace("AttributeError: cython_sources", NEWER_ATTRIBUTE_ERROR),
+            ("pyyaml==5.4.1", "fails on Cython 3 (cython_sources)", "Cython<3"),
+        ),
         (  # a plain path requirement: uv names no package
             "error: The build backend returned an error\n  ImportError: cannot import name 'convert_path' from 'setuptools'\n",
             ("a local package", *CONVERT_PATH),
@@ -191,6 +197,7 @@ CONVERT_PATH = ("uses convert_path, which setuptools 70 removed", "setuptools<70
         "pkg_resources",
         "attribute",
         "cython",
+        "cython-setuptools-80",
         "local-path",
         "header",
         "no-build",
