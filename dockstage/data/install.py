@@ -235,7 +235,7 @@ TOO_NEW = (
         "setuptools<70",
     ),
     (re.compile(r"No module named '(pkg_resources)'"), "uses {name}, which setuptools 81 removed", "setuptools<81"),
-    # said either way: `AttributeError: cython_sources`, or setuptools 80's
+    # said either way: `AttributeError: cython_sources`, or as a newer setuptools says it
     # `AttributeError: 'build_ext' object has no attribute 'cython_sources'` (DRF-Starter's Pipfile.lock)
     (
         re.compile(r"AttributeError: (?:'\w+' object has no attribute ')?(cython_sources)"),

@@ -197,7 +197,7 @@ CONVERT_PATH = ("uses convert_path, which setuptools 70 removed", "setuptools<70
         "pkg_resources",
         "attribute",
         "cython",
-        "cython-setuptools-80",
+        "cython-newer-setuptools",
         "local-path",
         "header",
         "no-build",
