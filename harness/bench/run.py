@@ -252,7 +252,7 @@ def _cleanup(docker: DockerClient, extra: Sequence[str]) -> None:
     # Images a later bench build replaced: untagged ones with the fresh base's label, or built under
     # the bench pipeline's image name (the suite labels each build with its image name).
     for label in (BENCH_LABEL, f"dockstage.image={pipelines.IMAGE}"):
-        for image in docker.image.list(filters={"dangling": "true", "label": label}):
+        for image in docker.image.list(filters=[("dangling", "true"), ("label", label)]):
             with contextlib.suppress(DockerException):
                 docker.image.remove(image.id)
 

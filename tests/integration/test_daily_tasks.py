@@ -112,7 +112,7 @@ def test_a_failed_migration_leaves_the_running_web_serving(daily: Settings, dock
     ok(run_cli(["invoke", "up", "--quiet"], env))
     web_before = [
         c.id
-        for c in docker_client.container.list(filters={"label": f"com.docker.compose.project={daily.project}"})
+        for c in docker_client.container.list(filters=[("label", f"com.docker.compose.project={daily.project}")])
         if "web" in c.name
     ]
     broken = run_cli(["invoke", "up"], {**env, "MYSQL_DATABASE": "no_such_database"})
@@ -120,7 +120,7 @@ def test_a_failed_migration_leaves_the_running_web_serving(daily: Settings, dock
     assert broken.returncode == errors.EXIT_CODES["stack"], line
     web_after = [
         c
-        for c in docker_client.container.list(filters={"label": f"com.docker.compose.project={daily.project}"})
+        for c in docker_client.container.list(filters=[("label", f"com.docker.compose.project={daily.project}")])
         if "web" in c.name
     ]
     assert [c.id for c in web_after] == web_before  # the same container, never stopped
