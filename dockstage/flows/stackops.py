@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from python_on_whales import Container
 from python_on_whales.exceptions import DockerException
 
 from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
@@ -14,7 +15,7 @@ from dockstage.flows import watch
 from dockstage.flows.run import Run
 from dockstage.images import stages
 from dockstage.stack import db, rollout
-from dockstage.stack.compose import Stack
+from dockstage.stack.compose import Stack, still_there
 
 
 def _start(run: Run, variant: str, image_stage: str, what: str) -> Stack:
@@ -131,8 +132,8 @@ def remove_rehearsals(run: Run) -> None:
 
 def ps_rows(stack: Stack) -> list[tuple[str, str, str, str, str]]:
     """The project's containers: name, state, exit code, health, published ports."""
-    rows = []
-    for c in stack.compose.ps(all=True):
+
+    def row(c: Container) -> tuple[str, str, str, str, str]:
         health = c.state.health.status if c.state.health else "-"
         exit_code = "-" if c.state.running else str(c.state.exit_code)
         ports = ", ".join(
@@ -140,8 +141,9 @@ def ps_rows(stack: Stack) -> list[tuple[str, str, str, str, str]]:
             for inside, bindings in (c.network_settings.ports or {}).items()
             for b in bindings or []
         )
-        rows.append((c.name, str(c.state.status), exit_code, str(health), ports or "-"))
-    return rows
+        return (c.name, str(c.state.status), exit_code, str(health), ports or "-")
+
+    return still_there(stack.compose.ps(all=True), row)  # a one-off `invoke test` removed meanwhile: not listed
 
 
 def ps(run: Run) -> list[tuple[str, str, str, str, str]]:

@@ -6,15 +6,16 @@ import dataclasses
 import datetime
 import socket
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Literal, NoReturn, TypeVar
 
 from python_on_whales import Container, DockerClient
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.container.models import ContainerState
+from python_on_whales.exceptions import NoSuchContainer
 
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
@@ -358,12 +359,12 @@ class Stack:
         (`invoke up`), else web's port 8000 (dev, test and throwaway stacks); or `service`'s."""
         wanted = [(service, SERVICE_PORTS.get(service, "8000/tcp"))] if service else list(SERVICE_PORTS.items())
         with docker_errors(f"finding the port of {service or 'the stack'}"):
-            containers = self.compose.ps()
+            ports = still_there(self.compose.ps(), lambda c: (service_of(c), c.network_settings.ports or {}))
         for name, inside in wanted:
-            for container in containers:
-                if service_of(container) != name:
+            for owner, published in ports:
+                if owner != name:
                     continue
-                for binding in (container.network_settings.ports or {}).get(inside) or []:
+                for binding in published.get(inside) or []:
                     if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
                         return f"http://127.0.0.1:{binding['HostPort']}"
         raise NoPublishedPort(service or "web")
@@ -389,6 +390,22 @@ SERVICE_PORTS = {"proxy": "8080/tcp", "web": "8000/tcp"}
 """The port inside each service that the stack publishes, in the order url() looks for them."""
 
 
+T = TypeVar("T")
+
+
+def still_there(containers: Iterable[Container], look: Callable[[Container], T]) -> list[T]:
+    """`look` at each container compose listed, leaving out those removed since (each attribute
+    read is a `docker inspect`): the pipeline's tests remove their one-off container when they end,
+    and a smoke branch failing at that moment raised NoSuchContainer instead of its own error."""
+    seen = []
+    for container in containers:
+        try:
+            seen.append(look(container))
+        except NoSuchContainer:
+            continue
+    return seen
+
+
 def service_of(container: Container) -> str:
     """The compose service a container belongs to (its name when it has no compose label)."""
     return str((container.config.labels or {}).get("com.docker.compose.service", container.name))
@@ -400,14 +417,14 @@ def failing_services(stack: Stack, wanted: Iterable[str]) -> list[str]:
     # Safe: asked only to name the services in an error that is raised anyway (all of `wanted` then).
     with swallowed("naming the failing services of an error"):
         containers = stack.compose.ps(all=True)
-    bad = []
-    for c in containers:
+
+    def failed(c: Container) -> str:
         if (c.config.labels or {}).get("com.docker.compose.oneoff") == "True":
-            continue  # a `compose run` (the tests beside the smoke stack): its own command reports it
+            return ""  # a `compose run` (the tests beside the smoke stack): its own command reports it
         health = c.state.health.status if c.state.health else None
-        if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0):
-            bad.append(service_of(c))
-    return bad or list(wanted)
+        return service_of(c) if health == "unhealthy" or (not c.state.running and (c.state.exit_code or 0) != 0) else ""
+
+    return [name for name in still_there(containers, failed) if name] or list(wanted)
 
 
 def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
@@ -415,9 +432,10 @@ def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
     wanted, outputs = set(services), []
     # Safe: read only to explain an error that is raised anyway (without the explanation then).
     with swallowed("reading the healthchecks of a failing service"):
-        for c in stack.compose.ps(all=True):
-            probes = health_probes(c.state)
-            if service_of(c) in wanted and probes:
+        for service, probes in still_there(
+            stack.compose.ps(all=True), lambda c: (service_of(c), health_probes(c.state))
+        ):
+            if service in wanted and probes:
                 outputs.append(probes[-1][1])
     return outputs
 

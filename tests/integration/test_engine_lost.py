@@ -23,6 +23,8 @@ from python_on_whales import DockerClient
 from dockstage.core import errors
 from dockstage.core.config import Settings
 from dockstage.flows.run import Run
+from dockstage.flows.stackops import ps_rows
+from dockstage.stack.compose import failing_services, service_of, still_there
 from tests.conftest import ROOT, cli_env, free_port, project_stack
 from tests.integration.enginegate import EngineGate, after_preflight
 
@@ -266,3 +268,20 @@ def test_no_gate_socket_is_left(gate_dir: Path) -> None:
         assert gate.path.exists()
     assert not gate.path.exists()
     assert os.listdir(gate_dir) == []
+
+
+def test_a_container_removed_between_compose_ps_and_the_look_is_left_out(
+    docker_client: DockerClient, running_db: Settings
+) -> None:
+    """diary-workout-tracker's pipeline: its smoke branch failed (migrate) as the tests' one-off ended
+    and was removed; naming the failing services read every container compose had listed and met
+    NoSuchContainer ("a container it needs was removed meanwhile") instead of migrate's error."""
+    with Run.open(running_db) as started:
+        stack = started.stack()
+        stack.up(["db"], action="starting db")  # again: a case before may have removed it
+        db = stack.compose.ps(services=["db"])[0]
+        one_off = docker_client.container.create(db.config.image, ["true"], labels={"dockstage.test": "one-off"})
+        docker_client.container.remove(one_off, force=True)
+        assert still_there([one_off, db], service_of) == ["db"]
+        assert failing_services(stack, ["migrate"]) == ["migrate"]  # nothing failed: the services asked
+        assert ps_rows(stack)[0][:2] == (db.name, "running")
