@@ -643,8 +643,11 @@ def docker_detail(exc: DockerException) -> str:
 
 
 def docker_action(exc: DockerException) -> str:
-    """`docker compose ps`, `docker image inspect`...: what the failed call was, without its options."""
-    words, parts = [str(part) for part in exc.docker_command[1:]], ["docker"]
+    """`docker compose ps`, `docker image inspect`...: what the failed call was, without its options
+    (nor the `env -u NAME...` the suite's client runs docker under)."""
+    command = [str(part) for part in exc.docker_command]
+    start = next((i for i, part in enumerate(command) if part.rsplit("/", 1)[-1] == "docker"), 0)
+    words, parts = command[start + 1 :], ["docker"]
     index = 0
     while index < len(words) and len(parts) < 3:
         word = words[index]

@@ -360,3 +360,21 @@ def test_a_migration_using_what_only_mysql_has_says_so_on_the_mariadb_stand_in()
     assert "DOCKSTAGE_FLAVOUR=official" in failed.fix
     other = errors.ServiceFailed("migrating", ["migrate"], why="(1128, \"Function 'nosuch' is not defined\")", exited=1)
     assert other.fix == "its log is above; fix the cause and run again"
+
+
+@pytest.mark.parametrize(
+    ("command", "action"),
+    [
+        (["/usr/local/bin/docker", "--config", "/c", "compose", "--file", "x.yaml", "ps", "-q"], "docker compose ps"),
+        # the suite's client runs docker under `env -u NAME...` (the app's names unset): not the verb
+        (
+            ["/usr/bin/env", "-u", "API_TOKEN", "-u", "DB_HOST", "/usr/local/bin/docker", "container", "inspect", "a1"],
+            "docker container inspect",
+        ),
+        (["docker", "image", "inspect", "x"], "docker image inspect"),
+    ],
+)
+def test_the_failed_call_is_named_by_its_verb(command: list[str], action: str) -> None:
+    """diary-workout-tracker's pipeline said "`docker /usr/local/bin/docker`: a container it needs was
+    removed meanwhile": the env prefix was read as the call."""
+    assert errors.docker_action(DockerException(command, 1)) == action
