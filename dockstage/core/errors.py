@@ -29,6 +29,7 @@ from python_on_whales.exceptions import (
     NotASwarmManager,
 )
 
+from dockstage.core import djangoapi
 from dockstage.core.report import log
 
 EXIT_CODES: dict[str, int] = {
@@ -387,7 +388,7 @@ class ServiceFailed(StackError):
         outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
             f"{action}: {names} {outcome}{f' ({why})' if why else ''}",
-            fix or mysql_only(why) or "its log is above; fix the cause and run again",
+            fix or mysql_only(why) or djangoapi.removed(why) or "its log is above; fix the cause and run again",
             detail=detail,
         )
 

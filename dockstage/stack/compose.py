@@ -17,6 +17,7 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.container.models import ContainerState
 from python_on_whales.exceptions import NoSuchContainer
 
+from dockstage.core import djangoapi
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
 from dockstage.core.errors import (
@@ -323,12 +324,15 @@ class Stack:
     def _failed(self, error: DockstageError, action: str, services: Iterable[str]) -> NoReturn:
         """Show the failing services' logs and raise the error naming them."""
         bad = failing_services(self, services)
+        logs = self.show_logs(bad)
         if isinstance(error, ServiceFailed):
             why, fix = health_diagnosis(
                 [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
             )
+            fix = (
+                djangoapi.removed(logs) or fix
+            )  # the cause under a 500 or an exit: audiowurscht's {% load staticfiles %}
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
-        self.show_logs(bad)
         raise error from None
 
     def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:

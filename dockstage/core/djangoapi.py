@@ -1,0 +1,63 @@
+"""Names Django removed, and the release that removed each: an old project whose requirements let
+the newest Django in fails on them at its first import (wurscht/audiowurscht names `Django`
+unpinned and imports django.conf.urls.url, gone in 4.0)."""
+
+from __future__ import annotations
+
+import re
+
+REMOVED: dict[str, str] = {
+    "django.utils.six": "3.0",
+    "django.utils.encoding.python_2_unicode_compatible": "3.0",
+    "django.utils.lru_cache": "3.0",
+    "django.conf.urls.url": "4.0",
+    "django.utils.translation.ugettext": "4.0",
+    "django.utils.translation.ugettext_lazy": "4.0",
+    "django.utils.translation.ugettext_noop": "4.0",
+    "django.utils.translation.ungettext": "4.0",
+    "django.utils.translation.ungettext_lazy": "4.0",
+    "django.utils.encoding.force_text": "4.0",
+    "django.utils.encoding.smart_text": "4.0",
+    "django.utils.http.urlquote": "4.0",
+    "django.utils.http.urlquote_plus": "4.0",
+    "django.utils.http.urlunquote": "4.0",
+    "django.utils.http.is_safe_url": "4.0",
+    "django.utils.timezone.utc": "5.0",
+    "django.utils.datetime_safe": "5.0",
+}
+"""module.name -> the Django release that removed it (Django's release notes, "Features removed")."""
+
+TAG_LIBRARIES: dict[str, str] = {"staticfiles": "3.0", "admin_static": "3.0"}
+"""Template tag libraries Django removed ({% load static %} took their place) -> the release."""
+
+_LIBRARY = re.compile(r"'(\w+)' is not a registered tag library")
+_IMPORT = re.compile(
+    r"cannot import name '(?P<name>\w+)' from '(?P<module>django[\w.]*)'"
+    r"|No module named '(?P<missing>django[\w.]*)'"
+    r"|module '(?P<owner>django[\w.]*)' has no attribute '(?P<attribute>\w+)'"
+)
+
+
+def removed(text: str) -> str:
+    """The fix when `text` (a traceback's last line, or a log) fails on a name or a template tag
+    library Django removed, else ''."""
+    for library in _LIBRARY.findall(text):
+        if library in TAG_LIBRARIES:
+            return _pin(f"{{% load {library} %}} (now {{% load static %}})", TAG_LIBRARIES[library])
+    for found in _IMPORT.finditer(text):
+        name = found.group("missing") or (
+            f"{found.group('module')}.{found.group('name')}"
+            if found.group("module")
+            else f"{found.group('owner')}.{found.group('attribute')}"
+        )
+        if name in REMOVED:
+            return _pin(name, REMOVED[name])
+    return ""
+
+
+def _pin(name: str, release: str) -> str:
+    major = int(release.split(".")[0])
+    return (
+        f"{name} went in Django {release} and the requirements let a newer Django in: pin "
+        f"Django<{release} (e.g. Django~={major - 1}.2, that series' last release), or port the code"
+    )

@@ -1,0 +1,57 @@
+"""A name Django removed, met by an old project whose requirements let the newest Django in."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockstage.core import djangoapi
+from dockstage.core.errors import ServiceFailed
+from dockstage.images import imagechecks
+
+AUDIOWURSCHT = (
+    "ImportError: cannot import name 'url' from 'django.conf.urls' "
+    "(/opt/venv/lib/python3.11/site-packages/django/conf/urls/__init__.py)"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "release", "pin"),
+    [
+        (AUDIOWURSCHT, "4.0", "Django~=3.2"),
+        ("ImportError: cannot import name 'ugettext_lazy' from 'django.utils.translation'", "4.0", "Django~=3.2"),
+        ("ModuleNotFoundError: No module named 'django.utils.six'", "3.0", "Django~=2.2"),
+        ("AttributeError: module 'django.utils.timezone' has no attribute 'utc'", "5.0", "Django~=4.2"),
+        # audiowurscht pinned to Django~=3.2: its templates still load staticfiles (web's log, a 500)
+        (
+            "web-1  | django.template.exceptions.TemplateSyntaxError: 'staticfiles' is not a registered tag "
+            "library. Must be one of:\nweb-1  | admin_list",
+            "3.0",
+            "Django~=2.2",
+        ),
+    ],
+)
+def test_a_removed_name_says_the_release_and_the_pin(line: str, release: str, pin: str) -> None:
+    fix = djangoapi.removed(line)
+    assert f"went in Django {release}" in fix and f"pin Django<{release} (e.g. {pin}" in fix
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ImportError: cannot import name 'path' from 'django.urls'",  # there: a broken install, not a removal
+        "ImportError: cannot import name 'url' from 'mylib.conf.urls'",
+        "TemplateSyntaxError: 'my_tags' is not a registered tag library. Must be one of:",
+        "django.db.utils.OperationalError: (2002, \"Can't connect to server on 'db'\")",
+    ],
+)
+def test_anything_else_is_not_said_to_be_a_removal(line: str) -> None:
+    assert djangoapi.removed(line) == ""
+
+
+def test_the_migrate_and_image_check_failures_carry_it() -> None:
+    """audiowurscht's pipeline: migrate exited 1 and check --deploy crashed on the same import."""
+    failed = ServiceFailed("migrating the smoke stack's database", ["migrate"], exited=1, why=AUDIOWURSCHT)
+    assert failed.fix.startswith("django.conf.urls.url went in Django 4.0")
+    traceback = f'Traceback (most recent call last):\n  File "/app/audiowurscht/urls.py", line 2\n{AUDIOWURSCHT}\n'
+    what, fix = imagechecks.diagnose(traceback, [])
+    assert what.startswith("ImportError: cannot import name 'url'") and fix.startswith("django.conf.urls.url went")
