@@ -111,6 +111,9 @@ def test_an_answer_without_a_path_keeps_the_guess_and_says_so() -> None:
     assert learn.health(None) == learn.Health()
     failed = learn.health({"path": "", "error": "ImportError: no module named x"})
     assert failed.path == "" and "did not load in the probe" in failed.note
+    error = "ImportError: cannot import name 'url' from 'django.conf.urls' (/opt/venv/lib/python3.11/...)"
+    removed = learn.health({"path": "", "error": error})  # audiowurscht: `Django` unpinned, its URLconf made for 2.x
+    assert "(django.conf.urls.url went in Django 4.0 and the requirements let a newer Django in" in removed.note
     none = learn.health({"path": "", "tried": ["/ does not resolve"], "admin": ""})
     assert none.path == "" and "/ does not resolve" in none.note and "set health-path" in none.note
 
