@@ -388,7 +388,11 @@ class ServiceFailed(StackError):
         outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
             f"{action}: {names} {outcome}{f' ({why})' if why else ''}",
-            fix or mysql_only(why) or djangoapi.removed(why) or "its log is above; fix the cause and run again",
+            fix
+            or mysql_only(why)
+            or postgres_only(why)
+            or djangoapi.removed(why)
+            or "its log is above; fix the cause and run again",
             detail=detail,
         )
 
@@ -401,6 +405,20 @@ _MYSQL_ONLY = {
     ),
 }
 _FUNCTION_MISSING = re.compile(r"\(1128, [\"']Function '(\w+)' is not defined")
+
+
+_ARRAY_COLUMN = re.compile(r"""\(1064, ["'].*near '\[\]""")
+
+
+def postgres_only(text: str) -> str:
+    """The fix when `text` shows MySQL refusing a PostgreSQL array column (an ArrayField's
+    `integer[]`: saks/hb, diary-workout-tracker), else ''."""
+    if not _ARRAY_COLUMN.search(text):
+        return ""
+    return (
+        "a PostgreSQL ArrayField made that column (its type ends in []), and MySQL has no arrays: `dockstage init` "
+        "named the code using django.contrib.postgres; give those fields a portable type (JSONField, a related model)"
+    )
 
 
 def mysql_only(text: str) -> str:
@@ -519,9 +537,12 @@ class TestsFailed(CheckFailed):
         self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest", database: str = ""
     ) -> None:
         where = f" on {database}" if database else ""
+        cause = postgres_only(summary)  # their test database's migrations did not run on MySQL
         super().__init__(
             f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
-            f"see the runner's output above and {report}",
+            f"{cause}; see the runner's output above and {report}"
+            if cause
+            else f"see the runner's output above and {report}",
         )
         self.pytest_exit = pytest_exit
 
@@ -544,9 +565,16 @@ class StepsFailed(CheckFailed):
     """More than one step of one run failed: every one is named."""
 
     def __init__(self, failures: list[tuple[str, DockstageError]]) -> None:
+        # each fix's parts once: the tests' and migrate's failures on one cause name it alike (saks/hb)
+        seen: set[str] = set()
+        fixes = []
+        for _, error in failures:
+            parts = [part for part in error.fix.split("; ") if part and part not in seen]
+            seen.update(parts)
+            fixes.append("; ".join(parts))
         super().__init__(
             f"{len(failures)} steps failed: " + "; ".join(f"{name}: {error.what}" for name, error in failures),
-            " / ".join(dict.fromkeys(error.fix for _, error in failures if error.fix)),
+            " / ".join(fix for fix in fixes if fix),
         )
         self.failures = failures
         self.label = failures[0][1].label  # the exit status of the first, as a single failure would give

@@ -378,3 +378,36 @@ def test_the_failed_call_is_named_by_its_verb(command: list[str], action: str) -
     """diary-workout-tracker's pipeline said "`docker /usr/local/bin/docker`: a container it needs was
     removed meanwhile": the env prefix was read as the call."""
     assert errors.docker_action(DockerException(command, 1)) == action
+
+
+HB_MIGRATE = (
+    'django.db.utils.ProgrammingError: (1064, "You have an error in your SQL syntax; check the manual that '
+    "corresponds to your MariaDB server version for the right syntax to use near '[] NULL, `user_id` integer "
+    "NOT NULL)' at line 1\")"
+)
+
+
+def test_an_array_column_on_mysql_is_named_as_postgresql_only() -> None:
+    """saks/hb's migrations create ArrayFields (`integer[]`): migrate and the tests' database both
+    stop on MySQL's 1064; the fix says why instead of "its log is above"."""
+    migrate = errors.ServiceFailed("migrating the smoke stack's database", ["migrate"], exited=1, why=HB_MIGRATE)
+    assert migrate.fix.startswith("a PostgreSQL ArrayField made that column (its type ends in [])")
+    tests = errors.TestsFailed(1, f"the tests did not start: {HB_MIGRATE}", "/r/junit-app.xml", "python manage.py test")
+    assert tests.fix.startswith("a PostgreSQL ArrayField") and tests.fix.endswith(
+        "see the runner's output above and /r/junit-app.xml"
+    )
+    other = "django.db.utils.ProgrammingError: (1064, \"You have an error in your SQL syntax near 'WINDOW w'\")"
+    assert (
+        errors.postgres_only(other) == ""
+        and errors.TestsFailed(1, "2 failed", "/r").fix == "see the runner's output above and /r"
+    )
+
+
+def test_several_steps_failing_on_one_cause_say_its_fix_once() -> None:
+    tests = errors.TestsFailed(1, f"the tests did not start: {HB_MIGRATE}", "/r/junit-app.xml")
+    migrate = errors.ServiceFailed("migrating the smoke stack's database", ["migrate"], exited=1, why=HB_MIGRATE)
+    both = errors.StepsFailed([("test_image", tests), ("smoke_prod", migrate)])
+    assert both.fix.count("a PostgreSQL ArrayField") == 1
+    assert both.fix.endswith("see the runner's output above and /r/junit-app.xml")
+    smoke = errors.SmokeCheckFailed("health", "500")
+    assert errors.StepsFailed([("a", tests), ("b", smoke)]).fix == f"{tests.fix} / {smoke.fix}"
