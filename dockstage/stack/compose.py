@@ -329,9 +329,8 @@ class Stack:
             why, fix = health_diagnosis(
                 [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
             )
-            fix = (
-                djangoapi.removed(logs) or fix
-            )  # the cause under a 500 or an exit: audiowurscht's {% load staticfiles %}
+            # the cause under a 500 or an exit, when the log shows it: audiowurscht's {% load staticfiles %}
+            fix = djangoapi.removed(logs) or fix
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         raise error from None
 
