@@ -13,7 +13,8 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,16 +203,20 @@ def test_image(
         name = f"{stack.project}-pytest-{uuid.uuid4().hex[:8]}"
         run.reporter.step(f"pytest in {settings.tag('test')}")
         failed: DockerException | None = None
+        output: deque[bytes] = deque(maxlen=OUTPUT_KEPT)  # the runner's last chunks: what its report may not hold
         try:
             run.reporter.stream(
-                stack.compose.run(
-                    "test",
-                    [*TEST_COMMAND, *pytest_args],
-                    name=name,
-                    tty=False,
-                    stream=True,
-                    remove=False,
-                    dependencies=False,  # up and healthy (above, or by the caller): no second convergence
+                kept_in(
+                    output,
+                    stack.compose.run(
+                        "test",
+                        [*TEST_COMMAND, *pytest_args],
+                        name=name,
+                        tty=False,
+                        stream=True,
+                        remove=False,
+                        dependencies=False,  # up and healthy (above, or by the caller): no second convergence
+                    ),
                 )
             )
         # pytest's exit status is the result (its output was shown); only the engine's own trouble is raised.
@@ -251,7 +256,7 @@ def test_image(
                 raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
             if found:  # said as when they pass: a failure is read knowing where the tests ran
                 run.reporter.info(tests_ran_on(used, found, started="did not start" not in summary))
-            for line in mysqlnotes.differences(junit):  # what a move from SQLite meets first
+            for line in mysqlnotes.differences(junit, b"".join(output).decode("utf-8", "replace")):  # from SQLite
                 run.reporter.info(f"MySQL, not SQLite: {line}")
             raise TestsFailed(failed.return_code, summary, str(junit), runner, used if found else "")
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -264,6 +269,18 @@ def test_image(
         return counts
     run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")
     return counts
+
+
+OUTPUT_KEPT = 4000
+"""Chunks of the test runner's output kept to read its failures when its report holds none (manage.py test)."""
+
+
+def kept_in(output: deque[bytes], chunks: object) -> Iterator[tuple[str, bytes]]:
+    """The (source, bytes) stream of python-on-whales as it is, each chunk also added to `output`."""
+    assert isinstance(chunks, Iterable), "expected a stream of (source, bytes)"
+    for source, chunk in chunks:
+        output.append(chunk)
+        yield source, chunk
 
 
 DB_PROOF = "/tmp/dockstage-db.json"  # noqa: S108 - written in the test container by dockstage_dbproof

@@ -41,3 +41,62 @@ def test_no_report_or_an_unreadable_one_says_nothing(tmp_path: Path) -> None:
     assert mysqlnotes.differences(tmp_path / "missing.xml") == []
     (tmp_path / "cut.xml").write_text(REPORT[:200])
     assert mysqlnotes.differences(tmp_path / "cut.xml") == []
+
+
+UNITTEST_OUTPUT = """\
+Creating test database for alias 'default'...
+....F.....F.F
+======================================================================
+FAIL: test_login (accounts.tests.AccountsTests.test_login)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/app/accounts/tests.py", line 45, in test_login
+    self.assertEqual(self.client.session["_auth_user_id"], "1")
+AssertionError: '5' != '1'
+- 5
++ 1
+
+
+======================================================================
+FAIL: test_get_todolist (api.tests.TodoListTests.test_get_todolist)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/app/api/tests.py", line 63, in test_get_todolist
+    self.assertEqual(todolist_id, 1)
+AssertionError: 3 != 1
+
+======================================================================
+FAIL: test_get_when_not_logged_in (api.tests.TodoListTests.test_get_when_not_logged_in)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/app/api/tests.py", line 80, in test_get_when_not_logged_in
+    self.assertEqual(response.status_code, 200)
+AssertionError: 404 != 200
+
+----------------------------------------------------------------------
+Ran 13 tests in 2.1s
+
+FAILED (failures=3)
+"""
+"""programer-orest/Docker_compose's todo list under `manage.py test` (its junit holds the counts only)."""
+
+
+def test_a_runner_without_test_cases_in_its_report_is_read_from_its_output(tmp_path: Path) -> None:
+    counts_only = tmp_path / "junit-app.xml"
+    counts_only.write_text(
+        '<testsuites><testsuite name="manage.py test" tests="13" failures="3" errors="0" skipped="0">'
+        "</testsuite></testsuites>"
+    )
+    assert mysqlnotes.differences(counts_only, UNITTEST_OUTPUT) == [f"2 tests: {mysqlnotes.IDS}"]  # not the 404
+
+
+def test_pytest_ids_compared_with_a_number_are_counted_from_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "junit-app.xml"
+    report.write_text(
+        '<testsuites><testsuite tests="2" failures="2"><testcase name="test_first">'
+        '<failure message="assert 4 == 1">    def test_first(note):\n&gt;       assert note.id == 1\n'
+        "E       assert 4 == 1</failure></testcase>"
+        '<testcase name="test_count"><failure message="assert 2 == 3">&gt; assert len(rows) == 3</failure>'
+        "</testcase></testsuite></testsuites>"
+    )
+    assert mysqlnotes.differences(report, "ignored: the report has the cases") == [f"1 test: {mysqlnotes.IDS}"]
