@@ -281,7 +281,7 @@ def test_a_container_removed_between_compose_ps_and_the_look_is_left_out(
         stack.up(["db"], action="starting db")  # again: a case before may have removed it
         db = stack.compose.ps(services=["db"])[0]
         one_off = docker_client.container.create(db.config.image, ["true"], labels={"dockstage.test": "one-off"})
-        docker_client.container.remove(one_off, force=True)
+        docker_client.container.remove(one_off, force=True, volumes=True)  # the db image declares a VOLUME
         assert still_there([one_off, db], service_of) == ["db"]
         assert failing_services(stack, ["migrate"]) == ["migrate"]  # nothing failed: the services asked
         assert ps_rows(stack)[0][:2] == (db.name, "running")
