@@ -388,11 +388,7 @@ class ServiceFailed(StackError):
         outcome = "did not become healthy" if exited is None else f"exited with {exited}"
         super().__init__(
             f"{action}: {names} {outcome}{f' ({why})' if why else ''}",
-            fix
-            or mysql_only(why)
-            or postgres_only(why)
-            or djangoapi.removed(why)
-            or "its log is above; fix the cause and run again",
+            fix or known_fix(why) or "its log is above; fix the cause and run again",
             detail=detail,
         )
 
@@ -419,6 +415,13 @@ def postgres_only(text: str) -> str:
         "a PostgreSQL ArrayField made that column (its type ends in []), and MySQL has no arrays: `dockstage init` "
         "named the code using django.contrib.postgres; give those fields a portable type (JSONField, a related model)"
     )
+
+
+def known_fix(text: str) -> str:
+    """The fix when a failure's text shows a cause the suite knows (MariaDB lacking what only MySQL
+    has, a PostgreSQL array column, a name Django removed), else ''. One place for every failure
+    that says why: a one-shot or service, the app's tests, an image check's crash."""
+    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text)
 
 
 def mysql_only(text: str) -> str:
@@ -537,7 +540,7 @@ class TestsFailed(CheckFailed):
         self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest", database: str = ""
     ) -> None:
         where = f" on {database}" if database else ""
-        cause = postgres_only(summary)  # their test database's migrations did not run on MySQL
+        cause = known_fix(summary)  # e.g. their test database's migrations did not run on MySQL
         super().__init__(
             f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
             f"{cause}; see the runner's output above and {report}"

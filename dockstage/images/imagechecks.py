@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import distributions, djangoapi
-from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors, swallowed
+from dockstage.core import distributions
+from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors, known_fix, swallowed
 
 if TYPE_CHECKING:
     from dockstage.core.config import Settings
@@ -120,7 +120,7 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
         )
     found = last_exception(output)
     if found:
-        return found, djangoapi.removed(found) or "fix the app or its settings; the traceback is above"
+        return found, known_fix(found) or "fix the app or its settings; the traceback is above"
     tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
     return "; ".join(tail)[:300] or "it failed without output", "run the image's command by hand to see why"
 

@@ -17,7 +17,6 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.container.models import ContainerState
 from python_on_whales.exceptions import NoSuchContainer
 
-from dockstage.core import djangoapi
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
 from dockstage.core.errors import (
@@ -28,6 +27,7 @@ from dockstage.core.errors import (
     docker_errors,
     health_diagnosis,
     hopeless,
+    known_fix,
     swallowed,
 )
 from dockstage.core.report import Reporter, log
@@ -330,7 +330,7 @@ class Stack:
                 [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
             )
             # the cause under a 500 or an exit, when the log shows it: audiowurscht's {% load staticfiles %}
-            fix = djangoapi.removed(logs) or fix
+            fix = known_fix(logs) or fix
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         raise error from None
 

@@ -411,3 +411,13 @@ def test_several_steps_failing_on_one_cause_say_its_fix_once() -> None:
     assert both.fix.endswith("see the runner's output above and /r/junit-app.xml")
     smoke = errors.SmokeCheckFailed("health", "500")
     assert errors.StepsFailed([("a", tests), ("b", smoke)]).fix == f"{tests.fix} / {smoke.fix}"
+
+
+def test_every_failure_that_says_why_reads_the_same_known_causes() -> None:
+    """One place for the causes the suite knows: a one-shot's exit, the app's tests, an image check's crash."""
+    removed = "ImportError: cannot import name 'url' from 'django.conf.urls' (/opt/venv/...)"
+    for text, start in ((HB_MIGRATE, "a PostgreSQL ArrayField"), (removed, "django.conf.urls.url went in Django 4.0")):
+        assert errors.known_fix(text).startswith(start)
+        assert errors.TestsFailed(1, f"the tests did not start: {text}", "/r").fix.startswith(start)
+        assert imagechecks.diagnose(f"Traceback (most recent call last):\n{text}\n", [])[1].startswith(start)
+    assert errors.known_fix("ValueError: nothing known") == ""
