@@ -21,9 +21,9 @@ from python_on_whales import DockerClient
 from dockstage.core import engine, files
 from dockstage.core.config import Settings
 from dockstage.core.engine import Check
-from dockstage.core.errors import ConfigError, DockstageError, StageBuildFailed, engine_error
+from dockstage.core.errors import ConfigError, DockstageError, StageBuildFailed, docker_errors, engine_error
 from dockstage.core.report import Reporter, log
-from dockstage.images import bases, imagechecks, offline, provenance, stages
+from dockstage.images import bases, checkmemo, imagechecks, offline, provenance, stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile, workers
 from dockstage.stack.compose import (
@@ -231,7 +231,19 @@ class Run:
     def check_image(self, stage: str) -> list[str]:
         """The image checks of one built stage, run once per command."""
         if stage not in self.checked_images:
-            lines = imagechecks.run(self.docker, stage, self.settings.tag(stage), self.settings)
+            tag, state_dir = self.settings.tag(stage), self.settings.path(self.settings.state_dir)
+            with docker_errors(f"inspecting {tag}"):
+                image_id = self.docker.image.inspect(tag).id
+            memo_key = checkmemo.key(image_id, stage, imagechecks.inputs(stage, self.settings))
+            lines = checkmemo.recall(state_dir, memo_key)
+            if lines is None:
+                lines = imagechecks.run(self.docker, stage, tag, self.settings)
+                checkmemo.keep(state_dir, memo_key, lines)
+            else:
+                self.reporter.info(
+                    f"{stage} image {image_id.removeprefix('sha256:')[:12]} passed these checks before, "
+                    f"unchanged (not run again; remove {state_dir / checkmemo.MEMO_FILE} to rerun them)"
+                )
             for line in lines:
                 self.reporter.ok(f"{stage} image: {line}")
             self.checked_images[stage] = lines

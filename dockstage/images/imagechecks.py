@@ -411,6 +411,22 @@ def count(stage: str) -> int:
     return len(PROBES.get(stage, ())) + (stage in DEPLOY_CHECKED) + (stage in IMPORTS_CHECKED)
 
 
+def inputs(stage: str, settings: Settings) -> dict[str, object]:
+    """What the checks of `stage` hand their containers or judge by, beside the image itself (the
+    check memo's key: a changed setting checks the image again)."""
+    from dockstage.images import buildfiles
+
+    app = settings.app
+    return {
+        "deploy-check": app.deploy_check if stage in DEPLOY_CHECKED else "",
+        "placeholders": buildfiles.placeholders(app),
+        "secret-key": sorted(app.env.get("secret-key", ())),
+        "allowed-hosts": sorted(app.env.get("allowed-hosts", ())),
+        "tmpfs": list(app.tmpfs_mounts),
+        "asked": buildfiles.runtime_test_tools(settings) if stage in PROBES else [],
+    }
+
+
 def run(docker: DockerClient, stage: str, tag: str, settings: Settings) -> list[str]:
     """Every check of `stage` on `tag`, in order; raises ImageCheckFailed at the first that fails."""
     lines = [check_deploy(docker, tag, settings)] if stage in DEPLOY_CHECKED else []

@@ -1,0 +1,63 @@
+"""The image checks an unchanged image has passed: a warm pipeline does not run them again.
+
+A check's verdict is a function of the image, of what the suite hands the check's container (the
+app's placeholder environment, its tmpfs paths, the deploy-check level, the test tools its
+requirements ask for) and of the checks' own code; the memo's key holds all of them. Only passes
+are kept: a failing image is checked again every time. The memo is a file of the state dir
+(MEMO_FILE); removing it runs every check again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from dockstage.core import files
+from dockstage.core.report import log
+
+MEMO_FILE = "image-checks.json"
+KEPT = 40  # the newest passes kept: a few images of each stage, across branches
+_CODE_FILES = ("imagechecks.py", "buildfiles.py", "checkmemo.py")  # the checks, their inputs, this key
+_WRITING = threading.Lock()  # stages checked side by side write the one file
+
+
+def _code() -> str:
+    """A digest of the checks' own code: a changed check is not answered by an old verdict."""
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / name).read_bytes() for name in _CODE_FILES)).hexdigest()
+
+
+def key(image_id: str, stage: str, inputs: Mapping[str, object]) -> str:
+    """The memo key of one stage's checks on one image with these inputs."""
+    text = json.dumps({"image": image_id, "stage": stage, "inputs": inputs, "code": _code()}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read(path: Path) -> dict[str, list[str]]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or not ours to trust: every check runs
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(v, list) and all(isinstance(line, str) for line in v)}
+
+
+def recall(state_dir: Path, memo_key: str) -> list[str] | None:
+    """The lines of a pass kept under `memo_key`, or None (never checked with these inputs)."""
+    return _read(state_dir / MEMO_FILE).get(memo_key)
+
+
+def keep(state_dir: Path, memo_key: str, lines: list[str]) -> None:
+    """Remember a pass (the newest KEPT stay)."""
+    path = state_dir / MEMO_FILE
+    with _WRITING:
+        memo = {k: v for k, v in _read(path).items() if k != memo_key}
+        memo[memo_key] = lines
+        try:
+            files.write_private(path, json.dumps(dict(list(memo.items())[-KEPT:]), indent=1) + "\n")
+        except OSError as exc:  # a state dir that cannot be written: the checks run again next time
+            log.debug("image checks' memo not written to %s: %s", path, exc)
