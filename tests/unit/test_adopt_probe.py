@@ -1029,3 +1029,30 @@ def test_a_throwaway_stacks_app_keeps_its_mail_in_the_process(tmp_path: Path) ->
 
 
 PARTS = ("HOST", "PORT", "NAME", "USER", "PASSWORD")
+
+
+def test_a_project_package_that_sets_django_up_on_import_gets_the_whole_overlay(tmp_path: Path) -> None:
+    """bubaley/production-django-docker-example: core/__init__.py imports its Celery app, which
+    calls django.setup() while the overlay is still importing core.settings.prod; Django then read
+    the half-made overlay module, and web's gunicorn stopped on "'Settings' object has no attribute
+    'CELERY_BROKER_URL'" (migrate, through manage.py's other import order, passed)."""
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text(
+        "import django\nfrom django.conf import settings\n\ndjango.setup()\nBROKER_SEEN = settings.BROKER\n"
+    )
+    (tmp_path / "proj/settings.py").write_text("SECRET_KEY = 'k'\nINSTALLED_APPS = []\nBROKER = 'redis://x'\n")
+    env = {**overlay_env(["mail-local"], "proj.settings", {}, False), "DJANGO_SETTINGS_MODULE": "dockstage_settings"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s\ns.INSTALLED_APPS\nimport proj\nprint(proj.BROKER_SEEN, s.EMAIL_BACKEND)",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, **env, "PYTHONPATH": f"{PACKAGE_DATA / 'pythonpath'}:{tmp_path}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-600:]
+    assert done.stdout.split() == ["redis://x", "django.core.mail.backends.locmem.EmailBackend"]

@@ -9,8 +9,17 @@ proxy-ssl-header, log-console, mail-local. The project's files are never edited.
 
 import importlib
 import os
+import sys
 
-_base = importlib.import_module(os.environ["DOCKSTAGE_BASE_SETTINGS"])
+# Out of sys.modules while the project's module imports: a project package that sets Django up on
+# import (bubaley's core/__init__.py imports its Celery app, which calls django.setup() and reads
+# CELERY_BROKER_URL) would otherwise get this module half made, and Django its settings without
+# theirs. Django then imports a whole copy of it; this one puts itself back (or keeps that copy).
+_this = sys.modules.pop(__name__)
+try:
+    _base = importlib.import_module(os.environ["DOCKSTAGE_BASE_SETTINGS"])
+finally:
+    sys.modules.setdefault(__name__, _this)
 globals().update({k: v for k, v in vars(_base).items() if not k.startswith("__")})
 _overlay = {v.strip() for v in os.environ.get("DOCKSTAGE_OVERLAY", "").split(",") if v.strip()}
 
