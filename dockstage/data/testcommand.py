@@ -151,13 +151,39 @@ def main(argv: list[str]) -> int:
     stopped = last_error(output) if code and counts["tests"] == 0 else ""
     if stopped:
         print(f"dockstage: the tests did not start (exit {code}): {stopped}", flush=True)
+    passed_over = unfound_tests(Path.cwd()) if counts["tests"] == 0 and code == 0 and not rest else ""
     if junit:
-        write_junit(junit, counts, command, stopped)
+        write_junit(junit, counts, command, stopped or passed_over)
     if counts["tests"] == 0 and code == 0:
         if rest:
             return NO_TESTS
-        print("dockstage: the app has no tests (the runner ran none); 0 tests pass", flush=True)
+        print(
+            f"dockstage: the app has no tests (the runner ran none); 0 tests pass{passed_over and ': '}{passed_over}",
+            flush=True,
+        )
     return code
+
+
+_SKIPPED_DIRS = ("node_modules", "site-packages", "__pycache__")
+
+
+def unfound_tests(root: Path) -> str:
+    """Test modules unittest's discovery (manage.py test) passes over: it looks in packages only, and
+    a folder of tests without __init__.py is not one (bubaley's user/tests/test_user.py); '' if none."""
+    found = []
+    for path in sorted(root.rglob("test*.py")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
+            continue
+        folders = [root.joinpath(*parts[:depth]) for depth in range(1, len(parts))]
+        bare = next((folder for folder in folders if not (folder / "__init__.py").is_file()), None)
+        if bare is not None:
+            found.append((str(path.relative_to(root)), str(bare.relative_to(root))))
+    if not found:
+        return ""
+    named = ", ".join(f"{module} ({folder} has no __init__.py)" for module, folder in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return f"unittest's discovery passes over {named}{more}: add an empty __init__.py to each such folder"
 
 
 if __name__ == "__main__":

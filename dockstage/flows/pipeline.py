@@ -262,9 +262,10 @@ def test_image(
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
     if junit.exists() and counts["tests"] == 0:  # green, but nothing was tested
+        passed_over = junit_stopped(junit)  # test modules the runner's discovery could not see
         run.reporter.warn(
             f"`{runner}` ran no test: the pipeline checks the build, the migrations and the smoke checks "
-            "only; add tests (or set test-command in [tool.dockstage] to where they are)"
+            f"only; {passed_over or 'add tests (or set test-command in [tool.dockstage] to where they are)'}"
         )
         return counts
     run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")

@@ -380,3 +380,19 @@ def test_the_test_overlay_wins_over_a_projects_own_ds_option(tmp_path: Path, mon
     assert testcommand.overlay_option(False) == []  # `python manage.py test` reads the environment
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "core.settings.test")  # no overlay: the project's own
     assert testcommand.overlay_option(True) == []
+
+
+def test_test_modules_in_a_folder_without_init_are_named(tmp_path: Path) -> None:
+    """bubaley's user/tests/test_user.py: no user/tests/__init__.py, so `manage.py test` found 0
+    tests and the pipeline said only "add tests"; it now names the module and the folder."""
+    unfound_tests = helper("testcommand").unfound_tests
+    for name in ("user/__init__.py", "user/tests/test_user.py", "notes/__init__.py", "notes/tests.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / ".venv/lib/test_x.py").parent.mkdir(parents=True)
+    (tmp_path / ".venv/lib/test_x.py").write_text("")
+    said = unfound_tests(tmp_path)
+    assert "user/tests/test_user.py (user/tests has no __init__.py)" in said
+    assert "notes" not in said and ".venv" not in said
+    (tmp_path / "user/tests/__init__.py").write_text("")
+    assert unfound_tests(tmp_path) == ""
