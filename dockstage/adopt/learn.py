@@ -75,6 +75,7 @@ class Learned:
     manifest: str = ""  # the manifest static storage the settings use (its pages need collectstatic first)
     static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
     compress: dict[str, Any] = field(default_factory=dict)  # django-compressor: offline, or the name turning it on
+    empty_key: bool = False  # SECRET_KEY is '' and read from no name: Django refuses to start without one
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -216,6 +217,7 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
     if "secret-key" not in learned.env:
         learned.overlay.append("secret-key")
         learned.reasons.append("SECRET_KEY is not read from the environment")
+        learned.empty_key = not values.get("SECRET_KEY")
     if "allowed-hosts" not in learned.env and not allows(hosts):
         learned.overlay.append("allowed-hosts")
         learned.reasons.append(
@@ -286,8 +288,11 @@ SUITE_SETTING_NAMES = {
 
 def test_overlay(learned: Learned) -> list[str]:
     """What the tests' settings module needs set: its database, when it does not follow the stack's;
-    STATIC_ROOT too when its static storage needs collectstatic before the tests (test_setup)."""
+    its secret key when it has none (opsxin/blog's SECRET_KEY = '', filled by a local_settings it
+    keeps out of git: its tests stopped on "The SECRET_KEY setting must not be empty"); STATIC_ROOT
+    too when its static storage needs collectstatic before the tests (test_setup)."""
     needed = ["database"] if "database" in learned.overlay else []
+    needed += ["secret-key"] if learned.empty_key and "secret-key" in learned.overlay else []
     return [*needed, "static-root"] if learned.manifest and "static-root" in learned.overlay else needed
 
 

@@ -416,6 +416,18 @@ def test_hard_coded_sqlite_is_overlaid_for_the_tests(tmp_path: Path) -> None:
     assert learn.test_overlay(learn.interpret(test)) == ["database"]
 
 
+@pytest.mark.parametrize(("key", "for_tests"), [("''", ["database", "secret-key"]), ("'committed-key'", ["database"])])
+def test_an_empty_secret_key_is_overlaid_for_the_tests_too(tmp_path: Path, key: str, for_tests: list[str]) -> None:
+    """opsxin/blog: SECRET_KEY = '' and no DATABASES, both from a local_settings kept out of git; the
+    tests got the stack's database only and stopped on "The SECRET_KEY setting must not be empty".
+    A committed key is replaced in prod only: the tests run with it."""
+    settings = f"SECRET_KEY = {key}\nINSTALLED_APPS = []\n"
+    (result,) = probe(tmp_path, {"settings": settings}, [])
+    learned = learn.interpret(result)
+    assert {"database", "secret-key"} <= set(learned.overlay)
+    assert learn.test_overlay(learned) == for_tests
+
+
 def test_an_import_that_cannot_succeed_is_reported() -> None:
     learned = learn.interpret({"module": "x.settings", "ok": False, "error": "ImportError: no module named y"})
     assert learned.error == "ImportError: no module named y" and learned.env == {}
