@@ -154,6 +154,9 @@ PYTHON_INTERNALS = re.compile(
 """A C extension written against Python internals a newer Python changed: 3.11 moved longintrepr.h,
 removed eval.h, and reshaped the frame and thread state (uWSGI 2.0.19: `PyThreadState` has no
 member `frame`)."""
+STDLIB_GONE = re.compile(r"cannot import name '(\w+)' from '([\w.]+)' \([^)]*/python3\.\d+/(?![^)]*site-packages)[^)]*\)")
+"""An old package's own code importing a name this Python's standard library no longer has, in its
+build (Drip's wrapt 1.13.3: `cannot import name 'formatargspec' from 'inspect'`, gone in 3.11)."""
 HEADER_PACKAGES = {
     "ffi.h": "libffi-dev",
     "libpq-fe.h": "libpq-dev",
@@ -201,6 +204,14 @@ def source_build_failure(stderr: str) -> str:
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "
             f"that changed after the release it was made for); fix: raise its pin to a release that supports "
             f"Python {have} (or, with the official bases, set python in [tool.dockstage] to an older Python it supports)"
+        )
+    gone = STDLIB_GONE.search(stderr)
+    if gone and gone.group(2).split(".")[0] in sys.stdlib_module_names:
+        return (
+            f"dockstage: error: {package} does not build on Python {have}: its code uses "
+            f"{gone.group(2)}.{gone.group(1)}, which Python {have} no longer has; fix: raise its pin to a release "
+            f"made for Python {have} (or, with the official bases, set python in [tool.dockstage] to an older "
+            "Python it supports)"
         )
     pillow = list(dict.fromkeys(PILLOW_MISSING.findall(stderr)))
     if pillow:

@@ -114,6 +114,13 @@ error: Failed to build `pillow==9.1.1`
          The headers or library files could not be found for jpeg,
          a required dependency when compiling Pillow from source.
 """
+WRAPT_ON_311 = """\
+error: Failed to build `wrapt==1.13.3`
+  cause: The build backend returned an error
+      File "/root/.cache/uv/sdists-v11/pypi/wrapt/1.13.3/X/src/src/wrapt/decorators.py", line 34, in <module>
+        from inspect import ismethod, isclass, formatargspec
+    ImportError: cannot import name 'formatargspec' from 'inspect' (/usr/lib/python3.11/inspect.py)
+"""
 LDAP_HEADER = """\
 error: Failed to build `python-ldap==3.4.0`
       Modules/constants.h:7:10: fatal error: lber.h: No such file or directory
@@ -125,11 +132,12 @@ error: Failed to build `python-ldap==3.4.0`
     [
         (UWSGI_ON_311, "uwsgi==2.0.19.1 does not compile for Python 3.", "raise its pin to a release that supports"),
         (RUAMEL_ON_311, "ruamel-yaml-clib==0.2.6 does not compile for Python", "raise its pin"),
+        (WRAPT_ON_311, "wrapt==1.13.3 does not build on Python 3.", "raise its pin to a release made for"),
         (LDAP_HEADER, "python-ldap==3.4.0 has no wheel for Python 3.", "add Debian's libldap2-dev to apt-build"),
         (PILLOW_ON_311, "pillow==9.1.1 has no wheel for Python 3.", "add Debian's libjpeg-dev zlib1g-dev to apt-build"),
         ("error: Failed to build `odd==1.0`\n  cause: setup.py said no\n", "odd==1.0 has no wheel", "raise its pin"),
     ],
-    ids=["python-internals", "moved-header", "missing-header", "pillow-library", "other"],
+    ids=["python-internals", "moved-header", "stdlib-name-gone", "missing-header", "pillow-library", "other"],
 )
 def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says: str, fix: str) -> None:
     line = helper("install").source_build_failure(stderr)
