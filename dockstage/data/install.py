@@ -154,7 +154,9 @@ PYTHON_INTERNALS = re.compile(
 """A C extension written against Python internals a newer Python changed: 3.11 moved longintrepr.h,
 removed eval.h, and reshaped the frame and thread state (uWSGI 2.0.19: `PyThreadState` has no
 member `frame`)."""
-STDLIB_GONE = re.compile(r"cannot import name '(\w+)' from '([\w.]+)' \([^)]*/python3\.\d+/(?![^)]*site-packages)[^)]*\)")
+STDLIB_GONE = re.compile(
+    r"cannot import name '(\w+)' from '([\w.]+)' \([^)]*/python3\.\d+/(?![^)]*site-packages)[^)]*\)"
+)
 """An old package's own code importing a name this Python's standard library no longer has, in its
 build (Drip's wrapt 1.13.3: `cannot import name 'formatargspec' from 'inspect'`, gone in 3.11)."""
 HEADER_PACKAGES = {
