@@ -113,7 +113,11 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
                 f'python = "{needs}" in [tool.dockstage] (the trixie stand-ins have 3.13; official bases any version)',
                 file=sys.stderr,
             )
-        elif diagnosis := source_build_failure(result.stderr) or not_on_index(result.stderr):
+        elif diagnosis := (
+            source_build_failure(result.stderr)
+            or not_on_index(result.stderr)
+            or ("" if pinned else unsatisfiable(result.stderr, folder.name))
+        ):
             print(diagnosis, file=sys.stderr)
         elif pinned:
             print(
@@ -125,6 +129,27 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
     if pinned:
         return unchanged(venv, pins(Path(pinned).read_text(encoding="utf-8")))
     return with_pkg_resources(venv, command, setdir)
+
+
+NO_SOLUTION = re.compile(
+    r"No solution found when resolving dependencies[^\n]*\n\s*(?:cause|Caused by|hint)?:?\s*((?:.+\n?)+)"
+)
+_CAUSE_END = re.compile(r"\n(?=\S)|\n\s*hint:")
+REASON_CHARS = 400
+
+
+def unsatisfiable(stderr: str, set_name: str) -> str:
+    """The helper's one line when the set's own pins contradict each other, with uv's reason (Drip's
+    astroid 2.9.0 wants wrapt<1.14, and it pins wrapt 1.16.0), else ''."""
+    found = NO_SOLUTION.search(stderr)
+    if not found:
+        return ""
+    reason = " ".join(_CAUSE_END.split(found.group(1), maxsplit=1)[0].split()).removeprefix("\u2570\u2500\u25b6 ")
+    reason = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+    return (
+        f"dockstage: error: the {set_name} requirements cannot all be installed together ({reason}); "
+        "fix: change one of the pins uv names, so they agree"
+    )
 
 
 NOT_FOUND = re.compile(r"(?:because|Because) ([\w.-]+) was not found in the package registry")

@@ -127,6 +127,27 @@ error: Failed to build `python-ldap==3.4.0`
 """
 
 
+DRIP_PINS = """\
+error: No solution found when resolving dependencies:
+  cause: Because astroid==2.9.0 depends on wrapt>=1.11,<1.14 and you require astroid==2.9.0, we can conclude that you require wrapt>=1.11,<1.14.
+         And because you require wrapt==1.16.0, we can conclude that your requirements are unsatisfiable.
+"""
+
+
+@pytest.mark.parametrize(
+    "stderr", [DRIP_PINS, DRIP_PINS.replace("  cause: ", "  \u2570\u2500\u25b6 ") + "\n  hint: x\n"]
+)
+def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -> None:
+    """Drip pinned wrapt 1.16.0 as told (1.13.3 does not build on 3.11) beside astroid 2.9.0, which
+    wants wrapt<1.14: the build said only "read the build output above"."""
+    line = helper("install").unsatisfiable(stderr, "runtime")
+    error = StageBuildFailed("dev", 1, f"#11 {line}\n")
+    assert "runtime requirements cannot all be installed together (Because astroid==2.9.0" in error.what
+    assert error.what.endswith("your requirements are unsatisfiable.)") and "hint" not in error.what
+    assert error.fix.startswith("change one of the pins uv names")
+    assert helper("install").unsatisfiable(UWSGI_ON_311, "runtime") == ""
+
+
 @pytest.mark.parametrize(
     ("stderr", "says", "fix"),
     [
