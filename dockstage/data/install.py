@@ -174,11 +174,11 @@ BACKEND_ERROR = re.compile(r"The build backend returned an error")
 MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory")
 PYTHON_INTERNALS = re.compile(
     r"error: .*[\u2018'](?:_?Py[A-Z]\w*|struct _(?:frame|ts))[\u2019']"
-    r"|fatal error: (?:longintrepr|eval)\.h: No such file"
+    r"|fatal error: (?:longintrepr|eval|code|cellobject|classobject|context|funcobject|genobject)\.h: No such file"
 )
 """A C extension written against Python internals a newer Python changed: 3.11 moved longintrepr.h,
-removed eval.h, and reshaped the frame and thread state (uWSGI 2.0.19: `PyThreadState` has no
-member `frame`)."""
+code.h (typed-ast 1.5.1, Drip's pins) and the other non-limited headers into cpython/, removed
+eval.h, and reshaped the frame and thread state (uWSGI 2.0.19: `PyThreadState` has no member `frame`)."""
 STDLIB_GONE = re.compile(
     r"cannot import name '(\w+)' from '([\w.]+)' \([^)]*/python3\.\d+/(?![^)]*site-packages)[^)]*\)"
 )

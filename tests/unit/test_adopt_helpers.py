@@ -107,6 +107,10 @@ error: Failed to build `ruamel-yaml-clib==0.2.6`
       _ruamel_yaml.c:198:12: fatal error: longintrepr.h: No such file or directory
 hint: This error likely indicates that you need to install a library that provides `longintrepr.h`
 """
+TYPED_AST_ON_311 = """\
+error: Failed to build `typed-ast==1.5.1`
+      ast27/Custom/../Include/compile.h:5:10: fatal error: code.h: No such file or directory
+"""
 PILLOW_ON_311 = """\
 error: Failed to build `pillow==9.1.1`
   cause: The build backend returned an error
@@ -153,12 +157,21 @@ def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -
     [
         (UWSGI_ON_311, "uwsgi==2.0.19.1 does not compile for Python 3.", "raise its pin to a release that supports"),
         (RUAMEL_ON_311, "ruamel-yaml-clib==0.2.6 does not compile for Python", "raise its pin"),
+        (TYPED_AST_ON_311, "typed-ast==1.5.1 does not compile for Python", "raise its pin"),
         (WRAPT_ON_311, "wrapt==1.13.3 does not build on Python 3.", "raise its pin to a release made for"),
         (LDAP_HEADER, "python-ldap==3.4.0 has no wheel for Python 3.", "add Debian's libldap2-dev to apt-build"),
         (PILLOW_ON_311, "pillow==9.1.1 has no wheel for Python 3.", "add Debian's libjpeg-dev zlib1g-dev to apt-build"),
         ("error: Failed to build `odd==1.0`\n  cause: setup.py said no\n", "odd==1.0 has no wheel", "raise its pin"),
     ],
-    ids=["python-internals", "moved-header", "stdlib-name-gone", "missing-header", "pillow-library", "other"],
+    ids=[
+        "python-internals",
+        "moved-header",
+        "moved-code-header",
+        "stdlib-name-gone",
+        "missing-header",
+        "pillow-library",
+        "other",
+    ],
 )
 def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says: str, fix: str) -> None:
     line = helper("install").source_build_failure(stderr)
