@@ -219,6 +219,16 @@ PILLOW_NEEDS = ("libjpeg-dev", "zlib1g-dev")
 """Pillow's source build says which library it lacks, one at a time; jpeg and zlib it always needs."""
 
 
+BACKPORTS = {
+    "backports-zoneinfo": ("zoneinfo", "3.9"),
+    "dataclasses": ("dataclasses", "3.7"),
+    "enum34": ("enum", "3.4"),
+}
+"""Backports of standard library modules, pinned by projects made on an older Python: on the
+Python that has the module they have nothing to build for (backports.zoneinfo 0.2.1, its last
+release, does not compile on 3.11: RenjiKashii/django-docker-1)."""
+
+
 def source_build_failure(stderr: str) -> str:
     """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
     failed = FAILED_BUILD.search(stderr)
@@ -226,6 +236,14 @@ def source_build_failure(stderr: str) -> str:
         return ""
     package, have = " ".join(failed.group(1).split()), f"{sys.version_info.major}.{sys.version_info.minor}"
     stderr = FAILED_BUILD.split(stderr[failed.end() :], maxsplit=1)[0]  # its own build output only
+    name = canonical(re.split(r"[=<>!~ ;\[]", package, maxsplit=1)[0])
+    if name in BACKPORTS:
+        module, since = BACKPORTS[name]
+        return (
+            f"dockstage: error: {package} is a backport of the standard library's {module} for Pythons before "
+            f"{since}, and does not build on Python {have}, which has {module} itself; fix: remove it from the "
+            f'requirements, or mark it `; python_version < "{since}"`'
+        )
     if PYTHON_INTERNALS.search(stderr):
         return (
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "

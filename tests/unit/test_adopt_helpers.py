@@ -111,6 +111,10 @@ TYPED_AST_ON_311 = """\
 error: Failed to build `typed-ast==1.5.1`
       ast27/Custom/../Include/compile.h:5:10: fatal error: code.h: No such file or directory
 """
+ZONEINFO_ON_311 = """\
+error: Failed to build `backports-zoneinfo==0.2.1`
+      lib/zoneinfo_module.c:600:19: error: \u2018_PyLong_One\u2019 undeclared (first use in this function)
+"""
 PILLOW_ON_311 = """\
 error: Failed to build `pillow==9.1.1`
   cause: The build backend returned an error
@@ -158,6 +162,7 @@ def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -
         (UWSGI_ON_311, "uwsgi==2.0.19.1 does not compile for Python 3.", "raise its pin to a release that supports"),
         (RUAMEL_ON_311, "ruamel-yaml-clib==0.2.6 does not compile for Python", "raise its pin"),
         (TYPED_AST_ON_311, "typed-ast==1.5.1 does not compile for Python", "raise its pin"),
+        (ZONEINFO_ON_311, "backports-zoneinfo==0.2.1 is a backport of the standard library's zoneinfo", "remove it"),
         (WRAPT_ON_311, "wrapt==1.13.3 does not build on Python 3.", "raise its pin to a release made for"),
         (LDAP_HEADER, "python-ldap==3.4.0 has no wheel for Python 3.", "add Debian's libldap2-dev to apt-build"),
         (PILLOW_ON_311, "pillow==9.1.1 has no wheel for Python 3.", "add Debian's libjpeg-dev zlib1g-dev to apt-build"),
@@ -167,6 +172,7 @@ def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -
         "python-internals",
         "moved-header",
         "moved-code-header",
+        "backport",
         "stdlib-name-gone",
         "missing-header",
         "pillow-library",
