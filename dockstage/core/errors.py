@@ -421,7 +421,25 @@ def known_fix(text: str) -> str:
     """The fix when a failure's text shows a cause the suite knows (MariaDB lacking what only MySQL
     has, a PostgreSQL array column, a name Django removed), else ''. One place for every failure
     that says why: a one-shot or service, the app's tests, an image check's crash."""
-    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text)
+    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text) or imports_pip(text)
+
+
+_NO_PIP = re.compile(r"No module named 'pip'")
+_SITE_FRAME = re.compile(r'File "[^"]*/site-packages/((\w+)/[\w/]+\.py)", line (\d+)')
+
+
+def imports_pip(text: str) -> str:
+    """The fix when an installed package imports pip at run time (django-tailwind 3.3's utils.py:
+    RenjiKashii/django-docker-1) and the venv, made by uv, has none, else ''."""
+    missing = _NO_PIP.search(text)
+    if missing is None:
+        return ""
+    frames = _SITE_FRAME.findall(text[: missing.start()])
+    where = f"{frames[-1][1]} ({frames[-1][0]}:{frames[-1][2]})" if frames else "an installed package"
+    return (
+        f"{where} imports pip at run time, and the suite's venvs are made by uv, without pip: add pip to the "
+        "app's requirements (prod keeps it), or raise that package to a release that does not import it"
+    )
 
 
 def mysql_only(text: str) -> str:

@@ -111,7 +111,7 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
                 f"take the pattern matching {culprit} out of prod-exclude in [tool.dockstage]",
             )
         named = distributions.provider(module) if "." not in module else "the package that provides it"
-        return f"No module named {module!r}", f"add {named} to the runtime requirements"
+        return f"No module named {module!r}", known_fix(output) or f"add {named} to the runtime requirements"
     denied = _DENIED.findall(output)
     if denied:
         return (

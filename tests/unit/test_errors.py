@@ -421,3 +421,23 @@ def test_every_failure_that_says_why_reads_the_same_known_causes() -> None:
         assert errors.TestsFailed(1, f"the tests did not start: {text}", "/r").fix.startswith(start)
         assert imagechecks.diagnose(f"Traceback (most recent call last):\n{text}\n", [])[1].startswith(start)
     assert errors.known_fix("ValueError: nothing known") == ""
+
+
+RENJI_PIP = """\
+  File "/opt/venv/lib/python3.11/site-packages/tailwind/templatetags/tailwind_tags.py", line 5, in <module>
+    from ..utils import is_path_absolute
+  File "/opt/venv/lib/python3.11/site-packages/tailwind/utils.py", line 4, in <module>
+    import pip._internal as pip
+ModuleNotFoundError: No module named 'pip'
+"""
+
+
+def test_a_package_importing_pip_at_run_time_is_named_with_the_fix() -> None:
+    """RenjiKashii/django-docker-1: django-tailwind 3.3 imports pip._internal; uv's venvs have no pip,
+    and the tests, check --deploy and migrate all stopped on "No module named 'pip'" with no fix."""
+    fix = errors.known_fix(RENJI_PIP)
+    assert fix.startswith("tailwind (tailwind/utils.py:4) imports pip at run time") and "add pip" in fix
+    assert imagechecks.diagnose(f"Traceback (most recent call last):\n{RENJI_PIP}", [])[1] == fix
+    alone = errors.TestsFailed(1, "the tests did not start: ModuleNotFoundError: No module named 'pip'", "/r")
+    assert alone.fix.startswith("an installed package imports pip at run time")
+    assert errors.known_fix("ModuleNotFoundError: No module named 'pipx'") == ""
