@@ -425,19 +425,17 @@ def known_fix(text: str) -> str:
 
 
 _NO_PIP = re.compile(r"No module named 'pip'")
-_SITE_FRAME = re.compile(r'File "[^"]*/site-packages/((\w+)/[\w/]+\.py)", line (\d+)')
 
 
 def imports_pip(text: str) -> str:
     """The fix when an installed package imports pip at run time (django-tailwind 3.3's utils.py:
-    RenjiKashii/django-docker-1) and the venv, made by uv, has none, else ''."""
-    missing = _NO_PIP.search(text)
-    if missing is None:
+    RenjiKashii/django-docker-1) and the venv, made by uv, has none, else ''. The same words from a
+    traceback or its last line: steps failing on it say it once."""
+    if _NO_PIP.search(text) is None:
         return ""
-    frames = _SITE_FRAME.findall(text[: missing.start()])
-    where = f"{frames[-1][1]} ({frames[-1][0]}:{frames[-1][2]})" if frames else "an installed package"
     return (
-        f"{where} imports pip at run time, and the suite's venvs are made by uv, without pip: add pip to the "
+        "an installed package imports pip at run time (its traceback names it), and the suite's venvs are made "
+        "by uv, without pip: add pip to the "
         "app's requirements (prod keeps it), or raise that package to a release that does not import it"
     )
 
