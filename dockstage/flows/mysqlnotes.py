@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 KNOWN: dict[int, str] = {
@@ -37,26 +38,41 @@ _UNITTEST_BLOCK = re.compile(r"^={20,}\n(?=(?:FAIL|ERROR): )", re.MULTILINE)
 
 def differences(report: Path, output: str = "") -> list[str]:
     """One line per known difference the failed tests hit: how many tests, what it means; most
-    tests first. From the junit `report`'s failures, or, when it holds no test cases (a runner
-    such as `manage.py test`, whose report has the counts only), from the runner's `output`."""
+    tests first."""
+    return count_lines(_said(text) for text in failures(report, output))
+
+
+def _said(text: str) -> list[str]:
+    codes = sorted({int(code) for code in _ERROR.findall(text)} & KNOWN.keys())
+    said = [f"MySQL error {code}, {KNOWN[code]}" for code in codes]
+    if _NUMBERS_DIFFER.search(text) and _AN_ID.search(text):
+        said.append(IDS)
+    return said
+
+
+def count_lines(per_test: Iterable[list[str]]) -> list[str]:
+    """'N tests: line' for each line the tests' failures said, most tests first."""
+    found: dict[str, int] = {}
+    for said in per_test:
+        for line in said:
+            found[line] = found.get(line, 0) + 1
+    ordered = sorted(found.items(), key=lambda item: -item[1])
+    return [f"{count} test{'s' * (count != 1)}: {line}" for line, count in ordered]
+
+
+def failures(report: Path, output: str = "") -> list[str]:
+    """The text of each failed test: from the junit `report`'s failures, or, when it holds no test
+    cases (a runner such as `manage.py test`, whose report has the counts only), from the runner's
+    `output`."""
     try:
         root = ET.parse(report).getroot()  # noqa: S314 - written by our own test run in the test image
     except (OSError, ET.ParseError):
         root = None
     cases = list(root.iter("testcase")) if root is not None else []
-    failures = [
+    if not cases:  # unittest's blocks: "=====\nFAIL: test (...)\n-----\nTraceback ... AssertionError: 3 != 1"
+        return _UNITTEST_BLOCK.split(output)[1:]
+    return [
         " ".join(f"{part.get('message', '')} {part.text or ''}" for part in case if part.tag in ("failure", "error"))
         for case in cases
+        if any(part.tag in ("failure", "error") for part in case)
     ]
-    if not cases:  # unittest's blocks: "=====\nFAIL: test (...)\n-----\nTraceback ... AssertionError: 3 != 1"
-        failures = _UNITTEST_BLOCK.split(output)[1:]
-    found: dict[str, int] = {}
-    for text in failures:
-        codes = sorted({int(code) for code in _ERROR.findall(text)} & KNOWN.keys())
-        said = [f"MySQL error {code}, {KNOWN[code]}" for code in codes]
-        if _NUMBERS_DIFFER.search(text) and _AN_ID.search(text):
-            said.append(IDS)
-        for line in said:
-            found[line] = found.get(line, 0) + 1
-    ordered = sorted(found.items(), key=lambda item: -item[1])
-    return [f"{count} test{'s' * (count != 1)}: {line}" for line, count in ordered]

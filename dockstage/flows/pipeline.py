@@ -37,7 +37,7 @@ from dockstage.core.errors import (
     swallowed,
     table_missing,
 )
-from dockstage.flows import mysqlnotes
+from dockstage.flows import mysqlnotes, workdirnote
 from dockstage.flows.run import Run
 from dockstage.images import bases, imagechecks, offline, stages
 from dockstage.stack import smoke
@@ -256,8 +256,11 @@ def test_image(
                 raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
             if found:  # said as when they pass: a failure is read knowing where the tests ran
                 run.reporter.info(tests_ran_on(used, found, started="did not start" not in summary))
-            for line in mysqlnotes.differences(junit, b"".join(output).decode("utf-8", "replace")):  # from SQLite
+            text = b"".join(output).decode("utf-8", "replace")
+            for line in mysqlnotes.differences(junit, text):  # from SQLite
                 run.reporter.info(f"MySQL, not SQLite: {line}")
+            for line in workdirnote.notes(mysqlnotes.failures(junit, text), settings.path(settings.app_dir)):
+                run.reporter.info(f"the tests' working directory: {line}")
             raise TestsFailed(failed.return_code, summary, str(junit), runner, used if found else "")
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockstage.flows import mysqlnotes
+from dockstage.flows import mysqlnotes, workdirnote
 
 REPORT = """\
 <?xml version="1.0" encoding="utf-8"?>
@@ -100,3 +100,36 @@ def test_pytest_ids_compared_with_a_number_are_counted_from_the_report(tmp_path:
         "</testcase></testsuite></testsuites>"
     )
     assert mysqlnotes.differences(report, "ignored: the report has the cases") == [f"1 test: {mysqlnotes.IDS}"]
+
+
+ENCOURAGEMINT = """\
+======================================================================
+ERROR: test_lookup_plants_many_results (backend.tests.unit_tests.interfaces.trefle.test_trefle.TestTrefle)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+FileNotFoundError: [Errno 2] No such file or directory: 'tests/unit_tests/trefle/many.json'
+======================================================================
+ERROR: test_search_plants_no_results (backend.tests.unit_tests.interfaces.trefle.test_trefle.TestTrefle)
+----------------------------------------------------------------------
+FileNotFoundError: [Errno 2] No such file or directory: 'tests/unit_tests/trefle/none.json'
+======================================================================
+ERROR: test_elsewhere (backend.tests.test_x.T)
+----------------------------------------------------------------------
+FileNotFoundError: [Errno 2] No such file or directory: 'nowhere/at-all.json'
+----------------------------------------------------------------------
+Ran 34 tests in 0.5s
+"""
+
+
+def test_files_a_test_opens_relative_to_another_folder_name_that_folder(tmp_path: Path) -> None:
+    """encouragemint's CI runs its tests from backend/; from the app dir 17 of them met
+    FileNotFoundError on tests/unit_tests/... paths, which are under backend/."""
+    for name in ("many.json", "none.json"):
+        (tmp_path / "backend/tests/unit_tests/trefle" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "backend/tests/unit_tests/trefle" / name).write_text("{}")
+    failed = mysqlnotes.failures(tmp_path / "no-report.xml", ENCOURAGEMINT)
+    assert len(failed) == 3
+    (line,) = workdirnote.notes(failed, tmp_path)
+    assert line.startswith("2 tests: open files by paths relative to the working directory that are under backend/")
+    assert "(e.g. tests/unit_tests/trefle/many.json)" in line and "Path(__file__).parent" in line
+    assert workdirnote.notes(failed, tmp_path / "backend") == []  # run from there, nothing is elsewhere
