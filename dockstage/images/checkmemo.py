@@ -9,25 +9,36 @@ are kept: a failing image is checked again every time. The memo is a file of the
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from dockstage.core import files
+from dockstage.core import files, resources
 from dockstage.core.report import log
 
 MEMO_FILE = "image-checks.json"
 KEPT = 40  # the newest passes kept: a few images of each stage, across branches
-_CODE_FILES = ("imagechecks.py", "buildfiles.py", "checkmemo.py")  # the checks, their inputs, this key
 _WRITING = threading.Lock()  # stages checked side by side write the one file
 
 
+@functools.cache
 def _code() -> str:
-    """A digest of the checks' own code: a changed check is not answered by an old verdict."""
-    here = Path(__file__).parent
-    return hashlib.sha256(b"".join((here / name).read_bytes() for name in _CODE_FILES)).hexdigest()
+    """A digest of the checks' own code (and of the installed version): a changed check is not
+    answered by an old verdict, also while the suite itself is being worked on."""
+    from dockstage.images import buildfiles, imagechecks
+
+    digest = hashlib.sha256(resources.version().encode("utf-8"))
+    for module in (imagechecks, buildfiles, sys.modules[__name__]):
+        try:
+            digest.update(inspect.getsource(module).encode("utf-8"))
+        except (OSError, TypeError):  # no source shipped (a compiled-only install): the version says it
+            log.debug("no source of %s for the image checks' memo key", module.__name__)
+    return digest.hexdigest()
 
 
 def key(image_id: str, stage: str, inputs: Mapping[str, object]) -> str:
