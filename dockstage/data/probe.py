@@ -864,8 +864,10 @@ def _engine(module: str, final: dict, result: dict, order: list) -> dict:
     for name, values in tries:
         for value in values:
             tried = attempt(module, {**final, name: value})
-            default = ((tried.get("values") or {}).get("DATABASES") or {}).get("default") or {}
-            if tried.get("ok") and str(default.get("ENGINE", "")).endswith("mysql"):
+            unread = [n for n in tried.get("reads", []) if n not in final and n != name]
+            if not tried.get("ok") and unread:  # the branch reads names of its own (growler's prod.py:
+                tried = probe(module, [*final, *unread], {name: value})  # SQL_HOST...): each its sentinel
+            if tried.get("ok") and str(_default(tried).get("ENGINE", "")).endswith("mysql"):
                 return {"name": name, "value": value, "reads": tried["reads"]}
     return {}
 

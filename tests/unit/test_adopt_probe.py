@@ -409,6 +409,30 @@ def test_a_stage_whose_settings_use_mysql_is_chosen_and_its_names_learned(tmp_pa
     assert "database" not in learned.overlay
 
 
+GROWLER = """\
+import os
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.db"}}
+if os.environ["ENV_NAME"] == "prod":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": os.environ["SQL_DBNAME"],
+                             "HOST": os.environ["SQL_HOST"], "PASSWORD": os.environ["SQL_PASSWORD"]}}
+"""
+"""hakanayata/growler's settings package: ENV_NAME picks prod.py, whose MySQL reads names of its own."""
+
+
+def test_a_stage_whose_mysql_branch_reads_names_of_its_own_is_chosen_and_they_are_learned(tmp_path: Path) -> None:
+    """growler was adopted on its SQLite branch (ENV_NAME = "" in env-defaults, the database overlaid):
+    its prod branch died for want of SQL_DBNAME when only ENV_NAME was changed, so it was passed over."""
+    (result,) = probe(tmp_path, {"settings": GROWLER}, [])
+    learned = learn.interpret(result)
+    assert learned.fixed == {"ENV_NAME": "prod"}
+    assert learned.env["database-host"] == ["SQL_HOST"] and learned.env["database-name"] == ["SQL_DBNAME"]
+    assert "database" not in learned.overlay
+
+
 def test_hard_coded_sqlite_is_overlaid_for_the_tests(tmp_path: Path) -> None:
     tests = "from proj.settings import *\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n"
     prod, test = probe(tmp_path, {"settings": OWN_NAMES, "settings_test": tests}, [])
