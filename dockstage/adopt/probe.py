@@ -11,7 +11,7 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
-from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings
+from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings, module_file
 from dockstage.core import config, distributions, dotenv
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
@@ -161,6 +161,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
         )
         found.notes.append(f"importing {prod.module} in the dev image failed ({prod.error}): {fix}")
         overlay_from_text(found)
+        entry_points_read(found)
         return
     found.notes = [note for note in found.notes if note not in found.guesses]
     found.found = [line for line in found.found if not line.startswith(GUESSED_LINES)]
@@ -175,6 +176,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"the settings cannot import without {', '.join(prod.required)}: env-defaults gives each a value "
             "that imports; set the real ones in .env (they win)"
         )
+    entry_points_read(found)
     found.debug_values = prod.debug_values
     debug_in_env_template(found)
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
@@ -233,6 +235,30 @@ COMPRESS = "python manage.py compress --force"
 ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "sample.env")
 """The env file a project gives its developers to copy (`cp .env.example .env`), where they run the tests."""
 _TRUE = ("true", "1", "yes", "on")
+
+
+_HARD_READ = re.compile(r"""os\.environ\[\s*['"]([A-Za-z_]\w*)['"]\s*\]""")
+
+
+def entry_points_read(found: Findings) -> None:
+    """Names manage.py and the WSGI module read with os.environ['NAME'] (a KeyError without one),
+    which the settings' probe does not see: gather-connector's manage.py reads SERVER_ENV to pick its
+    .env file, and collectstatic stopped on KeyError at build time. env-defaults gives each ''."""
+    app_dir = found.root / found.app_dir
+    files = [app_dir / "manage.py", module_file(app_dir, found.wsgi.split(":")[0]) if found.wsgi else None]
+    known = {n for names in found.env.values() for n in names} | set(found.env_values) | set(found.env_defaults)
+    read: list[str] = []
+    for path in files:
+        if path is not None and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            read += [n for n in _HARD_READ.findall(text) if n not in known and n != "DJANGO_SETTINGS_MODULE"]
+    read = list(dict.fromkeys(read))
+    if read:
+        found.env_defaults.update(dict.fromkeys(read, ""))
+        found.notes.append(
+            f"manage.py or the WSGI module reads {', '.join(read)} with os.environ[...] (a KeyError unset): "
+            "env-defaults gives each '' for the build steps and the stacks; set the real ones in .env (they win)"
+        )
 
 
 def debug_in_env_template(found: Findings) -> None:

@@ -1092,3 +1092,23 @@ def test_a_project_package_that_sets_django_up_on_import_gets_the_whole_overlay(
     )
     assert done.returncode == 0, done.stderr[-600:]
     assert done.stdout.split() == ["redis://x", "django.core.mail.backends.locmem.EmailBackend"]
+
+
+def test_names_manage_py_and_wsgi_read_without_a_default_get_env_defaults(tmp_path: Path) -> None:
+    """notjustmoney/gather-connector-api-server: manage.py reads os.environ['SERVER_ENV'] to pick its
+    .env file; the settings' probe never runs manage.py, and collectstatic stopped on KeyError."""
+    from dockstage.adopt.inspect import Findings
+    from dockstage.adopt.probe import entry_points_read
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/__init__.py").write_text("")
+    (tmp_path / "config/wsgi.py").write_text('import os\nos.environ["WSGI_STAGE"]\nos.environ.get("SOFT")\n')
+    (tmp_path / "manage.py").write_text(
+        "import os\nserver_env = os.environ['SERVER_ENV']\nhost = os.environ['DB_HOST']\n"
+        "os.environ['DJANGO_SETTINGS_MODULE']\n"
+    )
+    found = Findings(root=tmp_path, settings_module="config.settings", wsgi="config.wsgi:application")
+    found.env = {"database-host": ["DB_HOST"]}
+    entry_points_read(found)
+    assert found.env_defaults == {"SERVER_ENV": "", "WSGI_STAGE": ""}
+    assert any("reads SERVER_ENV, WSGI_STAGE with os.environ[...]" in note for note in found.notes)
