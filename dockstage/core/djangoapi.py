@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 REMOVED: dict[str, str] = {
+    "django.core.urlresolvers": "2.0",
     "django.utils.six": "3.0",
     "django.utils.encoding.python_2_unicode_compatible": "3.0",
     "django.utils.lru_cache": "3.0",
@@ -55,9 +56,15 @@ def removed(text: str) -> str:
     return ""
 
 
+LAST_BEFORE = {"2.0": "1.11", "3.0": "2.2", "4.0": "3.2", "5.0": "4.2", "6.0": "5.2"}
+"""A removing release -> the last release of the series before it (its long-term one)."""
+NOW_AT = {"django.core.urlresolvers": "django.urls"}
+"""A removed module -> where its names are now (the port is a changed import)."""
+
+
 def _pin(name: str, release: str) -> str:
-    major = int(release.split(".")[0])
+    port = f"import it from {NOW_AT[name]}" if name in NOW_AT else "port the code"
     return (
-        f"{name} went in Django {release} and the requirements let a newer Django in: pin "
-        f"Django<{release} (e.g. Django~={major - 1}.2, that series' last release), or port the code"
+        f"{name} went in Django {release} and the requirements let a newer Django in: {port}, or pin "
+        f"Django<{release} (e.g. Django~={LAST_BEFORE[release]}, that series' last release)"
     )

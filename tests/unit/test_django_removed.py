@@ -21,6 +21,8 @@ AUDIOWURSCHT = (
         ("ImportError: cannot import name 'ugettext_lazy' from 'django.utils.translation'", "4.0", "Django~=3.2"),
         ("ModuleNotFoundError: No module named 'django.utils.six'", "3.0", "Django~=2.2"),
         ("AttributeError: module 'django.utils.timezone' has no attribute 'utc'", "5.0", "Django~=4.2"),
+        # the most common removal in projects this old (Django 2.0): the series before it is 1.11
+        ("ModuleNotFoundError: No module named 'django.core.urlresolvers'", "2.0", "Django~=1.11"),
         # audiowurscht pinned to Django~=3.2: its templates still load staticfiles (web's log, a 500)
         (
             "web-1  | django.template.exceptions.TemplateSyntaxError: 'staticfiles' is not a registered tag "
@@ -55,3 +57,11 @@ def test_the_migrate_and_image_check_failures_carry_it() -> None:
     traceback = f'Traceback (most recent call last):\n  File "/app/audiowurscht/urls.py", line 2\n{AUDIOWURSCHT}\n'
     what, fix = imagechecks.diagnose(traceback, [])
     assert what.startswith("ImportError: cannot import name 'url'") and fix.startswith("django.conf.urls.url went")
+
+
+def test_a_removed_module_whose_names_moved_says_where() -> None:
+    fix = djangoapi.removed("ModuleNotFoundError: No module named 'django.core.urlresolvers'")
+    assert "import it from django.urls, or pin Django<2.0" in fix
+    assert "port the code, or pin Django<4.0" in djangoapi.removed(
+        "ImportError: cannot import name 'url' from 'django.conf.urls' (/opt/venv/...)"
+    )
