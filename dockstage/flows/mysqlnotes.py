@@ -36,10 +36,10 @@ _AN_ID = re.compile(r"(?:\b|_)(?:id|pk)\b")
 _UNITTEST_BLOCK = re.compile(r"^={20,}\n(?=(?:FAIL|ERROR): )", re.MULTILINE)
 
 
-def differences(report: Path, output: str = "") -> list[str]:
-    """One line per known difference the failed tests hit: how many tests, what it means; most
-    tests first."""
-    return count_lines(_said(text) for text in failures(report, output))
+def differences(failed: Iterable[str]) -> list[str]:
+    """One line per known difference the failed tests (their texts: `failures`) hit: how many
+    tests, what it means; most tests first."""
+    return count_lines(_said(text) for text in failed)
 
 
 def _said(text: str) -> list[str]:

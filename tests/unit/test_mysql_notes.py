@@ -29,7 +29,7 @@ MySQLdb.DataError: (1406, "Data too long for column 'key' at row 1")</failure></
 def test_known_mysql_errors_are_counted_by_test_most_first(tmp_path: Path) -> None:
     report = tmp_path / "junit-app.xml"
     report.write_text(REPORT)
-    assert mysqlnotes.differences(report) == [
+    assert mysqlnotes.differences(mysqlnotes.failures(report)) == [
         "2 tests: MySQL error 1406, a value longer than its column (SQLite never checks max_length): "
         "shorten the data, or raise max_length",
         "1 test: MySQL error 1062, a duplicate in a unique column: MySQL's collation compares "
@@ -38,9 +38,9 @@ def test_known_mysql_errors_are_counted_by_test_most_first(tmp_path: Path) -> No
 
 
 def test_no_report_or_an_unreadable_one_says_nothing(tmp_path: Path) -> None:
-    assert mysqlnotes.differences(tmp_path / "missing.xml") == []
+    assert mysqlnotes.differences(mysqlnotes.failures(tmp_path / "missing.xml")) == []
     (tmp_path / "cut.xml").write_text(REPORT[:200])
-    assert mysqlnotes.differences(tmp_path / "cut.xml") == []
+    assert mysqlnotes.differences(mysqlnotes.failures(tmp_path / "cut.xml")) == []
 
 
 UNITTEST_OUTPUT = """\
@@ -87,7 +87,9 @@ def test_a_runner_without_test_cases_in_its_report_is_read_from_its_output(tmp_p
         '<testsuites><testsuite name="manage.py test" tests="13" failures="3" errors="0" skipped="0">'
         "</testsuite></testsuites>"
     )
-    assert mysqlnotes.differences(counts_only, UNITTEST_OUTPUT) == [f"2 tests: {mysqlnotes.IDS}"]  # not the 404
+    assert mysqlnotes.differences(mysqlnotes.failures(counts_only, UNITTEST_OUTPUT)) == [
+        f"2 tests: {mysqlnotes.IDS}"
+    ]  # not the 404
 
 
 def test_pytest_ids_compared_with_a_number_are_counted_from_the_report(tmp_path: Path) -> None:
@@ -99,7 +101,9 @@ def test_pytest_ids_compared_with_a_number_are_counted_from_the_report(tmp_path:
         '<testcase name="test_count"><failure message="assert 2 == 3">&gt; assert len(rows) == 3</failure>'
         "</testcase></testsuite></testsuites>"
     )
-    assert mysqlnotes.differences(report, "ignored: the report has the cases") == [f"1 test: {mysqlnotes.IDS}"]
+    assert mysqlnotes.differences(mysqlnotes.failures(report, "ignored: the report has the cases")) == [
+        f"1 test: {mysqlnotes.IDS}"
+    ]
 
 
 ENCOURAGEMINT = """\
