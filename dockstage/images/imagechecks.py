@@ -419,9 +419,7 @@ def inputs(stage: str, settings: Settings) -> dict[str, object]:
     app = settings.app
     return {
         "deploy-check": app.deploy_check if stage in DEPLOY_CHECKED else "",
-        "placeholders": buildfiles.placeholders(app),
-        "secret-key": sorted(app.env.get("secret-key", ())),
-        "allowed-hosts": sorted(app.env.get("allowed-hosts", ())),
+        "placeholders": buildfiles.placeholders(app),  # every name of app.env (secret key, hosts) is a key here
         "tmpfs": list(app.tmpfs_mounts),
         "asked": buildfiles.runtime_test_tools(settings) if stage in PROBES else [],
     }
