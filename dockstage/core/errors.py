@@ -435,8 +435,8 @@ def imports_pip(text: str) -> str:
         return ""
     return (
         "an installed package imports pip at run time (its traceback names it), and the suite's venvs are made "
-        "by uv, without pip: add pip to the "
-        "app's requirements (prod keeps it), or raise that package to a release that does not import it"
+        "by uv, without pip: add pip to the app's requirements (prod keeps it), or raise that package to a "
+        "release that does not import it"
     )
 
 

@@ -229,6 +229,10 @@ Python that has the module they have nothing to build for (backports.zoneinfo 0.
 release, does not compile on 3.11: RenjiKashii/django-docker-1)."""
 
 
+OLDER_PYTHON = "(or, with the official bases, set python in [tool.dockstage] to an older Python it supports)"
+"""The other way out of a package made for an older Python than the base image's."""
+
+
 def source_build_failure(stderr: str) -> str:
     """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
     failed = FAILED_BUILD.search(stderr)
@@ -248,15 +252,14 @@ def source_build_failure(stderr: str) -> str:
         return (
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "
             f"that changed after the release it was made for); fix: raise its pin to a release that supports "
-            f"Python {have} (or, with the official bases, set python in [tool.dockstage] to an older Python it supports)"
+            f"Python {have} {OLDER_PYTHON}"
         )
     gone = STDLIB_GONE.search(stderr)
     if gone and gone.group(2).split(".")[0] in sys.stdlib_module_names:
         return (
             f"dockstage: error: {package} does not build on Python {have}: its code uses "
             f"{gone.group(2)}.{gone.group(1)}, which Python {have} no longer has; fix: raise its pin to a release "
-            f"made for Python {have} (or, with the official bases, set python in [tool.dockstage] to an older "
-            "Python it supports)"
+            f"made for Python {have} {OLDER_PYTHON}"
         )
     pillow = list(dict.fromkeys(PILLOW_MISSING.findall(stderr)))
     if pillow:
