@@ -12,7 +12,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
 from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings, module_file
-from dockstage.core import config, distributions, dotenv
+from dockstage.core import config, distributions, dotenv, gitinfo
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
@@ -107,10 +107,45 @@ def deploy_made_module(error: str, found: Findings) -> str:
         for p in folder.iterdir()
         if p.name.startswith(leaf) and p.name != f"{leaf}.py" and _TEMPLATE_WORDS.search(p.name[len(leaf) :])
     )
-    made = f"the project makes it from {templates[0]} where it deploys" if templates else "it is not in the project"
+    module = next((f for f in (folder / f"{leaf}.py", folder / leaf) if f.exists()), None)
+    made = (
+        f"the project makes it from {templates[0]} where it deploys"
+        if templates
+        else absent_from_images(module, found)
+        if module is not None
+        else "it is not in the project"
+    )
     return (
         f"{package}.{leaf} is imported by the settings and {made}: make that import optional "
         f"(try: ... except ImportError), or set settings-module to a module that needs no such file"
+    )
+
+
+_NO_APP_FILE = re.compile(r"No such file or directory: '/app/([^']+)'")
+
+
+def absent_from_images(path: Path, found: Findings) -> str:
+    """Why a file the project has is in no image: git ignores it, or the build's ignore rules."""
+    shown = path.relative_to(found.root).as_posix()
+    if gitinfo.ignores(found.root, path):
+        return (
+            f"{shown} is in your checkout but git ignores it, so no image holds it (the images hold what the "
+            "checkout tracks: a build here is CI's, and a file of secrets is in none)"
+        )
+    return f"{shown} is in the project but the build leaves it out (the project's .dockerignore or the suite's rules)"
+
+
+def left_out_file(error: str, found: Findings) -> str:
+    """The fix when the settings open a file under the app dir that the dev image lacks (stock-screener's
+    secrets.json, kept out of git), else ''."""
+    missing = _NO_APP_FILE.search(error)
+    if missing is None:
+        return ""
+    path = found.root / found.app_dir / missing.group(1)
+    why = absent_from_images(path, found) if path.exists() else f"the project has no {path.relative_to(found.root)}"
+    return (
+        f"{why}; the settings open it at import: read what it holds from the environment instead (.env gives "
+        "it to every stack), or open the file only when it is there"
     )
 
 
@@ -157,7 +192,10 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"{user} uses {gone}, which this Python no longer has: raise {package or 'that package'}'s pin, "
             "or set python in [tool.dockstage] to a Python it ran on"
             if gone
-            else made_later or not_installed(prod.error, found) or "check [tool.dockstage.env]"
+            else made_later
+            or left_out_file(prod.error, found)
+            or not_installed(prod.error, found)
+            or "check [tool.dockstage.env]"
         )
         found.notes.append(f"importing {prod.module} in the dev image failed ({prod.error}): {fix}")
         overlay_from_text(found)

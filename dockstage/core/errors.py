@@ -421,7 +421,24 @@ def known_fix(text: str) -> str:
     """The fix when a failure's text shows a cause the suite knows (MariaDB lacking what only MySQL
     has, a PostgreSQL array column, a name Django removed), else ''. One place for every failure
     that says why: a one-shot or service, the app's tests, an image check's crash."""
-    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text) or imports_pip(text)
+    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text) or imports_pip(text) or file_missing(text)
+
+
+_NO_APP_FILE = re.compile(r"No such file or directory: '(/app/[^']+)'")
+"""A file under the app dir (/app in every image) that the image lacks."""
+
+
+def file_missing(text: str) -> str:
+    """The fix when the app opens a file under /app that the image does not hold (stock-screener's
+    settings open a secrets.json kept out of git), else ''."""
+    missing = _NO_APP_FILE.search(text)
+    if missing is None:
+        return ""
+    return (
+        f"the app opens {missing.group(1)} and the image has no such file: the images hold what the checkout "
+        "tracks, minus what git, a .dockerignore or prod-exclude leaves out; if it holds secrets, read them "
+        "from the environment instead (.env gives them to every stack), else let git track it"
+    )
 
 
 _NO_PIP = re.compile(r"No module named 'pip'")

@@ -61,3 +61,9 @@ def dirty(root: Path) -> bool | None:
     """Whether tracked files have uncommitted changes (None outside a checkout)."""
     status = git(root, "status", "--porcelain", "--untracked-files=no")
     return None if status is None else bool(status)
+
+
+def ignores(root: Path, path: Path) -> bool:
+    """Whether git ignores `path` (untracked and matching the checkout's ignore rules); False
+    outside a checkout or without git."""
+    return git(root, "check-ignore", "--", str(path)) is not None

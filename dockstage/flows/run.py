@@ -23,7 +23,7 @@ from dockstage.core.config import Settings
 from dockstage.core.engine import Check
 from dockstage.core.errors import ConfigError, DockstageError, StageBuildFailed, docker_errors, engine_error
 from dockstage.core.report import Reporter, log
-from dockstage.images import bases, checkmemo, imagechecks, offline, provenance, stages
+from dockstage.images import bases, checkmemo, contextguard, imagechecks, offline, provenance, stages
 from dockstage.images.bases import BaseImages
 from dockstage.stack import envfile, workers
 from dockstage.stack.compose import (
@@ -182,6 +182,8 @@ class Run:
         images = self.provided_bases("python", *bases_first)
         todo = [stage for stage in order if stage not in self.built]
         log.debug("stages already built by this run: %s", [stage for stage in order if stage in self.built])
+        if todo:
+            self._say_git_ignored()
         # One reading of the provenance (git, the base's digest) for the stages of this call.
         origin = provenance.labels(self.settings.root, self.docker, images.python) if todo else {}
         for stage in todo[:1]:  # the first with its output live: the layers the others share are built there
@@ -192,6 +194,14 @@ class Run:
             for stage in order:
                 self.check_image(stage)
         return [self.built[stage] for stage in order]
+
+    def _say_git_ignored(self) -> None:
+        """Name what git ignores that the images leave out, beyond what no image ever holds."""
+        found = contextguard.worth_saying(contextguard.git_ignored(self.settings.root))
+        if found:
+            shown = ", ".join(f"{path.as_posix()}{'/' * (self.settings.root / path).is_dir()}" for path in found[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            self.reporter.info(f"left out of the images, as git ignores them: {shown}{more}")
 
     def _build_stage(
         self, stage: str, images: BaseImages, origin: Mapping[str, str], reporter: Reporter

@@ -7,6 +7,10 @@ are any, the build uses a copy of the Dockerfile whose ignore file also names th
 
 The project's own .dockerignore is honoured the same way: BuildKit reads only the ignore file beside
 the Dockerfile, so the copy's ignore file starts with the project's rules.
+
+In a git checkout, what git ignores stays out too (a local secrets.json or local_settings.py, a
+media/ folder): the images hold what the checkout tracks, so a build on a developer's machine gets
+what CI's clean clone gets, and a file kept out of git for its secrets never enters a layer.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from dockstage.core import files
+from dockstage.core import files, gitinfo
 
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", ".nox", ".tox", "node_modules", "__pycache__", ".dockstage"}
@@ -122,6 +126,35 @@ def dumps_in(context: Path) -> list[Path]:
     return sorted(path.relative_to(context) for path in _files(context) if is_dump(path))
 
 
+def git_ignored(context: Path, needs: Iterable[Path] = ()) -> list[Path]:
+    """What git ignores under `context` (untracked files matching the checkout's ignore rules; a
+    wholly ignored folder as the folder), relative to it, sorted; [] outside a git checkout or
+    without git. A path the suite's build needs (`needs`, the staged files), or a folder holding
+    one, is not in the list."""
+    listed = gitinfo.git(context, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    if not listed:
+        return []
+    kept = [Path(STAGED_DIR), *needs]
+    found = (Path(entry) for entry in listed.split("\0") if entry)
+    return sorted(path for path in found if not any(need == path or path in need.parents for need in kept))
+
+
+def worth_saying(ignored: Iterable[Path]) -> list[Path]:
+    """Of the git-ignored paths, those a user may miss in an image: not what no image ever holds
+    anyway (caches, virtualenvs, .env files, compiled or sqlite files, logs) nor packaging or
+    coverage output (build/, dist/, *.egg-info, htmlcov/)."""
+    noise = (".pyc", ".pyo", ".sqlite3", ".log", ".egg-info")
+    tool_dirs = {"build", "dist", "htmlcov", ".idea", ".vscode"}
+    return [
+        path
+        for path in ignored
+        if not SKIPPED_DIRS.intersection(path.parts)
+        and not path.name.startswith((".env", ".coverage"))
+        and not path.name.endswith(noise)
+        and path.parts[0] not in tool_dirs
+    ]
+
+
 def _pattern(relative: Path) -> str:
     """An ignore-file line that matches exactly this path."""
     return "/" + re.sub(r"([*?\[\]\\!#])", r"\\\1", relative.as_posix())
@@ -154,15 +187,21 @@ def module_files(context: Path, app_dir: str, modules: Iterable[str], python_pat
     return list(dict.fromkeys(found))
 
 
-def ignore_text(suite: str, project: str, needs: Iterable[Path], dumps: Iterable[Path]) -> str:
+def ignore_text(
+    suite: str, project: str, needs: Iterable[Path], dumps: Iterable[Path], ignored: Iterable[Path] = ()
+) -> str:
     """The ignore file of a guarded build: the project's rules first (what it keeps out of its own
     images stays out of every stage), then the suite's (secrets, caches and dumps stay out whatever
-    the project's rules re-include), then what the suite's build needs (its staged files, manage.py,
-    the settings and wsgi modules) re-included, then the dumps found by their content."""
+    the project's rules re-include), then what git ignores, then what the suite's build needs (its
+    staged files, manage.py, the settings and wsgi modules) re-included, then the dumps found by
+    their content."""
     parts: list[str] = []
     if project:
         parts.append(f"# The project's own .dockerignore (dockstage honours it)\n{project.rstrip()}\n")
     parts.append(suite.rstrip() + "\n")
+    ignored_lines = "".join(f"{_pattern(path)}\n" for path in ignored)
+    if ignored_lines:
+        parts.append(f"# What git ignores: the images hold what the checkout tracks (dockstage)\n{ignored_lines}")
     if project:
         lines = "".join(f"!{_pattern(path)}\n" for path in [Path(STAGED_DIR), *needs])
         parts.append(f"# What the suite's build needs, whatever the project's rules leave out (dockstage)\n{lines}")
@@ -177,13 +216,16 @@ def guarded_dockerfile(
 ) -> tuple[Path, list[Path]]:
     """The Dockerfile to build with, and the dumps it leaves out of the context.
 
-    No dump and no project .dockerignore to honour: the Dockerfile itself. Otherwise a copy under
+    No dump, no project .dockerignore to honour and nothing git ignores: the Dockerfile itself.
+    Otherwise a copy under
     `state_dir`, beside an ignore file made by `ignore_text` (`needs`: context-relative files the
     build uses that the project's rules must not leave out; `variant`: a folder of its own, for a
     target whose needs differ)."""
+    needs = list(needs)
     found = dumps_in(context)
     project = project_ignore(dockerfile, context)
-    if not found and project is None:
+    ignored = git_ignored(context, needs)
+    if not found and project is None and not ignored:
         return dockerfile, []
     own = dockerfile.with_name(dockerfile.name + ".dockerignore")
     base = own if own.is_file() else context / ".dockerignore"
@@ -193,5 +235,5 @@ def guarded_dockerfile(
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / dockerfile.name
     files.write_if_changed(copy, dockerfile.read_text(encoding="utf-8"))
-    files.write_if_changed(folder / f"{dockerfile.name}.dockerignore", ignore_text(suite, rules, needs, found))
+    files.write_if_changed(folder / f"{dockerfile.name}.dockerignore", ignore_text(suite, rules, needs, found, ignored))
     return copy, found

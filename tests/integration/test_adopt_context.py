@@ -4,7 +4,7 @@ The project keeps a module out of its own images with an allow-list .dockerignor
 keeps `settings/dev.py` out, so its settings fall back to prod), opens a sqlite file under
 `BASE_DIR/data` at import (as huey does; data/ is not in the repository), and lists its
 dependencies in pyproject.toml. `dockstage init` and `nox -s pipeline` go green with zero keys
-set by hand: every stage lacks the excluded module, the probe learned `writable-dirs = ["data"]`,
+set by hand: every stage lacks the excluded module and the secrets file git ignores, the probe learned `writable-dirs = ["data"]`,
 prod writes data/ on its read-only root, the pipeline's dev build reuses the probe's layers, and a
 later [tool.dockstage] edit rebuilds no dependency layer. The module owns its images and compose
 projects and removes them.
@@ -13,6 +13,7 @@ projects and removes them.
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,6 +117,9 @@ FILES = {
         """,
     ".dockerignore": DOCKERIGNORE,
     "README.md": "kept out by the project's own allow-list\n",
+    # a developer's local secrets file: the allow-list takes mysite/ whole, git ignores this file
+    "mysite/secrets.json": '{"SECRET_KEY": "only-on-this-machine"}\n',
+    ".gitignore": "secrets.json\n.dockstage/\n.env\n",
 }
 INSTALLS = re.compile(r"^#(\d+) \[(?:runtime|devdeps) +\d+/\d+\] RUN .*install\.py", re.MULTILINE)
 
@@ -157,6 +161,7 @@ def notes(
     docker_client: DockerClient, wheel_env: WheelEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Notes]:
     root = write_files(tmp_path_factory.mktemp("context") / "notes", FILES)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)  # a checkout: what git ignores stays out
     name = new_name("context")
     environ = owned_environ(name, "site", DOCKSTAGE_WEB_PORT=str(free_port()), DOCKSTAGE_FLAVOUR=TEST_FLAVOUR)
     try:
@@ -195,7 +200,13 @@ def test_every_stage_lacks_what_the_project_ignores(notes: Notes, docker_client:
         assert "manage.py" in listing and "settings.py" in listing and "wsgi.py" in listing, (stage, listing)
         assert "noxfile.py" not in listing  # the project's allow-list applies to init's files too
         assert ".env" not in listing.split()  # the project's `!/.env` does not beat the suite's rule
+        assert "secrets.json" not in listing, (stage, listing)  # git ignores it: no image holds it
     assert "data 10001" in listings["prod"]  # the app user's; a tmpfs on it in the prod services
+
+
+def test_what_git_ignores_is_named_once_as_left_out(notes: Notes) -> None:
+    line = "left out of the images, as git ignores them: mysite/secrets.json"
+    assert notes.pipeline_output.count(line) == 1, notes.pipeline_output[-3000:]
 
 
 def test_prod_serves_the_prod_module_and_writes_data_on_its_read_only_root(notes: Notes) -> None:

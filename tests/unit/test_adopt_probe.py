@@ -16,7 +16,7 @@ import pytest
 
 from dockstage.adopt import learn, render, settingschoice
 from dockstage.adopt.inspect import Findings, inspect
-from dockstage.adopt.probe import apply, not_installed
+from dockstage.adopt.probe import apply, deploy_made_module, left_out_file, not_installed
 from dockstage.core import resources
 from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.config import Settings
@@ -744,6 +744,36 @@ def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path
     )
     assert not_installed("ModuleNotFoundError: No module named 'django.contrib.postgres.fields.jsonb'", found) == ""
     assert not_installed("ModuleNotFoundError: No module named 'proj'", found) == ""  # the project's own
+
+
+def test_a_file_the_settings_open_that_no_image_holds_is_explained(tmp_path: Path) -> None:
+    """physicalattraction/stock-screener: settings.py opens StockScreener/secrets.json (Two Scoops' pattern),
+    which git ignores: absent from the repository, and, on the developer's machine, from every image."""
+    error = "FileNotFoundError: [Errno 2] No such file or directory: '/app/StockScreener/secrets.json'"
+    found = Findings(tmp_path, settings_module="StockScreener.settings", app_dir="src")
+    (tmp_path / "src/StockScreener").mkdir(parents=True)
+    assert left_out_file(error, found) == (
+        "the project has no src/StockScreener/secrets.json; the settings open it at import: read what it holds "
+        "from the environment instead (.env gives it to every stack), or open the file only when it is there"
+    )
+    (tmp_path / ".gitignore").write_text("secrets.json\nlocal_settings.py\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "src/StockScreener/secrets.json").write_text('{"SECRET_KEY": "mine"}')
+    assert left_out_file(error, found).startswith(
+        "src/StockScreener/secrets.json is in your checkout but git ignores it, so no image holds it"
+    )
+    (tmp_path / ".gitignore").write_text("")  # kept out by the build's rules instead (a .dockerignore)
+    assert left_out_file(error, found).startswith(
+        "src/StockScreener/secrets.json is in the project but the build leaves it out"
+    )
+    assert left_out_file("FileNotFoundError: [Errno 2] No such file or directory: 'secrets.json'", found) == ""
+    # a settings module git ignores, imported without a fallback: its note says why the image lacks it
+    (tmp_path / ".gitignore").write_text("local_settings.py\n")
+    (tmp_path / "src/StockScreener/local_settings.py").write_text("DEBUG = True\n")
+    assert deploy_made_module("No module named 'StockScreener.local_settings'", found).startswith(
+        "StockScreener.local_settings is imported by the settings and src/StockScreener/local_settings.py is in "
+        "your checkout but git ignores it"
+    )
 
 
 FLAG_BRANCH = """\

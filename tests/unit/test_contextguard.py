@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,53 @@ def test_the_test_stage_needs_the_tests_settings_module_too(tmp_path: Path) -> N
     settings = Settings(root=tmp_path, app_dir=".", app=app)
     assert Path("bookmarks/settings/dev.py") not in stages.suite_needs(settings, tmp_path, "prod")
     assert Path("bookmarks/settings/dev.py") in stages.suite_needs(settings, tmp_path, "test")
+
+
+def git_checkout(root: Path, ignore: str, names: list[str]) -> Path:
+    """A git checkout at `root` with this .gitignore and these files (nothing committed: git
+    decides what it ignores from the rules alone)."""
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}\n")
+    (root / ".gitignore").write_text(ignore)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def test_what_git_ignores_is_listed_folders_whole_and_the_suites_needs_kept(tmp_path: Path) -> None:
+    context = git_checkout(
+        tmp_path / "site",
+        "secrets.json\nmedia/\nlocal_settings.py\n.dockstage/\n",
+        [
+            "manage.py",
+            "shop/settings.py",
+            "shop/secrets.json",
+            "shop/local_settings.py",
+            "media/a/b.png",
+            ".dockstage/build/requirements/runtime/requirements.txt",
+            ".dockstage/reports/junit.xml",
+        ],
+    )
+    found = contextguard.git_ignored(context, [Path("shop/local_settings.py")])
+    # .dockstage/ holds the staged build files: the suite's own rules handle it, not this list
+    assert found == [Path("media"), Path("shop/secrets.json")]
+    assert contextguard.git_ignored(tmp_path / "nowhere") == []  # not a checkout: nothing
+
+
+def test_git_ignored_paths_go_in_the_guarded_ignore_file_after_the_suites_rules(tmp_path: Path) -> None:
+    context = git_checkout(tmp_path / "site", "secrets*.json\n", ["manage.py", "shop/secrets [prod].json"])
+    dockerfile = tmp_path / "support" / "Dockerfile"
+    dockerfile.parent.mkdir()
+    dockerfile.write_text("FROM scratch\nCOPY . /app/\n")
+    (dockerfile.parent / "Dockerfile.dockerignore").write_text(".env\n")
+    used, found = contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage")
+    assert found == [] and used == context / ".dockstage/dockerfile/Dockerfile"  # no dump, but a guarded copy
+    lines = (used.parent / "Dockerfile.dockerignore").read_text().splitlines()
+    assert lines[0] == ".env"
+    assert lines[-1] == "/shop/secrets \\[prod\\].json"  # exactly this path, its brackets literal
+
+
+def test_only_what_a_user_may_miss_is_said() -> None:
+    ignored = [Path(p) for p in ("build", "dist", "shop.egg-info", ".env.local", "app.log", "venv", ".coverage")]
+    kept = [Path("media"), Path("shop/local_settings.py"), Path("static/dist")]
+    assert contextguard.worth_saying([*ignored, *kept]) == kept

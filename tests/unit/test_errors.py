@@ -441,3 +441,14 @@ def test_a_package_importing_pip_at_run_time_is_named_with_the_fix() -> None:
     alone = errors.TestsFailed(1, "the tests did not start: ModuleNotFoundError: No module named 'pip'", "/r")
     assert alone.fix.startswith(fix)  # said once when several steps fail on it
     assert errors.known_fix("ModuleNotFoundError: No module named 'pipx'") == ""
+
+
+def test_a_file_under_the_app_the_image_lacks_is_said_with_where_images_come_from() -> None:
+    """physicalattraction/stock-screener: migrate, the tests and check --deploy all stopped on the
+    settings' open() of a secrets.json that git ignores; each said only the FileNotFoundError."""
+    text = "FileNotFoundError: [Errno 2] No such file or directory: '/app/StockScreener/secrets.json'"
+    fix = errors.known_fix(text)
+    assert fix.startswith("the app opens /app/StockScreener/secrets.json and the image has no such file")
+    assert "minus what git, a .dockerignore or prod-exclude leaves out" in fix
+    assert errors.TestsFailed(1, f"the tests did not start: {text}", "/r").fix.startswith(fix)
+    assert errors.known_fix("FileNotFoundError: [Errno 2] No such file or directory: 'data/x.csv'") == ""
