@@ -130,12 +130,29 @@ def git_ignored(context: Path, needs: Iterable[Path] = ()) -> list[Path]:
     """What git ignores under `context` (untracked files matching the checkout's ignore rules; a
     wholly ignored folder as the folder), relative to it, sorted; [] outside a git checkout or
     without git. A path the suite's build needs (`needs`, the staged files), or a folder holding
-    one, is not in the list."""
-    listed = gitinfo.git(context, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-    if not listed:
+    one, is not in the list; nor is the context itself when git ignores it whole."""
+    prefix = gitinfo.git(context, "rev-parse", "--show-prefix")
+    # `status`, not `ls-files --directory`: git 2.39's ls-files fails ("directory entry not superset
+    # of prefix") in a folder whose ignored subfolders it collapses. No index lock is taken.
+    listed = gitinfo.git(
+        context,
+        "--no-optional-locks",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--ignored",
+        "--ignore-submodules=all",
+        "--",
+        ".",
+    )
+    if prefix is None or not listed:
         return []
     kept = [Path(STAGED_DIR), *needs]
-    found = (Path(entry) for entry in listed.split("\0") if entry)
+    found = [
+        Path(entry[3:].removeprefix(prefix))
+        for entry in listed.split("\0")
+        if entry.startswith("!! ") and entry[3:].startswith(prefix) and entry[3:] != prefix
+    ]
     return sorted(path for path in found if not any(need == path or path in need.parents for need in kept))
 
 

@@ -180,8 +180,17 @@ def test_what_git_ignores_is_listed_folders_whole_and_the_suites_needs_kept(tmp_
     assert contextguard.git_ignored(tmp_path / "nowhere") == []  # not a checkout: nothing
 
 
+def test_a_project_in_a_folder_of_a_checkout_gets_its_own_paths(tmp_path: Path) -> None:
+    """git 2.39's `ls-files --directory` fails in such a folder once an ignored subfolder collapses."""
+    git_checkout(tmp_path, "*.log\nscratch/\n", ["site/manage.py", "site/a.log", "site/logs/b.log", "scratch/x/y.py"])
+    assert contextguard.git_ignored(tmp_path / "site") == [Path("a.log"), Path("logs")]
+    assert contextguard.git_ignored(tmp_path / "scratch/x") == []  # the whole project ignored: nothing to leave out
+
+
 def test_git_ignored_paths_go_in_the_guarded_ignore_file_after_the_suites_rules(tmp_path: Path) -> None:
-    context = git_checkout(tmp_path / "site", "secrets*.json\n", ["manage.py", "shop/secrets [prod].json"])
+    context = git_checkout(
+        tmp_path / "site", "secrets*.json\n", ["manage.py", "shop/models.py", "shop/secrets [prod].json"]
+    )
     dockerfile = tmp_path / "support" / "Dockerfile"
     dockerfile.parent.mkdir()
     dockerfile.write_text("FROM scratch\nCOPY . /app/\n")
