@@ -116,6 +116,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
         elif diagnosis := (
             source_build_failure(result.stderr)
             or not_on_index(result.stderr)
+            or git_fetch_failure(result.stderr)
             or ("" if pinned else unsatisfiable(result.stderr, folder.name))
         ):
             print(diagnosis, file=sys.stderr)
@@ -167,6 +168,26 @@ def not_on_index(stderr: str) -> str:
     if version:
         return f"dockstage: error: no release of {version.group(1)} is {where}; {fix}"
     return ""
+
+
+GIT_FAILED = re.compile(r"error: Git operation failed")
+GIT_URL = re.compile(r"`[^`]*git fetch [^`]*?'(\w+://[^']+)'")
+GIT_FATAL = re.compile(r"^\s*fatal: (.+)$", re.MULTILINE)
+
+
+def git_fetch_failure(stderr: str) -> str:
+    """The helper's one line when a requirement from a git repository could not be fetched (gcd-django's
+    git+https://github.com/... pins on a machine whose builds reach the package index only), else ''."""
+    if not GIT_FAILED.search(stderr):
+        return ""
+    url = GIT_URL.search(stderr)
+    fatal = GIT_FATAL.findall(stderr)
+    what = f"the requirement from {url.group(1)}" if url else "a requirement from a git repository"
+    why = f" ({fatal[-1].strip()})" if fatal else ""
+    return (
+        f"dockstage: error: fetching {what} failed{why}; fix: the build clones it, so its host must be "
+        "reachable from builds here (HTTPS_PROXY), or require a release from the package index instead"
+    )
 
 
 FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")  # uv wraps a long name: its spaces are made one

@@ -156,6 +156,30 @@ def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -
     assert helper("install").unsatisfiable(UWSGI_ON_311, "runtime") == ""
 
 
+GCD_GIT = """\
+error: Git operation failed
+  cause: failed to clone into: /root/.cache/uv/git-v2/db/cddf87124a967997
+  cause: failed to fetch commit `0ac0261cd499fa2b0cee04d955d2abf361192475`
+  cause: process didn't exit successfully: `/usr/bin/git fetch --force --update-head-ok 'https://github.com/mikemanger/django-queryset-csv' '+0ac0261c:refs/commit/0ac0261c'` (exit status: 128)
+         --- stderr
+         fatal: unable to access 'https://github.com/mikemanger/django-queryset-csv/': Could not resolve host: github.com
+"""
+
+
+def test_a_git_requirement_that_cannot_be_fetched_is_named_with_gits_reason() -> None:
+    """GrandComicsDatabase/gcd-django pins two packages to git commits on GitHub; where builds reach
+    only the package index, the build said only "read the build output above"."""
+    line = helper("install").git_fetch_failure(GCD_GIT)
+    error = StageBuildFailed("dev", 1, f"#11 {line}\n")
+    assert error.what.startswith(
+        "building stage 'dev' failed: fetching the requirement from https://github.com/mikemanger/django-queryset-csv "
+        "failed (unable to access"
+    )
+    assert error.what.endswith("Could not resolve host: github.com)")
+    assert error.fix.startswith("the build clones it, so its host must be reachable from builds here")
+    assert helper("install").git_fetch_failure(DRIP_PINS) == ""
+
+
 @pytest.mark.parametrize(
     ("stderr", "says", "fix"),
     [
