@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockstage.adopt import render, workflow
-from dockstage.adopt.inspect import Findings, inspect
+from dockstage.adopt.inspect import Findings, hidden_migrations, inspect
 from dockstage.core import resources
 from dockstage.core.errors import DockstageError, PyprojectInvalid
 
@@ -250,6 +250,13 @@ def init(
     missing = [entry for entry in (env_file, ".dockstage/") if not ignored(ignore, entry)]
     if missing:
         found.notes.append(f"add {' and '.join(missing)} to .gitignore (secrets; the suite's state)")
+    hidden = hidden_migrations(root, root / found.app_dir)
+    if hidden:
+        found.notes.append(
+            f"git ignores the migrations of {', '.join(hidden)}: no checkout, no CI run and no image has them "
+            "(the images hold what git tracks), so migrate there makes none of their tables: stop ignoring them "
+            "in .gitignore, make them (`invoke makemigrations`) and commit them"
+        )
     return found, said
 
 

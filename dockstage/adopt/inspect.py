@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pathlib import Path
 from dockstage.adopt import envnames, learn, poetry, postgresonly, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.adopt.sourcewalk import matches
+from dockstage.core import gitinfo
 from dockstage.core.errors import ConfigError, NoManagePy, ProjectNotFound
 from dockstage.images import buildfiles
 from dockstage.images.bases import OFFICIAL_PYTHONS, official_python
@@ -702,3 +704,19 @@ def inspect(root: Path) -> Findings:
     postgres = postgresonly.note(postgresonly.uses(root, app, SKIP_DIRS))
     found.notes += [postgres] if postgres else []
     return found
+
+
+def hidden_migrations(root: Path, app: Path) -> list[str]:
+    """The apps under `app` (folders with a models.py or models/) whose migrations git ignores
+    (sis_CRUD_with_django's .gitignore: `applications/*/migrations`), as paths relative to `root`;
+    [] outside a git checkout."""
+    apps: list[Path] = []
+    for top, dirs, files in os.walk(app):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        if "models.py" in files or "models" in dirs:
+            apps.append(Path(top))
+    if not apps:
+        return []
+    probes = {(folder / "migrations" / "0001_initial.py").relative_to(root).as_posix(): folder for folder in apps}
+    said = gitinfo.git(root, "check-ignore", "--", *probes)
+    return [probes[line].relative_to(root).as_posix() for line in (said or "").splitlines() if line in probes]

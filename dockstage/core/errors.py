@@ -421,7 +421,31 @@ def known_fix(text: str) -> str:
     """The fix when a failure's text shows a cause the suite knows (MariaDB lacking what only MySQL
     has, a PostgreSQL array column, a name Django removed), else ''. One place for every failure
     that says why: a one-shot or service, the app's tests, an image check's crash."""
-    return mysql_only(text) or postgres_only(text) or djangoapi.removed(text) or imports_pip(text) or file_missing(text)
+    return (
+        mysql_only(text)
+        or postgres_only(text)
+        or djangoapi.removed(text)
+        or imports_pip(text)
+        or file_missing(text)
+        or no_migrations(text)
+    )
+
+
+_NO_MIGRATIONS = re.compile(r"Dependency on app with no migrations: (\w+)")
+
+
+def no_migrations(text: str) -> str:
+    """The fix when migrate stops on an app that has no migrations while others depend on it
+    (sis_CRUD_with_django's .gitignore hides applications/*/migrations: its custom user model's app
+    has none in any checkout), else ''."""
+    missing = _NO_MIGRATIONS.search(text)
+    if missing is None:
+        return ""
+    return (
+        f"the app {missing.group(1)} has no migrations in the image and other migrations depend on it: make them "
+        "(`{makemigrations}`) and commit them; a .gitignore line that hides migrations keeps them out of every "
+        "checkout, CI's and the images"
+    )
 
 
 _NO_APP_FILE = re.compile(r"No such file or directory: '(/app/[^']+)'")

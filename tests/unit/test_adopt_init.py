@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -240,6 +241,27 @@ def test_a_project_with_its_own_env_example_keeps_its_env_for_itself(tmp_path: P
     assert config.load(root, environ={}).env["DJANGO_SECRET_KEY"]  # the suite's secrets are untouched
     cli.init(root, force=True)  # init again: the choice stays
     assert config.load(root, environ={}).env_file == ".env.dockstage"
+
+
+def test_migrations_git_ignores_are_said(tmp_path: Path) -> None:
+    """test-tech-for-companies/sis_CRUD_with_django hides `applications/*/migrations` from git: its
+    custom user model's app has none in any checkout, and the pipeline's migrate failed on it."""
+    root = project(tmp_path)
+    (root / "applications/users/models").mkdir(parents=True)
+    (root / "applications/users/models/__init__.py").write_text("")
+    (root / "applications/shop").mkdir()
+    (root / "applications/shop/models.py").write_text("")
+    (root / ".gitignore").write_text(".env\n.dockstage/\napplications/users/migrations\n")
+    found, _ = cli.init(root)
+    assert not [n for n in found.notes if "migrations" in n]  # not a checkout: git says nothing
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    found, _ = cli.init(root, force=True)
+    hidden = [n for n in found.notes if n.startswith("git ignores the migrations of")]
+    assert hidden == [
+        "git ignores the migrations of applications/users: no checkout, no CI run and no image has them (the "
+        "images hold what git tracks), so migrate there makes none of their tables: stop ignoring them in "
+        ".gitignore, make them (`invoke makemigrations`) and commit them"
+    ]
 
 
 def test_an_env_the_suite_made_stays_the_suites(tmp_path: Path) -> None:

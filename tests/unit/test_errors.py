@@ -452,3 +452,16 @@ def test_a_file_under_the_app_the_image_lacks_is_said_with_where_images_come_fro
     assert "minus what git, a .dockerignore or prod-exclude leaves out" in fix
     assert errors.TestsFailed(1, f"the tests did not start: {text}", "/r").fix.startswith(fix)
     assert errors.known_fix("FileNotFoundError: [Errno 2] No such file or directory: 'data/x.csv'") == ""
+
+
+def test_an_app_without_migrations_that_others_depend_on_is_said_with_the_fix() -> None:
+    """test-tech-for-companies/sis_CRUD_with_django: its .gitignore hides applications/*/migrations,
+    so the custom user model's app has none in any checkout; migrate said only the ValueError."""
+    log = "migrate-1  | ValueError: Dependency on app with no migrations: users\n"
+    fix = errors.known_fix(log)
+    assert fix.startswith("the app users has no migrations in the image and other migrations depend on it")
+    failed = errors.ServiceFailed("migrating", ["migrate"], "migrate exited with 1", fix=fix)
+    assert "make them (`invoke makemigrations`) and commit them" in failed.message(
+        {"makemigrations": "invoke makemigrations"}
+    )
+    assert errors.known_fix("ValueError: Dependency on app with no migrations") == ""
