@@ -121,7 +121,8 @@ def deploy_made_module(error: str, found: Findings) -> str:
     )
 
 
-_NO_APP_FILE = re.compile(r"No such file or directory: '/app/([^']+)'")
+_NO_FILE = re.compile(r"No such file or directory: '([^']+)'")
+APP_IN_IMAGES = "/app/"
 
 
 def absent_from_images(path: Path, found: Findings) -> str:
@@ -136,13 +137,18 @@ def absent_from_images(path: Path, found: Findings) -> str:
 
 
 def left_out_file(error: str, found: Findings) -> str:
-    """The fix when the settings open a file under the app dir that the dev image lacks (stock-screener's
-    secrets.json, kept out of git), else ''."""
-    missing = _NO_APP_FILE.search(error)
-    if missing is None:
+    """The fix when the settings open a file at import that the dev image lacks (stock-screener's
+    secrets.json, kept out of git; GrowTheTribe's /etc/secret_key.txt, its server's), else ''."""
+    missing = _NO_FILE.search(error)
+    if missing is None or missing.group(1).endswith(".log"):  # a log file's folder: apply_log_dirs says it
         return ""
-    path = found.root / found.app_dir / missing.group(1)
-    why = absent_from_images(path, found) if path.exists() else f"the project has no {path.relative_to(found.root)}"
+    opened = missing.group(1)
+    if opened.startswith("/") and not opened.startswith(APP_IN_IMAGES):
+        why = f"{opened} is a file of the machine the settings were written for, and no image has it"
+    else:  # under the app dir, or relative to it (the containers' working directory)
+        path = found.root / found.app_dir / opened.removeprefix(APP_IN_IMAGES)
+        shown = path.relative_to(found.root) if path.is_relative_to(found.root) else path
+        why = absent_from_images(path, found) if path.exists() else f"the project has no {shown}"
     return (
         f"{why}; the settings open it at import: read what it holds from the environment instead (.env gives "
         "it to every stack), or open the file only when it is there"

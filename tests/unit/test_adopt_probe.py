@@ -766,7 +766,19 @@ def test_a_file_the_settings_open_that_no_image_holds_is_explained(tmp_path: Pat
     assert left_out_file(error, found).startswith(
         "src/StockScreener/secrets.json is in the project but the build leaves it out"
     )
-    assert left_out_file("FileNotFoundError: [Errno 2] No such file or directory: 'secrets.json'", found) == ""
+    assert left_out_file(
+        "FileNotFoundError: [Errno 2] No such file or directory: 'StockScreener/x.json'", found
+    ).startswith(
+        "the project has no src/StockScreener/x.json;"  # relative: to the app dir, the containers' working directory
+    )
+    # sinabahram/GrowTheTribe's production settings read /etc/secret_key.txt, a file of its server
+    assert left_out_file(
+        "FileNotFoundError: [Errno 2] No such file or directory: '/etc/secret_key.txt'", found
+    ).startswith(
+        "/etc/secret_key.txt is a file of the machine the settings were written for, and no image has it; the settings"
+    )
+    assert left_out_file("ImportError: cannot import name 'url'", found) == ""
+    assert left_out_file("FileNotFoundError: [Errno 2] No such file or directory: '/app/logs/debug.log'", found) == ""
     # a settings module git ignores, imported without a fallback: its note says why the image lacks it
     (tmp_path / ".gitignore").write_text("local_settings.py\n")
     (tmp_path / "src/StockScreener/local_settings.py").write_text("DEBUG = True\n")
