@@ -60,3 +60,47 @@ def test_without_a_database_the_checks_get_none_unless_one_is_named() -> None:
 
 def test_with_the_stack_the_checks_are_djangos_own() -> None:
     assert _seen() == "[None, ['default']]"  # Django 5.2's default: None (Django 6 hands every alias)
+
+
+READY = """
+import sys, types
+import django
+from django.apps import AppConfig
+from django.conf import settings
+
+# django-prometheus 2.2's AppConfig.ready(), which counts the migrations on every configured database
+module = types.ModuleType("exports_migrations")
+class ExportsMigrations(AppConfig):
+    name = "exports_migrations"
+    path = "/nowhere"
+    def ready(self):
+        if getattr(settings, "PROMETHEUS_EXPORT_MIGRATIONS", True):
+            raise RuntimeError("queried the database in ready()")
+module.ExportsMigrations = ExportsMigrations
+sys.modules["exports_migrations"] = module
+settings.configure(INSTALLED_APPS=["exports_migrations.ExportsMigrations"], PROMETHEUS_EXPORT_MIGRATIONS=True)
+django.setup()
+print("ready", settings.PROMETHEUS_EXPORT_MIGRATIONS)
+"""
+
+
+def _ready(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKSTAGE_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, "-c", READY],
+        env={**clean, "PYTHONPATH": str(PYTHONPATH), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_without_a_database_a_package_that_queries_it_when_ready_is_switched_off() -> None:
+    """Vidski/BackendTemplate: django-prometheus 2.2 counts migrations in ready(), and its build's
+    collectstatic died on "Can't connect to MySQL server on 'database'"."""
+    done = _ready(DOCKSTAGE_NO_DATABASE="1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ready False"
+    kept = _ready()  # the running stack: the project's value stands, and the package runs as it does
+    assert kept.returncode != 0 and "queried the database in ready()" in kept.stderr

@@ -9,7 +9,10 @@ With DOCKSTAGE_NO_DATABASE=1 (the build steps and the image checks, which run wi
 Django's system checks are run against no database, as Django 5.2 and older ran them by default:
 Django 6 checks the models against every configured database when no `--database` is given, and
 its MySQL backend connects for that (an AutoField's column type waits on the server's version), so
-`check --deploy` and any build command that runs the checks failed on "Unknown server host".
+`check --deploy` and any build command that runs the checks failed on "Unknown server host". And
+the settings of packages that query the database when their app is ready are switched off there
+(NO_DATABASE_SETTINGS: django-prometheus counts migrations in AppConfig.ready(), so collectstatic
+failed at build time), as each package documents; the running stack keeps the project's values.
 Then the sitecustomize this one shadows on sys.path (Debian's apport hook), if any, runs too.
 """
 
@@ -56,6 +59,30 @@ def _no_database_checks() -> None:
     checks.run_checks = registry.run_checks = without_databases
 
 
+NO_DATABASE_SETTINGS = {"PROMETHEUS_EXPORT_MIGRATIONS": False}
+"""Settings that stop an installed package's AppConfig.ready() from querying the database."""
+
+
+def _no_database_packages() -> None:
+    if os.environ.get("DOCKSTAGE_NO_DATABASE") != "1":
+        return
+    try:
+        from django.apps import registry
+    except Exception:  # noqa: BLE001 - no Django here (or not yet installed): nothing to change
+        return
+    populate = registry.Apps.populate
+
+    def populate_without_database(self: object, installed_apps: object = None) -> object:
+        from django.conf import settings
+
+        if settings.configured:
+            for name, value in NO_DATABASE_SETTINGS.items():
+                setattr(settings, name, value)
+        return populate(self, installed_apps)
+
+    registry.Apps.populate = populate_without_database
+
+
 def _shadowed() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
@@ -70,4 +97,5 @@ def _shadowed() -> None:
 
 _secret_files()
 _no_database_checks()
+_no_database_packages()
 _shadowed()
