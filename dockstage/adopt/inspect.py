@@ -155,6 +155,22 @@ def _defines_settings(path: Path) -> bool:
     return bool(re.search(r"^\s*(?:[A-Za-z_]\w*\s*=|from\s|import\s)", text, re.M))
 
 
+def _prod_folder_twin(src: Path, module: str) -> str:
+    """The same module in a production folder beside a development one (Vidski/BackendTemplate's
+    Envs/{Local,CI,Production}/django_settings.py, manage.py naming Envs.Local.django_settings), or ''."""
+    *packages, env, leaf = module.split(".") if module.count(".") >= 2 else ("", "", "")
+    if env.lower() not in _DEV_NAMES:
+        return ""
+    folder = src.joinpath(*packages)
+    twins = (
+        sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name.lower() in _PROD_NAMES)
+        if folder.is_dir()
+        else []
+    )
+    found = [name for name in twins if (folder / name / f"{leaf}.py").is_file()]
+    return ".".join([*packages, found[0], leaf]) if found else ""
+
+
 def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
     """A module beside `module`'s place named for one of `names` (`settings_prod`, `prod_settings`),
     when the project keeps its settings as flat files: '' when there is none."""
@@ -229,9 +245,16 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         found.found.append(f"prod settings: {module} (as {where} serves it)")
     else:
         prod = next((name for name in _PROD_NAMES if name in siblings), "")
+        twin = "" if prod else _prod_folder_twin(src, module)
         if prod and leaf != prod:
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
             module, main = f"{prefix}.{prod}", siblings[prod]
+        elif twin:
+            found.notes.append(
+                f"manage.py uses {module}; prod uses {twin}, its twin in the production folder (settings-module): "
+                "check it"
+            )
+            module, main = twin, module_file(src, twin)
     tests, where = settingschoice.for_tests(found.root, app, pyproject)
     if tests:
         found.test_settings_module, found.test_settings_source = tests, where

@@ -504,6 +504,30 @@ def test_a_manage_py_default_that_is_no_literal_gives_way_to_what_wsgi_serves(tm
     assert not any("check settings-module" in note for note in found.notes)
 
 
+def test_a_development_folders_module_gives_way_to_its_twin_in_the_production_folder(tmp_path: Path) -> None:
+    """Vidski/BackendTemplate: Envs/{Local,CI,Production}/django_settings.py, manage.py defaulting to
+    the Local one, wsgi.py to Project.settings (a package that defines no settings)."""
+    settings = "SECRET_KEY = 'x'\nINSTALLED_APPS = []\nWSGI_APPLICATION = 'Project.wsgi.application'\n"
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="Envs.Local.django_settings"),
+            "Envs/__init__.py": "",
+            **{f"Envs/{env}/__init__.py": "" for env in ("Local", "CI", "Production")},
+            **{f"Envs/{env}/django_settings.py": settings for env in ("Local", "CI", "Production")},
+            "Project/__init__.py": "",
+            "Project/settings/__init__.py": "import pymysql\n",
+            "Project/wsgi.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Project.settings")\n',
+            "Project/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "Envs.Production.django_settings"
+    assert any("prod uses Envs.Production.django_settings, its twin in the production folder" in n for n in found.notes)
+    (root / "Envs/Production/django_settings.py").unlink()
+    assert inspect(root).settings_module == "Envs.Local.django_settings"  # no twin: manage.py's, as before
+
+
 def test_a_wsgi_default_to_the_development_module_gives_way_to_the_production_sibling(tmp_path: Path) -> None:
     """Held-out openedx/credentials: manage.py and wsgi.py both default to settings.local; the
     deployment sets production.py through the environment."""
