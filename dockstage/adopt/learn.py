@@ -167,7 +167,8 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     if redis:
         learned.services, learned.services_how = ["redis"], how
     learned.env = {role: names for role, names in learned.env.items() if names}
-    _overlay(learned, values, default, hosts)
+    shown = [f"${by_value[str(host)]}" if str(host) in by_value else host for host in hosts]  # a name, not its sentinel
+    _overlay(learned, values, default, hosts, shown)
     _not_followed(learned, values, result.get("alone") or {})
     _behind_the_proxy(learned, values, result.get("alone") or {})
     learned.manifest = manifest_storage(values)
@@ -205,8 +206,11 @@ def manifest_storage(values: dict[str, Any]) -> str:
     return backend if backend.rsplit(".", 1)[-1] in MANIFEST_STORAGES else ""
 
 
-def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], hosts: list[Any]) -> None:
-    """What the suite's settings module must set because these settings do not read it."""
+def _overlay(
+    learned: Learned, values: dict[str, Any], default: dict[str, Any], hosts: list[Any], shown: list[Any]
+) -> None:
+    """What the suite's settings module must set because these settings do not read it (`shown`:
+    the hosts as the user knows them, $NAME for one read from the environment)."""
     reads_db = "database-url" in learned.env or "database-host" in learned.env
     if not reads_db or not learned.engine.endswith("mysql"):
         learned.overlay.append("database")
@@ -221,7 +225,7 @@ def _overlay(learned: Learned, values: dict[str, Any], default: dict[str, Any], 
     if "allowed-hosts" not in learned.env and not allows(hosts):
         learned.overlay.append("allowed-hosts")
         learned.reasons.append(
-            f"ALLOWED_HOSTS ({', '.join(map(str, hosts)) or 'empty'}) does not take {SUITE_HOST}, "
+            f"ALLOWED_HOSTS ({', '.join(map(str, shown)) or 'empty'}) does not take {SUITE_HOST}, "
             "the Host of the suite's healthcheck and smoke requests"
         )
     if "debug" not in learned.env and values.get("DEBUG"):

@@ -1059,6 +1059,8 @@ def test_a_name_that_takes_one_host_is_not_given_the_suites_list(tmp_path: Path)
     assert "allowed-hosts" not in learned.env
     assert "allowed-hosts" in learned.overlay
     assert "PUBLIC_HOST" in learned.others
+    # the reason names the setting's source, not the probe's sentinel for it (Vidski's $PROJECT_URL...)
+    assert "ALLOWED_HOSTS ($PUBLIC_HOST) does not take localhost" in " ".join(learned.reasons)
     (tmp_path / "split").mkdir()
     (split,) = probe(tmp_path / "split", {"settings": OWN_NAMES}, ["DJKEY"])
     assert split["single_hosts"] == []
