@@ -231,6 +231,7 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         served, where = "", ""  # wsgi.py's default is the development module too: the prod sibling, below
     takes_served = bool(served) and served != module and served_file is not None
     flat = _flat_sibling(src, module, _PROD_NAMES) if main is None and module and not takes_served else ""
+    development: tuple[str, Path | None] = ("", None)  # manage.py's module, when prod's is another folder's
     if flat:  # named but not there: flat settings files beside it (settings_prod.py)
         found.notes.append(
             f"{module} (named by {where or 'manage.py'}) is not in the project; prod uses {flat} "
@@ -250,6 +251,7 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")
             module, main = f"{prefix}.{prod}", siblings[prod]
         elif twin:
+            development = (module, main)  # its test settings stay the tests' (below)
             found.notes.append(
                 f"manage.py uses {module}; prod uses {twin}, its twin in the production folder (settings-module): "
                 "check it"
@@ -264,7 +266,10 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
             found.test_settings_module = f"{prefix}.{test}"
             found.test_settings_source = "its name"
         elif main is not None and main.name != "__init__.py" and "." in module:
-            found.test_settings_module = _test_twin(module, main)
+            dev_module, dev_main = development
+            found.test_settings_module = _test_twin(module, main) or (
+                _test_twin(dev_module, dev_main) if dev_main is not None else ""
+            )
             found.test_settings_source = "its name" if found.test_settings_module else ""
     found.settings_module = module
     found.settings_files = _imported(src, main) if main else []

@@ -515,6 +515,7 @@ def test_a_development_folders_module_gives_way_to_its_twin_in_the_production_fo
             "Envs/__init__.py": "",
             **{f"Envs/{env}/__init__.py": "" for env in ("Local", "CI", "Production")},
             **{f"Envs/{env}/django_settings.py": settings for env in ("Local", "CI", "Production")},
+            "Envs/Local/test_django_settings.py": "from Envs.Local.django_settings import *\n",
             "Project/__init__.py": "",
             "Project/settings/__init__.py": "import pymysql\n",
             "Project/wsgi.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Project.settings")\n',
@@ -523,6 +524,7 @@ def test_a_development_folders_module_gives_way_to_its_twin_in_the_production_fo
     )
     found = inspect(root)
     assert found.settings_module == "Envs.Production.django_settings"
+    assert found.test_settings_module == "Envs.Local.test_django_settings"  # manage.py's module's, as before
     assert any("prod uses Envs.Production.django_settings, its twin in the production folder" in n for n in found.notes)
     (root / "Envs/Production/django_settings.py").unlink()
     assert inspect(root).settings_module == "Envs.Local.django_settings"  # no twin: manage.py's, as before
