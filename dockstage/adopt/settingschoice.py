@@ -1,7 +1,8 @@
 """Which settings module the project serves with, and which its tests use, as it says itself.
 
-Serving: a Procfile's web line (`DJANGO_SETTINGS_MODULE=x` or `--settings x`), a Dockerfile's
-`ENV DJANGO_SETTINGS_MODULE`, a script starting gunicorn (or another server) that sets it, then
+Serving: a Procfile's web line (`DJANGO_SETTINGS_MODULE=x` or `--settings x`), a hosting manifest's
+environment (render.yaml, fly.toml, app.yaml, app.json), a Dockerfile's `ENV DJANGO_SETTINGS_MODULE`,
+a script starting gunicorn (or another server) that sets it, then
 wsgi.py's `setdefault` (manage.py's default is for commands run by hand, often the development
 module). Tests: DJANGO_SETTINGS_MODULE (or `--ds`) in the
 pytest config (pytest.ini, pyproject's [tool.pytest.ini_options], setup.cfg, tox.ini).
@@ -35,6 +36,20 @@ def from_procfile(text: str) -> str:
         if match:
             return match.group(1)
     return ""
+
+
+MANIFESTS = ("render.yaml", "fly.toml", "app.yaml", "app.json")
+"""Hosting platforms' files that give the deployed app its environment: Render's blueprint (`key:` /
+`value:`), Fly's [env], App Engine's env_variables, Heroku's app.json (`{"value": ...}`)."""
+_MANIFEST_VALUE = re.compile(
+    r"""DJANGO_SETTINGS_MODULE["']?\s*(?:[:=]\s*(?:\{[^}]*?"value"\s*:\s*)?|\n\s*value:\s*)["']?([\w.]+)"""
+)
+
+
+def from_manifest(text: str) -> str:
+    """DJANGO_SETTINGS_MODULE as a hosting manifest sets it for the deployed app, else ''."""
+    found = [m.group(1) for m in _MANIFEST_VALUE.finditer(text)]
+    return next((module for module in found if module.rpartition(".")[2] not in _NOT_SERVED), "")
 
 
 def from_dockerfile(text: str) -> str:
@@ -71,11 +86,15 @@ def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
-    """(module, where it was read) for prod: Procfile, the project's Dockerfiles, a script that
+    """(module, where it was read) for prod: Procfile, a hosting manifest, the project's Dockerfiles, a script that
     starts its app server, wsgi.py; ('', '') when none. A development or test module a Dockerfile or
     script names (a dev container's) is passed over."""
     for name in ("Procfile",):
         module = from_procfile(_read(root / name))
+        if module:
+            return module, name
+    for name in MANIFESTS:
+        module = from_manifest(_read(root / name))
         if module:
             return module, name
     for path in _files(root, DOCKERFILES):

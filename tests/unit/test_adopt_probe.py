@@ -521,6 +521,19 @@ def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_
             {"x/wsgi.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x.settings.product')\n"},
             "x.settings.product",
         ),
+        # hosting manifests: Render's blueprint, Fly's [env], App Engine's env_variables, Heroku's app.json
+        (
+            {
+                "render.yaml": "services:\n  - type: web\n    envVars:\n      - key: DJANGO_SETTINGS_MODULE\n"
+                "        value: config.settings.production\n",
+                "x/wsgi.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x.settings.local')\n",
+            },
+            "config.settings.production",
+        ),
+        ({"fly.toml": '[env]\n  DJANGO_SETTINGS_MODULE = "x.settings.fly"\n'}, "x.settings.fly"),
+        ({"app.yaml": "env_variables:\n  DJANGO_SETTINGS_MODULE: 'x.settings.gae'\n"}, "x.settings.gae"),
+        ({"app.json": '{"env": {"DJANGO_SETTINGS_MODULE": {"value": "x.settings.heroku"}}}'}, "x.settings.heroku"),
+        ({"app.json": '{"env": {"DJANGO_SETTINGS_MODULE": {"value": "x.settings.dev"}}}'}, ""),  # a dev module: passed
         ({}, ""),
     ],
 )
