@@ -1116,6 +1116,19 @@ def test_a_throwaway_stacks_app_keeps_its_mail_in_the_process(tmp_path: Path) ->
         "django.core.mail.backends.locmem.EmailBackend",
         "smtp.example.org",
     ]
+    # healthchecks on Django 6.1 defines MAILERS (its SMTP one, else {}); Django refuses EMAIL_BACKEND beside it
+    (tmp_path / "proj").rename(tmp_path / "mailers")
+    mailers = (
+        'MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"port": 1}}}\n'
+    )
+    assert overlaid(tmp_path, mailers, kept, "[s.MAILERS, hasattr(s, 'EMAIL_BACKEND')]") == [
+        {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}},
+        False,
+    ]
+    (tmp_path / "proj").rename(tmp_path / "empty-mailers")
+    assert overlaid(tmp_path, "MAILERS = {}\n", kept, "s.MAILERS") == {
+        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    }
     (tmp_path / "proj").rename(tmp_path / "first")
     as_set = {**kept, "DOCKSTAGE_OVERLAY": "database", **{f"DOCKSTAGE_DATABASE_{p}": "x" for p in PARTS}}
     assert overlaid(tmp_path, own, as_set, "s.EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend"

@@ -64,7 +64,11 @@ if "compress-offline" in _overlay:  # prod's root is read-only: the files `compr
 if "proxy-ssl-header" in _overlay:  # SECURE_SSL_REDIRECT behind the proxy, which says the client's scheme
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if "mail-local" in _overlay:  # a throwaway stack: a page that sends mail (the smoke crawl GETs them) keeps it here
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _memory = "django.core.mail.backends.locmem.EmailBackend"
+    if "MAILERS" in globals():  # Django 6.1's setting: it refuses the deprecated EMAIL_BACKEND beside it (healthchecks)
+        MAILERS = {_alias: {"BACKEND": _memory} for _alias in (globals()["MAILERS"] or {"default": {}})}
+    else:
+        EMAIL_BACKEND = _memory
 if "log-console" in _overlay:  # a file handler whose folder this process cannot write (prod's read-only root)
     _logging = globals().get("LOGGING")
     if isinstance(_logging, dict) and isinstance(_logging.get("handlers"), dict):
