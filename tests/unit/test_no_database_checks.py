@@ -40,16 +40,22 @@ print(seen)
 """
 
 
-def _seen(**env: str) -> str:
+def _run(script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a real interpreter with the image's sitecustomize on its path and only `env`'s
+    DOCKSTAGE_/DJANGO_ names."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKSTAGE_", "DJANGO_"))}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+    return subprocess.run(
+        [sys.executable, "-c", script],
         env={**clean, "PYTHONPATH": str(PYTHONPATH), **env},
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
+
+
+def _seen(**env: str) -> str:
+    done = _run(SCRIPT, **env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -84,23 +90,11 @@ print("ready", settings.PROMETHEUS_EXPORT_MIGRATIONS)
 """
 
 
-def _ready(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKSTAGE_", "DJANGO_"))}
-    return subprocess.run(
-        [sys.executable, "-c", READY],
-        env={**clean, "PYTHONPATH": str(PYTHONPATH), **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-
-
 def test_without_a_database_a_package_that_queries_it_when_ready_is_switched_off() -> None:
     """Vidski/BackendTemplate: django-prometheus 2.2 counts migrations in ready(), and its build's
     collectstatic died on "Can't connect to MySQL server on 'database'"."""
-    done = _ready(DOCKSTAGE_NO_DATABASE="1")
+    done = _run(READY, DOCKSTAGE_NO_DATABASE="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ready False"
-    kept = _ready()  # the running stack: the project's value stands, and the package runs as it does
+    kept = _run(READY)  # the running stack: the project's value stands, and the package runs as it does
     assert kept.returncode != 0 and "queried the database in ready()" in kept.stderr
