@@ -101,8 +101,10 @@ _RUNS_COMMANDS = re.compile(r"\bexecute_from_command_line\(")
 
 def manage_scripts(root: Path) -> list[Path]:
     """Scripts that run Django's commands under another name than manage.py (development-manage.py,
-    production-manage.py), shallowest first."""
-    return [path for path in _walk(root, "*manage*.py", 2) if _RUNS_COMMANDS.search(read(path))]
+    production-manage.py; a package's __main__.py behind a console script: allegro/ralph's
+    src/ralph/__main__.py), shallowest first."""
+    found = [*_walk(root, "*manage*.py", 2), *_walk(root, "__main__.py", 3)]
+    return [path for path in found if _RUNS_COMMANDS.search(read(path))]
 
 
 def module_file(app_dir: Path, module: str) -> Path | None:

@@ -317,11 +317,14 @@ class NoManagePy(ConfigError):
     def __init__(self, root: str, scripts: Iterable[str] = ()) -> None:
         named = list(scripts)
         if named:
+            first = Path(named[0])
+            # a package's __main__.py runs as `python -m package`: manage.py goes where the package is importable
+            copy = first.parent.with_name("manage.py") if first.name == "__main__.py" else first.with_name("manage.py")
             fix = (
                 f"{', '.join(named)} {'runs' if len(named) == 1 else 'run'} Django's commands under another name, and "
-                "the suite runs `python manage.py` in the app dir: add a manage.py beside "
-                f"{'it' if len(named) == 1 else 'one of them'} (a copy: cp {named[0]} "
-                f"{Path(named[0]).with_name('manage.py').as_posix()}) and run `dockstage init` again"
+                "the suite runs `python manage.py` in the app dir: add a manage.py "
+                f"{'beside its package' if first.name == '__main__.py' else 'beside it'} (a copy: cp {named[0]} "
+                f"{copy.as_posix()}) and run `dockstage init` again"
             )
         else:
             fix = "run `dockstage init` in (or point it at) the Django project: the folder with manage.py, or above it"

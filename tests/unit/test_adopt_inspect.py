@@ -256,6 +256,17 @@ def test_no_manage_py(tmp_path: Path) -> None:
         inspect(tmp_path)
 
 
+def test_a_packages_main_that_runs_djangos_commands_is_named_with_where_manage_py_goes(tmp_path: Path) -> None:
+    """allegro/ralph: no manage.py; its `ralph` console script is src/ralph/__main__.py, which runs
+    execute_from_command_line with ralph.settings.prod."""
+    main = "import os, sys\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n"
+    tree(tmp_path, {"src/ralph/__init__.py": "", "src/ralph/__main__.py": main, "tools/__main__.py": "print(1)\n"})
+    with pytest.raises(NoManagePy) as raised:
+        inspect(tmp_path)
+    assert raised.value.fix.startswith("src/ralph/__main__.py runs Django's commands under another name")
+    assert "add a manage.py beside its package (a copy: cp src/ralph/__main__.py src/manage.py)" in raised.value.fix
+
+
 @pytest.mark.parametrize(
     ("code", "mapping", "fixed", "others"),
     [
