@@ -133,7 +133,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
 
 
 NO_SOLUTION = re.compile(
-    r"No solution found when resolving dependencies[^\n]*\n\s*(?:cause|Caused by|hint)?:?\s*((?:.+\n?)+)"
+    r"No solution found when resolving dependencies[^\n]*\n\s*(?:cause|Caused by|hint)?:?\s*((?:.*\n)*.*)"
 )
 _CAUSE_END = re.compile(r"\n(?=\S)|\n\s*hint:")
 REASON_CHARS = 400
@@ -146,7 +146,8 @@ def unsatisfiable(stderr: str, set_name: str) -> str:
     if not found:
         return ""
     reason = " ".join(_CAUSE_END.split(found.group(1), maxsplit=1)[0].split()).removeprefix("\u2570\u2500\u25b6 ")
-    reason = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+    if len(reason) > REASON_CHARS:  # its head, and its tail: the last sentence names the pin of the set's own
+        reason = f"{reason[: REASON_CHARS // 3]} ... {reason[-(REASON_CHARS - REASON_CHARS // 3 - 5) :]}"
     return (
         f"dockstage: error: the {set_name} requirements cannot all be installed together ({reason}); "
         "fix: change one of the pins uv names, so they agree"

@@ -156,6 +156,31 @@ def test_pins_that_contradict_each_other_are_said_with_uvs_reason(stderr: str) -
     assert helper("install").unsatisfiable(UWSGI_ON_311, "runtime") == ""
 
 
+RALPH_PINS = """\
+error: No solution found when resolving dependencies
+  cause: Because openstacksdk==1.5.0 depends on one of:
+             pbr>=2.0.0,<2.1.0
+             pbr>2.1.0
+         and you require openstacksdk==1.5.0, we can conclude that you require one of:
+             pbr>=2.0.0,<2.1.0
+             pbr>2.1.0
+
+         And because you require pbr==1.8.1, we can conclude that your requirements are unsatisfiable.
+"""
+
+
+def test_a_conflict_explained_over_a_blank_line_keeps_the_pin_that_closes_it() -> None:
+    """allegro/ralph pins pbr 1.8.1 beside openstacksdk 1.5.0: uv's reason goes on after a blank line,
+    and the line said stopped before it, so the pin to change was not named."""
+    line = helper("install").unsatisfiable(RALPH_PINS, "runtime")
+    assert "Because openstacksdk==1.5.0 depends on one of: pbr>=2.0.0,<2.1.0 pbr>2.1.0 and you require" in line
+    assert "And because you require pbr==1.8.1, we can conclude that your requirements are unsatisfiable.)" in line
+    long = RALPH_PINS.replace("pbr>2.1.0\n", "pbr>2.1.0\n" + "             pbr>9.9.9\n" * 40, 1)
+    said = helper("install").unsatisfiable(long, "runtime")
+    assert " ... " in said and said.count("pbr>9.9.9") < 40  # cut in the middle
+    assert "And because you require pbr==1.8.1" in said  # the end, which names the pin, is kept
+
+
 GCD_GIT = """\
 error: Git operation failed
   cause: failed to clone into: /root/.cache/uv/git-v2/db/cddf87124a967997
