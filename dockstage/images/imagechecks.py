@@ -148,6 +148,17 @@ def deploy_findings(output: str) -> str:
     return f"{len(found)}: {'; '.join(found)}" if found else ""
 
 
+def checklist_findings(output: str) -> str:
+    """What a failed `check --deploy` found, or '' when it found nothing but crashed: a traceback
+    with no finding is a crash, whatever else its output says (digiTTrain2's mediapipe printed absl's
+    "WARNING: All log messages before absl::InitializeLog()..." before its ImportError)."""
+    findings = deploy_findings(output)
+    if findings:
+        return findings
+    lines = [line for line in output.splitlines() if "?:" in line or "WARN" in line]
+    return "; ".join(lines)[:300] if lines and not last_exception(output) else ""
+
+
 CHECK_HINTS = {"fields.E120": "PostgreSQL alone lets a CharField go without one (Django 4.2+): give each a max_length"}
 """What a system check error met on MySQL means for a project that ran on PostgreSQL."""
 
@@ -243,11 +254,11 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
                 "fix them where they are named (deploy-check in [tool.dockstage] sets the level the checklist's "
                 "warnings fail at)",
             )
-        found = [line for line in text.splitlines() if "?:" in line or "WARN" in line]
+        found = checklist_findings(text)
         if found:
             return ImageCheckFailed(
                 tag,
-                f"`check --deploy` reports {deploy_findings(text) or '; '.join(found)[:300]}",
+                f"`check --deploy` reports {found}",
                 "fix the prod settings so the deployment checklist passes (deploy-check in [tool.dockstage] sets its level)",
             )
         service = service_at_import(text)

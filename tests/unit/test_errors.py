@@ -335,6 +335,26 @@ def test_the_deploy_checklist_is_said_as_its_ids_and_first_sentences() -> None:
     assert imagechecks.deploy_findings("System check identified no issues (0 silenced).") == ""
 
 
+ABSL_THEN_CRASH = """\
+WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+Traceback (most recent call last):
+  File "/app/manage.py", line 22, in <module>
+ImportError: cannot import name 'solutions' from 'mediapipe' (/opt/venv/lib/python3.11/site-packages/mediapipe/__init__.py)
+"""
+
+
+def test_a_check_that_crashed_is_not_read_as_its_findings() -> None:
+    """Miska1984/digiTTrain2: mediapipe printed absl's WARNING line, then the URLconf's import failed;
+    the image check said "`check --deploy` reports WARNING: All log messages before absl..." and not
+    the ImportError."""
+    assert imagechecks.checklist_findings(ABSL_THEN_CRASH) == ""  # a crash: diagnosed as one
+    assert imagechecks.diagnose(ABSL_THEN_CRASH, [])[0].startswith("ImportError: cannot import name 'solutions'")
+    assert imagechecks.checklist_findings(DEPLOY_CHECK).startswith("3: security.W004")
+    assert imagechecks.checklist_findings(ABSL_THEN_CRASH + DEPLOY_CHECK).startswith("3: security.W004")
+    other_form = "WARNINGS:\n?: (hsts) not set\n"  # not in Django's form: the lines as they are
+    assert imagechecks.checklist_findings(other_form) == "WARNINGS:; ?: (hsts) not set"
+
+
 def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migration() -> None:
     """Gnaneshwar25/django-healthcare commits no migrations for its core app: migrate ran clean and
     /api/doctors/ gave 500 on (1146, "Table 'app.doctor' doesn't exist")."""
