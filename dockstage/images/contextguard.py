@@ -128,19 +128,21 @@ def dumps_in(context: Path) -> list[Path]:
 
 def git_ignored(context: Path, needs: Iterable[Path] = ()) -> list[Path]:
     """What git ignores under `context` (untracked files matching the checkout's ignore rules; a
-    wholly ignored folder as the folder), relative to it, sorted; [] outside a git checkout or
+    folder a rule names as the folder), relative to it, sorted; [] outside a git checkout or
     without git. A path the suite's build needs (`needs`, the staged files), or a folder holding
     one, is not in the list; nor is the context itself when git ignores it whole."""
     prefix = gitinfo.git(context, "rev-parse", "--show-prefix")
     # `status`, not `ls-files --directory`: git 2.39's ls-files fails ("directory entry not superset
-    # of prefix") in a folder whose ignored subfolders it collapses. No index lock is taken.
+    # of prefix") in a folder whose ignored subfolders it collapses. `matching`: a folder a rule names
+    # is listed without being walked (the default mode walked .nox's venvs: 0.25 s a call here, 6 ms
+    # now), files a rule names one by one. No index lock is taken.
     listed = gitinfo.git(
         context,
         "--no-optional-locks",
         "status",
         "--porcelain=v1",
         "-z",
-        "--ignored",
+        "--ignored=matching",
         "--ignore-submodules=all",
         "--",
         ".",

@@ -183,7 +183,7 @@ def test_what_git_ignores_is_listed_folders_whole_and_the_suites_needs_kept(tmp_
 def test_a_project_in_a_folder_of_a_checkout_gets_its_own_paths(tmp_path: Path) -> None:
     """git 2.39's `ls-files --directory` fails in such a folder once an ignored subfolder collapses."""
     git_checkout(tmp_path, "*.log\nscratch/\n", ["site/manage.py", "site/a.log", "site/logs/b.log", "scratch/x/y.py"])
-    assert contextguard.git_ignored(tmp_path / "site") == [Path("a.log"), Path("logs")]
+    assert contextguard.git_ignored(tmp_path / "site") == [Path("a.log"), Path("logs/b.log")]  # each file a rule names
     assert contextguard.git_ignored(tmp_path / "scratch/x") == []  # the whole project ignored: nothing to leave out
 
 
