@@ -182,47 +182,47 @@ class Run:
         images = self.provided_bases("python", *bases_first)
         todo = [stage for stage in order if stage not in self.built]
         log.debug("stages already built by this run: %s", [stage for stage in order if stage in self.built])
-        if todo:
-            self._say_git_ignored()
-        # One reading of the provenance (git, the base's digest) for the stages of this call.
+        # One reading of the provenance (git, the base's digest) and of what git ignores for the stages of this call.
         origin = provenance.labels(self.settings.root, self.docker, images.python) if todo else {}
+        ignored = contextguard.git_ignored(self.settings.root) if todo else []
+        self._say_git_ignored(ignored)
         for stage in todo[:1]:  # the first with its output live: the layers the others share are built there
-            self.built[stage] = self._build_stage(stage, images, origin, self.reporter)
+            self.built[stage] = self._build_stage(stage, images, origin, ignored, self.reporter)
         for wave in build_waves(todo[1:], assets=bool(self.settings.app.assets_command)):
-            self.built.update(self._build_side_by_side(wave, images, origin))
+            self.built.update(self._build_side_by_side(wave, images, origin, ignored))
         if check:
             for stage in order:
                 self.check_image(stage)
         return [self.built[stage] for stage in order]
 
-    def _say_git_ignored(self) -> None:
+    def _say_git_ignored(self, ignored: list[Path]) -> None:
         """Name what git ignores that the images leave out, beyond what no image ever holds."""
-        found = contextguard.worth_saying(contextguard.git_ignored(self.settings.root))
+        found = contextguard.worth_saying(ignored)
         if found:
             shown = ", ".join(f"{path.as_posix()}{'/' * (self.settings.root / path).is_dir()}" for path in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             self.reporter.info(f"left out of the images, as git ignores them: {shown}{more}")
 
     def _build_stage(
-        self, stage: str, images: BaseImages, origin: Mapping[str, str], reporter: Reporter
+        self, stage: str, images: BaseImages, origin: Mapping[str, str], ignored: list[Path], reporter: Reporter
     ) -> stages.Built:
-        return stages.build_stage(self.settings, self.docker, images, reporter, stage, origin=origin)
+        return stages.build_stage(self.settings, self.docker, images, reporter, stage, origin=origin, ignored=ignored)
 
     def _build_side_by_side(
-        self, todo: list[str], images: BaseImages, origin: Mapping[str, str]
+        self, todo: list[str], images: BaseImages, origin: Mapping[str, str], ignored: list[Path]
     ) -> dict[str, stages.Built]:
         """Build `todo` at once (BuildKit shares what they have in common; prod waits on stage's
         layers), each stage's output kept and printed whole, in order; the first failure in that
         order is raised once all have ended."""
         if len(todo) < 2:
-            return {stage: self._build_stage(stage, images, origin, self.reporter) for stage in todo}
+            return {stage: self._build_stage(stage, images, origin, ignored, self.reporter) for stage in todo}
         reporters = {stage: self.reporter.buffered(plain=True) for stage in todo}
         built: dict[str, stages.Built] = {}
         failed: dict[str, BaseException] = {}
 
         def work(stage: str) -> None:
             try:
-                built[stage] = self._build_stage(stage, images, origin, reporters[stage])
+                built[stage] = self._build_stage(stage, images, origin, ignored, reporters[stage])
             except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
                 failed[stage] = exc
 

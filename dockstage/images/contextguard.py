@@ -149,13 +149,19 @@ def git_ignored(context: Path, needs: Iterable[Path] = ()) -> list[Path]:
     )
     if prefix is None or not listed:
         return []
-    kept = [Path(STAGED_DIR), *needs]
     found = [
         Path(entry[3:].removeprefix(prefix))
         for entry in listed.split("\0")
         if entry.startswith("!! ") and entry[3:].startswith(prefix) and entry[3:] != prefix
     ]
-    return sorted(path for path in found if not any(need == path or path in need.parents for need in kept))
+    return left_out(found, needs)
+
+
+def left_out(ignored: Iterable[Path], needs: Iterable[Path] = ()) -> list[Path]:
+    """Of the paths git ignores, sorted, those a build leaves out: not one the suite's build needs
+    (`needs`, the staged files), nor a folder holding one."""
+    kept = [Path(STAGED_DIR), *needs]
+    return sorted(path for path in ignored if not any(need == path or path in need.parents for need in kept))
 
 
 def worth_saying(ignored: Iterable[Path]) -> list[Path]:
@@ -231,7 +237,12 @@ def ignore_text(
 
 
 def guarded_dockerfile(
-    dockerfile: Path, context: Path, state_dir: Path, needs: Iterable[Path] = (), variant: str = ""
+    dockerfile: Path,
+    context: Path,
+    state_dir: Path,
+    needs: Iterable[Path] = (),
+    variant: str = "",
+    ignored: Iterable[Path] | None = None,
 ) -> tuple[Path, list[Path]]:
     """The Dockerfile to build with, and the dumps it leaves out of the context.
 
@@ -239,11 +250,12 @@ def guarded_dockerfile(
     Otherwise a copy under
     `state_dir`, beside an ignore file made by `ignore_text` (`needs`: context-relative files the
     build uses that the project's rules must not leave out; `variant`: a folder of its own, for a
-    target whose needs differ)."""
+    target whose needs differ; `ignored`: what git ignores in the context, when the caller read it
+    once for several stages)."""
     needs = list(needs)
     found = dumps_in(context)
     project = project_ignore(dockerfile, context)
-    ignored = git_ignored(context, needs)
+    ignored = git_ignored(context, needs) if ignored is None else left_out(ignored, needs)
     if not found and project is None and not ignored:
         return dockerfile, []
     own = dockerfile.with_name(dockerfile.name + ".dockerignore")

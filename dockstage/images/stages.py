@@ -113,11 +113,13 @@ def build_stage(
     context: Path | None = None,
     cache: bool = True,
     origin: Mapping[str, str] | None = None,
+    ignored: list[Path] | None = None,
 ) -> Built:
     """Build one stage of the Dockerfile (its prerequisites come from the BuildKit cache) and tag it.
 
     `dockerfile`, `context` and `tag` default to the project's; the benchmark builds other ones.
-    `origin`: the provenance labels, when the caller read them once for several stages.
+    `origin`: the provenance labels, when the caller read them once for several stages; `ignored`:
+    what git ignores in the context, likewise.
     """
     tag = tag or settings.tag(stage)
     before = _image_id(docker, tag)
@@ -131,6 +133,7 @@ def build_stage(
             settings.path(settings.state_dir),
             suite_needs(settings, context or settings.root, stage),
             "test" if stage == "test" else "",
+            ignored,
         )
         if dumps:
             names = ", ".join(str(dump) for dump in dumps)

@@ -200,6 +200,16 @@ def test_git_ignored_paths_go_in_the_guarded_ignore_file_after_the_suites_rules(
     lines = (used.parent / "Dockerfile.dockerignore").read_text().splitlines()
     assert lines[0] == ".env"
     assert lines[-1] == "/shop/secrets \\[prod\\].json"  # exactly this path, its brackets literal
+    # read once by the caller for several stages: the same file, with each stage's needs kept in
+    once = contextguard.git_ignored(context)
+    assert contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage", ignored=once) == (used, [])
+    assert (used.parent / "Dockerfile.dockerignore").read_text().splitlines() == lines
+    needed = [Path("shop/secrets [prod].json")]
+    # a needed file is not left out: nothing else is, so the build takes the Dockerfile as it is
+    assert contextguard.guarded_dockerfile(dockerfile, context, context / ".dockstage", needed, ignored=once) == (
+        dockerfile,
+        [],
+    )
 
 
 def test_only_what_a_user_may_miss_is_said() -> None:
