@@ -30,9 +30,28 @@ def names(found: Findings) -> list[str]:
 
 
 def request(found: Findings, modules: list[str]) -> dict[str, object]:
-    """What the probe is asked: the modules, the names, and the health path candidates."""
+    """What the probe is asked: the modules, the names, the health path candidates, and how the
+    test command imports the tests' settings (its sys.argv and environment)."""
     paths = [found.health_path] if found.health_found else []
-    return {"modules": modules, "names": names(found), "health": {"paths": paths, "words": list(HEALTH_WORDS)}}
+    asked: dict[str, object] = {
+        "modules": modules,
+        "names": names(found),
+        "health": {"paths": paths, "words": list(HEALTH_WORDS)},
+    }
+    runner = test_runner(found.test_command)
+    if runner:
+        asked["runner"] = {"module": modules[-1], **runner}
+    return asked
+
+
+def test_runner(command: str) -> dict[str, object]:
+    """What pytest or `manage.py test` show the settings they import: {} for another command."""
+    words = command.split()
+    if words[:1] in (["pytest"], ["py.test"]) or words[:3] == ["python", "-m", "pytest"]:
+        return {"argv": ["/opt/venv/bin/pytest"], "env": {"PYTEST_VERSION": ""}}  # the probe fills the version
+    if "manage.py" in words[:2] and "test" in words:
+        return {"argv": ["manage.py", *words[words.index("test") :]], "env": {}}
+    return {}
 
 
 def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, object]] | None:
@@ -74,10 +93,15 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
 
 
 def probed_line(results: list[dict[str, object]], took: str) -> str:
-    """What the probe did, module by module: imported, or failed (the reason is init's `check` line)."""
-    imported = [str(r.get("module")) for r in results if r.get("ok")]
+    """What the probe did, module by module: imported, or failed (the reason is init's `check` line);
+    the tests' module imported again as their runner imports it, last."""
+    imported = [str(r.get("module")) for r in results if r.get("ok") and not r.get("runner")]
     failed = [str(r.get("module")) for r in results if not r.get("ok")]
+    again = [
+        f", then {r.get('module')} again as the tests import it" for r in results if r.get("runner") and r.get("ok")
+    ]
     line = f"probed {', '.join(imported)} in it" if imported else "probed nothing in it"
+    line += "".join(again)
     return line + (f"; importing {', '.join(failed)} failed (see below)" if failed else "") + f" ({took})"
 
 
@@ -267,7 +291,11 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
             f"{', '.join(found.overlay)} ({'; '.join(found.overlay_reasons)}); your files are not edited"
         )
     if found.test_overlay and tests is not prod:
-        found.found.append(f"test overlay: {tests.module} does not use the stack's database: the suite sets it")
+        same = tests.module == prod.module  # probed again as the test command imports it
+        found.found.append(
+            f"test overlay: {tests.module} does not use the stack's database"
+            f"{f' under `{found.test_command}`' if same else ''}: the suite sets it"
+        )
     if tests.error and tests is not prod:
         found.notes.append(f"importing {tests.module} failed in the probe ({tests.error}): check test-env")
 

@@ -14,6 +14,10 @@ each name had and what the settings held (DATABASES, SECRET_KEY, ALLOWED_HOSTS, 
 With {"health": {"paths": [...], "words": [...]}} in the request, the first module's apps and
 URLconf are loaded once more (django.setup()) and the health path candidates are resolved there
 (health_path): the first module's answer carries the path chosen and why the others were not.
+With {"runner": {"module": ..., "argv": [...], "env": {...}}}, the tests' settings module is
+imported as the test command imports it (sys.argv and the environment pytest or `manage.py test`
+give it) when it is not the first module, or when the first module looked at either: a settings
+file that switches to SQLite under the test runner is seen doing so (its answer is appended).
 Nothing here connects anywhere: settings and URLconf are imported, no request is made.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import json
 import os
 import re
@@ -35,6 +40,11 @@ _NUMBER_PARSE = re.compile(
     r"invalid literal for int|could not convert string to float|not a valid (integer|number)", re.I
 )
 NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
+RUNNERS = ("PYTEST_", "RUN_MAIN", "WERKZEUG_RUN_MAIN")
+"""Names the test runner and the autoreloader set, never the suite's stacks: no sentinel (SISOC's
+settings took SQLite when PYTEST_CURRENT_TEST was set at all); the tests' pass gets pytest's own."""
+_CONTEXT: dict = {"argv": None, "env": {}}
+"""The test runner's sys.argv and environment while the tests' module is probed (as_runner)."""
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
 READ_BACK = (
     "SECRET_KEY",
@@ -199,6 +209,8 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     with `health` too, the URLconf is loaded and the health path chosen (health_path)."""
     reads: list[str] = []  # every name the import read or tested
     valued: set[str] = set()  # ... read for its value
+    argv = _Argv(sys.argv)
+    sys.argv = argv
     environ_class = type(os.environ)
     original = environ_class.__getitem__
     original_contains = environ_class.__contains__
@@ -246,6 +258,7 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
             "reads": reads,
             "tested": tested(),
             "missing_dir": missing_dir(exc, os.getcwd()),
+            "argv_read": argv.read,
         }
     finally:
         environ_class.__getitem__ = original
@@ -260,7 +273,54 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["DJANGO_VERSION"] = _django_version()
     if chosen is not None:
         values["HEALTH"] = chosen
-    return {"ok": True, "reads": reads, "tested": tested(), "values": values}
+    return {"ok": True, "reads": reads, "tested": tested(), "values": values, "argv_read": argv.read}
+
+
+class _Argv(list):
+    """sys.argv, noting whether the project's code looked at it (`'test' in sys.argv`)."""
+
+    read = False
+
+    def _seen(self) -> None:
+        if not self.read and _read_by_the_project(sys._getframe(2)):
+            self.read = True
+
+    def __contains__(self, item: object) -> bool:
+        self._seen()
+        return super().__contains__(item)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        self._seen()
+        return super().__getitem__(index)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._seen()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._seen()
+        return super().__len__()
+
+
+@contextlib.contextmanager
+def as_runner(runner: dict):  # type: ignore[no-untyped-def]
+    """Every attempt inside imports with the test runner's sys.argv and environment."""
+    env = dict(runner.get("env") or {})
+    if env.get("PYTEST_VERSION") == "":  # pytest sets it to its version before it loads any conftest
+        try:
+            env["PYTEST_VERSION"] = importlib.metadata.version("pytest")
+        except importlib.metadata.PackageNotFoundError:
+            env["PYTEST_VERSION"] = "8.4.0"
+    _CONTEXT.update(argv=list(runner.get("argv") or []) or None, env=env)
+    try:
+        yield
+    finally:
+        _CONTEXT.update(argv=None, env={})
+
+
+def runner_minded(result: dict) -> bool:
+    """Whether a module's import looked at what the test runner sets: sys.argv, or its names."""
+    return bool(result.get("argv_read")) or any(n.startswith(RUNNERS) for n in result.get("reads", []))
 
 
 def static_storage_local(settings) -> object:
@@ -508,11 +568,13 @@ def attempt(module: str, env: dict, setup: bool = False, health: dict | None = N
     """One import of `module` with `env`, in a child process (forked: the libraries the parent
     preloaded are not imported again, which makes the many attempts of a large settings cheap)."""
     base = {k: v for k, v in BASE_ENV.items() if k not in ("DOCKSTAGE_PROBE", "DJANGO_SETTINGS_MODULE")}
+    base.update(_CONTEXT["env"])
     if hasattr(os, "fork"):
         return _forked(module, {**base, **env, "DJANGO_SETTINGS_MODULE": module}, setup, health)
+    argv = {"DOCKSTAGE_PROBE_ARGV": json.dumps(_CONTEXT["argv"])} if _CONTEXT["argv"] else {}
     done = subprocess.run(
         [sys.executable, __file__, "--once", module],
-        env={**base, **env, "DJANGO_SETTINGS_MODULE": module},
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": module, **argv},
         capture_output=True,
         text=True,
         timeout=120,
@@ -544,6 +606,8 @@ def _forked(module: str, env: dict, setup: bool = False, health: dict | None = N
             signal.alarm(120)
             os.environ.clear()
             os.environ.update(env)
+            if _CONTEXT["argv"]:
+                sys.argv = list(_CONTEXT["argv"])
             answer = json.dumps(once(module, setup, health), default=_as_text)
         except BaseException as exc:  # noqa: BLE001 - a SystemExit at import, an answer json cannot write
             code = 1
@@ -584,8 +648,8 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     """Import `module` until it imports with a sentinel for every name it reads (bounded);
     `pinned` names keep their value (the engine choice found on a first pass)."""
     pinned = pinned or {}
-    skip = {"DJANGO_SETTINGS_MODULE", "DOCKSTAGE_PROBE", "PATH", "HOME", "PYTHONPATH", *pinned}
-    order = [n for n in dict.fromkeys(names) if n not in skip and not n.startswith(NOT_THE_APPS)]
+    skip = {"DJANGO_SETTINGS_MODULE", "DOCKSTAGE_PROBE", "PATH", "HOME", "PYTHONPATH", *pinned, *_CONTEXT["env"]}
+    order = [n for n in dict.fromkeys(names) if n not in skip and not n.startswith(NOT_THE_APPS + RUNNERS)]
     kinds = {name: first_kind(name) for name in order}
 
     def env() -> dict:
@@ -602,12 +666,14 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
             os.makedirs(needed, exist_ok=True)  # in the probe's throwaway container
             made.append(needed)
             continue
-        new = [n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS)]
+        new = [
+            n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS + RUNNERS)
+        ]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
         if kinds.get(wanted) == "unset":  # its sentinel broke the import, and unset it is missing: "0"
             kinds[wanted] = "zero"
             continue
-        if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS):
+        if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS + RUNNERS):
             wanted = ""  # it had its sentinel already, or it is the image's (PYTHON_VERSION), not the app's
         if wanted and len(asked) < MAX_MISSING:
             new, asked = [wanted], [*asked, wanted]
@@ -900,15 +966,22 @@ def check_health(result: dict, request: dict) -> dict:
 
 def main(argv: list) -> int:
     if argv[:1] == ["--once"]:
+        sys.argv = json.loads(os.environ.get("DOCKSTAGE_PROBE_ARGV", "null")) or sys.argv
         print("DOCKSTAGE-ONCE " + json.dumps(once(argv[1])), flush=True)
         return 0
     request = json.loads(os.environ.get("DOCKSTAGE_PROBE", "{}"))
     sys.path.insert(0, os.getcwd())
     preload()
     names = list(request.get("names", []))
-    results = [probe(module, names) for module in request.get("modules", [])]
+    modules = list(request.get("modules", []))
+    runner = request.get("runner") or {}
+    tests = runner.get("module") if isinstance(runner, dict) else None
+    results = [probe(module, names) for module in modules if module != tests or module == modules[0]]
     if results and results[0].get("ok") and isinstance(request.get("health"), dict):
         results[0]["health"] = check_health(results[0], request["health"])
+    if tests and (tests != modules[0] or (results and runner_minded(results[0]))):
+        with as_runner(runner):  # the tests' settings as the test command imports them
+            results.append({**probe(tests, names), "runner": True})
     print("DOCKSTAGE-PROBE " + json.dumps({"python": sys.version.split()[0], "results": results}), flush=True)
     return 0
 

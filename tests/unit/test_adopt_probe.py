@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from dockstage.adopt import learn, render, settingschoice
+from dockstage.adopt import probe as probe_module
 from dockstage.adopt.inspect import Findings, inspect
 from dockstage.adopt.probe import apply, deploy_made_module, left_out_file, not_installed
 from dockstage.core import resources
@@ -119,18 +120,26 @@ INSTALLED_APPS = []
 
 
 def probe(
-    tmp_path: Path, modules: dict[str, str], names: list[str], health: dict[str, object] | None = None
+    tmp_path: Path,
+    modules: dict[str, str],
+    names: list[str],
+    health: dict[str, object] | None = None,
+    runner: dict[str, object] | None = None,
 ) -> list[dict[str, object]]:
     """The in-image probe run here on `modules` of a package `proj` (its request: these modules,
-    `names` given sentinels, `health` candidates to resolve); its results."""
-    done = run_probe(tmp_path, modules, names, health)
+    `names` given sentinels, `health` candidates to resolve, the test `runner`); its results."""
+    done = run_probe(tmp_path, modules, names, health, runner)
     line = next(x for x in done.stdout.splitlines() if x.startswith("DOCKSTAGE-PROBE "))
     results: list[dict[str, object]] = json.loads(line.split(" ", 1)[1])["results"]
     return results
 
 
 def run_probe(
-    tmp_path: Path, modules: dict[str, str], names: list[str], health: dict[str, object] | None = None
+    tmp_path: Path,
+    modules: dict[str, str],
+    names: list[str],
+    health: dict[str, object] | None = None,
+    runner: dict[str, object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The probe script's run, as `probe` makes it (its stdout and stderr)."""
     package = tmp_path / "proj"
@@ -141,7 +150,9 @@ def run_probe(
     request: dict[str, object] = {"modules": [f"proj.{name}" for name in modules if name != "urls"], "names": names}
     if health is not None:
         request["health"] = health
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    if runner is not None:
+        request["runner"] = runner
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",) and not k.startswith("PYTEST_")}
     return subprocess.run(
         [sys.executable, str(PACKAGE_DATA / "probe.py")],
         cwd=tmp_path,
@@ -683,6 +694,63 @@ def test_side_by_side_names_every_failed_step_and_loses_no_crash(capsys: pytest.
     with pytest.raises(RuntimeError, match="went away"):
         pipeline.side_by_side(run, {"checks": lambda _: "4 passed", "smoke_prod": crash}, summary)
     assert summary.rows[1][1] == "FAILED: RuntimeError"
+
+
+RUNNER_MINDED = """\
+import os
+import sys
+
+
+def running_tests(environ, argv):
+    return any("pytest" in arg for arg in argv) or "test" in argv or bool(environ.get("PYTEST_CURRENT_TEST"))
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": os.environ.get("DATABASE_HOST"),
+        "NAME": os.environ.get("DATABASE_NAME"),
+    }
+}
+if running_tests(os.environ, sys.argv):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+"""
+
+
+@pytest.mark.parametrize("command", ["pytest", "python manage.py test"])
+def test_settings_that_switch_to_sqlite_under_the_test_runner_are_probed_as_it_runs_them(
+    tmp_path: Path, command: str
+) -> None:
+    """Held-out SISOC: its settings take an in-memory SQLite when pytest's name is in sys.argv, or
+    `test` is, or PYTEST_CURRENT_TEST is set at all. The probe gave that name a sentinel, read
+    DATABASES as SQLite and overlaid prod's database it reads from DATABASE_HOST. Now pytest's names
+    get none, and the module is imported a second time as the test command imports it."""
+    names = ["DJANGO_SECRET_KEY", "DATABASE_HOST", "DATABASE_NAME", "PYTEST_CURRENT_TEST"]
+    runner = {"module": "proj.settings", **probe_module.test_runner(command)}
+    results = probe(tmp_path, {"settings": RUNNER_MINDED}, names, runner=runner)
+    assert len(results) == 2, results
+    prod, tests = results
+    assert "PYTEST_CURRENT_TEST" not in prod["env"] and prod["argv_read"]  # type: ignore[operator]
+    assert prod["values"]["DATABASES"]["default"]["ENGINE"] == "django.db.backends.mysql"  # type: ignore[index]
+    assert tests["runner"] is True
+    assert tests["values"]["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"  # type: ignore[index]
+    found = Findings(tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application", test_command=command)
+    apply(found, results)
+    assert "database" not in found.overlay and found.test_overlay == ["database"]
+    assert found.env["database-host"] == ["DATABASE_HOST"]
+    assert f"test overlay: proj.settings does not use the stack's database under `{command}`" in "\n".join(found.found)
+    line = probe_module.probed_line(results, "1 s")
+    assert line == "probed proj.settings in it, then proj.settings again as the tests import it (1 s)"
+
+
+def test_settings_that_never_look_at_the_runner_are_probed_once(tmp_path: Path) -> None:
+    runner = {"module": "proj.settings", **probe_module.test_runner("pytest")}
+    results = probe(tmp_path, {"settings": OWN_NAMES}, ["DJKEY", "DBNAME"], runner=runner)
+    assert len(results) == 1 and not results[0]["argv_read"]
+    assert probe_module.test_runner("bash run-tests.sh") == {}
 
 
 def test_static_root_set_in_an_imported_module_turns_collectstatic_on(tmp_path: Path) -> None:
