@@ -486,9 +486,32 @@ def imports_pip(text: str) -> str:
 
 def mysql_only(text: str) -> str:
     """The fix when `text` shows MariaDB refusing what only MySQL has (Shopwise's ngram full-text
-    index: error 1128), else ''."""
+    index: error 1128), or what MySQL lets pass (dropping a column a unique index spans), else ''."""
     missing = _FUNCTION_MISSING.search(text)
-    return _MYSQL_ONLY.get(missing.group(1).lower(), "") if missing else ""
+    return _MYSQL_ONLY.get(missing.group(1).lower(), "") if missing else indexed_column_dropped(text)
+
+
+_KEY_COLUMN = re.compile(r"""\(1072, ["']Key column '(\w+)' doesn't exist in table""")
+_APPLYING = re.compile(r"Applying (\w+\.\w+)\.\.\.")
+
+
+def indexed_column_dropped(text: str) -> str:
+    """The fix when MariaDB refused a migration's DROP COLUMN for a column a multi-column unique
+    index still holds (SISOC's VAT.0001_squashed_0045 drops asistencia.encuentro, which a
+    unique_together spans): MySQL 8 takes the column out of the index, MariaDB says error 1072
+    (MDEV-39620: the words say the column does not exist), else ''."""
+    refused = _KEY_COLUMN.search(text)
+    if refused is None:
+        return ""
+    applying = _APPLYING.findall(text[: refused.start()])
+    where = f"in {applying[-1]} " if applying else ""
+    return (
+        f"MariaDB, the stand-ins' database, refuses to drop the column {refused.group(1)} while a multi-column "
+        "unique index (unique_together, a UniqueConstraint) still spans it, where MySQL 8 takes it out of the "
+        "index: error 1072's words are MariaDB's. On MySQL itself (DOCKSTAGE_FLAVOUR=official, mysql:8.4) it "
+        f"migrates; for MariaDB too, remove that constraint {where}before the field (AlterUniqueTogether or "
+        "RemoveConstraint ahead of the RemoveField)"
+    )
 
 
 DISALLOWED_HOST_FIX = (

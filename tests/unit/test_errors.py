@@ -382,6 +382,18 @@ def test_a_migration_using_what_only_mysql_has_says_so_on_the_mariadb_stand_in()
     assert other.fix == "its log is above; fix the cause and run again"
 
 
+def test_a_migration_dropping_a_column_a_unique_index_spans_says_mariadb_refuses_it() -> None:
+    """SISOC's squashed migration drops asistencia.encuentro, which a unique_together spans: MySQL 8
+    takes it out of the index, MariaDB 10.11 (the stand-in) says 1072 "Key column ... doesn't exist"."""
+    why = "django.db.utils.OperationalError: (1072, \"Key column 'encuentro_id' doesn't exist in table\")"
+    failed = errors.ServiceFailed("migrating the smoke stack's database", ["migrate"], why=why, exited=1)
+    assert failed.fix.startswith("MariaDB, the stand-ins' database, refuses to drop the column encuentro_id while")
+    assert "DOCKSTAGE_FLAVOUR=official" in failed.fix and "remove that constraint before the field" in failed.fix
+    log = f"  Applying VAT.0001_squashed_0045...Traceback (most recent call last):\n{why}\n"
+    assert "remove that constraint in VAT.0001_squashed_0045 before the field" in errors.known_fix(log)
+    assert errors.known_fix("(1072, 'Key column') and more") == ""
+
+
 @pytest.mark.parametrize(
     ("command", "action"),
     [
