@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shlex
 import threading
 import time
@@ -153,11 +154,28 @@ def junit_stopped(path: Path) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def failed_summary(counts: dict[str, int], stopped: str) -> str:
-    """The counts of a failed run, or, when it ran no test, that the tests did not start and why."""
+_ON_SETUP = re.compile(r'^failed on setup with "(.*)"$', re.DOTALL)
+
+
+def junit_setup_error(path: Path) -> str:
+    """The one error every errored test of the report had on setup (their test database's
+    migrations failing on MySQL: SISOC's 2955), or '' when they differ or one had another."""
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - written by our own test command in the test image
+    except ET.ParseError:
+        return ""
+    messages = {str(error.get("message") or "") for error in root.iter("error")}
+    found = [_ON_SETUP.match(message) for message in messages]
+    return found[0].group(1) if len(found) == 1 and found[0] else ""
+
+
+def failed_summary(counts: dict[str, int], stopped: str, setup_error: str = "") -> str:
+    """The counts of a failed run, or, when it ran no test, that the tests did not start and why;
+    an error every errored test had on setup is named."""
     if counts["tests"] == 0 and counts["errors"] == 0:
         return f"the tests did not start: {stopped or 'the runner stopped before its first test (its output is above)'}"
-    return describe_counts(counts)
+    one = "its error" if counts["errors"] == 1 else f"each of the {counts['errors']} errors"
+    return describe_counts(counts) + (f"; {one} on setup: {setup_error}" if setup_error else "")
 
 
 def describe_counts(counts: dict[str, int]) -> str:
@@ -246,7 +264,7 @@ def test_image(
             run.reporter.step("db logs")
             stack.show_logs(["db"], tail=40)
             summary = (
-                failed_summary(junit_counts(junit), junit_stopped(junit))
+                failed_summary(junit_counts(junit), junit_stopped(junit), junit_setup_error(junit))
                 if junit.exists()
                 else "no junit report in this run"
             )

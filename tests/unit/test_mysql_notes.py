@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from dockstage.flows import mysqlnotes, workdirnote
+from dockstage.core import errors, resources
+from dockstage.flows import mysqlnotes, pipeline, workdirnote
 
 REPORT = """\
 <?xml version="1.0" encoding="utf-8"?>
@@ -137,3 +141,61 @@ def test_files_a_test_opens_relative_to_another_folder_name_that_folder(tmp_path
     assert line.startswith("2 tests: open files by paths relative to the working directory that are under backend/")
     assert "(e.g. tests/unit_tests/trefle/many.json)" in line and "Path(__file__).parent" in line
     assert workdirnote.notes(failed, tmp_path / "backend") == []  # run from there, nothing is elsewhere
+
+
+DB_SETUP_CONFTEST = """\
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup():
+    raise RuntimeError("(1072, \\"Key column 'encuentro_id' doesn't exist in table\\")")
+
+
+@pytest.fixture
+def db(django_db_setup):
+    return None
+"""
+
+
+def test_a_test_database_that_cannot_be_set_up_ends_the_run_at_its_first_test(tmp_path: Path) -> None:
+    """SISOC: its test database's migrations stopped on MariaDB, and each of 2955 tests errored on it,
+    one after another, for 17 minutes. The suite's pytest plugin ends the run at the first (pytest-
+    django's django_db_setup is the fixture that raised; a plain pytest here, with one by that name),
+    and the summary names the one error, whose known fix follows."""
+    (tmp_path / "conftest.py").write_text(DB_SETUP_CONFTEST)
+    (tmp_path / "test_many.py").write_text(
+        "def test_plain():\n    assert True\n\n"
+        + "".join(f"def test_db_{n}(db):\n    assert True\n\n" for n in range(30))
+    )
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "dockstage_dbproof", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(resources.path(resources.SUPPORT) / "pythonpath")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout[-2000:]  # interrupted
+    assert "the test database could not be set up: every test that needs it would fail the same way" in done.stdout
+    counts = pipeline.junit_counts(junit)
+    assert counts == {"tests": 2, "failures": 0, "errors": 1, "skipped": 0}, done.stdout[-2000:]
+    error = pipeline.junit_setup_error(junit)
+    assert error == "RuntimeError: (1072, \"Key column 'encuentro_id' doesn't exist in table\")"
+    summary = pipeline.failed_summary(counts, "", error)
+    assert summary == f"2 tests, 0 failed, 1 errors, 0 skipped; its error on setup: {error}"
+    failed = errors.TestsFailed(2, summary, "junit-app.xml", database="MySQL at db")
+    assert failed.fix.startswith("MariaDB, the stand-ins' database, refuses to drop the column encuentro_id")
+    (tmp_path / "test_many.py").write_text("def test_plain():\n    assert True\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "dockstage_dbproof", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(resources.path(resources.SUPPORT) / "pythonpath")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and pipeline.junit_setup_error(junit) == ""

@@ -1,6 +1,9 @@
 """Which database the tests used: a pytest plugin (`-p dockstage_dbproof`) and a wrapper for
 `python -m dockstage_dbproof manage.py test ...`; both write DOCKSTAGE_DB_PROOF (JSON: vendor,
 host, engine, settings module) when the run ends, for the pipeline to check it was the stack's MySQL.
+Under pytest it also ends the run at the first test whose database could not be set up (pytest-django's
+django_db_setup failed: a migration MySQL refuses): every later test that needs it would fail alike,
+and SISOC's 2955 did, one after another, for 17 minutes.
 """
 
 import atexit
@@ -33,6 +36,16 @@ def record() -> None:
         found["error"] = repr(exc)[:300]
     with open(path, "w", encoding="utf-8") as out:
         json.dump(found, out)
+
+
+DB_SETUP_STOPPED = "the test database could not be set up: every test that needs it would fail the same way"
+
+
+def pytest_runtest_makereport(item, call) -> None:
+    """Stop the session when pytest-django's django_db_setup raised (the report is pytest's own)."""
+    failed = call.excinfo if call.when == "setup" else None
+    if failed is not None and any(entry.name == "django_db_setup" for entry in failed.traceback):
+        item.session.shouldstop = DB_SETUP_STOPPED
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
