@@ -132,15 +132,21 @@ def deploy_made_module(error: str, found: Findings) -> str:
         if p.name.startswith(leaf) and p.name != f"{leaf}.py" and _TEMPLATE_WORDS.search(p.name[len(leaf) :])
     )
     module = next((f for f in (folder / f"{leaf}.py", folder / leaf) if f.exists()), None)
+    expected = folder / f"{leaf}.py"
+    hidden = module is None and not templates and gitinfo.ignores(found.root, expected)
     made = (
         f"the project makes it from {templates[0]} where it deploys"
         if templates
         else absent_from_images(module, found)
         if module is not None
+        else f"it is not in the project: git ignores {expected.relative_to(found.root).as_posix()}, so no checkout "
+        "has it (each developer makes it by hand)"
+        if hidden
         else "it is not in the project"
     )
+    secrets = "read what it holds from the environment (.env gives it to every stack), " if hidden else ""
     return (
-        f"{package}.{leaf} is imported by the settings and {made}: make that import optional "
+        f"{package}.{leaf} is imported by the settings and {made}: {secrets}make that import optional "
         f"(try: ... except ImportError), or set settings-module to a module that needs no such file"
     )
 

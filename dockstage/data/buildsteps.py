@@ -33,6 +33,17 @@ def pruned_cause(output: str, pruned: list[str]) -> str:
     return ""
 
 
+def absent_module_cause(output: str, app: Path) -> str:
+    """The project's own module the step imported and the image lacks (tranlong58's settings import
+    mysite.secret_key, a file its .gitignore names: no checkout has it, so no image does), or ''."""
+    for module in reversed(_NO_MODULE.findall(output)):
+        package, _, leaf = module.rpartition(".")
+        folder = app / package.replace(".", "/")
+        if package and leaf and (folder / "__init__.py").is_file() and not (folder / f"{leaf}.py").exists():
+            return f"No module named {module!r}: {package.replace('.', '/')}/{leaf}.py is not in the image"
+    return ""
+
+
 _NO_DATABASE = re.compile(
     r"OperationalError.*(?:Can't connect to (?:local )?(?:MySQL|MariaDB) server|Unknown (?:MySQL )?server host"
     r"|could not connect to server|could not translate host name|Connection refused)"
@@ -191,6 +202,16 @@ def main() -> int:
             print(
                 f"dockstage: error: `{shlex.join(command)}` failed at build time: {cause}; "
                 f"fix: take the pattern matching {cause.rsplit(' ', 1)[-1]} out of prod-exclude in [tool.dockstage]",
+                file=sys.stderr,
+            )
+            return code
+        absent = absent_module_cause(done.stderr, APP) if code else ""
+        if absent:
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {absent}; fix: the images hold "
+                "what the checkout tracks (minus what git or a .dockerignore leaves out): a module each developer "
+                "makes by hand (secrets kept out of git) is in none; read such values from the environment "
+                "(.env gives them to every stack), or make that import optional (try: ... except ImportError)",
                 file=sys.stderr,
             )
             return code

@@ -867,6 +867,18 @@ def test_a_file_the_settings_open_that_no_image_holds_is_explained(tmp_path: Pat
         "StockScreener.local_settings is imported by the settings and src/StockScreener/local_settings.py is in "
         "your checkout but git ignores it"
     )
+    # tranlong58's mysite.secret_key: git ignores it and a fresh clone has none, so the note says so
+    (tmp_path / "src/StockScreener/local_settings.py").unlink()
+    note = deploy_made_module("No module named 'StockScreener.local_settings'", found)
+    assert note.startswith(
+        "StockScreener.local_settings is imported by the settings and it is not in the project: git ignores "
+        "src/StockScreener/local_settings.py, so no checkout has it (each developer makes it by hand): read what "
+        "it holds from the environment"
+    ), note
+    (tmp_path / ".gitignore").write_text("")
+    assert "it is not in the project: make that import optional" in deploy_made_module(
+        "No module named 'StockScreener.local_settings'", found
+    )
 
 
 FLAG_BRANCH = """\

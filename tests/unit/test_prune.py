@@ -219,3 +219,18 @@ def test_check_deploy_errors_are_said_one_per_kind_before_the_warnings() -> None
         "max_length"
     )
     assert check_errors("WARNINGS:\n?: (security.W004) You have not set a value for SECURE_HSTS_SECONDS.\n") == ""
+
+
+def test_a_build_step_failing_on_a_module_the_image_lacks_names_the_file(tmp_path: Path) -> None:
+    """tranlong58's settings import mysite.secret_key, which its .gitignore names: collectstatic
+    failed at build time on it, and the build said only to read its output."""
+    buildsteps = helper("buildsteps")
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "mysite/__init__.py").write_text("")
+    output = "Traceback...\nModuleNotFoundError: No module named 'mysite.secret_key'\n"
+    assert buildsteps.absent_module_cause(output, tmp_path) == (
+        "No module named 'mysite.secret_key': mysite/secret_key.py is not in the image"
+    )
+    assert buildsteps.absent_module_cause("ModuleNotFoundError: No module named 'celery'\n", tmp_path) == ""
+    (tmp_path / "mysite/secret_key.py").write_text("MY_SECRET_KEY = 'x'\n")  # there: another cause
+    assert buildsteps.absent_module_cause(output, tmp_path) == ""
