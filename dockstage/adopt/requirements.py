@@ -366,10 +366,22 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
     if any(_VCS.search(text) for text in found.texts) and "git" not in found.apt_build:
         found.apt_build.append("git")  # uv clones `pkg @ git+https://...` itself, with the git command
         found.notes.append("a requirement comes from a git repository: git is in apt-build (the dev build clones it)")
+    frozen: dict[str, str] = {m[1]: m[2] for text in found.texts for m in _FROZEN_PATH.finditer(text)}
+    if frozen:
+        first, where = next(iter(frozen.items()))
+        named = f"{first} is" if len(frozen) == 1 else f"{len(frozen)} requirements ({', '.join(frozen)}) are"
+        found.notes.append(
+            f"{named} required from a folder of the machine that wrote the requirements ({where}: pip freeze "
+            "writes `name @ file:///...` for a package installed from one), and no build has it: require a "
+            "release from the index (name==version), or drop the line when the app does not import it"
+        )
     return found
 
 
 _VCS = re.compile(r"(?:^|[\s@=])git\+(?:https?|ssh|git)://", re.M)
+_FROZEN_PATH = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)\s*@\s*(file:///\S+)", re.M)
+"""`name @ file:///home/...`: pip freeze's line for a package installed from a folder (conda's
+`@ file:///croot/...` builds too): absolute, outside any build context."""
 
 
 def _psycopg(found: Requirements) -> None:

@@ -117,6 +117,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
             source_build_failure(result.stderr)
             or not_on_index(result.stderr)
             or git_fetch_failure(result.stderr)
+            or local_path_missing(result.stderr)
             or ("" if pinned else unsatisfiable(result.stderr, folder.name))
         ):
             print(diagnosis, file=sys.stderr)
@@ -188,6 +189,24 @@ def git_fetch_failure(stderr: str) -> str:
     return (
         f"dockstage: error: fetching {what} failed{why}; fix: the build clones it, so its host must be "
         "reachable from builds here (HTTPS_PROXY), or require a release from the package index instead"
+    )
+
+
+LOCAL_PATH = re.compile(r"Distribution not found at: (file://\S+)")
+
+
+def local_path_missing(stderr: str) -> str:
+    """The helper's one line when a requirement points at a folder of the machine that wrote the
+    requirements (`pip freeze` writes `name @ file:///home/...` for what was installed from one:
+    100ASSASSIN's command-ai), else ''."""
+    missing = LOCAL_PATH.search(stderr)
+    if missing is None:
+        return ""
+    return (
+        f"dockstage: error: a requirement points at {missing.group(1)}, a folder of the machine that wrote "
+        "the requirements (pip freeze writes `name @ file:///...` for a package installed from a folder), and no "
+        "build has it; fix: require a release from the package index there (name==version), or drop the line "
+        "when the app does not import it"
     )
 
 

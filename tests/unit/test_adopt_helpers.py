@@ -205,6 +205,19 @@ def test_a_git_requirement_that_cannot_be_fetched_is_named_with_gits_reason() ->
     assert helper("install").git_fetch_failure(DRIP_PINS) == ""
 
 
+def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
+    stderr = "  x Failed to resolve\nerror: Distribution not found at: file:///home/assassin/ShellGPT/command-ai\n"
+    line = helper("install").local_path_missing(stderr)
+    error = StageBuildFailed("dev", 1, f"#11 {line}\n")
+    assert error.what == (
+        "building stage 'dev' failed: a requirement points at file:///home/assassin/ShellGPT/command-ai, a folder of "
+        "the machine that wrote the requirements (pip freeze writes `name @ file:///...` for a package installed "
+        "from a folder), and no build has it"
+    )
+    assert error.fix.startswith("require a release from the package index there (name==version)")
+    assert helper("install").local_path_missing(DRIP_PINS) == ""
+
+
 @pytest.mark.parametrize(
     ("stderr", "says", "fix"),
     [

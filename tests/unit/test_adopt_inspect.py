@@ -151,6 +151,23 @@ def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:
     assert (found.requirements.apt_build, found.requirements.apt_runtime) == (["libpq-dev"], ["libpq5"])
 
 
+def test_a_requirement_frozen_from_a_folder_of_another_machine_is_named(tmp_path: Path) -> None:
+    """100ASSASSIN's requirements.txt, made by pip freeze, holds `command-ai @ file:///home/assassin/...`:
+    uv said "Distribution not found at" in the build, and init had said nothing."""
+    frozen = "Django==4.2.9\ncommand-ai @ file:///home/assassin/ShellGPT/command-ai\nrequests==2.31.0\n"
+    root = startproject(tmp_path, extra={"requirements.txt": frozen})
+    notes = inspect(root).notes
+    assert (
+        "command-ai is required from a folder of the machine that wrote the requirements "
+        "(file:///home/assassin/ShellGPT/command-ai: pip freeze" in "\n".join(notes)
+    ), notes
+    conda = "Django==5.2\ncertifi @ file:///croot/certifi_1/work\nidna @ file:///croot/idna_2/work\n"
+    (root / "requirements.txt").write_text(conda)
+    assert any(n.startswith("2 requirements (certifi, idna) are required from a folder") for n in inspect(root).notes)
+    (root / "requirements.txt").write_text("Django==5.2\nrequests==2.31.0\n")
+    assert not any("pip freeze" in n for n in inspect(root).notes)
+
+
 def test_an_sql_server_backend_brings_odbc_to_dev(tmp_path: Path) -> None:
     """MahshadAzizi/BBIB names mssql-django only: pyodbc's wheel links libodbc.so.2, which neither
     the wheel nor the python base holds; unixodbc-dev in apt-build gives dev the library (stage then
