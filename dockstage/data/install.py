@@ -172,7 +172,7 @@ def not_on_index(stderr: str) -> str:
     return ""
 
 
-GIT_FAILED = re.compile(r"error: Git operation failed")
+GIT_FAILED = re.compile(r"(?:error|cause): Git operation failed")  # uv 0.5: error; later: a cause under it
 GIT_URL = re.compile(r"`[^`]*git fetch [^`]*?'(\w+://[^']+)'")
 GIT_FATAL = re.compile(r"^\s*fatal: (.+)$", re.MULTILINE)
 

@@ -205,6 +205,25 @@ def test_a_git_requirement_that_cannot_be_fetched_is_named_with_gits_reason() ->
     assert helper("install").git_fetch_failure(DRIP_PINS) == ""
 
 
+UV_NEWER_GIT = """\
+error: Failed to download and build `black @ git+https://github.com/psf/black@899002399a26348198612503ce6ca2fc298551a6`
+  cause: Git operation failed
+  cause: failed to fetch into: /root/.cache/uv/git-v2/db/df8930125ae7020e
+  cause: process didn't exit successfully: `/usr/bin/git fetch --force --update-head-ok 'https://github.com/psf/black' \
+'+8990:refs/commit/8990'` (exit status: 128)
+         --- stderr
+         fatal: unable to access 'https://github.com/psf/black/': Could not resolve host: github.com
+"""
+
+
+def test_a_git_requirement_in_uvs_newer_words_is_named_too() -> None:
+    """100ASSASSIN's frozen black @ git+https://...: the uv in the image says "cause: Git operation
+    failed" under the error line, where 0.5 said "error: Git operation failed"."""
+    line = helper("install").git_fetch_failure(UV_NEWER_GIT)
+    assert line.startswith("dockstage: error: fetching the requirement from https://github.com/psf/black failed (")
+    assert "Could not resolve host: github.com" in line
+
+
 def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
     stderr = "  x Failed to resolve\nerror: Distribution not found at: file:///home/assassin/ShellGPT/command-ai\n"
     line = helper("install").local_path_missing(stderr)
