@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
@@ -185,10 +186,11 @@ def left_out_file(error: str, found: Findings) -> str:
     )
 
 
-def not_installed(error: str, found: Findings) -> str:
+def not_installed(error: str, found: Findings, apps: Iterable[object] = ()) -> str:
     """The fix when the settings import a module that is neither the project's nor installed from
     its requirements (django-healthcare's settings import decouple; python-decouple is not listed),
-    else ''."""
+    else ''. An app of INSTALLED_APPS (`apps`) that nothing provides may be one the project lost
+    (PedroFagundes' template lists a 'video' app it does not hold)."""
     missing = _NO_MODULE.search(error)
     top = missing.group(1) if missing and "." not in missing.group(1) else ""  # dotted: its parent is there
     roots = _import_roots(found)
@@ -196,7 +198,9 @@ def not_installed(error: str, found: Findings) -> str:
         return ""
     files = [f for f in found.requirements.runtime if f.endswith(".txt")]
     where = files[0] if files else "the runtime requirements (requirements in [tool.dockstage])"
-    return f"no requirement installs {top}: add {distributions.provider(top)} to {where}"
+    lost = top in {str(app).split(".", 1)[0] for app in apps} and top not in distributions.PACKAGE_OF
+    gone = f", or take {top} out of INSTALLED_APPS if the project no longer has that app" if lost else ""
+    return f"no requirement installs {top}: add {distributions.provider(top)} to {where}{gone}"
 
 
 def apply(found: Findings, results: list[dict[str, object]]) -> None:
@@ -204,7 +208,9 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     redis = any("redis" in text.lower() for text in found.requirements.texts)  # redis, django-redis, celery[redis]
     prod = learn.interpret(results[0], redis_dependency=redis)
     prod.others = [n for n in prod.others if n != prod.compress.get("name")]  # set by apply_compress
-    apply_health(found, learn.health(results[0].get("health")))
+    values = results[0].get("values")
+    apps = values.get("INSTALLED_APPS") or [] if isinstance(values, dict) else []
+    apply_health(found, learn.health(results[0].get("health")), apps)
     made = [str(d) for r in results for d in r.get("writable_dirs") or []]  # type: ignore[attr-defined]
     found.writable_dirs = list(dict.fromkeys(made))
     if found.writable_dirs:
@@ -434,9 +440,10 @@ HEALTH_GUESSES = ("no health URL found", "health URL:")
 """What init says of the health path from the text, replaced when the probe resolved one."""
 
 
-def apply_health(found: Findings, chosen: learn.Health) -> None:
+def apply_health(found: Findings, chosen: learn.Health, apps: Iterable[object] = ()) -> None:
     """The health path (and the admin's prefix) the probe resolved in the URLconf, said in one line;
-    the text's guess stays, with a note, when the URLconf did not load."""
+    the text's guess stays, with a note, when the URLconf did not load (with the fix, when it was an
+    app of `apps`, INSTALLED_APPS, or a module nothing installs)."""
     if chosen.path or chosen.admin_path:  # the URLconf loaded: its admin login, or none that answers
         found.admin_path = chosen.admin_path
     if chosen.note:
@@ -444,7 +451,8 @@ def apply_health(found: Findings, chosen: learn.Health) -> None:
             "the URLconf did not load"
         ):  # it loaded: the text's note is stale
             found.notes = [n for n in found.notes if not n.startswith(HEALTH_GUESSES)]
-        found.notes.append(chosen.note)
+        fix = not_installed(chosen.note, found, apps) if chosen.note.startswith("the URLconf did not load") else ""
+        found.notes.append(f"{chosen.note}; {fix}" if fix else chosen.note)  # ptran068's corsheaders: listed nowhere
     if not chosen.path:
         return
     found.health_path, found.health_found = chosen.path, True

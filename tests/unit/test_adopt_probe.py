@@ -17,7 +17,7 @@ import pytest
 from dockstage.adopt import learn, render, settingschoice
 from dockstage.adopt import probe as probe_module
 from dockstage.adopt.inspect import Findings, inspect
-from dockstage.adopt.probe import apply, deploy_made_module, left_out_file, not_installed
+from dockstage.adopt.probe import apply, apply_health, deploy_made_module, left_out_file, not_installed
 from dockstage.core import resources
 from dockstage.core.appconfig import APP_KEYS, parse_app
 from dockstage.core.config import Settings
@@ -825,6 +825,15 @@ def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path
     )
     assert not_installed("ModuleNotFoundError: No module named 'django.contrib.postgres.fields.jsonb'", found) == ""
     assert not_installed("ModuleNotFoundError: No module named 'proj'", found) == ""  # the project's own
+    # the URLconf's load (apps too) stopped on an app nothing installs: ptran068's corsheaders, listed in no
+    # requirements; PedroFagundes' template lists a 'video' app it does not hold
+    for module, fix in (
+        ("corsheaders", "add django-cors-headers (it provides corsheaders) to requirements.txt"),
+        ("video", "add the package that provides video to requirements.txt, or take video out of INSTALLED_APPS"),
+    ):
+        note = f"the URLconf did not load in the probe (ModuleNotFoundError: No module named '{module}'): x"
+        apply_health(found, learn.Health(note=note), ["django.contrib.admin", module])
+        assert found.notes[-1].startswith(f"{note}; no requirement installs {module}: {fix}"), found.notes[-1]
 
 
 def test_a_file_the_settings_open_that_no_image_holds_is_explained(tmp_path: Path) -> None:
