@@ -155,16 +155,29 @@ def junit_stopped(path: Path) -> str:
 
 
 _ON_SETUP = re.compile(r'^failed on setup with "(.*)"$', re.DOTALL)
+_RAISED = re.compile(r"^E\s+(\w+(?:\.\w+)*(?:Error|Exception)\b.*)$", re.MULTILINE)
 
 
 def junit_setup_error(path: Path) -> str:
-    """The one error every errored test of the report had on setup (their test database's
-    migrations failing on MySQL: SISOC's 2955), or '' when they differ or one had another."""
+    """What stopped the run before its tests, from the report: the one error every errored test
+    had on setup (their test database's migrations failing on MySQL: SISOC's 2955), or the test
+    files that did not import (pytest stops at collection: SECURE-VULNERABLE's ImportError); ''
+    when the errors differ or are the tests' own."""
     try:
         root = ET.parse(path).getroot()  # noqa: S314 - written by our own test command in the test image
     except ET.ParseError:
         return ""
-    messages = {str(error.get("message") or "") for error in root.iter("error")}
+    errors = [(case, error) for case in root.iter("testcase") for error in case.iter("error")]
+    uncollected = [
+        (case.get("name") or "").replace(".", "/") + ".py"
+        for case, error in errors
+        if error.get("message") == "collection failure"
+    ]
+    if uncollected:
+        raised = _RAISED.findall(errors[0][1].text or "")
+        why = f" ({raised[-1].strip()})" if raised else ""
+        return f"pytest stopped as {', '.join(uncollected)} did not import{why}"
+    messages = {str(error.get("message") or "") for _, error in errors}
     found = [_ON_SETUP.match(message) for message in messages]
     return found[0].group(1) if len(found) == 1 and found[0] else ""
 
@@ -174,6 +187,8 @@ def failed_summary(counts: dict[str, int], stopped: str, setup_error: str = "") 
     an error every errored test had on setup is named."""
     if counts["tests"] == 0 and counts["errors"] == 0:
         return f"the tests did not start: {stopped or 'the runner stopped before its first test (its output is above)'}"
+    if setup_error.startswith("pytest stopped as "):
+        return f"{describe_counts(counts)}; {setup_error}"
     one = "its error" if counts["errors"] == 1 else f"each of the {counts['errors']} errors"
     return describe_counts(counts) + (f"; {one} on setup: {setup_error}" if setup_error else "")
 

@@ -199,3 +199,27 @@ def test_a_test_database_that_cannot_be_set_up_ends_the_run_at_its_first_test(tm
         check=False,
     )
     assert done.returncode == 0 and pipeline.junit_setup_error(junit) == ""
+
+
+def test_a_test_file_that_does_not_import_is_named_in_the_summary(tmp_path: Path) -> None:
+    """santhusuri/SECURE-VULNERABLE: a test file imports a model the app no longer has; pytest stops
+    at collection, and the summary said only "1 tests, 0 failed, 1 errors"."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/__init__.py").write_text("")
+    (tmp_path / "tests/test_gone.py").write_text("from json import PerformanceLog\n")
+    (tmp_path / "tests/test_fine.py").write_text("def test_fine():\n    assert True\n")
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout[-2000:]
+    summary = pipeline.failed_summary(pipeline.junit_counts(junit), "", pipeline.junit_setup_error(junit))
+    assert summary.startswith(
+        "1 tests, 0 failed, 1 errors, 0 skipped; pytest stopped as tests/test_gone.py did not import "
+        "(ImportError: cannot import name 'PerformanceLog' from 'json'"
+    ), summary
