@@ -158,6 +158,19 @@ def db(django_db_setup):
 """
 
 
+def run_pytest(folder: Path, junit: Path) -> subprocess.CompletedProcess[str]:
+    """pytest run on `folder` as the test image runs it: the suite's plugin loaded, a junit report."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "dockstage_dbproof", "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(resources.path(resources.SUPPORT) / "pythonpath")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_a_test_database_that_cannot_be_set_up_ends_the_run_at_its_first_test(tmp_path: Path) -> None:
     """SISOC: its test database's migrations stopped on MariaDB, and each of 2955 tests errored on it,
     one after another, for 17 minutes. The suite's pytest plugin ends the run at the first (pytest-
@@ -169,15 +182,7 @@ def test_a_test_database_that_cannot_be_set_up_ends_the_run_at_its_first_test(tm
         + "".join(f"def test_db_{n}(db):\n    assert True\n\n" for n in range(30))
     )
     junit = tmp_path / "junit.xml"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "dockstage_dbproof", "-p", "no:cacheprovider", f"--junitxml={junit}"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(resources.path(resources.SUPPORT) / "pythonpath")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_pytest(tmp_path, junit)
     assert done.returncode == 2, done.stdout[-2000:]  # interrupted
     assert "the test database could not be set up: every test that needs it would fail the same way" in done.stdout
     counts = pipeline.junit_counts(junit)
@@ -189,15 +194,7 @@ def test_a_test_database_that_cannot_be_set_up_ends_the_run_at_its_first_test(tm
     failed = errors.TestsFailed(2, summary, "junit-app.xml", database="MySQL at db")
     assert failed.fix.startswith("MariaDB, the stand-ins' database, refuses to drop the column encuentro_id")
     (tmp_path / "test_many.py").write_text("def test_plain():\n    assert True\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "dockstage_dbproof", "-p", "no:cacheprovider", f"--junitxml={junit}"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(resources.path(resources.SUPPORT) / "pythonpath")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_pytest(tmp_path, junit)
     assert done.returncode == 0 and pipeline.junit_setup_error(junit) == ""
 
 
@@ -209,14 +206,7 @@ def test_a_test_file_that_does_not_import_is_named_in_the_summary(tmp_path: Path
     (tmp_path / "tests/test_gone.py").write_text("from json import PerformanceLog\n")
     (tmp_path / "tests/test_fine.py").write_text("def test_fine():\n    assert True\n")
     junit = tmp_path / "junit.xml"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_pytest(tmp_path, junit)
     assert done.returncode == 2, done.stdout[-2000:]
     summary = pipeline.failed_summary(pipeline.junit_counts(junit), "", pipeline.junit_setup_error(junit))
     assert summary.startswith(
