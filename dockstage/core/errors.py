@@ -676,8 +676,44 @@ class NoTestsSelected(CheckFailed):
 
 
 class SmokeCheckFailed(CheckFailed):
-    def __init__(self, check: str, reason: str, fix: str = "see the container logs above") -> None:
+    def __init__(
+        self, check: str, reason: str, fix: str = "see the container logs above", paths: Iterable[str] = ()
+    ) -> None:
         super().__init__(f"smoke check {check!r} failed: {reason}", fix)
+        self.check, self.reason, self.paths = check, reason, list(paths)
+
+    def with_causes(self, causes: dict[str, str]) -> SmokeCheckFailed:
+        """The same failure with each failed path's exception (from web's log) after it."""
+        reason = self.reason
+        for path in self.paths:
+            if path in causes:
+                reason = re.sub(
+                    rf"(?<![\w/]){re.escape(path)}(?=,|$| \(\+)", f"{path} ({causes[path]})", reason, count=1
+                )
+        return SmokeCheckFailed(self.check, reason, self.fix, self.paths) if reason != self.reason else self
+
+
+_SERVER_ERROR_AT = re.compile(r"^Internal Server Error: (\S+)$")
+_RAISED_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|DoesNotExist|Exist|Denied|Invalid)\w*(?::.*)?$")
+_LOG_PREFIX = re.compile(r"^\S+\s+\|\s?")  # compose's "web-1  | "
+
+
+def view_errors(log: str) -> dict[str, str]:
+    """Each path Django logged "Internal Server Error: <path>" for in web's log, with the last
+    exception line of its traceback (SECURE-VULNERABLE's /core/search/: TemplateDoesNotExist:
+    search.html), the exception's module path shortened to its class."""
+    found: dict[str, str] = {}
+    path = ""
+    for raw in log.splitlines():
+        line = _LOG_PREFIX.sub("", raw.rstrip(), count=1)
+        at = _SERVER_ERROR_AT.match(line)
+        if at:
+            path = at.group(1)
+            continue
+        if path and _RAISED_LINE.match(line):
+            name, _, message = line.partition(":")
+            found[path] = f"{name.rsplit('.', 1)[-1]}:{message}"[:200] if message else name.rsplit(".", 1)[-1]
+    return found
 
 
 _NO_TABLE = re.compile(r"""\(1146, ["']Table '([\w$.-]+)' doesn't exist""")

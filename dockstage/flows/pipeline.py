@@ -37,6 +37,7 @@ from dockstage.core.errors import (
     engine_error,
     swallowed,
     table_missing,
+    view_errors,
 )
 from dockstage.flows import mysqlnotes, workdirnote
 from dockstage.flows.run import Run
@@ -385,10 +386,11 @@ def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False)
                 lines.append(smoke.crawl(base, _urls_of(stack), run.reporter, run.settings.app.smoke_skip))
         except SmokeCheckFailed as failed:
             stack.show_logs(["migrate"], tail=20)
-            table = table_missing(stack.show_logs(["web"], tail=150))  # last: a 5xx's traceback ends right above
+            log = stack.show_logs(["web"], tail=150)  # last: a 5xx's traceback ends right above
+            table = table_missing(log)
             if table:
                 raise TableNotMigrated(failed, table) from None
-            raise
+            raise failed.with_causes(view_errors(log)) from None
     return lines
 
 

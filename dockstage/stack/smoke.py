@@ -213,6 +213,7 @@ def crawl(base: str, paths: list[str], reporter: Reporter, skip: Sequence[str] =
             f"{len(failures)} of {min(len(wanted), MAX_URLS)} URLs gave a 5xx or no answer: {named}{more}",
             "the tracebacks are in web's log above; fix the views, or leave URLs out with "
             f'{SKIP_KEY} = ["/path/*"] in [tool.dockstage] (glob patterns)',
+            paths=[path for path, _line in failures[:SHOWN_FAILURES]],
         ) from None
     shown = ", ".join(f"{count}x {status}" for status, count in sorted(statuses.items()))
     more = f" (the first {MAX_URLS} of {len(wanted)})" if len(wanted) > MAX_URLS else ""

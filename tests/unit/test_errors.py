@@ -372,6 +372,41 @@ def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migratio
     )
 
 
+SECURE_VULNERABLE_WEB_LOG = """\
+web-1  | Internal Server Error: /core/search/
+web-1  | Traceback (most recent call last):
+web-1  |   File "/app/core/views.py", line 59, in search_view
+web-1  |     return render(request, "search.html", {"search_result": search_result, "mode": mode})
+web-1  | django.template.exceptions.TemplateDoesNotExist: search.html
+web-1  | 192.168.16.1 - - [07/Dec/2026:02:10:49 -0600] "GET /core/search/ HTTP/1.1" 500 145 "-" "-"
+web-1  | Stripe webhook error: No Stripe-Signature header value was provided.
+web-1  | Internal Server Error: /search/
+web-1  | Traceback (most recent call last):
+web-1  |   File "/app/core/views.py", line 80, in upload_view
+web-1  |     total = 1 / 0
+web-1  | ZeroDivisionError: division by zero
+"""
+
+
+def test_the_smoke_urls_failure_names_each_views_exception_from_webs_log() -> None:
+    """santhusuri/SECURE-VULNERABLE: 4 URLs gave 500 and the line named only the paths; each one's
+    exception was in web's log above (TemplateDoesNotExist: search.html: the views name templates
+    that live elsewhere)."""
+    causes = errors.view_errors(SECURE_VULNERABLE_WEB_LOG)
+    assert causes == {
+        "/core/search/": "TemplateDoesNotExist: search.html",
+        "/search/": "ZeroDivisionError: division by zero",
+    }
+    reason = "3 of 37 URLs gave a 5xx or no answer: /core/search/, /search/, /upload/"
+    failed = errors.SmokeCheckFailed("urls", reason, "fix", paths=["/core/search/", "/search/", "/upload/"])
+    assert failed.with_causes(causes).what == (
+        "smoke check 'urls' failed: 3 of 37 URLs gave a 5xx or no answer: /core/search/ (TemplateDoesNotExist: "
+        "search.html), /search/ (ZeroDivisionError: division by zero), /upload/"
+    )
+    assert failed.with_causes({}) is failed
+    assert errors.SmokeCheckFailed("health", "GET / gave 500").with_causes(causes).what.endswith("GET / gave 500")
+
+
 def test_a_migration_using_what_only_mysql_has_says_so_on_the_mariadb_stand_in() -> None:
     """mnesleha/Shopwise's migration adds a FULLTEXT index WITH PARSER ngram: MariaDB says 1128."""
     why = "django.db.utils.OperationalError: (1128, \"Function 'ngram' is not defined\")"
