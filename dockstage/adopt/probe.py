@@ -132,8 +132,8 @@ def deploy_made_module(error: str, found: Findings) -> str:
         for p in folder.iterdir()
         if p.name.startswith(leaf) and p.name != f"{leaf}.py" and _TEMPLATE_WORDS.search(p.name[len(leaf) :])
     )
-    module = next((f for f in (folder / f"{leaf}.py", folder / leaf) if f.exists()), None)
     expected = folder / f"{leaf}.py"
+    module = next((f for f in (expected, folder / leaf) if f.exists()), None)
     hidden = module is None and not templates and gitinfo.ignores(found.root, expected)
     made = (
         f"the project makes it from {templates[0]} where it deploys"

@@ -426,6 +426,7 @@ def known_fix(text: str) -> str:
     that says why: a one-shot or service, the app's tests, an image check's crash."""
     return (
         mysql_only(text)
+        or indexed_column_dropped(text)
         or postgres_only(text)
         or djangoapi.removed(text)
         or imports_pip(text)
@@ -486,9 +487,9 @@ def imports_pip(text: str) -> str:
 
 def mysql_only(text: str) -> str:
     """The fix when `text` shows MariaDB refusing what only MySQL has (Shopwise's ngram full-text
-    index: error 1128), or what MySQL lets pass (dropping a column a unique index spans), else ''."""
+    index: error 1128), else ''."""
     missing = _FUNCTION_MISSING.search(text)
-    return _MYSQL_ONLY.get(missing.group(1).lower(), "") if missing else indexed_column_dropped(text)
+    return _MYSQL_ONLY.get(missing.group(1).lower(), "") if missing else ""
 
 
 _KEY_COLUMN = re.compile(r"""\(1072, ["']Key column '(\w+)' doesn't exist in table""")
@@ -683,13 +684,11 @@ class SmokeCheckFailed(CheckFailed):
         self.check, self.reason, self.paths = check, reason, list(paths)
 
     def with_causes(self, causes: dict[str, str]) -> SmokeCheckFailed:
-        """The same failure with each failed path's exception (from web's log) after it."""
-        reason = self.reason
-        for path in self.paths:
-            if path in causes:
-                reason = re.sub(
-                    rf"(?<![\w/]){re.escape(path)}(?=,|$| \(\+)", f"{path} ({causes[path]})", reason, count=1
-                )
+        """The same failure with each failed path's exception (from web's log) after it: the reason
+        names the paths as crawl joined them."""
+        named = ", ".join(self.paths)
+        shown = ", ".join(f"{path} ({causes[path]})" if path in causes else path for path in self.paths)
+        reason = self.reason.replace(named, shown, 1) if named else self.reason
         return SmokeCheckFailed(self.check, reason, self.fix, self.paths) if reason != self.reason else self
 
 

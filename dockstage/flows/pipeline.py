@@ -156,7 +156,7 @@ def junit_stopped(path: Path) -> str:
 
 
 _ON_SETUP = re.compile(r'^failed on setup with "(.*)"$', re.DOTALL)
-_RAISED = re.compile(r"^E\s+(\w+(?:\.\w+)*(?:Error|Exception)\b.*)$", re.MULTILINE)
+_PYTEST_E = re.compile(r"^E\s+", re.MULTILINE)  # pytest's mark on the lines of the exception it shows
 
 
 def junit_setup_error(path: Path) -> str:
@@ -175,8 +175,11 @@ def junit_setup_error(path: Path) -> str:
         if error.get("message") == "collection failure"
     ]
     if uncollected:
-        raised = _RAISED.findall(errors[0][1].text or "")
-        why = f" ({raised[-1].strip()})" if raised else ""
+        shown = "\n".join(
+            _PYTEST_E.sub("", line) for line in (errors[0][1].text or "").splitlines() if _PYTEST_E.match(line)
+        )
+        raised = imagechecks.last_exception(shown)
+        why = f" ({raised})" if raised else ""
         return f"pytest stopped as {', '.join(uncollected)} did not import{why}"
     messages = {str(error.get("message") or "") for _, error in errors}
     found = [_ON_SETUP.match(message) for message in messages]
