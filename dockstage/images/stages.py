@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from python_on_whales import DockerClient
+from python_on_whales import DockerClient, Image
 from python_on_whales.exceptions import DockerException, NoSuchImage
 
 from dockstage import STAGES
@@ -17,7 +17,7 @@ from dockstage.core import files
 from dockstage.core.config import Settings
 from dockstage.core.errors import DockstageError, StageBuildFailed, UnknownStage, docker_detail, docker_errors
 from dockstage.core.report import Reporter, log
-from dockstage.images import buildfiles, contextguard, provenance
+from dockstage.images import buildfiles, buildmemo, contextguard, provenance
 from dockstage.images.bases import BaseImages
 
 NEEDS: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "stage": ("dev",), "prod": ("stage",)}
@@ -72,9 +72,9 @@ def secrets(settings: Settings) -> list[str]:
     return found
 
 
-def _image_id(docker: DockerClient, tag: str) -> str | None:
+def _image(docker: DockerClient, tag: str) -> Image | None:
     try:
-        return docker.image.inspect(tag).id
+        return docker.image.inspect(tag)
     except NoSuchImage:  # not built yet: nothing to compare with
         return None
 
@@ -122,18 +122,27 @@ def build_stage(
     what git ignores in the context, likewise.
     """
     tag = tag or settings.tag(stage)
-    before = _image_id(docker, tag)
+    previous = _image(docker, tag)
+    before = previous.id if previous is not None else None
     reporter.step(f"building {stage} -> {tag}")
     log.debug("build stage %s -> %s", stage, tag)
     started = time.monotonic()
+    project_build = dockerfile is None and context is None and cache  # the only builds the memo answers
+    left_out: list[Path] = []
     if dockerfile is None:  # the project's build: a dump in its context, whatever its name, stays out
+        needs = suite_needs(settings, context or settings.root, stage)
+        left_out = (
+            contextguard.left_out(ignored, needs)
+            if ignored is not None
+            else contextguard.git_ignored(context or settings.root, needs)
+        )
         dockerfile, dumps = contextguard.guarded_dockerfile(
             settings.path(settings.dockerfile),
             context or settings.root,
             settings.path(settings.state_dir),
-            suite_needs(settings, context or settings.root, stage),
+            needs,
             "test" if stage == "test" else "",
-            ignored,
+            left_out,
         )
         if dumps:
             names = ", ".join(str(dump) for dump in dumps)
@@ -154,6 +163,15 @@ def build_stage(
         "secrets": secrets(settings),
     }
 
+    state_dir = settings.path(settings.state_dir)
+    inputs = buildmemo.inputs_digest(settings.root, dockerfile, options, left_out) if project_build else ""
+    if inputs and previous is not None and buildmemo.recall(state_dir, tag, inputs) == previous.id:
+        reporter.info(
+            f"{stage} image {previous.id.removeprefix('sha256:')[:12]} was built from these inputs, unchanged "
+            f"(not built again; remove {state_dir / buildmemo.MEMO_FILE} to build it)"
+        )
+        return Built(stage, tag, previous.size or 0, time.monotonic() - started, cached=True)
+
     def failed(exc: DockerException) -> DockstageError:
         if settings.quiet:  # the build output was hidden: show the part that says why
             reporter.raw("\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-25:]))
@@ -172,6 +190,8 @@ def build_stage(
     seconds = time.monotonic() - started
     image = docker.image.inspect(tag)
     remember(settings, image.id)
+    if inputs:
+        buildmemo.keep(state_dir, tag, inputs, image.id)
     return Built(stage, tag, image.size or 0, seconds, cached=before == image.id)
 
 

@@ -226,3 +226,20 @@ def test_a_key_edit_rebuilds_no_dependency_layer(
     assert staged.read_bytes() == before and b"dockstage" not in before
     assert installs_cached(output) in ([True, True], [])
     assert devdeps_layers(docker_client, notes.image) == notes.probe_layers
+
+
+def test_an_unchanged_stage_is_not_built_again_and_an_edit_is_seen(
+    notes: Notes, wheel_env: WheelEnv, docker_client: DockerClient
+) -> None:
+    image = f"{notes.image}:dev"
+    before = docker_client.image.inspect(image).id
+    again = wheel_env.run(["nox", "-s", "build_dev"], notes.root, notes.environ)
+    assert f"dev image {before.removeprefix('sha256:')[:12]} was built from these inputs, unchanged" in again
+    assert "#1 " not in again and docker_client.image.inspect(image).id == before  # no buildx ran
+    urls = notes.root / "mysite" / "urls.py"
+    urls.write_text(urls.read_text() + "\n# an edit\n")
+    edited = wheel_env.run(["nox", "-s", "build_dev"], notes.root, notes.environ)
+    assert "was built from these inputs" not in edited
+    assert docker_client.image.inspect(image).id != before
+    shown = docker_client.run(image, ["cat", "/app/mysite/urls.py"], entrypoint="", remove=True)
+    assert str(shown).rstrip().endswith("# an edit")
