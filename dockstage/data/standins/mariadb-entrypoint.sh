@@ -63,12 +63,36 @@ mysql_check_config() {
     fi
 }
 
+# config_value NAME: the effective value of a server option (datadir, socket) in help text on stdin.
+config_value() {
+    awk -v conf="$1" '!found && $1 == conf && /^[^ \t]/ { sub(/^[^ \t]+[ \t]+/, ""); print; found = 1 }'
+}
+
 # mysql_get_config NAME SERVER ARGS...: the effective value of a server option (datadir, socket).
 # awk reads the whole help text (no early exit), so the server never dies of SIGPIPE.
 mysql_get_config() {
     local conf="$1"; shift
-    "$@" "${_verbose_help_args[@]}" 2>/dev/null \
-        | awk -v conf="$conf" '!found && $1 == conf && /^[^ \t]/ { sub(/^[^ \t]+[ \t]+/, ""); print; found = 1 }'
+    "$@" "${_verbose_help_args[@]}" 2>/dev/null | config_value "$conf"
+}
+
+# read_config SERVER ARGS...: mysql_check_config, then DATADIR and SOCKET, from one reading of the
+# server's help (each reading is a server start, about 60 ms). The run as mysql after the one as
+# root is handed them (_DOCKSTAGE_DATADIR, _DOCKSTAGE_SOCKET): the same arguments and files.
+read_config() {
+    if [ -n "${_DOCKSTAGE_DATADIR:-}" ] && [ "$(id -u)" != 0 ]; then
+        DATADIR="$_DOCKSTAGE_DATADIR" SOCKET="$_DOCKSTAGE_SOCKET"
+        unset _DOCKSTAGE_DATADIR _DOCKSTAGE_SOCKET
+        return
+    fi
+    local help errors
+    errors="$(mktemp)"
+    if ! help="$("$@" "${_verbose_help_args[@]}" 2>"$errors")"; then
+        mysql_error $'mariadbd failed while attempting to check config\n\tcommand was: '"$* ${_verbose_help_args[*]}"$'\n\t'"$(cat "$errors")"
+    fi
+    rm -f "$errors"
+    DATADIR="$(config_value datadir <<< "$help")"; DATADIR="${DATADIR%/}"
+    SOCKET="$(config_value socket <<< "$help")"
+    : "${DATADIR:=/var/lib/mysql}" "${SOCKET:=/run/mysqld/mysqld.sock}"
 }
 
 # MySQL 8 has utf8mb4 compiled in, so a charset or collation given anywhere simply wins. MariaDB
@@ -136,12 +160,14 @@ start_temp_server() {
         --loose-innodb-buffer-pool-load-at-startup=0 --loose-innodb-buffer-pool-dump-at-shutdown=0 &
     TEMP_PID=$!
     local i
-    for i in $(seq 60); do
+    # Looked at every 50 ms (a ping is 5 ms): the server is ready in about half a second, and each
+    # wait beyond that delays a first start by as much.
+    for i in $(seq 600); do
         if mariadb-admin --protocol=socket --socket="$SOCKET" --user=root ping >/dev/null 2>&1; then
             return 0
         fi
         kill -0 "$TEMP_PID" 2>/dev/null || mysql_error "temporary server exited during start (see above)"
-        [ "$i" -lt 60 ] && sleep 0.5
+        [ "$i" -lt 600 ] && sleep 0.05
     done
     mysql_error "temporary server did not start within 30 seconds"
 }
@@ -348,21 +374,19 @@ main() {
 
     utf8mb4_defaults "$@"
     set -- "$@" "${UTF8MB4_DEFAULTS[@]}"
-    mysql_check_config "$@"
+    read_config "$@"
 
     file_env MYSQL_ROOT_HOST '%'
     for var in MYSQL_ROOT_PASSWORD MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD; do
         file_env "$var"
     done
-    DATADIR="$(mysql_get_config datadir "$@")"; DATADIR="${DATADIR%/}"
-    SOCKET="$(mysql_get_config socket "$@")"
-    : "${DATADIR:=/var/lib/mysql}" "${SOCKET:=/run/mysqld/mysqld.sock}"
 
     if [ "$(id -u)" = 0 ]; then
         # Fix ownership, then run this script again as mysql (secrets already read as root).
         mkdir -p "$DATADIR" "${SOCKET%/*}"
         find "$DATADIR" "${SOCKET%/*}" \! -user mysql -exec chown mysql:mysql '{}' +
-        exec setpriv --reuid=mysql --regid=mysql --init-groups "${BASH_SOURCE[0]}" "$@"
+        _DOCKSTAGE_DATADIR="$DATADIR" _DOCKSTAGE_SOCKET="$SOCKET" \
+            exec setpriv --reuid=mysql --regid=mysql --init-groups "${BASH_SOURCE[0]}" "$@"
     fi
 
     if [ ! -d "$DATADIR/mysql" ]; then
