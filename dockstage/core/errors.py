@@ -692,26 +692,34 @@ class SmokeCheckFailed(CheckFailed):
         return SmokeCheckFailed(self.check, reason, self.fix, self.paths) if reason != self.reason else self
 
 
-_SERVER_ERROR_AT = re.compile(r"^Internal Server Error: (\S+)$")
-_RAISED_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|DoesNotExist|Exist|Denied|Invalid)\w*(?::.*)?$")
+_SERVER_ERROR_AT = re.compile(r"(?:^|: )Internal Server Error: (\S+)$")
+"""Django's django.request line for a 5xx: alone, or after a handler's "LEVEL logger: " (the
+suite's own stderr handler in gunicorn.conf.py writes "ERROR django.request: Internal Server Error: /x")."""
+_RAISED_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
+"""A traceback's last line: the exception's dotted name, then its message."""
 _LOG_PREFIX = re.compile(r"^\S+\s+\|\s?")  # compose's "web-1  | "
 
 
 def view_errors(log: str) -> dict[str, str]:
-    """Each path Django logged "Internal Server Error: <path>" for in web's log, with the last
-    exception line of its traceback (SECURE-VULNERABLE's /core/search/: TemplateDoesNotExist:
-    search.html), the exception's module path shortened to its class."""
+    """Each path Django logged "Internal Server Error: <path>" for in web's log, with the
+    exception line ending its traceback (SECURE-VULNERABLE's /core/search/: TemplateDoesNotExist:
+    search.html; Sana451's books: NoReverseMatch: Reverse for 'index' not found...), the
+    exception's module path shortened to its class; a chained traceback's last exception wins."""
     found: dict[str, str] = {}
-    path = ""
+    path, in_traceback = "", False
     for raw in log.splitlines():
         line = _LOG_PREFIX.sub("", raw.rstrip(), count=1)
-        at = _SERVER_ERROR_AT.match(line)
+        at = _SERVER_ERROR_AT.search(line)
         if at:
-            path = at.group(1)
-            continue
-        if path and _RAISED_LINE.match(line):
-            name, _, message = line.partition(":")
-            found[path] = f"{name.rsplit('.', 1)[-1]}:{message}"[:200] if message else name.rsplit(".", 1)[-1]
+            path, in_traceback = at.group(1), False
+        elif path and line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            raised = _RAISED_LINE.match(line)
+            if raised:
+                name, message = raised.group(1).rsplit(".", 1)[-1], raised.group(2)
+                found[path] = f"{name}: {message}"[:200] if message else name
+            in_traceback = False
     return found
 
 

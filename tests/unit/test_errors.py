@@ -407,6 +407,40 @@ def test_the_smoke_urls_failure_names_each_views_exception_from_webs_log() -> No
     assert errors.SmokeCheckFailed("health", "GET / gave 500").with_causes(causes).what.endswith("GET / gave 500")
 
 
+BOOKS_WEB_LOG = (
+    "\x1b[2Kweb-1  | ERROR django.request: Internal Server Error: /api/accounts/logout/\n"
+    "\x1b[2Kweb-1  | Traceback (most recent call last):\n"
+    '\x1b[2Kweb-1  |   File "/opt/venv/lib/python3.11/site-packages/django/urls/resolvers.py", line 828, in _reverse\n'
+    "\x1b[2Kweb-1  |     raise NoReverseMatch(msg)\n"
+    "\x1b[2Kweb-1  | django.urls.exceptions.NoReverseMatch: Reverse for 'index' not found. 'index' is not a valid "
+    "view function or pattern name.\n"
+    '\x1b[2Kweb-1  | 172.24.0.1 - - [07/Dec/2026:10:59:26 +0000] "GET /api/accounts/logout/ HTTP/1.1" 500 145\n'
+    "web-1  | ERROR django.request: Internal Server Error: /orders/\n"
+    "web-1  | Traceback (most recent call last):\n"
+    'web-1  |   File "/app/shop/views.py", line 9, in orders\n'
+    "web-1  | shop.models.Order.DoesNotExist: Order matching query does not exist.\n"
+    "web-1  | \n"
+    "web-1  | During handling of the above exception, another exception occurred:\n"
+    "web-1  | \n"
+    "web-1  | Traceback (most recent call last):\n"
+    'web-1  |   File "/app/shop/views.py", line 11, in orders\n'
+    "web-1  | KeyError\n"
+    "web-1  | Done\n"
+)
+
+
+def test_a_views_exception_is_read_under_the_suites_own_log_format_whatever_its_name() -> None:
+    """Sana451's books: /api/accounts/logout/ gave 500 and the line named no cause: the suite's own
+    django.request handler writes "ERROR django.request: Internal Server Error: ...", and the
+    exception, NoReverseMatch, has none of the words the old pattern asked for."""
+    assert errors.view_errors(BOOKS_WEB_LOG) == {
+        "/api/accounts/logout/": (
+            "NoReverseMatch: Reverse for 'index' not found. 'index' is not a valid view function or pattern name."
+        ),
+        "/orders/": "KeyError",  # the chained traceback's last exception; "Done" after it is no exception
+    }
+
+
 def test_a_migration_using_what_only_mysql_has_says_so_on_the_mariadb_stand_in() -> None:
     """mnesleha/Shopwise's migration adds a FULLTEXT index WITH PARSER ngram: MariaDB says 1128."""
     why = "django.db.utils.OperationalError: (1128, \"Function 'ngram' is not defined\")"
