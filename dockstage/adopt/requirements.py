@@ -292,7 +292,10 @@ def _pipenv(found: Requirements, root: Path, app: Path) -> None:
 def find_requirements(root: Path, app: Path, pyproject: dict[str, object], settings_text: str) -> Requirements:
     """The requirement sets of the project, with notes for what the suite cannot read."""
     found = Requirements()
-    files = _files(root) + ([] if app == root else _files(app))
+    # The root, each folder between it and the app dir (a project/requirements/ beside the Django
+    # project's own folder, as dariomolina/etermax-challenge has), then the app dir.
+    between = [folder for folder in reversed(app.parents) if root in folder.parents]
+    files = [path for folder in dict.fromkeys([root, *between, app]) for path in _files(folder)]
     nested = not files  # none at the usual places: a folder per environment, further down
     if nested:
         files = nested_files(root)
@@ -308,12 +311,20 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             not any(_DJANGO.search(text) for text in _texts(p, set())),  # then the ones naming Django
         ),
     )
+    if not runtime and by_kind["dev"] and any(_DJANGO.search(t) for t in _texts(by_kind["dev"][0], set())):
+        # The only set is named for development (requirements/local.txt): the project installs it everywhere.
+        runtime = by_kind["dev"][:1]
+        found.notes.append(
+            f"{runtime[0].relative_to(root).as_posix()} is the only requirements file that names Django: it is "
+            "the runtime set (prod holds what it lists); name one for production (requirements/production.txt) "
+            "when prod needs less"
+        )
     chosen = _runtime_files(runtime)
     found.runtime = [p.relative_to(root).as_posix() for p in chosen]
-    found.dev = [p.relative_to(root).as_posix() for p in by_kind["dev"][:1]]
+    found.dev = [p.relative_to(root).as_posix() for p in by_kind["dev"][:1] if p not in chosen]
     found.test = [p.relative_to(root).as_posix() for p in by_kind["test"][:1]]
     seen: set[Path] = set()
-    for path in [*chosen, *by_kind["dev"][:1], *by_kind["test"][:1]]:
+    for path in dict.fromkeys([*chosen, *by_kind["dev"][:1], *by_kind["test"][:1]]):
         found.texts += _texts(path, seen)
     project = pyproject.get("project", {})
     project = project if isinstance(project, dict) else {}

@@ -151,6 +151,35 @@ def test_requirement_files_django_floor_and_apt(tmp_path: Path) -> None:
     assert (found.requirements.apt_build, found.requirements.apt_runtime) == (["libpq-dev"], ["libpq5"])
 
 
+def test_a_requirements_folder_between_the_root_and_the_app_dir_and_its_only_file_named_local(
+    tmp_path: Path,
+) -> None:
+    """dariomolina/etermax-challenge: service/requirements/local.txt beside service/service/manage.py,
+    the project's Dockerfile installing it; init said "no requirements file found" and the images
+    lacked celery, which the settings import."""
+    root = tree(
+        tmp_path,
+        {
+            "service/service/manage.py": MANAGE.format(module="service.settings"),
+            "service/service/service/__init__.py": "",
+            "service/service/service/settings.py": "DATABASES = {}\nWSGI_APPLICATION = 'service.wsgi.application'\n",
+            "service/service/service/wsgi.py": "application = None\n",
+            "service/requirements/local.txt": "celery==5.4.0\nDjango==5.0.4\npytest==8.2.1\n",
+        },
+    )
+    found = inspect(root)
+    assert found.requirements.runtime == ["service/requirements/local.txt"]
+    assert found.requirements.dev == []  # not the same file twice
+    assert found.requirements.django == "Django==5.0.4"
+    assert any(n.startswith("service/requirements/local.txt is the only requirements file") for n in found.notes)
+    (root / "service/requirements/production.txt").write_text("Django==5.0.4\ncelery==5.4.0\n")
+    found = inspect(root)
+    assert (found.requirements.runtime, found.requirements.dev) == (
+        ["service/requirements/production.txt"],
+        ["service/requirements/local.txt"],
+    )
+
+
 def test_a_requirement_frozen_from_a_folder_of_another_machine_is_named(tmp_path: Path) -> None:
     """100ASSASSIN's requirements.txt, made by pip freeze, holds `command-ai @ file:///home/assassin/...`:
     uv said "Distribution not found at" in the build, and init had said nothing."""
