@@ -621,10 +621,18 @@ class TestsFailed(CheckFailed):
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, pytest_exit: int | None, summary: str, report: str, runner: str = "pytest", database: str = ""
+        self,
+        pytest_exit: int | None,
+        summary: str,
+        report: str,
+        runner: str = "pytest",
+        database: str = "",
+        missing_table: str = "",
     ) -> None:
         where = f" on {database}" if database else ""
-        cause = known_fix(summary)  # e.g. their test database's migrations did not run on MySQL
+        if missing_table:  # Abdul-Chowdhuryy's restaurant app: a model whose migration was never made
+            summary += f"; table {missing_table} does not exist after the test database's migrations: its model has no migration"
+        cause = known_fix(summary) or (MAKE_MIGRATIONS if missing_table else "")
         super().__init__(
             f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
             f"{cause}; see the runner's output above and {report}"
@@ -733,6 +741,12 @@ def table_missing(log: str) -> str:
     return found[-1] if found else ""
 
 
+MAKE_MIGRATIONS = (
+    "run `{makemigrations}` (for an app without a migrations folder, `{manage} -- makemigrations <app>`) "
+    "and commit the migration files"
+)
+
+
 class TableNotMigrated(SmokeCheckFailed):
     """A smoke check failed on a table migrate never made: a model without its migration."""
 
@@ -740,8 +754,7 @@ class TableNotMigrated(SmokeCheckFailed):
         CheckFailed.__init__(
             self,
             f"{failed.what} (table {table} does not exist after migrate: its model has no migration)",
-            "run `{makemigrations}` (for an app without a migrations folder, `{manage} -- makemigrations <app>`) "
-            "and commit the migration files",
+            MAKE_MIGRATIONS,
         )
 
 

@@ -293,12 +293,15 @@ def test_image(
                 raise TestsNotOnStackDatabase(used, str(found.get("settings") or ""), summary)
             if found:  # said as when they pass: a failure is read knowing where the tests ran
                 run.reporter.info(tests_ran_on(used, found, started="did not start" not in summary))
-            failed_tests = mysqlnotes.failures(junit, b"".join(output).decode("utf-8", "replace"))
+            said = b"".join(output).decode("utf-8", "replace")
+            failed_tests = mysqlnotes.failures(junit, said)
             for line in mysqlnotes.differences(failed_tests):  # from SQLite
                 run.reporter.info(f"MySQL, not SQLite: {line}")
             for line in workdirnote.notes(failed_tests, settings.path(settings.app_dir)):
                 run.reporter.info(f"the tests' working directory: {line}")
-            raise TestsFailed(failed.return_code, summary, str(junit), runner, used if found else "")
+            raise TestsFailed(
+                failed.return_code, summary, str(junit), runner, used if found else "", table_missing(said)
+            )
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
     if junit.exists() and counts["tests"] == 0:  # green, but nothing was tested

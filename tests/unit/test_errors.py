@@ -372,6 +372,25 @@ def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migratio
     )
 
 
+def test_tests_failing_on_a_table_their_migrations_never_made_say_to_make_the_migration() -> None:
+    """Abdul-Chowdhuryy's restaurant app commits no migration for its MenuItem: the test step said
+    only "3 errors" while the smoke step beside it named the table."""
+    from dockstage.frontends.common import NOX_COMMANDS
+
+    output = "MySQLdb.ProgrammingError: (1146, \"Table 'test_app.restaurant_menuitem' doesn't exist\")\n"
+    failed = errors.TestsFailed(
+        1, "3 tests, 0 failed, 3 errors", "/r.xml", "python manage.py test", "MySQL at db", errors.table_missing(output)
+    )
+    assert failed.one_line(NOX_COMMANDS) == (
+        "check: the app's tests failed in the test image on MySQL at db (python manage.py test exited 1; 3 tests, "
+        "0 failed, 3 errors; table test_app.restaurant_menuitem does not exist after the test database's migrations: "
+        "its model has no migration): run `invoke makemigrations` (for an app without a migrations folder, "
+        "`invoke manage -- makemigrations <app>`) and commit the migration files; see the runner's output above and "
+        "/r.xml"
+    )
+    assert "migration" not in errors.TestsFailed(1, "3 tests, 0 failed, 3 errors", "/r.xml").what
+
+
 SECURE_VULNERABLE_WEB_LOG = """\
 web-1  | Internal Server Error: /core/search/
 web-1  | Traceback (most recent call last):
