@@ -168,6 +168,31 @@ def pyproject(root: Path, section: str, force: bool, said: list[str]) -> bool:
     return True
 
 
+RETRIES = 3
+"""Dev builds init makes again with what the one before said it lacks (a Python, Debian packages)."""
+
+
+def retried(found: Findings, said: list[str]) -> bool:
+    """Take the fix the failed dev build's helper named into the findings, saying so: the Python a
+    requirement needs, else the Debian packages a source build lacked (tejaslib's cffi==1.15.0 has no
+    wheel for 3.11 and its source needs ffi.h: libffi-dev). False when there is none, or it was tried."""
+    if found.needs_python and found.needs_python != found.python:
+        said.append(
+            f"python {found.needs_python}: a requirement needs it (the dev build said so); building again with it"
+        )
+        found.python, found.python_reason = found.needs_python, "a requirement needs it (the first dev build)"
+        return True
+    new = [name for name in found.needs_apt if name not in found.requirements.apt_build]
+    if new:
+        said.append(
+            f"apt-build {' '.join(new)}: a requirement's source build needs it (the dev build said so); building "
+            "again with it"
+        )
+        found.requirements.apt_build += new
+        return True
+    return False
+
+
 def init(
     root: Path,
     *,
@@ -208,12 +233,10 @@ def init(
         from dockstage.adopt import probe as probing  # the engine only when asked: the rest reads files
 
         results = probing.run_probe(root, found, said)
-        if results is None and found.needs_python and found.needs_python != found.python:
-            said.append(
-                f"python {found.needs_python}: a requirement needs it (the dev build said so); building again with it"
-            )
-            found.python, found.python_reason = found.needs_python, "a requirement needs it (the first dev build)"
-            found.unprobed, found.needs_python = None, ""
+        tries = 0
+        while results is None and tries < RETRIES and retried(found, said):  # again with the helper's fix
+            tries += 1
+            found.unprobed, found.needs_python, found.needs_apt = None, "", []
             pyproject(root, render.tool_section(found, env_example=example, env_file=env_file), True, [])
             results = probing.run_probe(root, found, said)
         if results:

@@ -52,6 +52,7 @@ class Findings:
     python: str = ">=3.11"
     python_reason: str = "the suite's default"
     needs_python: str = ""  # what the probe's dev build found a requirement needs (init retries with it)
+    needs_apt: list[str] = field(default_factory=list)  # Debian packages its source builds lacked (likewise)
     packages: list[str] = field(default_factory=list)  # top-level packages of the app dir
     env: dict[str, list[str]] = field(default_factory=dict)  # suite value -> names the settings read
     env_values: dict[str, str] = field(default_factory=dict)

@@ -80,6 +80,7 @@ def run_probe(root: Path, found: Findings, said: list[str]) -> list[dict[str, ob
     except DockstageError as exc:
         found.unprobed = (exc.return_code, f"the dev image did not build: {exc.one_line()}")
         found.needs_python = getattr(exc, "needs_python", "")
+        found.needs_apt = list(getattr(exc, "needs_apt", []))
         return None
     except DockerException as exc:
         found.unprobed = (EXIT_CODES["error"], f"the probe failed in the dev image (exit {exc.return_code})")

@@ -231,6 +231,8 @@ _PYTHON_HINT = re.compile(
 
 _HELPER_ERROR = re.compile(r"dockstage: error: (.+?); fix: (.+?)\s*$", re.MULTILINE)
 """The one line a build helper prints when it knows the cause and the fix (buildsteps.py)."""
+_APT_FIX = re.compile(r"^add Debian's ([a-z0-9][a-z0-9.+ -]*?) to apt-build")
+"""The install helper's fix when a source build lacks headers it knows the Debian package of."""
 
 
 class StageBuildFailed(BuildError):
@@ -239,6 +241,8 @@ class StageBuildFailed(BuildError):
         self.needs_python = hint.group(1) if hint else ""  # what a requirement needs (init retries with it)
         known = _HELPER_ERROR.findall(detail)
         self.diagnosed = bool(hint or known)  # a helper said the cause (not only that the step failed)
+        apt = _APT_FIX.match(known[-1][1]) if known else None
+        self.needs_apt = apt.group(1).split() if apt else []  # Debian packages its build lacks (init retries with them)
         if known and not hint:
             what, fix = f"building stage {stage!r} failed: {known[-1][0]}", known[-1][1]
         elif hint:  # the one fix there is: the Python version (and with it the flavour) to set

@@ -347,3 +347,22 @@ def test_init_errors_are_one_line_each_with_what_to_do(tmp_path: Path, capsys: p
     assert err.endswith("fix it (or move it aside) and run `dockstage init` again") and "\n" not in err
     assert (root / "pyproject.toml").read_text() == "[project\nname = 'x'\n"
     assert not (root / ".env.example").exists() and not (root / "noxfile.py").exists()
+
+
+def test_a_diagnosed_dev_build_is_tried_again_with_its_fix_once_each() -> None:
+    """The Python a requirement needs first, then the Debian packages a source build lacked; a fix
+    already taken is not taken again (init stops building)."""
+    from dockstage.adopt.inspect import Findings
+
+    found = Findings(root=Path("."), app_dir=".")
+    said: list[str] = []
+    found.needs_python, found.needs_apt = ">=3.12", ["libffi-dev"]
+    assert cli.retried(found, said) and found.python == ">=3.12"
+    found.needs_python = ">=3.12"  # the next build said the same: the apt fix comes now
+    assert cli.retried(found, said) and found.requirements.apt_build == ["libffi-dev"]
+    assert not cli.retried(found, said)  # both taken
+    assert said == [
+        "python >=3.12: a requirement needs it (the dev build said so); building again with it",
+        "apt-build libffi-dev: a requirement's source build needs it (the dev build said so); building again with it",
+    ]
+    assert not cli.retried(Findings(root=Path("."), app_dir="."), said)

@@ -256,6 +256,20 @@ def test_a_build_that_needs_another_python_says_which() -> None:
     assert errors.StageBuildFailed("dev", 1, "E: Unable to locate package nope").needs_python == ""
 
 
+def test_a_build_that_lacks_debian_packages_names_them_for_init() -> None:
+    """TejasJogi's library pins cffi==1.15.0 (no wheel for 3.11): the install helper named libffi-dev."""
+    ffi = (
+        "#12 25.90 dockstage: error: cffi==1.15.0 has no wheel for Python 3.11 here and its source needs ffi.h; "
+        "fix: add Debian's libffi-dev to apt-build in [tool.dockstage] (or raise its pin to a release with a wheel)\n"
+    )
+    assert errors.StageBuildFailed("dev", 1, ffi).needs_apt == ["libffi-dev"]  # init builds again with it
+    pillow = ffi.replace("libffi-dev", "libjpeg-dev zlib1g-dev")
+    assert errors.StageBuildFailed("dev", 1, pillow).needs_apt == ["libjpeg-dev", "zlib1g-dev"]
+    unknown = ffi.replace("Debian's libffi-dev", "the Debian -dev package that has it (`apt-file search x.h`)")
+    assert errors.StageBuildFailed("dev", 1, unknown).needs_apt == []
+    assert errors.StageBuildFailed("dev", 1, "E: Unable to locate package nope").needs_apt == []
+
+
 def test_a_one_shot_that_exited_says_its_exit_code_not_health() -> None:
     line = errors.ServiceFailed("migrating the database", ["migrate"], "migrate exited with 1", exited=1).one_line()
     assert "migrating the database: migrate exited with 1" in line and "healthy" not in line
