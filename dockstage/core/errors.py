@@ -30,6 +30,7 @@ from python_on_whales.exceptions import (
 )
 
 from dockstage.core import djangoapi
+from dockstage.core.distributions import provider
 from dockstage.core.report import log
 
 EXIT_CODES: dict[str, int] = {
@@ -231,6 +232,7 @@ _PYTHON_HINT = re.compile(
 
 _HELPER_ERROR = re.compile(r"dockstage: error: (.+?); fix: (.+?)\s*$", re.MULTILINE)
 """The one line a build helper prints when it knows the cause and the fix (buildsteps.py)."""
+_UNKNOWN_PROVIDER = re.compile(r"the package that provides ([\w.]+)")
 _APT_FIX = re.compile(r"^add Debian's ([a-z0-9][a-z0-9.+ -]*?) to apt-build")
 """The install helper's fix when a source build lacks headers it knows the Debian package of."""
 
@@ -245,6 +247,9 @@ class StageBuildFailed(BuildError):
         self.needs_apt = apt.group(1).split() if apt else []  # Debian packages its build lacks (init retries with them)
         if known and not hint:
             what, fix = f"building stage {stage!r} failed: {known[-1][0]}", known[-1][1]
+            unknown = _UNKNOWN_PROVIDER.search(fix)
+            if unknown:  # the helper runs in the image, without the package's table of names
+                fix = fix.replace(unknown.group(0), provider(unknown.group(1)), 1)
         elif hint:  # the one fix there is: the Python version (and with it the flavour) to set
             needs, have, fix = hint.groups()
             what = f"building stage {stage!r} failed: a requirement needs Python {needs}, the base image has {have}"

@@ -44,6 +44,27 @@ def absent_module_cause(output: str, app: Path) -> str:
     return ""
 
 
+_REMOVED_STDLIB = frozenset({"distutils", "imp", "asynchat", "asyncore", "smtpd", "cgi", "cgitb", "crypt", "pipes"})
+"""Standard library modules Python 3.12 and 3.13 removed: a package still importing them is not a missing requirement."""
+
+
+def uninstalled_module_cause(output: str, roots: list[Path]) -> str:
+    """The module the step imported that neither the project (`roots`: the app dir, its python
+    path) nor any installed requirement has (TejasJogi's INSTALLED_APPS names
+    rest_framework_simplejwt, which its requirements.txt lacks), or ''."""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    found = _NO_MODULE.findall(last)
+    if not found:
+        return ""
+    module = found[-1]
+    top = module.split(".", 1)[0]
+    if top in _REMOVED_STDLIB or top in getattr(sys, "stdlib_module_names", ()):
+        return ""
+    if any((root / top).is_dir() or (root / f"{top}.py").is_file() for root in roots):
+        return ""  # the project's own (a submodule it lacks: absent_module_cause's case)
+    return f"No module named {module!r}, and no requirement installs {top}"
+
+
 _NO_DATABASE = re.compile(
     r"OperationalError.*(?:Can't connect to (?:local )?(?:MySQL|MariaDB) server|Unknown (?:MySQL )?server host"
     r"|could not connect to server|could not translate host name|Connection refused)"
@@ -179,6 +200,12 @@ def give_made_dirs(env: dict[str, str], before: set[str]) -> None:
         )
 
 
+def source_roots() -> list[Path]:
+    """Where the project's own modules import from in the image: the app dir and PYTHONPATH's dirs."""
+    extra = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    return [APP, *extra]
+
+
 def main() -> int:
     env = {**os.environ, **json.loads(os.environ.get("BUILD_ENV", "{}"))}
     commands = [list(c) for c in json.loads(os.environ.get("BUILD_COMMANDS", "[]"))]
@@ -212,6 +239,15 @@ def main() -> int:
                 "what the checkout tracks (minus what git or a .dockerignore leaves out): a module each developer "
                 "makes by hand (secrets kept out of git) is in none; read such values from the environment "
                 "(.env gives them to every stack), or make that import optional (try: ... except ImportError)",
+                file=sys.stderr,
+            )
+            return code
+        uninstalled = uninstalled_module_cause(done.stderr, source_roots()) if code else ""
+        if uninstalled:
+            top = uninstalled.rsplit(" ", 1)[-1]
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {uninstalled}; fix: add the "
+                f"package that provides {top} to the runtime requirements (requirements in [tool.dockstage])",
                 file=sys.stderr,
             )
             return code

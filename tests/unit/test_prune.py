@@ -234,3 +234,33 @@ def test_a_build_step_failing_on_a_module_the_image_lacks_names_the_file(tmp_pat
     assert buildsteps.absent_module_cause("ModuleNotFoundError: No module named 'celery'\n", tmp_path) == ""
     (tmp_path / "mysite/secret_key.py").write_text("MY_SECRET_KEY = 'x'\n")  # there: another cause
     assert buildsteps.absent_module_cause(output, tmp_path) == ""
+
+
+def test_a_build_step_failing_on_a_package_no_requirement_installs_names_what_provides_it(tmp_path: Path) -> None:
+    """TejasJogi's INSTALLED_APPS names rest_framework_simplejwt, which its requirements.txt lacks:
+    collectstatic failed at build time and the line said only to read the build output (init's
+    probe had named the package; the pipeline did not)."""
+    from dockstage.core.errors import StageBuildFailed
+
+    buildsteps = helper("buildsteps")
+    (tmp_path / "library").mkdir()
+    output = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'rest_framework_simplejwt'\n"
+    cause = buildsteps.uninstalled_module_cause(output, [tmp_path])
+    assert cause == "No module named 'rest_framework_simplejwt', and no requirement installs rest_framework_simplejwt"
+    assert buildsteps.uninstalled_module_cause(output.replace("rest_framework_simplejwt", "library"), [tmp_path]) == ""
+    assert (
+        buildsteps.uninstalled_module_cause(output.replace("rest_framework_simplejwt", "distutils"), [tmp_path]) == ""
+    )
+    assert buildsteps.uninstalled_module_cause(output.replace("rest_framework_simplejwt", "json.x"), [tmp_path]) == ""
+    assert buildsteps.uninstalled_module_cause("KeyError: 'SECRET'\n", [tmp_path]) == ""
+    line = (  # the helper's line, as the build output holds it: the fix names the package on the host
+        "#23 4.445 dockstage: error: `python manage.py collectstatic --noinput -v 0` failed at build time: "
+        f"{cause}; fix: add the package that provides rest_framework_simplejwt to the runtime requirements "
+        "(requirements in [tool.dockstage])\n"
+    )
+    failed = StageBuildFailed("stage", 1, line)
+    assert failed.fix == (
+        "add djangorestframework-simplejwt (it provides rest_framework_simplejwt) to the runtime requirements "
+        "(requirements in [tool.dockstage])"
+    )
+    assert "no requirement installs rest_framework_simplejwt" in failed.what
