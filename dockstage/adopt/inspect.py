@@ -22,7 +22,6 @@ MANIFEST_GUESS = "a manifest static storage in the settings' text:"
 
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
-_SETTINGS_DEFAULT = re.compile(r"""setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _WSGI_SETTING = re.compile(r"""^WSGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
 _ASGI_SETTING = re.compile(r"""^ASGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
 _ROUTE = re.compile(r"""\b(?:re_)?path\(\s*[fr]?["']\^?((?:[\w/.<>:-]|\{\w+\})*?)\$?["']\s*,\s*([^)]*)""")
@@ -187,7 +186,7 @@ def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
 
 
 def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str, object]) -> None:
-    match = _SETTINGS_DEFAULT.search(manage_text)
+    match = settingschoice.SETTINGS_DEFAULT.search(manage_text)
     module = match.group(1) if match else ""
     if not module:  # no literal default (`"x.test" if argv[1] == "test" else "x.production"`): as it is served
         module, named_by = next(
@@ -196,6 +195,14 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         )
         if module:
             found.notes.append(f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module} (from {named_by})")
+    picked = settingschoice.template_package(manage_text) if not module else ""
+    if picked:  # 'x.settings.{}'.format(os.environ.get('PROJECT_ENV', 'dev')): a module of that package
+        folder = module_file(app, picked)
+        module = f"{picked}.base" if folder is not None and (folder.parent / "base.py").is_file() else picked
+        found.notes.append(
+            f"manage.py picks its settings module in {picked} from the environment: using {module}, and "
+            "the production one for prod when there is one"
+        )
     if not module:  # a settings.py, or a settings package (its prod module chosen below, else base)
         files = [
             *_walk(app, "settings.py", 3),

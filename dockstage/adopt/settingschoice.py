@@ -17,7 +17,26 @@ from pathlib import Path
 _ASSIGNED = re.compile(r"""DJANGO_SETTINGS_MODULE\s*[=\s]\s*["']?([\w.]+)""")
 _SETTINGS_FLAG = re.compile(r"""--settings[=\s]+["']?([\w.]+)""")
 _DS_FLAG = re.compile(r"""--ds[=\s]+["']?([\w.]+)""")
-_SETDEFAULT = re.compile(r"""setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+SETTINGS_DEFAULT = re.compile(
+    r"""^[^#\n]*?setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]*\w)["']\s*,?\s*\)""", re.MULTILINE
+)
+"""os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x.settings"), not in a comment (yakir3/jiracdflow's
+wsgi.py keeps `# ...setdefault(..., 'jiracdflow.settings')` above its 'jiracdflow.settings.{}'.format(env))."""
+
+
+SETTINGS_TEMPLATE = re.compile(
+    r"""^[^#\n]*?setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*"""
+    r"""(?:f["']([\w.]+)\.\{|["']([\w.]+)\.(?:\{\w*\}|%s)["']\s*(?:\.format\(|%)|["']([\w.]+)\.["']\s*\+)""",
+    re.MULTILINE,
+)
+"""A default made from the environment: 'x.settings.{}'.format(env), 'x.settings.%s' % env,
+f"x.settings.{env}", "x.settings." + env: the settings package it picks a module of."""
+
+
+def template_package(text: str) -> str:
+    """The settings package a DJANGO_SETTINGS_MODULE default picks a module of at run time, or ''."""
+    found = SETTINGS_TEMPLATE.search(text)
+    return next((group for group in found.groups() if group), "") if found else ""
 
 
 def _read(path: Path) -> str:
@@ -105,7 +124,7 @@ def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
         module = from_server_script(_read(path))
         if module:
             return module, path.relative_to(root).as_posix()
-    match = _SETDEFAULT.search(_read(wsgi_file)) if wsgi_file else None
+    match = SETTINGS_DEFAULT.search(_read(wsgi_file)) if wsgi_file else None
     if match and wsgi_file is not None:
         return match.group(1), wsgi_file.relative_to(root).as_posix()
     return "", ""

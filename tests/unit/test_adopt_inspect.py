@@ -180,6 +180,48 @@ def test_a_requirements_folder_between_the_root_and_the_app_dir_and_its_only_fil
     )
 
 
+TEMPLATE_DEFAULT = """\
+import os
+project_env = os.environ.get('PROJECT_ENV', 'dev')
+# os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jira.settings')
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'jira.settings.{}'.format(project_env))
+"""
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        "'jira.settings.{}'.format(project_env)",
+        "'jira.settings.%s' % project_env",
+        "f'jira.settings.{project_env}'",
+        "'jira.settings.' + project_env",
+    ],
+)
+def test_a_settings_module_picked_from_the_environment_serves_prod_its_production_module(
+    tmp_path: Path, default: str
+) -> None:
+    """yakir3/jiracdflow: manage.py and wsgi.py set 'jiracdflow.settings.{}'.format(PROJECT_ENV), and
+    wsgi.py keeps the old literal default in a comment: init took the comment's package, whose
+    __init__.py holds only the celery app, and overlaid everything."""
+    text = TEMPLATE_DEFAULT.replace("'jira.settings.{}'.format(project_env)", default)
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": text + "from django.core.management import execute_from_command_line\n",
+            "jira/__init__.py": "",
+            "jira/wsgi.py": text + "application = None\n",
+            "jira/settings/__init__.py": "from .celery import app as celery_app\n",
+            "jira/settings/celery.py": "app = None\n",
+            "jira/settings/base.py": "ROOT_URLCONF = 'jira.urls'\nWSGI_APPLICATION = 'jira.wsgi.application'\n",
+            "jira/settings/dev.py": "from .base import *\nDATABASES = {}\n",
+            "jira/settings/prod.py": "from .base import *\nDATABASES = {}\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "jira.settings.prod"
+    assert found.notes[0].startswith("manage.py picks its settings module in jira.settings from the environment")
+
+
 def test_a_requirement_frozen_from_a_folder_of_another_machine_is_named(tmp_path: Path) -> None:
     """100ASSASSIN's requirements.txt, made by pip freeze, holds `command-ai @ file:///home/assassin/...`:
     uv said "Distribution not found at" in the build, and init had said nothing."""
