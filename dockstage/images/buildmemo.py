@@ -23,8 +23,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dockstage.core import files
-from dockstage.core.report import log
+from dockstage.core import memofile
 
 MEMO_FILE = "build-inputs.json"
 KEPT = 40  # the newest tags kept (stages of a few images, across projects' checkouts of one state dir)
@@ -106,34 +105,14 @@ def inputs_digest(context: Path, dockerfile: Path, options: Mapping[str, object]
     return digest.hexdigest()
 
 
-def _read(path: Path) -> dict[str, dict[str, str]]:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or not ours to trust: every stage builds
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {
-        tag: entry
-        for tag, entry in found.items()
-        if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("inputs", "image"))
-    }
-
-
 def recall(state_dir: Path, tag: str, inputs: str) -> str | None:
     """The image id `tag` was built as from exactly these inputs, or None."""
-    entry = _read(state_dir / MEMO_FILE).get(tag)
-    return entry["image"] if entry and entry["inputs"] == inputs else None
+    entry = memofile.read(state_dir / MEMO_FILE).get(tag)
+    if isinstance(entry, dict) and entry.get("inputs") == inputs and isinstance(entry.get("image"), str):
+        return str(entry["image"])
+    return None
 
 
 def keep(state_dir: Path, tag: str, inputs: str, image_id: str) -> None:
     """Remember that `tag` was built as `image_id` from `inputs` (the newest KEPT tags stay)."""
-    path = state_dir / MEMO_FILE
-    with _WRITING:
-        memo = {k: v for k, v in _read(path).items() if k != tag}
-        memo[tag] = {"inputs": inputs, "image": image_id}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            files.write_private(path, json.dumps(dict(list(memo.items())[-KEPT:]), indent=1) + "\n")
-        except OSError as exc:  # a state dir that cannot be written: the stage builds again next time
-            log.debug("build memo not written to %s: %s", path, exc)
+    memofile.keep(state_dir / MEMO_FILE, tag, {"inputs": inputs, "image": image_id}, KEPT, _WRITING)

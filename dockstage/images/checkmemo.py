@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from dockstage.core import files, resources
+from dockstage.core import memofile, resources
 from dockstage.core.report import log
 
 MEMO_FILE = "image-checks.json"
@@ -47,28 +47,12 @@ def key(image_id: str, stage: str, inputs: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _read(path: Path) -> dict[str, list[str]]:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or not ours to trust: every check runs
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {k: v for k, v in found.items() if isinstance(v, list) and all(isinstance(line, str) for line in v)}
-
-
 def recall(state_dir: Path, memo_key: str) -> list[str] | None:
     """The lines of a pass kept under `memo_key`, or None (never checked with these inputs)."""
-    return _read(state_dir / MEMO_FILE).get(memo_key)
+    lines = memofile.read(state_dir / MEMO_FILE).get(memo_key)
+    return lines if isinstance(lines, list) and all(isinstance(line, str) for line in lines) else None
 
 
 def keep(state_dir: Path, memo_key: str, lines: list[str]) -> None:
     """Remember a pass (the newest KEPT stay)."""
-    path = state_dir / MEMO_FILE
-    with _WRITING:
-        memo = {k: v for k, v in _read(path).items() if k != memo_key}
-        memo[memo_key] = lines
-        try:
-            files.write_private(path, json.dumps(dict(list(memo.items())[-KEPT:]), indent=1) + "\n")
-        except OSError as exc:  # a state dir that cannot be written: the checks run again next time
-            log.debug("image checks' memo not written to %s: %s", path, exc)
+    memofile.keep(state_dir / MEMO_FILE, memo_key, lines, KEPT, _WRITING)
