@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from dockstage.core import distributions
+from dockstage.core import absentfiles, distributions
 from dockstage.core.errors import DockstageError, ImageCheckFailed, docker_errors, known_fix, swallowed
 
 if TYPE_CHECKING:
@@ -120,9 +120,21 @@ def diagnose(output: str, pruned: list[str]) -> tuple[str, str]:
         )
     found = last_exception(output)
     if found:
-        return found, known_fix(found) or "fix the app or its settings; the traceback is above"
+        return found, known_fix(found) or CRASH_FIX
     tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
     return "; ".join(tail)[:300] or "it failed without output", "run the image's command by hand to see why"
+
+
+CRASH_FIX = "fix the app or its settings; the traceback is above"
+"""diagnose's fix for an exception it knows nothing more of."""
+
+
+def _absent_file(output: str, settings: Settings | None, fix: str) -> str:
+    """`fix`, or, when it is CRASH_FIX and the crash follows a read of an app file the checkout
+    lacks (absentfiles), that file's fix."""
+    if settings is None or fix != CRASH_FIX:
+        return fix  # a cause already named comes first
+    return absentfiles.absent_file_fix(output, settings.path(settings.app_dir)) or fix
 
 
 def last_exception(output: str) -> str:
@@ -216,6 +228,7 @@ def check_imports(docker: DockerClient, tag: str, settings: Settings | None = No
         if service and not _NO_MODULE.search(text):  # a module the prune left out comes first
             return _ServiceAtImport(tag, service)
         what, fix = diagnose(text, pruned)
+        fix = _absent_file(text, settings, fix)
         return ImageCheckFailed(tag, f"the apps or the URLconf do not import: {what}", fix)
 
     try:
@@ -271,6 +284,7 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
                 'image checks), or set deploy-check = "off" in [tool.dockstage]',
             )
         what, fix = diagnose(text, _pruned(docker, tag))  # it crashed: not the checklist's findings
+        fix = _absent_file(text, settings, fix)
         return ImageCheckFailed(tag, f"`check --deploy` crashed: {what}", fix)
 
     with docker_errors(f"checking {tag}", otherwise=refused):

@@ -17,6 +17,7 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.container.models import ContainerState
 from python_on_whales.exceptions import NoSuchContainer
 
+from dockstage.core.absentfiles import absent_file_fix
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
 from dockstage.core.errors import (
@@ -330,9 +331,18 @@ class Stack:
                 [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
             )
             # the cause under a 500 or an exit, when the log shows it: audiowurscht's {% load staticfiles %}
-            fix = known_fix(logs) or fix
+            fix = known_fix(logs) or self._absent_file_fix(bad) or fix
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         raise error from None
+
+    def _absent_file_fix(self, services: Iterable[str]) -> str:
+        """absentfiles' fix from the services' longer log: the file is read early and the traceback
+        after it is long (jiracdflow's migrate: 60 lines of it hid the read)."""
+        text = ""
+        # Safe: only to say why beside an error that is raised anyway (its log is shown too).
+        with swallowed("reading a failed service's log"):
+            text = str(self.compose.logs(services=list(services), tail="400") or "")
+        return absent_file_fix(text, self.settings.path(self.settings.app_dir))
 
     def down(self, *, volumes: bool = False, timeout: int | None = None) -> None:
         """Stop and remove the project's containers and networks; volumes only when asked
