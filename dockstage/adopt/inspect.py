@@ -197,8 +197,10 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
             found.notes.append(f"manage.py sets no DJANGO_SETTINGS_MODULE default: using {module} (from {named_by})")
     picked = settingschoice.template_package(manage_text) if not module else ""
     if picked:  # 'x.settings.{}'.format(os.environ.get('PROJECT_ENV', 'dev')): a module of that package
-        folder = module_file(app, picked)
-        module = f"{picked}.base" if folder is not None and (folder.parent / "base.py").is_file() else picked
+        package_init = module_file(app, picked)
+        module = (
+            f"{picked}.base" if package_init is not None and (package_init.parent / "base.py").is_file() else picked
+        )
         found.notes.append(
             f"manage.py picks its settings module in {picked} from the environment: using {module}, and "
             "the production one for prod when there is one"

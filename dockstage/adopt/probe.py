@@ -13,7 +13,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn
 from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings, module_file
-from dockstage.core import config, distributions, dotenv, gitinfo
+from dockstage.core import absentfiles, config, distributions, dotenv, gitinfo
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
@@ -108,7 +108,6 @@ def probed_line(results: list[dict[str, object]], took: str) -> str:
 
 
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
-_TEMPLATE_WORDS = re.compile(r"example|sample|template|dist|default", re.IGNORECASE)
 
 
 def _import_roots(found: Findings) -> list[Path]:
@@ -128,12 +127,8 @@ def deploy_made_module(error: str, found: Findings) -> str:
     )
     if folder is None:
         return ""
-    templates = sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.name.startswith(leaf) and p.name != f"{leaf}.py" and _TEMPLATE_WORDS.search(p.name[len(leaf) :])
-    )
     expected = folder / f"{leaf}.py"
+    templates = absentfiles.templates_of(expected)
     module = next((f for f in (expected, folder / leaf) if f.exists()), None)
     hidden = module is None and not templates and gitinfo.ignores(found.root, expected)
     made = (

@@ -18,16 +18,14 @@ _TEMPLATE_WORDS = re.compile(r"default|example|sample|template|dist|tpl", re.IGN
 
 
 def templates_of(path: Path) -> list[str]:
-    """Files beside `path` that read as its template (config.yaml.default, config.example.yaml)."""
+    """Names beside `path` that read as its template: its stem, then a template word
+    (config.yaml.default, config.example.yaml; pinry's local_settings.example.py)."""
     if not path.parent.is_dir():
         return []
-    near = [*path.parent.glob(f"{path.name}.*"), *path.parent.glob(f"{path.stem}.*{path.suffix}")]
     return sorted(
-        {
-            p.name
-            for p in near
-            if p.is_file() and p.name != path.name and _TEMPLATE_WORDS.search(p.name[len(path.stem) :])
-        }
+        p.name
+        for p in path.parent.iterdir()
+        if p.name.startswith(path.stem) and p.name != path.name and _TEMPLATE_WORDS.search(p.name[len(path.stem) :])
     )
 
 

@@ -32,10 +32,8 @@ _WRITING = threading.Lock()  # stages built side by side write the one file
 
 ANYWHERE = {"__pycache__": "**/__pycache__", ".pytest_cache": "**/.pytest_cache", "node_modules": "**/node_modules"}
 """Folders the suite's ignore file leaves out at any depth (its line for each)."""
-AT_ROOT = {
-    name: name for name in (".git", ".hg", ".svn", ".venv", "venv", ".nox", ".tox", ".mypy_cache", ".ruff_cache")
-}
-"""Folders it leaves out at the context's top (its line for each)."""
+AT_ROOT = frozenset({".git", ".hg", ".svn", ".venv", "venv", ".nox", ".tox", ".mypy_cache", ".ruff_cache"})
+"""Folders it leaves out at the context's top (its line is the folder's name)."""
 
 
 def _skipped(ignore_text: str) -> tuple[set[str], set[str]]:
@@ -43,7 +41,7 @@ def _skipped(ignore_text: str) -> tuple[set[str], set[str]]:
     lines name, so a project's own Dockerfile and ignore file are walked whole."""
     lines = {line.strip() for line in ignore_text.splitlines()}
     anywhere = {name for name, line in ANYWHERE.items() if line in lines}
-    top = {name for name, line in AT_ROOT.items() if line in lines}
+    top = {name for name in AT_ROOT if name in lines}
     if ".dockstage/*" in lines:
         top.add(".dockstage")  # but .dockstage/build, which the ignore file takes back
     return anywhere, top
