@@ -32,11 +32,11 @@ from typing import Any, Literal
 
 from python_on_whales import DockerClient
 from python_on_whales.components.service.cli_wrapper import Service
-from python_on_whales.exceptions import NoSuchContainer
+from python_on_whales.exceptions import DockerException, NoSuchContainer
 
 from dockstage.core import files, resources
 from dockstage.core.config import Settings
-from dockstage.core.errors import ConfigError, StackError, docker_errors, swallowed
+from dockstage.core.errors import ConfigError, StackError, docker_errors, engine_error, swallowed
 from dockstage.core.report import Reporter
 from dockstage.flows.run import Run
 from dockstage.images.bases import BaseImages
@@ -655,12 +655,20 @@ def undeploy(run: Run, *, volumes: bool = False, yes: bool = False, options: Swa
     reporter.step(f"undeploy {stack}")
     watch = waits.Watch(f"removing {stack}")
     with docker_errors(f"removing the stack {stack}"), watch.guard():
+        unfinished = ""
         if any(s.name == stack for s in docker.stack.list()):
             watch.then = "removal"
-            docker.stack.remove(stack)
-        if not watch.until(lambda: _gone(docker, stack) or None, settings.wait_timeout):
+            try:
+                docker.stack.remove(stack)
+            except DockerException as exc:  # the CLI exits 1 on a network a stopping task still holds
+                if engine_error(exc, f"removing the stack {stack}") is not None:
+                    raise
+                said = (exc.stderr or exc.stdout or "").strip().splitlines()
+                unfinished = f" (`docker stack rm` said: {said[-1][-300:]})" if said else ""
+        if not watch.until(lambda: _gone(docker, stack) or None, settings.wait_timeout):  # removes what it left
             raise StackError(
-                f"{stack}'s services or networks are still there", "see `docker stack ps`; run undeploy again"
+                f"{stack}'s services or networks are still there{unfinished}",
+                "see `docker stack ps`; run undeploy again",
             )
         watch.doing = f"removing {stack}'s secrets and configs"
         with _unprinted():
