@@ -636,12 +636,12 @@ class TestsFailed(CheckFailed):
         report: str,
         runner: str = "pytest",
         database: str = "",
-        missing_table: str = "",
+        not_migrated: str = "",
     ) -> None:
         where = f" on {database}" if database else ""
-        if missing_table:  # Abdul-Chowdhuryy's restaurant app: a model whose migration was never made
-            summary += f"; table {missing_table} does not exist after the test database's migrations: its model has no migration"
-        cause = known_fix(summary) or (MAKE_MIGRATIONS if missing_table else "")
+        if not_migrated:  # Abdul-Chowdhuryy's restaurant app: a model whose migration was never made
+            summary += f"; {not_migrated} does not exist after the test database's migrations: {_without_migration(not_migrated)}"
+        cause = known_fix(summary) or (MAKE_MIGRATIONS if not_migrated else "")
         super().__init__(
             f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
             f"{cause}; see the runner's output above and {report}"
@@ -740,14 +740,26 @@ def view_errors(log: str) -> dict[str, str]:
     return found
 
 
-_NO_TABLE = re.compile(r"""\(1146, ["']Table '([\w$.-]+)' doesn't exist""")
-"""MySQL's error 1146 in a traceback: a model's table that migrate did not make."""
+_NOT_MIGRATED = re.compile(
+    r"""\((?:1146, ["']Table '([\w$.-]+)' doesn't exist|1054, ["']Unknown column '([\w$.-]+)' in)"""
+)
+"""MySQL's errors 1146 and 1054 in a traceback: a model's table, or a field's column, that migrate
+did not make (howtoartyom/wallet-transaction-api's Wallet.version: Unknown column
+'wallet_transaction_api_wallet.version' in 'SELECT')."""
 
 
-def table_missing(log: str) -> str:
-    """The table a request found missing after migrate ran ('' when none did)."""
-    found = _NO_TABLE.findall(log)
-    return found[-1] if found else ""
+def not_migrated(log: str) -> str:
+    """What a query found missing after migrate ran, the last one: 'table app.doctor', 'column
+    app_wallet.version' ('' when none was)."""
+    found = _NOT_MIGRATED.findall(log)
+    if not found:
+        return ""
+    table, column = found[-1]
+    return f"table {table}" if table else f"column {column}"
+
+
+def _without_migration(missing: str) -> str:
+    return "its model has no migration" if missing.startswith("table ") else "its model's field has no migration"
 
 
 MAKE_MIGRATIONS = (
@@ -757,12 +769,12 @@ MAKE_MIGRATIONS = (
 
 
 class TableNotMigrated(SmokeCheckFailed):
-    """A smoke check failed on a table migrate never made: a model without its migration."""
+    """A smoke check failed on a table or column migrate never made: a model change without its migration."""
 
-    def __init__(self, failed: SmokeCheckFailed, table: str) -> None:
+    def __init__(self, failed: SmokeCheckFailed, missing: str) -> None:
         CheckFailed.__init__(
             self,
-            f"{failed.what} (table {table} does not exist after migrate: its model has no migration)",
+            f"{failed.what} ({missing} does not exist after migrate: {_without_migration(missing)})",
             MAKE_MIGRATIONS,
         )
 

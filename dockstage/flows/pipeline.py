@@ -35,8 +35,8 @@ from dockstage.core.errors import (
     TestsNotOnStackDatabase,
     docker_errors,
     engine_error,
+    not_migrated,
     swallowed,
-    table_missing,
     view_errors,
 )
 from dockstage.flows import mysqlnotes, workdirnote
@@ -300,7 +300,7 @@ def test_image(
             for line in workdirnote.notes(failed_tests, settings.path(settings.app_dir)):
                 run.reporter.info(f"the tests' working directory: {line}")
             raise TestsFailed(
-                failed.return_code, summary, str(junit), runner, used if found else "", table_missing(said)
+                failed.return_code, summary, str(junit), runner, used if found else "", not_migrated(said)
             )
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
@@ -393,9 +393,9 @@ def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False)
         except SmokeCheckFailed as failed:
             stack.show_logs(["migrate"], tail=20)
             log = stack.show_logs(["web"], tail=150)  # last: a 5xx's traceback ends right above
-            table = table_missing(log)
-            if table:
-                raise TableNotMigrated(failed, table) from None
+            missing = not_migrated(log)
+            if missing:
+                raise TableNotMigrated(failed, missing) from None
             raise failed.with_causes(view_errors(log)) from None
     return lines
 

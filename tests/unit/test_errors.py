@@ -375,10 +375,10 @@ def test_a_smoke_failure_on_a_table_migrate_never_made_says_to_make_the_migratio
     from dockstage.frontends.common import INVOKE_COMMANDS
 
     log = "web-1  | django.db.utils.ProgrammingError: (1146, \"Table 'app.doctor' doesn't exist\")\n"
-    assert errors.table_missing(log) == "app.doctor"
-    assert errors.table_missing("web-1  | OperationalError: (2002, \"Can't connect to server on 'db'\")") == ""
+    assert errors.not_migrated(log) == "table app.doctor"
+    assert errors.not_migrated("web-1  | OperationalError: (2002, \"Can't connect to server on 'db'\")") == ""
     failed = errors.SmokeCheckFailed("urls", "1 of 6 URLs gave a 5xx or no answer: /api/doctors/")
-    line = errors.TableNotMigrated(failed, "app.doctor").one_line(INVOKE_COMMANDS)
+    line = errors.TableNotMigrated(failed, "table app.doctor").one_line(INVOKE_COMMANDS)
     assert line == (
         "check: smoke check 'urls' failed: 1 of 6 URLs gave a 5xx or no answer: /api/doctors/ (table app.doctor "
         "does not exist after migrate: its model has no migration): run `invoke makemigrations` (for an app "
@@ -393,7 +393,7 @@ def test_tests_failing_on_a_table_their_migrations_never_made_say_to_make_the_mi
 
     output = "MySQLdb.ProgrammingError: (1146, \"Table 'test_app.restaurant_menuitem' doesn't exist\")\n"
     failed = errors.TestsFailed(
-        1, "3 tests, 0 failed, 3 errors", "/r.xml", "python manage.py test", "MySQL at db", errors.table_missing(output)
+        1, "3 tests, 0 failed, 3 errors", "/r.xml", "python manage.py test", "MySQL at db", errors.not_migrated(output)
     )
     assert failed.one_line(NOX_COMMANDS) == (
         "check: the app's tests failed in the test image on MySQL at db (python manage.py test exited 1; 3 tests, "
@@ -403,6 +403,22 @@ def test_tests_failing_on_a_table_their_migrations_never_made_say_to_make_the_mi
         "/r.xml"
     )
     assert "migration" not in errors.TestsFailed(1, "3 tests, 0 failed, 3 errors", "/r.xml").what
+
+
+def test_tests_failing_on_a_column_no_migration_adds_say_to_make_the_migration() -> None:
+    """howtoartyom/wallet-transaction-api's Wallet.version field has no migration: its one test
+    errored on setup with (1054, "Unknown column ...") and the failure said nothing of a migration."""
+    output = (
+        "E   django.db.utils.OperationalError: (1054, \"Unknown column 'wallet_transaction_api_wallet.version' "
+        "in 'SELECT'\")\n"
+    )
+    missing = errors.not_migrated(output)
+    assert missing == "column wallet_transaction_api_wallet.version"
+    failed = errors.TestsFailed(1, "1 tests, 0 failed, 1 errors", "/r.xml", "pytest", "MySQL at db", missing)
+    assert "; column wallet_transaction_api_wallet.version does not exist after the test database's migrations: " in (
+        failed.what
+    )
+    assert failed.what.endswith("its model's field has no migration)") and "makemigrations" in failed.fix
 
 
 SECURE_VULNERABLE_WEB_LOG = """\
