@@ -171,6 +171,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     _overlay(learned, values, default, hosts, shown)
     _not_followed(learned, values, result.get("alone") or {})
     _behind_the_proxy(learned, values, result.get("alone") or {})
+    _redis_at_loopback(learned, values)
     learned.manifest = manifest_storage(values)
     learned.compress = dict(result.get("compress") or {})
     used = {n for names in learned.env.values() for n in names} | set(learned.fixed)
@@ -282,6 +283,23 @@ def _behind_the_proxy(learned: Learned, values: dict[str, Any], alone: dict[str,
         )
 
 
+def _redis_at_loopback(learned: Learned, values: dict[str, Any]) -> None:
+    """Settings that name a redis at a fixed loopback address (wallet-transaction-api's CACHES at
+    redis://127.0.0.1:6379/1, read from no name): in a container no redis listens there, so the
+    stack starts one and the overlay points those settings at it."""
+    moved = [str(name) for name in values.get("REDIS_LOOPBACK") or []]
+    if not moved:
+        return
+    said = f"{', '.join(moved)} name{'s' * (len(moved) == 1)} a redis at a loopback address"
+    learned.services = ["redis"]
+    learned.services_how = learned.services_how or said
+    learned.overlay.append("redis-service")
+    learned.reasons.append(
+        f"{said}, read from no environment name: in a container no redis listens there, so the stack's redis serves "
+        f"{'it' if len(moved) == 1 else 'them'}"
+    )
+
+
 SUITE_SETTING_NAMES = {
     "debug": "DEBUG",
     "secret-key": "SECRET_KEY",
@@ -293,10 +311,12 @@ SUITE_SETTING_NAMES = {
 def test_overlay(learned: Learned) -> list[str]:
     """What the tests' settings module needs set: its database, when it does not follow the stack's;
     its secret key when it has none (opsxin/blog's SECRET_KEY = '', filled by a local_settings it
-    keeps out of git: its tests stopped on "The SECRET_KEY setting must not be empty"); STATIC_ROOT
-    too when its static storage needs collectstatic before the tests (test_setup)."""
+    keeps out of git: its tests stopped on "The SECRET_KEY setting must not be empty"); its redis at a
+    loopback address; STATIC_ROOT too when its static storage needs collectstatic before the tests
+    (test_setup)."""
     needed = ["database"] if "database" in learned.overlay else []
     needed += ["secret-key"] if learned.empty_key and "secret-key" in learned.overlay else []
+    needed += ["redis-service"] if "redis-service" in learned.overlay else []
     return [*needed, "static-root"] if learned.manifest and "static-root" in learned.overlay else needed
 
 

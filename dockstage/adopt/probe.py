@@ -268,9 +268,10 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))
     found.services_how = prod.services_how or tests.services_how
     if found.services:
+        names = [n for role in ("redis-url", "redis-host") for n in prod.env.get(role, [])]
         found.found.append(
-            f"services: {', '.join(found.services)} in every stack ({found.services_how}); the stack sets "
-            f"{', '.join(n for role in ('redis-url', 'redis-host') for n in prod.env.get(role, []))} to it"
+            f"services: {', '.join(found.services)} in every stack ({found.services_how}); "
+            + (f"the stack sets {', '.join(names)} to it" if names else "the overlay points the settings at it")
         )
     found.test_overlay = learn.test_overlay(tests) if not tests.error else learn.test_overlay(prod)
     storage = (tests if not tests.error else prod).manifest

@@ -21,12 +21,15 @@ OVERLAY_VALUES = (
     "compress-offline",
     "proxy-ssl-header",
     "log-console",
+    "redis-service",
 )
 """What the overlay can set: DATABASES['default'], SECRET_KEY, ALLOWED_HOSTS (extended), DEBUG, STATIC_ROOT,
 the static files' storage (Django's StaticFilesStorage in place of a cloud bucket's),
 COMPRESS_OFFLINE = True (django-compressor reads the manifest `compress` wrote at build time),
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") (SECURE_SSL_REDIRECT behind a proxy),
-LOGGING's file handlers whose folder the process cannot write (prod's read-only app root) to the console."""
+LOGGING's file handlers whose folder the process cannot write (prod's read-only app root) to the console,
+a redis the settings name at a fixed loopback address (`redis://127.0.0.1:6379/1`, a channel layer's
+("localhost", 6379)) at the stack's redis service (`services = ["redis"]`) instead."""
 THROWAWAY_OVERLAY = ("mail-local",)
 """What the overlay sets in the app services of a throwaway stack (the pipeline's smoke stack, the
 tests'), whatever [tool.dockstage] says: EMAIL_BACKEND is Django's locmem one, so a page that sends

@@ -268,6 +268,7 @@ def once(module: str, setup: bool = False, health: dict | None = None) -> dict:
     values["DATABASES"] = plain(databases) if isinstance(databases, dict) else None
     values["INSTALLED_APPS"] = plain(list(getattr(settings, "INSTALLED_APPS", []) or []))
     values["SERVICES"] = services(settings)
+    values["REDIS_LOOPBACK"] = sorted(redis_at_loopback(settings))
     values["LOG_FILES"] = log_files(getattr(settings, "LOGGING", None), os.getcwd())
     values["STATIC_STORAGE_LOCAL"] = static_storage_local(settings)
     values["DJANGO_VERSION"] = _django_version()
@@ -513,6 +514,17 @@ def services(settings) -> dict:
         if name in SERVICE_SETTINGS or (("REDIS" in name or "redis" in text.lower()) and len(text) < 4000):
             found[name] = value
     return found
+
+
+def redis_at_loopback(settings) -> dict:
+    """The settings that name a redis at a fixed loopback address, as the overlay would set them
+    (pythonpath/dockstage_redis.py, beside this script here and in the images)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pythonpath"))
+    try:
+        import dockstage_redis
+    finally:
+        sys.path.pop(0)
+    return dockstage_redis.moved({name: getattr(settings, name, None) for name in dir(settings) if name.isupper()})
 
 
 MISSING_FILE = re.compile(r"unable to open database file|No such file or directory", re.I)

@@ -37,6 +37,7 @@ SUPPORT_FILES = (
     "probe.py",
     "pythonpath/dockstage_settings.py",
     "pythonpath/dockstage_dbproof.py",
+    "pythonpath/dockstage_redis.py",
     "pythonpath/sitecustomize.py",
 )
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""

@@ -14,9 +14,10 @@ from dockstage.adopt.inspect import Findings
 from dockstage.core.appconfig import SUITE_VALUES, parse_app
 from dockstage.core.config import Settings
 from dockstage.core.errors import ConfigError
+from dockstage.core.overlay import overlay_env
 from dockstage.images import buildfiles
 from dockstage.stack import envfile, workers
-from tests.unit.test_adopt_probe import probe
+from tests.unit.test_adopt_probe import overlaid, probe
 
 CACHE_AND_BROKER = """\
 import os
@@ -82,6 +83,52 @@ def test_every_suite_value_has_a_build_time_and_a_stack_value(tmp_path: Path) ->
     stack = envfile.app_env(Settings(root=tmp_path).with_(app=app))
     assert build["REDIS_URL"] == stack["REDIS_URL"] == "redis://redis:6379"
     assert all(value.upper().replace("-", "_") in build for value in SUITE_VALUES)
+
+
+REDIS_AT_LOOPBACK = """\
+import os
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "x")
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "")}}
+CACHES = {
+    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"},
+    "pages": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": "127.0.0.1:11211"},
+}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [("localhost", 6379)]}}}
+RQ_QUEUES = {"default": {"HOST": "localhost", "PORT": 6379, "DB": 0}}
+CELERY_BROKER_URL = "redis://:secret@localhost:6380/0"
+"""
+
+
+def test_a_redis_at_a_loopback_address_asks_for_redis_and_the_overlay(tmp_path: Path) -> None:
+    """wallet-transaction-api's CACHES at redis://127.0.0.1:6379/1, read from no name: its views gave
+    500 (Error 111 connecting to 127.0.0.1:6379) in the smoke stack, which had no redis."""
+    (result,) = probe(tmp_path, {"settings": REDIS_AT_LOOPBACK}, [])
+    learned = learn.interpret(result)
+    assert learned.services == ["redis"] and "redis-url" not in learned.env
+    assert learned.overlay[-1] == "redis-service" and "redis-service" in learn.test_overlay(learned)
+    assert (
+        learned.services_how
+        == "CACHES, CELERY_BROKER_URL, CHANNEL_LAYERS, RQ_QUEUES name a redis at a loopback address"
+    )
+
+
+def test_a_redis_read_from_a_name_needs_no_overlay(tmp_path: Path) -> None:
+    (result,) = probe(tmp_path, {"settings": CACHE_AND_BROKER}, [])
+    learned = learn.interpret(result)
+    assert learned.services == ["redis"] and "redis-service" not in learned.overlay
+
+
+def test_the_overlay_points_a_loopback_redis_at_the_stack_service(tmp_path: Path) -> None:
+    env = overlay_env(["redis-service"], "proj.settings", {}, False)
+    expression = "[s.CACHES, s.CHANNEL_LAYERS['default']['CONFIG'], s.RQ_QUEUES['default'], s.CELERY_BROKER_URL]"
+    caches, layer, queue, broker = overlaid(tmp_path, REDIS_AT_LOOPBACK, env, expression)
+    assert caches["default"]["LOCATION"] == "redis://redis:6379/1"
+    assert caches["pages"]["LOCATION"] == "127.0.0.1:11211"  # memcached: not a redis, left alone
+    assert layer == {"hosts": [["redis", 6379]]} and queue == {"HOST": "redis", "PORT": 6379, "DB": 0}
+    assert broker == "redis://:secret@redis:6380/0"
 
 
 def test_a_sentinel_in_a_redis_cache_maps_its_name_and_asks_for_redis(tmp_path: Path) -> None:

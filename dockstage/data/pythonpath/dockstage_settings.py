@@ -4,7 +4,8 @@ DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ...
 underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
 database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
 allowed-hosts (added to the project's), debug, static-root, static-storage, compress-offline,
-proxy-ssl-header, log-console, mail-local. The project's files are never edited.
+proxy-ssl-header, log-console, mail-local, redis-service (dockstage_redis.py). The project's files are
+never edited.
 """
 
 import importlib
@@ -80,3 +81,7 @@ if "log-console" in _overlay:  # a file handler whose folder this process cannot
                 _handler = {"class": "logging.StreamHandler", **{k: v for k, v in _handler.items() if k in _kept}}
             _handlers[_name] = _handler
         LOGGING = {**_logging, "handlers": _handlers}
+if "redis-service" in _overlay:  # a redis at a fixed loopback address: the stack's redis (dockstage_redis.py)
+    import dockstage_redis
+
+    globals().update(dockstage_redis.moved({k: v for k, v in globals().items() if not k.startswith("_")}))
