@@ -11,8 +11,8 @@ from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
 
-from dockstage.adopt import learn
-from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings, module_file
+from dockstage.adopt import learn, sourcewalk
+from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, SKIP_DIRS, Findings, module_file
 from dockstage.core import absentfiles, config, distributions, dotenv, gitinfo
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
@@ -267,6 +267,7 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     tests = learn.interpret(results[1], redis_dependency=redis) if len(results) > 1 else prod
     found.services = list(dict.fromkeys([*prod.services, *tests.services]))
     found.services_how = prod.services_how or tests.services_how
+    redis_names_read(found)
     if found.services:
         names = [n for role in ("redis-url", "redis-host") for n in prod.env.get(role, [])]
         found.found.append(
@@ -340,6 +341,38 @@ def entry_points_read(found: Findings) -> None:
             f"manage.py or the WSGI module reads {', '.join(read)} with os.environ[...] (a KeyError unset): "
             "env-defaults gives each '' for the build steps and the stacks; set the real ones in .env (they win)"
         )
+
+
+_REDIS_DEFAULT = re.compile(
+    r"""\(\s*['"]([A-Za-z_]\w*)['"]\s*,\s*(?:default\s*=\s*)?['"]rediss?://(?:[^@'"/\s]*@)?"""
+    r"""(?:127\.0\.0\.1|localhost)(?=[:/'"])"""
+)
+"""A name read with a redis at a loopback address as its default: env("REDIS_URL", default="redis://127.0.0.1:6379/1"),
+os.environ.get("CACHE_URL", "redis://localhost")."""
+
+
+def redis_names_read(found: Findings) -> None:
+    """Names the project's code outside the settings reads with a loopback redis as their default,
+    which the settings' probe does not see (wallet-transaction-api's conftest.py sets the tests'
+    CACHES from env("REDIS_URL", default="redis://127.0.0.1:6379/1"): 10 of its 16 tests got
+    Error 111 connecting to 127.0.0.1:6379). The stack starts its redis and sets each name to it."""
+    known = {n for names in found.env.values() for n in names} | set(found.env_values) | set(found.env_defaults)
+    uses = [u for u in sourcewalk.matches(found.root, found.root, SKIP_DIRS, _REDIS_DEFAULT) if u.text not in known]
+    names = list(dict.fromkeys(u.text for u in uses))
+    if not names:
+        return
+    found.env = {**found.env, "redis-url": [*found.env.get("redis-url", []), *names]}  # not the probe's own
+    if "redis" not in found.services:
+        found.services.append("redis")
+    where = ", ".join(dict.fromkeys(f"{u.path}:{u.line}" for u in uses))
+    found.services_how = (
+        found.services_how
+        or f"{where} read{'s' * (len(names) == 1)} {', '.join(names)} with a loopback redis as the default"
+    )
+    found.found.append(
+        f"redis-url <- {', '.join(names)}: read in {where} with a redis at a loopback address as the default; "
+        "the stack sets it to its redis"
+    )
 
 
 def debug_in_env_template(found: Findings) -> None:

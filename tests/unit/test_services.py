@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockstage.adopt import learn, render
+from dockstage.adopt import probe as probe_module
 from dockstage.adopt.inspect import Findings
 from dockstage.core.appconfig import SUITE_VALUES, parse_app
 from dockstage.core.config import Settings
@@ -113,6 +114,29 @@ def test_a_redis_at_a_loopback_address_asks_for_redis_and_the_overlay(tmp_path: 
         learned.services_how
         == "CACHES, CELERY_BROKER_URL, CHANNEL_LAYERS, RQ_QUEUES name a redis at a loopback address"
     )
+
+
+def test_a_name_read_outside_the_settings_with_a_loopback_redis_default_is_set_to_the_stacks(tmp_path: Path) -> None:
+    """wallet-transaction-api's tests/conftest.py sets the tests' CACHES from env("REDIS_URL",
+    default="redis://127.0.0.1:6379/1"), which the settings' probe never imports: 10 of its 16 tests
+    got Error 111 connecting to 127.0.0.1:6379 with the stack's redis running beside them."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/conftest.py").write_text(
+        'import os\nimport environ\nenv = environ.Env()\nCACHE = {"LOCATION": env("REDIS_URL", default="redis://127.0.0.1:6379/1")}\n'
+        'BROKER = os.environ.get("QUEUE_URL", "redis://:pw@localhost/0")\nOTHER = os.getenv("ELSEWHERE", "redis://cache:6379")\n'
+    )
+    (tmp_path / "tasks.py").write_text('import os\nURL = os.getenv("CACHE_URL", "redis://localhost:6379")\n')
+    found = Findings(root=tmp_path, settings_module="proj.settings", wsgi="proj.wsgi:application")
+    found.env = {"redis-url": ["CACHE_URL"]}  # the settings' probe mapped it already
+    probe_module.redis_names_read(found)
+    assert found.env["redis-url"] == ["CACHE_URL", "REDIS_URL", "QUEUE_URL"] and found.services == ["redis"]
+    assert (
+        found.services_how
+        == "tests/conftest.py:4, tests/conftest.py:5 read REDIS_URL, QUEUE_URL with a loopback redis as the default"
+    )
+    untouched = Findings(root=tmp_path / "tests" / "none", settings_module="proj.settings")
+    probe_module.redis_names_read(untouched)
+    assert untouched.env == {} and untouched.services == []
 
 
 def test_a_redis_read_from_a_name_needs_no_overlay(tmp_path: Path) -> None:
