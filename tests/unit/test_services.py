@@ -20,24 +20,26 @@ from dockstage.images import buildfiles
 from dockstage.stack import envfile, workers
 from tests.unit.test_adopt_probe import overlaid, probe
 
-CACHE_AND_BROKER = """\
+SETTINGS_HEAD = """\
 import os
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "x")
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = []
 DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "")}}
+"""
+"""What the settings below start with: a MySQL database whose host is read from DB_HOST."""
+CACHE_AND_BROKER = (
+    SETTINGS_HEAD
+    + """\
 CACHE_URL = os.getenv("CACHE_URL", "redis://localhost:6379/1")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 CELERY_BROKER_URL = os.environ.get("QUEUE_AT", "amqp://localhost")
 """
-REDIS_HOST_ONLY = """\
-import os
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "x")
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = []
-DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "")}}
+)
+REDIS_HOST_ONLY = (
+    SETTINGS_HEAD
+    + """\
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -45,6 +47,7 @@ CHANNEL_LAYERS = {
     }
 }
 """
+)
 
 
 def test_the_services_key_parses_and_an_unknown_service_is_refused() -> None:
@@ -86,13 +89,9 @@ def test_every_suite_value_has_a_build_time_and_a_stack_value(tmp_path: Path) ->
     assert all(value.upper().replace("-", "_") in build for value in SUITE_VALUES)
 
 
-REDIS_AT_LOOPBACK = """\
-import os
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "x")
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = []
-DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "")}}
+REDIS_AT_LOOPBACK = (
+    SETTINGS_HEAD
+    + """\
 CACHES = {
     "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"},
     "pages": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": "127.0.0.1:11211"},
@@ -101,6 +100,7 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"
 RQ_QUEUES = {"default": {"HOST": "localhost", "PORT": 6379, "DB": 0}}
 CELERY_BROKER_URL = "redis://:secret@localhost:6380/0"
 """
+)
 
 
 def test_a_redis_at_a_loopback_address_asks_for_redis_and_the_overlay(tmp_path: Path) -> None:
