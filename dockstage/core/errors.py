@@ -534,6 +534,10 @@ _REFUSED_HOST = re.compile(r"gave 400\b|HTTP Error 400\b")
 """A healthcheck output for Django's 400: the Host refused (DisallowedHost)."""
 _SERVER_ERROR = re.compile(r"GET (\S+) gave (5\d\d)\b")
 """The healthcheck's line for a 5xx (dockstage/data/healthcheck.py): the path and the status."""
+_NOT_FOUND = re.compile(r"GET (\S+) gave 404\b")
+"""The healthcheck's line for a 404: the health path is not in the URLconf (south-admin-django has
+no root view and init found no health URL; web answered 404 for 36 s before the wait gave up)."""
+HEALTH_PATH_FIX = "set health-path in [tool.dockstage] to a URL of the app that answers 200 (a health view, ideally one that queries the database)"
 
 
 def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
@@ -547,6 +551,10 @@ def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
                 "its healthcheck got 400: Django's DisallowedHost, ALLOWED_HOSTS does not take localhost",
                 DISALLOWED_HOST_FIX,
             )
+    for output in outputs:
+        missing = _NOT_FOUND.search(output)
+        if missing:
+            return f"its healthcheck got 404 on {missing.group(1)}: the app has no such URL", HEALTH_PATH_FIX
     for output in outputs:
         failed = _SERVER_ERROR.search(output)
         if failed:
@@ -574,12 +582,14 @@ SERVER_ERROR_REPEATED = 3
 
 def hopeless(probes: Iterable[tuple[int | None, str]], running_for: float) -> str:
     """Why waiting on a container's health is pointless, or '': Django's 400 for the Host twice in
-    a row; or the same 500 on the health path SERVER_ERROR_REPEATED times in a row once it has run
-    SERVER_ERROR_GRACE seconds."""
+    a row; a 404 on the health path SERVER_ERROR_REPEATED times in a row (the app is up, the URL is
+    not in it); or the same 500 that many times once it has run SERVER_ERROR_GRACE seconds."""
     probes = list(probes)
     if never_healthy(probes):
         return "its healthcheck got 400 twice in a row, which no wait changes"
     last = probes[-SERVER_ERROR_REPEATED:]
+    if len(last) == SERVER_ERROR_REPEATED and all(code != 0 and _NOT_FOUND.search(said) for code, said in last):
+        return f"its healthcheck got 404 {SERVER_ERROR_REPEATED} times in a row, which no wait changes"
     if running_for < SERVER_ERROR_GRACE or len(last) < SERVER_ERROR_REPEATED:
         return ""
     # each probe's 5xx line ("GET / gave 500"), None for one that passed or said something else

@@ -366,6 +366,7 @@ def test_the_health_check_follows_the_sites_own_redirects_as_the_healthcheck_doe
 
 
 SERVER_500 = "unhealthy: GET / gave 500: Server Error (500)"
+NOT_FOUND = "unhealthy: GET / gave 404"
 
 
 @pytest.mark.parametrize(
@@ -378,6 +379,9 @@ SERVER_500 = "unhealthy: GET / gave 500: Server Error (500)"
         ([(1, SERVER_500), (1, SERVER_500), (1, "unhealthy: GET /healthz gave 500")], 11.0, False),  # other paths
         ([(1, "unhealthy: GET / gave 503")] * 3, 30.0, False),  # a health view's own "not ready": wait
         ([(1, REFUSED), (1, REFUSED)], 0.0, True),  # the Host refused: at once, as before
+        ([(1, NOT_FOUND)] * 3, 1.0, True),  # south-admin-django: no such URL, the app is up
+        ([(1, NOT_FOUND), (1, NOT_FOUND)], 1.0, False),
+        ([(1, NOT_FOUND), (0, ""), (1, NOT_FOUND)], 1.0, False),
     ],
 )
 def test_a_500_that_lasts_ends_the_wait(probes: list[tuple[int, str]], running_for: float, hopeless_now: bool) -> None:
@@ -385,3 +389,7 @@ def test_a_500_that_lasts_ends_the_wait(probes: list[tuple[int, str]], running_f
     assert bool(said) is hopeless_now
     if said and "500" in said:
         assert said == "its healthcheck got 500 3 times in a row, 11 s after it started"
+    if said and "404" in said:
+        assert said == "its healthcheck got 404 3 times in a row, which no wait changes"
+        why, fix = health_diagnosis([probes[-1][1]])
+        assert why == "its healthcheck got 404 on /: the app has no such URL" and fix.startswith("set health-path in")
