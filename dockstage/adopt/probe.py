@@ -182,6 +182,12 @@ def left_out_file(error: str, found: Findings) -> str:
     )
 
 
+def _nested_modules(app: Path, top: str) -> list[str]:
+    """The project's modules `top` one or two folders below the app dir ('sec/models.py')."""
+    hits = (p.relative_to(app) for pattern in (f"*/{top}.py", f"*/*/{top}.py") for p in sorted(app.glob(pattern)))
+    return [h.as_posix() for h in hits if not SKIP_DIRS.intersection(h.parts[:-1])]
+
+
 def not_installed(error: str, found: Findings, apps: Iterable[object] = ()) -> str:
     """The fix when the settings import a module that is neither the project's nor installed from
     its requirements (django-healthcare's settings import decouple; python-decouple is not listed),
@@ -192,6 +198,16 @@ def not_installed(error: str, found: Findings, apps: Iterable[object] = ()) -> s
     roots = _import_roots(found)
     if not top or any((r / top).is_dir() or (r / f"{top}.py").is_file() for r in roots):
         return ""
+    nested = _nested_modules(found.root / found.app_dir, top)
+    if nested:  # akasaka's sec/query.py: `from models import ...`, its models being sec/models.py
+        shown, dotted = (
+            " or ".join(nested[:3]),
+            " or ".join(n.removesuffix(".py").replace("/", ".") for n in nested[:3]),
+        )
+        return (
+            f"{top} is the project's {shown}, imported bare (which finds it only when Python runs from its folder): "
+            f"import it by its package ({dotted}), or relatively (`from .{top} import ...`)"
+        )
     files = [f for f in found.requirements.runtime if f.endswith(".txt")]
     where = files[0] if files else "the runtime requirements (requirements in [tool.dockstage])"
     lost = top in {str(app).split(".", 1)[0] for app in apps} and top not in distributions.PACKAGE_OF

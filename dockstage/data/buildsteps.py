@@ -62,7 +62,43 @@ def uninstalled_module_cause(output: str, roots: list[Path]) -> str:
         return ""
     if any((root / top).is_dir() or (root / f"{top}.py").is_file() for root in roots):
         return ""  # the project's own (a submodule it lacks: absent_module_cause's case)
+    if roots and module == top and nested_module(roots[0], top):
+        return ""  # the project's, imported as if its folder were on the path: misimported_cause's case
     return f"No module named {module!r}, and no requirement installs {top}"
+
+
+def misimported_cause(output: str, root: Path) -> tuple[str, str]:
+    """(what, the module's dotted name) when the step's last traceback ends on a bare `import X` of
+    a module the project holds below `root` (X is sec/models.py, imported as sec.models), else ('', '')."""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    found = _NO_MODULE.findall(last)
+    if not found or "." in found[-1]:
+        return "", ""
+    top = found[-1]
+    frames = [f for f in _FRAME.findall(last) if f[0].startswith(f"{root}/")]
+    beside = Path(frames[-1][0]).parent if frames else None  # the importer's folder: its own module first
+    here = [p for p in (beside / f"{top}.py", beside / top / "__init__.py") if p.is_file()] if beside else []
+    nested = here[0].relative_to(root).as_posix() if here else nested_module(root, top)
+    if not nested:
+        return "", ""
+    dotted = nested.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    importer = f"{_short(frames[-1][0])}:{frames[-1][1]} imports" if frames else "the code imports"
+    return f"No module named {top!r}: {importer} it bare, and the project's own is {nested}", dotted
+
+
+NESTED_SKIPPED = ("site-packages", "node_modules", ".venv", "venv", "static", "staticfiles")
+
+
+def nested_module(root: Path, top: str) -> str:
+    """Where the project holds module `top` one or two folders below `root` ('sec/models.py',
+    'app/utils/__init__.py'), or '': JamesSullivan/akasaka's sec/query.py says `from models import`,
+    which works only with sec/ on the path, and its URLconf imports sec.query."""
+    for pattern in (f"*/{top}.py", f"*/{top}/__init__.py", f"*/*/{top}.py", f"*/*/{top}/__init__.py"):
+        for path in sorted(root.glob(pattern)):
+            relative = path.relative_to(root)
+            if not any(part in NESTED_SKIPPED or part.startswith(".") for part in relative.parts[:-1]):
+                return relative.as_posix()
+    return ""
 
 
 _NO_DATABASE = re.compile(
@@ -239,6 +275,15 @@ def main() -> int:
                 "what the checkout tracks (minus what git or a .dockerignore leaves out): a module each developer "
                 "makes by hand (secrets kept out of git) is in none; read such values from the environment "
                 "(.env gives them to every stack), or make that import optional (try: ... except ImportError)",
+                file=sys.stderr,
+            )
+            return code
+        misimported, dotted = misimported_cause(done.stderr, APP) if code else ("", "")
+        if misimported:
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {misimported}; fix: import it as "
+                f"{dotted} (or relatively, `from .{dotted.rsplit('.', 1)[-1]} import ...`): a bare import finds it "
+                "only when Python runs from that folder",
                 file=sys.stderr,
             )
             return code

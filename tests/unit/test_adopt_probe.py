@@ -825,6 +825,18 @@ def test_settings_that_import_a_file_made_where_they_deploy_are_told_so(tmp_path
     )
     assert not_installed("ModuleNotFoundError: No module named 'django.contrib.postgres.fields.jsonb'", found) == ""
     assert not_installed("ModuleNotFoundError: No module named 'proj'", found) == ""  # the project's own
+    # JamesSullivan/akasaka's sec/query.py says `from models import ...`; its models are sec/models.py
+    (tmp_path / "sec").mkdir()
+    (tmp_path / "sec/models.py").write_text("")
+    assert not_installed("ModuleNotFoundError: No module named 'models'", found) == (
+        "models is the project's sec/models.py, imported bare (which finds it only when Python runs from its "
+        "folder): import it by its package (sec.models), or relatively (`from .models import ...`)"
+    )
+    (tmp_path / "fs_viewer").mkdir()
+    (tmp_path / "fs_viewer/models.py").write_text("")
+    both = not_installed("ModuleNotFoundError: No module named 'models'", found)
+    assert "the project's fs_viewer/models.py or sec/models.py, imported bare" in both
+    assert "import it by its package (fs_viewer.models or sec.models)" in both
     # the URLconf's load (apps too) stopped on an app nothing installs: ptran068's corsheaders, listed in no
     # requirements; PedroFagundes' template lists a 'video' app it does not hold
     for module, fix in (

@@ -264,3 +264,31 @@ def test_a_build_step_failing_on_a_package_no_requirement_installs_names_what_pr
         "(requirements in [tool.dockstage])"
     )
     assert "no requirement installs rest_framework_simplejwt" in failed.what
+
+
+def test_a_build_step_failing_on_a_bare_import_of_the_projects_own_module_says_how_to_import_it(tmp_path: Path) -> None:
+    """JamesSullivan/akasaka's URLconf imports sec.query, whose `from models import Sub` finds sec/models.py
+    only when Python runs from sec/: collectstatic failed and the fix said to add a package providing models."""
+    from dockstage.core.errors import StageBuildFailed
+
+    buildsteps = helper("buildsteps")
+    for folder in ("fs_viewer", "sec"):  # the importer's own folder's is the one meant
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "models.py").write_text("")
+    output = (
+        "Traceback (most recent call last):\n"
+        f'  File "{tmp_path}/sec/query.py", line 9, in <module>\n    from models import Sub\n'
+        "ModuleNotFoundError: No module named 'models'\n"
+    )
+    assert buildsteps.uninstalled_module_cause(output, [tmp_path]) == ""  # not a missing requirement
+    what, dotted = buildsteps.misimported_cause(output, tmp_path)
+    assert dotted == "sec.models"
+    assert (
+        what
+        == f"No module named 'models': {tmp_path}/sec/query.py:9 imports it bare, and the project's own is sec/models.py"
+    )
+    assert buildsteps.misimported_cause(output.replace("'models'", "'elsewhere'"), tmp_path) == ("", "")
+    failed = StageBuildFailed(
+        "stage", 1, f"#23 4.4 dockstage: error: `python manage.py collectstatic` failed at build time: {what}; fix: x\n"
+    )
+    assert failed.fix == "x" and "the project's own is sec/models.py" in failed.what
