@@ -193,6 +193,27 @@ def retried(found: Findings, said: list[str]) -> bool:
     return False
 
 
+def added(found: Findings, packages: list[str], said: list[str]) -> bool:
+    """Add `packages` to the runtime set init made (the project has no requirements file), saying so."""
+    if not packages:
+        return False
+    said.append(
+        f"requirements {', '.join(packages)}: the probe's imports need them and the project lists no requirements "
+        "(init's own set); building again with them"
+    )
+    found.requirements.runtime += packages
+    found.requirements.texts += packages
+    made = "no requirements file found: the runtime set is "
+    found.notes = [
+        f"{made}{', '.join(found.requirements.runtime)!r} (what the probe's imports need); list your dependencies "
+        "in requirements"
+        if note.startswith(made)
+        else note
+        for note in found.notes
+    ]
+    return True
+
+
 def init(
     root: Path,
     *,
@@ -234,7 +255,9 @@ def init(
 
         results = probing.run_probe(root, found, said)
         tries = 0
-        while results is None and tries < RETRIES and retried(found, said):  # again with the helper's fix
+        while tries < RETRIES and (
+            retried(found, said) if results is None else added(found, probing.providers_missing(found, results), said)
+        ):  # again with the helper's fix, or with the packages an init-made runtime set lacked
             tries += 1
             found.unprobed, found.needs_python, found.needs_apt = None, "", []
             pyproject(root, render.tool_section(found, env_example=example, env_file=env_file), True, [])

@@ -182,6 +182,19 @@ def left_out_file(error: str, found: Findings) -> str:
     )
 
 
+def providers_missing(found: Findings, results: list[dict[str, object]]) -> list[str]:
+    """The packages an init-made runtime set lacks (the project has no requirements file): the known
+    providers (distributions.PACKAGE_OF) of the modules the settings or the URLconf failed to import
+    (DonyMagRony's INSTALLED_APPS names corsheaders and rest_framework, and nothing lists a package)."""
+    if not found.requirements.made:
+        return []
+    errors = [str(r.get("error") or "") for r in results]
+    errors += [str(h.get("error") or "") for r in results if isinstance(h := r.get("health"), dict)]
+    tops = [m.split(".", 1)[0] for error in errors for m in _NO_MODULE.findall(error)]
+    wanted = [distributions.PACKAGE_OF[t] for t in dict.fromkeys(tops) if t in distributions.PACKAGE_OF]
+    return [p for p in wanted if not found.requirements.mentions(p)]
+
+
 def _nested_modules(app: Path, top: str) -> list[str]:
     """The project's modules `top` one or two folders below the app dir ('sec/models.py')."""
     hits = (p.relative_to(app) for pattern in (f"*/{top}.py", f"*/*/{top}.py") for p in sorted(app.glob(pattern)))

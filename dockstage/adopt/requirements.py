@@ -63,6 +63,7 @@ class Requirements:
     apt_build: list[str] = field(default_factory=list)
     apt_runtime: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    made: bool = False  # no requirements file: the runtime set is init's own (it may add to it)
 
     def mentions(self, package: str) -> bool:
         wanted = re.sub(r"[-_.]+", "-", package.lower())
@@ -364,7 +365,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
     if not found.runtime:
         made = _GENERATED_WITH.search(settings_text)
         spec = f"Django~={made.group(1)}.{made.group(2)}.0" if made else "Django"
-        found.runtime, found.django = [spec], spec
+        found.runtime, found.django, found.made = [spec], spec, True
         found.texts.append(spec)
         found.notes.append(
             f"no requirements file found: the runtime set is {spec!r}; list your dependencies in requirements"
