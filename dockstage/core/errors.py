@@ -441,7 +441,16 @@ def known_fix(text: str) -> str:
         or imports_pip(text)
         or file_missing(text)
         or no_migrations(text)
+        or pillow_missing(text)
     )
+
+
+def pillow_missing(text: str) -> str:
+    """The fix when Django's checks stop on an ImageField with no Pillow installed (fields.E210:
+    thalestmm/django-mysql's requirements.txt lists no Pillow), else ''."""
+    if "fields.E210" not in text and "Pillow is not installed" not in text:
+        return ""
+    return "add Pillow to the runtime requirements (requirements in [tool.dockstage]): Django's ImageField needs it"
 
 
 _NO_MIGRATIONS = re.compile(r"Dependency on app with no migrations: (\w+)")

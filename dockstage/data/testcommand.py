@@ -67,6 +67,9 @@ def last_error(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if _ERROR_LINE.match(line)]
     line = errors[-1] if errors else lines[-1] if lines else ""
+    if line.startswith("SystemCheckError:") and "ERRORS:" in lines:  # the first check it failed on, not its header
+        first = lines[lines.index("ERRORS:") + 1 : lines.index("ERRORS:") + 2]
+        line = f"SystemCheckError: {first[0]}" if first else line
     return line if len(line) <= 300 else line[:297] + "..."
 
 

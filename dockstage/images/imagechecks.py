@@ -264,7 +264,8 @@ def check_deploy(docker: DockerClient, tag: str, settings: Settings) -> str:
             return ImageCheckFailed(
                 tag,
                 f"`check --deploy` reports errors: {code_errors}",
-                "fix them where they are named (deploy-check in [tool.dockstage] sets the level the checklist's "
+                known_fix(code_errors)
+                or "fix them where they are named (deploy-check in [tool.dockstage] sets the level the checklist's "
                 "warnings fail at)",
             )
         found = checklist_findings(text)

@@ -219,6 +219,12 @@ def test_check_deploy_errors_are_said_one_per_kind_before_the_warnings() -> None
         "max_length"
     )
     assert check_errors("WARNINGS:\n?: (security.W004) You have not set a value for SECURE_HSTS_SECONDS.\n") == ""
+    from dockstage.core.errors import known_fix
+
+    pillow = check_errors(  # thalestmm/django-mysql: an ImageField, and no Pillow in its requirements
+        "ERRORS:\ncontent.Instructor.profile_photo: (fields.E210) Cannot use ImageField because Pillow is not installed.\n"
+    )
+    assert known_fix(pillow).startswith("add Pillow to the runtime requirements") and known_fix(output) == ""
 
 
 def test_a_build_step_failing_on_a_module_the_image_lacks_names_the_file(tmp_path: Path) -> None:

@@ -282,6 +282,20 @@ def test_the_last_error_line_of_a_run_that_stopped() -> None:
         == "django.db.utils.OperationalError: (1067, \"Invalid default value for 'created'\")"
     )
     assert command.last_error("something\nlast words\n") == "last words"
+    checks = (  # thalestmm/django-mysql: its ImageField and no Pillow; the header said nothing of which check
+        "SystemCheckError: System check identified some issues:\n\nERRORS:\n"
+        "content.Instructor.profile_photo: (fields.E210) Cannot use ImageField because Pillow is not installed.\n"
+        '\tHINT: Get Pillow at https://pypi.org/project/Pillow/ or run command "python -m pip install Pillow".\n\n'
+        "System check identified 1 issue (0 silenced).\n"
+    )
+    stopped = command.last_error(checks)
+    assert stopped == (
+        "SystemCheckError: content.Instructor.profile_photo: (fields.E210) Cannot use ImageField because Pillow is "
+        "not installed."
+    )
+    from dockstage.core.errors import TestsFailed
+
+    assert TestsFailed(1, f"the tests did not start: {stopped}", "/r").fix.startswith("add Pillow to the runtime")
 
 
 def test_a_run_that_never_started_says_so(tmp_path: Path) -> None:
