@@ -11,6 +11,7 @@ one failing on a name this Python dropped which package used it: one `dockstage:
 fix: ...` line, which the suite's build error shows as its own.
 """
 
+import difflib
 import json
 import os
 import re
@@ -84,6 +85,15 @@ def misimported_cause(output: str, root: Path) -> tuple[str, str]:
     dotted = nested.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
     importer = f"{_short(frames[-1][0])}:{frames[-1][1]} imports" if frames else "the code imports"
     return f"No module named {top!r}: {importer} it bare, and the project's own is {nested}", dotted
+
+
+def near_names(top: str, roots: list[Path]) -> list[str]:
+    """The project's packages whose name is close to `top` (torresender5's INSTALLED_APPS lists
+    'company'; its app is companies/), at most two."""
+    packages = sorted(
+        {p.name for root in roots if root.is_dir() for p in root.iterdir() if (p / "__init__.py").is_file()}
+    )
+    return difflib.get_close_matches(top, packages, n=2, cutoff=0.7)
 
 
 NESTED_SKIPPED = ("site-packages", "node_modules", ".venv", "venv", "static", "staticfiles")
@@ -290,9 +300,16 @@ def main() -> int:
         uninstalled = uninstalled_module_cause(done.stderr, source_roots()) if code else ""
         if uninstalled:
             top = uninstalled.rsplit(" ", 1)[-1]
+            near = near_names(top, source_roots())
+            fix = (
+                f"the project has {' and '.join(n + '/' for n in near)}: if {top} means that, correct the name where it "
+                "is imported or listed (INSTALLED_APPS, the URLconf's include()); else add the package that provides "
+                f"{top} to the runtime requirements"
+                if near
+                else f"add the package that provides {top} to the runtime requirements (requirements in [tool.dockstage])"
+            )
             print(
-                f"dockstage: error: `{shlex.join(command)}` failed at build time: {uninstalled}; fix: add the "
-                f"package that provides {top} to the runtime requirements (requirements in [tool.dockstage])",
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {uninstalled}; fix: {fix}",
                 file=sys.stderr,
             )
             return code

@@ -298,3 +298,15 @@ def test_a_build_step_failing_on_a_bare_import_of_the_projects_own_module_says_h
         "stage", 1, f"#23 4.4 dockstage: error: `python manage.py collectstatic` failed at build time: {what}; fix: x\n"
     )
     assert failed.fix == "x" and "the project's own is sec/models.py" in failed.what
+
+
+def test_a_missing_module_near_a_package_of_the_project_names_it(tmp_path: Path) -> None:
+    """torresender5/django-mysql-api lists 'company' in INSTALLED_APPS and include('company.urls'); its
+    app is companies/: the fix said to add the package that provides company."""
+    buildsteps = helper("buildsteps")
+    for name in ("companies", "app"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / "static").mkdir()  # not a package: never a suggestion
+    assert buildsteps.near_names("company", [tmp_path]) == ["companies"]
+    assert buildsteps.near_names("rest_framework", [tmp_path]) == []
