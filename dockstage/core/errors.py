@@ -442,6 +442,26 @@ def known_fix(text: str) -> str:
         or file_missing(text)
         or no_migrations(text)
         or pillow_missing(text)
+        or loopback_database(text)
+    )
+
+
+_LOOPBACK_DATABASE = re.compile(
+    r"Can't connect to (?:local (?:MySQL |MariaDB )?server through socket"
+    r"|(?:MySQL|MariaDB) server on '(?:localhost|127\.0\.0\.1)(?::\d+)?')"
+)
+
+
+def loopback_database(text: str) -> str:
+    """The fix when the code connected to MySQL on this container's own address, bypassing the
+    DATABASES the suite points at the stack's db (PradeepBudhathoki/itjobvacancy's views.py runs
+    mysql.connector.connect(host="localhost", ...) when it is imported), else ''."""
+    if not _LOOPBACK_DATABASE.search(text):
+        return ""
+    return (
+        "the code connects to MySQL at localhost itself (a connection of its own, or a DATABASES entry the suite does "
+        "not set), not to the stack's db: in a container nothing listens there; use Django's connection "
+        "(django.db.connection), or read the host from the environment, and connect on first use, not at import"
     )
 
 

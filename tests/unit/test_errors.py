@@ -615,3 +615,16 @@ def test_an_app_without_migrations_that_others_depend_on_is_said_with_the_fix() 
         {"makemigrations": "invoke makemigrations"}
     )
     assert errors.known_fix("ValueError: Dependency on app with no migrations") == ""
+
+
+def test_a_connection_to_a_mysql_on_localhost_says_it_bypasses_the_stacks_database() -> None:
+    """PradeepBudhathoki/itjobvacancy-django-mysql's views.py connects with mysql.connector to localhost
+    when imported: the tests, the image check and migrate each stopped on it with no fix."""
+    for said in (
+        "mysql.connector.errors.InterfaceError: 2003: Can't connect to MySQL server on 'localhost:3306' (111 Connection refused)",
+        "MySQLdb.OperationalError: (2002, \"Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)\")",
+        "pymysql.err.OperationalError: (2003, \"Can't connect to MySQL server on '127.0.0.1' ([Errno 111])\")",
+    ):
+        assert errors.known_fix(said).startswith("the code connects to MySQL at localhost itself"), said
+        assert errors.TestsFailed(1, f"the tests did not start: {said}", "/r").fix.startswith("the code connects")
+    assert errors.known_fix("OperationalError: (2003, \"Can't connect to MySQL server on 'db:3306' (111)\")") == ""
