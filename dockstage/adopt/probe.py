@@ -13,7 +13,7 @@ from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn, sourcewalk
 from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, SKIP_DIRS, Findings, module_file
-from dockstage.core import absentfiles, config, distributions, dotenv, gitinfo
+from dockstage.core import absentfiles, bareimports, config, distributions, dotenv, gitinfo
 from dockstage.core.errors import EXIT_CODES, DockstageError
 from dockstage.flows.run import Run
 
@@ -195,12 +195,6 @@ def providers_missing(found: Findings, results: list[dict[str, object]]) -> list
     return [p for p in wanted if not found.requirements.mentions(p)]
 
 
-def _nested_modules(app: Path, top: str) -> list[str]:
-    """The project's modules `top` one or two folders below the app dir ('sec/models.py')."""
-    hits = (p.relative_to(app) for pattern in (f"*/{top}.py", f"*/*/{top}.py") for p in sorted(app.glob(pattern)))
-    return [h.as_posix() for h in hits if not SKIP_DIRS.intersection(h.parts[:-1])]
-
-
 def not_installed(error: str, found: Findings, apps: Iterable[object] = ()) -> str:
     """The fix when the settings import a module that is neither the project's nor installed from
     its requirements (django-healthcare's settings import decouple; python-decouple is not listed),
@@ -211,12 +205,9 @@ def not_installed(error: str, found: Findings, apps: Iterable[object] = ()) -> s
     roots = _import_roots(found)
     if not top or any((r / top).is_dir() or (r / f"{top}.py").is_file() for r in roots):
         return ""
-    nested = _nested_modules(found.root / found.app_dir, top)
+    nested = bareimports.nested(found.root / found.app_dir, top)
     if nested:  # akasaka's sec/query.py: `from models import ...`, its models being sec/models.py
-        shown, dotted = (
-            " or ".join(nested[:3]),
-            " or ".join(n.removesuffix(".py").replace("/", ".") for n in nested[:3]),
-        )
+        shown, dotted = " or ".join(nested[:3]), " or ".join(bareimports.dotted(n) for n in nested[:3])
         return (
             f"{top} is the project's {shown}, imported bare (which finds it only when Python runs from its folder): "
             f"import it by its package ({dotted}), or relatively (`from .{top} import ...`)"

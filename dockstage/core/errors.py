@@ -676,8 +676,10 @@ class TestsFailed(CheckFailed):
         runner: str = "pytest",
         database: str = "",
         not_migrated: str = "",
+        bare_import: str = "",
     ) -> None:
         where = f" on {database}" if database else ""
+        summary += f"; {bare_import}" if bare_import else ""  # wufking's books/tests.py: `from models import ...`
         if not_migrated:  # Abdul-Chowdhuryy's restaurant app: a model whose migration was never made
             summary += f"; {not_migrated} does not exist after the test database's migrations: {_without_migration(not_migrated)}"
         cause = known_fix(summary) or (MAKE_MIGRATIONS if not_migrated else "")

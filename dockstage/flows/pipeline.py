@@ -22,6 +22,7 @@ from pathlib import Path
 
 from python_on_whales.exceptions import DockerException
 
+from dockstage.core import bareimports
 from dockstage.core.engine import Check
 from dockstage.core.errors import (
     DockstageError,
@@ -300,7 +301,13 @@ def test_image(
             for line in workdirnote.notes(failed_tests, settings.path(settings.app_dir)):
                 run.reporter.info(f"the tests' working directory: {line}")
             raise TestsFailed(
-                failed.return_code, summary, str(junit), runner, used if found else "", not_migrated(said)
+                failed.return_code,
+                summary,
+                str(junit),
+                runner,
+                used if found else "",
+                not_migrated(said),
+                bareimports.hint(said, settings.path(settings.app_dir)),
             )
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)
