@@ -70,6 +70,9 @@ def last_error(output: str) -> str:
     if line.startswith("SystemCheckError:") and "ERRORS:" in lines:  # the first check it failed on, not its header
         first = lines[lines.index("ERRORS:") + 1 : lines.index("ERRORS:") + 2]
         line = f"SystemCheckError: {first[0]}" if first else line
+    if line.startswith(("SyntaxError", "IndentationError", "TabError")):  # its message names no file
+        where = re.findall(r'File "/app/([^"]+)", line (\d+)', output.rsplit(line, 1)[0])
+        line += f" ({where[-1][0]}:{where[-1][1]})" if where else ""
     return line if len(line) <= 300 else line[:297] + "..."
 
 

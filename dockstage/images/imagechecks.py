@@ -147,7 +147,21 @@ def last_exception(output: str) -> str:
     if last.startswith("SystemCheckError"):
         listed = check_errors(output.rsplit("SystemCheckError", 1)[-1])
         last = f"SystemCheckError: {listed}" if listed else last
-    return last[:300]
+    return (last + _syntax_where(output, last))[:300]
+
+
+_SOURCE_LINE = re.compile(r'File "/app/([^"]+)", line (\d+)')
+_SYNTAX = ("SyntaxError", "IndentationError", "TabError")
+
+
+def _syntax_where(output: str, last: str) -> str:
+    """' (api/urls.py:2)' for a syntax error in the app's own file: its message names no file
+    (Bernapai's api/urls.py ends an import line with a comma), else ''."""
+    if not last.startswith(_SYNTAX):
+        return ""
+    before = output.rsplit(last, 1)[0]
+    found = _SOURCE_LINE.findall(before.rsplit("Traceback (most recent call last):", 1)[-1])
+    return f" ({found[-1][0]}:{found[-1][1]})" if found else ""
 
 
 _FINDING = re.compile(r"^\s*(?P<obj>[\w.?]+): \((?P<id>[\w.]+\.[EW]\d+)\) (?P<msg>.+)$", re.MULTILINE)

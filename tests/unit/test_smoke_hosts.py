@@ -293,6 +293,20 @@ def test_the_last_error_line_of_a_run_that_stopped() -> None:
         "SystemCheckError: content.Instructor.profile_photo: (fields.E210) Cannot use ImageField because Pillow is "
         "not installed."
     )
+    syntax = (  # Bernapai/Blog-APIrest-Django-MySql's api/urls.py: its message names no file
+        "Traceback (most recent call last):\n"
+        '  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed\n'
+        '  File "/app/api/urls.py", line 2\n'
+        "    from .views import UserListView,\n"
+        "                                    ^\n"
+        "SyntaxError: trailing comma not allowed without surrounding parentheses\n"
+    )
+    assert command.last_error(syntax) == (
+        "SyntaxError: trailing comma not allowed without surrounding parentheses (api/urls.py:2)"
+    )
+    from dockstage.images.imagechecks import last_exception
+
+    assert last_exception(syntax) == command.last_error(syntax)
     from dockstage.core.errors import TestsFailed
 
     assert TestsFailed(1, f"the tests did not start: {stopped}", "/r").fix.startswith("add Pillow to the runtime")
