@@ -675,6 +675,22 @@ def index_notes(texts: list[str]) -> list[str]:
     ]
 
 
+_IMAGE_FIELD = re.compile(r"\bImageField\(")
+
+
+def pillow_for_images(requirements: Requirements, root: Path, app: Path) -> None:
+    """Pillow in init's own runtime set (the project lists no requirements) when a model has an
+    ImageField, which Django refuses to check without it (Skyssar/institucion-medica-django-mysql:
+    fields.E210 stopped its tests, migrate and check --deploy)."""
+    if not requirements.made or requirements.mentions("Pillow"):
+        return
+    used = next(matches(root, app, SKIP_DIRS, _IMAGE_FIELD), None)
+    if used is not None:
+        requirements.runtime.append("Pillow")
+        requirements.texts.append("Pillow")
+        requirements.notes.append(f"Pillow is in the runtime set: {used.path}:{used.line} has an ImageField")
+
+
 def inspect(root: Path) -> Findings:
     """Everything `dockstage init` writes, found in the project at `root`."""
     if not root.is_dir():
@@ -695,6 +711,7 @@ def inspect(root: Path) -> Findings:
     settings_text = "\n".join(read(p) for p in found.settings_files)
     _wsgi(found, app, settings_text)
     found.requirements = find_requirements(root, app, pyproject, settings_text)
+    pillow_for_images(found.requirements, root, app)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes
     found.notes += index_notes(found.requirements.texts)

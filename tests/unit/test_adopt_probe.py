@@ -1312,3 +1312,21 @@ def test_a_project_without_requirements_gets_the_packages_its_imports_need(tmp_p
     assert not cli.added(found, [], said)
     listed = Findings(tmp_path, settings_module="proj.settings")  # a project's own requirements: not init's to change
     assert probe_module.providers_missing(listed, results) == []
+
+
+def test_an_image_field_puts_pillow_in_inits_own_runtime_set(tmp_path: Path) -> None:
+    """Skyssar/institucion-medica-django-mysql lists no requirements and has an ImageField: Django's
+    fields.E210 (no Pillow) stopped its tests, migrate and check --deploy."""
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "manage.py").write_text("import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n")
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/settings.py").write_text("INSTALLED_APPS = ['shop']\n")
+    (tmp_path / "shop/models.py").write_text(
+        "from django.db import models\n\nclass Item(models.Model):\n    icon = models.ImageField()\n"
+    )
+    found = inspect(tmp_path)
+    assert found.requirements.runtime == ["Django", "Pillow"]
+    assert "Pillow is in the runtime set: shop/models.py:4 has an ImageField" in found.notes
+    (tmp_path / "requirements.txt").write_text("Django\n")  # the project's own list: not init's to change
+    assert inspect(tmp_path).requirements.runtime == ["requirements.txt"]
