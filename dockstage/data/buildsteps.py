@@ -99,6 +99,17 @@ def near_names(top: str, roots: list[Path]) -> list[str]:
 NESTED_SKIPPED = ("site-packages", "node_modules", ".venv", "venv", "static", "staticfiles")
 
 
+_NO_DIR = re.compile(r"FileNotFoundError: \[Errno 2\] No such file or directory: '([^']+)'")
+
+
+def missing_static_dir(output: str) -> str:
+    """The folder collectstatic's finder could not list (sgofficial10/django-mysqlCrud's
+    STATICFILES_DIRS names /var/www/static), or ''."""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    found = _NO_DIR.search(last)
+    return found.group(1) if found and "staticfiles/finders.py" in last else ""
+
+
 def nested_module(root: Path, top: str) -> str:
     """Where the project holds module `top` one or two folders below `root` ('sec/models.py',
     'app/utils/__init__.py'), or '': JamesSullivan/akasaka's sec/query.py says `from models import`,
@@ -320,6 +331,21 @@ def main() -> int:
                 "fix: make that code connect on first use (not at import or in AppConfig.ready()), or switch it "
                 f"off where the environment has {NO_DATABASE_ENV}=1 (build steps and image checks), e.g. a "
                 f'setting read as `not os.environ.get("{NO_DATABASE_ENV}")`',
+                file=sys.stderr,
+            )
+            return code
+        static = missing_static_dir(done.stderr) if code else ""
+        if static:
+            inside = static.startswith(f"{APP}/")
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: STATICFILES_DIRS names {static}, "
+                "which the image does not have; fix: "
+                + (
+                    "keep that folder in the project (git tracks no empty folder: put a .gitkeep in it), or take it "
+                    "out of STATICFILES_DIRS"
+                    if inside
+                    else "point STATICFILES_DIRS at a folder of the project (e.g. BASE_DIR / 'static'), or take it out"
+                ),
                 file=sys.stderr,
             )
             return code

@@ -310,3 +310,18 @@ def test_a_missing_module_near_a_package_of_the_project_names_it(tmp_path: Path)
     (tmp_path / "static").mkdir()  # not a package: never a suggestion
     assert buildsteps.near_names("company", [tmp_path]) == ["companies"]
     assert buildsteps.near_names("rest_framework", [tmp_path]) == []
+
+
+def test_a_static_dir_the_image_lacks_is_named() -> None:
+    """sgofficial10/django-mysqlCrud's STATICFILES_DIRS names /var/www/static: collectstatic failed at
+    build time and the line said only to read the build output."""
+    buildsteps = helper("buildsteps")
+    output = (
+        "Traceback (most recent call last):\n"
+        '  File "/opt/venv/lib/python3.11/site-packages/django/contrib/staticfiles/finders.py", line 131, in list\n'
+        '  File "/opt/venv/lib/python3.11/site-packages/django/core/files/storage.py", line 329, in listdir\n'
+        "FileNotFoundError: [Errno 2] No such file or directory: '/var/www/static'\n"
+    )
+    assert buildsteps.missing_static_dir(output) == "/var/www/static"
+    assert buildsteps.missing_static_dir(output.replace("staticfiles/finders.py", "app/views.py")) == ""
+    assert buildsteps.missing_static_dir("KeyError: 'SECRET'\n") == ""
