@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dockstage.adopt import render, workflow
 from dockstage.adopt.inspect import Findings, hidden_migrations, inspect
+from dockstage.adopt.requirements import MADE_NOTE
 from dockstage.core import resources
 from dockstage.core.errors import DockstageError, PyprojectInvalid
 
@@ -203,11 +204,10 @@ def added(found: Findings, packages: list[str], said: list[str]) -> bool:
     )
     found.requirements.runtime += packages
     found.requirements.texts += packages
-    made = "no requirements file found: the runtime set is "
     found.notes = [
-        f"{made}{', '.join(found.requirements.runtime)!r} (what the probe's imports need); list your dependencies "
-        "in requirements"
-        if note.startswith(made)
+        f"{MADE_NOTE}{', '.join(found.requirements.runtime)!r} (what the probe's imports need); list your "
+        "dependencies in requirements"
+        if note.startswith(MADE_NOTE)
         else note
         for note in found.notes
     ]

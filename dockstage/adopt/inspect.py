@@ -14,13 +14,13 @@ from dockstage.adopt.requirements import Requirements, find_requirements, poetry
 from dockstage.adopt.sourcewalk import matches
 from dockstage.core import gitinfo
 from dockstage.core.errors import ConfigError, NoManagePy, ProjectNotFound
+from dockstage.core.files import SKIP_DIRS
 from dockstage.images import buildfiles
 from dockstage.images.bases import OFFICIAL_PYTHONS, official_python
 
 MANIFEST_GUESS = "a manifest static storage in the settings' text:"
 """How the text-only guess of test-setup's collectstatic starts (the probe replaces it)."""
 
-SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
 HEALTH_WORDS = ("healthz", "health", "ht", "ping", "status", "ready", "readyz", "livez", "alive")
 _WSGI_SETTING = re.compile(r"""^WSGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)
 _ASGI_SETTING = re.compile(r"""^ASGI_APPLICATION\s*=\s*["']([\w.]+)\.(\w+)["']""", re.MULTILINE)

@@ -12,9 +12,10 @@ from pathlib import Path
 from python_on_whales.exceptions import DockerException
 
 from dockstage.adopt import learn, sourcewalk
-from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, SKIP_DIRS, Findings, module_file
+from dockstage.adopt.inspect import HEALTH_WORDS, MANIFEST_GUESS, Findings, module_file
 from dockstage.core import absentfiles, bareimports, config, distributions, dotenv, gitinfo
 from dockstage.core.errors import EXIT_CODES, DockstageError
+from dockstage.core.files import SKIP_DIRS
 from dockstage.flows.run import Run
 
 PROBE_SCRIPT = "/usr/local/lib/dockstage/probe.py"

@@ -50,6 +50,10 @@ so no release-specific name (libldap-2.5-0 on bookworm, libldap2 on trixie) is w
 _PSYCOPG = re.compile(r"^\s*[\"']?psycopg(?:\[([^\]]*)\])?(?![-_.\w\[])", re.IGNORECASE | re.MULTILINE)
 
 
+MADE_NOTE = "no requirements file found: the runtime set is "
+"""How init's note on its own runtime set begins (cli.added says the set again when it grows)."""
+
+
 @dataclass
 class Requirements:
     """The requirement entries of each set ([tool.dockstage] requirements, dev-..., test-...)."""
@@ -367,9 +371,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         spec = f"Django~={made.group(1)}.{made.group(2)}.0" if made else "Django"
         found.runtime, found.django, found.made = [spec], spec, True
         found.texts.append(spec)
-        found.notes.append(
-            f"no requirements file found: the runtime set is {spec!r}; list your dependencies in requirements"
-        )
+        found.notes.append(f"{MADE_NOTE}{spec!r}; list your dependencies in requirements")
     for package, (build, runtime_libs) in APT.items():
         if found.mentions(package) and not found.mentions(f"{package}-binary"):
             found.apt_build += [name for name in build.split() if name not in found.apt_build]

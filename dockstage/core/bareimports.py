@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from dockstage.core.absentfiles import IN_IMAGE
+from dockstage.core.files import SKIP_DIRS
 
-SKIPPED = frozenset({".git", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"})
 _NO_MODULE = re.compile(r"No module named '(\w+)'")
 _APP_FRAME = re.compile(r'File "' + IN_IMAGE + r'([^"]+\.py)", line (\d+)')
 
@@ -22,7 +22,7 @@ _APP_FRAME = re.compile(r'File "' + IN_IMAGE + r'([^"]+\.py)", line (\d+)')
 def nested(app: Path, top: str) -> list[str]:
     """The project's modules `top` one or two folders below the app dir ('sec/models.py')."""
     hits = (p.relative_to(app) for pattern in (f"*/{top}.py", f"*/*/{top}.py") for p in sorted(app.glob(pattern)))
-    return [h.as_posix() for h in hits if not SKIPPED.intersection(h.parts[:-1])]
+    return [h.as_posix() for h in hits if not SKIP_DIRS.intersection(h.parts[:-1])]
 
 
 def dotted(path: str) -> str:

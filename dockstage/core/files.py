@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 PRIVATE = 0o600
+SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", ".nox", ".tox", ".dockstage", "site-packages"}
+"""Folders of a project that hold no code of its own (VCS data, virtualenvs, tools' state): never read."""
 
 
 def write_private(
