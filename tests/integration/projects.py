@@ -113,13 +113,15 @@ def make_project(bin_dir: Path, root: Path, *, app: bool) -> Path:
 
 
 def own_names_src_project(bin_dir: Path, root: Path) -> Path:
-    """src/mysite + src/polls, manage.py at the root; settings read DJKEY, DBHOST...; pytest.ini
-    names mysite.settings_test, which hard-codes SQLite."""
+    """src/mysite + src/polls, manage.py at the root; settings read DJKEY (from python-dotenv's
+    dotenv_values(".env"), as dragan717080/DjangoMySQLLMS does: no image holds .env), DBHOST...;
+    pytest.ini names mysite.settings_test, which hard-codes SQLite."""
     startproject(bin_dir, root, polls=True)
     settings = root / "mysite/settings.py"
     text = _reading_os(settings.read_text())
     secret = text.index("SECRET_KEY = ")
-    text = text[:secret] + 'SECRET_KEY = os.environ["DJKEY"]\n' + text[text.index("\n", secret) + 1 :]
+    read_key = 'from dotenv import dotenv_values\n\nSECRET_KEY = dotenv_values(".env")["DJKEY"]\n'
+    text = text[:secret] + read_key + text[text.index("\n", secret) + 1 :]
     settings.write_text(_with_databases(text, OWN_NAMES_DATABASES))
     (root / "mysite/settings_test.py").write_text(SQLITE_TEST_SETTINGS)
     (root / "src").mkdir()
@@ -128,7 +130,7 @@ def own_names_src_project(bin_dir: Path, root: Path) -> Path:
     (root / "pytest.ini").write_text(
         "[pytest]\nDJANGO_SETTINGS_MODULE = mysite.settings_test\npython_files = tests.py test_*.py\n"
     )
-    (root / "requirements.txt").write_text("Django>=5.2,<6\n")
+    (root / "requirements.txt").write_text("Django>=5.2,<6\npython-dotenv\n")
     (root / "requirements-test.txt").write_text("pytest\npytest-django\n")
     return root
 

@@ -3,7 +3,8 @@
 Two projects made on the spot with `django-admin startproject`, each adopted with `dockstage init`
 (which builds the dev image and imports the settings there with a sentinel per name) and run
 through `nox -s pipeline`, with no key set by hand and no edit to the project:
-- a src/ layout whose settings read their own names (DJKEY, DBHOST, DBNAME, DBUSER, DBPASS) and
+- a src/ layout whose settings read their own names (DJKEY through python-dotenv's dotenv_values of a
+  .env no image holds; DBHOST, DBNAME, DBUSER, DBPASS) and
   whose pytest config names a test settings module that hard-codes SQLite (overlaid for the tests);
 - an untouched startproject with an app (settings.py byte-identical after init and pipeline);
 - manage.py in src/ (the app dir) with tests/ and pytest.ini at the project root (test-files).

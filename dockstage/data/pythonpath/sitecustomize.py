@@ -14,9 +14,12 @@ its MySQL backend connects for that (an AutoField's column type waits on the ser
 the settings of packages that query the database when their app is ready are switched off there
 (NO_DATABASE_SETTINGS: django-prometheus counts migrations in AppConfig.ready(), so collectstatic
 failed at build time), as each package documents; the running stack keeps the project's values.
-Then the sitecustomize this one shadows on sys.path (Debian's apport hook), if any, runs too.
+python-dotenv's dotenv_values() gives the environment first, then the env file (no image holds .env;
+the stacks put its values in the environment). Then the sitecustomize this one shadows on sys.path
+(Debian's apport hook), if any, runs too.
 """
 
+import collections
 import importlib.machinery
 import importlib.util
 import os
@@ -99,6 +102,46 @@ def _no_database_packages() -> None:
     registry.Apps.populate = populate_without_database
 
 
+def _dotenv_values_with_environment() -> None:
+    """python-dotenv's dotenv_values() reads the process environment first, then the env file: the
+    stacks put .env's values in the environment, and no image holds .env (it has secrets), so
+    settings that say `config = dotenv_values(".env"); SECRET_KEY = config["DJANGO_SECRET_KEY"]`
+    read the stack's values, as load_dotenv() + os.environ would (dragan717080/DjangoMySQLLMS
+    stopped on KeyError there). In the dev stack the bind-mounted .env is read for what the
+    environment lacks. A stream is read as before."""
+    if importlib.util.find_spec("dotenv") is None:
+        return
+    try:
+        import dotenv
+        from dotenv import main
+    except Exception:  # noqa: BLE001 - a python-dotenv that does not import: its own error comes later
+        return
+    read = main.dotenv_values
+
+    def dotenv_values(dotenv_path: object = None, stream: object = None, *args: object, **kwargs: object) -> object:
+        if stream is not None:
+            return read(dotenv_path, stream, *args, **kwargs)  # type: ignore[arg-type]
+        if dotenv_path is None:  # find_dotenv()'s search, from the caller's dir (not this file's)
+            dotenv_path = _found_upwards(os.path.dirname(os.path.abspath(sys._getframe(1).f_code.co_filename)))
+        there = bool(dotenv_path) and os.path.isfile(os.fspath(dotenv_path))  # type: ignore[call-overload]
+        return collections.ChainMap(os.environ, read(dotenv_path, None, *args, **kwargs) if there else {})  # type: ignore[arg-type]
+
+    dotenv.dotenv_values = main.dotenv_values = dotenv_values  # type: ignore[assignment]
+
+
+def _found_upwards(start: str, name: str = ".env") -> str:
+    """find_dotenv()'s answer for a caller in `start`: the first `name` there or in a dir above, or ''."""
+    here = start
+    while True:
+        candidate = os.path.join(here, name)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return ""
+        here = parent
+
+
 def _shadowed() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
@@ -114,4 +157,5 @@ def _shadowed() -> None:
 _secret_files()
 _no_database_checks()
 _no_database_packages()
+_dotenv_values_with_environment()
 _shadowed()
