@@ -276,7 +276,7 @@ def build_fix(detail: str) -> str:
             "[tool.dockstage.env] (or give it one in [tool.dockstage.env-values]), or run `dockstage init --force`"
         )
     if "buildsteps.py" in detail or "collectstatic" in detail:
-        return (
+        return known_fix(detail) or (  # signofthefour: a package of the requirements imports ugettext_lazy
             "read the build output above: fix the app, or collectstatic / build-commands / overlay in [tool.dockstage]"
         )
     unreached = _INDEX_UNREACHED.search(detail)

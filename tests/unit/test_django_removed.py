@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockstage.core import djangoapi
-from dockstage.core.errors import ServiceFailed
+from dockstage.core.errors import ServiceFailed, StageBuildFailed
 from dockstage.images import imagechecks
 
 AUDIOWURSCHT = (
@@ -65,3 +65,34 @@ def test_a_removed_module_whose_names_moved_says_where() -> None:
     assert "port the code, or pin Django<4.0" in djangoapi.removed(
         "ImportError: cannot import name 'url' from 'django.conf.urls' (/opt/venv/...)"
     )
+
+
+SIGNOFTHEFOUR_BUILD = """#25 0.763   File "/opt/venv/lib/python3.11/site-packages/django/apps/config.py", line 269, in import_models
+#25 0.763     self.models_module = import_module(models_module_name)
+#25 0.763   File "/app/materialdb/models.py", line 6, in <module>
+#25 0.763     from compositefk.fields import CompositeForeignKey
+#25 0.763   File "/opt/venv/lib/python3.11/site-packages/compositefk/fields.py", line 15, in <module>
+#25 0.763     from django.utils.translation import ugettext_lazy as _
+#25 0.763 ImportError: cannot import name 'ugettext_lazy' from 'django.utils.translation' \
+(/opt/venv/lib/python3.11/site-packages/django/utils/translation/__init__.py)
+#25 0.764 dockstage: `python manage.py collectstatic --noinput -v 0` failed (exit 1) at build time: fix the app, \
+or collectstatic / build-commands in [tool.dockstage]
+#25 ERROR: executor failed running [/bin/bash -o pipefail -c python /mnt/dockstage/buildsteps.py]: exit code: 1
+"""
+
+
+def test_a_removed_name_met_in_an_installed_package_names_the_package_at_build_time() -> None:
+    """signofthefour/django_mysql_webapp: an unpinned Django and django-composite-foreignkey, whose
+    compositefk/fields.py imports ugettext_lazy; collectstatic failed at build time."""
+    failed = StageBuildFailed("stage", 1, SIGNOFTHEFOUR_BUILD)
+    assert failed.fix.startswith(
+        "django.utils.translation.ugettext_lazy went in Django 4.0 (installed package compositefk uses it)"
+    ), failed.fix
+    assert "raise the pin of the package providing compositefk to a release made for Django 4.0" in failed.fix
+    assert "or pin Django<4.0 (e.g. Django~=3.2" in failed.fix
+
+
+def test_the_projects_own_import_still_says_port_the_code() -> None:
+    own = SIGNOFTHEFOUR_BUILD.replace("/opt/venv/lib/python3.11/site-packages/compositefk/fields.py", "/app/x.py")
+    fix = djangoapi.removed(own)
+    assert "port the code, or pin Django<4.0" in fix and "installed package" not in fix
