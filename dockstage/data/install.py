@@ -274,8 +274,23 @@ OLDER_PYTHON = "(or, with the official bases, set python in [tool.dockstage] to 
 """The other way out of a package made for an older Python than the base image's."""
 
 
+SERVERS_REPLACED = frozenset({"uwsgi", "pyuwsgi", "mod-wsgi"})
+"""Servers a project deployed with before: the suite's images serve with gunicorn, so a runtime set
+needs one of them only when the app's own code imports it (nissato-hitoshi/docker-django_mysql
+pins uwsgi==2.0.18, which does not compile for 3.11)."""
+
+
 def source_build_failure(stderr: str) -> str:
     """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
+    said = _source_build_failure(stderr)
+    failed = FAILED_BUILD.search(stderr)
+    name = canonical(re.split(r"[=<>!~ ;\[]", " ".join(failed.group(1).split()), maxsplit=1)[0]) if failed else ""
+    if said and name in SERVERS_REPLACED:
+        said += f"; or leave {name} out of the runtime requirements: the images serve the app with gunicorn"
+    return said
+
+
+def _source_build_failure(stderr: str) -> str:
     failed = FAILED_BUILD.search(stderr)
     if not failed:
         return ""

@@ -267,6 +267,16 @@ def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says
     assert error.fix.startswith(fix) or fix in error.fix
 
 
+def test_a_server_the_images_replace_may_be_left_out() -> None:
+    """nissato-hitoshi/docker-django_mysql pins uwsgi==2.0.18 (its own deployment's server)."""
+    error = StageBuildFailed("dev", 1, f"#11 {helper('install').source_build_failure(UWSGI_ON_311)}\n")
+    assert error.fix.endswith(
+        "; or leave uwsgi out of the runtime requirements: the images serve the app with gunicorn"
+    ), error.fix
+    other = helper("install").source_build_failure(RUAMEL_ON_311)
+    assert "gunicorn" not in other
+
+
 ALLAUTH_ON_SETUPTOOLS_70 = """\
   \u00d7 Failed to build `django-allauth==0.42.0`
   \u251c\u2500\u25b6 The build backend returned an error
