@@ -382,14 +382,18 @@ def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False)
     up and healthy already), checked over HTTP.
 
     Each step starts when the one before has ended (health and exit seen at once), not when
-    compose's dependency poll next looks: that poll cost up to a second a step."""
+    compose's dependency poll next looks: that poll cost up to a second a step. web starts beside
+    migrate (its gunicorn boots while migrate works; what it says before migrate ends does not
+    count), the project's workers after it."""
     lines: list[str] = []
     with _stack_for(run, stack, "smoke", "smoke") as stack:
         services = ["web", *stack.added_services()]  # the project's workers start too, and must stay up
         run.reporter.step(f"starting db, migrate and {', '.join(services)} from the prod image")
         if not db_ready:
             stack.up(stack.backing, action="starting db for the smoke stack")
+        stack.start_beside("web", action="starting web beside migrate")
         stack.run_once("migrate", action="migrating the smoke stack's database")
+        stack.counted_from_now("web", action="starting the smoke stack")
         stack.up(services, action="starting the smoke stack", dependencies=False)
         base = stack.url()
         run.reporter.step(f"smoke checks against {base}")

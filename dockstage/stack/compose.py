@@ -39,6 +39,10 @@ from dockstage.stack import envfile
 
 NEVER_HEALTHY_POLL = 2.0
 """Seconds between the looks at the healthchecks compose waits on (errors.hopeless)."""
+RESTART_BESIDE_AFTER = 15.0
+"""Seconds a service started beside a one-shot may have run when that one-shot ends before it is
+restarted (Stack.counted_from_now): half the prod image's HEALTHCHECK start period (30 s), so a
+long migrate never leaves web marked unhealthy for probes that failed on tables not made yet."""
 
 COMPOSE_VARIANTS = {
     "prod": ("compose.yaml", "compose.proxy.yaml"),  # `invoke up`: the port is the proxy's
@@ -152,6 +156,9 @@ class Stack:
     stopped: dict[str, str] = field(default_factory=dict, repr=False)
     """Service -> the healthcheck output for which its container was killed (_never_healthy_stopped):
     the reason, kept, since the probe the kill cut short is the health log's last entry."""
+    counted_from: dict[str, datetime.datetime] = field(default_factory=dict, repr=False)
+    """Service -> the moment from which its log and health probes count (start_beside): what a web
+    started beside migrate said about tables migrate had not made yet is not its error."""
 
     @classmethod
     def of(
@@ -280,8 +287,10 @@ class Stack:
                 # Safe: only a shortcut; compose's own wait decides and reports the failure anyway.
                 with swallowed("watching the healthchecks compose waits on"):
                     for container in self.docker.container.list(filters=filters):
-                        service, probes = service_of(container), health_probes(container.state)
-                        said = hopeless(probes, running_for(container.state))
+                        service = service_of(container)
+                        since = self.counted_from.get(service)
+                        probes = health_probes(container.state, since)
+                        said = hopeless(probes, running_for(container.state, since))
                         if service in wanted and said and not done.is_set():
                             self.stopped[service] = probes[-1][1]
                             self.reporter.info(f"{service}: {said}; stopped waiting")
@@ -294,6 +303,29 @@ class Stack:
         finally:
             done.set()
             watcher.join()
+
+    def counted_from_now(self, service: str, *, action: str) -> None:
+        """What `service`'s containers logged and probed until now stops counting (start_beside);
+        one that stopped or restarted meanwhile, or has run RESTART_BESIDE_AFTER seconds (its
+        healthcheck's start period may be spent), is restarted, so its health starts over."""
+        with self._failing(action, [service]):
+            for container in self.compose.ps(services=[service], all=True):
+                state = container.state
+                if (
+                    not state.running
+                    or state.restarting
+                    or container.restart_count
+                    or running_for(state) >= RESTART_BESIDE_AFTER
+                ):
+                    self.docker.container.restart(container, time=0)
+        self.counted_from[service] = datetime.datetime.now(datetime.UTC)
+
+    def start_beside(self, service: str, *, action: str) -> None:
+        """Start `service` now, before the one-shot it needs has run (web beside migrate: its workers
+        boot while migrate works); counted_from_now(service) once that one-shot is done. Its own
+        compose call: in one with the one-shot, compose waits for the one-shot's end first."""
+        with self._failing(action, [service]):
+            self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
 
     def run_once(self, service: str, *, action: str) -> None:
         """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
@@ -360,9 +392,12 @@ class Stack:
     def show_logs(self, services: Iterable[str] = (), tail: int = 60) -> str:
         """Print recent logs of the project's services (used when something failed); their text."""
         text = ""
+        wanted = list(services)
+        starts = [self.counted_from[s] for s in wanted if s in self.counted_from]  # only what counts (start_beside)
+        since = min(starts).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if wanted and len(starts) == len(wanted) else None
         # Safe: logs are shown only beside an error that is raised anyway (it says what failed).
         with swallowed("logs shown beside an error"):
-            text = self.compose.logs(services=list(services), tail=str(tail))
+            text = self.compose.logs(services=wanted, tail=str(tail), since=since)
         if text:
             self.reporter.raw(str(text))
         return str(text or "")
@@ -453,14 +488,22 @@ def health_outputs(stack: Stack, services: Iterable[str]) -> list[str]:
     return outputs
 
 
-def running_for(state: ContainerState) -> float:
-    """Seconds since the container started (0 when it says no start)."""
+def running_for(state: ContainerState, since: datetime.datetime | None = None) -> float:
+    """Seconds since the container started, or since `since` if that is later (0 when it says no start)."""
     started = state.started_at
     if started is None or started.year < 2000:  # docker's zero time for a container never started
         return 0.0
-    return max(0.0, (datetime.datetime.now(datetime.UTC) - started).total_seconds())
+    start = max(started, since) if since is not None else started
+    return max(0.0, (datetime.datetime.now(datetime.UTC) - start).total_seconds())
 
 
-def health_probes(state: ContainerState) -> list[tuple[int | None, str]]:
-    """A container's healthcheck probes, oldest first: (exit code, what the probe printed)."""
-    return [(p.exit_code, str(p.output or "")) for p in (state.health.log or [])] if state.health else []
+def health_probes(state: ContainerState, since: datetime.datetime | None = None) -> list[tuple[int | None, str]]:
+    """A container's healthcheck probes, oldest first: (exit code, what the probe printed); only
+    those begun at `since` or later, when given."""
+    if not state.health:
+        return []
+    return [
+        (p.exit_code, str(p.output or ""))
+        for p in state.health.log or []
+        if since is None or p.start is None or p.start >= since
+    ]

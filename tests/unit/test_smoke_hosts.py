@@ -4,12 +4,14 @@ healthcheck's 400, a test run that never started, and init's probe lines."""
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from python_on_whales.components.container.models import ContainerState
 
 from dockstage.adopt import learn
 from dockstage.adopt.cli import main as init_main
@@ -19,7 +21,7 @@ from dockstage.core.appconfig import SmokeCheck, parse_app
 from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis, hopeless, never_healthy
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
-from dockstage.stack import smoke
+from dockstage.stack import compose, smoke
 from tests.unit.test_adopt_helpers import helper
 
 
@@ -421,3 +423,34 @@ def test_a_500_that_lasts_ends_the_wait(probes: list[tuple[int, str]], running_f
         assert said == "its healthcheck got 404 3 times in a row, which no wait changes"
         why, fix = health_diagnosis([probes[-1][1]])
         assert why == "its healthcheck got 404 on /: the app has no such URL" and fix.startswith("set health-path in")
+
+
+def _state(started: str, probes: list[tuple[str, int, str]]) -> ContainerState:
+    """A container's state as `docker inspect` gives it: its start and its health log."""
+    return ContainerState.model_validate(
+        {
+            "Running": True,
+            "StartedAt": started,
+            "Health": {
+                "Status": "starting",
+                "FailingStreak": 0,
+                "Log": [{"Start": at, "End": at, "ExitCode": code, "Output": said} for at, code, said in probes],
+            },
+        }
+    )
+
+
+def test_probes_and_seconds_before_web_may_count_are_left_out() -> None:
+    """web started beside migrate: its 500s on tables migrate had not made yet are not its error
+    (Stack.counted_from_now), so the wait's watcher reads only the probes begun after."""
+    state = _state(
+        "2026-12-07T10:00:00Z",
+        [("2026-12-07T10:00:20Z", 1, SERVER_500)] * 3 + [("2026-12-07T10:00:31Z", 0, "")],
+    )
+    after = datetime.datetime(2026, 12, 7, 10, 0, 30, tzinfo=datetime.UTC)
+    assert len(compose.health_probes(state)) == 4
+    assert compose.health_probes(state, after) == [(0, "")]
+    assert not hopeless(compose.health_probes(state, after), 40.0)
+    assert hopeless(compose.health_probes(state)[:3], 40.0)  # the same probes, counted: a 500 that lasts
+    since_start, since_after = compose.running_for(state), compose.running_for(state, after)
+    assert since_start - since_after == pytest.approx(30.0, abs=0.5)
