@@ -48,6 +48,8 @@ from dockstage.stack.compose import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
 JUNIT_IN_CONTAINER = "/tmp/junit.xml"  # noqa: S108 - inside the test container
+DB_WAIT = "DOCKSTAGE_DB_WAIT"
+"""Seconds the test container's database connections are tried again while db is not up yet (sitecustomize)."""
 TEST_COMMAND = (
     "pytest",
     "-p",
@@ -221,13 +223,16 @@ def test_image(
     stack: Stack | None = None,  # noqa: PT028
     *,
     db_ready: bool = False,  # noqa: PT028
+    db_wait: bool = False,  # noqa: PT028
 ) -> dict[str, int]:
     """The app's pytest suite in the test image against the stack's MySQL; junit copied to the host.
 
     `stack`: a test-variant stack whose db the tests share (the pipeline's), else a throwaway one;
-    `db_ready`: its backing services are up and healthy already, so no compose `up` is made here
-    (the pipeline's smoke branch makes its own on the same project at this moment, and two
-    `up`s on one project race: compose may remove a container the other is using)."""
+    `db_ready`: its backing services are up already, so no compose `up` is made here (the
+    pipeline's smoke branch makes its own on the same project at this moment, and two `up`s on
+    one project race: compose may remove a container the other is using); `db_wait`: db may still
+    be initialising: the tests' connections are tried again until it answers (DOCKSTAGE_DB_WAIT,
+    for the settings' wait timeout), so their start overlaps its."""
     run.build("test")
     settings = run.settings
     report_dir = settings.path(settings.state_dir) / "reports"
@@ -249,6 +254,7 @@ def test_image(
                     stack.compose.run(
                         "test",
                         [*TEST_COMMAND, *pytest_args],
+                        envs={DB_WAIT: str(settings.wait_timeout)} if db_wait else {},
                         name=name,
                         tty=False,
                         stream=True,
@@ -376,10 +382,13 @@ def smoke_prod(run: Run) -> list[str]:
     return [*run.check_image("prod"), *smoke_stack(run)]
 
 
-def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False) -> list[str]:
+def smoke_stack(
+    run: Run, stack: Stack | None = None, *, db_ready: bool = False, db_wait: Callable[[Stack], None] | None = None
+) -> list[str]:
     """db + migrate + web from the built prod image in a throwaway stack (or `stack`, sharing its
     db server: the tests use their own test_ database on it; `db_ready`: its backing services are
-    up and healthy already), checked over HTTP.
+    up and healthy already; `db_wait`: returns once they are, called when web has started),
+    checked over HTTP.
 
     Each step starts when the one before has ended (health and exit seen at once), not when
     compose's dependency poll next looks: that poll cost up to a second a step. web starts beside
@@ -392,6 +401,8 @@ def smoke_stack(run: Run, stack: Stack | None = None, *, db_ready: bool = False)
         if not db_ready:
             stack.up(stack.backing, action="starting db for the smoke stack")
         stack.start_beside("web", action="starting web beside migrate")
+        if db_wait is not None:
+            db_wait(stack)
         stack.run_once("migrate", action="migrating the smoke stack's database")
         stack.counted_from_now("web", action="starting the smoke stack")
         stack.up(services, action="starting the smoke stack", dependencies=False)
@@ -509,9 +520,10 @@ def beside(run: Run, name: str, step: Callable[[Run], str], summary: Summary) ->
 
 def pipeline(run: Run) -> Summary:
     """doctor -> the python base -> build all four stages, and beside the build the database's
-    base and db started (it initialises while the images build) -> db healthy -> side by side: the app's tests,
-    the image checks and the prod smoke stack, tests and smoke on the one db server (a database
-    each) -> summary (the stack is torn down behind it)."""
+    base and db started (it initialises while the images build) -> side by side: the app's tests
+    (started at once, their connections waiting for db), the image checks and the prod smoke stack
+    (web started, db healthy, migrate), tests and smoke on the one db server (a database each) ->
+    summary (the stack is torn down behind it)."""
     summary = Summary()
     run.reporter.step("doctor")
     started = time.monotonic()
@@ -536,19 +548,43 @@ def pipeline(run: Run) -> Summary:
             started = time.monotonic()
             summary.add("build", f"{len(build(run, check=False, bases_first=()))} stages", time.monotonic() - started)
         started = time.monotonic()
+        db_failed, smoke_ended = threading.Event(), threading.Event()
+
+        def wait_for_db(branch_stack: Stack) -> None:
+            """db healthy (one `up`, in the smoke branch: the tests' compose run makes none), or the
+            tests, which wait for it by themselves, stopped with it."""
+            branch_stack.reporter.step("waiting for db")
+            try:
+                branch_stack.up(branch_stack.backing, action="starting db")
+            except BaseException:
+                db_failed.set()
+                branch_stack.kill("test")
+                raise
+
+        def tests(branch: Run) -> str:
+            try:
+                return describe_counts(test_image(branch, stack=stack, db_ready=True, db_wait=True))
+            except DockstageError:
+                smoke_ended.wait()  # where db's wait ends: failed there, it is the cause to say
+                if db_failed.is_set():
+                    return "stopped: db did not become healthy"
+                raise
+
+        def smoke_branch(branch: Run) -> str:
+            try:
+                return f"{len(smoke_stack(branch, stack=stack, db_ready=True, db_wait=wait_for_db))} checks passed"
+            finally:
+                smoke_ended.set()
+
         try:
-            run.reporter.step("waiting for db")
-            stack.up(stack.backing, action="starting db")  # once: the branches' compose calls only use it
             side_by_side(
                 run,
                 {
-                    "test_image": lambda branch: describe_counts(test_image(branch, stack=stack, db_ready=True)),
+                    "test_image": tests,
                     "image checks": lambda branch: (
                         f"{sum(len(branch.check_image(s)) for s in ('stage', 'prod'))} passed"
                     ),
-                    "smoke_prod": lambda branch: (
-                        f"{len(smoke_stack(branch, stack=stack, db_ready=True))} checks passed"
-                    ),
+                    "smoke_prod": smoke_branch,
                 },
                 summary,
             )

@@ -327,6 +327,17 @@ class Stack:
         with self._failing(action, [service]):
             self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
 
+    def kill(self, service: str) -> None:
+        """Kill the running containers of `service`, `compose run` ones too (the pipeline's tests,
+        waiting for a db that failed). Only a shortcut: the stack's teardown removes them anyway."""
+        filters: list[tuple[Literal["label"], str]] = [
+            ("label", f"com.docker.compose.project={self.project}"),
+            ("label", f"com.docker.compose.service={service}"),
+        ]
+        with swallowed(f"stopping {service} early"):
+            for container in self.docker.container.list(filters=filters):
+                self.docker.container.kill(container)
+
     def run_once(self, service: str, *, action: str) -> None:
         """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
         with self._failing(action, [service]):

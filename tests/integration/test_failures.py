@@ -8,6 +8,7 @@ nothing was lost. The line each one shows is printed as `RELIABILITY-LINE:` (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -260,6 +261,25 @@ def test_failing_app_test_fails_the_run(
         for stage in ("dev", "test"):
             with contextlib.suppress(DockerException):
                 docker_client.image.remove(settings.tag(stage), force=True)
+
+
+def test_a_db_that_never_starts_stops_the_pipeline_and_its_waiting_tests(
+    built_images: list[stages.Built], scoped: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pipeline starts the app's tests while db initialises (their connections wait for it): a
+    db that exits instead is the one error said, and the tests waiting on it are stopped, not left
+    to wait out their DOCKSTAGE_DB_WAIT."""
+    override = tmp_path / "db-broken.yaml"
+    override.write_text('services:\n  db:\n    command: ["--no-such-option-dockstage"]\n', encoding="utf-8")
+    settings = scoped.with_(app=dataclasses.replace(scoped.app, compose_files=(str(override),)), quiet=False)
+    with pytest.raises(errors.ServiceFailed) as failed, Run.open(settings) as run:
+        pipeline.pipeline(run)
+    line = failed.value.one_line()
+    shown = capsys.readouterr().out
+    assert line.startswith("stack: starting db: "), line
+    assert "no-such-option-dockstage" in shown  # db's log, with the option it refused
+    assert "stopped: db did not become healthy" in shown  # the tests' row: not a failure of their own
+    print(f"RELIABILITY-LINE: {line}")
 
 
 # The README's exit-code table, honoured by both front-ends ------------------------------------

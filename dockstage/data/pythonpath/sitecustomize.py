@@ -16,7 +16,8 @@ the settings of packages that query the database when their app is ready are swi
 failed at build time), as each package documents; the running stack keeps the project's values.
 python-dotenv's dotenv_values() gives the environment first, then the env file (no image holds .env;
 the stacks put its values in the environment). Then the sitecustomize this one shadows on sys.path
-(Debian's apport hook), if any, runs too.
+(Debian's apport hook), if any, runs too. With DOCKSTAGE_DB_WAIT, a database connection is tried
+again while the server does not answer yet (the pipeline starts the tests while db initialises).
 """
 
 import collections
@@ -24,6 +25,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import time
 
 
 def _secret_files() -> None:
@@ -129,6 +131,39 @@ def _dotenv_values_with_environment() -> None:
     dotenv.dotenv_values = main.dotenv_values = dotenv_values  # type: ignore[assignment]
 
 
+DB_NOT_UP_YET = frozenset({2002, 2003, 2006, 2013})
+"""MySQL client errors of a server not answering yet: no socket, no TCP answer (refused), gone, lost
+at the handshake. Any other error (a wrong password, no such database) is the app's, raised at once."""
+
+
+def _database_wait() -> None:
+    """With DOCKSTAGE_DB_WAIT=<seconds> (the pipeline's test container, started while db still
+    initialises), a connection Django opens is tried again every 0.1 s while the server does not
+    answer yet, until that many seconds after this process started: the tests' own start (Python,
+    Django, the runner) overlaps the database's, instead of following it."""
+    wait = os.environ.get("DOCKSTAGE_DB_WAIT", "")
+    if not wait:
+        return
+    try:
+        deadline = time.monotonic() + float(wait)
+        from django.db.backends.base import base
+    except Exception:  # noqa: BLE001 - no Django here, or an odd value: connect as usual
+        return
+    connect = base.BaseDatabaseWrapper.connect
+
+    def connect_once_up(self: object) -> object:
+        while True:
+            try:
+                return connect(self)  # type: ignore[arg-type]
+            except Exception as exc:
+                code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else getattr(exc, "errno", None)
+                if code not in DB_NOT_UP_YET or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
+
+    base.BaseDatabaseWrapper.connect = connect_once_up  # type: ignore[method-assign]
+
+
 def _found_upwards(start: str, name: str = ".env") -> str:
     """find_dotenv()'s answer for a caller in `start`: the first `name` there or in a dir above, or ''."""
     here = start
@@ -158,4 +193,5 @@ _secret_files()
 _no_database_checks()
 _no_database_packages()
 _dotenv_values_with_environment()
+_database_wait()
 _shadowed()
