@@ -6,7 +6,9 @@ results to the steps after it, so no stage is built twice in one command.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import json
 import re
 import shlex
@@ -43,13 +45,11 @@ from dockstage.core.errors import (
 from dockstage.flows import mysqlnotes, workdirnote
 from dockstage.flows.run import Run
 from dockstage.images import bases, imagechecks, offline, stages
-from dockstage.stack import smoke
+from dockstage.stack import envfile, smoke
 from dockstage.stack.compose import Stack
 
 PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
 JUNIT_IN_CONTAINER = "/tmp/junit.xml"  # noqa: S108 - inside the test container
-DB_WAIT = "DOCKSTAGE_DB_WAIT"
-"""Seconds the test container's database connections are tried again while db is not up yet (sitecustomize)."""
 TEST_COMMAND = (
     "pytest",
     "-p",
@@ -254,7 +254,7 @@ def test_image(
                     stack.compose.run(
                         "test",
                         [*TEST_COMMAND, *pytest_args],
-                        envs={DB_WAIT: str(settings.wait_timeout)} if db_wait else {},
+                        envs={envfile.DB_WAIT: str(settings.wait_timeout)} if db_wait else {},
                         name=name,
                         tty=False,
                         stream=True,
@@ -401,24 +401,28 @@ def smoke_stack(
         if not db_ready:
             stack.up(stack.backing, action="starting db for the smoke stack")
         stack.start_beside("web", action="starting web beside migrate")
-        if db_wait is not None:
-            db_wait(stack)
-        stack.run_once("migrate", action="migrating the smoke stack's database")
-        stack.counted_from_now("web", action="starting the smoke stack")
-        stack.up(services, action="starting the smoke stack", dependencies=False)
-        base = stack.url()
-        run.reporter.step(f"smoke checks against {base}")
-        try:
-            lines += smoke.run_http_checks(base, run.reporter, run.settings)
-            if run.settings.app.smoke_urls:
-                lines.append(smoke.crawl(base, _urls_of(stack), run.reporter, run.settings.app.smoke_skip))
-        except SmokeCheckFailed as failed:
-            stack.show_logs(["migrate"], tail=20)
-            log = stack.show_logs(["web"], tail=150)  # last: a 5xx's traceback ends right above
-            missing = not_migrated(log)
-            if missing:
-                raise TableNotMigrated(failed, missing) from None
-            raise failed.with_causes(view_errors(log)) from None
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="urls") as early:
+            # The URLconf needs no database: listed in web while migrate works (again below if that failed).
+            listed = early.submit(_urls_of, stack) if run.settings.app.smoke_urls else None
+            # migrate's connections wait for db (envfile.DB_WAIT): it starts before db's wait ends
+            meanwhile = None if db_wait is None else functools.partial(db_wait, stack)
+            stack.run_once("migrate", action="migrating the smoke stack's database", meanwhile=meanwhile)
+            stack.counted_from_now("web", action="starting the smoke stack")
+            stack.up(services, action="starting the smoke stack", dependencies=False)
+            base = stack.url()
+            run.reporter.step(f"smoke checks against {base}")
+            try:
+                lines += smoke.run_http_checks(base, run.reporter, run.settings)
+                if listed is not None:
+                    urls = listed.result() if listed.exception() is None else _urls_of(stack)
+                    lines.append(smoke.crawl(base, urls, run.reporter, run.settings.app.smoke_skip))
+            except SmokeCheckFailed as failed:
+                stack.show_logs(["migrate"], tail=20)
+                log = stack.show_logs(["web"], tail=150)  # last: a 5xx's traceback ends right above
+                missing = not_migrated(log)
+                if missing:
+                    raise TableNotMigrated(failed, missing) from None
+                raise failed.with_causes(view_errors(log)) from None
     return lines
 
 
@@ -552,13 +556,13 @@ def pipeline(run: Run) -> Summary:
 
         def wait_for_db(branch_stack: Stack) -> None:
             """db healthy (one `up`, in the smoke branch: the tests' compose run makes none), or the
-            tests, which wait for it by themselves, stopped with it."""
+            tests and migrate, which wait for it by themselves, stopped with it."""
             branch_stack.reporter.step("waiting for db")
             try:
                 branch_stack.up(branch_stack.backing, action="starting db")
             except BaseException:
                 db_failed.set()
-                branch_stack.kill("test")
+                branch_stack.kill("test", "migrate")
                 raise
 
         def tests(branch: Run) -> str:

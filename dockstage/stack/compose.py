@@ -327,21 +327,27 @@ class Stack:
         with self._failing(action, [service]):
             self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
 
-    def kill(self, service: str) -> None:
-        """Kill the running containers of `service`, `compose run` ones too (the pipeline's tests,
-        waiting for a db that failed). Only a shortcut: the stack's teardown removes them anyway."""
-        filters: list[tuple[Literal["label"], str]] = [
-            ("label", f"com.docker.compose.project={self.project}"),
-            ("label", f"com.docker.compose.service={service}"),
-        ]
-        with swallowed(f"stopping {service} early"):
-            for container in self.docker.container.list(filters=filters):
-                self.docker.container.kill(container)
+    def kill(self, *services: str) -> None:
+        """Kill the running containers of `services`, `compose run` ones too (the pipeline's tests
+        and migrate, waiting for a db that failed). Only a shortcut: the stack's teardown removes
+        them anyway."""
+        wanted = set(services)
+        with swallowed(f"stopping {', '.join(services)} early"):
+            for container in self.docker.container.list(
+                filters=[("label", f"com.docker.compose.project={self.project}")]
+            ):
+                if service_of(container) in wanted:
+                    self.docker.container.kill(container)
 
-    def run_once(self, service: str, *, action: str) -> None:
-        """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`."""
+    def run_once(self, service: str, *, action: str, meanwhile: Callable[[], None] | None = None) -> None:
+        """Run a one-shot service (migrate) to completion; its container stays, exited, for `ps`.
+        `meanwhile`: called once it has started, before its end is waited on (the pipeline's wait
+        for db, which migrate's connections wait for too); its error is its own, not the one-shot's."""
         with self._failing(action, [service]):
             self.compose.up(services=[service], detach=True, quiet=True, pull="never", dependencies=False)
+        if meanwhile is not None:
+            meanwhile()
+        with self._failing(action, [service]):
             containers = self.compose.ps(services=[service], all=True)
             code = self.docker.container.wait(containers[0]) if containers else None
         if code != 0:

@@ -130,10 +130,16 @@ def suite_values(settings: Settings, variant: str = "prod") -> dict[str, str]:
     }
 
 
+DB_WAIT = "DOCKSTAGE_DB_WAIT"
+"""Seconds an app process's database connections are tried again while db is not up yet (the image's
+sitecustomize): the pipeline starts the tests and migrate while db still initialises."""
+
+
 def app_env(settings: Settings, variant: str = "prod", *, throwaway: bool = False) -> dict[str, str]:
     """The environment of the app's services: .env's own keys as they are (not the suite's), the
     suite's values under the app's names, the app's fixed values, test-env in the test stack; in a
-    `throwaway` stack's app services the overlay keeps mail in the process (THROWAWAY_OVERLAY)."""
+    `throwaway` stack's app services the overlay keeps mail in the process (THROWAWAY_OVERLAY), and
+    their database connections wait while db does not answer yet (DB_WAIT)."""
     app = settings.app
     env = {**app.env_defaults, **{key: v for key, v in settings.env.items() if not key.startswith(SUITE_PREFIXES)}}
     values = suite_values(settings, variant)
@@ -147,6 +153,8 @@ def app_env(settings: Settings, variant: str = "prod", *, throwaway: bool = Fals
     base = env.get("DJANGO_SETTINGS_MODULE") or app.settings_module
     env.update(overlay_env(overlay, base, values, values["debug"] == app.debug_values[1]))
     env["DOCKSTAGE_HEALTH_PATH"] = app.health_path
+    if throwaway:  # migrate may start while db initialises (the pipeline's smoke branch): its connections wait
+        env[DB_WAIT] = str(settings.wait_timeout)
     return env
 
 
