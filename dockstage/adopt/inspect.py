@@ -186,8 +186,7 @@ def _flat_sibling(src: Path, module: str, names: tuple[str, ...]) -> str:
 
 
 def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str, object]) -> None:
-    match = settingschoice.SETTINGS_DEFAULT.search(manage_text)
-    module = match.group(1) if match else ""
+    module = settingschoice.default_of(manage_text)
     if not module:  # no literal default (`"x.test" if argv[1] == "test" else "x.production"`): as it is served
         module, named_by = next(
             (pair for wsgi in _walk(app, "wsgi.py", 3) if (pair := settingschoice.serving(found.root, wsgi))[0]),

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockstage.core import djangoapi
+from dockstage.core.errors import known_fix
 from dockstage.core.overlay import OVERLAY_VALUES
 
 _FIELDS = (
@@ -365,7 +365,7 @@ def health(answer: object) -> Health:
     if answer.get("error"):
         gone = removed_from_python(str(answer["error"]))
         dropped = f" (a package it imports uses {gone}, which this Python no longer has)" if gone else ""
-        pin = djangoapi.removed(str(answer["error"]))  # audiowurscht: django.conf.urls.url, gone in Django 4.0
+        pin = known_fix(str(answer["error"]))  # audiowurscht: django.conf.urls.url, gone in Django 4.0
         dropped += f" ({pin})" if pin else ""
         chosen.note = (
             f"the URLconf did not load in the probe ({answer['error']}){dropped}: health-path is the text's "

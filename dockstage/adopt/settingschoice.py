@@ -24,6 +24,19 @@ SETTINGS_DEFAULT = re.compile(
 wsgi.py keeps `# ...setdefault(..., 'jiracdflow.settings')` above its 'jiracdflow.settings.{}'.format(env))."""
 
 
+SETTINGS_SET = re.compile(
+    r"""^[^#\n]*?environ\[\s*["']DJANGO_SETTINGS_MODULE["']\s*\]\s*=\s*["']([\w.]*\w)["']""", re.MULTILINE
+)
+"""os.environ["DJANGO_SETTINGS_MODULE"] = "x.settings": set, not defaulted (kkuchar2/docker-django-backend's
+manage.py says "settings.settings", its wsgi.py defaults to a name only its own sys.path games resolve)."""
+
+
+def default_of(text: str) -> str:
+    """The settings module a manage.py (or wsgi.py) sets: its setdefault, else its plain assignment, else ''."""
+    found = SETTINGS_DEFAULT.search(text) or SETTINGS_SET.search(text)
+    return found.group(1) if found else ""
+
+
 SETTINGS_TEMPLATE = re.compile(
     r"""^[^#\n]*?setdefault\(\s*["']DJANGO_SETTINGS_MODULE["']\s*,\s*"""
     r"""(?:f["']([\w.]+)\.\{|["']([\w.]+)\.(?:\{\w*\}|%s)["']\s*(?:\.format\(|%)|["']([\w.]+)\.["']\s*\+)""",
@@ -124,9 +137,9 @@ def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
         module = from_server_script(_read(path))
         if module:
             return module, path.relative_to(root).as_posix()
-    match = SETTINGS_DEFAULT.search(_read(wsgi_file)) if wsgi_file else None
-    if match and wsgi_file is not None:
-        return match.group(1), wsgi_file.relative_to(root).as_posix()
+    module = default_of(_read(wsgi_file)) if wsgi_file else ""
+    if module and wsgi_file is not None:
+        return module, wsgi_file.relative_to(root).as_posix()
     return "", ""
 
 

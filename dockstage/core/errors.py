@@ -442,6 +442,7 @@ def known_fix(text: str) -> str:
         or file_missing(text)
         or no_migrations(text)
         or pillow_missing(text)
+        or allauth_middleware(text)
         or loopback_database(text)
     )
 
@@ -471,6 +472,18 @@ def pillow_missing(text: str) -> str:
     if "fields.E210" not in text and "Pillow is not installed" not in text:
         return ""
     return "add Pillow to the runtime requirements (requirements in [tool.dockstage]): Django's ImageField needs it"
+
+
+def allauth_middleware(text: str) -> str:
+    """The fix when django-allauth 0.56 or newer stops on a MIDDLEWARE without its AccountMiddleware
+    (nissato-hitoshi/docker-django_mysql lists django-allauth unpinned, its settings predate that
+    release), else ''."""
+    if "allauth.account.middleware.AccountMiddleware must be added to settings.MIDDLEWARE" not in text:
+        return ""
+    return (
+        "django-allauth 0.56 and newer need allauth.account.middleware.AccountMiddleware in MIDDLEWARE, and the "
+        "requirements let one in: add it to MIDDLEWARE, or pin django-allauth<0.56 (the settings' own era)"
+    )
 
 
 _NO_MIGRATIONS = re.compile(r"Dependency on app with no migrations: (\w+)")

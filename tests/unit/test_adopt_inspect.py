@@ -761,3 +761,30 @@ def test_an_f_string_nesting_its_own_quotes_raises_the_python_floor_to_3_12(tmp_
     )
     (root / "mysite" / "settings.py").write_text(settings.split("NAME =")[0])
     assert inspect(root).python == ">=3.11"  # the suite's default: nothing there needs 3.12
+
+
+def test_a_settings_module_manage_py_sets_outright_is_taken(tmp_path: Path) -> None:
+    """kkuchar2/docker-django-backend: project/manage.py sets os.environ["DJANGO_SETTINGS_MODULE"] =
+    "settings.settings" (no setdefault); its wsgi.py defaults to project.settings.settings, which only
+    its own sys.path games resolve. init took wsgi.py's and the probe could not import it."""
+    root = tree(
+        tmp_path,
+        {
+            "project/manage.py": (
+                "import os, sys\nfrom django.core.management import execute_from_command_line\n"
+                "if __name__ == '__main__':\n"
+                "    os.environ['DJANGO_SETTINGS_MODULE'] = 'settings.settings'\n"
+                "    execute_from_command_line(sys.argv)\n"
+            ),
+            "project/settings/settings.py": "SECRET_KEY = 'x'\nINSTALLED_APPS = []\n",
+            "project/settings/development.py": "from .settings import *\n",
+            "project/wsgi.py": (
+                "import os, sys\nsys.path.append(os.path.dirname(os.path.abspath(__file__)))\n"
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings.settings')\n"
+            ),
+            "project/requirements.txt": "Django==4.0.1\n",
+        },
+    )
+    found = inspect(root)
+    assert found.settings_module == "settings.settings"
+    assert not any("not found under" in note for note in found.notes), found.notes

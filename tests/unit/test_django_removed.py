@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockstage.core import djangoapi
-from dockstage.core.errors import ServiceFailed, StageBuildFailed
+from dockstage.core.errors import ServiceFailed, StageBuildFailed, known_fix
 from dockstage.images import imagechecks
 
 AUDIOWURSCHT = (
@@ -96,3 +96,21 @@ def test_the_projects_own_import_still_says_port_the_code() -> None:
     own = SIGNOFTHEFOUR_BUILD.replace("/opt/venv/lib/python3.11/site-packages/compositefk/fields.py", "/app/x.py")
     fix = djangoapi.removed(own)
     assert "port the code, or pin Django<4.0" in fix and "installed package" not in fix
+
+
+ALLAUTH_BUILD = """#25 0.743   File "/opt/venv/lib/python3.11/site-packages/allauth/account/apps.py", line 21, in ready
+#25 0.743     raise ImproperlyConfigured(
+#25 0.743 django.core.exceptions.ImproperlyConfigured: allauth.account.middleware.AccountMiddleware must be \
+added to settings.MIDDLEWARE
+#25 0.744 dockstage: `python manage.py collectstatic --noinput -v 0` failed (exit 1) at build time
+#25 ERROR: executor failed running [/bin/bash -o pipefail -c python /mnt/dockstage/buildsteps.py]: exit code: 1
+"""
+
+
+def test_an_unpinned_allauth_newer_than_the_settings_is_named_at_build_time() -> None:
+    """nissato-hitoshi/docker-django_mysql lists django-allauth unpinned; 0.56 made its middleware
+    a must, and collectstatic failed at build time with 'read the build output above'."""
+    fix = StageBuildFailed("stage", 1, ALLAUTH_BUILD).fix
+    assert fix.startswith("django-allauth 0.56 and newer need allauth.account.middleware.AccountMiddleware"), fix
+    assert "add it to MIDDLEWARE, or pin django-allauth<0.56" in fix
+    assert known_fix("django.core.exceptions.ImproperlyConfigured: Set the X environment variable") == ""
