@@ -443,6 +443,7 @@ def known_fix(text: str) -> str:
         or no_migrations(text)
         or pillow_missing(text)
         or allauth_middleware(text)
+        or yaml_fixture(text)
         or loopback_database(text)
     )
 
@@ -483,6 +484,21 @@ def allauth_middleware(text: str) -> str:
     return (
         "django-allauth 0.56 and newer need allauth.account.middleware.AccountMiddleware in MIDDLEWARE, and the "
         "requirements let one in: add it to MIDDLEWARE, or pin django-allauth<0.56 (the settings' own era)"
+    )
+
+
+_NO_FIXTURE = re.compile(r"No fixture named '([^']+)' found")
+
+
+def yaml_fixture(text: str) -> str:
+    """The fix when a test's fixture is not found (TheTemptingSavior/docker-django-wiki's are .yaml
+    files, which Django reads only with PyYAML, and its requirements lack it), else ''."""
+    missing = _NO_FIXTURE.search(text)
+    if missing is None:
+        return ""
+    return (
+        f"no fixture named {missing.group(1)} was found: a .yaml fixture needs PyYAML (without it Django passes "
+        "over .yaml files), so add PyYAML to the requirements; else check the name and the app's fixtures/ folder"
     )
 
 
@@ -690,12 +706,14 @@ class TestsFailed(CheckFailed):
         database: str = "",
         not_migrated: str = "",
         bare_import: str = "",
+        output: str = "",
     ) -> None:
+        """`output`: what the runner printed, read for a known cause when the summary shows none."""
         where = f" on {database}" if database else ""
         summary += f"; {bare_import}" if bare_import else ""  # wufking's books/tests.py: `from models import ...`
         if not_migrated:  # Abdul-Chowdhuryy's restaurant app: a model whose migration was never made
             summary += f"; {not_migrated} does not exist after the test database's migrations: {_without_migration(not_migrated)}"
-        cause = known_fix(summary) or (MAKE_MIGRATIONS if not_migrated else "")
+        cause = known_fix(summary) or (MAKE_MIGRATIONS if not_migrated else "") or known_fix(output)
         super().__init__(
             f"the app's tests failed in the test image{where} ({runner} exited {pytest_exit}; {summary})",
             f"{cause}; see the runner's output above and {report}"

@@ -39,10 +39,20 @@ MAX_ATTEMPTS = 160
 _NUMBER_PARSE = re.compile(
     r"invalid literal for int|could not convert string to float|not a valid (integer|number)", re.I
 )
-NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_", "LANG", "TZ", "TERM")
+NOT_THE_APPS = ("DOCKSTAGE_", "PYTHON", "SETUPTOOLS_", "PIP_", "UV_", "VIRTUAL_ENV", "LC_")
+SYSTEM_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "TERM"})
+"""The system's own names, whole: as prefixes "LANG" and "TZ" took the app's LANGUAGE_CODE
+(nekrassov01/docker-django-blog's env('LANGUAGE_CODE') never got a sentinel, and its import failed)."""
 RUNNERS = ("PYTEST_", "RUN_MAIN", "WERKZEUG_RUN_MAIN")
 """Names the test runner and the autoreloader set, never the suite's stacks: no sentinel (SISOC's
 settings took SQLite when PYTEST_CURRENT_TEST was set at all); the tests' pass gets pytest's own."""
+
+
+def not_the_apps(name: str) -> bool:
+    """A name of the system, the tools or the test runner: never given a sentinel."""
+    return name in SYSTEM_NAMES or name.startswith(NOT_THE_APPS + RUNNERS)
+
+
 _CONTEXT: dict = {"argv": None, "env": {}}
 """The test runner's sys.argv and environment while the tests' module is probed (as_runner)."""
 NOT_A_VALUE = ("ModuleNotFoundError", "ImportError", "AppRegistryNotReady", "SyntaxError", "IndentationError")
@@ -661,7 +671,7 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
     `pinned` names keep their value (the engine choice found on a first pass)."""
     pinned = pinned or {}
     skip = {"DJANGO_SETTINGS_MODULE", "DOCKSTAGE_PROBE", "PATH", "HOME", "PYTHONPATH", *pinned, *_CONTEXT["env"]}
-    order = [n for n in dict.fromkeys(names) if n not in skip and not n.startswith(NOT_THE_APPS + RUNNERS)]
+    order = [n for n in dict.fromkeys(names) if n not in skip and not not_the_apps(n)]
     kinds = {name: first_kind(name) for name in order}
 
     def env() -> dict:
@@ -678,14 +688,12 @@ def probe(module: str, names: list, pinned: dict | None = None) -> dict:
             os.makedirs(needed, exist_ok=True)  # in the probe's throwaway container
             made.append(needed)
             continue
-        new = [
-            n for n in result["reads"] if n not in kinds and n not in skip and not n.startswith(NOT_THE_APPS + RUNNERS)
-        ]
+        new = [n for n in result["reads"] if n not in kinds and n not in skip and not not_the_apps(n)]
         wanted = "" if result["ok"] or new else missing_name(result["error"])
         if kinds.get(wanted) == "unset":  # its sentinel broke the import, and unset it is missing: "0"
             kinds[wanted] = "zero"
             continue
-        if wanted in kinds or wanted in skip or wanted.startswith(NOT_THE_APPS + RUNNERS):
+        if wanted in kinds or wanted in skip or not_the_apps(wanted):
             wanted = ""  # it had its sentinel already, or it is the image's (PYTHON_VERSION), not the app's
         if wanted and len(asked) < MAX_MISSING:
             new, asked = [wanted], [*asked, wanted]

@@ -314,6 +314,7 @@ def test_image(
                 used if found else "",
                 not_migrated(said),
                 bareimports.hint(said, settings.path(settings.app_dir)),
+                said[-20000:],
             )
     counts = junit_counts(junit) if junit.exists() else {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     used = check_database(run, proof)

@@ -1330,3 +1330,22 @@ def test_an_image_field_puts_pillow_in_inits_own_runtime_set(tmp_path: Path) -> 
     assert "Pillow is in the runtime set: shop/models.py:4 has an ImageField" in found.notes
     (tmp_path / "requirements.txt").write_text("Django\n")  # the project's own list: not init's to change
     assert inspect(tmp_path).requirements.runtime == ["requirements.txt"]
+
+
+LANGUAGE_FROM_ENV = """import os
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+LANGUAGE_CODE = os.environ["LANGUAGE_CODE"]
+TIME_ZONE = os.environ["TZ_NAME"]
+TERMS_URL = os.environ["TERMS_URL"]
+USE_TZ = True
+INSTALLED_APPS = []
+"""
+
+
+def test_an_apps_name_that_begins_like_a_system_one_gets_a_sentinel(tmp_path: Path) -> None:
+    """nekrassov01/docker-django-blog's settings read LANGUAGE_CODE, which "LANG" as a prefix kept
+    out of the probe: its import failed on that name, and nothing was learned."""
+    (result,) = probe(tmp_path, {"settings": LANGUAGE_FROM_ENV}, [])
+    assert result["ok"] is True, result["error"]
+    assert {"LANGUAGE_CODE", "TZ_NAME", "TERMS_URL", "DJANGO_SECRET_KEY"} <= set(result["env"]), result["env"]
+    assert learn.interpret(result).env["secret-key"] == ["DJANGO_SECRET_KEY"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockstage.core import djangoapi
-from dockstage.core.errors import ServiceFailed, StageBuildFailed, known_fix
+from dockstage.core.errors import ServiceFailed, StageBuildFailed, TestsFailed, known_fix
 from dockstage.images import imagechecks
 
 AUDIOWURSCHT = (
@@ -114,3 +114,19 @@ def test_an_unpinned_allauth_newer_than_the_settings_is_named_at_build_time() ->
     assert fix.startswith("django-allauth 0.56 and newer need allauth.account.middleware.AccountMiddleware"), fix
     assert "add it to MIDDLEWARE, or pin django-allauth<0.56" in fix
     assert known_fix("django.core.exceptions.ImproperlyConfigured: Set the X environment variable") == ""
+
+
+def test_a_fixture_not_found_by_the_tests_says_yaml_needs_pyyaml() -> None:
+    """TheTemptingSavior/docker-django-wiki: its tests load .yaml fixtures and its requirements lack
+    PyYAML; the three test classes errored with only the counts in the line."""
+    output = (
+        "ERROR: setUpClass (wiki_api.tests.ArticleTests)\n"
+        "django.core.management.base.CommandError: No fixture named '1-content-types' found.\n"
+    )
+    failed = TestsFailed(
+        1, "0 tests, 0 failed, 3 errors, 0 skipped", "junit-app.xml", "python manage.py test", output=output
+    )
+    assert failed.fix.startswith("no fixture named 1-content-types was found: a .yaml fixture needs PyYAML"), failed.fix
+    assert TestsFailed(1, "1 tests, 1 failed", "r.xml", output="AssertionError: 1 != 2").fix.startswith(
+        "see the runner"
+    )
