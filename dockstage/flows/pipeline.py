@@ -304,6 +304,8 @@ def test_image(
             failed_tests = mysqlnotes.failures(junit, said)
             for line in mysqlnotes.differences(failed_tests):  # from SQLite
                 run.reporter.info(f"MySQL, not SQLite: {line}")
+            for line in mysqlnotes.standin_differences(failed_tests):
+                run.reporter.info(f"the MariaDB stand-in, not MySQL 8: {line}")
             for line in workdirnote.notes(failed_tests, settings.path(settings.app_dir)):
                 run.reporter.info(f"the tests' working directory: {line}")
             raise TestsFailed(

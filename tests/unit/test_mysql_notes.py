@@ -213,3 +213,24 @@ def test_a_test_file_that_does_not_import_is_named_in_the_summary(tmp_path: Path
         "1 tests, 0 failed, 1 errors, 0 skipped; pytest stopped as tests/test_gone.py did not import "
         "(ImportError: cannot import name 'PerformanceLog' from 'json'"
     ), summary
+
+
+EDGARDO_BANK = (
+    "E   AssertionError: \"Duplicate entry 'american_express' for key 'bank_bank.code'\" not found in "
+    "'(1062, \"Duplicate entry \\'american_express\\' for key \\'code\\'\")'"
+)
+EDGARDO_CREDIT = (
+    "E   AssertionError: 'credit_credittype.credit_credittype_tenant_id_name' not found in '(1062, \"Duplicate "
+    "entry \\'014d-Infonavit\\' for key \\'credit_credittype_tenant_id_name_3f236e06_uniq\\'\")'"
+)
+
+
+def test_mysql_8s_words_for_a_duplicate_key_are_a_stand_in_difference_not_sqlites() -> None:
+    """edgardoalz/docker-django: three tests expect MySQL 8's "for key 'table.key'" and the MariaDB
+    stand-in says "for key 'key'"; the duplicate itself was the test's own, so the collation line
+    (from SQLite) does not fit them."""
+    plain = "django.db.utils.IntegrityError: (1062, \"Duplicate entry 'a' for key 'name'\")"
+    failed = [EDGARDO_BANK, EDGARDO_CREDIT, plain]
+    (standin,) = mysqlnotes.standin_differences(failed)
+    assert standin.startswith("2 tests: MySQL error 1062's words: MySQL 8 names the key with its table"), standin
+    assert mysqlnotes.differences(failed) == [f"1 test: MySQL error 1062, {mysqlnotes.KNOWN[1062]}"]
