@@ -157,6 +157,19 @@ def _defines_settings(path: Path) -> bool:
     return bool(re.search(r"^\s*(?:[A-Za-z_]\w*\s*=|from\s|import\s)", text, re.M))
 
 
+_WHOLE_SETTINGS = re.compile(r"^\s*(?:INSTALLED_APPS\s*[=+]|from\s+[\w.]+\s+import\s+\*)", re.M)
+
+
+def _whole_settings(path: Path) -> bool:
+    """Whether a settings module stands on its own: it sets INSTALLED_APPS or star-imports the
+    settings it builds on. A fragment the main module imports does neither (kkuchar2's
+    settings/production.py holds DATABASES and storage only; settings.py pulls it in)."""
+    try:
+        return bool(_WHOLE_SETTINGS.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
+
+
 def _prod_folder_twin(src: Path, module: str) -> str:
     """The same module in a production folder beside a development one (Vidski/BackendTemplate's
     Envs/{Local,CI,Production}/django_settings.py, manage.py naming Envs.Local.django_settings), or ''."""
@@ -237,7 +250,7 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
         )
         served, where = "", ""
     dev_default = served.rpartition(".")[2] in _DEV_NAMES and where.endswith("wsgi.py")
-    prod_sibling = next((name for name in _PROD_NAMES if name in siblings), "")
+    prod_sibling = next((name for name in _PROD_NAMES if name in siblings and _whole_settings(siblings[name])), "")
     if dev_default and prod_sibling and served.rpartition(".")[0] == prefix:
         served, where = "", ""  # wsgi.py's default is the development module too: the prod sibling, below
     takes_served = bool(served) and served != module and served_file is not None
@@ -256,7 +269,7 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
     elif served == module and where:
         found.found.append(f"prod settings: {module} (as {where} serves it)")
     else:
-        prod = next((name for name in _PROD_NAMES if name in siblings), "")
+        prod = next((name for name in _PROD_NAMES if name in siblings and _whole_settings(siblings[name])), "")
         twin = "" if prod else _prod_folder_twin(src, module)
         if prod and leaf != prod:
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")

@@ -123,7 +123,20 @@ def _files(directory: Path) -> list[Path]:
 
 NESTED_DEPTH = 3
 """How far below the project root requirement files are looked for when none is at the usual places."""
-_NOT_SOURCE = {"node_modules", "site-packages", "__pycache__", "venv", "env", "build", "dist", "static", "media"}
+_NOT_SOURCE = {"node_modules", "site-packages", "__pycache__", "venv", "env", "dist", "static", "media"}
+
+
+def _build_output(folder: Path) -> bool:
+    """A setuptools build/ folder (lib/, lib.*, bdist.*): not a build/ of deployment files
+    (nekrassov01/docker-django-blog keeps build/django/Dockerfile and its requirements.txt there)."""
+    if folder.name.lower() != "build":
+        return False
+    try:
+        return any(p.is_dir() and p.name.startswith(("lib", "bdist.", "temp.")) for p in folder.iterdir())
+    except OSError:
+        return True
+
+
 _NOT_THE_APPS = {"docs", "doc", "documentation"}
 """Folders whose plain requirements.txt is not the app's (Sphinx's, Read the Docs')."""
 
@@ -142,7 +155,7 @@ def nested_files(root: Path, depth: int = NESTED_DEPTH) -> list[Path]:
                 continue
             for entry in entries:
                 if entry.is_dir() and not entry.is_symlink():
-                    skipped = entry.name.startswith(".") or entry.name.lower() in _NOT_SOURCE
+                    skipped = entry.name.startswith(".") or entry.name.lower() in _NOT_SOURCE or _build_output(entry)
                     if not skipped and not (entry / "pyvenv.cfg").exists():
                         below.append(entry)
                 elif folder != root and _SPELLED.match(entry.name) and entry.suffix == ".txt":

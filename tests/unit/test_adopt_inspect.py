@@ -788,3 +788,8 @@ def test_a_settings_module_manage_py_sets_outright_is_taken(tmp_path: Path) -> N
     found = inspect(root)
     assert found.settings_module == "settings.settings"
     assert not any("not found under" in note for note in found.notes), found.notes
+    # Its settings/production.py is a fragment settings.py imports (DATABASES, storage): not prod's module.
+    (root / "project/settings/production.py").write_text("import os\nDATABASES = {}\nGS_BUCKET = os.environ['B']\n")
+    assert inspect(root).settings_module == "settings.settings"
+    (root / "project/settings/production.py").write_text("from .settings import *\nDEBUG = False\n")
+    assert inspect(root).settings_module == "settings.production"

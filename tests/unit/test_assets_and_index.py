@@ -428,3 +428,18 @@ def test_requirements_spelled_otherwise_are_found(tmp_path: Path) -> None:
         tree(single, {"requirement.txt": "Django==5.2\n", "requirement-dev.txt": "pytest\n"}), single, {}, ""
     )
     assert (found.runtime, found.dev) == (["requirement.txt"], ["requirement-dev.txt"])
+
+
+def test_requirements_in_a_build_folder_of_deployment_files_are_found(tmp_path: Path) -> None:
+    """nekrassov01/docker-django-blog: django/manage.py, and build/django/ holds its Dockerfile and
+    requirements.txt; build/ was passed over as setuptools output, and init made its own set."""
+    files = {
+        "django/manage.py": "",
+        "build/django/Dockerfile": "FROM python:3.9\n",
+        "build/django/requirements.txt": "Django==3.2.9\ndjango-environ\ndjango-summernote\n",
+        "build/nginx/Dockerfile": "FROM nginx\n",
+    }
+    found = find_requirements(tree(tmp_path, files), tmp_path / "django", {}, "")
+    assert found.runtime == ["build/django/requirements.txt"] and found.mentions("django-summernote")
+    output = {"build/lib/pkg/requirements.txt": "Django==1.0\n", "app/manage.py": ""}
+    assert find_requirements(tree(tmp_path / "other", output), tmp_path / "other" / "app", {}, "").made
