@@ -487,7 +487,7 @@ def allauth_middleware(text: str) -> str:
     )
 
 
-_NO_FIXTURE = re.compile(r"No fixture named '([^']+)' found")
+_NO_FIXTURE = re.compile(r"No fixture named '([^'%]+)' found")  # not the source line a traceback shows ('%s')
 
 
 def yaml_fixture(text: str) -> str:

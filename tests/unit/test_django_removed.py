@@ -121,6 +121,7 @@ def test_a_fixture_not_found_by_the_tests_says_yaml_needs_pyyaml() -> None:
     PyYAML; the three test classes errored with only the counts in the line."""
     output = (
         "ERROR: setUpClass (wiki_api.tests.ArticleTests)\n"
+        "    raise CommandError(\"No fixture named '%s' found.\" % fixture_name)\n"  # Django's line, in the traceback
         "django.core.management.base.CommandError: No fixture named '1-content-types' found.\n"
     )
     failed = TestsFailed(
