@@ -205,6 +205,10 @@ def nothing_to_compress(command: list[str], output: str) -> bool:
 
 
 APP = Path("/app")
+STEP_SECONDS = 600
+STEP_SECONDS_ENV = "DOCKSTAGE_BUILD_STEP_SECONDS"
+"""How long one build step may run (kkuchar2/docker-django-backend's manage.py loops on "Waiting for
+database..." before any command: its collectstatic at build time never ended)."""
 
 
 def dirs_under(root: Path) -> set[str]:
@@ -269,9 +273,22 @@ def main() -> int:
     if os.environ.get("COLLECTSTATIC", "true") == "true":
         commands.insert(0, ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"])
     before = dirs_under(APP) if APP.is_dir() else set()
+    limit = float(os.environ.get(STEP_SECONDS_ENV, STEP_SECONDS))
     for command in commands:
         print(f"dockstage: {shlex.join(command)}", flush=True)
-        done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True)
+        try:
+            done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True, timeout=limit)
+        except subprocess.TimeoutExpired as late:
+            said = late.stderr.decode("utf-8", "replace") if isinstance(late.stderr, bytes) else (late.stderr or "")
+            sys.stderr.write(said)
+            print(
+                f"dockstage: error: `{shlex.join(command)}` did not end within {limit:.0f} s at build time (its output "
+                "is above): a build has no database and no service of the stack, so a manage.py or settings that "
+                "wait for one (a `Waiting for database...` loop) never end; fix: wait for the database where it is "
+                "used (an entrypoint, not manage.py), or set collectstatic = false / build-commands in [tool.dockstage]",
+                file=sys.stderr,
+            )
+            return 1
         sys.stderr.write(done.stderr)
         code = done.returncode
         if code and nothing_to_compress(command, done.stderr):

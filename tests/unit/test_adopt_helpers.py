@@ -535,3 +535,26 @@ def test_test_modules_in_a_folder_without_init_are_named(tmp_path: Path) -> None
     assert "notes" not in said and ".venv" not in said
     (tmp_path / "user/tests/__init__.py").write_text("")
     assert unfound_tests(tmp_path) == ""
+
+
+def test_a_build_step_that_never_ends_is_stopped_and_named(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """kkuchar2/docker-django-backend's manage.py waits for the database before any command: its
+    collectstatic at build time slept in that loop with no end (9 minutes, and on)."""
+    steps = helper("buildsteps")
+    waits = "import time; print('Waiting for database...', flush=True); time.sleep(60)"
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "-c", waits]]))
+    monkeypatch.setenv(steps.STEP_SECONDS_ENV, "1")
+    assert steps.main() == 1
+    out, err = capfd.readouterr()
+    assert "Waiting for database..." in out
+    line = next(x for x in err.splitlines() if x.startswith("dockstage: error: "))
+    assert "did not end within 1 s at build time" in line and "fix: wait for the database where it is used" in line
+    failed = StageBuildFailed("stage", 1, f"#25 {line}\n")
+    assert failed.what.endswith(
+        "did not end within 1 s at build time (its output is above): a build has no "
+        "database and no service of the stack, so a manage.py or settings that wait for "
+        "one (a `Waiting for database...` loop) never end"
+    ), failed.what
