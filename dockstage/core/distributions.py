@@ -36,8 +36,23 @@ PACKAGE_OF = {
     "ckeditor": "django-ckeditor",
     "admin_honeypot": "django-admin-honeypot",
     "phonenumber_field": "django-phonenumber-field",
+    "crispy_bootstrap4": "crispy-bootstrap4",
+    "crispy_bootstrap5": "crispy-bootstrap5",
+    "bootstrap4": "django-bootstrap4",
+    "bootstrap5": "django-bootstrap-v5",
+    "django_bootstrap5": "django-bootstrap5",
+    "django_summernote": "django-summernote",
+    "django_extensions": "django-extensions",
+    "django_countries": "django-countries",
+    "tinymce": "django-tinymce",
+    "markdown": "Markdown",
+    "six": "six",
+    "requests": "requests",
+    "whitenoise": "whitenoise",
 }
-"""Import name -> the package that provides it, for the common ones whose names differ."""
+"""Import name -> the package that provides it, for the common ones whose names differ, and a few
+whose names agree that old projects import without listing them (six, requests: init's own runtime
+set adds them when the probe's imports fail on them)."""
 
 
 def provider(module: str) -> str:

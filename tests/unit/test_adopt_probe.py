@@ -1310,6 +1310,11 @@ def test_a_project_without_requirements_gets_the_packages_its_imports_need(tmp_p
     assert any("'Django~=5.0.0, djangorestframework, django-cors-headers' (what the probe's" in n for n in found.notes)
     assert probe_module.providers_missing(found, results) == []  # listed now: no second build for them
     assert not cli.added(found, [], said)
+    # Yuvraj-Lolage/Baking-Barons imports six, dr-ahmedsejad/crud_django_mysql loads bootstrap5: both known now
+    later = [
+        {"ok": True, "health": {"error": f"ModuleNotFoundError: No module named '{m}'"}} for m in ("six", "bootstrap5")
+    ]
+    assert probe_module.providers_missing(found, later) == ["six", "django-bootstrap-v5"]
     listed = Findings(tmp_path, settings_module="proj.settings")  # a project's own requirements: not init's to change
     assert probe_module.providers_missing(listed, results) == []
 
