@@ -269,7 +269,7 @@ def _settings(found: Findings, app: Path, manage_text: str, pyproject: dict[str,
     elif served == module and where:
         found.found.append(f"prod settings: {module} (as {where} serves it)")
     else:
-        prod = next((name for name in _PROD_NAMES if name in siblings and _whole_settings(siblings[name])), "")
+        prod = prod_sibling
         twin = "" if prod else _prod_folder_twin(src, module)
         if prod and leaf != prod:
             found.notes.append(f"manage.py uses {module}; prod uses {prefix}.{prod} (settings-module): check it")

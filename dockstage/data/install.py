@@ -282,21 +282,20 @@ pins uwsgi==2.0.18, which does not compile for 3.11)."""
 
 def source_build_failure(stderr: str) -> str:
     """The helper's one line (cause; fix) when a package had to be compiled and failed, else ''."""
-    said = _source_build_failure(stderr)
     failed = FAILED_BUILD.search(stderr)
-    name = canonical(re.split(r"[=<>!~ ;\[]", " ".join(failed.group(1).split()), maxsplit=1)[0]) if failed else ""
-    if said and name in SERVERS_REPLACED:
+    if not failed:
+        return ""
+    package = " ".join(failed.group(1).split())
+    name = canonical(re.split(r"[=<>!~ ;\[]", package, maxsplit=1)[0])
+    said = _source_build_failure(package, name, FAILED_BUILD.split(stderr[failed.end() :], maxsplit=1)[0])
+    if name in SERVERS_REPLACED:
         said += f"; or leave {name} out of the runtime requirements: the images serve the app with gunicorn"
     return said
 
 
-def _source_build_failure(stderr: str) -> str:
-    failed = FAILED_BUILD.search(stderr)
-    if not failed:
-        return ""
-    package, have = " ".join(failed.group(1).split()), f"{sys.version_info.major}.{sys.version_info.minor}"
-    stderr = FAILED_BUILD.split(stderr[failed.end() :], maxsplit=1)[0]  # its own build output only
-    name = canonical(re.split(r"[=<>!~ ;\[]", package, maxsplit=1)[0])
+def _source_build_failure(package: str, name: str, stderr: str) -> str:
+    """The line for `package` (canonical `name`), from its own build output `stderr`."""
+    have = f"{sys.version_info.major}.{sys.version_info.minor}"
     if name in BACKPORTS:
         module, since = BACKPORTS[name]
         return (
