@@ -204,6 +204,12 @@ def fleet(
         )
         f.db("onetime", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_ONETIME_PASSWORD": "yes"})
         f.db("plain", {"MYSQL_ROOT_PASSWORD": "rootpw"})
+        suite_init = Path(__file__).resolve().parents[2] / "dockstage/data/compose/mysql-init"
+        f.db(
+            "suiteinit",
+            {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_DATABASE": "app", "MYSQL_USER": "app", "MYSQL_PASSWORD": "apppw"},
+            mounts=[(str(suite_init), "/docker-entrypoint-initdb.d", "ro")],
+        )
         f.db("notz", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_INITDB_SKIP_TZINFO": "1"})
         f.db("notz-latin1", {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_INITDB_SKIP_TZINFO": "1"}, args=["-Clatin1"])
         yield f
@@ -400,6 +406,32 @@ def test_sourced_init_script_gets_the_official_helpers_and_compressed_files_run(
     assert "[Warn] [Entrypoint]: dockstage-init: a warning" in logs
     assert "ignoring /docker-entrypoint-initdb.d/06-readme.txt" in logs
     assert "command not found" not in logs
+    assert "one server start" not in logs  # the user's scripts need a running server: the temporary one
+
+
+def test_first_start_with_the_suites_init_script_is_one_server_start(
+    standin_client: DockerClient, fleet: Fleet
+) -> None:
+    """The suite's own init script (its test_% grant) is done by the entrypoint itself: no temporary
+    server, the setup SQL run by the server before it takes a connection, its file removed after."""
+    name = fleet.name("suiteinit")
+    wait_healthy(standin_client, name)
+    logs = str(standin_client.container.logs(name))
+    assert "one server start" in logs and "starting temporary server" not in logs, logs
+    assert "did not complete" not in logs
+    sql(standin_client, name, "CREATE DATABASE test_app; CREATE TABLE test_app.t (i INT)", "-uapp", "-papppw")
+    assert sql(standin_client, name, "SHOW TABLES FROM test_app", "-uapp", "-papppw") == "t"
+    grants = sql(standin_client, name, "SHOW GRANTS FOR CURRENT_USER", "-uapp", "-papppw")
+    assert "ALL PRIVILEGES ON `test" in grants and "ALL PRIVILEGES ON `app`" in grants, grants
+    assert str(standin_client.container.execute(name, ["ls", "/run/mysqld"])).split() == ["mysqld.pid", "mysqld.sock"]
+    proxies = sql(
+        standin_client,
+        name,
+        "SELECT CONCAT(User, '@', Host, ' ', With_grant) FROM mysql.proxies_priv",
+        "-uroot",
+        "-prootpw",
+    )
+    assert sorted(proxies.splitlines()) == ["root@% 1", "root@localhost 1"]
 
 
 def test_character_set_flag_alone_works(standin_client: DockerClient, fleet: Fleet) -> None:
@@ -427,7 +459,8 @@ def test_first_start_from_the_template_or_the_slow_way_has_the_same_tables(
     name = fleet.name(what)
     wait_healthy(standin_client, name)
     logs = str(standin_client.container.logs(name))
-    assert ("(from the image's template)" in logs) is template, logs
+    assert ("(from the image's template" in logs) is template, logs
+    assert ("one server start" in logs) is template, logs  # no init script: the server runs the setup itself
     query = "SELECT COUNT(*) FROM mysql.time_zone_name; SELECT CONVERT_TZ('2024-07-01 12:00:00', 'UTC', 'Europe/Paris')"
     count, paris = sql(standin_client, name, query, "-uroot", "-prootpw").splitlines()
     assert (int(count) > 400, paris) == ((True, "2024-07-01 14:00:00") if zones else (False, "NULL"))
