@@ -271,18 +271,15 @@ def test_image(
             failed = exc
         proof = report_dir / "db-proof.json"
         proof.unlink(missing_ok=True)
-        try:
-            # Safe: without a report the run still ends in pytest's result, with this warning.
-            with swallowed("pytest wrote no junit report"):
-                run.docker.container.copy((name, JUNIT_IN_CONTAINER), junit)
-            if not junit.exists():
-                run.reporter.warn("no junit report was written in this run")
-            # Safe: a missing proof is said by check_database below.
-            with swallowed("the tests wrote no database proof"):
-                run.docker.container.copy((name, DB_PROOF), proof)
-        finally:
-            with docker_errors(f"removing the test container {name}"):
-                run.docker.container.remove(name, force=True)
+        # Both copied at once; the exited container is removed with its throwaway stack (by label).
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="copy") as copies:
+            for source, target, missing in (
+                (JUNIT_IN_CONTAINER, junit, "pytest wrote no junit report"),
+                (DB_PROOF, proof, "the tests wrote no database proof"),
+            ):
+                copies.submit(_copy_out, run, name, source, target, missing)
+        if not junit.exists():
+            run.reporter.warn("no junit report was written in this run")
         runner = shlex.join(settings.app.test_command)
         if failed is not None:
             if failed.return_code == PYTEST_NO_TESTS:
@@ -329,6 +326,13 @@ def test_image(
         return counts
     run.reporter.ok(f"app tests (`{runner}`): {describe_counts(counts)} on {used}; report {junit}")
     return counts
+
+
+def _copy_out(run: Run, container: str, source: str, target: Path, missing: str) -> None:
+    """Copy one file out of the exited test container; a missing one is said by the caller (no
+    junit report: a warning, and pytest's result stands; no database proof: check_database)."""
+    with swallowed(missing):
+        run.docker.container.copy((container, source), target)
 
 
 OUTPUT_KEPT = 4000

@@ -307,7 +307,7 @@ class Run:
             yield stack
         finally:
             # Nothing in it is kept: its containers are killed at once, not stopped gracefully.
-            self.later(f"tearing down {stack.project}", lambda: stack.down(volumes=True, timeout=0))
+            self.later(f"tearing down {stack.project}", stack.discard)
 
     def secrets(self) -> list[str]:
         """The secret values of this project's .env (kept out of every message)."""

@@ -80,6 +80,13 @@ def test_env_file(settings: Settings, run_id: str) -> Path:
     return settings.path(settings.state_dir) / f"{settings.project}-{run_id}.test.env"
 
 
+THROWAWAY_WORKERS = "1"
+"""gunicorn worker processes of a throwaway stack's web (the pipeline's smoke stack): each worker
+imports the app once more, and on 2 cores two more of them cost its smoke checks about half a
+second of the CPU the tests and migrate share; one worker (its 4 threads) serves the checks. The
+project's own stacks keep .env's GUNICORN_WORKERS."""
+
+
 def compose_values(
     settings: Settings,
     images: BaseImages,
@@ -109,6 +116,7 @@ def compose_values(
         "DOCKSTAGE_COMPOSE_DIR": str(settings.path(settings.compose_dir)),
         "DOCKSTAGE_APP_DIR": settings.app_dir,
         "DOCKSTAGE_HEALTH_INTERVAL": health_interval(throwaway=throwaway),
+        **({"GUNICORN_WORKERS": THROWAWAY_WORKERS} if throwaway else {}),
     }
 
 
@@ -213,10 +221,23 @@ class Stack:
         """The services the app needs up before it runs: db and [tool.dockstage] services (redis)."""
         return ["db", *self.settings.app.services]
 
+    def containers(self, service: str = "", *, stopped: bool = False) -> list[Container]:
+        """The project's containers of `service` (else of all services), running ones unless
+        `stopped`, as compose ps lists them (one-off `run` containers left out), found by their
+        labels: one `docker container ls`, not a compose process (which costs five times as much,
+        on the pipeline's way to its smoke checks three times)."""
+        filters: list[tuple[Literal["label"], str]] = [
+            ("label", f"com.docker.compose.project={self.project}"),
+            ("label", "com.docker.compose.oneoff=False"),
+        ]
+        if service:
+            filters.append(("label", f"com.docker.compose.service={service}"))
+        return list(self.docker.container.list(all=stopped, filters=filters))
+
     def running(self, service: str) -> bool:
         # Safe: only asked before `up`, which makes the same compose call and says what failed.
         with swallowed("compose ps before up; up reports the failure"):
-            return any(c.state.running for c in self.compose.ps(services=[service]))
+            return any(c.state.running for c in self.containers(service))
         return False
 
     def publishes(self, port: int) -> bool:
@@ -225,7 +246,7 @@ class Stack:
         with swallowed("compose ps before up; up reports the failure"):
             return any(
                 binding.get("HostPort") == str(port)
-                for c in self.compose.ps()
+                for c in self.containers()
                 if c.state.running
                 for bindings in (c.network_settings.ports or {}).values()
                 for binding in bindings or []
@@ -309,7 +330,7 @@ class Stack:
         one that stopped or restarted meanwhile, or has run RESTART_BESIDE_AFTER seconds (its
         healthcheck's start period may be spent), is restarted, so its health starts over."""
         with self._failing(action, [service]):
-            for container in self.compose.ps(services=[service], all=True):
+            for container in self.containers(service, stopped=True):
                 state = container.state
                 if (
                     not state.running
@@ -348,7 +369,7 @@ class Stack:
         if meanwhile is not None:
             meanwhile()
         with self._failing(action, [service]):
-            containers = self.compose.ps(services=[service], all=True)
+            containers = self.containers(service, stopped=True)
             code = self.docker.container.wait(containers[0]) if containers else None
         if code != 0:
             why = self._last_exception(containers[0]) if containers else ""
@@ -399,6 +420,26 @@ class Stack:
         with docker_errors(f"stopping {self.project}"):
             self.compose.down(remove_orphans=True, volumes=volumes, quiet=True, timeout=timeout)
 
+    def discard(self) -> None:
+        """Remove a throwaway project for good, by its compose label: its containers (`compose run`
+        ones too) killed and removed in one call, at once rather than one after the other in
+        compose's dependency order, then its networks and volumes. No compose process is started
+        (its own start costs more than the removals); should a removal fail, `down` is tried."""
+        label = f"com.docker.compose.project={self.project}"
+        try:
+            with docker_errors(f"removing {self.project}"):
+                found = self.docker.container.list(all=True, filters=[("label", label)])
+                if found:
+                    self.docker.container.remove(found, force=True, volumes=True)
+                networks: list[str] = [n.id for n in self.docker.network.list(filters=[("label", label)])]
+                if networks:
+                    self.docker.network.remove(list(networks))
+                volumes: list[str] = [v.name for v in self.docker.volume.list(filters=[("label", label)])]
+                if volumes:
+                    self.docker.volume.remove(list(volumes))
+        except DockstageError:
+            self.down(volumes=True, timeout=0)
+
     def forget(self) -> None:
         """Remove the files the project's stack keeps between commands (its app env file, with
         secrets, and the note of its release): once it is down for good (`down`, `clean`). Not
@@ -424,7 +465,7 @@ class Stack:
         (`invoke up`), else web's port 8000 (dev, test and throwaway stacks); or `service`'s."""
         wanted = [(service, SERVICE_PORTS.get(service, "8000/tcp"))] if service else list(SERVICE_PORTS.items())
         with docker_errors(f"finding the port of {service or 'the stack'}"):
-            ports = still_there(self.compose.ps(), lambda c: (service_of(c), c.network_settings.ports or {}))
+            ports = still_there(self.containers(), lambda c: (service_of(c), c.network_settings.ports or {}))
         for name, inside in wanted:
             for owner, published in ports:
                 if owner != name:
@@ -438,7 +479,7 @@ class Stack:
         """The service's running containers, oldest first (by compose's number: a web `up`
         replaced is web-2, web-3...)."""
         with docker_errors(f"listing the running {service} containers"):
-            found = [c for c in self.compose.ps(services=[service]) if c.state.running]
+            found = [c for c in self.containers(service) if c.state.running]
         return sorted(found, key=lambda c: int((c.config.labels or {}).get(NUMBER_LABEL, "0")))
 
     def execute_in_web(self, command: list[str]) -> str:
