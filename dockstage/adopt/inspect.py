@@ -74,6 +74,7 @@ class Findings:
     test_setup: list[str] = field(default_factory=list)
     test_files: list[str] = field(default_factory=list)  # project-root tests beside an app dir such as src/
     overlay: list[str] = field(default_factory=list)  # values the suite's settings module sets (probe)
+    db_literals: dict[str, str] = field(default_factory=dict)  # MYSQL_* -> what the settings fix (probe)
     test_overlay: list[str] = field(default_factory=list)
     overlay_reasons: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)  # beside the database, every stack: "redis" (probe)

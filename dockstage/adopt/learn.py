@@ -76,6 +76,7 @@ class Learned:
     static_root: bool = False  # STATIC_ROOT set once imported (wherever the settings set it)
     compress: dict[str, Any] = field(default_factory=dict)  # django-compressor: offline, or the name turning it on
     empty_key: bool = False  # SECRET_KEY is '' and read from no name: Django refuses to start without one
+    db_literals: dict[str, str] = field(default_factory=dict)  # .env name -> the value the settings fix
 
 
 def _default(values: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +145,7 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     else:
         for key, role in _FIELDS:
             take(role, by_value.get(str(default.get(key, "")), ""))
+        learned.db_literals = db_literals(default, by_value)
     engine_name = by_value.get(learned.engine, "")
     if engine_name:  # the settings take ENGINE as it is from the environment
         learned.fixed[engine_name] = "django.db.backends.mysql"
@@ -179,6 +181,25 @@ def interpret(result: dict[str, Any], *, redis_dependency: bool = False) -> Lear
     required = result.get("required") or {}
     learned.required = {n: str(v) for n, v in required.items() if n in learned.others}
     return learned
+
+
+DB_LITERAL_NAMES = {"NAME": "MYSQL_DATABASE", "USER": "MYSQL_USER", "PASSWORD": "MYSQL_PASSWORD"}
+"""The .env names that make the stack's database, its user and password (the db service's own)."""
+
+
+def db_literals(default: dict[str, Any], by_value: dict[str, str]) -> dict[str, str]:
+    """The database name, user and password that MySQL settings write out themselves, by the .env
+    name that makes them in the stack's db (kdanjana/djangomysql-k8s: 'NAME': 'kubernetes_djangotodo'
+    beside a host and user read from the environment; the stack made `app`, and migrate was refused
+    on the settings' database). Not for root, which the db service makes from MYSQL_ROOT_PASSWORD."""
+    if not str(default.get("ENGINE", "")).endswith("mysql"):
+        return {}
+    found = {}
+    for key, env_name in DB_LITERAL_NAMES.items():
+        value = default.get(key)
+        if isinstance(value, str) and value.strip() and not any(sentinel in value for sentinel in by_value):
+            found[env_name] = value
+    return {} if found.get("MYSQL_USER") == "root" else found
 
 
 def allows(patterns: list[Any], host: str = SUITE_HOST) -> bool:

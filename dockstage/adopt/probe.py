@@ -278,6 +278,13 @@ def apply(found: Findings, results: list[dict[str, object]]) -> None:
     debug_in_env_template(found)
     found.static_root = found.static_root or prod.static_root  # set in a module the settings import
     found.overlay, found.overlay_reasons = prod.overlay, prod.reasons
+    # Settings the overlay leaves their DATABASES keep their own name, user, password: the stack's db makes those.
+    found.db_literals = {} if "database" in prod.overlay else prod.db_literals
+    if found.db_literals:
+        shown = ", ".join(
+            f"{name}={'(theirs)' if name == 'MYSQL_PASSWORD' else value}" for name, value in found.db_literals.items()
+        )
+        found.found.append(f"database: the settings write out {shown[:200]}; the stack's db makes the same (.env)")
     if logs.elsewhere:  # encouragemint's /app/debug.log, leo's /app/all.log: the app root is prod's, read-only
         found.overlay.append("log-console")
         found.overlay_reasons.append(
