@@ -840,6 +840,15 @@ MAKE_MIGRATIONS = (
 )
 
 
+def unmigrated_cause(log: str) -> str:
+    """Why a service failed, when its log says a query met a table or column migrate never made
+    ('table app.user_user does not exist after migrate: its model has no migration'), else ''.
+    SmeagoIIum/django_mysql_docker's user app has a model and an empty migrations folder: web's
+    health path (its home page) answered 500 on the missing table."""
+    missing = not_migrated(log)
+    return f"{missing} does not exist after migrate: {_without_migration(missing)}" if missing else ""
+
+
 class TableNotMigrated(SmokeCheckFailed):
     """A smoke check failed on a table or column migrate never made: a model change without its migration."""
 

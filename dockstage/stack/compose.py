@@ -21,6 +21,7 @@ from dockstage.core.absentfiles import absent_file_fix
 from dockstage.core.appconfig import SUITE_SERVICES
 from dockstage.core.config import Settings
 from dockstage.core.errors import (
+    MAKE_MIGRATIONS,
     DockstageError,
     NoPublishedPort,
     PortInUse,
@@ -30,6 +31,7 @@ from dockstage.core.errors import (
     hopeless,
     known_fix,
     swallowed,
+    unmigrated_cause,
 )
 from dockstage.core.report import Reporter, log
 from dockstage.core.timing import health_interval
@@ -402,6 +404,9 @@ class Stack:
             )
             # the cause under a 500 or an exit, when the log shows it: audiowurscht's {% load staticfiles %}
             fix = known_fix(logs) or self._absent_file_fix(bad) or fix
+            unmigrated = unmigrated_cause(logs)
+            if unmigrated:  # a model without its migration: the 500 is no error of the health view's own
+                why, fix = f"{why or error.why}: {unmigrated}" if (why or error.why) else unmigrated, MAKE_MIGRATIONS
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         raise error from None
 
