@@ -321,7 +321,17 @@ DJANGO_WSGI = "django.core.wsgi:get_wsgi_application()"
 def _wsgi(found: Findings, app: Path, settings_text: str) -> None:
     src = app.joinpath(*found.python_path)
     match = _WSGI_SETTING.search(settings_text)
-    if match:
+    named = match.group(1) if match else ""
+    if named and (src / named.split(".")[0]).is_dir() and module_file(src, named) is None:
+        # VeredR/djangomysqlrestcrud: WSGI_APPLICATION names djangomysqlrestcrud.wsgi, never committed;
+        # gunicorn's workers died on the import and web never became healthy.
+        found.wsgi = DJANGO_WSGI
+        found.notes.append(
+            f"WSGI_APPLICATION names {named}, which the project does not hold ({named.replace('.', '/')}.py is not "
+            f"in it; not committed?): gunicorn serves Django's own application for the settings module "
+            f"(wsgi = {found.wsgi!r}); add that file to serve your own"
+        )
+    elif match:
         found.wsgi = f"{match.group(1)}:{match.group(2)}"
     else:
         wsgi_files = _walk(src, "wsgi.py", 2)

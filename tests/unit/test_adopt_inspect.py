@@ -73,6 +73,25 @@ def test_a_project_without_a_wsgi_module_is_served_by_djangos_own_application(tm
     assert any(n.startswith("no WSGI_APPLICATION or wsgi.py found: gunicorn serves Django's own") for n in found.notes)
 
 
+def test_a_wsgi_application_setting_naming_a_module_never_committed_is_served_by_djangos_own(tmp_path: Path) -> None:
+    """VeredR/djangomysqlrestcrud: WSGI_APPLICATION = 'djangomysqlrestcrud.wsgi.application', and no
+    djangomysqlrestcrud/wsgi.py in the repository; web's workers died importing it."""
+    root = tree(
+        tmp_path,
+        {
+            "manage.py": MANAGE.format(module="shop.settings"),
+            "shop/__init__.py": "",
+            "shop/settings.py": "SECRET_KEY = 'x'\nROOT_URLCONF = 'shop.urls'\nWSGI_APPLICATION = 'shop.wsgi.application'\n",
+            "shop/urls.py": "urlpatterns = []\n",
+        },
+    )
+    found = inspect(root)
+    assert found.wsgi == "django.core.wsgi:get_wsgi_application()"
+    assert any(n.startswith("WSGI_APPLICATION names shop.wsgi, which the project does not hold") for n in found.notes)
+    (root / "shop/wsgi.py").write_text("application = None\n")
+    assert inspect(root).wsgi == "shop.wsgi:application"
+
+
 def test_app_in_a_subdirectory_with_a_settings_package(tmp_path: Path) -> None:
     root = tree(
         tmp_path,
