@@ -393,6 +393,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
     if any(_VCS.search(text) for text in found.texts) and "git" not in found.apt_build:
         found.apt_build.append("git")  # uv clones `pkg @ git+https://...` itself, with the git command
         found.notes.append("a requirement comes from a git repository: git is in apt-build (the dev build clones it)")
+    _servers_replaced(found)
     frozen: dict[str, str] = {m[1]: m[2] for text in found.texts for m in _FROZEN_PATH.finditer(text)}
     if frozen:
         first, where = next(iter(frozen.items()))
@@ -403,6 +404,32 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
             "release from the index (name==version), or drop the line when the app does not import it"
         )
     return found
+
+
+SERVERS_REPLACED = {
+    "mod-wsgi-httpd": "compiles the Apache httpd from source in every cold build (over 15 minutes here)",
+    "mod-wsgi-standalone": "compiles mod_wsgi and the Apache httpd from source",
+    "mod-wsgi": "compiles against the Apache headers",
+    "uwsgi": "compiles its C server",
+    "pyuwsgi": "",
+}
+"""Servers a project deployed with before that the suite's images replace (they serve with gunicorn),
+each with what it costs a build (data/install.py names the same ones when their build fails)."""
+
+
+def _servers_replaced(found: Requirements) -> None:
+    """Say, before any build, which runtime requirements are servers the images do not run
+    (garzamorada/Docker-Django_Mysql_Apache: mod_wsgi-httpd built Apache for over 15 minutes
+    inside init's first dev build)."""
+    listed = [name for name in SERVERS_REPLACED if found.mentions(name)]
+    if not listed:
+        return
+    costs = "; ".join(f"{name} {SERVERS_REPLACED[name]}" for name in listed if SERVERS_REPLACED[name])
+    found.notes.append(
+        f"{', '.join(listed)}: {'a server' if len(listed) == 1 else 'servers'} the images do not run (they serve "
+        f"the app with gunicorn){f'; {costs}' if costs else ''}: leave {'it' if len(listed) == 1 else 'them'} out of "
+        "the runtime requirements unless the app's own code imports them"
+    )
 
 
 _VCS = re.compile(r"(?:^|[\s@=])git\+(?:https?|ssh|git)://", re.M)

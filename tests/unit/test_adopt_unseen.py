@@ -1,4 +1,4 @@
-"""Settings that write their database's name, user or password out: the stack's db makes the same."""
+"""What projects never seen before taught init and the stack: each case names the project it came from."""
 
 from __future__ import annotations
 
@@ -52,3 +52,17 @@ def test_a_500_on_a_table_migrate_never_made_is_named_with_makemigrations() -> N
         {"makemigrations": "invoke manage -- makemigrations", "manage": "invoke manage"}
     )
     assert "app.user_user does not exist after migrate" in said and "makemigrations" in said
+
+
+def test_servers_the_images_do_not_run_are_named_before_any_build(tmp_path: Path) -> None:
+    """garzamorada/Docker-Django_Mysql_Apache lists mod_wsgi-httpd and mod_wsgi-standalone: init's first
+    dev build compiled Apache for over 15 minutes before anything was said."""
+    from dockstage.adopt.requirements import find_requirements
+
+    (tmp_path / "requirements.txt").write_text("Django==3.2.9\nmod_wsgi-httpd\nmod_wsgi-standalone\nPillow==8.0\n")
+    found = find_requirements(tmp_path, tmp_path, {}, "")
+    (note,) = [n for n in found.notes if "the images do not run" in n]
+    assert note.startswith("mod-wsgi-httpd, mod-wsgi-standalone: servers the images do not run"), note
+    assert "compiles the Apache httpd from source" in note and "leave them out" in note
+    (tmp_path / "requirements.txt").write_text("Django==3.2.9\nmod-wsgi-express-helper\n")
+    assert not [n for n in find_requirements(tmp_path, tmp_path, {}, "").notes if "do not run" in n]
