@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterable, Mapping
@@ -81,12 +82,24 @@ def context_lines(context: Path, ignore_text: str, left_out: Iterable[Path] = ()
     return sorted(lines)
 
 
+_WRITE_IN_PROGRESS = re.compile(r"\..+\.[a-z0-9_]{8}")
+"""tempfile.mkstemp's name for files.write_private's temporary: the prefix `.<name>.`, 8 random characters."""
+
+
 def _staged_lines(context: Path) -> list[str]:
-    """The lines of the staged build files, which the ignore file takes back into the context."""
+    """The lines of the staged build files, which the ignore file takes back into the context.
+    Another command's write in progress (files.write_private's temporary, `.<name>.<8 characters>`,
+    renamed over its file a moment later) is left out, as is a file gone while it was read: a CI
+    run's worker hashed `.args.yr1n185f` as another worker renamed it, and 15 tests errored."""
     found = []
     for path in sorted((context / STAGED_DIR).rglob("*")):
+        if _WRITE_IN_PROGRESS.fullmatch(path.name):
+            continue
         relative = path.relative_to(context).as_posix()
-        found.append(f"{relative}/" if path.is_dir() and not path.is_symlink() else _stat_line(path, relative))
+        try:
+            found.append(f"{relative}/" if path.is_dir() and not path.is_symlink() else _stat_line(path, relative))
+        except FileNotFoundError:
+            continue
     return found
 
 

@@ -101,3 +101,16 @@ def test_a_tag_is_recalled_for_its_inputs_only_and_an_unreadable_memo_recalls_no
     blocked.write_text("a file where the state dir would be", encoding="utf-8")
     buildmemo.keep(blocked, "site:dev", "x", "sha256:aa")  # not an error: the stage builds next time
     assert buildmemo.recall(blocked, "site:dev", "x") is None
+
+
+def test_another_commands_write_in_progress_is_not_an_input(tmp_path: Path) -> None:
+    """A CI worker hashed the staged `.args.yr1n185f` (files.write_private's temporary) as another
+    worker renamed it over `args`: FileNotFoundError, and 15 tests errored on setup."""
+    staged = tmp_path / ".dockstage/build/requirements/runtime"
+    staged.mkdir(parents=True)
+    (staged / "args").write_text("-r requirements.txt\n")
+    before = buildmemo.context_lines(tmp_path, ".dockstage/*\n")
+    (staged / ".args.yr1n185f").write_text("half written")
+    assert buildmemo.context_lines(tmp_path, ".dockstage/*\n") == before
+    (staged / ".coveragerc").write_text("[run]\n")  # a staged dotfile of the project's own still counts
+    assert buildmemo.context_lines(tmp_path, ".dockstage/*\n") != before
