@@ -327,6 +327,14 @@ def _source_build_failure(package: str, name: str, stderr: str) -> str:
             "(or raise its pin to a release with a wheel)"
         )
     header = MISSING_HEADER.search(stderr)
+    if header and header.group(1).startswith("numpy/"):
+        # numpy's headers come with numpy in the package's own build environment, never from Debian:
+        # a release made before this Python (jefffang19's pandas==1.1.5 on 3.11) builds against none.
+        return (
+            f"dockstage: error: {package} has no wheel for Python {have} here and its source does not build "
+            f"against the numpy its build installs ({header.group(1)} missing): the release predates Python "
+            f"{have}; fix: raise its pin to a release with a wheel for Python {have}"
+        )
     if header:
         name = header.group(1)
         debian = HEADER_PACKAGES.get(name)

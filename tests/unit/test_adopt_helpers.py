@@ -135,6 +135,13 @@ error: Failed to build `python-ldap==3.4.0`
 """
 
 
+PANDAS_ON_311 = """\
+error: Failed to build `pandas==1.1.5`
+      pandas/_libs/algos.c:785:10: fatal error: numpy/arrayobject.h: No such file or directory
+"""
+"""jefffang19/django_mysql_docker pins pandas==1.1.5: no Debian package is the fix, its release is."""
+
+
 DRIP_PINS = """\
 error: No solution found when resolving dependencies:
   cause: Because astroid==2.9.0 depends on wrapt>=1.11,<1.14 and you require astroid==2.9.0, we can conclude that you require wrapt>=1.11,<1.14.
@@ -247,6 +254,11 @@ def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
         (WRAPT_ON_311, "wrapt==1.13.3 does not build on Python 3.", "raise its pin to a release made for"),
         (LDAP_HEADER, "python-ldap==3.4.0 has no wheel for Python 3.", "add Debian's libldap2-dev to apt-build"),
         (PILLOW_ON_311, "pillow==9.1.1 has no wheel for Python 3.", "add Debian's libjpeg-dev zlib1g-dev to apt-build"),
+        (
+            PANDAS_ON_311,
+            "pandas==1.1.5 has no wheel for Python 3.",
+            "raise its pin to a release with a wheel for Python",
+        ),
         ("error: Failed to build `odd==1.0`\n  cause: setup.py said no\n", "odd==1.0 has no wheel", "raise its pin"),
     ],
     ids=[
@@ -257,6 +269,7 @@ def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
         "stdlib-name-gone",
         "missing-header",
         "pillow-library",
+        "numpy-header",
         "other",
     ],
 )
