@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 
 from dockstage.adopt.inspect import Findings
+from dockstage.core import dotenv
 from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE, HEALTH_CHECK
 
 NOXFILE = '''"""Nox sessions of dockstage: build, test and smoke-test this app in containers (`nox -l`)."""
@@ -182,17 +183,6 @@ def tool_section(found: Findings, *, env_example: str = ".env.example", env_file
     return "\n".join(lines) + "\n"
 
 
-def _env_value(value: str) -> str:
-    """A value as a .env line keeps it for compose and the suite alike (core/dotenv.py): as it is,
-    single-quoted (literal), or double-quoted with its backslashes, quotes and $ escaped."""
-    if re.fullmatch(r"[\w./:,@%+=-]*", value):
-        return value
-    if "'" not in value and "\n" not in value:
-        return f"'{value}'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
 def env_example(found: Findings) -> str:
     """The .env.example for the project: the secrets the stack needs, and nothing of the suite's."""
     secret = "/".join(found.env.get("secret-key", [])) or "nothing yet (SECRET_KEY is not read from the environment)"
@@ -203,19 +193,15 @@ def env_example(found: Findings) -> str:
         "",
         f"# Django's signing key; the app reads it as {secret}.",
         "DJANGO_SECRET_KEY=",
-        "# The app database's password (user app, database app) and the server's root password.",
-        "MYSQL_PASSWORD=",
-        "MYSQL_ROOT_PASSWORD=",
+        "# The app database's password, the server's root password, and what the settings write out themselves\n"
+        "# (the stack's db makes the same; read it from the environment to change it)."
+        if found.db_literals
+        else "# The app database's password (user app, database app) and the server's root password.",
+        *(
+            f"{name}={dotenv.quoted(value)}"
+            for name, value in {"MYSQL_PASSWORD": "", **found.db_literals, "MYSQL_ROOT_PASSWORD": ""}.items()
+        ),
     ]
-    if found.db_literals:
-        lines = [line for line in lines if line not in ("MYSQL_PASSWORD=",)]
-        lines[lines.index("MYSQL_ROOT_PASSWORD=") - 1] = (
-            "# The app database's password, the server's root password, and what the settings write out"
-            " themselves\n# (the stack's db makes the same; read it from the environment to change it)."
-        )
-        at = lines.index("MYSQL_ROOT_PASSWORD=")
-        wanted = {"MYSQL_PASSWORD": "", **found.db_literals}
-        lines[at:at] = [f"{name}={_env_value(value)}" for name, value in wanted.items()]
     if found.other_env:
         lines += ["", "# Other names the settings read: set those the app needs (they reach it as they are)."]
         lines += [f"# {name}=" for name in found.other_env]

@@ -414,7 +414,8 @@ SERVERS_REPLACED = {
     "pyuwsgi": "",
 }
 """Servers a project deployed with before that the suite's images replace (they serve with gunicorn),
-each with what it costs a build (data/install.py names the same ones when their build fails)."""
+each with what it costs a build. data/install.py, which cannot import this package, keeps its own
+set (uwsgi, pyuwsgi, mod-wsgi) for the line it adds when one of them fails to build."""
 
 
 def _servers_replaced(found: Requirements) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 from dockstage.core.errors import ConfigError
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_./:,@%+=-]*$")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "$": "$"}
-"""What a backslash means inside double quotes (compose's dotenv), including `_quoted`'s own."""
+"""What a backslash means inside double quotes (compose's dotenv), including `quoted`'s own (below)."""
 
 
 def read_text(path: Path) -> str:
@@ -96,3 +97,15 @@ def _quoted(rest: str, lines: list[str], index: int, number: int, key: str, sour
         out.append("\n")
         text = lines[index]
         index += 1
+
+
+def quoted(value: str) -> str:
+    """A value as a .env line holds it so that compose's env-file parser and parse() read it back
+    unchanged (no interpolation): as it is, single-quoted (literal), or double-quoted with its
+    backslashes, quotes, $ and newlines escaped."""
+    if _PLAIN.match(value):
+        return value
+    if "'" not in value and "\n" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
+    return f'"{escaped}"'

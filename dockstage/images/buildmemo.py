@@ -90,7 +90,7 @@ def _staged_lines(context: Path) -> list[str]:
     """The lines of the staged build files, which the ignore file takes back into the context.
     Another command's write in progress (files.write_private's temporary, `.<name>.<8 characters>`,
     renamed over its file a moment later) is left out, as is a file gone while it was read: a CI
-    run's worker hashed `.args.yr1n185f` as another worker renamed it, and 15 tests errored."""
+    run's worker hashed `.args.yr1n185f` as another worker renamed it, and 24 tests errored."""
     found = []
     for path in sorted((context / STAGED_DIR).rglob("*")):
         if _WRITE_IN_PROGRESS.fullmatch(path.name):

@@ -406,7 +406,8 @@ class Stack:
             fix = known_fix(logs) or self._absent_file_fix(bad) or fix
             unmigrated = unmigrated_cause(logs)
             if unmigrated:  # a model without its migration: the 500 is no error of the health view's own
-                why, fix = f"{why or error.why}: {unmigrated}" if (why or error.why) else unmigrated, MAKE_MIGRATIONS
+                said = why or error.why
+                why, fix = (f"{said}: {unmigrated}" if said else unmigrated), MAKE_MIGRATIONS
             error = ServiceFailed(action, bad, error.detail, why=why or error.why, fix=fix, exited=error.exited)
         raise error from None
 
@@ -436,12 +437,12 @@ class Stack:
                 found = self.docker.container.list(all=True, filters=[("label", label)])
                 if found:
                     self.docker.container.remove(found, force=True, volumes=True)
-                networks: list[str] = [n.id for n in self.docker.network.list(filters=[("label", label)])]
+                networks = self.docker.network.list(filters=[("label", label)])
                 if networks:
-                    self.docker.network.remove(list(networks))
-                volumes: list[str] = [v.name for v in self.docker.volume.list(filters=[("label", label)])]
+                    self.docker.network.remove([network.id for network in networks])
+                volumes = self.docker.volume.list(filters=[("label", label)])
                 if volumes:
-                    self.docker.volume.remove(list(volumes))
+                    self.docker.volume.remove([volume.name for volume in volumes])
         except DockstageError:
             self.down(volumes=True, timeout=0)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +19,6 @@ SECRET_KEYS = ("DJANGO_SECRET_KEY", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD")
 NUMERIC_KEYS = ("DOCKSTAGE_WEB_PORT", "GUNICORN_WORKERS", "DOCKSTAGE_WAIT_TIMEOUT")
 SUITE_PREFIXES = ("DOCKSTAGE_", "MYSQL_", "COMPOSE_", "GUNICORN_")
 """.env keys that are the suite's, the database server's or compose's: not passed to the app as they are."""
-_PLAIN = re.compile(r"^[A-Za-z0-9_./:,@%+=-]*$")
 
 
 def secret_keys(app: App) -> tuple[str, ...]:
@@ -158,20 +156,10 @@ def app_env(settings: Settings, variant: str = "prod", *, throwaway: bool = Fals
     return env
 
 
-def _quoted(value: str) -> str:
-    """A value as compose's env-file parser reads it back unchanged (no interpolation)."""
-    if _PLAIN.match(value):
-        return value
-    if "'" not in value and "\n" not in value:
-        return f"'{value}'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
 def render_generated(values: Mapping[str, str]) -> str:
     """The env file of the suite's resolved values for compose (images, ports, uid) and the app's
     environment (its names, secrets included)."""
-    body = "".join(f"{key}={_quoted(value)}\n" for key, value in sorted(values.items()))
+    body = "".join(f"{key}={dotenv.quoted(value)}\n" for key, value in sorted(values.items()))
     return "# written by dockstage for one command and removed after it; edit .env instead\n" + body
 
 
