@@ -110,6 +110,24 @@ def missing_static_dir(output: str) -> str:
     return found.group(1) if found and "staticfiles/finders.py" in last else ""
 
 
+def empty_static_dir_made(static: str, before: set[str]) -> bool:
+    """Make a STATICFILES_DIRS folder under the app dir that the image lacks, empty, and say so (True:
+    run the step again). git keeps no empty folder, so a checkout lacks one its developers have
+    (Terrenceluo's common_static; Django 2.2's finder fails on it, later ones warn). Made once each,
+    and kept out of the dirs the steps made (`before`): the app does not write it."""
+    path = Path(static) if static.startswith(f"{APP}/") else None
+    if path is None or path.exists() or not path.parent.is_dir():
+        return False
+    path.mkdir()
+    before.add(os.path.relpath(path, APP))
+    print(
+        f"dockstage: STATICFILES_DIRS names {static}, which the checkout does not hold (git keeps no empty "
+        "folder): made it empty for the build; put a .gitkeep in it to keep it in the project",
+        flush=True,
+    )
+    return True
+
+
 def nested_module(root: Path, top: str) -> str:
     """Where the project holds module `top` one or two folders below `root` ('sec/models.py',
     'app/utils/__init__.py'), or '': JamesSullivan/akasaka's sec/query.py says `from models import`,
@@ -274,7 +292,9 @@ def main() -> int:
         commands.insert(0, ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"])
     before = dirs_under(APP) if APP.is_dir() else set()
     limit = float(os.environ.get(STEP_SECONDS_ENV, STEP_SECONDS))
-    for command in commands:
+    steps = iter(commands)
+    command = next(steps, None)
+    while command is not None:
         print(f"dockstage: {shlex.join(command)}", flush=True)
         try:
             done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True, timeout=limit)
@@ -289,14 +309,17 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        sys.stderr.write(done.stderr)
         code = done.returncode
+        if code and empty_static_dir_made(missing_static_dir(done.stderr), before):
+            continue  # the same step again, with the folder there (its traceback said nothing else)
+        sys.stderr.write(done.stderr)
         if code and nothing_to_compress(command, done.stderr):
             print(
                 "dockstage: `manage.py compress` found no {% compress %} tag in any template: nothing to compress "
                 "offline, so nothing for the pages to look up; going on",
                 flush=True,
             )
+            command = next(steps, None)
             continue
         cause = pruned_cause(done.stderr, PRUNED.read_text().split() if PRUNED.is_file() else []) if code else ""
         if cause:
@@ -383,6 +406,7 @@ def main() -> int:
                 file=sys.stderr,
             )
             return code
+        command = next(steps, None)
     if commands and APP.is_dir():
         give_made_dirs(env, before)
     return 0

@@ -3,7 +3,11 @@ that kept code imports or names, never modules Django finds by their place."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from dockstage.core.appconfig import DEFAULT_PROD_EXCLUDE
 from tests.unit.test_adopt_helpers import helper
@@ -325,3 +329,41 @@ def test_a_static_dir_the_image_lacks_is_named() -> None:
     assert buildsteps.missing_static_dir(output) == "/var/www/static"
     assert buildsteps.missing_static_dir(output.replace("staticfiles/finders.py", "app/views.py")) == ""
     assert buildsteps.missing_static_dir("KeyError: 'SECRET'\n") == ""
+
+
+FINDER_OF_DJANGO_22 = """import os, sys
+wanted = os.path.join(os.path.dirname(os.path.abspath(__file__)), "common_static")
+if not os.path.isdir(wanted):  # Django 2.2's FileSystemFinder.list on a STATICFILES_DIRS entry
+    sys.stderr.write(
+        "Traceback (most recent call last):\\n"
+        '  File "/opt/venv/lib/python3.8/site-packages/django/contrib/staticfiles/finders.py", line 130, in list\\n'
+        "FileNotFoundError: [Errno 2] No such file or directory: '%s'\\n" % wanted
+    )
+    sys.exit(1)
+print("collected")
+"""
+
+
+def test_a_static_dir_git_did_not_keep_is_made_empty_and_the_step_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Terrenceluo's STATICFILES_DIRS names common_static, an empty folder git did not keep: Django
+    2.2's collectstatic failed at build time. The folder is made, once, and not called one the app writes."""
+    buildsteps = helper("buildsteps")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "manage.py").write_text(FINDER_OF_DJANGO_22)
+    monkeypatch.setattr(buildsteps, "APP", app)
+    monkeypatch.chdir(app)
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "manage.py"]]))
+    assert buildsteps.main() == 0
+    said = capfd.readouterr()
+    assert (app / "common_static").is_dir()
+    assert "made it empty for the build; put a .gitkeep in it" in said.out
+    assert said.out.count("collected") == 1 and "Traceback" not in said.err
+    assert "under the app dir: given to the app user" not in said.out
+    # A folder outside the app dir is the project's to fix, not made.
+    outside = str(tmp_path / "elsewhere")
+    assert buildsteps.empty_static_dir_made(outside, set()) is False
+    assert not Path(outside).exists()
