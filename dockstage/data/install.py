@@ -130,7 +130,42 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
         return result.returncode
     if pinned:
         return unchanged(venv, pins(Path(pinned).read_text(encoding="utf-8")))
+    broken = broken_at_run_time(freeze(venv))
+    if broken:
+        print(broken, file=sys.stderr)
+        return 1
     return with_pkg_resources(venv, command, setdir)
+
+
+RUN_TIME_FLOORS = {
+    "mysqlclient": (
+        (1, 4, 3),
+        (3, 10),
+        "its C module stops at the first query (PY_SSIZE_T_CLEAN macro must be defined)",
+    ),
+}
+"""Releases that install and import on a newer Python but fail when used: name -> (the first release
+that works, the Python from which the older ones fail, how). Terrenceluo's mysqlclient==1.4.2.post1
+built on 3.11 and its migrate died at the first query; 1.4.3 defines PY_SSIZE_T_CLEAN (PyMySQL/mysqlclient#360)."""
+
+
+def release(version: str) -> tuple[int, ...]:
+    """A version's leading numbers: '1.4.2.post1' -> (1, 4, 2)."""
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def broken_at_run_time(installed: dict[str, str]) -> str:
+    """The helper's line when the set installed a release RUN_TIME_FLOORS knows fails on this Python, else ''."""
+    have = sys.version_info[:2]
+    for name, (first, since, how) in RUN_TIME_FLOORS.items():
+        version = installed.get(name)
+        if version and have >= since and release(version) < first:
+            shown = ".".join(map(str, first))
+            return (
+                f"dockstage: error: {name}=={version} installs on Python {have[0]}.{have[1]} but {how}: its "
+                f"releases before {shown} predate Python {since[0]}.{since[1]}; fix: raise its pin to {shown} or later"
+            )
+    return ""
 
 
 NO_SOLUTION = re.compile(
