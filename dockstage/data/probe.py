@@ -72,7 +72,9 @@ SERVICE_SETTINGS = ("CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_RES
 """Settings that name a service beside the database (read back with any other that mentions redis)."""
 _URL_NAME = re.compile(r"(URL|URI|DSN)$|^(DB|DATABASE)$")
 _INT_NAME = re.compile(r"(PORT|AGE|TIMEOUT|WORKERS|SIZE|COUNT|LIMIT|SECONDS|TTL|MAX|MIN)$")
-_DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"))
+_DEBUG_SPELLINGS = (("false", "true"), ("False", "True"), ("0", "1"), ("", "True"))
+"""How a debug name is spelled off and on, tried in turn; the last for settings that keep the value as
+it is read (mjgiannelli's `DEBUG = config('DEBUG')`, a string: only a blank one is off)."""
 _ENGINE_WORDS = ("ENGINE", "BACKEND", "TYPE", "VENDOR", "KIND", "DRIVER")
 _DB_WORDS = ("DB", "DATABASE", "MYSQL", "SQL")
 _STAGE_WORDS = ("STAGE", "ENV", "ENVIRONMENT", "MODE", "PROFILE", "DEPLOYMENT", "TIER")

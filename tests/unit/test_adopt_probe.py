@@ -193,6 +193,26 @@ def test_own_names_are_mapped_by_what_the_settings_do_with_them(tmp_path: Path) 
     assert learned.overlay == [] and "WEIRDNUM" in learned.others and "LOUD" in learned.others
 
 
+RAW_DEBUG = """import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = os.environ["DEBUG"]
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": os.environ["DB_NAME"]}}
+"""
+
+
+def test_a_debug_name_kept_as_the_string_it_reads_is_switched_off_blank(tmp_path: Path) -> None:
+    """Held-out mjgiannelli/django_mysql_graphql: `DEBUG = config('DEBUG')` keeps the string, so "false"
+    is on; DEBUG was overlaid as read from no name, and collectstatic died at build time without it."""
+    (result,) = probe(tmp_path, {"settings": RAW_DEBUG}, ["SECRET_KEY", "DEBUG", "DB_NAME"])
+    learned = learn.interpret(result)
+    assert learned.env["debug"] == ["DEBUG"]
+    assert learned.debug_values == ("", "True")
+    assert "debug" not in learned.overlay
+
+
 PLATFORM_SWITCH = """import os
 
 if "WEBSITE_HOSTNAME" in os.environ:  # Azure App Service's own branch: its settings come packed
