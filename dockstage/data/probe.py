@@ -487,9 +487,9 @@ def _admin_logins() -> list:
 
 def _requested(path: str) -> tuple:
     """(why `path` is refused, or "", what it answered) from a GET with Django's test client,
-    redirects followed. Only a 404 (or a redirect to one) and an admin template no loader finds
-    refuse it: an error from the database (none here) or another failure leaves the path as it
-    resolved."""
+    redirects followed. Only a 404 or another 4xx (or a redirect to one: yuvalaha's health-worded
+    /api/vacations_status answers 401 without a login) and an admin template no loader finds refuse
+    it: an error from the database (none here) or another failure leaves the path as it resolved."""
     from django.db import Error as DatabaseError
     from django.template import TemplateDoesNotExist
     from django.test import Client
@@ -511,6 +511,8 @@ def _requested(path: str) -> tuple:
     via = f" (redirected to {chain[-1]})" if chain else ""
     if response.status_code == 404:
         return f"answers 404{via}", ""
+    if 400 <= response.status_code < 500:  # the healthcheck's request would get the same: never healthy
+        return f"answers {response.status_code}{via}, as it would the healthcheck (no credentials)", ""
     return "", f"it answered {response.status_code}{via}"
 
 

@@ -101,6 +101,18 @@ def test_a_health_word_inside_a_hyphenated_segment_counts(tmp_path: Path) -> Non
     assert chosen.path == "/public/api-status/" and "the project's health URL" in chosen.line
 
 
+def test_a_health_worded_url_behind_a_login_is_passed_over(tmp_path: Path) -> None:
+    """Held-out yuvalaha/Vacation-Statistics: /api/vacations_status (a "status" word) answers 401 without
+    a login; it became health-path and the smoke stack's web never got healthy."""
+    urls = HEALTH_URLS.replace(
+        'path("ops/ping/", lambda request: HttpResponse("pong")),',
+        'path("api/vacations_status", lambda request: HttpResponse("login first", status=401)),',
+    )
+    chosen = learn.health(run(tmp_path, urls, [])["health"])
+    assert chosen.path == "/", chosen.line
+    assert "/api/vacations_status answers 401, as it would the healthcheck" in chosen.line
+
+
 def test_a_text_found_path_that_takes_parameters_is_passed_over(tmp_path: Path) -> None:
     chosen = learn.health(run(tmp_path, I18N_URLS, ["/en/deal/7/"])["health"])
     assert chosen.path == "/en/a7-admin/login/"
