@@ -380,7 +380,7 @@ def health(answer: object) -> Health:
     tried = [str(t) for t in answer.get("tried") or []]
     if answer.get("kind") == "admin":  # the admin site whose login answered
         admin = str(answer.get("path") or "")
-    elif any(t.startswith(f"{admin} answers 404") for t in tried):
+    elif any(t.startswith(f"{admin} answers 404") for t in tried) or answer.get("admin_refused"):
         admin = ""  # its login page is sent elsewhere: no smoke check on it
     chosen = Health(admin_path=admin.removesuffix("login/") if admin.endswith("/login/") else "")
     if answer.get("error"):
@@ -405,7 +405,11 @@ def health(answer: object) -> Health:
     view = f" ({answer['view']})" if answer.get("view") else ""
     before = f"; passed over: {', '.join(tried)}" if tried else ""
     answered = f" ({answer['answered']})" if answer.get("answered") else ""
-    chosen.line = f"health-path {path}: {why}{view}, resolved and requested in the dev image{answered}{before}"
+    refused = answer.get("admin_refused")
+    no_admin = f"; no admin smoke check: {answer.get('admin')} {refused}" if refused else ""
+    chosen.line = (
+        f"health-path {path}: {why}{view}, resolved and requested in the dev image{answered}{before}{no_admin}"
+    )
     return chosen
 
 

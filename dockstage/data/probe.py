@@ -438,6 +438,7 @@ def health_path(request: dict) -> dict:
             "answered": answered,
             "tried": tried,
             "admin": admin,
+            "admin_refused": _admin_refused(admin) if admin and admin != path and in_time else "",
         }
     return {"path": "", "kind": "", "view": "", "tried": tried, "admin": admin}
 
@@ -485,6 +486,32 @@ def _admin_logins() -> list:
     return found
 
 
+def _admin_refused(path: str) -> str:
+    """What the admin's login page answers other than 200, redirects not followed, as the smoke
+    check asks it ("answers 302 (to /login/)"), else "": Kangkangithub's middleware sends every
+    page but its own login to /login/, and the proposed admin check failed on the 302. A failure
+    here (no database, no services) says nothing: ''."""
+    try:
+        response = _client().get(path, secure=True)
+    except Exception:  # noqa: BLE001 - the app's own failure, without its services
+        return ""
+    if response.status_code == 200:
+        return ""
+    to = response.get("Location", "")
+    return f"answers {response.status_code}" + (f" (to {to})" if to else "")
+
+
+def _client():
+    """Django's test client, the test environment set up once (its host, testserver, allowed; mail
+    kept in memory)."""
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    with contextlib.suppress(RuntimeError):  # set up by an earlier request
+        setup_test_environment()
+    return Client()
+
+
 def _requested(path: str) -> tuple:
     """(why `path` is refused, or "", what it answered) from a GET with Django's test client,
     redirects followed. Only a 404 or another 4xx (or a redirect to one: yuvalaha's health-worded
@@ -492,13 +519,9 @@ def _requested(path: str) -> tuple:
     it: an error from the database (none here) or another failure leaves the path as it resolved."""
     from django.db import Error as DatabaseError
     from django.template import TemplateDoesNotExist
-    from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    with contextlib.suppress(RuntimeError):  # set up by an earlier candidate
-        setup_test_environment()  # its host, testserver, allowed; mail kept in memory
     try:
-        response = Client().get(path, follow=True, secure=True)
+        response = _client().get(path, follow=True, secure=True)
     except DatabaseError as exc:
         return "", f"it needs the database ({type(exc).__name__} here): taken as it resolves"
     except TemplateDoesNotExist as exc:

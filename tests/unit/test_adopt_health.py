@@ -113,6 +113,28 @@ def test_a_health_worded_url_behind_a_login_is_passed_over(tmp_path: Path) -> No
     assert "/api/vacations_status answers 401, as it would the healthcheck" in chosen.line
 
 
+def test_an_admin_login_a_middleware_sends_elsewhere_gets_no_smoke_check(tmp_path: Path) -> None:
+    """Held-out Kangkangithub/Mysql-Django-Cinema-Management: its middleware sends every page but its
+    own login to /login/; init proposed the admin smoke check, which failed on the 302."""
+    settings = SETTINGS + 'MIDDLEWARE = [*MIDDLEWARE, "proj.urls.LoginFirst"]\n'
+    urls = HEALTH_URLS.replace('path("ops/ping/", lambda request: HttpResponse("pong")),', "") + (
+        "\n\nclass LoginFirst:\n"
+        "    def __init__(self, get_response):\n"
+        "        self.get_response = get_response\n\n"
+        "    def __call__(self, request):\n"
+        "        from django.http import HttpResponseRedirect\n"
+        "        return self.get_response(request) if request.path == '/' else HttpResponseRedirect('/login/')\n"
+    )
+    chosen = learn.health(run(tmp_path, urls, [], settings)["health"])
+    assert chosen.path == "/" and chosen.admin_path == "", chosen
+    assert "no admin smoke check: /admin/login/ answers 302 (to /login/)" in chosen.line
+    found = Findings(root=tmp_path, health_path=chosen.path, admin_path=chosen.admin_path)
+    assert [check["name"] for check in render.smoke_checks(found)] == ["health"]
+    (tmp_path / "plain").mkdir()
+    plain = learn.health(run(tmp_path / "plain", HEALTH_URLS.replace("ops/ping/", "x/"), [])["health"])
+    assert plain.admin_path == "/admin/" and "no admin smoke check" not in plain.line
+
+
 def test_a_text_found_path_that_takes_parameters_is_passed_over(tmp_path: Path) -> None:
     chosen = learn.health(run(tmp_path, I18N_URLS, ["/en/deal/7/"])["health"])
     assert chosen.path == "/en/a7-admin/login/"
