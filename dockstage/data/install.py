@@ -143,10 +143,13 @@ RUN_TIME_FLOORS = {
         (3, 10),
         "its C module stops at the first query (PY_SSIZE_T_CLEAN macro must be defined)",
     ),
+    "gunicorn": ((20, 0, 0), (3, 10), "its threaded workers import collections.Mapping, which Python 3.10 removed"),
 }
 """Releases that install and import on a newer Python but fail when used: name -> (the first release
 that works, the Python from which the older ones fail, how). Terrenceluo's mysqlclient==1.4.2.post1
-built on 3.11 and its migrate died at the first query; 1.4.3 defines PY_SSIZE_T_CLEAN (PyMySQL/mysqlclient#360)."""
+built on 3.11 and its migrate died at the first query; 1.4.3 defines PY_SSIZE_T_CLEAN (PyMySQL/mysqlclient#360).
+Its gunicorn==19.9.0 then never served: its own selectors module imports collections.Mapping (20.0
+uses the standard library's)."""
 
 
 def release(version: str) -> tuple[int, ...]:
@@ -155,17 +158,22 @@ def release(version: str) -> tuple[int, ...]:
 
 
 def broken_at_run_time(installed: dict[str, str]) -> str:
-    """The helper's line when the set installed a release RUN_TIME_FLOORS knows fails on this Python, else ''."""
+    """The helper's line when the set installed releases RUN_TIME_FLOORS knows fail on this Python, else ''."""
     have = sys.version_info[:2]
-    for name, (first, since, how) in RUN_TIME_FLOORS.items():
-        version = installed.get(name)
-        if version and have >= since and release(version) < first:
-            shown = ".".join(map(str, first))
-            return (
-                f"dockstage: error: {name}=={version} installs on Python {have[0]}.{have[1]} but {how}: its "
-                f"releases before {shown} predate Python {since[0]}.{since[1]}; fix: raise its pin to {shown} or later"
-            )
-    return ""
+    broken = {
+        name: (version, ".".join(map(str, first)), how, f"{since[0]}.{since[1]}")
+        for name, (first, since, how) in RUN_TIME_FLOORS.items()
+        if (version := installed.get(name)) and have >= since and release(version) < first
+    }
+    if not broken:
+        return ""
+    causes = "; and ".join(
+        f"{name}=={version} installs on Python {have[0]}.{have[1]} but {how}: its releases before {first} predate "
+        f"Python {since}"
+        for name, (version, first, how, since) in broken.items()
+    )
+    pins = ", ".join(f"{name} to {first}" for name, (_, first, _, _) in broken.items())
+    return f"dockstage: error: {causes}; fix: raise {'its pin' if len(broken) == 1 else 'their pins'} ({pins}) or later"
 
 
 NO_SOLUTION = re.compile(

@@ -293,15 +293,22 @@ def test_a_server_the_images_replace_may_be_left_out() -> None:
 def test_a_release_that_installs_but_fails_when_used_on_this_python_stops_the_build(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Terrenceluo pins mysqlclient==1.4.2.post1: it built on 3.11 and migrate died at the first query
+    """Terrenceluo pins mysqlclient==1.4.2.post1 (and gunicorn==19.9.0): it built on 3.11 and migrate died at the first query
     (SystemError: PY_SSIZE_T_CLEAN macro must be defined), after every stage had built."""
     install = helper("install")
     monkeypatch.setattr(install.sys, "version_info", (3, 11, 4, "final", 0))
     line = install.broken_at_run_time({"django": "2.2.4", "mysqlclient": "1.4.2.post1"})
     error = StageBuildFailed("dev", 1, f"#11 {line}\n")
     assert "mysqlclient==1.4.2.post1 installs on Python 3.11" in error.what, error.what
-    assert error.fix.startswith("raise its pin to 1.4.3 or later"), error.fix
-    assert install.broken_at_run_time({"mysqlclient": "1.4.3"}) == ""
+    assert error.fix == "raise its pin (mysqlclient to 1.4.3) or later", error.fix
+    both = StageBuildFailed(
+        "dev", 1, f"#11 {install.broken_at_run_time({'mysqlclient': '1.4.2', 'gunicorn': '19.9.0'})}\n"
+    )
+    assert "; and gunicorn==19.9.0 installs on Python 3.11 but its threaded workers import collections.Mapping" in (
+        both.what
+    )
+    assert both.fix == "raise their pins (mysqlclient to 1.4.3, gunicorn to 20.0.0) or later", both.fix
+    assert install.broken_at_run_time({"mysqlclient": "1.4.3", "gunicorn": "20.0.4"}) == ""
     assert install.broken_at_run_time({"mysqlclient": "2.2.4"}) == ""
     monkeypatch.setattr(install.sys, "version_info", (3, 9, 18, "final", 0))
     assert install.broken_at_run_time({"mysqlclient": "1.4.2.post1"}) == ""  # it was made for 3.9
