@@ -82,6 +82,28 @@ def test_prod_image_holds_no_build_or_test_tools_and_links_mysql(
     assert len(lines) == imagechecks.count("prod") == 4
 
 
+def test_prod_gives_gunicorn_its_app_on_the_command_line(
+    built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
+) -> None:
+    """A gunicorn that reads no wsgi_app from its config (before 20.1: danzinj's 20.0.4 stopped with "No
+    application module specified") still gets the app: a second, empty config stands in for it here,
+    and gunicorn's --check-config loads the app and exits 0."""
+    from dockstage.images import buildfiles  # the app's names with harmless values, as at build time
+
+    envs = {**buildfiles.placeholders(suite_settings.app), "GUNICORN_WORKERS": "1"}
+    envs.update({name: "x" * 50 for name in suite_settings.app.env.get("secret-key", ())})
+    checked = docker_client.run(
+        suite_settings.tag("prod"), ["--config", "/dev/null", "--check-config"], envs=envs, remove=True
+    )
+    assert checked is not None  # the exit status is 0: docker.run raises on any other
+    entrypoint = docker_client.image.inspect(suite_settings.tag("prod")).config.entrypoint or []
+    assert (
+        entrypoint[-1] == "gunicorn"
+        and "exec gunicorn" in entrypoint[2]
+        and entrypoint[2].endswith('"$DOCKSTAGE_WSGI"')
+    )
+
+
 def test_dev_and_test_have_what_prod_lacks(
     built_images: list[stages.Built], suite_settings: Settings, docker_client: DockerClient
 ) -> None:
