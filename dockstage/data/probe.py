@@ -175,12 +175,18 @@ def first_kind(name: str) -> str:
     return "str"
 
 
-def plain(value):
-    """A JSON-able copy of a settings value."""
+def plain(value, inside: tuple = ()):
+    """A JSON-able copy of a settings value; a container inside itself is "<cycle>" there (django-heroku
+    with DATABASE_URL and CI set makes DATABASES['default']['TEST'] the default itself: danzinj's
+    settings stopped the probe with a RecursionError)."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in inside:
+            return "<cycle>"
+        inside = (*inside, id(value))
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, inside) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
+        return [plain(v, inside) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if type(value).__name__ == "__proxy__":  # a lazy translation: str() needs the app registry

@@ -213,6 +213,26 @@ def test_a_debug_name_kept_as_the_string_it_reads_is_switched_off_blank(tmp_path
     assert "debug" not in learned.overlay
 
 
+HEROKU_CI = """import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "HOST": os.environ.get("DB_HOST", "")}}
+if "CI" in os.environ:  # django-heroku's settings(locals()) with DATABASE_URL and CI set
+    DATABASES["default"]["TEST"] = DATABASES["default"]
+"""
+
+
+def test_settings_holding_a_value_inside_itself_are_probed(tmp_path: Path) -> None:
+    """Held-out danzinj/tdd_django_mysql: django-heroku made DATABASES['default']['TEST'] the default
+    itself, and the probe's copy of the settings stopped it with a RecursionError."""
+    (result,) = probe(tmp_path, {"settings": HEROKU_CI}, ["SECRET_KEY", "DB_HOST", "CI"])
+    assert result["ok"], result.get("error")
+    assert learn.interpret(result).env["database-host"] == ["DB_HOST"]
+    assert result["values"]["DATABASES"]["default"]["TEST"] == "<cycle>"  # type: ignore[index]
+
+
 PLATFORM_SWITCH = """import os
 
 if "WEBSITE_HOSTNAME" in os.environ:  # Azure App Service's own branch: its settings come packed
