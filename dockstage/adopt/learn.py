@@ -240,6 +240,12 @@ def _overlay(
             f"DATABASES is {learned.engine.rsplit('.', 1)[-1] or 'not set'}"
             + ("" if reads_db else " and its host is not read from the environment")
         )
+    elif isinstance(options := default.get("OPTIONS"), dict) and "sslmode" in options:
+        learned.overlay.append("database")  # it keeps the rest of OPTIONS
+        learned.reasons.append(
+            "DATABASES' OPTIONS has sslmode, a PostgreSQL option (dj-database-url's ssl_require, django-heroku's "
+            "default), which mysqlclient refuses"
+        )
     if "secret-key" not in learned.env:
         learned.overlay.append("secret-key")
         learned.reasons.append("SECRET_KEY is not read from the environment")

@@ -318,6 +318,33 @@ def test_the_overlay_module_puts_a_bucket_storage_on_disk(tmp_path: Path) -> Non
     }
 
 
+SSL_REQUIRED = """import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = []
+_url = os.environ.get("DATABASE_URL", "mysql://u:p@localhost:3306/app")
+DATABASES = {  # dj-database-url's config(ssl_require=True), as django-heroku calls it
+    "default": {"ENGINE": "django.db.backends.mysql", "HOST": _url.split("@")[1].split(":")[0],
+                "OPTIONS": {"sslmode": "require", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}},
+}
+"""
+
+
+def test_postgresqls_sslmode_in_a_mysql_entry_is_overlaid_away(tmp_path: Path) -> None:
+    """Held-out danzinj/tdd_django_mysql: django-heroku's dj_database_url.config(ssl_require=True) puts
+    sslmode in OPTIONS whatever the engine; migrate died on "'sslmode' is an invalid keyword argument"."""
+    (result,) = probe(tmp_path, {"settings": SSL_REQUIRED}, ["SECRET_KEY", "DATABASE_URL"])
+    learned = learn.interpret(result)
+    assert learned.env["database-url"] == ["DATABASE_URL"] and "database" in learned.overlay
+    assert any("sslmode, a PostgreSQL option" in reason for reason in learned.reasons)
+    values = {f"database-{part}": "x" for part in ("host", "port", "name", "user", "password")}
+    env = {**overlay_env(["database"], "proj.settings", values, False), "SECRET_KEY": "k"}
+    (tmp_path / "site").mkdir()
+    options = overlaid(tmp_path / "site", SSL_REQUIRED, env, "s.DATABASES['default']['OPTIONS']")
+    assert options == {"init_command": "SET sql_mode='STRICT_TRANS_TABLES'", "charset": "utf8mb4"}
+
+
 @pytest.mark.parametrize(
     ("urls", "static_url"),
     [

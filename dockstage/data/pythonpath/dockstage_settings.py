@@ -2,10 +2,10 @@
 
 DOCKSTAGE_BASE_SETTINGS names the project's module (imported whole, as `from ... import *` would,
 underscore names too); DOCKSTAGE_OVERLAY lists what to set from the suite's environment:
-database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS), secret-key,
-allowed-hosts (added to the project's), debug, static-root, static-storage, compress-offline,
-proxy-ssl-header, log-console, mail-local, redis-service (dockstage_redis.py). The project's files are
-never edited.
+database (DATABASES['default'] on the stack's MySQL; a MySQL entry keeps its OPTIONS but PostgreSQL's
+sslmode), secret-key, allowed-hosts (added to the project's), debug, static-root, static-storage,
+compress-offline, proxy-ssl-header, log-console, mail-local, redis-service (dockstage_redis.py). The
+project's files are never edited.
 """
 
 import importlib
@@ -37,7 +37,9 @@ if "database" in _overlay:
         USER=os.environ["DOCKSTAGE_DATABASE_USER"],
         PASSWORD=os.environ["DOCKSTAGE_DATABASE_PASSWORD"],
     )
-    _default.setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
+    # sslmode is libpq's (dj-database-url's ssl_require sets it whatever the engine): mysqlclient refuses it
+    _default["OPTIONS"] = {k: v for k, v in (_default.get("OPTIONS") or {}).items() if k != "sslmode"}
+    _default["OPTIONS"].setdefault("charset", "utf8mb4")
     _databases["default"] = _default
     DATABASES = _databases
 if "secret-key" in _overlay:
