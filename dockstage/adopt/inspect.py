@@ -98,6 +98,9 @@ def _walk(root: Path, name: str, depth: int = 3) -> list[Path]:
 
 
 _RUNS_COMMANDS = re.compile(r"\bexecute_from_command_line\(")
+MANAGE_DEPTH = 3
+"""Folders below the root manage.py is looked for in (yamashitajun/nginx_django_mysql keeps its Django
+project in build/AP/project/, its requirements.txt in build/AP/)."""
 
 
 def manage_scripts(root: Path) -> list[Path]:
@@ -720,9 +723,11 @@ def inspect(root: Path) -> Findings:
         raise ProjectNotFound(str(root))
     root = root.resolve()
     found = Findings(root)
-    manages = _walk(root, "manage.py", 2)
+    manages = _walk(root, "manage.py", MANAGE_DEPTH)
     if not manages:
-        raise NoManagePy(str(root), [script.relative_to(root).as_posix() for script in manage_scripts(root)])
+        raise NoManagePy(
+            str(root), [script.relative_to(root).as_posix() for script in manage_scripts(root)], MANAGE_DEPTH
+        )
     app = manages[0].parent
     found.app_dir = app.relative_to(root).as_posix() or "."
     found.found.append(f"manage.py: {manages[0].relative_to(root)} (app dir {found.app_dir})")

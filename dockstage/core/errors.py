@@ -323,7 +323,7 @@ class ProjectNotFound(ConfigError):
 class NoManagePy(ConfigError):
     """No manage.py in the project; `scripts` are files that run Django's commands under another name."""
 
-    def __init__(self, root: str, scripts: Iterable[str] = ()) -> None:
+    def __init__(self, root: str, scripts: Iterable[str] = (), depth: int = 3) -> None:
         named = list(scripts)
         if named:
             first = Path(named[0])
@@ -337,7 +337,7 @@ class NoManagePy(ConfigError):
             )
         else:
             fix = "run `dockstage init` in (or point it at) the Django project: the folder with manage.py, or above it"
-        super().__init__(f"no manage.py under {root} (looked 3 levels deep)", fix)
+        super().__init__(f"no manage.py under {root} (looked {depth + 1} levels deep)", fix)
 
 
 class PyprojectInvalid(ConfigError):

@@ -330,7 +330,7 @@ def test_init_errors_are_one_line_each_with_what_to_do(tmp_path: Path, capsys: p
     assert cli.main(["init", str(renamed), "--no-probe"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(
-        f"config: no manage.py under {renamed} (looked 3 levels deep): src/development-manage.py runs"
+        f"config: no manage.py under {renamed} (looked 4 levels deep): src/development-manage.py runs"
     )
     assert "cp src/development-manage.py src/manage.py" in err and "setup-manager" not in err
     assert sorted(p.name for p in renamed.rglob("*")) == ["development-manage.py", "setup-manager.py", "src"]

@@ -812,3 +812,16 @@ def test_a_settings_module_manage_py_sets_outright_is_taken(tmp_path: Path) -> N
     assert inspect(root).settings_module == "settings.settings"
     (root / "project/settings/production.py").write_text("from .settings import *\nDEBUG = False\n")
     assert inspect(root).settings_module == "settings.production"
+
+
+def test_a_django_project_four_folders_down_is_found_with_the_requirements_above_it(tmp_path: Path) -> None:
+    """Held-out yamashitajun/nginx_django_mysql: build/AP/project/manage.py (its Docker context
+    build/AP/ holds requirements.txt); init at the root said no manage.py within 3 levels."""
+    startproject(tmp_path / "build/AP/project")
+    tree(tmp_path, {"build/AP/requirements.txt": "Django==4.2.2\nPyMySQL==1.1.0\n"})
+    found = inspect(tmp_path)
+    assert found.app_dir == "build/AP/project"
+    assert found.requirements.runtime == ["build/AP/requirements.txt"]
+    startproject(tmp_path / "deeper/still/build/AP/project")
+    with pytest.raises(NoManagePy, match="looked 4 levels deep"):
+        inspect(tmp_path / "deeper")
