@@ -365,6 +365,7 @@ HEALTH_KINDS = {
     "root": "the site's root",
     "admin": "the admin's login page (no health URL in the URLconf)",
     "login": "LOGIN_URL (no health URL in the URLconf)",
+    "page": "a page of the site without parameters (no health URL, root, admin or LOGIN_URL in the URLconf)",
 }
 
 

@@ -381,10 +381,11 @@ def log_files(logging: object, app: str) -> list:
 
 def health_path(request: dict) -> dict:
     """The first candidate health path that resolves to a view without parameters and does not end
-    in a 404 when requested (after django.setup()): the project's own health URLs (the paths init
+    in a 4xx when requested (after django.setup()): the project's own health URLs (the paths init
     found in the text, then every parameterless URL whose last word is a health word: health,
     healthz, ping...), then `/`, then the login page of each admin site as the URLconf reverses it
-    (its prefix and language as the project sets them), then LOGIN_URL. Each is requested with
+    (its prefix and language as the project sets them), then LOGIN_URL, then every other URL
+    without parameters (sorted). Each is requested with
     Django's test client, redirects followed: a page that needs the database (there is none here)
     is taken on its resolving alone. Each rejected candidate says why."""
     from django.conf import settings
@@ -415,6 +416,8 @@ def health_path(request: dict) -> dict:
     login_url = str(getattr(settings, "LOGIN_URL", "") or "")
     if login_url.startswith("/"):
         kinds.setdefault(login_url, "login")
+    for path in listed:  # last, any page without parameters (ligiaboliveira's only URL is /hello_mundo/)
+        kinds.setdefault(path, "page")
     tried = []
     started = time.monotonic()
     for path, kind in kinds.items():

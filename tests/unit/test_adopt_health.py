@@ -135,6 +135,22 @@ def test_an_admin_login_a_middleware_sends_elsewhere_gets_no_smoke_check(tmp_pat
     assert plain.admin_path == "/admin/" and "no admin smoke check" not in plain.line
 
 
+def test_a_urlconf_with_no_root_admin_or_login_gives_its_first_page_that_answers(tmp_path: Path) -> None:
+    """Held-out ligiaboliveira/docker-django-mysql-study: its only URL is /hello_mundo/; init found no
+    health path and the smoke stack's web never got healthy on / (404)."""
+    urls = (
+        "from django.http import HttpResponse\nfrom django.urls import path\n\n"
+        "urlpatterns = [\n"
+        '    path("a-private/", lambda request: HttpResponse("no", status=403)),\n'
+        '    path("hello_mundo/", lambda request: HttpResponse("hello")),\n'
+        '    path("item/<int:pk>/", lambda request, pk: HttpResponse("item")),\n'
+        "]\n"
+    )
+    chosen = learn.health(run(tmp_path, urls, [])["health"])
+    assert chosen.path == "/hello_mundo/", chosen.line
+    assert "a page of the site without parameters" in chosen.line and "/a-private/ answers 403" in chosen.line
+
+
 def test_a_text_found_path_that_takes_parameters_is_passed_over(tmp_path: Path) -> None:
     chosen = learn.health(run(tmp_path, I18N_URLS, ["/en/deal/7/"])["health"])
     assert chosen.path == "/en/a7-admin/login/"
