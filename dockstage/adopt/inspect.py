@@ -717,6 +717,30 @@ def pillow_for_images(requirements: Requirements, root: Path, app: Path) -> None
         requirements.notes.append(f"Pillow is in the runtime set: {used.path}:{used.line} has an ImageField")
 
 
+_MODEL_CLASS = re.compile(r"^class\s+\w+\((?:models\.)?Model\)\s*:", re.MULTILINE)
+_MIGRATION = re.compile(r"^\d{4}_\w+\.py$")
+
+
+def unmigrated_apps(root: Path, app: Path) -> list[str]:
+    """Notes for the apps whose models.py defines models while their migrations folder holds none:
+    migrate makes no table for them, and the first page that reads one fails (mjgiannelli's
+    backend/, ligiaboliveira's hello/: the smoke stack's web got a 500 after a whole build)."""
+    notes = []
+    for path in dict.fromkeys(use.path for use in matches(root, app, SKIP_DIRS, _MODEL_CLASS)):
+        folder = (root / path).parent
+        migrations = folder / "migrations"
+        if not path.endswith("models.py") or (
+            migrations.is_dir() and any(_MIGRATION.match(f.name) for f in migrations.iterdir())
+        ):
+            continue
+        notes.append(
+            f"{path} defines models and {folder.relative_to(root).as_posix()}/migrations/ holds no migration: migrate "
+            "makes no table for them, so a page that reads one fails: run `invoke makemigrations` (`invoke manage -- "
+            f"makemigrations {folder.name}` without a migrations folder) and commit the files"
+        )
+    return notes
+
+
 def inspect(root: Path) -> Findings:
     """Everything `dockstage init` writes, found in the project at `root`."""
     if not root.is_dir():
@@ -740,6 +764,7 @@ def inspect(root: Path) -> Findings:
     _wsgi(found, app, settings_text)
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     pillow_for_images(found.requirements, root, app)
+    found.notes += unmigrated_apps(root, app)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes
     found.notes += index_notes(found.requirements.texts)

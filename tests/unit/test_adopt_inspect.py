@@ -825,3 +825,34 @@ def test_a_django_project_four_folders_down_is_found_with_the_requirements_above
     startproject(tmp_path / "deeper/still/build/AP/project")
     with pytest.raises(NoManagePy, match="looked 4 levels deep"):
         inspect(tmp_path / "deeper")
+
+
+def test_an_app_whose_models_have_no_migration_is_named(tmp_path: Path) -> None:
+    """Held-out mjgiannelli/django_mysql_graphql and ligiaboliveira: models.py defines models, the
+    migrations folder holds only __init__.py; the smoke stack's web got a 500 after a whole build."""
+    model = (
+        "from django.db import models\n\n\nclass Employee(models.Model):\n    name = models.CharField(max_length=9)\n"
+    )
+    root = startproject(
+        tmp_path,
+        extra={
+            "backend/__init__.py": "",
+            "backend/models.py": model,
+            "backend/migrations/__init__.py": "",
+            "shop/__init__.py": "",
+            "shop/models.py": model,
+            "shop/migrations/__init__.py": "",
+            "shop/migrations/0001_initial.py": "",
+            "loose/models.py": model,
+            "blog/models.py": "from django.db import models\n",  # no model of its own
+        },
+    )
+    notes = [n for n in inspect(root).notes if "holds no migration" in n]
+    assert notes == [
+        "backend/models.py defines models and backend/migrations/ holds no migration: migrate makes no table for "
+        "them, so a page that reads one fails: run `invoke makemigrations` (`invoke manage -- makemigrations "
+        "backend` without a migrations folder) and commit the files",
+        "loose/models.py defines models and loose/migrations/ holds no migration: migrate makes no table for them, "
+        "so a page that reads one fails: run `invoke makemigrations` (`invoke manage -- makemigrations loose` "
+        "without a migrations folder) and commit the files",
+    ]
