@@ -346,6 +346,15 @@ def _source_build_failure(package: str, name: str, stderr: str) -> str:
             f"{since}, and does not build on Python {have}, which has {module} itself; fix: remove it from the "
             f'requirements, or mark it `; python_version < "{since}"`'
         )
+    pinned = re.search(r"==\s*([\w.]+)", package)
+    if name in RUN_TIME_FLOORS and pinned:
+        first, since, _ = RUN_TIME_FLOORS[name]
+        if sys.version_info[:2] >= since and release(pinned.group(1)) < first:  # aishenghuomeidaoli's 1.3.7
+            shown = ".".join(map(str, first))
+            return (
+                f"dockstage: error: {package} does not build on Python {have}: its releases before {shown} predate "
+                f"Python {since[0]}.{since[1]}; fix: raise its pin to {shown} or later"
+            )
     if PYTHON_INTERNALS.search(stderr):
         return (
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "

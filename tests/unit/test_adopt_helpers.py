@@ -260,6 +260,11 @@ def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
             "raise its pin to a release with a wheel for Python",
         ),
         ("error: Failed to build `odd==1.0`\n  cause: setup.py said no\n", "odd==1.0 has no wheel", "raise its pin"),
+        (  # aishenghuomeidaoli/docker-django-mysql-celery: the general line said only "raise its pin"
+            "error: Failed to build `mysqlclient==1.3.7`\n  _mysql.c:2675:15: warning: assignment discards\n",
+            "mysqlclient==1.3.7 does not build on Python 3.",
+            "raise its pin to 1.4.3 or later",
+        ),
     ],
     ids=[
         "python-internals",
@@ -271,6 +276,7 @@ def test_a_requirement_from_a_folder_no_build_has_is_named() -> None:
         "pillow-library",
         "numpy-header",
         "other",
+        "predates-python",
     ],
 )
 def test_a_failed_source_build_names_the_package_cause_and_fix(stderr: str, says: str, fix: str) -> None:
