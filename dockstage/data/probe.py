@@ -385,9 +385,9 @@ def health_path(request: dict) -> dict:
     found in the text, then every parameterless URL whose last word is a health word: health,
     healthz, ping...), then `/`, then the login page of each admin site as the URLconf reverses it
     (its prefix and language as the project sets them), then LOGIN_URL, then every other URL
-    without parameters (sorted). Each is requested with
-    Django's test client, redirects followed: a page that needs the database (there is none here)
-    is taken on its resolving alone. Each rejected candidate says why."""
+    without parameters (sorted; none that reads as a logout or a delete: UNSAFE_WORDS). Each is
+    requested with Django's test client, redirects followed: a page that needs the database (there
+    is none here) is taken on its resolving alone. Each rejected candidate says why."""
     from django.conf import settings
     from django.urls import Resolver404, get_resolver, resolve
 
@@ -417,7 +417,8 @@ def health_path(request: dict) -> dict:
     if login_url.startswith("/"):
         kinds.setdefault(login_url, "login")
     for path in listed:  # last, any page without parameters (ligiaboliveira's only URL is /hello_mundo/)
-        kinds.setdefault(path, "page")
+        if not UNSAFE_WORDS & set(re.split(r"[-_./]", path.lower())):
+            kinds.setdefault(path, "page")
     tried = []
     started = time.monotonic()
     for path, kind in kinds.items():
@@ -453,6 +454,8 @@ def health_path(request: dict) -> dict:
 
 
 REQUESTS_SECONDS = 30  # the health candidates' requests, all together
+UNSAFE_WORDS = {"logout", "signout", "delete", "remove", "reset", "clear", "drop", "destroy", "flush", "purge"}
+"""Words of a path no healthcheck should GET every few seconds, even where its view is a safe one."""
 
 
 def unreachable_services(settings) -> None:

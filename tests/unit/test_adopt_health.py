@@ -142,6 +142,7 @@ def test_a_urlconf_with_no_root_admin_or_login_gives_its_first_page_that_answers
         "from django.http import HttpResponse\nfrom django.urls import path\n\n"
         "urlpatterns = [\n"
         '    path("a-private/", lambda request: HttpResponse("no", status=403)),\n'
+        '    path("clear_all/", lambda request: HttpResponse("cleared")),\n'  # never a healthcheck's GET
         '    path("hello_mundo/", lambda request: HttpResponse("hello")),\n'
         '    path("item/<int:pk>/", lambda request, pk: HttpResponse("item")),\n'
         "]\n"
