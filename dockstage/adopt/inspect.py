@@ -726,12 +726,11 @@ def unmigrated_apps(root: Path, app: Path) -> list[str]:
     migrate makes no table for them, and the first page that reads one fails (mjgiannelli's
     backend/, ligiaboliveira's hello/: the smoke stack's web got a 500 after a whole build)."""
     notes = []
-    for path in dict.fromkeys(use.path for use in matches(root, app, SKIP_DIRS, _MODEL_CLASS)):
+    used = matches(root, app, SKIP_DIRS, _MODEL_CLASS)
+    for path in dict.fromkeys(use.path for use in used if use.path.endswith("models.py")):
         folder = (root / path).parent
         migrations = folder / "migrations"
-        if not path.endswith("models.py") or (
-            migrations.is_dir() and any(_MIGRATION.match(f.name) for f in migrations.iterdir())
-        ):
+        if migrations.is_dir() and any(_MIGRATION.match(f.name) for f in migrations.iterdir()):
             continue
         notes.append(
             f"{path} defines models and {folder.relative_to(root).as_posix()}/migrations/ holds no migration: migrate "

@@ -321,9 +321,10 @@ class ProjectNotFound(ConfigError):
 
 
 class NoManagePy(ConfigError):
-    """No manage.py in the project; `scripts` are files that run Django's commands under another name."""
+    """No manage.py in the project, `depth` folders down; `scripts` are files that run Django's commands under
+    another name."""
 
-    def __init__(self, root: str, scripts: Iterable[str] = (), depth: int = 3) -> None:
+    def __init__(self, root: str, scripts: Iterable[str], depth: int) -> None:
         named = list(scripts)
         if named:
             first = Path(named[0])

@@ -285,6 +285,17 @@ def source_roots() -> list[Path]:
     return [APP, *extra]
 
 
+def run_step(
+    command: list[str], env: dict[str, str], limit: float, before: set[str]
+) -> subprocess.CompletedProcess[str]:
+    """One build step, its stderr captured (TimeoutExpired after `limit` seconds); run again once a
+    STATICFILES_DIRS folder git did not keep is made (empty_static_dir_made), its traceback unshown."""
+    while True:
+        done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True, timeout=limit)
+        if not (done.returncode and empty_static_dir_made(missing_static_dir(done.stderr), before)):
+            return done
+
+
 def main() -> int:
     env = {**os.environ, **json.loads(os.environ.get("BUILD_ENV", "{}"))}
     commands = [list(c) for c in json.loads(os.environ.get("BUILD_COMMANDS", "[]"))]
@@ -292,12 +303,10 @@ def main() -> int:
         commands.insert(0, ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"])
     before = dirs_under(APP) if APP.is_dir() else set()
     limit = float(os.environ.get(STEP_SECONDS_ENV, STEP_SECONDS))
-    steps = iter(commands)
-    command = next(steps, None)
-    while command is not None:
+    for command in commands:
         print(f"dockstage: {shlex.join(command)}", flush=True)
         try:
-            done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True, timeout=limit)
+            done = run_step(command, env, limit, before)
         except subprocess.TimeoutExpired as late:
             said = late.stderr.decode("utf-8", "replace") if isinstance(late.stderr, bytes) else (late.stderr or "")
             sys.stderr.write(said)
@@ -309,17 +318,14 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        code = done.returncode
-        if code and empty_static_dir_made(missing_static_dir(done.stderr), before):
-            continue  # the same step again, with the folder there (its traceback said nothing else)
         sys.stderr.write(done.stderr)
+        code = done.returncode
         if code and nothing_to_compress(command, done.stderr):
             print(
                 "dockstage: `manage.py compress` found no {% compress %} tag in any template: nothing to compress "
                 "offline, so nothing for the pages to look up; going on",
                 flush=True,
             )
-            command = next(steps, None)
             continue
         cause = pruned_cause(done.stderr, PRUNED.read_text().split() if PRUNED.is_file() else []) if code else ""
         if cause:
@@ -406,7 +412,6 @@ def main() -> int:
                 file=sys.stderr,
             )
             return code
-        command = next(steps, None)
     if commands and APP.is_dir():
         give_made_dirs(env, before)
     return 0

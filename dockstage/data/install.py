@@ -157,22 +157,33 @@ def release(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
+def below_floor(name: str, version: str) -> tuple[str, str] | None:
+    """(the first release that works, the Python the older ones predate) when `version` of `name` is one
+    RUN_TIME_FLOORS knows fails on this Python, else None."""
+    if name not in RUN_TIME_FLOORS:
+        return None
+    first, since, _ = RUN_TIME_FLOORS[name]
+    if sys.version_info[:2] < since or release(version) >= first:
+        return None
+    return ".".join(map(str, first)), f"{since[0]}.{since[1]}"
+
+
 def broken_at_run_time(installed: dict[str, str]) -> str:
     """The helper's line when the set installed releases RUN_TIME_FLOORS knows fail on this Python, else ''."""
-    have = sys.version_info[:2]
+    have = "{}.{}".format(*sys.version_info[:2])
     broken = {
-        name: (version, ".".join(map(str, first)), how, f"{since[0]}.{since[1]}")
-        for name, (first, since, how) in RUN_TIME_FLOORS.items()
-        if (version := installed.get(name)) and have >= since and release(version) < first
+        name: (version, *floor)
+        for name in RUN_TIME_FLOORS
+        if (version := installed.get(name)) and (floor := below_floor(name, version))
     }
     if not broken:
         return ""
     causes = "; and ".join(
-        f"{name}=={version} installs on Python {have[0]}.{have[1]} but {how}: its releases before {first} predate "
-        f"Python {since}"
-        for name, (version, first, how, since) in broken.items()
+        f"{name}=={version} installs on Python {have} but {RUN_TIME_FLOORS[name][2]}: its releases before {first} "
+        f"predate Python {since}"
+        for name, (version, first, since) in broken.items()
     )
-    pins = ", ".join(f"{name} to {first}" for name, (_, first, _, _) in broken.items())
+    pins = ", ".join(f"{name} to {first}" for name, (_, first, _) in broken.items())
     return f"dockstage: error: {causes}; fix: raise {'its pin' if len(broken) == 1 else 'their pins'} ({pins}) or later"
 
 
@@ -347,14 +358,12 @@ def _source_build_failure(package: str, name: str, stderr: str) -> str:
             f'requirements, or mark it `; python_version < "{since}"`'
         )
     pinned = re.search(r"==\s*([\w.]+)", package)
-    if name in RUN_TIME_FLOORS and pinned:
-        first, since, _ = RUN_TIME_FLOORS[name]
-        if sys.version_info[:2] >= since and release(pinned.group(1)) < first:  # aishenghuomeidaoli's 1.3.7
-            shown = ".".join(map(str, first))
-            return (
-                f"dockstage: error: {package} does not build on Python {have}: its releases before {shown} predate "
-                f"Python {since[0]}.{since[1]}; fix: raise its pin to {shown} or later"
-            )
+    floor = below_floor(name, pinned.group(1)) if pinned else None
+    if floor:  # aishenghuomeidaoli's mysqlclient==1.3.7
+        return (
+            f"dockstage: error: {package} does not build on Python {have}: its releases before {floor[0]} predate "
+            f"Python {floor[1]}; fix: raise its pin to {floor[0]} or later"
+        )
     if PYTHON_INTERNALS.search(stderr):
         return (
             f"dockstage: error: {package} does not compile for Python {have} (its C code uses Python internals "
