@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockstage.adopt import envnames, learn, poetry, postgresonly, settingschoice
+from dockstage.adopt import codeimports, envnames, learn, poetry, postgresonly, settingschoice
 from dockstage.adopt.requirements import Requirements, find_requirements, poetry_table
 from dockstage.adopt.sourcewalk import matches
 from dockstage.core import gitinfo
@@ -763,6 +763,7 @@ def inspect(root: Path) -> Findings:
     _wsgi(found, app, settings_text)
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     pillow_for_images(found.requirements, root, app)
+    codeimports.add_imported(found.requirements, root, app)
     found.notes += unmigrated_apps(root, app)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes

@@ -75,10 +75,31 @@ PACKAGE_OF = {
     "cloudinary_storage": "django-cloudinary-storage",
     "markdownx": "django-markdownx",
     "autoslug": "django-autoslug",
+    "stripe": "stripe",
+    "linebot": "line-bot-sdk",
+    "razorpay": "razorpay",
+    "paypalrestsdk": "paypalrestsdk",
+    "twilio": "twilio",
+    "openai": "openai",
+    "boto3": "boto3",
+    "qrcode": "qrcode",
+    "reportlab": "reportlab",
+    "xhtml2pdf": "xhtml2pdf",
+    "openpyxl": "openpyxl",
+    "xlsxwriter": "XlsxWriter",
+    "docx": "python-docx",
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "cv2": "opencv-python-headless",
+    "sklearn": "scikit-learn",
+    "pytz": "pytz",
+    "redis": "redis",
+    "firebase_admin": "firebase-admin",
+    "geopy": "geopy",
 }
 """Import name -> the package that provides it, for the common ones whose names differ, and a few
-whose names agree that old projects import without listing them (six, requests: init's own runtime
-set adds them when the probe's imports fail on them)."""
+whose names agree that projects import without listing them (six, requests, stripe: init's own
+runtime set, made when the project lists no requirements, adds those its code imports)."""
 
 
 def provider(module: str) -> str:

@@ -1404,6 +1404,37 @@ def test_an_image_field_puts_pillow_in_inits_own_runtime_set(tmp_path: Path) -> 
     assert inspect(tmp_path).requirements.runtime == ["requirements.txt"]
 
 
+def test_what_the_code_imports_joins_inits_own_runtime_set_at_once(tmp_path: Path) -> None:
+    """joseluis-gc/Django-Mysql-Ecommerce-Site's cart view imports stripe and TibaMe-Catcher's views
+    linebot, neither listing requirements: the probe stopped at the settings, and only the build's
+    collectstatic (or the tests) met them, after a whole build."""
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "shop/tests").mkdir(parents=True)
+    (tmp_path / "manage.py").write_text("import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n")
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/settings.py").write_text("import os\nfrom decouple import config\nINSTALLED_APPS = ['shop']\n")
+    (tmp_path / "shop/helpers.py").write_text("")
+    (tmp_path / "shop/views.py").write_text(
+        "import json, os\nfrom django.shortcuts import render\nfrom . import helpers\nfrom shop.helpers import x\n"
+        "import helpers\n\ndef pay(request):\n    import stripe\n    from linebot.models import TextMessage\n"
+        "    import jieba\n"
+    )
+    (tmp_path / "shop/tests/test_views.py").write_text("import factory\n")  # the tests' own: not the runtime's
+    found = inspect(tmp_path)
+    assert found.requirements.runtime == ["Django", "python-decouple", "stripe", "line-bot-sdk"]
+    assert "stripe is in the runtime set: shop/views.py:8 imports stripe" in found.notes
+    assert "line-bot-sdk is in the runtime set: shop/views.py:9 imports linebot" in found.notes
+    unknown = [n for n in found.notes if n.startswith("the code imports")]
+    assert unknown == [
+        "the code imports jieba (shop/views.py:10), which no requirement installs and init knows no package for: "
+        "add the packages that provide them to requirements"
+    ]
+    (tmp_path / "requirements.txt").write_text("Django\n")  # the project's own list: not init's to change
+    listed = inspect(tmp_path)
+    assert listed.requirements.runtime == ["requirements.txt"]
+    assert not any(n.startswith(("the code imports", "stripe is")) for n in listed.notes)
+
+
 LANGUAGE_FROM_ENV = """import os
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 LANGUAGE_CODE = os.environ["LANGUAGE_CODE"]
