@@ -768,18 +768,29 @@ class NoTestsSelected(CheckFailed):
 
 class SmokeCheckFailed(CheckFailed):
     def __init__(
-        self, check: str, reason: str, fix: str = "see the container logs above", paths: Iterable[str] = ()
+        self,
+        check: str,
+        reason: str,
+        fix: str = "see the container logs above",
+        paths: Iterable[str] = (),
+        pages: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(f"smoke check {check!r} failed: {reason}", fix)
         self.check, self.reason, self.paths = check, reason, list(paths)
+        self.pages = dict(pages or {})  # a failed path's page in one line, for a 5xx no traceback explains
 
     def with_causes(self, causes: dict[str, str]) -> SmokeCheckFailed:
-        """The same failure with each failed path's exception (from web's log) after it: the reason
-        names the paths as crawl joined them."""
+        """The same failure with each failed path's exception (from web's log) after it, else what its
+        page said (a view that catches the exception and answers 500 itself logs no traceback:
+        yasmeenq/superbuy-react-django-mysql's `{"error": "(1054, ...)"}`): the reason names the paths
+        as crawl joined them."""
         named = ", ".join(self.paths)
-        shown = ", ".join(f"{path} ({causes[path]})" if path in causes else path for path in self.paths)
+        explained = {**self.pages, **causes}
+        shown = ", ".join(f"{path} ({explained[path]})" if explained.get(path) else path for path in self.paths)
         reason = self.reason.replace(named, shown, 1) if named else self.reason
-        return SmokeCheckFailed(self.check, reason, self.fix, self.paths) if reason != self.reason else self
+        if reason == self.reason:
+            return self
+        return SmokeCheckFailed(self.check, reason, self.fix, self.paths, self.pages)
 
 
 _SERVER_ERROR_AT = re.compile(r"(?:^|: )Internal Server Error: (\S+)$")

@@ -194,6 +194,7 @@ def crawl(base: str, paths: list[str], reporter: Reporter, skip: Sequence[str] =
     wanted = [path for path in paths if not skipped(path, skip)]
     statuses: dict[int, int] = {}
     failures: list[tuple[str, str]] = []  # (path, its line)
+    pages: dict[str, str] = {}  # a failing path's page in one line
     for path in wanted[:MAX_URLS]:
         try:
             r = fetch(base + path)
@@ -201,7 +202,8 @@ def crawl(base: str, paths: list[str], reporter: Reporter, skip: Sequence[str] =
             failures.append((path, f"GET {path}: no answer ({exc or type(exc).__name__})"))
             continue
         if r.status >= 500:
-            failures.append((path, f"GET {path} gave {r.status}: {page_text(r.body) or '(empty page)'}"))
+            pages[path] = page_text(r.body)
+            failures.append((path, f"GET {path} gave {r.status}: {pages[path] or '(empty page)'}"))
         statuses[r.status] = statuses.get(r.status, 0) + 1
     if failures:
         for _path, line in failures[:SHOWN_FAILURES]:
@@ -214,6 +216,7 @@ def crawl(base: str, paths: list[str], reporter: Reporter, skip: Sequence[str] =
             "the tracebacks are in web's log above; fix the views, or leave URLs out with "
             f'{SKIP_KEY} = ["/path/*"] in [tool.dockstage] (glob patterns)',
             paths=[path for path, _line in failures[:SHOWN_FAILURES]],
+            pages=pages,
         ) from None
     shown = ", ".join(f"{count}x {status}" for status, count in sorted(statuses.items()))
     more = f" (the first {MAX_URLS} of {len(wanted)})" if len(wanted) > MAX_URLS else ""

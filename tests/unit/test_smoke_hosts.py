@@ -205,6 +205,10 @@ def test_the_crawl_names_every_failing_url_one_line_each(pages: str, capsys: pyt
     assert "DOCTYPE" not in shown.out + shown.err
     message = failed.value.one_line()
     assert "2 of 4 URLs" in message and "/broken/a/, /broken/b/" in message and "smoke-skip" in message
+    # yasmeenq/superbuy-react-django-mysql's view catches its exception and answers 500 itself, so web's
+    # log holds no traceback: the page's line explains the path instead; a traceback's cause wins
+    explained = failed.value.with_causes({"/broken/b/": "ZeroDivisionError: division by zero"}).one_line()
+    assert "/broken/a/ (Server Error (500)), /broken/b/ (ZeroDivisionError: division by zero)" in explained
 
 
 def test_a_check_that_got_an_html_error_page_says_its_title(pages: str) -> None:
