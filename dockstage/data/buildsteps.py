@@ -212,6 +212,29 @@ def python_gone_cause(output: str) -> str:
     return f"{package} ({where}) uses {name}, which {python} no longer has"
 
 
+_RAISED = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Warning|NotFound|DoesNotExist|Configured)\b.*)$", re.M)
+
+
+def raised_cause(output: str) -> str:
+    """The exception a failed step ended on and the app's own line that led to it, from its last
+    traceback ('' without one): "ImportError: win32 only (dashboard/models.py:1)"
+    (Khooshrin/Courtroom-Management-System-Django-MySQL's models import asyncio.windows_events, an
+    editor's auto-import; the build said only "failed (exit 1)")."""
+    if "Traceback (most recent call last):" not in output:
+        return ""
+    last = output.rsplit("Traceback (most recent call last):", 1)[-1]
+    raised = _RAISED.findall(last)
+    if not raised:
+        return ""
+    own = [(path, line) for path, line, _ in _FRAME.findall(last) if path.startswith(f"{APP}/")]
+    where = f" ({_short(own[-1][0])}:{own[-1][1]})" if own else ""
+    text = raised[-1].strip()
+    return (text if len(text) <= RAISED_SHOWN else text[: RAISED_SHOWN - 3] + "...") + where
+
+
+RAISED_SHOWN = 300
+
+
 _NO_COMPRESS_TAGS = "No 'compress' template tags found in templates"
 
 
@@ -402,6 +425,14 @@ def main() -> int:
                 f"dockstage: error: `{shlex.join(command)}` failed at build time: {gone}; fix: raise "
                 f"{package}'s pin to a release made for this Python (or set python in [tool.dockstage] to "
                 "the Python the pins were made for)",
+                file=sys.stderr,
+            )
+            return code
+        raised = raised_cause(done.stderr) if code else ""
+        if raised:
+            print(
+                f"dockstage: error: `{shlex.join(command)}` failed at build time: {raised}; fix: the app, or "
+                "collectstatic / build-commands in [tool.dockstage]",
                 file=sys.stderr,
             )
             return code

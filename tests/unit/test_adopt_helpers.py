@@ -601,3 +601,42 @@ def test_a_build_step_that_never_ends_is_stopped_and_named(
         "database and no service of the stack, so a manage.py or settings that wait for "
         "one (a `Waiting for database...` loop) never end"
     ), failed.what
+
+
+KHOOSHRIN_COLLECTSTATIC = """Traceback (most recent call last):
+  File "/app/manage.py", line 22, in <module>
+    main()
+  File "/opt/venv/lib/python3.11/site-packages/django/apps/registry.py", line 116, in populate
+    app_config.import_models()
+  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed
+  File "/app/dashboard/models.py", line 1, in <module>
+    from asyncio.windows_events import NULL
+  File "/usr/lib/python3.11/asyncio/windows_events.py", line 6, in <module>
+    raise ImportError('win32 only')
+ImportError: win32 only
+"""
+
+
+def test_a_build_step_that_raised_names_the_exception_and_the_apps_line(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Khooshrin/Courtroom-Management-System-Django-MySQL's models import asyncio.windows_events (an
+    editor's auto-import): the build said only "failed (exit 1)", the summary "read the build output"."""
+    steps = helper("buildsteps")
+    assert steps.raised_cause(KHOOSHRIN_COLLECTSTATIC) == "ImportError: win32 only (dashboard/models.py:1)"
+    assert steps.raised_cause("CommandError: no such app\n") == ""  # no traceback: nothing to quote
+    settings = 'Traceback (most recent call last):\n  File "/opt/x.py", line 3, in f\n' + (
+        "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.\n"
+    )
+    assert steps.raised_cause(settings) == (
+        "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty."
+    )
+    fails = f"import sys; sys.stderr.write({KHOOSHRIN_COLLECTSTATIC!r}); sys.exit(1)"
+    monkeypatch.setenv("COLLECTSTATIC", "false")
+    monkeypatch.setenv("BUILD_COMMANDS", json.dumps([[sys.executable, "-c", fails]]))
+    assert steps.main() == 1
+    said = capfd.readouterr().err.splitlines()[-1]
+    assert said.startswith("dockstage: error: `") and said.endswith(
+        "failed at build time: ImportError: win32 only (dashboard/models.py:1); fix: the app, or collectstatic / "
+        "build-commands in [tool.dockstage]"
+    )
