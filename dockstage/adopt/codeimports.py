@@ -44,20 +44,39 @@ def third_party(root: Path, app: Path) -> dict[str, Use]:
     return first
 
 
-def add_imported(requirements: Requirements, root: Path, app: Path) -> None:
+def named_in_settings(settings_text: str) -> list[str]:
+    """The known packages' modules the settings name in strings, in order: an app list's entries
+    ('simpleui' in INSTALLED_APPS or THIRD_PARTY_APPS) and dotted paths anywhere (a cache's
+    'django_redis.cache.RedisCache'); Django imports them only when it starts. A bare word elsewhere
+    is no module (CRISPY_TEMPLATE_PACK = 'bootstrap4')."""
+    apps = " ".join(_APP_LIST.findall(settings_text))
+    named = [m.group(1) for m in _QUOTED_MODULE.finditer(apps)]
+    named += [m.group(1) for m in _QUOTED_MODULE.finditer(settings_text) if m.group(2)]
+    return list(dict.fromkeys(m for m in named if m in PACKAGE_OF))
+
+
+_APP_LIST = re.compile(r"^\s*\w*APPS\s*\+?=\s*[\[(]([^\])]*)", re.MULTILINE)
+_QUOTED_MODULE = re.compile(r"""["']([A-Za-z_]\w*)(\.[\w.]+)?["']""")
+
+
+def add_imported(requirements: Requirements, root: Path, app: Path, settings_text: str = "") -> None:
     """Add to init's own runtime set (the project lists no requirements) the known packages
-    (PACKAGE_OF) its code imports, and name the imports no known package provides."""
+    (PACKAGE_OF) its code imports or its settings name, and name the imports no known package
+    provides."""
     if not requirements.made:
         return
     unknown: list[Use] = []
+    wanted: dict[str, str] = {}  # package -> where the project needs it
     for module, use in third_party(root, app).items():
-        package = PACKAGE_OF.get(module)
-        if package is None:
+        if module in PACKAGE_OF:
+            wanted.setdefault(PACKAGE_OF[module], f"{use.path}:{use.line} imports {module}")
+        else:
             unknown.append(use)
-        elif not requirements.mentions(package):
-            requirements.runtime.append(package)
-            requirements.texts.append(package)
-            requirements.notes.append(f"{package} is in the runtime set: {use.path}:{use.line} imports {module}")
+    for module in named_in_settings(settings_text):
+        wanted.setdefault(PACKAGE_OF[module], f"the settings name {module}")
+    for package, why in wanted.items():
+        if not requirements.mentions(package):
+            requirements.add_made(package, why)
     if unknown:
         shown = ", ".join(f"{u.text} ({u.path}:{u.line})" for u in unknown[:UNKNOWN_SHOWN])
         more = f" and {len(unknown) - UNKNOWN_SHOWN} more" if len(unknown) > UNKNOWN_SHOWN else ""

@@ -712,9 +712,7 @@ def pillow_for_images(requirements: Requirements, root: Path, app: Path) -> None
         return
     used = next(matches(root, app, SKIP_DIRS, _IMAGE_FIELD), None)
     if used is not None:
-        requirements.runtime.append("Pillow")
-        requirements.texts.append("Pillow")
-        requirements.notes.append(f"Pillow is in the runtime set: {used.path}:{used.line} has an ImageField")
+        requirements.add_made("Pillow", f"{used.path}:{used.line} has an ImageField")
 
 
 _MODEL_CLASS = re.compile(r"^class\s+\w+\((?:models\.)?Model\)\s*:", re.MULTILINE)
@@ -763,7 +761,7 @@ def inspect(root: Path) -> Findings:
     _wsgi(found, app, settings_text)
     found.requirements = find_requirements(root, app, pyproject, settings_text)
     pillow_for_images(found.requirements, root, app)
-    codeimports.add_imported(found.requirements, root, app)
+    codeimports.add_imported(found.requirements, root, app, settings_text)
     found.notes += unmigrated_apps(root, app)
     found.found += found.requirements.describe()
     found.notes += found.requirements.notes

@@ -51,6 +51,13 @@ _PSYCOPG = re.compile(r"^\s*[\"']?psycopg(?:\[([^\]]*)\])?(?![-_.\w\[])", re.IGN
 
 
 MADE_NOTE = "no requirements file found: the runtime set is "
+
+
+def made_note(runtime: list[str]) -> str:
+    """The note on init's own runtime set (the project lists no requirements)."""
+    return f"{MADE_NOTE}{', '.join(runtime)!r}; list your dependencies in requirements"
+
+
 """How init's note on its own runtime set begins (cli.added says the set again when it grows)."""
 
 
@@ -68,6 +75,14 @@ class Requirements:
     apt_runtime: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     made: bool = False  # no requirements file: the runtime set is init's own (it may add to it)
+
+    def add_made(self, package: str, why: str) -> None:
+        """Add `package` to init's own runtime set (`why`: what in the project needs it), the note
+        on that set naming it too."""
+        self.runtime.append(package)
+        self.texts.append(package)
+        self.notes = [made_note(self.runtime) if note.startswith(MADE_NOTE) else note for note in self.notes]
+        self.notes.append(f"{package} is in the runtime set: {why}")
 
     def mentions(self, package: str) -> bool:
         wanted = re.sub(r"[-_.]+", "-", package.lower())
@@ -384,7 +399,7 @@ def find_requirements(root: Path, app: Path, pyproject: dict[str, object], setti
         spec = f"Django~={made.group(1)}.{made.group(2)}.0" if made else "Django"
         found.runtime, found.django, found.made = [spec], spec, True
         found.texts.append(spec)
-        found.notes.append(f"{MADE_NOTE}{spec!r}; list your dependencies in requirements")
+        found.notes.append(made_note(found.runtime))
     for package, (build, runtime_libs) in APT.items():
         if found.mentions(package) and not found.mentions(f"{package}-binary"):
             found.apt_build += [name for name in build.split() if name not in found.apt_build]

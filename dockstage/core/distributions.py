@@ -96,6 +96,22 @@ PACKAGE_OF = {
     "redis": "redis",
     "firebase_admin": "firebase-admin",
     "geopy": "geopy",
+    "mysql": "mysql-connector-python",
+    "simpleui": "django-simpleui",
+    "jazzmin": "django-jazzmin",
+    "unfold": "django-unfold",
+    "admin_interface": "django-admin-interface",
+    "colorfield": "django-colorfield",
+    "django_ckeditor_5": "django-ckeditor-5",
+    "froala_editor": "django-froala-editor",
+    "django_cleanup": "django-cleanup",
+    "embed_video": "django-embed-video",
+    "nested_admin": "django-nested-admin",
+    "django_select2": "django-select2",
+    "dal": "django-autocomplete-light",
+    "mathfilters": "django-mathfilters",
+    "django_htmx": "django-htmx",
+    "qr_code": "django-qr-code",
 }
 """Import name -> the package that provides it, for the common ones whose names differ, and a few
 whose names agree that projects import without listing them (six, requests, stripe: init's own

@@ -1412,7 +1412,10 @@ def test_what_the_code_imports_joins_inits_own_runtime_set_at_once(tmp_path: Pat
     (tmp_path / "shop/tests").mkdir(parents=True)
     (tmp_path / "manage.py").write_text("import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n")
     (tmp_path / "proj/__init__.py").write_text("")
-    (tmp_path / "proj/settings.py").write_text("import os\nfrom decouple import config\nINSTALLED_APPS = ['shop']\n")
+    (tmp_path / "proj/settings.py").write_text(
+        "import os\nfrom decouple import config\nINSTALLED_APPS = [\n    'simpleui',\n    'shop',\n]\n"
+        "CRISPY_TEMPLATE_PACK = 'bootstrap4'\nCACHES = {'default': {'BACKEND': 'django_redis.cache.RedisCache'}}\n"
+    )  # 123REN-HJ's simpleui; 'bootstrap4' is a template pack here, no app
     (tmp_path / "shop/helpers.py").write_text("")
     (tmp_path / "shop/views.py").write_text(
         "import json, os\nfrom django.shortcuts import render\nfrom . import helpers\nfrom shop.helpers import x\n"
@@ -1421,8 +1424,13 @@ def test_what_the_code_imports_joins_inits_own_runtime_set_at_once(tmp_path: Pat
     )
     (tmp_path / "shop/tests/test_views.py").write_text("import factory\n")  # the tests' own: not the runtime's
     found = inspect(tmp_path)
-    assert found.requirements.runtime == ["Django", "python-decouple", "stripe", "line-bot-sdk"]
+    added = ["python-decouple", "stripe", "line-bot-sdk", "django-simpleui", "django-redis"]
+    assert found.requirements.runtime == ["Django", *added]
+    assert f"no requirements file found: the runtime set is 'Django, {', '.join(added)}'; list your " in " ".join(
+        found.notes
+    )
     assert "stripe is in the runtime set: shop/views.py:8 imports stripe" in found.notes
+    assert "django-simpleui is in the runtime set: the settings name simpleui" in found.notes
     assert "line-bot-sdk is in the runtime set: shop/views.py:9 imports linebot" in found.notes
     unknown = [n for n in found.notes if n.startswith("the code imports")]
     assert unknown == [
