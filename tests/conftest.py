@@ -53,8 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 ENGINE_FIXTURES = {"docker_client", "built_images"}
 # adopted_site: tests/integration/test_adopt_details.py; wheel_env: tests/integration/wheelenv.py;
-# fleet: tests/integration/test_standin_mysql.py (a dozen MariaDB servers, each initialising its data dir)
-SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet"}
+# fleet: tests/integration/test_standin_mysql.py (a dozen MariaDB servers, each initialising its data dir);
+# swarm_mode and official_names (SWARM_FIXTURES): a swarm deploy of a project built from nothing (106 s
+# on a fresh machine, which `-m "not slow"` ran, alone, for lack of images in its fixtures) and the pull
+# through a hub mirror
+SLOW_FIXTURES = {"built_images", "adopted_site", "wheel_env", "fleet", "swarm_mode", "official_names"}
 
 
 GROUP_MARKS = {
