@@ -147,20 +147,21 @@ def last_exception(output: str) -> str:
     if last.startswith("SystemCheckError"):
         listed = check_errors(output.rsplit("SystemCheckError", 1)[-1])
         last = f"SystemCheckError: {listed}" if listed else last
-    return (last + _syntax_where(output, last))[:300]
+    return (last + _app_where(output, last))[:300]
 
 
 _SOURCE_LINE = re.compile(r'File "/app/([^"]+)", line (\d+)')
-_SYNTAX = ("SyntaxError", "IndentationError", "TabError")
 
 
-def _syntax_where(output: str, last: str) -> str:
-    """' (api/urls.py:2)' for a syntax error in the app's own file: its message names no file
-    (Bernapai's api/urls.py ends an import line with a comma), else ''."""
-    if not last.startswith(_SYNTAX):
-        return ""
+def _app_where(output: str, last: str) -> str:
+    """' (api/urls.py:2)': the app's own file and line the exception came from, from its traceback
+    (manage.py, where every command starts, is no cause), else ''. A syntax error's message names
+    no file (Bernapai's api/urls.py ends an import line with a comma); 123REN-HJ's migrate ended on
+    "AttributeError: 'NoneType' object has no attribute 'id'", raised by reservations/models.py:11
+    (a field default that reads the first superuser, which a new database does not have)."""
     before = output.rsplit(last, 1)[0]
     found = _SOURCE_LINE.findall(before.rsplit("Traceback (most recent call last):", 1)[-1])
+    found = [(path, line) for path, line in found if path != "manage.py"]
     return f" ({found[-1][0]}:{found[-1][1]})" if found else ""
 
 

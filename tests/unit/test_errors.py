@@ -322,6 +322,19 @@ def test_a_system_check_error_names_the_errors_it_lists() -> None:
         "CharField go without one (Django 4.2+): give each a max_length"
     )
     assert imagechecks.last_exception("Traceback...\nKeyError: 'x'\n") == "KeyError: 'x'"
+    # 123REN-HJ's migrate: a field default reads the first superuser, which a new database lacks
+    default = (
+        'Traceback (most recent call last):\n  File "/app/manage.py", line 22, in <module>\n    main()\n'
+        '  File "/opt/venv/lib/python3.11/site-packages/django/db/models/fields/__init__.py", line 962\n'
+        '  File "/app/reservations/models.py", line 11, in get_default_user\n'
+        "    return User.objects.filter(is_superuser=True).first().id\n"
+        "AttributeError: 'NoneType' object has no attribute 'id'\n"
+    )
+    assert imagechecks.last_exception(default) == (
+        "AttributeError: 'NoneType' object has no attribute 'id' (reservations/models.py:11)"
+    )
+    only_manage = 'Traceback (most recent call last):\n  File "/app/manage.py", line 22, in <module>\nKeyError: 1\n'
+    assert imagechecks.last_exception(only_manage) == "KeyError: 1"  # where every command starts: no cause
     warnings_only = "SystemCheckError: System check identified some issues:\n\nWARNINGS:\na.B: (models.W036) no\n"
     assert imagechecks.last_exception(warnings_only) == "SystemCheckError: System check identified some issues:"
 
