@@ -368,7 +368,12 @@ def _judge_links(tag: str, output: str, status: int, user: str) -> str:
         )
     unresolved = unresolved_links(output)
     optional = {m: libs for m, libs in unresolved.items() if any(f"/{p}" in f"/{m}" for p in ON_DEMAND_PLUGINS)}
-    needed = {m: libs for m, libs in unresolved.items() if m not in optional}
+    driver = {m: libs for m, libs in unresolved.items() if m not in optional and all(map(from_gpu_driver, libs))}
+    needed = {
+        m: [lib for lib in libs if not from_gpu_driver(lib)]
+        for m, libs in unresolved.items()
+        if m not in optional and m not in driver
+    }
     if needed:
         shown = "; ".join(f"{module} needs {', '.join(libs)}" for module, libs in needed.items())
         names = sorted({debian_package(lib) for libs in needed.values() for lib in libs})
@@ -383,7 +388,22 @@ def _judge_links(tag: str, output: str, status: int, user: str) -> str:
     if optional:
         shown = "; ".join(f"{m.rsplit('/', 1)[-1]} needs {', '.join(libs)}" for m, libs in optional.items())
         line += f" (not the plugins loaded only for their own method, which do not here: {shown})"
+    if driver:
+        shown = "; ".join(f"{m.rsplit('/', 1)[-1]} needs {', '.join(libs)}" for m, libs in driver.items())
+        line += f" (but the GPU driver's, which a GPU host's container runtime gives at run time: {shown})"
     return line
+
+
+GPU_DRIVER_LIBS = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libnvoptix.so")
+"""Libraries of the GPU driver, which no image holds: the host's container runtime (NVIDIA's
+container toolkit) mounts its own at run time, and packages open them only to use the GPU
+(vlavanya14/Django-MariaDB-Enhanced-Integration's torch: libcaffe2_nvrtc.so needs libcuda.so.1,
+which the check sent to apt-build as "libcuda1", a package no base has)."""
+
+
+def from_gpu_driver(library: str) -> bool:
+    """Whether `library` (a soname) is the GPU driver's (GPU_DRIVER_LIBS)."""
+    return library.startswith(GPU_DRIVER_LIBS)
 
 
 ON_DEMAND_PLUGINS = ("site-packages/mysql/vendor/plugin/",)

@@ -269,6 +269,25 @@ def test_a_plugin_opened_only_for_its_own_method_is_named_not_failed() -> None:
         imagechecks.LINKS.judge("app:prod", module, 0, "10001")
 
 
+def test_the_gpu_drivers_libraries_are_named_not_failed() -> None:
+    """vlavanya14/Django-MariaDB-Enhanced-Integration's torch: libcaffe2_nvrtc.so needs libcuda.so.1, the
+    GPU driver's, which a GPU host's container runtime mounts and no image holds; the check said to add
+    "libcuda1" to apt-build. A module that also misses an image's library still fails, on that one."""
+    torch = (
+        "/opt/venv/lib/python3.11/site-packages/torch/lib/libcaffe2_nvrtc.so:\n"
+        "\tlibcuda.so.1 => not found\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n"
+    )
+    line = imagechecks.LINKS.judge("app:prod", torch, 0, "10001")
+    assert line.endswith(
+        "link their libraries (but the GPU driver's, which a GPU host's container runtime gives at run time: "
+        "libcaffe2_nvrtc.so needs libcuda.so.1)"
+    )
+    both = torch.replace("\tlibc.so.6", "\tlibgomp.so.1 => not found\n\tlibc.so.6")
+    with pytest.raises(ImageCheckFailed, match=r"libcaffe2_nvrtc\.so needs libgomp\.so\.1: .*likely libgomp1,"):
+        imagechecks.LINKS.judge("app:prod", both, 0, "10001")
+    assert imagechecks.from_gpu_driver("libnvidia-ml.so.1") and not imagechecks.from_gpu_driver("libcudart.so.12")
+
+
 @pytest.mark.parametrize(
     ("soname", "package"),
     [
