@@ -89,16 +89,13 @@ def on_starting(server: object) -> None:
 
 
 def post_worker_init(worker: object) -> None:
-    """A 5xx's traceback reaches the container log even when the settings set no LOGGING (with DEBUG
-    off, Django sends django.request's errors to mail_admins only): a stderr handler for them."""
-    import logging
-    import sys
-
+    """A 5xx's traceback reaches the container log whatever the settings' LOGGING does with it
+    (pythonpath/dockstage_errorlog.py): Django's default sends it to mail_admins only, a project's
+    own may send it to a file in the container."""
     from django.conf import settings
 
-    if getattr(settings, "LOGGING", None) or settings.DEBUG:
-        return  # the project's own logging (or Django's debug console) decides
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.ERROR)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("django.request").addHandler(handler)
+    if settings.DEBUG:
+        return  # Django's debug console shows it
+    import dockstage_errorlog
+
+    dockstage_errorlog.errors_to_console()
