@@ -38,6 +38,7 @@ SUPPORT_FILES = (
     "pythonpath/dockstage_settings.py",
     "pythonpath/dockstage_dbproof.py",
     "pythonpath/dockstage_redis.py",
+    "pythonpath/dockstage_errorlog.py",
     "pythonpath/sitecustomize.py",
 )
 """The suite's files the Dockerfile copies (from `support_dir`: the package's, or the project's own)."""

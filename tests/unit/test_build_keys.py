@@ -319,3 +319,14 @@ def test_missing_libraries_are_fixed_in_apt_build_with_the_likely_package() -> N
     )
     assert failed.value.fix.startswith("add the Debian packages that hold them to apt-build in [tool.dockstage]")
     assert "(likely libodbc2, by Debian's soname rule)" in failed.value.fix
+
+
+def test_every_module_the_images_import_by_name_is_staged() -> None:
+    """The images put pythonpath/ on PYTHONPATH and import its modules by name; the build context gets
+    only SUPPORT_FILES: dockstage_errorlog.py, left off that list, stopped every prod worker at boot
+    ("No module named 'dockstage_errorlog'") in a real project's smoke stack."""
+    from dockstage.core import resources
+
+    pythonpath = resources.path(resources.SUPPORT) / "pythonpath"
+    modules = sorted(f"pythonpath/{p.name}" for p in pythonpath.glob("*.py"))
+    assert modules and set(modules) <= set(buildfiles.SUPPORT_FILES)
