@@ -599,10 +599,12 @@ no root view and init found no health URL; web answered 404 for 36 s before the 
 HEALTH_PATH_FIX = "set health-path in [tool.dockstage] to a URL of the app that answers 200 (a health view, ideally one that queries the database)"
 
 
-def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
+def health_diagnosis(outputs: Iterable[str], causes: Mapping[str, str] | None = None) -> tuple[str, str]:
     """(why, fix) from the last healthcheck outputs of the unhealthy containers; ('', '') when
     they say nothing known. A 400 is Django refusing the Host (DisallowedHost); a 5xx is the app's
-    own error on the health path, whose traceback web's log (shown beside) holds."""
+    own error on the health path, whose traceback web's log (shown beside) holds: its exception,
+    from `causes` (view_errors of that log), is named (mrityunjaygr8/django-uv-knox-test's /health/:
+    its production cache needs redis, which no requirement installs)."""
     outputs = list(outputs)
     for output in outputs:
         if _REFUSED_HOST.search(output):
@@ -617,8 +619,10 @@ def health_diagnosis(outputs: Iterable[str]) -> tuple[str, str]:
     for output in outputs:
         failed = _SERVER_ERROR.search(output)
         if failed:
+            cause = (causes or {}).get(failed.group(1))
             return (
-                f"its healthcheck got {failed.group(2)} on {failed.group(1)}: the app failed there",
+                f"its healthcheck got {failed.group(2)} on {failed.group(1)}: the app failed there"
+                + (f" ({cause})" if cause else ""),
                 "its traceback is in web's log above; fix it, or choose another health-path in [tool.dockstage]",
             )
     return "", ""

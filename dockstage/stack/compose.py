@@ -32,6 +32,7 @@ from dockstage.core.errors import (
     known_fix,
     swallowed,
     unmigrated_cause,
+    view_errors,
 )
 from dockstage.core.report import Reporter, log
 from dockstage.core.timing import health_interval
@@ -400,7 +401,7 @@ class Stack:
         logs = self.show_logs(bad)
         if isinstance(error, ServiceFailed):
             why, fix = health_diagnosis(
-                [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)]
+                [*(self.stopped[s] for s in bad if s in self.stopped), *health_outputs(self, bad)], view_errors(logs)
             )
             # the cause under a 500 or an exit, when the log shows it: audiowurscht's {% load staticfiles %}
             fix = known_fix(logs) or self._absent_file_fix(bad) or fix

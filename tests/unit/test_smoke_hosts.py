@@ -18,7 +18,14 @@ from dockstage.adopt.cli import main as init_main
 from dockstage.adopt.inspect import Findings
 from dockstage.adopt.probe import apply, probed_line
 from dockstage.core.appconfig import SmokeCheck, parse_app
-from dockstage.core.errors import ServiceFailed, SmokeCheckFailed, health_diagnosis, hopeless, never_healthy
+from dockstage.core.errors import (
+    ServiceFailed,
+    SmokeCheckFailed,
+    health_diagnosis,
+    hopeless,
+    never_healthy,
+    view_errors,
+)
 from dockstage.core.report import Reporter
 from dockstage.flows import pipeline
 from dockstage.stack import compose, smoke
@@ -249,6 +256,18 @@ def test_a_healthcheck_answered_500_names_the_path_and_the_log() -> None:
     assert "web did not become healthy (its healthcheck got 500 on /admin/login/" in line
     # A refused Host wins: it is the cause the fix names.
     assert "DisallowedHost" in health_diagnosis(["unhealthy: GET / gave 500", REFUSED])[0]
+    # mrityunjaygr8/django-uv-knox-test's /health/: the exception web's log ends the path's traceback on
+    log = (
+        "web-1  | ERROR django.request: Internal Server Error: /health/\nweb-1  | Traceback (most recent call last):\n"
+        'web-1  |   File "/app/config/urls.py", line 30, in health_check\n'
+        "web-1  | ModuleNotFoundError: No module named 'redis'\n"
+    )
+    why, _fix = health_diagnosis(["unhealthy: GET /health/ gave 500"], view_errors(log))
+    assert (
+        why
+        == "its healthcheck got 500 on /health/: the app failed there (ModuleNotFoundError: No module named 'redis')"
+    )
+    assert health_diagnosis(["unhealthy: GET /health/ gave 500"], {"/other/": "KeyError: 1"})[0].endswith("there")
 
 
 REFUSED = "unhealthy: GET /admin/login/ gave 400 (Host: localhost; DisallowedHost?)"
