@@ -63,12 +63,20 @@ class Watcher:
         pytest.fail(f"no line with {pattern!r} in {timeout:.0f} s:\n" + "\n".join(self.seen[-80:]))
 
     def stop(self) -> None:
+        """Ctrl-C, as a user stops it; killed (and waited for) when it has not ended 30 s later."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(10)
+
+    def said(self) -> str:
+        """What it printed since the last line a wait_for read, to the end (after stop)."""
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return "\n".join(self.seen[-40:])
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +122,7 @@ def test_a_requirement_added_then_a_broken_one(dev_site: Site, docker_client: Do
     finally:
         watcher.stop()
         requirements.write_text(original, encoding="utf-8")  # the module's next test builds from it
-    assert watcher.process.returncode in (0, 130, -signal.SIGINT), watcher.process.returncode
+    assert watcher.process.returncode in (0, 130, -signal.SIGINT), f"{watcher.process.returncode}\n{watcher.said()}"
 
 
 def test_watch_with_tests_runs_them_after_a_code_change(dev_site: Site) -> None:
