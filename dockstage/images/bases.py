@@ -104,20 +104,27 @@ OFFICIAL_PYTHONS = ("3.12", "3.13", "3.14", "3.11", "3.10", "3.9")
 3.9 is the oldest the Dockerfile's helpers run on (ruff's per-file target for dockstage/data)."""
 
 
-def official_python(python: str) -> str | None:
-    """The Python of the python:<version>-slim base for `python` ([tool.dockstage] python): the first
-    of OFFICIAL_PYTHONS it allows, else None."""
+def allows(python: str, minor: str) -> bool:
+    """Whether `python` ([tool.dockstage] python) allows some release of `minor` ("3.9"): any patch
+    level counts (andrekovac/django-poetry-rest-api's Poetry python is "==3.9.12", which neither 3.9.0
+    nor 3.9.99 meets)."""
     from dockstage.core.appconfig import python_spec
 
     spec = python_spec(python)
-    return next((v for v in OFFICIAL_PYTHONS if spec.contains(f"{v}.0") or spec.contains(f"{v}.99")), None)
+    return any(spec.contains(f"{minor}.{patch}") for patch in range(PATCH_LEVELS))
+
+
+PATCH_LEVELS = 100
+
+
+def official_python(python: str) -> str | None:
+    """The Python of the python:<version>-slim base for `python` ([tool.dockstage] python): the first
+    of OFFICIAL_PYTHONS it allows, else None."""
+    return next((v for v in OFFICIAL_PYTHONS if allows(python, v)), None)
 
 
 def _for_python(flavour: str, python: str) -> BaseImages:
     """`flavour`'s bases for a project that needs `python` ([tool.dockstage] python), or the fix."""
-    from dockstage.core.appconfig import python_spec
-
-    spec = python_spec(python)
     if flavour == "official":
         version = official_python(python)
         if version is None:
@@ -125,11 +132,9 @@ def _for_python(flavour: str, python: str) -> BaseImages:
                 f"no official python image is known for python = {python!r}", 'set python to a version, e.g. "3.12"'
             )
         return OFFICIAL if version == "3.12" else dataclasses.replace(OFFICIAL, python=f"python:{version}-slim")
-    if spec.contains(f"{_PYTHON_VERSION[flavour]}.0") or spec.contains(f"{_PYTHON_VERSION[flavour]}.99"):
+    if allows(python, _PYTHON_VERSION[flavour]):
         return stand_in(flavour)
-    fits = [
-        f for f in FLAVOURS if spec.contains(f"{_PYTHON_VERSION[f]}.0") or spec.contains(f"{_PYTHON_VERSION[f]}.99")
-    ]
+    fits = [f for f in FLAVOURS if allows(python, _PYTHON_VERSION[f])]
     have = ", ".join(f"{f} {_PYTHON_VERSION[f]}" for f in FLAVOURS)
     raise ConfigError(
         f"the {flavour} stand-ins have Python {_PYTHON_VERSION[flavour]}, the project needs {python}",

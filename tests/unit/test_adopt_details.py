@@ -134,6 +134,21 @@ def test_a_python_conflict_in_the_build_names_the_version_to_set() -> None:
     assert caught.value.fix.startswith("set DOCKSTAGE_FLAVOUR=trixie")
 
 
+@pytest.mark.parametrize(
+    ("python", "official"),
+    [
+        ("==3.9.12", "3.9"),  # andrekovac/django-poetry-rest-api's Poetry python: "no official python image"
+        ("~=3.10.4", "3.10"),
+        (">=3.8,<3.10", "3.9"),
+        (">=3.11", "3.12"),  # the suite's default first
+        ("==3.7.1", None),  # older than any base the helpers run on
+    ],
+)
+def test_a_python_pinned_to_a_patch_release_gets_its_minors_base(python: str, official: str | None) -> None:
+    assert bases.official_python(python) == official
+    assert bases.allows("==3.11.4", "3.11") and not bases.allows("==3.11.4", "3.13")
+
+
 def with_workers(root: Path, lines: str) -> None:
     """Fill the [tool.dockstage.workers] table init wrote (empty, with an example in a comment)."""
     text = (root / "pyproject.toml").read_text()
