@@ -90,6 +90,19 @@ def from_dockerfile(text: str) -> str:
     return found[-1] if found else ""
 
 
+_COMPOSE_VALUE = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[:=]\s*["']?([\w.]+)""")
+COMPOSE_FILES = ("*compose*.yml", "*compose*.yaml", "docker/*compose*.yml", "docker/*compose*.yaml")
+"""The project's Compose files (tradoan/docker-django-poetry's docker-compose.prod.yaml gives web
+DJANGO_SETTINGS_MODULE=store.settings.prod; its manage.py names store.settings, a folder of modules)."""
+
+
+def from_compose(text: str) -> str:
+    """The first DJANGO_SETTINGS_MODULE a Compose file gives a service (`- NAME=value` or `NAME: value`)
+    that is no development or test module, else ''."""
+    found = [m.group(1) for m in _COMPOSE_VALUE.finditer(text)]
+    return next((module for module in found if module.rpartition(".")[2] not in _NOT_SERVED), "")
+
+
 DOCKERFILES = (
     "Dockerfile",
     "Dockerfile.*",
@@ -118,8 +131,8 @@ def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
-    """(module, where it was read) for prod: Procfile, a hosting manifest, the project's Dockerfiles, a script that
-    starts its app server, wsgi.py; ('', '') when none. A development or test module a Dockerfile or
+    """(module, where it was read) for prod: Procfile, a hosting manifest, the project's Dockerfiles, its
+    Compose files (a production one first), a script that starts its app server, wsgi.py; ('', '') when none. A development or test module a Dockerfile or
     script names (a dev container's) is passed over."""
     for name in ("Procfile",):
         module = from_procfile(_read(root / name))
@@ -132,6 +145,11 @@ def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
     for path in _files(root, DOCKERFILES):
         module = from_dockerfile(_read(path))
         if module and module.rpartition(".")[2] not in _NOT_SERVED:
+            return module, path.relative_to(root).as_posix()
+    composed = _files(root, COMPOSE_FILES)
+    for path in sorted(composed, key=lambda p: not any(w in p.name for w in ("prod", "deploy", "release"))):
+        module = from_compose(_read(path))
+        if module:
             return module, path.relative_to(root).as_posix()
     for path in _files(root, SERVER_SCRIPTS):
         module = from_server_script(_read(path))

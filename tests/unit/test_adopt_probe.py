@@ -612,6 +612,22 @@ def test_the_overlay_module_imports_the_project_and_sets_only_what_it_lists(tmp_
         ({"app.yaml": "env_variables:\n  DJANGO_SETTINGS_MODULE: 'x.settings.gae'\n"}, "x.settings.gae"),
         ({"app.json": '{"env": {"DJANGO_SETTINGS_MODULE": {"value": "x.settings.heroku"}}}'}, "x.settings.heroku"),
         ({"app.json": '{"env": {"DJANGO_SETTINGS_MODULE": {"value": "x.settings.dev"}}}'}, ""),  # a dev module: passed
+        # tradoan/docker-django-poetry: each Compose file gives web its own; the production one's first
+        (
+            {
+                "docker-compose.dev.yaml": "services:\n  web:\n    environment:\n      - DJANGO_SETTINGS_MODULE=x.settings.dev\n",
+                "docker-compose.prod.yaml": "services:\n  web:\n    environment:\n      - DJANGO_SETTINGS_MODULE=x.settings.prod\n",
+            },
+            "x.settings.prod",
+        ),
+        (
+            {"compose.yml": "services:\n  web:\n    environment:\n      DJANGO_SETTINGS_MODULE: 'x.settings.live'\n"},
+            "x.settings.live",
+        ),
+        (
+            {"docker-compose.yml": "x:\n  environment:\n    - DJANGO_SETTINGS_MODULE=${SETTINGS:-x.settings.local}\n"},
+            "",
+        ),
         ({}, ""),
     ],
 )
