@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockstage.adopt import render, workflow
-from dockstage.adopt.inspect import Findings, hidden_migrations, inspect
+from dockstage.adopt.inspect import Findings, hidden_migrations, ignored_files, inspect
 from dockstage.adopt.requirements import MADE_NOTE
 from dockstage.core import resources
 from dockstage.core.errors import DockstageError, PyprojectInvalid
@@ -302,6 +302,13 @@ def init(
             f"git ignores the migrations of {', '.join(hidden)}: no checkout, no CI run and no image has them "
             "(the images hold what git tracks), so migrate there makes none of their tables: stop ignoring them "
             "in .gitignore, make them (`invoke makemigrations`) and commit them"
+        )
+    listed = [*found.requirements.runtime, *found.requirements.dev, *found.requirements.test]
+    unkept = ignored_files(root, listed)
+    if unkept:
+        found.notes.append(
+            f"git ignores {', '.join(unkept)} and does not track it: no build has it (the images hold what git "
+            "tracks): commit it (`git add -f`), or stop ignoring it in .gitignore"
         )
     return found, said
 

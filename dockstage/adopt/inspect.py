@@ -6,6 +6,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -828,3 +829,13 @@ def hidden_migrations(root: Path, app: Path) -> list[str]:
     probes = {(folder / "migrations" / "0001_initial.py").relative_to(root).as_posix(): folder for folder in apps}
     said = gitinfo.git(root, "check-ignore", "--", *probes)
     return [probes[line].relative_to(root).as_posix() for line in (said or "").splitlines() if line in probes]
+
+
+def ignored_files(root: Path, names: Iterable[str]) -> list[str]:
+    """Those of `names` (paths under `root`) that are files git ignores and does not track: no image
+    has them (the build context holds what git tracks). ericwburden/django-compose-app's .gitignore
+    says `requirements.txt` (meant for a copy in the parent folder), which also matches
+    deploy/prod/requirements.txt: a checkout without it force-added fails every build on it."""
+    files = [name for name in dict.fromkeys(names) if (root / name).is_file()]
+    said = gitinfo.git(root, "check-ignore", "--", *files) if files else None
+    return [line for line in (said or "").splitlines() if line in files]

@@ -264,6 +264,22 @@ def test_migrations_git_ignores_are_said(tmp_path: Path) -> None:
     ]
 
 
+def test_a_requirements_file_git_ignores_is_said(tmp_path: Path) -> None:
+    """ericwburden/django-compose-app's .gitignore says `requirements.txt`, which also hides the
+    requirements of its own deploy/prod/: a checkout without it force-added fails every build on it."""
+    root = project(tmp_path)
+    (root / ".gitignore").write_text(".env\n.dockstage/\nrequirements.txt\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    found, _ = cli.init(root)
+    assert (
+        "git ignores requirements.txt and does not track it: no build has it (the images hold what git tracks): "
+        "commit it (`git add -f`), or stop ignoring it in .gitignore"
+    ) in found.notes
+    subprocess.run(["git", "-C", str(root), "add", "-f", "requirements.txt"], check=True)  # tracked: in every build
+    found, _ = cli.init(root, force=True)
+    assert not [n for n in found.notes if n.startswith("git ignores requirements.txt")]
+
+
 def test_an_env_the_suite_made_stays_the_suites(tmp_path: Path) -> None:
     """No example of the project's own: .env is the suite's, and init again keeps it so."""
     root = project(tmp_path)
