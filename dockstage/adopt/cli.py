@@ -306,9 +306,10 @@ def init(
     listed = [*found.requirements.runtime, *found.requirements.dev, *found.requirements.test]
     unkept = ignored_files(root, listed)
     if unkept:
+        it = "it" if len(unkept) == 1 else "them"
         found.notes.append(
-            f"git ignores {', '.join(unkept)} and does not track it: no build has it (the images hold what git "
-            "tracks): commit it (`git add -f`), or stop ignoring it in .gitignore"
+            f"git ignores {', '.join(unkept)} and does not track {it}: no build has {it} (the images hold what git "
+            f"tracks): commit {it} (`git add -f`), or stop ignoring {it} in .gitignore"
         )
     return found, said
 
