@@ -118,6 +118,7 @@ def main(venv: str, setdir: str, pinned: str = "") -> int:
             or not_on_index(result.stderr)
             or git_fetch_failure(result.stderr)
             or local_path_missing(result.stderr)
+            or unreadable_line(result.stderr, setdir)
             or ("" if pinned else unsatisfiable(result.stderr, folder.name))
         ):
             print(diagnosis, file=sys.stderr)
@@ -243,6 +244,29 @@ def git_fetch_failure(stderr: str) -> str:
     return (
         f"dockstage: error: fetching {what} failed{why}; fix: the build clones it, so its host must be "
         "reachable from builds here (HTTPS_PROXY), or require a release from the package index instead"
+    )
+
+
+UNREADABLE = re.compile(r"Couldn't parse requirement in `([^`]+)` at position (\d+)\s*\n\s*(?:cause: )?([^\n]+)")
+
+
+def unreadable_line(stderr: str, setdir: str) -> str:
+    """The helper's one line when a requirements file holds a line uv cannot read, with that line
+    (ildartoronto/docker-django-react-mysql's `djangorestframework~>3.9.1`: Ruby's operator), else ''."""
+    found = UNREADABLE.search(stderr)
+    if found is None:
+        return ""
+    name, position, cause = found.group(1), int(found.group(2)), found.group(3).strip()
+    try:
+        text = (Path(setdir) / name).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    number = text.count("\n", 0, position) + 1
+    line = text.splitlines()[number - 1].strip() if text and number <= len(text.splitlines()) else ""
+    shown = f"line {number}, `{line}`: " if line else ""
+    return (
+        f"dockstage: error: {name} has a line uv cannot read ({shown}{cause}); fix: write it as a requirement "
+        "(name, then an operator such as == >= ~= and a version)"
     )
 
 

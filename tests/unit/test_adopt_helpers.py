@@ -640,3 +640,29 @@ def test_a_build_step_that_raised_names_the_exception_and_the_apps_line(
         "failed at build time: ImportError: win32 only (dashboard/models.py:1); fix: the app, or collectstatic / "
         "build-commands in [tool.dockstage]"
     )
+
+
+ILDARTORONTO_PARSE = """error: Couldn't parse requirement in `backend/requirements.txt` at position 40
+  cause: no such comparison operator "~>", must be one of ~= == != <= >= < > ===
+         djangorestframework~>3.9.1
+                            ^^^^^^^
+"""
+
+
+def test_a_requirement_line_uv_cannot_read_is_quoted(tmp_path: Path) -> None:
+    """ildartoronto/docker-django-react-mysql writes `djangorestframework~>3.9.1` (Ruby's operator): the
+    dev build said only "failed (exit 1): read the build output above"."""
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend/requirements.txt").write_text(
+        "django-cors-headers<3.0.0\nDjango>=3.1.9\ndjangorestframework~>3.9.1\npsycopg2>=2.7,<3.0\n"
+    )
+    install = helper("install")
+    assert install.unreadable_line(ILDARTORONTO_PARSE, str(tmp_path)) == (
+        "dockstage: error: backend/requirements.txt has a line uv cannot read (line 3, `djangorestframework~>3.9.1`: "
+        'no such comparison operator "~>", must be one of ~= == != <= >= < > ===); fix: write it as a requirement '
+        "(name, then an operator such as == >= ~= and a version)"
+    )
+    assert "(no such comparison" in install.unreadable_line(ILDARTORONTO_PARSE, str(tmp_path / "gone"))
+    assert install.unreadable_line(DRIP_PINS, str(tmp_path)) == ""
+    error = StageBuildFailed("dev", 1, "#11 0.2 " + install.unreadable_line(ILDARTORONTO_PARSE, str(tmp_path)) + "\n")
+    assert "backend/requirements.txt has a line uv cannot read (line 3" in error.one_line()
