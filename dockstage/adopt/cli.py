@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dockstage.adopt import render, workflow
 from dockstage.adopt.inspect import Findings, hidden_migrations, ignored_files, inspect
-from dockstage.adopt.requirements import MADE_NOTE
+from dockstage.adopt.requirements import MADE_NOTE, made_note
 from dockstage.core import resources
 from dockstage.core.errors import DockstageError, PyprojectInvalid
 
@@ -205,8 +205,7 @@ def added(found: Findings, packages: list[str], said: list[str]) -> bool:
     found.requirements.runtime += packages
     found.requirements.texts += packages
     found.notes = [
-        f"{MADE_NOTE}{', '.join(found.requirements.runtime)!r} (what the probe's imports need); list your "
-        "dependencies in requirements"
+        made_note(found.requirements.runtime, " (what the probe's imports need)")
         if note.startswith(MADE_NOTE)
         else note
         for note in found.notes

@@ -51,14 +51,13 @@ _PSYCOPG = re.compile(r"^\s*[\"']?psycopg(?:\[([^\]]*)\])?(?![-_.\w\[])", re.IGN
 
 
 MADE_NOTE = "no requirements file found: the runtime set is "
+"""How init's note on its own runtime set begins (made_note: it is said again when the set grows)."""
 
 
-def made_note(runtime: list[str]) -> str:
-    """The note on init's own runtime set (the project lists no requirements)."""
-    return f"{MADE_NOTE}{', '.join(runtime)!r}; list your dependencies in requirements"
-
-
-"""How init's note on its own runtime set begins (cli.added says the set again when it grows)."""
+def made_note(runtime: list[str], why: str = "") -> str:
+    """The note on init's own runtime set (the project lists no requirements); `why`: what made it
+    grow, said after the set."""
+    return f"{MADE_NOTE}{', '.join(runtime)!r}{why}; list your dependencies in requirements"
 
 
 @dataclass

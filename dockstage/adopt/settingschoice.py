@@ -132,8 +132,9 @@ def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 def serving(root: Path, wsgi_file: Path | None) -> tuple[str, str]:
     """(module, where it was read) for prod: Procfile, a hosting manifest, the project's Dockerfiles, its
-    Compose files (a production one first), a script that starts its app server, wsgi.py; ('', '') when none. A development or test module a Dockerfile or
-    script names (a dev container's) is passed over."""
+    Compose files (a production one first), a script that starts its app server, wsgi.py; ('', '') when
+    none. A development or test module a Dockerfile, a Compose file or a script names (a dev
+    container's) is passed over."""
     for name in ("Procfile",):
         module = from_procfile(_read(root / name))
         if module:

@@ -213,6 +213,7 @@ def python_gone_cause(output: str) -> str:
 
 
 _RAISED = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Warning|NotFound|DoesNotExist|Configured)\b.*)$", re.M)
+RAISED_SHOWN = 300  # characters of the exception's line
 
 
 def raised_cause(output: str) -> str:
@@ -230,9 +231,6 @@ def raised_cause(output: str) -> str:
     where = f" ({_short(own[-1][0])}:{own[-1][1]})" if own else ""
     text = raised[-1].strip()
     return (text if len(text) <= RAISED_SHOWN else text[: RAISED_SHOWN - 3] + "...") + where
-
-
-RAISED_SHOWN = 300
 
 
 _NO_COMPRESS_TAGS = "No 'compress' template tags found in templates"

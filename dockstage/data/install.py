@@ -262,7 +262,8 @@ def unreadable_line(stderr: str, setdir: str) -> str:
     except OSError:
         text = ""
     number = text.count("\n", 0, position) + 1
-    line = text.splitlines()[number - 1].strip() if text and number <= len(text.splitlines()) else ""
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if number <= len(lines) else ""
     shown = f"line {number}, `{line}`: " if line else ""
     return (
         f"dockstage: error: {name} has a line uv cannot read ({shown}{cause}); fix: write it as a requirement "

@@ -386,12 +386,15 @@ def _judge_links(tag: str, output: str, status: int, user: str) -> str:
         )
     line = "_mysql and every compiled module of the venv link their libraries"
     if optional:
-        shown = "; ".join(f"{m.rsplit('/', 1)[-1]} needs {', '.join(libs)}" for m, libs in optional.items())
-        line += f" (not the plugins loaded only for their own method, which do not here: {shown})"
+        line += f" (not the plugins loaded only for their own method, which do not here: {_needs(optional)})"
     if driver:
-        shown = "; ".join(f"{m.rsplit('/', 1)[-1]} needs {', '.join(libs)}" for m, libs in driver.items())
-        line += f" (but the GPU driver's, which a GPU host's container runtime gives at run time: {shown})"
+        line += f" (but the GPU driver's, which a GPU host's container runtime gives at run time: {_needs(driver)})"
     return line
+
+
+def _needs(unresolved: dict[str, list[str]]) -> str:
+    """'libcaffe2_nvrtc.so needs libcuda.so.1; ...': each module by its file name, with what it lacks."""
+    return "; ".join(f"{m.rsplit('/', 1)[-1]} needs {', '.join(libs)}" for m, libs in unresolved.items())
 
 
 GPU_DRIVER_LIBS = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libnvoptix.so")
